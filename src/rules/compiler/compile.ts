@@ -1,0 +1,255 @@
+import { EntitleError, type Problem } from '../../errors/index.ts';
+import { compileExpression, parseExpression, T, typeName, type Expr, type Type } from '../expr/index.ts';
+import { hashBundle, pathLocators, type BundleLocators, type RuleSetBundle } from '../format/index.ts';
+import { orderByDependencies } from './graph.ts';
+import { compileInputSchema, generateNormaliser, type InputSchema } from './inputs.ts';
+import { compileParameters, type ParameterTable } from './parameters.ts';
+import { helperSource, makeScope, RESERVED, substituteParameters, type DeclaredVariable, type Frame, type SymbolTable } from './scope.ts';
+import { compileReasons } from './reasons.ts';
+import { linkProgram, type ProgramFunctions } from './runtime.ts';
+
+/** A variable after compilation, in evaluation order. */
+export interface CompiledVariable {
+  readonly name: string;
+  readonly list?: string;
+  readonly type: Type;
+  readonly label?: string;
+  readonly legal?: string;
+  readonly formula: string;
+}
+
+/** Everything needed to evaluate a rule set; built only when the whole rule set is valid. */
+export interface RuleProgram {
+  readonly id: string;
+  readonly title: string;
+  readonly benefit: string;
+  readonly period: 'week' | 'month' | 'year';
+  readonly hash: string;
+  readonly bundle: RuleSetBundle;
+  readonly references: Readonly<Record<string, { title: string; url?: string }>>;
+  readonly inputs: InputSchema;
+  readonly parameters: ParameterTable;
+  readonly variables: readonly CompiledVariable[];
+  readonly outcome: { readonly entitled: string; readonly amount: string; readonly elements: readonly string[]; readonly details: readonly string[] };
+  readonly functions: ProgramFunctions;
+  /** The generated JavaScript, kept for review (`entitle rules compile --show-code`). */
+  readonly source: string;
+}
+
+export type CompileResult = { readonly ok: true; readonly program: RuleProgram } | { readonly ok: false; readonly problems: readonly Problem[] };
+
+/**
+ * Compiles a bundle: validates every name, type and dependency, reporting every problem at once
+ * with its location, then generates and links the evaluator. Never throws for a bad rule set.
+ */
+export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = pathLocators(bundle.ruleset.id)): CompileResult {
+  const problems: Problem[] = [];
+  const rules = bundle.ruleset;
+  const at = (path: (string | number)[], message: string) => problems.push(locators.ruleset.at(path, message));
+
+  const referenceKeys = new Set(Object.keys(rules.references));
+  const parameters = compileParameters(bundle.parameters, referenceKeys, locators.parameters, problems);
+  const inputs = compileInputSchema(rules.inputs, locators.ruleset, problems);
+
+  // One namespace: a name means one thing wherever it is read.
+  const owners = new Map<string, string>();
+  const claim = (name: string, what: string, report: (message: string) => void) => {
+    if (RESERVED.has(name)) return report(`${name} is a reserved word of the rule language; choose another name`);
+    const previous = owners.get(name);
+    if (previous) return report(`${name} is already ${previous}; every name must be unique`);
+    owners.set(name, what);
+  };
+  for (const name of inputs.fields.keys()) claim(name, 'an input', (m) => at(['inputs', name], m));
+  for (const name of inputs.lists.keys()) claim(name, 'an input list', (m) => at(['inputs', name], m));
+  for (const p of parameters.parameters) claim(p.name, 'a parameter', (m) => problems.push(locators.parameters.at([p.name], m)));
+
+  const declared = new Map<string, DeclaredVariable>();
+  for (const [name, spec] of Object.entries(rules.variables)) {
+    claim(name, 'a variable', (m) => at(['variables', name], m));
+    if (spec.for !== undefined) {
+      const list = inputs.lists.get(spec.for);
+      if (!list) at(['variables', name, 'for'], `${spec.for} is not an input list; use one of ${[...inputs.lists.keys()].join(', ')}`);
+      else if (list.fields.has(name)) at(['variables', name], `${name} is already a field of ${spec.for}`);
+    }
+    declared.set(name, { name, type: T[spec.type], ...(spec.for && inputs.lists.has(spec.for) ? { list: spec.for } : {}) });
+  }
+  const symbols: SymbolTable = { inputs, parameters, variables: declared };
+
+  // Parse every formula, then find what each reads.
+  const parsed = new Map<string, Expr>();
+  const deps = new Map<string, Set<string>>();
+  for (const [name, spec] of Object.entries(rules.variables)) {
+    const result = parseExpression(spec.formula);
+    if (!result.ok) {
+      problems.push(locators.ruleset.inside(['variables', name, 'formula'], result.error.offset, result.error.message));
+      continue;
+    }
+    parsed.set(name, result.expr);
+    deps.set(name, variableReads(result.expr, declared));
+  }
+  const { order, cycles } = orderByDependencies(deps);
+  for (const cycle of cycles) {
+    at(['variables', cycle[0]!, 'formula'], `these variables depend on each other in a circle: ${cycle.join(' -> ')}`);
+  }
+
+  // Type-check and generate each formula.
+  const helpers = new Map<string, string>();
+  const statements: { name: string; code: string }[] = [];
+  for (const name of order) {
+    const expr = parsed.get(name)!;
+    const variable = declared.get(name)!;
+    const frame: Frame = { mode: 'locals', ...(variable.list ? { list: variable.list } : {}) };
+    const result = compileExpression(expr, makeScope(symbols, frame, helpers));
+    if (!result.ok) {
+      for (const error of result.errors) problems.push(locators.ruleset.inside(['variables', name, 'formula'], error.offset, error.message));
+      continue;
+    }
+    if (result.type.t !== variable.type.t && !(result.code === '0' && ['money', 'rate', 'int'].includes(variable.type.t))) {
+      at(['variables', name, 'type'], `${name} is declared as ${typeName(variable.type)} but its formula gives ${typeName(result.type)}`);
+      continue;
+    }
+    statements.push({ name, code: result.code });
+  }
+
+  const outcome = {
+    entitled: rules.outcome.entitled,
+    amount: rules.outcome.amount,
+    elements: rules.outcome.elements,
+    details: rules.outcome.details ?? [],
+  };
+  const outcomeRef = (path: (string | number)[], name: string, type?: Type['t']) => {
+    const variable = declared.get(name);
+    if (!variable) return at(path, `${name} is not a variable of this rule set`);
+    if (variable.list) return at(path, `${name} is worked out for each entry of ${variable.list}; report a total instead`);
+    if (type && variable.type.t !== type) at(path, `${name} must be ${typeName(T[type as 'money'])}, but it is ${typeName(variable.type)}`);
+  };
+  outcomeRef(['outcome', 'entitled'], outcome.entitled, 'bool');
+  outcomeRef(['outcome', 'amount'], outcome.amount, 'money');
+  outcome.elements.forEach((name, i) => outcomeRef(['outcome', 'elements', i], name, 'money'));
+  outcome.details.forEach((name, i) => outcomeRef(['outcome', 'details', i], name));
+
+  const slots = new Map(order.map((name, index) => [name, index]));
+  const reasons = compileReasons(rules.reasons, { ...symbols, slots }, helpers, locators.ruleset, problems);
+  if (problems.length > 0) return { ok: false, problems };
+
+  const variables: CompiledVariable[] = order.map((name) => {
+    const spec = rules.variables[name]!;
+    return {
+      name,
+      type: declared.get(name)!.type,
+      formula: spec.formula.trim(),
+      ...(spec.for ? { list: spec.for } : {}),
+      ...(spec.label ? { label: spec.label } : {}),
+      ...(spec.legal ? { legal: spec.legal } : {}),
+    };
+  });
+  const source = generateModule({ inputs, variables, statements, outcome, period: rules.outcome.period, helpers, reasons });
+  let functions: ProgramFunctions;
+  try {
+    functions = linkProgram(source);
+  } catch (error) {
+    // Generated code that does not parse is a compiler bug, never a rule-set problem.
+    throw new EntitleError('ENTITLE_EVALUATION_FAILED', `the compiler generated invalid code for ${rules.id}: ${(error as Error).message}`);
+  }
+  return {
+    ok: true,
+    program: {
+      id: rules.id,
+      title: rules.title,
+      benefit: rules.benefit,
+      period: rules.outcome.period,
+      hash: hashBundle(bundle),
+      bundle,
+      references: rules.references,
+      inputs,
+      parameters,
+      variables,
+      outcome,
+      functions,
+      source,
+    },
+  };
+}
+
+/** Variables a formula reads: names, and list fields that are variables (`children.childElement`). */
+function variableReads(expr: Expr, declared: ReadonlyMap<string, DeclaredVariable>): Set<string> {
+  const reads = new Set<string>();
+  const walk = (node: Expr): void => {
+    switch (node.kind) {
+      case 'name':
+        if (declared.has(node.name)) reads.add(node.name);
+        break;
+      case 'member':
+        if (declared.get(node.property)?.list === node.object) reads.add(node.property);
+        break;
+      case 'call':
+        node.args.forEach(walk);
+        break;
+      case 'unary':
+        walk(node.argument);
+        break;
+      case 'binary':
+        walk(node.left);
+        walk(node.right);
+        break;
+      case 'conditional':
+        walk(node.test);
+        walk(node.then);
+        walk(node.otherwise);
+        break;
+      default:
+        break;
+    }
+  };
+  walk(expr);
+  return reads;
+}
+
+interface ModuleParts {
+  readonly inputs: InputSchema;
+  readonly variables: readonly CompiledVariable[];
+  readonly statements: readonly { name: string; code: string }[];
+  readonly outcome: RuleProgram['outcome'];
+  readonly period: string;
+  readonly helpers: ReadonlyMap<string, string>;
+  readonly reasons: string;
+}
+
+/** Assembles the generated module: helpers, normaliser, the three evaluators and the reasons. */
+function generateModule(parts: ModuleParts): string {
+  const byName = new Map(parts.variables.map((v) => [v.name, v]));
+  const body = (traced: boolean) =>
+    parts.statements
+      .map(({ name, code }, index) => {
+        const v = byName.get(name)!;
+        const expr = substituteParameters(code, (k) => (traced ? `T.read(${k})` : `(P[${k}] ?? U(${k}))`));
+        const mark = traced ? `T.at(${index}); ` : '';
+        if (!v.list) return `${mark}const v_${name} = ${expr};`;
+        return `${mark}const ev_${name} = new Array(I.${v.list}.length); for (let i = 0; i < ev_${name}.length; i++) { const e = I.${v.list}[i]; ev_${name}[i] = ${expr}; }`;
+      })
+      .join('\n');
+  const out = (name: string) => {
+    const t = byName.get(name)!.type.t;
+    if (t === 'money') return `v_${name} / 100`;
+    if (t === 'rate') return `v_${name} / 1000000`;
+    if (t === 'date') return `fmtIso(v_${name})`;
+    return `v_${name}`;
+  };
+  const record = (names: readonly string[]) => `{ ${names.map((n) => `${JSON.stringify(n)}: ${out(n)}`).join(', ')} }`;
+  const outcome =
+    `{ entitled: v_${parts.outcome.entitled}, amount: v_${parts.outcome.amount} / 100, period: ${JSON.stringify(parts.period)}, ` +
+    `elements: ${record(parts.outcome.elements)}${parts.outcome.details.length > 0 ? `, details: ${record(parts.outcome.details)}` : ''} }`;
+  const values = `[${parts.variables.map((v) => (v.list ? `ev_${v.name}` : `v_${v.name}`)).join(', ')}]`;
+  return [
+    '"use strict";',
+    'const { mulRate, ageOn, ceilDiv, floorDiv, ordinal, U, toPence, toDay, fmtMoney, fmtDate, fmtRate, fmtIso } = rt;',
+    helperSource(parts.helpers),
+    'function E(errors, field, message) { errors.push({ field, message }); }',
+    `function normalise(h, A, errors) {\n${generateNormaliser(parts.inputs)}\n}`,
+    `function fast(I, P) {\n${body(false)}\nreturn ${outcome};\n}`,
+    `function withValues(I, P) {\n${body(false)}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,
+    `function traced(I, P, T) {\n${body(true)}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,
+    `function reasons(I, V, P) { const out = [];\n${parts.reasons}\nreturn out; }`,
+    'return { normalise, fast, withValues, traced, reasons };',
+  ].join('\n');
+}

@@ -1,0 +1,200 @@
+import type { Problem } from '../../errors/index.ts';
+import type { FieldSpec, ListInputSpec, Locator, RuleSetFile } from '../format/index.ts';
+import { T, type Type } from '../expr/index.ts';
+import { formatMoney, parseIsoDate, poundsToPence } from '../values/index.ts';
+
+/** A scalar input field after validation of the rule set. */
+export interface InputField {
+  readonly name: string;
+  readonly type: Type;
+  readonly description?: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly notAfterAssessmentDate: boolean;
+}
+
+export interface InputList {
+  readonly name: string;
+  readonly item: string;
+  readonly min: number;
+  readonly max: number;
+  readonly orderBy?: string;
+  readonly fields: ReadonlyMap<string, InputField>;
+}
+
+export interface InputSchema {
+  readonly fields: ReadonlyMap<string, InputField>;
+  readonly lists: ReadonlyMap<string, InputList>;
+}
+
+// Money inputs are capped so that every sum of them stays a safe integer of pence.
+const MONEY_CEILING = 100_000_000_00;
+
+/** Validates the `inputs` section of ruleset.yaml. */
+export function compileInputSchema(inputs: RuleSetFile['inputs'], locate: Locator, problems: Problem[]): InputSchema {
+  const fields = new Map<string, InputField>();
+  const lists = new Map<string, InputList>();
+  for (const [name, spec] of Object.entries(inputs)) {
+    if (typeof spec === 'object' && 'list' in spec) {
+      const list: ListInputSpec = spec;
+      const listFields = new Map<string, InputField>();
+      for (const [fieldName, fieldSpec] of Object.entries(list.list.fields)) {
+        listFields.set(fieldName, field(fieldName, fieldSpec, ['inputs', name, 'list', 'fields', fieldName], locate, problems));
+      }
+      const orderBy = list.list.orderBy;
+      if (orderBy !== undefined) {
+        const key = listFields.get(orderBy);
+        if (!key || !['date', 'int', 'money'].includes(key.type.t)) {
+          problems.push(locate.at(['inputs', name, 'list', 'orderBy'], `orderBy must name a date, money or whole-number field of ${name}`));
+        }
+      }
+      lists.set(name, { name, item: list.list.item, min: list.list.min ?? 0, max: list.list.max, ...(orderBy ? { orderBy } : {}), fields: listFields });
+    } else {
+      fields.set(name, field(name, spec, ['inputs', name], locate, problems));
+    }
+  }
+  return { fields, lists };
+}
+
+function field(name: string, spec: FieldSpec, path: (string | number)[], locate: Locator, problems: Problem[]): InputField {
+  if (typeof spec === 'string') return { name, type: T[spec], notAfterAssessmentDate: false };
+  if ('enum' in spec) return { name, type: { t: 'enum', values: spec.enum }, notAfterAssessmentDate: false, ...(spec.description ? { description: spec.description } : {}) };
+  const bound = (key: 'min' | 'max'): number | undefined => {
+    const raw = spec[key];
+    if (raw === undefined) return undefined;
+    const value = spec.type === 'money' ? poundsToPence(raw) : typeof raw === 'number' && Number.isSafeInteger(raw) ? raw : undefined;
+    if (value === undefined || (spec.type !== 'money' && spec.type !== 'int')) {
+      problems.push(locate.at([...path, key], `${key} applies to money (in pounds) and whole numbers only`));
+    }
+    return value;
+  };
+  const min = bound('min');
+  const max = bound('max');
+  if (spec.notAfter && spec.type !== 'date') problems.push(locate.at([...path, 'notAfter'], 'notAfter applies to dates only'));
+  return {
+    name,
+    type: T[spec.type],
+    notAfterAssessmentDate: spec.notAfter === 'assessmentDate',
+    ...(spec.description ? { description: spec.description } : {}),
+    ...(min !== undefined ? { min } : {}),
+    ...(max !== undefined ? { max } : {}),
+  };
+}
+
+/**
+ * Generates the input normaliser: it checks every field of `household`, collects a plain-English
+ * problem for each one that is wrong (never echoing the value, which may be personal data), and
+ * converts the rest to exact internal values: pence, day numbers, lists in their declared order.
+ * Generated rather than interpreted because it runs on every assessment.
+ */
+export function generateNormaliser(schema: InputSchema): string {
+  const lines: string[] = [];
+  const emitField = (f: InputField, source: string, target: string, pathCode: string) => {
+    const v = `v_${f.name}`;
+    lines.push(`let ${target}_${f.name}; { const ${v} = ${source}.${f.name};`);
+    lines.push(`if (${v} === undefined) E(errors, ${pathCode}, ${JSON.stringify(`is required: ${hint(f)}`)});`);
+    switch (f.type.t) {
+      case 'money':
+        lines.push(`else { const p = toPence(${v}); if (p === undefined) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
+        lines.push(`else if (p < ${f.min ?? -MONEY_CEILING}) E(errors, ${pathCode}, ${JSON.stringify(`must be ${formatMoney(f.min ?? -MONEY_CEILING)} or more`)});`);
+        lines.push(`else if (p > ${f.max ?? MONEY_CEILING}) E(errors, ${pathCode}, ${JSON.stringify(`must be ${formatMoney(f.max ?? MONEY_CEILING)} or less`)});`);
+        lines.push(`else ${target}_${f.name} = p; }`);
+        break;
+      case 'int':
+        lines.push(`else if (!Number.isSafeInteger(${v})) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
+        if (f.min !== undefined) lines.push(`else if (${v} < ${f.min}) E(errors, ${pathCode}, "must be ${f.min} or more");`);
+        if (f.max !== undefined) lines.push(`else if (${v} > ${f.max}) E(errors, ${pathCode}, "must be ${f.max} or less");`);
+        lines.push(`else ${target}_${f.name} = ${v};`);
+        break;
+      case 'bool':
+        lines.push(`else if (typeof ${v} !== "boolean") E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
+        lines.push(`else ${target}_${f.name} = ${v};`);
+        break;
+      case 'date':
+        lines.push(`else { const d = toDay(${v}); if (d === undefined) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
+        if (f.notAfterAssessmentDate) lines.push(`else if (d > A) E(errors, ${pathCode}, "must not be after the assessment date");`);
+        lines.push(`else ${target}_${f.name} = d; }`);
+        break;
+      case 'enum':
+        lines.push(`else if (${f.type.values.map((value) => `${v} !== ${JSON.stringify(value)}`).join(' && ')}) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
+        lines.push(`else ${target}_${f.name} = ${v};`);
+        break;
+      default:
+        lines.push(`else if (typeof ${v} !== "string") E(errors, ${pathCode}, "enter text");`);
+        lines.push(`else ${target}_${f.name} = ${v};`);
+    }
+    lines.push('}');
+  };
+  const unknownCheck = (source: string, known: readonly string[], prefixCode: string) => {
+    lines.push(`{ let n = 0; ${known.map((k) => `if (${source}.${k} !== undefined) n++;`).join(' ')}`);
+    lines.push(`let m = 0; for (const k in ${source}) m++;`);
+    lines.push(`if (m !== n) for (const k of Object.keys(${source})) if (!${JSON.stringify(known)}.includes(k) || ${source}[k] === undefined) E(errors, ${prefixCode} + k, "is not used in this assessment: remove it, or check its spelling"); }`);
+  };
+
+  for (const f of schema.fields.values()) emitField(f, 'h', 'I', JSON.stringify(f.name));
+  for (const list of schema.lists.values()) {
+    const raw = `l_${list.name}`;
+    const fieldNames = [...list.fields.keys()];
+    const noun = (n: number) => `${n} ${n === 1 ? list.item : plural(list.item)}`;
+    lines.push(`let I_${list.name}; { const ${raw} = h.${list.name};`);
+    const notList = `enter a list of ${plural(list.item)}${list.min > 0 ? `, with at least ${noun(list.min)}` : ', which may be empty: []'}`;
+    lines.push(`if (!Array.isArray(${raw})) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(notList)});`);
+    lines.push(`else if (${raw}.length < ${list.min}) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(`enter at least ${noun(list.min)}`)});`);
+    lines.push(`else if (${raw}.length > ${list.max}) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(`enter no more than ${noun(list.max)}`)});`);
+    lines.push(`else { const out = new Array(${raw}.length); I_${list.name} = out;`);
+    const path = `${JSON.stringify(list.name)} + "[" + i + "]"`;
+    lines.push(`for (let i = 0; i < ${raw}.length; i++) { const x = ${raw}[i];`);
+    lines.push(`if (x === null || typeof x !== "object" || Array.isArray(x)) { E(errors, ${path}, ${JSON.stringify(`enter the details of the ${list.item} as an object with ${fieldNames.join(', ')}`)}); continue; }`);
+    for (const f of list.fields.values()) emitField(f, 'x', 'o', `${path} + ${JSON.stringify(`.${f.name}`)}`);
+    unknownCheck('x', fieldNames, `${path} + "."`);
+    lines.push(`out[i] = { $i: i, ${fieldNames.map((n) => `${n}: o_${n}`).join(', ')} };`);
+    lines.push('}');
+    if (list.orderBy) {
+      const key = list.orderBy;
+      // Stable: entries with the same key keep the order they were given in.
+      lines.push(`if (errors.length === 0) { let sorted = true; for (let i = 1; i < out.length; i++) if (out[i].${key} < out[i - 1].${key}) { sorted = false; break; }`);
+      lines.push(`if (!sorted) out.sort((a, b) => a.${key} - b.${key} || a.$i - b.$i); }`);
+    }
+    lines.push('} }');
+  }
+  unknownCheck('h', [...schema.fields.keys(), ...schema.lists.keys()], '""');
+  const members = [...[...schema.fields.keys()].map((n) => `${n}: I_${n}`), ...[...schema.lists.keys()].map((n) => `${n}: I_${n}`)];
+  lines.push(`return { assessmentDate: A, ${members.join(', ')} };`);
+  return lines.join('\n');
+}
+
+function hint(f: InputField): string {
+  switch (f.type.t) {
+    case 'money':
+      return 'enter an amount in pounds as a number, such as 1500.00, with no more than 2 decimal places';
+    case 'int':
+      return 'enter a whole number, such as 0';
+    case 'bool':
+      return 'enter true or false';
+    case 'date':
+      return 'enter a date such as 1990-01-31';
+    case 'enum':
+      return `enter one of: ${f.type.values.join(', ')}`;
+    default:
+      return 'enter text';
+  }
+}
+
+function plural(word: string): string {
+  return word.endsWith('child') ? `${word}ren` : `${word}s`;
+}
+
+/** Pounds given as a JSON number, to pence; undefined unless it has at most 2 decimals. */
+export function toPence(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const scaled = value * 100;
+  const pence = Math.round(scaled);
+  // A value with at most 2 decimals scales to within rounding noise of a whole number;
+  // a genuine third decimal is at least 0.1 pence away.
+  if (Math.abs(scaled - pence) > 1e-4) return Number.isSafeInteger(pence) ? poundsToPence(value) : undefined;
+  return Number.isSafeInteger(pence) ? pence : undefined;
+}
+
+/** A date given as `YYYY-MM-DD`, to its internal form. */
+export const toDay = parseIsoDate;
+

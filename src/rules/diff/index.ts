@@ -1,0 +1,1 @@
+export { diffBundles, formatDiff, type Change, type RuleSetDiff } from './diff.ts';

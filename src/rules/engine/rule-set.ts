@@ -1,0 +1,133 @@
+import { EntitleError, type Problem } from '../../errors/index.ts';
+import type { RuleProgram } from '../compiler/compile.ts';
+import { MissingParameter, ReadRecorder, type Outcome } from '../compiler/runtime.ts';
+import { formatLongDate, parseIsoDate } from '../values/index.ts';
+import { TraceBuilder, type Trace } from './trace.ts';
+
+/** How much explanation an assessment carries. */
+export type ExplainLevel = 'none' | 'reasons' | 'trace';
+
+/** The assessment contract's output. */
+export interface Assessment {
+  readonly benefit: string;
+  readonly applicationId: string;
+  readonly assessmentDate: string;
+  readonly ruleset: { readonly id: string; readonly hash: string };
+  readonly outcome: Outcome;
+  readonly explanation: readonly string[];
+  readonly trace?: Trace | undefined;
+}
+
+const APPLICATION_ID = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
+const TOP_LEVEL = new Set(['benefit', 'applicationId', 'assessmentDate', 'household']);
+
+/**
+ * A compiled rule set, ready to assess. Evaluation is a pure function of this rule set, the input
+ * and the assessment date: nothing reads the clock, randomness or any other state.
+ */
+export class RuleSet {
+  readonly id: string;
+  readonly title: string;
+  readonly benefit: string;
+  readonly hash: string;
+  private readonly traces: TraceBuilder;
+
+  constructor(readonly program: RuleProgram) {
+    this.traces = new TraceBuilder(program);
+    this.id = program.id;
+    this.title = program.title;
+    this.benefit = program.benefit;
+    this.hash = program.hash;
+  }
+
+  /** Assesses one application. Throws EntitleError (with every problem) for input it cannot assess. */
+  assess(input: unknown, explain: ExplainLevel = 'reasons'): Assessment {
+    const { normalised, day, raw } = this.validate(input);
+    const { functions } = this.program;
+    const snapshot = this.program.parameters.snapshotOn(day);
+    const params = snapshot.values;
+    try {
+      if (explain === 'none') {
+        return this.result(raw, functions.fast(normalised, params), []);
+      }
+      if (explain === 'reasons') {
+        const { outcome, values } = functions.withValues(normalised, params);
+        return this.result(raw, outcome, functions.reasons(normalised, values, params));
+      }
+      const recorder = new ReadRecorder(params, this.program.variables.length);
+      const { outcome, values } = functions.traced(normalised, params, recorder);
+      const trace = this.traces.build(values, recorder.reads, snapshot);
+      return this.result(raw, outcome, functions.reasons(normalised, values, params), trace);
+    } catch (error) {
+      throw this.evaluationError(error, day);
+    }
+  }
+
+  /** Checks the contract fields and the household; collects every problem before failing. */
+  private validate(input: unknown): { normalised: Record<string, unknown>; day: number; raw: Record<string, unknown> } {
+    const problems: Problem[] = [];
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new EntitleError('ENTITLE_INPUT_INVALID', 'the assessment input must be a JSON object', [
+        { message: 'send a JSON object with benefit, applicationId, assessmentDate and household' },
+      ]);
+    }
+    const raw = input as Record<string, unknown>;
+    if (raw.benefit !== this.benefit) problems.push({ field: 'benefit', message: `enter "${this.benefit}" to use this rule set` });
+    if (typeof raw.applicationId !== 'string' || !APPLICATION_ID.test(raw.applicationId)) {
+      problems.push({ field: 'applicationId', message: 'enter the application reference: 1 to 64 letters, digits, dots, hyphens, underscores or slashes, such as APP-0001' });
+    }
+    const day = parseIsoDate(raw.assessmentDate);
+    if (day === undefined) problems.push({ field: 'assessmentDate', message: 'enter a date such as 2025-06-01' });
+    for (const key in raw) {
+      if (!TOP_LEVEL.has(key)) problems.push({ field: key, message: 'is not used in this assessment: remove it, or check its spelling' });
+    }
+    const household = raw.household;
+    let normalised: Record<string, unknown> = {};
+    if (household === null || typeof household !== 'object' || Array.isArray(household)) {
+      problems.push({ field: 'household', message: 'enter the household as an object with adults and children' });
+    } else {
+      const errors: { field: string; message: string }[] = [];
+      normalised = this.program.functions.normalise(household as Record<string, unknown>, day, errors);
+      for (const error of errors) problems.push({ field: error.field, message: error.message });
+    }
+    if (problems.length > 0 || day === undefined) {
+      throw new EntitleError('ENTITLE_INPUT_INVALID', `the assessment input has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+    }
+    return { normalised, day, raw };
+  }
+
+  private result(raw: Record<string, unknown>, outcome: Outcome, explanation: string[], trace?: Trace): Assessment {
+    return {
+      benefit: this.benefit,
+      applicationId: raw.applicationId as string,
+      assessmentDate: raw.assessmentDate as string,
+      ruleset: { id: this.id, hash: this.hash },
+      outcome,
+      explanation,
+      trace,
+    };
+  }
+
+  private evaluationError(error: unknown, day: number): EntitleError {
+    if (error instanceof MissingParameter) {
+      const parameter = this.program.parameters.parameters[error.index]!;
+      const entry = this.program.parameters.snapshotOn(day).entries[error.index];
+      const on = formatLongDate(day);
+      if (entry?.unconfirmed) {
+        return new EntitleError(
+          'ENTITLE_PARAMETER_UNCONFIRMED',
+          `${parameter.label} (${parameter.name}) from ${formatLongDate(entry.from)} is not yet confirmed (${entry.source}), and this assessment needs it`,
+          [{ field: 'assessmentDate', message: `this assessment on ${on} needs ${parameter.label}, which is not yet confirmed for that date; no decision can be made until it is` }],
+        );
+      }
+      const first = parameter.entries[0];
+      return new EntitleError(
+        'ENTITLE_PARAMETER_NO_VALUE',
+        `${parameter.label} (${parameter.name}) has no value on ${on}`,
+        [{ field: 'assessmentDate', message: `${this.title} rules here start on ${first ? formatLongDate(first.from) : 'no date'}: enter an assessment date on or after that` }],
+      );
+    }
+    if (error instanceof EntitleError) return error;
+    return new EntitleError('ENTITLE_EVALUATION_FAILED', `evaluation of ${this.id} (${this.hash}) failed: ${(error as Error).message}`);
+  }
+}

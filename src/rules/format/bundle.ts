@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import canonicalizeModule from 'canonicalize';
+import { EntitleError, type Problem } from '../../errors/index.ts';
+import { checkShape, parametersFileSchema, ruleSetFileSchema, type ParametersFile, type RuleSetFile } from './schema.ts';
+import { parseYamlSource, type Locator, type Path } from './yaml-source.ts';
+
+// The package is CommonJS but declares an ES default export; under NodeNext the default import
+// is the function itself at run time, which the declaration does not say.
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+
+/** Version of the bundle format; part of the hash, so a change of format is a change of rules. */
+export const BUNDLE_FORMAT = 'entitle-ruleset/1';
+
+/**
+ * A rule set as data: what is hashed, stored beside decisions and compiled. Comments and layout
+ * of the YAML are not part of it, so reformatting a file does not change the hash.
+ */
+export interface RuleSetBundle {
+  readonly format: typeof BUNDLE_FORMAT;
+  readonly ruleset: RuleSetFile;
+  readonly parameters: ParametersFile;
+}
+
+export interface BundleLocators {
+  readonly ruleset: Locator;
+  readonly parameters: Locator;
+}
+
+export const RULESET_FILE = 'ruleset.yaml';
+export const PARAMETERS_FILE = 'parameters.yaml';
+
+/**
+ * The canonical SHA-256 of a bundle: RFC 8785 (JSON Canonicalization Scheme) serialisation, so
+ * the same rules give the same hash on every machine, whatever the key order or YAML layout.
+ */
+export function hashBundle(bundle: RuleSetBundle): string {
+  const canonical = canonicalize(bundle);
+  if (canonical === undefined) throw new Error('a rule-set bundle always serialises');
+  return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
+}
+
+/** Reads a rule-set directory. Every shape problem in both files is returned, located. */
+export async function readRuleSetDir(dir: string, displayRoot = process.cwd()): Promise<{ bundle?: RuleSetBundle; locators: BundleLocators; problems: Problem[] }> {
+  const problems: Problem[] = [];
+  const read = async (name: string) => {
+    const path = join(dir, name);
+    const display = relative(displayRoot, path) || path;
+    try {
+      return { display, text: await readFile(path, 'utf8') };
+    } catch {
+      throw new EntitleError('ENTITLE_RULESET_NOT_FOUND', `${display} could not be read`, [{ file: display, message: 'the file is missing or cannot be read' }]);
+    }
+  };
+  const [rulesFile, paramsFile] = await Promise.all([read(RULESET_FILE), read(PARAMETERS_FILE)]);
+  const rules = parseYamlSource(rulesFile.display, rulesFile.text);
+  const params = parseYamlSource(paramsFile.display, paramsFile.text);
+  problems.push(...rules.problems, ...params.problems);
+  const locators = { ruleset: rules.locator, parameters: params.locator };
+  if (problems.length > 0) return { locators, problems };
+
+  const ruleset = checkShape(ruleSetFileSchema, rules.data);
+  const parameters = checkShape(parametersFileSchema, params.data);
+  for (const issue of ruleset.issues) problems.push(rules.locator.at(issue.path, issue.message));
+  for (const issue of parameters.issues) problems.push(params.locator.at(issue.path, issue.message));
+  if (!ruleset.value || !parameters.value) return { locators, problems };
+  return { bundle: { format: BUNDLE_FORMAT, ruleset: ruleset.value, parameters: parameters.value }, locators, problems };
+}
+
+/** Locators for a bundle that has no source text (one read back from storage): paths, not lines. */
+export function pathLocators(label: string): BundleLocators {
+  const make = (file: string): Locator => {
+    const at = (path: Path, message: string): Problem => ({ file: `${file}#/${path.join('/')}`, message });
+    return { at, inside: (path, offset, message) => at(path, `${message} (at character ${offset + 1})`) };
+  };
+  return { ruleset: make(`${label}:${RULESET_FILE}`), parameters: make(`${label}:${PARAMETERS_FILE}`) };
+}
+
+/** Checks the shape of a bundle read back from storage. */
+export function checkBundle(data: unknown, label: string): { bundle?: RuleSetBundle; problems: Problem[] } {
+  const locators = pathLocators(label);
+  const record = (data ?? {}) as Record<string, unknown>;
+  const problems: Problem[] = [];
+  if (record.format !== BUNDLE_FORMAT) problems.push({ file: label, message: `the bundle format must be ${BUNDLE_FORMAT}` });
+  const ruleset = checkShape(ruleSetFileSchema, record.ruleset);
+  const parameters = checkShape(parametersFileSchema, record.parameters);
+  for (const issue of ruleset.issues) problems.push(locators.ruleset.at(issue.path, issue.message));
+  for (const issue of parameters.issues) problems.push(locators.parameters.at(issue.path, issue.message));
+  if (problems.length > 0 || !ruleset.value || !parameters.value) return { problems };
+  return { bundle: { format: BUNDLE_FORMAT, ruleset: ruleset.value, parameters: parameters.value }, problems };
+}

@@ -1,0 +1,12 @@
+/**
+ * The rules engine: rule sets as YAML, compiled to exact, explainable, content-addressed
+ * evaluators. This is the module's public surface; everything else in src/rules is internal.
+ */
+export { compileRuleSetDir, findRuleSetDirs, loadRuleSet, loadRuleSets, ruleSetFromBundle } from './engine/load.ts';
+export { RuleSet, type Assessment, type ExplainLevel } from './engine/rule-set.ts';
+export type { Trace, TracedParameter, TracedVariable } from './engine/trace.ts';
+export { compileBundle, type CompileResult, type RuleProgram } from './compiler/compile.ts';
+export { hashBundle, readRuleSetDir, type RuleSetBundle } from './format/index.ts';
+export { readGoldenCases, runGoldenCase, type GoldenCase, type GoldenResult } from './testing/index.ts';
+export { diffBundles, formatDiff, type Change, type RuleSetDiff } from './diff/index.ts';
+export { renderFunctionDocs } from './expr/index.ts';

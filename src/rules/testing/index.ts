@@ -1,0 +1,1 @@
+export { readGoldenCases, runGoldenCase, type GoldenCase, type GoldenResult } from './golden.ts';
