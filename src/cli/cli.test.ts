@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { renderCliDocs } from './docs.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin/entitle.js');
+const example = join(root, 'examples/universal-credit.json');
+
+/** Runs the real `entitle` binary, as a user would. */
+async function entitle(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function tempFile(name: string, text: string): Promise<{ path: string; done: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'entitle-cli-'));
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return { path, done: () => rm(dir, { recursive: true }) };
+}
+
+describe('entitle command', () => {
+  it('prints help', async () => {
+    const { code, stdout } = await entitle('--help');
+    assert.equal(code, 0);
+    assert.match(stdout, /assess/);
+    assert.match(stdout, /rules/);
+  });
+
+  it('assesses the worked example and prints JSON with the rule-set hash', async () => {
+    const { code, stdout } = await entitle('assess', '--input', example);
+    assert.equal(code, 0);
+    const result = JSON.parse(stdout) as { outcome: { amount: number }; ruleset: { hash: string }; explanation: string[]; trace?: unknown };
+    assert.equal(result.outcome.amount, 764.92);
+    assert.match(result.ruleset.hash, /^sha256:/);
+    assert.ok(result.explanation.length > 0);
+    assert.equal(result.trace, undefined);
+  });
+
+  it('adds the full trace with --explain', async () => {
+    const { code, stdout } = await entitle('assess', '--input', example, '--explain');
+    assert.equal(code, 0);
+    assert.ok((JSON.parse(stdout) as { trace: { variables: unknown[] } }).trace.variables.length > 10);
+  });
+
+  it('exits 2 with every field at fault, and no stack trace, for invalid input', async () => {
+    const input = JSON.parse(await readFile(example, 'utf8')) as { household: { adults: Record<string, unknown>[]; capital: unknown } };
+    input.household.adults[0]!.dateOfBirth = '1990-31-01';
+    input.household.capital = -5;
+    const file = await tempFile('bad.json', JSON.stringify(input));
+    try {
+      const { code, stderr, stdout } = await entitle('assess', '--input', file.path);
+      assert.equal(code, 2);
+      assert.equal(stdout, '');
+      assert.match(stderr, /adults\[0\]\.dateOfBirth: enter a date such as 1990-01-31/);
+      assert.match(stderr, /capital: must be £0\.00 or more/);
+      assert.doesNotMatch(stderr, /\n\s+at /);
+    } finally {
+      await file.done();
+    }
+  });
+
+  it('exits 2 and names the line and column of a JSON syntax error', async () => {
+    const file = await tempFile('broken.json', '{\n  "benefit": "universal-credit",\n  "applicationId" "A"\n}');
+    try {
+      const { code, stderr } = await entitle('assess', '--input', file.path);
+      assert.equal(code, 2);
+      assert.match(stderr, /not valid JSON at line 3/);
+    } finally {
+      await file.done();
+    }
+  });
+
+  it('exits 3 when the decision needs an unconfirmed rate', async () => {
+    const input = JSON.parse(await readFile(example, 'utf8')) as { assessmentDate: string };
+    input.assessmentDate = '2026-06-01';
+    const file = await tempFile('unconfirmed.json', JSON.stringify(input));
+    try {
+      const { code, stderr } = await entitle('assess', '--input', file.path);
+      assert.equal(code, 3);
+      assert.match(stderr, /ENTITLE_PARAMETER_UNCONFIRMED: Work allowance/);
+    } finally {
+      await file.done();
+    }
+  });
+
+  it('runs the golden tests, hashes and diffs rule sets', async () => {
+    const test = await entitle('rules', 'test', '--quiet');
+    assert.equal(test.code, 0, test.stdout);
+    assert.match(test.stdout, /\d+ passed, 0 failed/);
+
+    const ucDir = join(root, 'rulesets/uk-universal-credit');
+    const hash = await entitle('rules', 'hash', ucDir);
+    assert.match(hash.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+
+    const copy = await mkdtemp(join(tmpdir(), 'entitle-diff-'));
+    try {
+      await cp(ucDir, copy, { recursive: true });
+      const params = join(copy, 'parameters.yaml');
+      await writeFile(params, (await readFile(params, 'utf8')).replace("value: 424.90, source: 'S3 \"Universal Credit\"'", "value: 425.00, source: 'S3 corrected'"));
+      const diff = await entitle('rules', 'diff', ucDir, copy);
+      assert.equal(diff.code, 0);
+      assert.match(diff.stdout, /parameter standardAllowanceSingle25OrOver \(changed\)/);
+      assert.match(diff.stdout, /from 2026-04-06: 424\.9 \(S3 "Universal Credit"\) -> 425 \(S3 corrected\)/);
+    } finally {
+      await rm(copy, { recursive: true });
+    }
+  });
+
+  it('exits 4 with located problems for an invalid rule set', async () => {
+    const bad = join(root, 'src/rules/compiler/fixtures/bad-types');
+    const { code, stderr } = await entitle('rules', 'check', bad);
+    assert.equal(code, 4);
+    assert.match(stderr, /ruleset\.yaml:13:43: \+ cannot combine money and true or false/);
+  });
+
+  it('has its help documented exactly as generated (run `npm run docs` after changing a command)', async () => {
+    assert.equal(await readFile(join(root, 'docs/cli.md'), 'utf8'), renderCliDocs());
+  });
+});

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { EXIT } from './exit.ts';
+import { buildProgram } from './main.ts';
+
+function helpOf(command: Command, path: string[]): string[] {
+  const name = [...path, command.name()].join(' ');
+  const blocks = [`## \`${name}\``, '', '```text', command.helpInformation().trimEnd(), '```', ''];
+  for (const sub of command.commands) blocks.push(...helpOf(sub, [...path, command.name()]));
+  return blocks;
+}
+
+/** docs/cli.md: every command's help and the exit statuses, generated from the code. */
+export function renderCliDocs(): string {
+  const program = buildProgram();
+  program.configureHelp({ helpWidth: 100 });
+  for (const sub of program.commands) sub.configureHelp({ helpWidth: 100 });
+  return [
+    '# The `entitle` command',
+    '',
+    '<!-- Generated from src/cli by `npm run docs`; a test fails if this file drifts. -->',
+    '',
+    '## Exit statuses',
+    '',
+    '| status | meaning |',
+    '|---|---|',
+    `| ${EXIT.ok} | success |`,
+    `| ${EXIT.failed} | a fault, or golden tests that failed |`,
+    `| ${EXIT.invalidInput} | the input or the command line is wrong: every field at fault is listed |`,
+    `| ${EXIT.cannotAssess} | the input is valid but a rate it needs is unconfirmed or has no value on the date |`,
+    `| ${EXIT.invalidRules} | a rule set or golden test file is not valid: every problem is listed as file:line:column |`,
+    '',
+    ...helpOf(program, []),
+  ].join('\n');
+}

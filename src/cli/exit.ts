@@ -1,0 +1,39 @@
+import { EntitleError, formatProblem, type ErrorCode } from '../errors/index.ts';
+
+/** Exit statuses of the `entitle` command; documented in docs/cli.md. */
+export const EXIT = {
+  ok: 0,
+  /** Something failed that is not the caller's input: a bug, or golden tests that failed. */
+  failed: 1,
+  /** The input or the command line is wrong; the message says which field and what to do. */
+  invalidInput: 2,
+  /** The input is valid but no decision can be made: a rate is unconfirmed or missing. */
+  cannotAssess: 3,
+  /** A rule set or golden test file is not valid; every problem is listed with file:line:column. */
+  invalidRules: 4,
+} as const;
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  ENTITLE_INPUT_INVALID: EXIT.invalidInput,
+  ENTITLE_BENEFIT_UNKNOWN: EXIT.invalidInput,
+  ENTITLE_PARAMETER_UNCONFIRMED: EXIT.cannotAssess,
+  ENTITLE_PARAMETER_NO_VALUE: EXIT.cannotAssess,
+  ENTITLE_RULESET_INVALID: EXIT.invalidRules,
+  ENTITLE_RULESET_NOT_FOUND: EXIT.invalidRules,
+  ENTITLE_GOLDEN_TEST_INVALID: EXIT.invalidRules,
+};
+
+/**
+ * Reports an error on stderr and returns the exit status. An EntitleError prints its code and every
+ * problem; anything else is a fault, printed without a stack trace unless ENTITLE_DEBUG is set.
+ */
+export function reportError(error: unknown, write: (text: string) => void = (t) => process.stderr.write(t)): number {
+  if (error instanceof EntitleError) {
+    const lines = [`error ${error.code}: ${error.message}`, ...error.problems.map((p) => `  ${formatProblem(p)}`)];
+    write(`${lines.join('\n')}\n`);
+    return STATUS_BY_CODE[error.code] ?? EXIT.failed;
+  }
+  const detail = process.env.ENTITLE_DEBUG && error instanceof Error ? `\n${error.stack}` : '';
+  write(`error: ${error instanceof Error ? error.message : String(error)}${detail}\n`);
+  return EXIT.failed;
+}

@@ -1,0 +1,2 @@
+export { buildProgram, run } from './main.ts';
+export { EXIT } from './exit.ts';

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { registerAssess } from './commands/assess.ts';
+import { registerBench } from './commands/bench.ts';
+import { registerRules } from './commands/rules.ts';
+import { EXIT, reportError } from './exit.ts';
+
+/** Builds the command tree; used by the `entitle` binary and by the docs generator. */
+export function buildProgram(): Command {
+  const program = new Command('entitle')
+    .description('Entitle: an exact, explainable benefits rules engine.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerAssess(program);
+  registerRules(program);
+  registerBench(program);
+  return program;
+}
+
+/** Runs the command line; resolves to the exit status rather than exiting, so it can be tested. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    process.exitCode = EXIT.ok;
+    await program.parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successful exits; usage errors are the caller's to fix.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
+    }
+    return reportError(error);
+  }
+}
