@@ -136,13 +136,13 @@ const cases: Array<[UcInput, number]> = [
     }),
     48211,
   ],
-  // Earnings of 846.00 exempt from the cap: 40014 + 200000 = 240014 - 55% x 84600 (46530) = 193484
+  // Earnings of 846.56 exempt from the cap: 40014 + 200000 = 240014 - 55% x 84656 (46561) = 193453
   [
     claim('cap-exempt-by-earnings', {
-      adults: [adult('1980-01-01', 846)],
+      adults: [adult('1980-01-01', 846.56)],
       monthlyEligibleHousingCosts: 2000,
     }),
-    193484,
+    193453,
   ],
 ];
 

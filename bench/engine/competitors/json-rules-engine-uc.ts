@@ -37,7 +37,7 @@ const TARIFF_STEP = 25000;
 const TARIFF_PER_STEP = 435;
 const EARNINGS_TAPER_PERCENT = 55;
 const CHILDCARE_PERCENT = 85;
-const CAP_EXEMPT_EARNINGS = 84600;
+const CAP_EXEMPT_EARNINGS = 84656; // UC Regs reg. 82(1)(a): 16 x £12.21 x 52 / 12
 const BENEFIT_CAP: Record<string, number> = {
   'london-family': 211025,
   'london-single': 141392,

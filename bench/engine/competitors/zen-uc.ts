@@ -195,7 +195,7 @@ const award = {
       ],
       [
         'capExempt',
-        "anyLcwra or carerElement > 0 or some(children, #.disability != 'none') or totalEarnings >= 84600",
+        "anyLcwra or carerElement > 0 or some(children, #.disability != 'none') or totalEarnings >= 84656",
       ],
       [
         'capReduction',

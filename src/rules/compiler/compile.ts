@@ -11,10 +11,10 @@ import { linkProgram, type ProgramFunctions } from './runtime.ts';
 /** A variable after compilation, in evaluation order. */
 export interface CompiledVariable {
   readonly name: string;
-  readonly list?: string;
+  readonly list: string | undefined;
   readonly type: Type;
-  readonly label?: string;
-  readonly legal?: string;
+  readonly label: string | undefined;
+  readonly legal: string | undefined;
   readonly formula: string;
 }
 
@@ -132,16 +132,11 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
   const reasons = compileReasons(rules.reasons, { ...symbols, slots }, helpers, locators.ruleset, problems);
   if (problems.length > 0) return { ok: false, problems };
 
+  // One object shape for every variable (absent parts undefined): the trace reads these on
+  // every traced assessment, and mixed shapes make each read slow.
   const variables: CompiledVariable[] = order.map((name) => {
     const spec = rules.variables[name]!;
-    return {
-      name,
-      type: declared.get(name)!.type,
-      formula: spec.formula.trim(),
-      ...(spec.for ? { list: spec.for } : {}),
-      ...(spec.label ? { label: spec.label } : {}),
-      ...(spec.legal ? { legal: spec.legal } : {}),
-    };
+    return { name, list: spec.for, type: declared.get(name)!.type, label: spec.label, legal: spec.legal, formula: spec.formula.trim() };
   });
   const source = generateModule({ inputs, variables, statements, outcome, period: rules.outcome.period, helpers, reasons });
   let functions: ProgramFunctions;

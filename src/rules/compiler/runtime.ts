@@ -9,26 +9,25 @@ export class MissingParameter extends Error {
   }
 }
 
-/** Records which parameters each variable read, for the trace. */
+/**
+ * Records which parameters each variable read, for the trace, in one flat log of small
+ * integers: a variable's marker (-1 - its index) followed by the parameters it read.
+ */
 export class ReadRecorder {
-  private current: number[];
-  readonly reads: number[][];
+  readonly log: number[];
   private readonly values: readonly (number | boolean | undefined)[];
 
-  constructor(values: readonly (number | boolean | undefined)[], variables: number) {
+  constructor(values: readonly (number | boolean | undefined)[]) {
     this.values = values;
-    this.reads = new Array<number[]>(variables);
-    this.current = [];
+    this.log = [];
   }
 
   at(variable: number): void {
-    this.current = [];
-    this.reads[variable] = this.current;
+    this.log.push(-1 - variable);
   }
 
   read(parameter: number): number | boolean {
-    const list = this.current;
-    if (!list.includes(parameter)) list.push(parameter);
+    this.log.push(parameter);
     const value = this.values[parameter];
     if (value === undefined) throw new MissingParameter(parameter);
     return value;
@@ -64,12 +63,13 @@ type Outcome = { entitled: boolean; amount: number; period: string; elements: Re
 /** Every variable's value, in evaluation order; a list variable's entry is an array. */
 type Values = readonly unknown[];
 
+/** The generated module's functions: plain functions that never use `this`. */
 export interface ProgramFunctions {
-  normalise(household: Record<string, unknown>, assessmentDay: number | undefined, errors: { field: string; message: string }[]): Record<string, unknown>;
-  fast(input: Record<string, unknown>, params: readonly unknown[]): Outcome;
-  withValues(input: Record<string, unknown>, params: readonly unknown[]): { outcome: Outcome; values: Values };
-  traced(input: Record<string, unknown>, params: readonly unknown[], recorder: ReadRecorder): { outcome: Outcome; values: Values };
-  reasons(input: Record<string, unknown>, values: Values, params: readonly unknown[]): string[];
+  readonly normalise: (household: Record<string, unknown>, assessmentDay: number | undefined, errors: { field: string; message: string }[]) => Record<string, unknown>;
+  readonly fast: (input: Record<string, unknown>, params: readonly unknown[]) => Outcome;
+  readonly withValues: (input: Record<string, unknown>, params: readonly unknown[]) => { outcome: Outcome; values: Values };
+  readonly traced: (input: Record<string, unknown>, params: readonly unknown[], recorder: ReadRecorder) => { outcome: Outcome; values: Values };
+  readonly reasons: (input: Record<string, unknown>, values: Values, params: readonly unknown[]) => string[];
 }
 
 /**

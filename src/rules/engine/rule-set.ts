@@ -19,7 +19,10 @@ export interface Assessment {
 }
 
 const APPLICATION_ID = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
-const TOP_LEVEL = new Set(['benefit', 'applicationId', 'assessmentDate', 'household']);
+
+function isContractField(key: string): boolean {
+  return key === 'benefit' || key === 'applicationId' || key === 'assessmentDate' || key === 'household';
+}
 
 /**
  * A compiled rule set, ready to assess. Evaluation is a pure function of this rule set, the input
@@ -31,9 +34,12 @@ export class RuleSet {
   readonly benefit: string;
   readonly hash: string;
   private readonly traces: TraceBuilder;
+  /** Shared by every outcome: the rules that made it. */
+  private readonly rulesetRef: { readonly id: string; readonly hash: string };
 
   constructor(readonly program: RuleProgram) {
     this.traces = new TraceBuilder(program);
+    this.rulesetRef = Object.freeze({ id: program.id, hash: program.hash });
     this.id = program.id;
     this.title = program.title;
     this.benefit = program.benefit;
@@ -54,10 +60,10 @@ export class RuleSet {
         const { outcome, values } = functions.withValues(normalised, params);
         return this.result(raw, outcome, functions.reasons(normalised, values, params));
       }
-      const recorder = new ReadRecorder(params, this.program.variables.length);
+      const recorder = new ReadRecorder(params);
       const { outcome, values } = functions.traced(normalised, params, recorder);
-      const trace = this.traces.build(values, recorder.reads, snapshot);
-      return this.result(raw, outcome, functions.reasons(normalised, values, params), trace);
+      const reasons = functions.reasons(normalised, values, params);
+      return this.result(raw, outcome, reasons, this.traces.build(values, recorder.log, snapshot));
     } catch (error) {
       throw this.evaluationError(error, day);
     }
@@ -79,7 +85,7 @@ export class RuleSet {
     const day = parseIsoDate(raw.assessmentDate);
     if (day === undefined) problems.push({ field: 'assessmentDate', message: 'enter a date such as 2025-06-01' });
     for (const key in raw) {
-      if (!TOP_LEVEL.has(key)) problems.push({ field: key, message: 'is not used in this assessment: remove it, or check its spelling' });
+      if (!isContractField(key)) problems.push({ field: key, message: 'is not used in this assessment: remove it, or check its spelling' });
     }
     const household = raw.household;
     let normalised: Record<string, unknown> = {};
@@ -101,7 +107,7 @@ export class RuleSet {
       benefit: this.benefit,
       applicationId: raw.applicationId as string,
       assessmentDate: raw.assessmentDate as string,
-      ruleset: { id: this.id, hash: this.hash },
+      ruleset: this.rulesetRef,
       outcome,
       explanation,
       trace,

@@ -67,6 +67,33 @@ export function referenceKey(source: string): string {
   return end < 0 ? source : source.slice(0, end);
 }
 
+const NO_PARAMETERS: readonly TracedParameter[] = Object.freeze([]);
+
+/** How a variable's internal value becomes JSON: as is, pence to pounds, ppm to a fraction, or a date. */
+const enum Conversion {
+  Same,
+  Money,
+  Rate,
+  Date,
+}
+
+function conversionOf(type: Type): Conversion {
+  return type.t === 'money' ? Conversion.Money : type.t === 'rate' ? Conversion.Rate : type.t === 'date' ? Conversion.Date : Conversion.Same;
+}
+
+function convert(conversion: Conversion, value: unknown): number | boolean | string {
+  switch (conversion) {
+    case Conversion.Money:
+      return (value as number) / 100;
+    case Conversion.Rate:
+      return (value as number) / 1_000_000;
+    case Conversion.Date:
+      return formatIsoDate(value as number);
+    default:
+      return value as number | boolean | string;
+  }
+}
+
 /**
  * Builds traces for one program. A parameter's trace entry depends only on the snapshot in
  * force, so it is built once per snapshot and shared. Every entry has one fixed shape (absent
@@ -74,26 +101,45 @@ export function referenceKey(source: string): string {
  */
 export class TraceBuilder {
   private readonly bySnapshot = new WeakMap<ParameterSnapshot, TracedParameter[]>();
+  private readonly conversions: readonly Conversion[];
 
-  constructor(private readonly program: RuleProgram) {}
+  constructor(private readonly program: RuleProgram) {
+    this.conversions = program.variables.map((v) => conversionOf(v.type));
+  }
 
-  build(values: readonly unknown[], reads: readonly number[][], snapshot: ParameterSnapshot): Trace {
+  /**
+   * `log` is the recorder's: a variable marker (-1 - index) followed by the parameters it read.
+   * `values` must be this evaluation's own, with its reasons already written: list values are
+   * converted in place.
+   */
+  build(values: readonly unknown[], log: readonly number[], snapshot: ParameterSnapshot): Trace {
     const parameters = this.parametersOf(snapshot);
+    const reads: (TracedParameter[] | undefined)[] = new Array<TracedParameter[] | undefined>(values.length);
+    let current = -1;
+    for (const entry of log) {
+      if (entry < 0) {
+        current = -1 - entry;
+        continue;
+      }
+      const list = reads[current] ?? (reads[current] = []);
+      const parameter = parameters[entry]!;
+      if (!list.includes(parameter)) list.push(parameter);
+    }
     const variables: TracedVariable[] = [];
     const all = this.program.variables;
     for (let i = 0; i < all.length; i++) {
       const v: CompiledVariable = all[i]!;
-      const read: TracedParameter[] = [];
-      for (const index of reads[i] ?? []) read.push(parameters[index]!);
+      const conversion = this.conversions[i]!;
       let value: number | boolean | string | undefined;
       let list: (number | boolean | string)[] | undefined;
       if (v.list) {
-        list = [];
-        for (const x of values[i] as unknown[]) list.push(jsonValue(v.type, x));
+        // The evaluation's own array, read by nothing after this: converted in place.
+        list = values[i] as (number | boolean | string)[];
+        if (conversion !== Conversion.Same) for (let k = 0; k < list.length; k++) list[k] = convert(conversion, list[k]);
       } else {
-        value = jsonValue(v.type, values[i]);
+        value = convert(conversion, values[i]);
       }
-      variables.push({ name: v.name, label: v.label, legal: v.legal, formula: v.formula, for: v.list, value, values: list, parameters: read });
+      variables.push({ name: v.name, label: v.label, legal: v.legal, formula: v.formula, for: v.list, value, values: list, parameters: reads[i] ?? NO_PARAMETERS });
     }
     return { variables };
   }
