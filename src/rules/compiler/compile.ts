@@ -32,6 +32,8 @@ export interface RuleProgram {
   readonly variables: readonly CompiledVariable[];
   readonly outcome: { readonly entitled: string; readonly amount: string; readonly elements: readonly string[]; readonly details: readonly string[] };
   readonly functions: ProgramFunctions;
+  /** For each variable, the parameters its formula can read: bit i of its trace mask is entry i. */
+  readonly traceCandidates: readonly (readonly number[])[];
   /** The generated JavaScript, kept for review (`entitle rules compile --show-code`). */
   readonly source: string;
 }
@@ -108,6 +110,10 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
       at(['variables', name, 'type'], `${name} is declared as ${typeName(variable.type)} but its formula gives ${typeName(result.type)}`);
       continue;
     }
+    if (candidatesOf(result.code).length > 30) {
+      at(['variables', name, 'formula'], `${name} reads more than 30 parameters; split it into smaller variables so each can be traced`);
+      continue;
+    }
     statements.push({ name, code: result.code });
   }
 
@@ -161,6 +167,7 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
       variables,
       outcome,
       functions,
+      traceCandidates: statements.map(({ code }) => candidatesOf(code)),
       source,
     },
   };
@@ -210,6 +217,16 @@ interface ModuleParts {
   readonly reasons: string;
 }
 
+/** The parameters a formula can read, in order of first mention: bit i of its trace mask is candidate i. */
+function candidatesOf(code: string): number[] {
+  const found: number[] = [];
+  substituteParameters(code, (k) => {
+    if (!found.includes(Number(k))) found.push(Number(k));
+    return '';
+  });
+  return found;
+}
+
 /** Assembles the generated module: helpers, normaliser, the three evaluators and the reasons. */
 function generateModule(parts: ModuleParts): string {
   const byName = new Map(parts.variables.map((v) => [v.name, v]));
@@ -217,8 +234,12 @@ function generateModule(parts: ModuleParts): string {
     parts.statements
       .map(({ name, code }, index) => {
         const v = byName.get(name)!;
-        const expr = substituteParameters(code, (k) => (traced ? `T.read(${k})` : `(P[${k}] ?? U(${k}))`));
-        const mark = traced ? `T.at(${index}); ` : '';
+        // Traced: each read sets the parameter's bit in the variable's mask m_<index>.
+        const candidates = traced ? candidatesOf(code) : [];
+        const expr = substituteParameters(code, (k) =>
+          traced ? `(m_${index} |= ${1 << candidates.indexOf(Number(k))}, (P[${k}] ?? U(${k})))` : `(P[${k}] ?? U(${k}))`,
+        );
+        const mark = traced ? `let m_${index} = 0; ` : '';
         if (!v.list) return `${mark}const v_${name} = ${expr};`;
         return `${mark}const ev_${name} = new Array(I.${v.list}.length); for (let i = 0; i < ev_${name}.length; i++) { const e = I.${v.list}[i]; ev_${name}[i] = ${expr}; }`;
       })
@@ -235,6 +256,7 @@ function generateModule(parts: ModuleParts): string {
     `{ entitled: v_${parts.outcome.entitled}, amount: v_${parts.outcome.amount} / 100, period: ${JSON.stringify(parts.period)}, ` +
     `elements: ${record(parts.outcome.elements)}${parts.outcome.details.length > 0 ? `, details: ${record(parts.outcome.details)}` : ''} }`;
   const values = `[${parts.variables.map((v) => (v.list ? `ev_${v.name}` : `v_${v.name}`)).join(', ')}]`;
+  const masks = `[${parts.variables.map((_, index) => `m_${index}`).join(', ')}]`;
   return [
     '"use strict";',
     'const { mulRate, ageOn, ceilDiv, floorDiv, ordinal, U, toPence, toDay, fmtMoney, fmtDate, fmtRate, fmtIso } = rt;',
@@ -243,7 +265,7 @@ function generateModule(parts: ModuleParts): string {
     `function normalise(h, A, errors) {\n${generateNormaliser(parts.inputs)}\n}`,
     `function fast(I, P) {\n${body(false)}\nreturn ${outcome};\n}`,
     `function withValues(I, P) {\n${body(false)}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,
-    `function traced(I, P, T) {\n${body(true)}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,
+    `function traced(I, P) {\n${body(true)}\nreturn { outcome: ${outcome}, values: ${values}, masks: ${masks} };\n}`,
     `function reasons(I, V, P) { const out = [];\n${parts.reasons}\nreturn out; }`,
     'return { normalise, fast, withValues, traced, reasons };',
   ].join('\n');

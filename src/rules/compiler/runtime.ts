@@ -9,31 +9,6 @@ export class MissingParameter extends Error {
   }
 }
 
-/**
- * Records which parameters each variable read, for the trace, in one flat log of small
- * integers: a variable's marker (-1 - its index) followed by the parameters it read.
- */
-export class ReadRecorder {
-  readonly log: number[];
-  private readonly values: readonly (number | boolean | undefined)[];
-
-  constructor(values: readonly (number | boolean | undefined)[]) {
-    this.values = values;
-    this.log = [];
-  }
-
-  at(variable: number): void {
-    this.log.push(-1 - variable);
-  }
-
-  read(parameter: number): number | boolean {
-    this.log.push(parameter);
-    const value = this.values[parameter];
-    if (value === undefined) throw new MissingParameter(parameter);
-    return value;
-  }
-}
-
 const ORDINALS = ['zeroth', 'first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth'];
 
 /**
@@ -68,7 +43,8 @@ export interface ProgramFunctions {
   readonly normalise: (household: Record<string, unknown>, assessmentDay: number | undefined, errors: { field: string; message: string }[]) => Record<string, unknown>;
   readonly fast: (input: Record<string, unknown>, params: readonly unknown[]) => Outcome;
   readonly withValues: (input: Record<string, unknown>, params: readonly unknown[]) => { outcome: Outcome; values: Values };
-  readonly traced: (input: Record<string, unknown>, params: readonly unknown[], recorder: ReadRecorder) => { outcome: Outcome; values: Values };
+  /** Also returns, per variable, a mask of the parameters it read (see RuleProgram.traceCandidates). */
+  readonly traced: (input: Record<string, unknown>, params: readonly unknown[]) => { outcome: Outcome; values: Values; masks: readonly number[] };
   readonly reasons: (input: Record<string, unknown>, values: Values, params: readonly unknown[]) => string[];
 }
 

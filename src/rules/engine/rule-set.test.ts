@@ -91,6 +91,17 @@ describe('a compiled rule set', () => {
     assert.equal(trace.variables.length, ruleSet.program.variables.length);
   });
 
+  it('lists only the parameters actually read: none from a branch not taken, all across a list', async () => {
+    const ruleSet = await loadRuleSet(ucDir);
+    const readBy = (input: unknown, name: string) =>
+      ruleSet.assess(input, 'trace').trace!.variables.find((v) => v.name === name)!.parameters.map((p) => p.name);
+    assert.deepEqual(readBy(workedExample, 'childElement'), ['childElementOtherChild']);
+    const olderChild = { ...workedExample, household: { ...workedExample.household, children: [{ dateOfBirth: '2015-03-02', disability: 'none' }, { dateOfBirth: '2019-03-02', disability: 'none' }] } };
+    assert.deepEqual(readBy(olderChild, 'childElement'), ['childElementFirstChildBornBefore2017', 'childElementOtherChild']);
+    assert.deepEqual(readBy(workedExample, 'lcwraElement'), []);
+    assert.deepEqual(readBy(workedExample, 'workAllowance'), ['workAllowanceNoHousingCosts']);
+  });
+
   it('explains the decision in plain English', async () => {
     const ruleSet = await loadRuleSet(ucDir);
     const single = { ...workedExample, household: { ...workedExample.household, adults: [{ ...adult, monthlyNetEarnings: 0 }], children: [] } };

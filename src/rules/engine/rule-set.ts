@@ -1,6 +1,6 @@
 import { EntitleError, type Problem } from '../../errors/index.ts';
 import type { RuleProgram } from '../compiler/compile.ts';
-import { MissingParameter, ReadRecorder, type Outcome } from '../compiler/runtime.ts';
+import { MissingParameter, type Outcome } from '../compiler/runtime.ts';
 import { formatLongDate, parseIsoDate } from '../values/index.ts';
 import { TraceBuilder, type Trace } from './trace.ts';
 
@@ -60,10 +60,9 @@ export class RuleSet {
         const { outcome, values } = functions.withValues(normalised, params);
         return this.result(raw, outcome, functions.reasons(normalised, values, params));
       }
-      const recorder = new ReadRecorder(params);
-      const { outcome, values } = functions.traced(normalised, params, recorder);
+      const { outcome, values, masks } = functions.traced(normalised, params);
       const reasons = functions.reasons(normalised, values, params);
-      return this.result(raw, outcome, reasons, this.traces.build(values, recorder.log, snapshot));
+      return this.result(raw, outcome, reasons, this.traces.build(values, masks, snapshot));
     } catch (error) {
       throw this.evaluationError(error, day);
     }

@@ -100,7 +100,7 @@ function convert(conversion: Conversion, value: unknown): number | boolean | str
  * parts are undefined and left out of JSON), which keeps building a trace cheap.
  */
 export class TraceBuilder {
-  private readonly bySnapshot = new WeakMap<ParameterSnapshot, TracedParameter[]>();
+  private readonly bySnapshot = new WeakMap<ParameterSnapshot, SnapshotTraces>();
   private readonly conversions: readonly Conversion[];
 
   constructor(private readonly program: RuleProgram) {
@@ -108,25 +108,14 @@ export class TraceBuilder {
   }
 
   /**
-   * `log` is the recorder's: a variable marker (-1 - index) followed by the parameters it read.
+   * `masks[i]` says which of variable i's candidate parameters it read (bit j: candidate j).
    * `values` must be this evaluation's own, with its reasons already written: list values are
    * converted in place.
    */
-  build(values: readonly unknown[], log: readonly number[], snapshot: ParameterSnapshot): Trace {
-    const parameters = this.parametersOf(snapshot);
-    const reads: (TracedParameter[] | undefined)[] = new Array<TracedParameter[] | undefined>(values.length);
-    let current = -1;
-    for (const entry of log) {
-      if (entry < 0) {
-        current = -1 - entry;
-        continue;
-      }
-      const list = reads[current] ?? (reads[current] = []);
-      const parameter = parameters[entry]!;
-      if (!list.includes(parameter)) list.push(parameter);
-    }
-    const variables: TracedVariable[] = [];
+  build(values: readonly unknown[], masks: readonly number[], snapshot: ParameterSnapshot): Trace {
+    const traces = this.tracesOf(snapshot);
     const all = this.program.variables;
+    const variables = new Array<TracedVariable>(all.length);
     for (let i = 0; i < all.length; i++) {
       const v: CompiledVariable = all[i]!;
       const conversion = this.conversions[i]!;
@@ -139,18 +128,20 @@ export class TraceBuilder {
       } else {
         value = convert(conversion, values[i]);
       }
-      variables.push({ name: v.name, label: v.label, legal: v.legal, formula: v.formula, for: v.list, value, values: list, parameters: reads[i] ?? NO_PARAMETERS });
+      const mask = masks[i]!;
+      const parameters = mask === 0 ? NO_PARAMETERS : traces.readsOf(i, mask);
+      variables[i] = { name: v.name, label: v.label, legal: v.legal, formula: v.formula, for: v.list, value, values: list, parameters };
     }
     return { variables };
   }
 
-  private parametersOf(snapshot: ParameterSnapshot): TracedParameter[] {
-    let traced = this.bySnapshot.get(snapshot);
-    if (!traced) {
-      traced = this.program.parameters.parameters.map((p, index): TracedParameter => {
+  private tracesOf(snapshot: ParameterSnapshot): SnapshotTraces {
+    let traces = this.bySnapshot.get(snapshot);
+    if (!traces) {
+      const parameters = this.program.parameters.parameters.map((p, index): TracedParameter => {
         const entry = snapshot.entries[index];
         const value = entry?.value;
-        return {
+        return Object.freeze({
           name: p.name,
           label: p.label,
           value: value === undefined ? 'unconfirmed' : jsonValue(p.type, value),
@@ -159,10 +150,37 @@ export class TraceBuilder {
           source: entry?.source ?? 'none',
           sourceTitle: entry ? this.program.references[referenceKey(entry.source)]?.title : undefined,
           legal: p.legal,
-        };
+        });
       });
-      this.bySnapshot.set(snapshot, traced);
+      traces = new SnapshotTraces(parameters, this.program.traceCandidates);
+      this.bySnapshot.set(snapshot, traces);
     }
-    return traced;
+    return traces;
+  }
+}
+
+/**
+ * The parameter lists of one snapshot, one frozen list per (variable, mask) seen, shared by every
+ * trace that read the same parameters: after warm-up, tracing allocates nothing for them.
+ */
+class SnapshotTraces {
+  private readonly lists: Map<number, readonly TracedParameter[]>[];
+
+  constructor(
+    private readonly parameters: readonly TracedParameter[],
+    private readonly candidates: readonly (readonly number[])[],
+  ) {
+    this.lists = candidates.map(() => new Map());
+  }
+
+  readsOf(variable: number, mask: number): readonly TracedParameter[] {
+    const cache = this.lists[variable]!;
+    let list = cache.get(mask);
+    if (!list) {
+      const candidates = this.candidates[variable]!;
+      list = Object.freeze(candidates.filter((_, bit) => (mask & (1 << bit)) !== 0).map((index) => this.parameters[index]!));
+      cache.set(mask, list);
+    }
+    return list;
   }
 }
