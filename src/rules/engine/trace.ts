@@ -170,7 +170,7 @@ class SnapshotTraces {
     private readonly parameters: readonly TracedParameter[],
     private readonly candidates: readonly (readonly number[])[],
   ) {
-    this.lists = candidates.map(() => new Map());
+    this.lists = candidates.map(() => new Map<number, readonly TracedParameter[]>());
   }
 
   readsOf(variable: number, mask: number): readonly TracedParameter[] {
