@@ -2,10 +2,8 @@
  * The rules engine: rule sets as YAML, compiled to exact, explainable, content-addressed
  * evaluators. This is the module's public surface; everything else in src/rules is internal.
  */
-export { compileRuleSetDir, findRuleSetDirs, loadRuleSet, loadRuleSets, ruleSetFromBundle } from './engine/load.ts';
-export { RuleSet, type Assessment, type ExplainLevel } from './engine/rule-set.ts';
-export type { Trace, TracedParameter, TracedVariable } from './engine/trace.ts';
-export { compileBundle, type CompileResult, type RuleProgram } from './compiler/compile.ts';
+export { compileRuleSetDir, ENGINE, findRuleSetDirs, loadRuleSet, loadRuleSets, ruleSetFromBundle, RuleSet, type Assessment, type ExplainLevel, type Trace, type TracedParameter, type TracedVariable } from './engine/index.ts';
+export { compileBundle, type CompileResult, type RuleProgram } from './compiler/index.ts';
 export { hashBundle, readRuleSetDir, type RuleSetBundle } from './format/index.ts';
 export { readGoldenCases, runGoldenCase, type GoldenCase, type GoldenResult } from './testing/index.ts';
 export { diffBundles, formatDiff, type Change, type RuleSetDiff } from './diff/index.ts';

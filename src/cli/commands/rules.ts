@@ -1,16 +1,8 @@
 import type { Command } from 'commander';
 import { EntitleError, formatProblem } from '../../errors/index.ts';
-import { compileRuleSetDir, diffBundles, findRuleSetDirs, formatDiff, readGoldenCases, RuleSet, runGoldenCase } from '../../rules/index.ts';
+import { compileRuleSetDir, diffBundles, findRuleSetDirs, formatDiff, loadRuleSet, readGoldenCases, runGoldenCase } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
 import { BUNDLED_RULESETS } from '../paths.ts';
-
-async function compileOrThrow(dir: string): Promise<RuleSet> {
-  const result = await compileRuleSetDir(dir);
-  if (!result.ok) {
-    throw new EntitleError('ENTITLE_RULESET_INVALID', `the rule set in ${dir} has ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`, result.problems);
-  }
-  return new RuleSet(result.program);
-}
 
 async function ruleSetDirs(dir: string): Promise<string[]> {
   const dirs = await findRuleSetDirs(dir).catch(() => []);
@@ -51,7 +43,7 @@ export function registerRules(program: Command): void {
       let passed = 0;
       let failed = 0;
       for (const each of await ruleSetDirs(dir)) {
-        const ruleSet = await compileOrThrow(each);
+        const ruleSet = await loadRuleSet(each);
         const cases = await readGoldenCases(each, ruleSet);
         process.stdout.write(`${ruleSet.id} ${ruleSet.hash} (${cases.length} cases)\n`);
         for (const golden of cases) {
@@ -74,7 +66,7 @@ export function registerRules(program: Command): void {
     .description('Print the content hash (canonical SHA-256) that identifies a rule set in every decision.')
     .argument('<dir>', 'a rule-set directory')
     .action(async (dir: string) => {
-      const ruleSet = await compileOrThrow(dir);
+      const ruleSet = await loadRuleSet(dir);
       process.stdout.write(`${ruleSet.hash}\n`);
     });
 
@@ -85,7 +77,7 @@ export function registerRules(program: Command): void {
     .argument('<dirB>', 'the rule set after')
     .option('--json', 'print the changes as JSON')
     .action(async (dirA: string, dirB: string, options: { json?: boolean }) => {
-      const [a, b] = await Promise.all([compileOrThrow(dirA), compileOrThrow(dirB)]);
+      const [a, b] = await Promise.all([loadRuleSet(dirA), loadRuleSet(dirB)]);
       const diff = diffBundles(a.program.bundle, b.program.bundle, { from: a.hash, to: b.hash });
       process.stdout.write(`${options.json ? JSON.stringify(diff, null, 2) : formatDiff(diff)}\n`);
     });

@@ -8,6 +8,9 @@ import { helperSource, makeScope, RESERVED, substituteParameters, type DeclaredV
 import { compileReasons } from './reasons.ts';
 import { linkProgram, type ProgramFunctions } from './runtime.ts';
 
+/** Problems reported for one input at most; the rest are counted. */
+export const MAX_PROBLEMS = 50;
+
 /** A variable after compilation, in evaluation order. */
 export interface CompiledVariable {
   readonly name: string;
@@ -34,7 +37,7 @@ export interface RuleProgram {
   readonly functions: ProgramFunctions;
   /** For each variable, the parameters its formula can read: bit i of its trace mask is entry i. */
   readonly traceCandidates: readonly (readonly number[])[];
-  /** The generated JavaScript, kept for review (`entitle rules compile --show-code`). */
+  /** The generated JavaScript, kept for review and debugging. */
   readonly source: string;
 }
 
@@ -57,6 +60,7 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
   const owners = new Map<string, string>();
   const claim = (name: string, what: string, report: (message: string) => void) => {
     if (RESERVED.has(name)) return report(`${name} is a reserved word of the rule language; choose another name`);
+    if (name in Object.prototype) return report(`${name} is a reserved name (every JavaScript object has it); choose another name`);
     const previous = owners.get(name);
     if (previous) return report(`${name} is already ${previous}; every name must be unique`);
     owners.set(name, what);
@@ -64,14 +68,26 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
   for (const name of inputs.fields.keys()) claim(name, 'an input', (m) => at(['inputs', name], m));
   for (const name of inputs.lists.keys()) claim(name, 'an input list', (m) => at(['inputs', name], m));
   for (const p of parameters.parameters) claim(p.name, 'a parameter', (m) => problems.push(locators.parameters.at([p.name], m)));
+  // A list's fields are read by bare name inside its for: variables, so they must not hide a
+  // name of the whole rule set (two lists may share a field name, such as dateOfBirth).
+  for (const list of inputs.lists.values()) {
+    for (const field of list.fields.keys()) {
+      const path = ['inputs', list.name, 'list', 'fields', field];
+      if (field in Object.prototype) at(path, `${field} is a reserved name (every JavaScript object has it); choose another name`);
+      else if (RESERVED.has(field)) at(path, `${field} is a reserved word of the rule language; choose another name`);
+      else if (owners.has(field)) at(path, `${field} is also ${owners.get(field)}; rename one, as inside a for: variable the field would hide it`);
+    }
+  }
 
   const declared = new Map<string, DeclaredVariable>();
   for (const [name, spec] of Object.entries(rules.variables)) {
     claim(name, 'a variable', (m) => at(['variables', name], m));
+    for (const list of inputs.lists.values()) {
+      if (list.fields.has(name)) at(['variables', name], `${name} is also a field of ${list.name}; rename one, as inside a for: variable the field would hide it`);
+    }
     if (spec.for !== undefined) {
       const list = inputs.lists.get(spec.for);
       if (!list) at(['variables', name, 'for'], `${spec.for} is not an input list; use one of ${[...inputs.lists.keys()].join(', ')}`);
-      else if (list.fields.has(name)) at(['variables', name], `${name} is already a field of ${spec.for}`);
     }
     declared.set(name, { name, type: T[spec.type], ...(spec.for && inputs.lists.has(spec.for) ? { list: spec.for } : {}) });
   }
@@ -246,22 +262,24 @@ function generateModule(parts: ModuleParts): string {
       .join('\n');
   const out = (name: string) => {
     const t = byName.get(name)!.type.t;
-    if (t === 'money') return `v_${name} / 100`;
+    if (t === 'money') return `exact(v_${name}) / 100`;
+    if (t === 'int') return `exact(v_${name})`;
     if (t === 'rate') return `v_${name} / 1000000`;
     if (t === 'date') return `fmtIso(v_${name})`;
     return `v_${name}`;
   };
   const record = (names: readonly string[]) => `{ ${names.map((n) => `${JSON.stringify(n)}: ${out(n)}`).join(', ')} }`;
   const outcome =
-    `{ entitled: v_${parts.outcome.entitled}, amount: v_${parts.outcome.amount} / 100, period: ${JSON.stringify(parts.period)}, ` +
+    `{ entitled: v_${parts.outcome.entitled}, amount: exact(v_${parts.outcome.amount}) / 100, period: ${JSON.stringify(parts.period)}, ` +
     `elements: ${record(parts.outcome.elements)}${parts.outcome.details.length > 0 ? `, details: ${record(parts.outcome.details)}` : ''} }`;
   const values = `[${parts.variables.map((v) => (v.list ? `ev_${v.name}` : `v_${v.name}`)).join(', ')}]`;
   const masks = `[${parts.variables.map((_, index) => `m_${index}`).join(', ')}]`;
   return [
     '"use strict";',
-    'const { mulRate, ageOn, ceilDiv, floorDiv, ordinal, U, toPence, toDay, fmtMoney, fmtDate, fmtRate, fmtIso } = rt;',
+    'const { mulRate, ageOn, ceilDiv, floorDiv, exact, unlessUnconfirmed, ordinal, U, toPence, toDay, fmtMoney, fmtDate, fmtRate, fmtIso, fieldName } = rt;',
     helperSource(parts.helpers),
-    'function E(errors, field, message) { errors.push({ field, message }); }',
+    // At most MAX_PROBLEMS problems are kept: hostile input with thousands of bad fields costs no more.
+    `function E(errors, field, message) { if (errors.length < ${MAX_PROBLEMS}) errors.push({ field, message }); else errors.more = (errors.more ?? 0) + 1; }`,
     `function normalise(h, A, errors) {\n${generateNormaliser(parts.inputs)}\n}`,
     `function fast(I, P) {\n${body(false)}\nreturn ${outcome};\n}`,
     `function withValues(I, P) {\n${body(false)}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,

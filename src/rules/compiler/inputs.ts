@@ -128,7 +128,7 @@ export function generateNormaliser(schema: InputSchema): string {
   const unknownCheck = (source: string, known: readonly string[], prefixCode: string) => {
     lines.push(`{ let n = 0; ${known.map((k) => `if (${source}.${k} !== undefined) n++;`).join(' ')}`);
     lines.push(`let m = 0; for (const k in ${source}) m++;`);
-    lines.push(`if (m !== n) for (const k of Object.keys(${source})) if (!${JSON.stringify(known)}.includes(k) || ${source}[k] === undefined) E(errors, ${prefixCode} + k, "is not used in this assessment: remove it, or check its spelling"); }`);
+    lines.push(`if (m !== n) for (const k of Object.keys(${source})) if (!${JSON.stringify(known)}.includes(k) || ${source}[k] === undefined) E(errors, ${prefixCode} + fieldName(k), "is not used in this assessment: remove it, or check its spelling"); }`);
   };
 
   for (const f of schema.fields.values()) emitField(f, 'h', 'I', JSON.stringify(f.name));
@@ -186,13 +186,11 @@ function plural(word: string): string {
 
 /** Pounds given as a JSON number, to pence; undefined unless it has at most 2 decimals. */
 export function toPence(value: unknown): number | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  const scaled = value * 100;
-  const pence = Math.round(scaled);
-  // A value with at most 2 decimals scales to within rounding noise of a whole number;
-  // a genuine third decimal is at least 0.1 pence away.
-  if (Math.abs(scaled - pence) > 1e-4) return Number.isSafeInteger(pence) ? poundsToPence(value) : undefined;
-  return Number.isSafeInteger(pence) ? pence : undefined;
+  if (typeof value !== 'number') return undefined;
+  const pence = Math.round(value * 100);
+  // Exact: a number with at most 2 decimals is the double nearest to pence / 100, and division
+  // is correctly rounded, so the two are equal exactly when there is no third decimal.
+  return Number.isSafeInteger(pence) && pence / 100 === value ? pence : undefined;
 }
 
 /** A date given as `YYYY-MM-DD`, to its internal form. */

@@ -1,7 +1,8 @@
 import type { Problem } from '../../errors/index.ts';
 import type { Locator, ParametersFile } from '../format/index.ts';
 import { T, type Type } from '../expr/index.ts';
-import { formatIsoDate, parseIsoDate, parseRate, poundsToPence } from '../values/index.ts';
+import { parseIsoDate, parseRate, poundsToPence, PPM } from '../values/index.ts';
+import { referenceKey } from '../format/index.ts';
 
 /** One dated value of a parameter, as the trace reports it. */
 export interface ParameterEntry {
@@ -70,7 +71,7 @@ export function compileParameters(file: ParametersFile, referenceKeys: ReadonlyS
       if (from === undefined) return at('from', `${raw.from} is not a real date`);
       if (from <= previous) at('from', 'list the values in order of date, each from a later date than the one before');
       previous = from;
-      const refKey = raw.source.split(/[\s,:;(]/)[0] ?? '';
+      const refKey = referenceKey(raw.source);
       if (!referenceKeys.has(refKey)) {
         at('source', `the source must start with a reference key listed under references in ruleset.yaml (such as S1), not "${refKey}"`);
       }
@@ -82,6 +83,9 @@ export function compileParameters(file: ParametersFile, referenceKeys: ReadonlyS
       if (raw.value === undefined) return at('from', 'give a value, or mark the value unconfirmed: true');
       const value = PARSERS[spec.type]!(raw.value);
       if (value === undefined) return at('value', `a ${spec.type} parameter needs ${HINTS[spec.type]}`);
+      if (spec.type === 'rate' && ((value as number) < 0 || (value as number) > PPM)) {
+        return at('value', `a rate is between 0% and 100%: write it as a percentage, such as '55%'`);
+      }
       entries.push({ from, value, unconfirmed: false, source: raw.source, ...(raw.note ? { note: raw.note } : {}) });
     });
     parameters.push({ name, index: parameters.length, type: T[spec.type], label: spec.label, ...(spec.legal ? { legal: spec.legal } : {}), entries });
@@ -121,9 +125,4 @@ function buildTable(parameters: CompiledParameter[]): ParameterTable {
       return found < 0 ? before : snapshots[found]!;
     },
   };
-}
-
-/** A parameter value for people and for JSON output. */
-export function describeEntry(entry: ParameterEntry): { effectiveFrom: string; source: string; unconfirmed?: true } {
-  return { effectiveFrom: formatIsoDate(entry.from), source: entry.source, ...(entry.unconfirmed ? { unconfirmed: true as const } : {}) };
 }

@@ -53,7 +53,7 @@ export function compileReasons(reasons: readonly ReasonSpec[], symbols: SymbolTa
       return;
     }
     const scope = makeScope(symbols, { mode: 'values', ...(reason.for ? { list: reason.for } : {}) }, helpers);
-    const compile = (text: string, field: string, offset: number): { type: Type; code: string } | undefined => {
+    const compile = (text: string, field: string, offset: number): { type: Type; code: string; readsParameters: boolean } | undefined => {
       const parsed = parseExpression(text);
       if (!parsed.ok) {
         problems.push(locate.inside([...path, field], offset + parsed.error.offset, parsed.error.message));
@@ -64,10 +64,14 @@ export function compileReasons(reasons: readonly ReasonSpec[], symbols: SymbolTa
         for (const error of compiled.errors) problems.push(locate.inside([...path, field], offset + error.offset, error.message));
         return undefined;
       }
-      return { type: compiled.type, code: substituteParameters(compiled.code, (k) => `(P[${k}] ?? U(${k}))`) };
+      const code = substituteParameters(compiled.code, (k) => `(P[${k}] ?? U(${k}))`);
+      return { type: compiled.type, code, readsParameters: code !== compiled.code };
     };
-    const when = reason.when === undefined ? { type: { t: 'bool' } as Type, code: 'true' } : compile(reason.when, 'when', 0);
+    const when = reason.when === undefined ? { type: { t: 'bool' } as Type, code: 'true', readsParameters: false } : compile(reason.when, 'when', 0);
     if (when && when.type.t !== 'bool') problems.push(locate.at([...path, 'when'], `when must be true or false, not ${typeName(when.type)}`));
+    // A reason must never change whether a decision is made: its condition reads only what the
+    // evaluation already worked out, and a rate in its text that is unconfirmed is said so.
+    if (when?.readsParameters) problems.push(locate.at([...path, 'when'], 'a reason\'s condition cannot read a parameter: use a variable worked out from it'));
     const pieces = splitTemplate(reason.text);
     if (!Array.isArray(pieces)) {
       problems.push(locate.inside([...path, 'text'], pieces.offset, pieces.message));
@@ -76,7 +80,9 @@ export function compileReasons(reasons: readonly ReasonSpec[], symbols: SymbolTa
     const parts = pieces.map((piece) => {
       if ('text' in piece) return JSON.stringify(piece.text);
       const compiled = compile(piece.expr, 'text', piece.offset);
-      return compiled ? format(compiled.type, compiled.code) : undefined;
+      if (!compiled) return undefined;
+      const text = format(compiled.type, compiled.code);
+      return compiled.readsParameters ? `unlessUnconfirmed(() => ${text})` : text;
     });
     if (!when || parts.some((p) => p === undefined)) return;
     const push = `if (${when.code}) out.push(${parts.join(' + ') || '""'});`;

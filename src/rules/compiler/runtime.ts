@@ -9,6 +9,45 @@ export class MissingParameter extends Error {
   }
 }
 
+const SAFE_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * A field name from the input, as it may appear in a message: names that could carry anything
+ * else (personal data, control characters, a forged log line) are not echoed.
+ */
+export function fieldName(name: string): string {
+  return SAFE_FIELD_NAME.test(name) ? name : '(a field with an unrecognised name)';
+}
+
+/** Thrown by generated code for an evaluation that cannot give an exact answer. */
+export class EvaluationFault extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvaluationFault';
+  }
+}
+
+function divisor(b: number): number {
+  if (b === 0) throw new EvaluationFault('a formula divided by zero');
+  return b;
+}
+
+/** Guards every amount the outcome reports: it must be a whole number of pence held exactly. */
+function exact(x: number): number {
+  if (!Number.isSafeInteger(x)) throw new EvaluationFault('an amount is too large to be held exactly');
+  return x;
+}
+
+/** Text of a reason that reads a parameter: an unconfirmed one is said so, never guessed. */
+function unlessUnconfirmed(text: () => string): string {
+  try {
+    return text();
+  } catch (error) {
+    if (error instanceof MissingParameter) return 'not yet confirmed';
+    throw error;
+  }
+}
+
 const ORDINALS = ['zeroth', 'first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth'];
 
 /**
@@ -20,8 +59,10 @@ const runtime = Object.freeze({
   ageOn,
   // Both operands are safe integers, so the floating-point quotient is correctly rounded and
   // its ceiling or floor is exact (an integer quotient is represented exactly).
-  ceilDiv: (a: number, b: number) => Math.ceil(a / b),
-  floorDiv: (a: number, b: number) => Math.floor(a / b),
+  ceilDiv: (a: number, b: number) => Math.ceil(a / divisor(b)),
+  floorDiv: (a: number, b: number) => Math.floor(a / divisor(b)),
+  exact,
+  unlessUnconfirmed,
   ordinal: (n: number) => ORDINALS[n] ?? `${n}th`,
   U: (index: number): never => {
     throw new MissingParameter(index);
@@ -32,6 +73,7 @@ const runtime = Object.freeze({
   fmtDate: formatLongDate,
   fmtRate: formatRate,
   fmtIso: formatIsoDate,
+  fieldName,
 });
 
 type Outcome = { entitled: boolean; amount: number; period: string; elements: Record<string, number>; details?: Record<string, unknown> };
@@ -40,7 +82,8 @@ type Values = readonly unknown[];
 
 /** The generated module's functions: plain functions that never use `this`. */
 export interface ProgramFunctions {
-  readonly normalise: (household: Record<string, unknown>, assessmentDay: number | undefined, errors: { field: string; message: string }[]) => Record<string, unknown>;
+  /** Collects at most MAX_PROBLEMS problems in `errors`, counting the rest in `errors.more`. */
+  readonly normalise: (household: Record<string, unknown>, assessmentDay: number | undefined, errors: { field: string; message: string }[] & { more?: number }) => Record<string, unknown>;
   readonly fast: (input: Record<string, unknown>, params: readonly unknown[]) => Outcome;
   readonly withValues: (input: Record<string, unknown>, params: readonly unknown[]) => { outcome: Outcome; values: Values };
   /** Also returns, per variable, a mask of the parameters it read (see RuleProgram.traceCandidates). */

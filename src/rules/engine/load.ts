@@ -1,15 +1,22 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntitleError } from '../../errors/index.ts';
-import { compileBundle, type CompileResult } from '../compiler/compile.ts';
+import { compileBundle, compileParameters, type CompileResult } from '../compiler/index.ts';
 import { checkBundle, readRuleSetDir, RULESET_FILE } from '../format/index.ts';
 import { RuleSet } from './rule-set.ts';
 
 /** Reads and compiles a rule-set directory; every problem comes back located, nothing throws for bad rules. */
 export async function compileRuleSetDir(dir: string): Promise<CompileResult> {
-  const { bundle, locators, problems } = await readRuleSetDir(dir);
-  if (!bundle) return { ok: false, problems };
-  return compileBundle(bundle, locators);
+  const { bundle, parameters, referenceKeys, locators, problems } = await readRuleSetDir(dir);
+  if (bundle) {
+    const result = compileBundle(bundle, locators);
+    if (problems.length === 0) return result;
+    return { ok: false, problems: [...problems, ...(result.ok ? [] : result.problems)] };
+  }
+  // The formulas cannot be checked without a well-formed ruleset.yaml, but the parameters can:
+  // report their problems too, so one run lists as much as can be known.
+  if (parameters) compileParameters(parameters, referenceKeys, locators.parameters, problems);
+  return { ok: false, problems };
 }
 
 /** Loads a rule set, throwing ENTITLE_RULESET_INVALID with every problem if it does not compile. */

@@ -1,11 +1,16 @@
 import { EntitleError, type Problem } from '../../errors/index.ts';
-import type { RuleProgram } from '../compiler/compile.ts';
-import { MissingParameter, type Outcome } from '../compiler/runtime.ts';
+import { EvaluationFault, fieldName, MAX_PROBLEMS, MissingParameter, type Outcome, type RuleProgram } from '../compiler/index.ts';
 import { formatLongDate, parseIsoDate } from '../values/index.ts';
 import { TraceBuilder, type Trace } from './trace.ts';
 
 /** How much explanation an assessment carries. */
 export type ExplainLevel = 'none' | 'reasons' | 'trace';
+
+/**
+ * The engine that evaluates: named in every outcome beside the rule-set hash, so a decision can be
+ * replayed with the engine that made it. A test keeps the version equal to package.json's.
+ */
+export const ENGINE = Object.freeze({ name: 'entitle', version: '0.1.0' });
 
 /** The assessment contract's output. */
 export interface Assessment {
@@ -13,6 +18,7 @@ export interface Assessment {
   readonly applicationId: string;
   readonly assessmentDate: string;
   readonly ruleset: { readonly id: string; readonly hash: string };
+  readonly engine: { readonly name: string; readonly version: string };
   readonly outcome: Outcome;
   readonly explanation: readonly string[];
   readonly trace?: Trace | undefined;
@@ -50,7 +56,7 @@ export class RuleSet {
   /** Shared by every outcome: the rules that made it. */
   private readonly rulesetRef: { readonly id: string; readonly hash: string };
   /** The normaliser's error list, reused: assessments are synchronous, so one runs at a time. */
-  private readonly fieldErrors: { field: string; message: string }[] = [];
+  private readonly fieldErrors: { field: string; message: string }[] & { more?: number } = [];
 
   constructor(readonly program: RuleProgram) {
     this.traces = new TraceBuilder(program);
@@ -101,7 +107,7 @@ export class RuleSet {
     const day = parseIsoDate(raw.assessmentDate);
     if (day === undefined) (problems ??= []).push({ field: 'assessmentDate', message: 'enter a date such as 2025-06-01' });
     for (const key in raw) {
-      if (!isContractField(key)) (problems ??= []).push({ field: key, message: 'is not used in this assessment: remove it, or check its spelling' });
+      if (!isContractField(key)) (problems ??= []).push({ field: fieldName(key), message: 'is not used in this assessment: remove it, or check its spelling' });
     }
     const household = raw.household;
     let normalised: Record<string, unknown> = {};
@@ -110,12 +116,15 @@ export class RuleSet {
     } else {
       const errors = this.fieldErrors;
       errors.length = 0;
+      errors.more = 0;
       normalised = this.program.functions.normalise(household as Record<string, unknown>, day, errors);
       for (const error of errors) (problems ??= []).push({ field: error.field, message: error.message });
+      if (errors.more) (problems ??= []).push({ message: `and ${errors.more} more problem${errors.more === 1 ? '' : 's'}: correct these and send the assessment again` });
     }
     if (problems !== undefined || day === undefined) {
-      const all = problems ?? [];
-      throw new EntitleError('ENTITLE_INPUT_INVALID', `the assessment input has ${all.length} problem${all.length === 1 ? '' : 's'}`, all);
+      const all = (problems ?? []).slice(0, MAX_PROBLEMS + 1);
+      const count = (problems?.length ?? 0) + (this.fieldErrors.more ?? 0) - (this.fieldErrors.more ? 1 : 0);
+      throw new EntitleError('ENTITLE_INPUT_INVALID', `the assessment input has ${count} problem${count === 1 ? '' : 's'}`, all);
     }
     return { normalised, day, raw };
   }
@@ -126,6 +135,7 @@ export class RuleSet {
       applicationId: raw.applicationId as string,
       assessmentDate: raw.assessmentDate as string,
       ruleset: this.rulesetRef,
+      engine: ENGINE,
       outcome,
       explanation,
       trace,
@@ -152,6 +162,9 @@ export class RuleSet {
       );
     }
     if (error instanceof EntitleError) return error;
+    if (error instanceof EvaluationFault) {
+      return new EntitleError('ENTITLE_EVALUATION_FAILED', `evaluation of ${this.id} (${this.hash}) stopped: ${error.message}`);
+    }
     return new EntitleError('ENTITLE_EVALUATION_FAILED', `evaluation of ${this.id} (${this.hash}) failed: ${(error as Error).message}`);
   }
 }

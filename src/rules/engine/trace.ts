@@ -1,6 +1,6 @@
-import type { CompiledVariable, RuleProgram } from '../compiler/compile.ts';
-import type { ParameterSnapshot } from '../compiler/parameters.ts';
+import type { CompiledVariable, ParameterSnapshot, RuleProgram } from '../compiler/index.ts';
 import type { Type } from '../expr/index.ts';
+import { referenceKey } from '../format/index.ts';
 import { formatIsoDate, formatLongDate, formatMoney, formatRate } from '../values/index.ts';
 
 /** A parameter as it was read by one evaluation. */
@@ -33,16 +33,7 @@ export interface Trace {
 
 /** A value in JSON form: pounds for money, a fraction for rates, ISO text for dates. */
 export function jsonValue(type: Type, value: unknown): number | boolean | string {
-  switch (type.t) {
-    case 'money':
-      return (value as number) / 100;
-    case 'rate':
-      return (value as number) / 1_000_000;
-    case 'date':
-      return formatIsoDate(value as number);
-    default:
-      return value as number | boolean | string;
-  }
+  return convert(conversionOf(type), value);
 }
 
 /** A value for people: "£628.10", "55%", "6 April 2017". */
@@ -61,11 +52,6 @@ export function displayValue(type: Type, value: unknown): string {
   }
 }
 
-/** The reference key a source starts with: "S1 table 2" -> "S1". */
-export function referenceKey(source: string): string {
-  const end = source.search(/[\s,:;(]/);
-  return end < 0 ? source : source.slice(0, end);
-}
 
 const NO_PARAMETERS: readonly TracedParameter[] = Object.freeze([]);
 

@@ -13,33 +13,3 @@ export type Expr =
   | { readonly kind: 'unary'; readonly operator: string; readonly argument: Expr; readonly start: number }
   | { readonly kind: 'binary'; readonly operator: string; readonly left: Expr; readonly right: Expr; readonly start: number }
   | { readonly kind: 'conditional'; readonly test: Expr; readonly then: Expr; readonly otherwise: Expr; readonly start: number };
-
-/** Every name an expression reads: plain names and the list names of projections. */
-export function namesIn(expr: Expr, into: Set<string> = new Set()): Set<string> {
-  switch (expr.kind) {
-    case 'name':
-      into.add(expr.name);
-      break;
-    case 'member':
-      into.add(expr.object);
-      break;
-    case 'call':
-      expr.args.forEach((arg) => namesIn(arg, into));
-      break;
-    case 'unary':
-      namesIn(expr.argument, into);
-      break;
-    case 'binary':
-      namesIn(expr.left, into);
-      namesIn(expr.right, into);
-      break;
-    case 'conditional':
-      namesIn(expr.test, into);
-      namesIn(expr.then, into);
-      namesIn(expr.otherwise, into);
-      break;
-    default:
-      break;
-  }
-  return into;
-}

@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 import type { Expr } from './ast.ts';
 import { builtIns, unify, type Arg, type CallContext } from './functions.ts';
 import { T, isOrdered, typeName, type Type } from './types.ts';
@@ -89,7 +90,7 @@ function check(expr: Expr, scope: ExprScope, errors: ExprError[]): Checked | Fai
     }
     case 'call': {
       const builtIn = Object.hasOwn(builtIns, expr.callee) ? builtIns[expr.callee] : undefined;
-      if (!builtIn) return fail(`${expr.callee} is not a function of the rule language (see docs/rule-language.md)`);
+      if (!builtIn) return fail(`${expr.callee} is not a function of the rule language (see docs/rule-functions.md)`);
       const args: Checked[] = [];
       let failed = false;
       for (const arg of expr.args) {
@@ -190,22 +191,8 @@ function unknownName(name: string, scope: ExprScope): string {
   const reason = scope.whyNot?.(name);
   if (reason) return reason;
   const known = [...scope.names()];
-  const near = known.filter((k) => editDistance(k.toLowerCase(), name.toLowerCase()) <= Math.max(2, Math.floor(name.length / 4)));
+  const near = known.filter((k) => distance(k.toLowerCase(), name.toLowerCase()) <= Math.max(2, Math.floor(name.length / 4)));
   const hint = near.length > 0 ? `; did you mean ${near.slice(0, 3).join(' or ')}?` : '';
   return `${name} is not an input, parameter or variable of this rule set${hint}`;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
 }
 

@@ -183,6 +183,6 @@ function division(which: 'ceil' | 'floor', args: readonly Arg[]): CallResult {
   const [a, b] = args as [Arg, Arg];
   const ok = (a.type.t === 'money' && b.type.t === 'money') || (a.type.t === 'int' && b.type.t === 'int');
   if (!ok) return fail(`divides money by money or a whole number by a whole number, not ${typeName(a.type)} by ${typeName(b.type)}`);
-  // Both operands are safe integers, so the quotient rounds correctly (see docs/rule-language.md).
+  // Both operands are safe integers, so the quotient rounds correctly (see runtime.ts).
   return { type: T.int, code: `${which}Div(${a.code}, ${b.code})` };
 }

@@ -10,8 +10,6 @@ export type Type =
   | { readonly t: 'list'; readonly of: Type }
   | { readonly t: 'entities'; readonly list: string };
 
-export const SCALAR_TYPES: readonly ScalarTypeName[] = ['money', 'int', 'rate', 'bool', 'date', 'string'];
-
 export const T = {
   money: { t: 'money' },
   int: { t: 'int' },

@@ -42,7 +42,21 @@ export function hashBundle(bundle: RuleSetBundle): string {
 }
 
 /** Reads a rule-set directory. Every shape problem in both files is returned, located. */
-export async function readRuleSetDir(dir: string, displayRoot = process.cwd()): Promise<{ bundle?: RuleSetBundle; locators: BundleLocators; problems: Problem[] }> {
+export interface RuleSetSource {
+  /**
+   * Present when both files are readable and of the right shape, even if `problems` has others
+   * (a duplicate key), so compiling can report its problems too. Never use it if there are problems.
+   */
+  readonly bundle?: RuleSetBundle;
+  /** The parameters alone, when their file is of the right shape, to check them on their own. */
+  readonly parameters?: ParametersFile;
+  /** The reference keys of ruleset.yaml, as far as it could be read. */
+  readonly referenceKeys: ReadonlySet<string>;
+  readonly locators: BundleLocators;
+  readonly problems: Problem[];
+}
+
+export async function readRuleSetDir(dir: string, displayRoot = process.cwd()): Promise<RuleSetSource> {
   const problems: Problem[] = [];
   const read = async (name: string) => {
     const path = join(dir, name);
@@ -58,14 +72,16 @@ export async function readRuleSetDir(dir: string, displayRoot = process.cwd()): 
   const params = parseYamlSource(paramsFile.display, paramsFile.text);
   problems.push(...rules.problems, ...params.problems);
   const locators = { ruleset: rules.locator, parameters: params.locator };
-  if (problems.length > 0) return { locators, problems };
+  const rawReferences = (rules.data as { references?: unknown } | undefined)?.references;
+  const referenceKeys = new Set(rawReferences && typeof rawReferences === 'object' ? Object.keys(rawReferences) : []);
 
-  const ruleset = checkShape(ruleSetFileSchema, rules.data);
-  const parameters = checkShape(parametersFileSchema, params.data);
-  for (const issue of ruleset.issues) problems.push(rules.locator.at(issue.path, issue.message));
-  for (const issue of parameters.issues) problems.push(params.locator.at(issue.path, issue.message));
-  if (!ruleset.value || !parameters.value) return { locators, problems };
-  return { bundle: { format: BUNDLE_FORMAT, ruleset: ruleset.value, parameters: parameters.value }, locators, problems };
+  const ruleset = rules.data === undefined ? undefined : checkShape(ruleSetFileSchema, rules.data);
+  const parameters = params.data === undefined ? undefined : checkShape(parametersFileSchema, params.data);
+  for (const issue of ruleset?.issues ?? []) problems.push(rules.locator.at(issue.path, issue.message));
+  for (const issue of parameters?.issues ?? []) problems.push(params.locator.at(issue.path, issue.message));
+  const partial = { referenceKeys, locators, problems, ...(parameters?.value ? { parameters: parameters.value } : {}) };
+  if (!ruleset?.value || !parameters?.value) return partial;
+  return { ...partial, bundle: { format: BUNDLE_FORMAT, ruleset: ruleset.value, parameters: parameters.value } };
 }
 
 /** Locators for a bundle that has no source text (one read back from storage): paths, not lines. */

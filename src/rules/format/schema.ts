@@ -108,7 +108,7 @@ export interface ShapeIssue {
 
 /** Checks a parsed file against its schema, returning every issue at once. */
 export function checkShape<S extends z.ZodType>(schema: S, data: unknown): { value?: z.infer<S>; issues: ShapeIssue[] } {
-  const result = schema.safeParse(data);
+  const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return { value: result.data, issues: [] };
   return { issues: result.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: plainIssue(issue) })) };
 }

@@ -24,7 +24,9 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   const pos = (offset: number) => lineCounter.linePos(offset);
   const problems: Problem[] = doc.errors.map((error) => {
     const { line, col } = pos(error.pos[0]);
-    return { file, line, column: col, message: `the YAML cannot be read: ${error.message.split('\n')[0]}` };
+    const message =
+      error.code === 'DUPLICATE_KEY' ? 'this key appears twice in the same place: keep one' : `the YAML cannot be read: ${error.message.split('\n')[0]}`;
+    return { file, line, column: col, message };
   });
 
   const nodeAt = (path: Path): Node | undefined => {
@@ -57,7 +59,10 @@ export function parseYamlSource(file: string, text: string): YamlSource {
       return { file, ...scalarPosition(text, node, offset, pos), message };
     },
   };
-  return { data: problems.length > 0 ? undefined : doc.toJS(), problems, locator };
+  // A duplicate key leaves a readable document (the last value counts), so the rest of the file
+  // is still checked and every problem is reported at once; a syntax error does not.
+  const readable = doc.errors.every((error) => error.code === 'DUPLICATE_KEY');
+  return { data: readable ? doc.toJS() : undefined, problems, locator };
 }
 
 /**

@@ -5,7 +5,7 @@ import { loadRuleSet } from '../engine/load.ts';
 import { runGoldenCase, type GoldenCase } from './golden.ts';
 
 const minimal = fileURLToPath(new URL('../compiler/fixtures/good-minimal', import.meta.url));
-const input = { benefit: 'test-benefit', applicationId: 'T-1', assessmentDate: '2025-06-01', household: { people: [{ dateOfBirth: '1990-01-01', earnings: 0 }], rent: 0 } };
+const input = { benefit: 'test-benefit', applicationId: 'T-1', assessmentDate: '2025-06-01', household: { people: [{ dateOfBirth: '1990-01-01', earnings: 0 }], rent: 0, rooms: 1 } };
 const golden = (spec: GoldenCase['spec']): GoldenCase => ({ file: 'x.yaml', line: 1, name: 'case', input, spec });
 
 describe('golden test runner', () => {

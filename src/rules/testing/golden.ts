@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { EntitleError, formatProblem, type Problem } from '../../errors/index.ts';
 import { checkShape, parseYamlSource, type Locator } from '../format/index.ts';
-import type { Assessment, RuleSet } from '../engine/rule-set.ts';
+import type { Assessment, RuleSet } from '../engine/index.ts';
 import { poundsToPence } from '../values/index.ts';
 
 /**
