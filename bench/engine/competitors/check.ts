@@ -53,6 +53,16 @@ const cases: Array<[UcInput, number]> = [
     }),
     85702,
   ],
+  // Both joint claimants have LCWRA, one is a carer (UC Regs reg. 29(4)): 62810 + 42327 + 20168 = 125305
+  [
+    claim('couple-both-lcwra-one-carer', {
+      adults: [
+        adult('1985-01-01', 0, { limitedCapabilityForWorkRelatedActivity: true, carer: true }),
+        adult('1986-01-01', 0, { limitedCapabilityForWorkRelatedActivity: true }),
+      ],
+    }),
+    125305,
+  ],
   // Children by birth: 2015 (p1, 33900), 2018 twin listed first (p2, 29281), 2018 twin (p3, 0),
   // 2021 higher disability (p4, 0 + 49587). 62810 + 33900 + 29281 + 49587 = 175578 (exempt: disabled child)
   [

@@ -98,6 +98,15 @@ function householdEngine(): Engine {
   const conditions: Record<string, TopLevelCondition> = {
     carerElementAdult0: { all: [adult(0, 'carer', 'equal', true), adult(0, 'lcwra', 'equal', false)] },
     carerElementAdult1: { all: [adult(1, 'carer', 'equal', true), adult(1, 'lcwra', 'equal', false)] },
+    // UC Regs reg. 29(4): when both joint claimants have LCWRA, a carer between them keeps one carer element.
+    carerElementBothLcwra: {
+      all: [
+        fact('adultCount', 'equal', 2),
+        adult(0, 'lcwra', 'equal', true),
+        adult(1, 'lcwra', 'equal', true),
+        { any: [adult(0, 'carer', 'equal', true), adult(1, 'carer', 'equal', true)] },
+      ],
+    },
     // Every adult earns, or a couple where one earns and the other has LCWRA or cares.
     workCondition: {
       any: [
@@ -123,6 +132,7 @@ function householdEngine(): Engine {
         fact('anyLcwra', 'equal', true),
         { condition: 'carerElementAdult0' },
         { condition: 'carerElementAdult1' },
+        { condition: 'carerElementBothLcwra' },
         fact('disabledChildren', 'greaterThan', 0),
         fact('totalEarnings', 'greaterThanInclusive', CAP_EXEMPT_EARNINGS),
       ],
@@ -155,6 +165,7 @@ function householdEngine(): Engine {
     rule('lcwra-element', {}, [fact('anyLcwra', 'equal', true)]),
     rule('carer-element', { adult: 0 }, [{ condition: 'carerElementAdult0' }]),
     rule('carer-element', { adult: 1 }, [{ condition: 'carerElementAdult1' }]),
+    rule('carer-element', { adult: 'shared' }, [{ condition: 'carerElementBothLcwra' }]),
     ...(['one-child', 'two-or-more'] as const).map((capBand) =>
       rule('childcare-element', { cap: capBand }, [
         fact('childcareCosts', 'greaterThan', 0),

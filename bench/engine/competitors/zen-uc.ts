@@ -46,7 +46,9 @@ const facts = {
       ['couple', 'len($.adults) == 2'],
       ['adultsAged25Plus', 'count($.adults, #.age >= 25)'],
       ['anyLcwra', 'some($.adults, #.lcwra)'],
-      ['carersWithoutLcwra', 'count($.adults, #.carer and not #.lcwra)'],
+      // UC Regs reg. 29(4): someone with LCWRA gets no carer element, unless both joint claimants
+      // have LCWRA, when one carer element can go with the one LCWRA element.
+      ['carerElements', 'len($.adults) == 2 and all($.adults, #.lcwra) ? min([count($.adults, #.carer), 1]) : count($.adults, #.carer and not #.lcwra)'],
       ['totalEarnings', 'sum(map($.adults, #.earnings))'],
       // Every adult earns, or a couple where one earns and the other has LCWRA or cares.
       [
@@ -118,7 +120,7 @@ const elements = {
         "sum(map(children, #.disability == 'higher' ? 49587 : (#.disability == 'lower' ? 15876 : 0)))",
       ],
       ['lcwraElement', 'anyLcwra ? 42327 : 0'],
-      ['carerElement', 'carersWithoutLcwra * 20168'],
+      ['carerElement', 'carerElements * 20168'],
       [
         'childcareElement',
         `(childcareCosts > 0 and childCount > 0 and workConditionMet)
