@@ -262,28 +262,32 @@ function generateModule(parts: ModuleParts): string {
       .join('\n');
   const out = (name: string) => {
     const t = byName.get(name)!.type.t;
-    if (t === 'money') return `exact(v_${name}) / 100`;
-    if (t === 'int') return `exact(v_${name})`;
+    if (t === 'money') return `v_${name} / 100`;
     if (t === 'rate') return `v_${name} / 1000000`;
     if (t === 'date') return `fmtIso(v_${name})`;
     return `v_${name}`;
   };
   const record = (names: readonly string[]) => `{ ${names.map((n) => `${JSON.stringify(n)}: ${out(n)}`).join(', ')} }`;
   const outcome =
-    `{ entitled: v_${parts.outcome.entitled}, amount: exact(v_${parts.outcome.amount}) / 100, period: ${JSON.stringify(parts.period)}, ` +
+    `{ entitled: v_${parts.outcome.entitled}, amount: v_${parts.outcome.amount} / 100, period: ${JSON.stringify(parts.period)}, ` +
     `elements: ${record(parts.outcome.elements)}${parts.outcome.details.length > 0 ? `, details: ${record(parts.outcome.details)}` : ''} }`;
+  // Every amount reported must be held exactly. Values are whole numbers by construction (no
+  // operation makes a fraction of a penny), so it is enough that each lies within the safe-integer
+  // range; NaN fails the comparison too. Plain comparisons: this runs for every assessment.
+  const reported = [...new Set([parts.outcome.amount, ...parts.outcome.elements, ...parts.outcome.details])].filter((n) => ['money', 'int'].includes(byName.get(n)!.type.t));
+  const guard = `if (!(${reported.map((n) => `v_${n} <= ${Number.MAX_SAFE_INTEGER} && v_${n} >= ${-Number.MAX_SAFE_INTEGER}`).join(' && ') || 'true'})) tooLarge();`;
   const values = `[${parts.variables.map((v) => (v.list ? `ev_${v.name}` : `v_${v.name}`)).join(', ')}]`;
   const masks = `[${parts.variables.map((_, index) => `m_${index}`).join(', ')}]`;
   return [
     '"use strict";',
-    'const { mulRate, ageOn, ceilDiv, floorDiv, exact, unlessUnconfirmed, ordinal, U, toPence, toDay, fmtMoney, fmtDate, fmtRate, fmtIso, fieldName } = rt;',
+    'const { mulRate, ageOn, ceilDiv, floorDiv, tooLarge, unlessUnconfirmed, ordinal, U, toPence, toDay, fmtMoney, fmtDate, fmtRate, fmtIso, fieldName } = rt;',
     helperSource(parts.helpers),
     // At most MAX_PROBLEMS problems are kept: hostile input with thousands of bad fields costs no more.
     `function E(errors, field, message) { if (errors.length < ${MAX_PROBLEMS}) errors.push({ field, message }); else errors.more = (errors.more ?? 0) + 1; }`,
     `function normalise(h, A, errors) {\n${generateNormaliser(parts.inputs)}\n}`,
-    `function fast(I, P) {\n${body(false)}\nreturn ${outcome};\n}`,
-    `function withValues(I, P) {\n${body(false)}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,
-    `function traced(I, P) {\n${body(true)}\nreturn { outcome: ${outcome}, values: ${values}, masks: ${masks} };\n}`,
+    `function fast(I, P) {\n${body(false)}\n${guard}\nreturn ${outcome};\n}`,
+    `function withValues(I, P) {\n${body(false)}\n${guard}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,
+    `function traced(I, P) {\n${body(true)}\n${guard}\nreturn { outcome: ${outcome}, values: ${values}, masks: ${masks} };\n}`,
     `function reasons(I, V, P) { const out = [];\n${parts.reasons}\nreturn out; }`,
     'return { normalise, fast, withValues, traced, reasons };',
   ].join('\n');

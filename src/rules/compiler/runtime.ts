@@ -32,10 +32,9 @@ function divisor(b: number): number {
   return b;
 }
 
-/** Guards every amount the outcome reports: it must be a whole number of pence held exactly. */
-function exact(x: number): number {
-  if (!Number.isSafeInteger(x)) throw new EvaluationFault('an amount is too large to be held exactly');
-  return x;
+/** Called by generated code when an amount to report is too large to be held exactly. */
+function tooLarge(): never {
+  throw new EvaluationFault('an amount is too large to be held exactly');
 }
 
 /** Text of a reason that reads a parameter: an unconfirmed one is said so, never guessed. */
@@ -61,7 +60,7 @@ const runtime = Object.freeze({
   // its ceiling or floor is exact (an integer quotient is represented exactly).
   ceilDiv: (a: number, b: number) => Math.ceil(a / divisor(b)),
   floorDiv: (a: number, b: number) => Math.floor(a / divisor(b)),
-  exact,
+  tooLarge,
   unlessUnconfirmed,
   ordinal: (n: number) => ORDINALS[n] ?? `${n}th`,
   U: (index: number): never => {
