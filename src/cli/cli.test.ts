@@ -128,4 +128,8 @@ describe('entitle command', () => {
   it('has its help documented exactly as generated (run `npm run docs` after changing a command)', async () => {
     assert.equal(await readFile(join(root, 'docs/cli.md'), 'utf8'), renderCliDocs());
   });
+
+  it('documents no path of the machine the docs were generated on', () => {
+    assert.ok(!renderCliDocs().includes(root), 'CLI help shows an absolute path of this machine');
+  });
 });

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { loadRuleSets } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
-import { BUNDLED_RULESETS } from '../paths.ts';
+import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
 /** Reads a JSON file (or standard input for "-"); a syntax error names the line and column. */
 export async function readJsonInput(path: string): Promise<unknown> {
@@ -36,7 +36,7 @@ export function registerAssess(program: Command): void {
     .description('Assess one application and print the outcome as JSON.')
     .requiredOption('-i, --input <file>', 'the assessment input, as JSON ("-" for standard input)')
     .option('--explain', 'include the full trace: every variable, formula and parameter read, with its source')
-    .option('--rules <dir>', 'directory of rule sets to use', BUNDLED_RULESETS)
+    .addOption(new Option('--rules <dir>', 'directory of rule sets to use').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
     .action(async (options: { input: string; explain?: boolean; rules: string }) => {
       const input = await readJsonInput(options.input);
       const ruleSets = await loadRuleSets(options.rules);

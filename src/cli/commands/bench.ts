@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { findRuleSetDirs, loadRuleSet, readGoldenCases, type ExplainLevel, type RuleSet } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
-import { BUNDLED_RULESETS } from '../paths.ts';
+import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
 /** Inputs to time: every golden-test input the rule set can assess. */
 export async function benchInputs(dir: string, ruleSet: RuleSet): Promise<unknown[]> {
@@ -36,7 +36,7 @@ export function registerBench(program: Command): void {
     .description('Measure evaluations per second of a rule set on its golden-test inputs, on one core.')
     .requiredOption('--ruleset <id>', 'rule-set id, such as uk-universal-credit')
     .option('-n, --n <count>', 'evaluations to time per mode', '1000000')
-    .option('--rules <dir>', 'directory of rule sets', BUNDLED_RULESETS)
+    .addOption(new Option('--rules <dir>', 'directory of rule sets').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
     .action(async (options: { ruleset: string; n: string; rules: string }) => {
       const n = Number(options.n);
       if (!Number.isSafeInteger(n) || n < 1) {

@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { EntitleError, formatProblem } from '../../errors/index.ts';
 import { compileRuleSetDir, diffBundles, findRuleSetDirs, formatDiff, loadRuleSet, readGoldenCases, runGoldenCase } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
-import { BUNDLED_RULESETS } from '../paths.ts';
+import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
 async function ruleSetDirs(dir: string): Promise<string[]> {
   const dirs = await findRuleSetDirs(dir).catch(() => []);
@@ -18,7 +18,7 @@ export function registerRules(program: Command): void {
   rules
     .command('check')
     .description('Compile rule sets and list every problem with its file, line and column.')
-    .argument('[dir]', 'a rule-set directory, or a directory of them', BUNDLED_RULESETS)
+    .addArgument(new Argument('[dir]', 'a rule-set directory, or a directory of them').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
     .action(async (dir: string) => {
       const dirs = await ruleSetDirs(dir);
       let problems = 0;
@@ -37,7 +37,7 @@ export function registerRules(program: Command): void {
   rules
     .command('test')
     .description('Run the golden tests of rule sets (their tests/*.yaml); amounts must match to the penny.')
-    .argument('[dir]', 'a rule-set directory, or a directory of them', BUNDLED_RULESETS)
+    .addArgument(new Argument('[dir]', 'a rule-set directory, or a directory of them').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
     .option('-q, --quiet', 'print only failures and the summary')
     .action(async (dir: string, options: { quiet?: boolean }) => {
       let passed = 0;
