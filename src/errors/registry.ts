@@ -14,12 +14,12 @@ export interface ErrorDefinition {
 
 export const errorRegistry = {
   ENTITLE_INPUT_INVALID: {
-    status: 422,
+    status: 400,
     title: 'The assessment input is not valid',
     action: 'Correct every field listed and send the assessment again.',
   },
   ENTITLE_BENEFIT_UNKNOWN: {
-    status: 422,
+    status: 400,
     title: 'No rule set is loaded for this benefit',
     action: 'Use one of the benefits listed in the message, for example "universal-credit".',
   },
@@ -53,6 +53,61 @@ export const errorRegistry = {
     status: 500,
     title: 'A golden test file is not valid',
     action: 'Fix every problem listed (each names its file, line and column).',
+  },
+  ENTITLE_REQUEST_INVALID: {
+    status: 400,
+    title: 'The request is not valid',
+    action: 'Correct the request as the message says: send JSON with Content-Type: application/json, and a decision id as a UUID.',
+  },
+  ENTITLE_BODY_TOO_LARGE: {
+    status: 413,
+    title: 'The request body is too large',
+    action: 'Send one assessment per request; an assessment is a few kilobytes.',
+  },
+  ENTITLE_UNAUTHENTICATED: {
+    status: 401,
+    title: 'An API key is needed',
+    action: 'Send your key as "Authorization: Bearer KEY". An operator can create one with "entitle keys create".',
+  },
+  ENTITLE_FORBIDDEN: {
+    status: 403,
+    title: 'This key may not do that',
+    action: 'Use a key with one of the roles the message lists, or ask an operator to create one.',
+  },
+  ENTITLE_NOT_FOUND: {
+    status: 404,
+    title: 'Not found',
+    action: 'Check the address, or the decision id returned when the assessment was made.',
+  },
+  ENTITLE_DECISION_PURGED: {
+    status: 410,
+    title: 'The inputs of this decision were removed under the retention policy',
+    action: 'The decision and its hash remain, but it cannot be replayed without its inputs.',
+  },
+  ENTITLE_RATE_LIMITED: {
+    status: 429,
+    title: 'Too many requests for this key',
+    action: 'Wait for the time in the Retry-After header, then send the request again.',
+  },
+  ENTITLE_STORE_UNAVAILABLE: {
+    status: 503,
+    title: 'The decision could not be recorded, so it was not made',
+    action: 'Nothing was decided or stored. Send the same request again after the time in the Retry-After header.',
+  },
+  ENTITLE_SHUTTING_DOWN: {
+    status: 503,
+    title: 'This instance is shutting down',
+    action: 'Send the request again; the load balancer routes it to another instance.',
+  },
+  ENTITLE_DATA_DIR_IN_USE: {
+    status: 503,
+    title: 'The embedded database is in use by another process',
+    action: 'Stop the other process (often a running "entitle serve"), or set DATABASE_URL to use PostgreSQL.',
+  },
+  ENTITLE_INTERNAL: {
+    status: 500,
+    title: 'Something went wrong in Entitle',
+    action: 'Nothing was decided. Report the request id from the response to the service team.',
   },
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -1,0 +1,69 @@
+import type { Database } from '../store/index.ts';
+import { fromRow, type DecisionRecord, type DecisionRow } from './record.ts';
+
+/** Who is reading: every read of a decision is recorded, because decisions hold personal data. */
+export interface Reader {
+  readonly keyId: string;
+  readonly keyName: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/**
+ * Fetches a decision and records the read in the same transaction: if the read cannot be
+ * recorded, the decision is not returned.
+ */
+export async function readDecision(db: Database, id: string, reader: Reader, action: 'read' | 'replay'): Promise<DecisionRecord | undefined> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<DecisionRow>('SELECT * FROM decisions WHERE id = $1', [id]);
+    const row = rows[0];
+    if (!row) return undefined;
+    await tx.query('INSERT INTO decision_reads (decision_id, key_id, key_name, action, read_at) VALUES ($1, $2, $3, $4, $5)', [
+      id,
+      reader.keyId,
+      reader.keyName,
+      action,
+      new Date().toISOString(),
+    ]);
+    return fromRow(row);
+  });
+}
+
+/** The stored rule-set bundle with this hash, as it was when first used. */
+export async function storedBundle(db: Database, hash: string): Promise<unknown> {
+  const { rows } = await db.query<{ bundle: unknown }>('SELECT bundle FROM ruleset_versions WHERE hash = $1', [hash]);
+  return rows[0]?.bundle;
+}
+
+export interface ReadLogEntry {
+  readonly decisionId: string;
+  readonly keyName: string;
+  readonly action: string;
+  readonly readAt: string;
+}
+
+/** Who read a decision, and when (for auditors). */
+export async function readsOf(db: Database, decisionId: string): Promise<ReadLogEntry[]> {
+  const { rows } = await db.query<{ decision_id: string; key_name: string; action: string; read_at: string }>(
+    'SELECT decision_id, key_name, action, read_at FROM decision_reads WHERE decision_id = $1 ORDER BY id',
+    [decisionId],
+  );
+  return rows.map((r) => ({ decisionId: r.decision_id, keyName: r.key_name, action: r.action, readAt: r.read_at }));
+}
+
+/**
+ * Removes the personal inputs of decisions made before `before` (retention). Each record keeps
+ * the digest of its inputs, so the chain still verifies. Returns how many were purged.
+ */
+export async function purgeInputs(db: Database, before: string): Promise<number> {
+  const { rows } = await db.query<{ count: number }>(
+    `WITH purged AS (UPDATE decisions SET inputs = NULL, purged_at = $2 WHERE created_at < $1 AND inputs IS NOT NULL RETURNING 1)
+     SELECT count(*)::int AS count FROM purged`,
+    [before, new Date().toISOString()],
+  );
+  return Number(rows[0]?.count ?? 0);
+}

@@ -1,0 +1,52 @@
+import type { Database } from '../store/index.ts';
+import { digestInputs, fromRow, GENESIS_HASH, recordHash, type DecisionRow } from './record.ts';
+
+export interface ChainProblem {
+  readonly seq: number;
+  readonly id?: string;
+  readonly message: string;
+}
+
+export type ChainReport = { readonly ok: true; readonly verified: number } | { readonly ok: false; readonly verified: number; readonly problem: ChainProblem };
+
+const PAGE = 1000;
+
+/**
+ * Walks the whole chain in order and reports the first record that is missing, out of order,
+ * altered (its hash no longer matches its content, or its inputs no longer match their digest),
+ * or removed from the end (the chain head says more records exist than are found).
+ */
+export async function verifyChain(db: Database): Promise<ChainReport> {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let verified = 0;
+  const fail = (problem: ChainProblem): ChainReport => ({ ok: false, verified, problem });
+  for (;;) {
+    const { rows } = await db.query<DecisionRow>('SELECT * FROM decisions WHERE seq >= $1 ORDER BY seq LIMIT $2', [expectedSeq, PAGE]);
+    for (const row of rows) {
+      const record = fromRow(row);
+      if (record.seq !== expectedSeq) {
+        return fail({ seq: expectedSeq, message: `record ${expectedSeq} is missing: the chain goes from ${expectedSeq - 1} to ${record.seq}` });
+      }
+      if (record.prevHash !== prevHash) {
+        return fail({ seq: record.seq, id: record.id, message: `record ${record.seq} does not follow record ${record.seq - 1}: records were reordered, removed or replaced` });
+      }
+      if (recordHash(record) !== record.recordHash) {
+        return fail({ seq: record.seq, id: record.id, message: `record ${record.seq} was altered: its content no longer matches its hash` });
+      }
+      if (record.inputs !== null && digestInputs(record.inputs) !== record.inputsDigest) {
+        return fail({ seq: record.seq, id: record.id, message: `the inputs of record ${record.seq} were altered: they no longer match their digest` });
+      }
+      prevHash = record.recordHash;
+      expectedSeq += 1;
+      verified += 1;
+    }
+    if (rows.length < PAGE) break;
+  }
+  const { rows } = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM chain_head');
+  const head = rows[0];
+  if (!head || Number(head.seq) !== verified || head.hash !== prevHash) {
+    return fail({ seq: verified + 1, message: `the chain ends at record ${verified} but its head names record ${head?.seq ?? 'none'}: records at the end were removed or the head was altered` });
+  }
+  return { ok: true, verified };
+}

@@ -1,0 +1,66 @@
+import pg from 'pg';
+import type { Database, Queryable } from './database.ts';
+
+// Dates and timestamps come back as text: records are hashed over their exact text, and a JS
+// Date would drop the microseconds PostgreSQL keeps.
+const TIMESTAMPTZ = 1184;
+const DATE = 1082;
+const BIGINT = 20;
+
+export interface PostgresOptions {
+  readonly connectionString: string;
+  readonly maxConnections?: number;
+  /** How long a query may wait for a connection before it fails (the service then answers 503). */
+  readonly connectTimeoutMs?: number;
+  readonly statementTimeoutMs?: number;
+}
+
+/** PostgreSQL through a pg connection pool. */
+export function openPostgres(options: PostgresOptions): Database {
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === TIMESTAMPTZ || oid === DATE ? (value: string) => value : oid === BIGINT ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
+  };
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    types: types as unknown as pg.CustomTypesConfig,
+  });
+  // An idle connection that breaks (database restarted) must not crash the process: the pool
+  // drops it and the next query opens a new one.
+  pool.on('error', () => undefined);
+
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) => {
+    const result = await client.query(sql, params as unknown[] | undefined);
+    return { rows: result.rows as Row[] };
+  };
+
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    exec: async (sql) => void (await pool.query(sql)),
+    async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from './database.ts';
+import { migrate } from './migrate.ts';
+import { openPglite } from './pglite.ts';
+import { openPostgres } from './postgres.ts';
+
+/** The PostgreSQL server tests use: the one on this machine and in CI, never a mock. */
+export const TEST_POSTGRES_URL = process.env.ENTITLE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestDatabase {
+  readonly db: Database;
+  /** The connection string of a PostgreSQL test database (undefined for PGlite). */
+  readonly url?: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of each kind: every test gets its own and drops it afterwards. */
+export const testDatabases: Record<'pglite' | 'postgres', () => Promise<TestDatabase>> = {
+  async pglite() {
+    const db = await openPglite(undefined);
+    await migrate(db);
+    return { db, drop: () => db.close() };
+  },
+  async postgres() {
+    const name = `entitle_test_${randomBytes(6).toString('hex')}`;
+    const admin = openPostgres({ connectionString: TEST_POSTGRES_URL, maxConnections: 1 });
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(TEST_POSTGRES_URL);
+    url.pathname = `/${name}`;
+    const db = openPostgres({ connectionString: url.toString(), maxConnections: 10 });
+    await migrate(db);
+    return {
+      db,
+      url: url.toString(),
+      async drop() {
+        await db.close();
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.close();
+      },
+    };
+  },
+};
