@@ -18,15 +18,19 @@ export interface PostgresOptions {
 /** PostgreSQL through a pg connection pool. */
 export function openPostgres(options: PostgresOptions): Database {
   const types = {
-    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-      oid === TIMESTAMPTZ || oid === DATE ? (value: string) => value : oid === BIGINT ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
-  };
+    getTypeParser: (oid: number, format?: 'text' | 'binary'): ((value: string) => unknown) =>
+      oid === TIMESTAMPTZ || oid === DATE
+        ? (value: string) => value
+        : oid === BIGINT
+          ? (value: string) => Number(value)
+          : (pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown),
+  } as pg.CustomTypesConfig;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
     statement_timeout: options.statementTimeoutMs ?? 10_000,
-    types: types as unknown as pg.CustomTypesConfig,
+    types: types,
   });
   // An idle connection that breaks (database restarted) must not crash the process: the pool
   // drops it and the next query opens a new one.
