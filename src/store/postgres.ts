@@ -24,7 +24,7 @@ export function openPostgres(options: PostgresOptions): Database {
         : oid === BIGINT
           ? (value: string) => Number(value)
           : (pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown),
-  } as pg.CustomTypesConfig;
+  };
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
