@@ -28,6 +28,7 @@ export function renderCliDocs(): string {
     `| ${EXIT.invalidInput} | the input or the command line is wrong: every field at fault is listed |`,
     `| ${EXIT.cannotAssess} | the input is valid but a rate it needs is unconfirmed or has no value on the date |`,
     `| ${EXIT.invalidRules} | a rule set or golden test file is not valid: every problem is listed as file:line:column |`,
+    `| ${EXIT.unavailable} | the database cannot be used: another process holds the embedded one, or it cannot be reached |`,
     '',
     ...helpOf(program, []),
   ].join('\n');

@@ -11,6 +11,8 @@ export const EXIT = {
   cannotAssess: 3,
   /** A rule set or golden test file is not valid; every problem is listed with file:line:column. */
   invalidRules: 4,
+  /** The database cannot be used: another process holds the embedded one, or it cannot be reached. */
+  unavailable: 5,
 } as const;
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -21,6 +23,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ENTITLE_RULESET_INVALID: EXIT.invalidRules,
   ENTITLE_RULESET_NOT_FOUND: EXIT.invalidRules,
   ENTITLE_GOLDEN_TEST_INVALID: EXIT.invalidRules,
+  ENTITLE_DATA_DIR_IN_USE: EXIT.unavailable,
+  ENTITLE_STORE_UNAVAILABLE: EXIT.unavailable,
 };
 
 /**

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerAssess } from './commands/assess.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerData } from './commands/data.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerRules } from './commands/rules.ts';
 import { EXIT, reportError } from './exit.ts';
 
@@ -11,8 +13,10 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerServe(program);
   registerAssess(program);
   registerRules(program);
+  registerData(program);
   registerBench(program);
   return program;
 }

@@ -8,3 +8,4 @@ export { hashBundle, readRuleSetDir, type RuleSetBundle } from './format/index.t
 export { readGoldenCases, runGoldenCase, type GoldenCase, type GoldenResult } from './testing/index.ts';
 export { diffBundles, formatDiff, type Change, type RuleSetDiff } from './diff/index.ts';
 export { renderFunctionDocs } from './expr/index.ts';
+export { parseIsoDate } from './values/index.ts';

@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import { createKey, listKeys, revokeKey } from '../../keys/index.ts';
+import { purgeInputs, verifyChain } from '../../decisions/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { parseIsoDate } from '../../rules/index.ts';
+import { describeStore, migrate, openDatabase, storeSettingsFrom, type Database } from '../../store/index.ts';
+import { EXIT } from '../exit.ts';
+import { dataDirOption } from './data-options.ts';
+
+/** Opens the configured database (migrated), runs `work`, and always closes it. */
+async function withDatabase<T>(options: { dataDir?: string }, work: (db: Database) => Promise<T>): Promise<T> {
+  const settings = storeSettingsFrom(options);
+  const db = await openDatabase(settings);
+  try {
+    await migrate(db);
+    return await work(db);
+  } catch (error) {
+    if (error instanceof EntitleError) throw error;
+    throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', `the ${describeStore(settings)} could not be used: ${(error as Error).name}`, [
+      { message: 'check DATABASE_URL (or the data directory) and that the database is running' },
+    ]);
+  } finally {
+    await db.close();
+  }
+}
+
+export function registerData(program: Command): void {
+  const keys = program.command('keys').description('Create, list and revoke API keys.');
+  keys
+    .command('create')
+    .description('Create an API key. The key is printed once; only its hash is stored.')
+    .requiredOption('--name <name>', 'a name for the key, such as front-end-1')
+    .requiredOption('--roles <roles>', 'comma-separated: assessor, caseworker, auditor, policy-author, approver, operator, admin')
+    .addOption(dataDirOption())
+    .action(async (options: { name: string; roles: string; dataDir?: string }) => {
+      const roles = options.roles.split(',').map((r) => r.trim()).filter(Boolean);
+      const { key, apiKey } = await withDatabase(options, (db) => createKey(db, options.name, roles));
+      process.stdout.write(`${key}\n`);
+      process.stderr.write(`created key ${apiKey.name} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`);
+    });
+  keys
+    .command('list')
+    .description('List API keys (names, roles, dates; never the keys).')
+    .addOption(dataDirOption())
+    .action(async (options: { dataDir?: string }) => {
+      for (const key of await withDatabase(options, listKeys)) {
+        process.stdout.write(`${key.name}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`);
+      }
+    });
+  keys
+    .command('revoke')
+    .description('Revoke an API key by name.')
+    .argument('<name>', 'the key to revoke')
+    .addOption(dataDirOption())
+    .action(async (name: string, options: { dataDir?: string }) => {
+      if (!(await withDatabase(options, (db) => revokeKey(db, name)))) {
+        throw new EntitleError('ENTITLE_NOT_FOUND', `no active key named ${name}`, [{ field: 'name', message: 'check the name with "entitle keys list"' }]);
+      }
+      process.stdout.write(`revoked ${name}\n`);
+    });
+
+  program
+    .command('audit')
+    .description('Check the record of decisions.')
+    .command('verify')
+    .description('Walk the hash chain of decisions; report the first missing, reordered or altered record and exit 1.')
+    .addOption(dataDirOption())
+    .action(async (options: { dataDir?: string }) => {
+      const report = await withDatabase(options, verifyChain);
+      if (report.ok) {
+        process.stdout.write(`verified ${report.verified} decision${report.verified === 1 ? '' : 's'}: the chain is intact\n`);
+        return;
+      }
+      process.stderr.write(`chain broken after ${report.verified} good record${report.verified === 1 ? '' : 's'}: ${report.problem.message}${report.problem.id ? ` (decision ${report.problem.id})` : ''}\n`);
+      process.exitCode = EXIT.failed;
+    });
+
+  program
+    .command('decisions')
+    .description('Manage recorded decisions.')
+    .command('purge')
+    .description('Remove the personal inputs of decisions made before a date (retention). The chain stays verifiable.')
+    .requiredOption('--before <date>', 'purge decisions made before this date, YYYY-MM-DD')
+    .addOption(dataDirOption())
+    .action(async (options: { before: string; dataDir?: string }) => {
+      if (parseIsoDate(options.before) === undefined) {
+        throw new EntitleError('ENTITLE_INPUT_INVALID', '--before must be a date', [{ field: '--before', message: 'enter a date such as 2019-04-06' }]);
+      }
+      const count = await withDatabase(options, (db) => purgeInputs(db, `${options.before}T00:00:00.000Z`));
+      process.stdout.write(`removed the inputs of ${count} decision${count === 1 ? '' : 's'} made before ${options.before}\n`);
+    });
+}

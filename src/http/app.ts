@@ -1,0 +1,126 @@
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { Registry } from 'prom-client';
+import { DecisionWriter } from '../decisions/index.ts';
+import { EntitleError } from '../errors/index.ts';
+import { KeyVerifier, type Role } from '../keys/index.ts';
+import type { RuleSet } from '../rules/index.ts';
+import { migrationsCurrent, type Database } from '../store/index.ts';
+import type { ServiceContext } from './context.ts';
+import { createServiceMetrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+import { sendProblem, toEntitleError } from './problems.ts';
+import { registerAssessments } from './routes/assessments.ts';
+import { registerDecisions } from './routes/decisions.ts';
+import { registerOperations } from './routes/operations.ts';
+
+export interface AppOptions {
+  readonly db: Database;
+  /** Rule sets in service, by benefit. */
+  readonly ruleSets: ReadonlyMap<string, RuleSet>;
+  /** Requests a minute per key, by role (a key gets the highest of its roles'). */
+  readonly rateLimits?: Partial<Record<Role, number>>;
+  readonly bodyLimitBytes?: number;
+  readonly logLevel?: string;
+  /** Where logs go (default standard output); tests capture them here. */
+  readonly logStream?: DestinationStream;
+}
+
+/**
+ * Default rate limits. An assessor key serves a whole front end, so its limit is far above what
+ * one instance can serve; people's keys (caseworkers, auditors) get a human-sized limit.
+ */
+export const DEFAULT_RATE_LIMITS: Record<Role, number> = {
+  assessor: 1_000_000,
+  caseworker: 600,
+  auditor: 600,
+  'policy-author': 600,
+  approver: 600,
+  operator: 600,
+  admin: 600,
+};
+
+/** Personal data never reaches a log line: requests are logged by route, never by body. */
+const redactedSerializers = {
+  req(request: FastifyRequest) {
+    return { id: request.id, method: request.method, route: request.routeOptions?.url ?? 'unmatched' };
+  },
+  res(reply: { statusCode: number }) {
+    return { statusCode: reply.statusCode };
+  },
+};
+
+/** Builds the HTTP service; `listen` is the caller's (tests use `inject`). */
+export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; context: ServiceContext }> {
+  const registry = new Registry();
+  const metrics = createServiceMetrics(registry, () => options.db.poolStats());
+  const context: ServiceContext = {
+    db: options.db,
+    ruleSets: options.ruleSets,
+    writer: new DecisionWriter(options.db, metrics.writer),
+    keys: new KeyVerifier(options.db),
+    metrics,
+    registry,
+    migrationsCurrent: () => migrationsCurrent(options.db),
+    state: { shuttingDown: false },
+  };
+  const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+
+  const app = Fastify({
+    logger: {
+      level: options.logLevel ?? 'info',
+      serializers: redactedSerializers,
+      redact: { paths: ['req.headers', 'req.body', 'body', 'inputs', 'household', 'err.message'], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    return503OnClosing: true,
+    disableRequestLogging: false,
+  });
+  app.decorateRequest('apiKey', null);
+
+  // Authentication, then authorisation by the route's roles.
+  app.addHook('onRequest', async (request) => {
+    const roles = request.routeOptions.config.roles;
+    if (!roles) return;
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header) : null;
+    const key = match ? await context.keys.verify(match[1]!) : undefined;
+    if (!key) throw new EntitleError('ENTITLE_UNAUTHENTICATED', 'no valid API key was sent');
+    if (!key.roles.includes('admin') && !roles.some((role) => key.roles.includes(role))) {
+      throw new EntitleError('ENTITLE_FORBIDDEN', `this key may not do this: it needs one of the roles ${roles.join(', ')}`);
+    }
+    request.apiKey = key;
+  });
+
+  await app.register(helmet);
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.apiKey?.id ?? request.ip,
+    max: (request) => Math.max(...(request.apiKey?.roles ?? ['caseworker']).map((role) => limits[role] ?? 600)),
+    errorResponseBuilder: () => new EntitleError('ENTITLE_RATE_LIMITED', 'this key has sent too many requests'),
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const entitleError = toEntitleError(error);
+    if (entitleError.code === 'ENTITLE_INTERNAL') {
+      // The message could quote anything (a database error can quote values): log its kind only.
+      request.log.error({ event: 'unexpected_error', kind: (error as Error).name, code: (error as { code?: unknown }).code }, 'unexpected error');
+    }
+    return sendProblem(reply, request, entitleError);
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new EntitleError('ENTITLE_NOT_FOUND', 'there is nothing at this address')));
+
+  registerOperations(app, context, openApiDocument([...options.ruleSets.values()]));
+  registerAssessments(app, context);
+  registerDecisions(app, context);
+  return { app, context };
+}

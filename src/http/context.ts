@@ -1,0 +1,30 @@
+import type { Registry } from 'prom-client';
+import type { DecisionWriter } from '../decisions/index.ts';
+import type { KeyVerifier, Role } from '../keys/index.ts';
+import type { RuleSet } from '../rules/index.ts';
+import type { Database } from '../store/index.ts';
+import type { ServiceMetrics } from './metrics.ts';
+
+/** What every route needs, built once by buildApp and passed in (no globals). */
+export interface ServiceContext {
+  readonly db: Database;
+  /** Rule sets in service, by benefit. */
+  readonly ruleSets: ReadonlyMap<string, RuleSet>;
+  readonly writer: DecisionWriter;
+  readonly keys: KeyVerifier;
+  readonly metrics: ServiceMetrics;
+  readonly registry: Registry;
+  readonly migrationsCurrent: () => Promise<boolean>;
+  /** Set on SIGTERM: /ready answers 503 at once so load balancers stop routing here. */
+  readonly state: { shuttingDown: boolean };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: { readonly id: string; readonly name: string; readonly roles: readonly Role[] } | null;
+  }
+  interface FastifyContextConfig {
+    /** Roles that may call the route; absent for public routes (health, readiness, metrics). */
+    roles?: readonly Role[];
+  }
+}

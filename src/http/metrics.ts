@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { WriterObserver } from '../decisions/index.ts';
+import type { PoolStats } from '../store/index.ts';
+
+/** The service's metrics, registered on the registry it is given (never the global one). */
+export interface ServiceMetrics {
+  readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly assessments: Counter<'benefit' | 'outcome' | 'ruleset'>;
+  readonly writer: WriterObserver;
+}
+
+export function createServiceMetrics(registry: Registry, pool: () => PoolStats): ServiceMetrics {
+  collectDefaultMetrics({ register: registry });
+  const requestDuration = new Histogram({
+    name: 'entitle_http_request_duration_seconds',
+    help: 'HTTP request duration by route template and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const assessments = new Counter({
+    name: 'entitle_assessments_total',
+    help: 'Assessments by benefit, outcome (entitled, not_entitled, invalid_input, cannot_assess, not_recorded) and rule-set hash.',
+    labelNames: ['benefit', 'outcome', 'ruleset'] as const,
+    registers: [registry],
+  });
+  const writeSeconds = new Histogram({
+    name: 'entitle_decision_write_seconds',
+    help: 'Time to commit one group of decisions to the hash chain.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: 'entitle_decision_batch_size',
+    help: 'Decisions committed together in one transaction (group commit).',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [registry],
+  });
+  const writeFailures = new Counter({
+    name: 'entitle_decision_write_failures_total',
+    help: 'Decisions that could not be recorded (each got a 503 and no decision).',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'entitle_db_pool_connections',
+    help: 'Database connections by state.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = pool();
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+  return {
+    requestDuration,
+    assessments,
+    writer: {
+      batch(size, seconds, ok) {
+        writeSeconds.observe(seconds);
+        batchSize.observe(size);
+        if (!ok) writeFailures.inc(size);
+      },
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import type { RuleSet } from '../rules/index.ts';
+import { ENGINE } from '../rules/index.ts';
+import { ROLES } from '../keys/index.ts';
+
+type JsonSchema = Record<string, unknown>;
+type InputField = RuleSet['program']['inputs']['fields'] extends ReadonlyMap<string, infer F> ? F : never;
+
+/** A rule-set input field as JSON Schema: the same declaration the engine's validator is generated from. */
+function fieldSchema(field: InputField): JsonSchema {
+  const description = field.description ? { description: field.description } : {};
+  switch (field.type.t) {
+    case 'money':
+      return {
+        type: 'number',
+        ...(field.min !== undefined ? { minimum: field.min / 100 } : {}),
+        ...(field.max !== undefined ? { maximum: field.max / 100 } : {}),
+        description: `Pounds, at most 2 decimal places.${field.description ? ` ${field.description}` : ''}`,
+      };
+    case 'int':
+      return { type: 'integer', ...(field.min !== undefined ? { minimum: field.min } : {}), ...(field.max !== undefined ? { maximum: field.max } : {}), ...description };
+    case 'bool':
+      return { type: 'boolean', ...description };
+    case 'date':
+      return { type: 'string', format: 'date', ...(field.notAfterAssessmentDate ? { description: `Not after the assessment date.${field.description ? ` ${field.description}` : ''}` } : description) };
+    case 'enum':
+      return { type: 'string', enum: field.type.values, ...description };
+    default:
+      return { type: 'string', ...description };
+  }
+}
+
+function objectOf(fields: ReadonlyMap<string, InputField>, extra: Record<string, JsonSchema> = {}): JsonSchema {
+  const properties: Record<string, JsonSchema> = { ...extra };
+  for (const [name, field] of fields) properties[name] = fieldSchema(field);
+  return { type: 'object', additionalProperties: false, required: Object.keys(properties), properties };
+}
+
+/** The assessment contract for one rule set, as JSON Schema. */
+export function assessmentRequestSchema(ruleSet: RuleSet): JsonSchema {
+  const inputs = ruleSet.program.inputs;
+  const lists: Record<string, JsonSchema> = {};
+  for (const [name, list] of inputs.lists) {
+    lists[name] = { type: 'array', minItems: list.min, maxItems: list.max, items: objectOf(list.fields) };
+  }
+  return {
+    title: `${ruleSet.title} assessment`,
+    type: 'object',
+    additionalProperties: false,
+    required: ['benefit', 'applicationId', 'assessmentDate', 'household'],
+    properties: {
+      benefit: { const: ruleSet.benefit },
+      applicationId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$', description: 'The application reference.' },
+      assessmentDate: { type: 'string', format: 'date', description: 'The first day of the assessment period.' },
+      household: objectOf(inputs.fields, lists),
+    },
+  };
+}
+
+const problem = { $ref: '#/components/schemas/Problem' };
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
+const json = (schema: JsonSchema, description: string) => ({ description, content: { 'application/json': { schema } } });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const roles = (list: readonly string[]) => `Roles: ${list.join(', ')} (admin may do everything).`;
+
+/** The OpenAPI 3.1 document served at /openapi.json. */
+export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
+  const requests = Object.fromEntries(ruleSets.map((r) => [`Assessment_${r.id}`, assessmentRequestSchema(r)]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Entitle',
+      version: ENGINE.version,
+      description: 'Benefit assessments from rules as code. Every decision is recorded, hash-chained and replayable before it is returned.',
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/assessments': {
+        post: {
+          summary: 'Assess an application and record the decision',
+          description: `Responds only after the decision is committed. ${roles(['assessor'])}`,
+          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: Object.keys(requests).map((k) => ({ $ref: `#/components/schemas/${k}` })) } } } },
+          responses: {
+            201: json({ $ref: '#/components/schemas/Decision' }, 'The decision, recorded.'),
+            400: problemResponse('The input is not valid: every field at fault is listed.'),
+            401: problemResponse('No valid API key.'),
+            403: problemResponse('The key may not assess.'),
+            413: problemResponse('The body is too large.'),
+            422: problemResponse('A rate this decision needs is not confirmed, or the rule set has none for the date: no decision is made.'),
+            429: problemResponse('Too many requests for this key; see Retry-After.'),
+            503: problemResponse('The decision could not be recorded, so none was made; retry after Retry-After seconds.'),
+          },
+        },
+      },
+      '/v1/decisions/{id}': {
+        get: {
+          summary: 'A recorded decision with its inputs, outcome and explanation',
+          description: `Every read is itself recorded. ${roles(['caseworker', 'auditor'])}`,
+          parameters: [idParam],
+          responses: { 200: json({ $ref: '#/components/schemas/StoredDecision' }, 'The decision.'), 400: problemResponse('The id is not a UUID.'), 404: problemResponse('No such decision.'), 503: problemResponse('The store is unavailable.') },
+        },
+      },
+      '/v1/decisions/{id}/replay': {
+        post: {
+          summary: 'Re-evaluate a decision with its recorded rule-set version and inputs',
+          description: roles(['caseworker', 'auditor']),
+          parameters: [idParam],
+          responses: {
+            200: json({ $ref: '#/components/schemas/Replay' }, 'Whether the replay matches, with any differences.'),
+            404: problemResponse('No such decision.'),
+            410: problemResponse('The inputs were removed under the retention policy.'),
+            503: problemResponse('The store is unavailable.'),
+          },
+        },
+      },
+      '/health': { get: { summary: 'The process is alive', security: [], responses: { 200: { description: 'Alive.' } } } },
+      '/ready': { get: { summary: 'Ready for traffic: database reachable, migrations current, rules loaded', security: [], responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Prometheus text format.' } } } },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: `An API key from "entitle keys create". Roles: ${ROLES.join(', ')}.` } },
+      schemas: {
+        ...requests,
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'code', 'detail'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            code: { type: 'string', description: 'Stable error code; see docs/errors.md.' },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', required: ['message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+          },
+        },
+        Decision: {
+          type: 'object',
+          required: ['decisionId', 'benefit', 'applicationId', 'assessmentDate', 'ruleset', 'engine', 'outcome', 'explanation', 'recordedAt', 'recordHash'],
+          properties: {
+            decisionId: { type: 'string', format: 'uuid' },
+            benefit: { type: 'string' },
+            applicationId: { type: 'string' },
+            assessmentDate: { type: 'string', format: 'date' },
+            ruleset: { type: 'object', properties: { id: { type: 'string' }, hash: { type: 'string' } } },
+            engine: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } },
+            outcome: { type: 'object', properties: { entitled: { type: 'boolean' }, amount: { type: 'number' }, period: { type: 'string' }, elements: { type: 'object' }, details: { type: 'object' } } },
+            explanation: { type: 'array', items: { type: 'string' } },
+            recordedAt: { type: 'string', format: 'date-time' },
+            recordHash: { type: 'string' },
+          },
+        },
+        StoredDecision: {
+          allOf: [
+            { $ref: '#/components/schemas/Decision' },
+            { type: 'object', properties: { seq: { type: 'integer' }, inputs: { type: ['object', 'null'] }, purgedAt: { type: ['string', 'null'] }, prevHash: { type: 'string' } } },
+          ],
+        },
+        Replay: {
+          type: 'object',
+          required: ['decisionId', 'match', 'differences'],
+          properties: {
+            decisionId: { type: 'string' },
+            match: { type: 'boolean' },
+            ruleset: { type: 'object' },
+            engine: { type: 'object', properties: { recorded: { type: 'string' }, current: { type: 'string' } } },
+            differences: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, recorded: {}, replayed: {} } } },
+          },
+        },
+      },
+    },
+  };
+}

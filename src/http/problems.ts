@@ -1,0 +1,63 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { EntitleError, errorRegistry, type ErrorCode, type Problem } from '../errors/index.ts';
+
+/** An RFC 9457 problem document, with the stable code and every field at fault. */
+export interface ProblemDocument {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly instance?: string;
+  readonly errors?: readonly { readonly field?: string; readonly message: string }[];
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+/** Seconds a client should wait before retrying a request the service could not record. */
+export const RETRY_AFTER_SECONDS = 2;
+
+export function problemOf(error: EntitleError, requestId?: string): ProblemDocument {
+  const definition = errorRegistry[error.code];
+  const errors = error.problems.map((p: Problem) => (p.field !== undefined ? { field: p.field, message: p.message } : { message: p.message }));
+  return {
+    type: `urn:entitle:problem:${error.code}`,
+    title: definition.title,
+    status: definition.status,
+    code: error.code,
+    detail: `${error.message}. ${definition.action}`,
+    ...(requestId ? { instance: `urn:entitle:request:${requestId}` } : {}),
+    ...(errors.length > 0 ? { errors } : {}),
+  };
+}
+
+/**
+ * Turns anything thrown into a problem: an EntitleError as it is, Fastify's own client errors
+ * (bad JSON, too large, wrong media type, failed schema) into their registered codes, and
+ * anything else into ENTITLE_INTERNAL without its message (which could hold anything).
+ */
+export function toEntitleError(error: unknown): EntitleError {
+  if (error instanceof EntitleError) return error;
+  const fastifyError = error as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string }[] };
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new EntitleError('ENTITLE_BODY_TOO_LARGE', 'the request body is larger than allowed');
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new EntitleError('ENTITLE_REQUEST_INVALID', 'the request body must be JSON', [{ message: 'send Content-Type: application/json' }]);
+  }
+  if (fastifyError.validation) {
+    return new EntitleError(
+      'ENTITLE_REQUEST_INVALID',
+      'the request is not valid',
+      fastifyError.validation.map((v) => ({ field: v.instancePath?.replace(/^\//, '').replace(/\//g, '.') || 'request', message: v.message ?? 'is not valid' })),
+    );
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    // Fastify's messages can quote the body (a JSON syntax error does): never repeat them.
+    return new EntitleError('ENTITLE_REQUEST_INVALID', 'the request could not be read', [{ message: 'send the body as valid JSON with Content-Type: application/json' }]);
+  }
+  return new EntitleError('ENTITLE_INTERNAL', 'an unexpected error stopped the request');
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: EntitleError): FastifyReply {
+  const problem = problemOf(error, request.id);
+  if (problem.status === 503 || problem.status === 429) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
+import { EntitleError } from '../../errors/index.ts';
+import type { Assessment, RuleSet } from '../../rules/index.ts';
+import type { ServiceContext } from '../context.ts';
+
+function outcomeLabel(error: EntitleError): string {
+  return error.code === 'ENTITLE_PARAMETER_UNCONFIRMED' || error.code === 'ENTITLE_PARAMETER_NO_VALUE' ? 'cannot_assess' : 'invalid_input';
+}
+
+/** POST /v1/assessments: assess, record durably, and only then answer. */
+export function registerAssessments(app: FastifyInstance, context: ServiceContext): void {
+  const { ruleSets, writer, metrics } = context;
+  const benefits = [...ruleSets.keys()].join(', ');
+
+  app.post('/v1/assessments', { config: { roles: ['assessor'] } }, async (request, reply) => {
+    const body = request.body as { benefit?: unknown } | null | undefined;
+    const benefit = typeof body?.benefit === 'string' ? body.benefit : undefined;
+    const ruleSet: RuleSet | undefined = benefit === undefined ? undefined : ruleSets.get(benefit);
+    if (!ruleSet) {
+      metrics.assessments.inc({ benefit: 'unknown', outcome: 'invalid_input', ruleset: 'none' });
+      throw new EntitleError('ENTITLE_BENEFIT_UNKNOWN', 'no rule set is loaded for this benefit', [{ field: 'benefit', message: `enter one of: ${benefits}` }]);
+    }
+    let assessment: Assessment;
+    try {
+      assessment = ruleSet.assess(body, 'reasons');
+    } catch (error) {
+      if (error instanceof EntitleError) metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: outcomeLabel(error), ruleset: ruleSet.hash });
+      throw error;
+    }
+    const id = uuidv7();
+    let record;
+    try {
+      record = await writer.write(
+        {
+          id,
+          benefit: assessment.benefit,
+          applicationId: assessment.applicationId,
+          assessmentDate: assessment.assessmentDate,
+          ruleset: assessment.ruleset,
+          engineVersion: assessment.engine.version,
+          inputs: body,
+          outcome: assessment.outcome,
+          explanation: assessment.explanation,
+        },
+        ruleSet.program.bundle,
+      );
+    } catch (error) {
+      metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: 'not_recorded', ruleset: ruleSet.hash });
+      request.log.warn({ event: 'decision_not_recorded', cause: (error as Error).name }, 'a decision could not be recorded; none was returned');
+      throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision could not be recorded, so no decision was made');
+    }
+    metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: assessment.outcome.entitled ? 'entitled' : 'not_entitled', ruleset: ruleSet.hash });
+    reply.code(201).header('location', `/v1/decisions/${record.id}`);
+    return {
+      decisionId: record.id,
+      benefit: assessment.benefit,
+      applicationId: assessment.applicationId,
+      assessmentDate: assessment.assessmentDate,
+      ruleset: assessment.ruleset,
+      engine: assessment.engine,
+      outcome: assessment.outcome,
+      explanation: assessment.explanation,
+      recordedAt: record.createdAt,
+      recordHash: record.recordHash,
+    };
+  });
+}

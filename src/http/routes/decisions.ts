@@ -1,0 +1,113 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isDeepStrictEqual } from 'node:util';
+import { readDecision, storedBundle, type DecisionRecord, type Reader } from '../../decisions/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { ENGINE, ruleSetFromBundle, type RuleSet } from '../../rules/index.ts';
+import type { Database } from '../../store/index.ts';
+import type { ServiceContext } from '../context.ts';
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+
+/** Every store failure reaches the caller as 503 with Retry-After: never a 500, never a partial answer. */
+async function fromStore<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof EntitleError) throw error;
+    throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached');
+  }
+}
+
+function readerOf(request: FastifyRequest): Reader {
+  return { keyId: request.apiKey!.id, keyName: request.apiKey!.name };
+}
+
+/** Differences between two JSON values, as paths: `outcome.elements.standardAllowance`. */
+export function differences(recorded: unknown, replayed: unknown, path = ''): { path: string; recorded: unknown; replayed: unknown }[] {
+  if (isDeepStrictEqual(recorded, replayed)) return [];
+  const bothObjects = recorded !== null && replayed !== null && typeof recorded === 'object' && typeof replayed === 'object' && Array.isArray(recorded) === Array.isArray(replayed);
+  if (!bothObjects) return [{ path: path || '(whole)', recorded, replayed }];
+  const keys = new Set([...Object.keys(recorded), ...Object.keys(replayed)]);
+  return [...keys].flatMap((key) => differences((recorded as Record<string, unknown>)[key], (replayed as Record<string, unknown>)[key], path ? `${path}.${key}` : key));
+}
+
+/** Compiled rule sets by hash: the ones in service, then any rebuilt from storage for replay. */
+class ReplayRuleSets {
+  private readonly rebuilt = new Map<string, RuleSet>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly inService: ReadonlyMap<string, RuleSet>,
+  ) {}
+
+  async byHash(hash: string): Promise<RuleSet> {
+    for (const ruleSet of this.inService.values()) if (ruleSet.hash === hash) return ruleSet;
+    const cached = this.rebuilt.get(hash);
+    if (cached) return cached;
+    const bundle = await fromStore(() => storedBundle(this.db, hash));
+    if (bundle === undefined) throw new EntitleError('ENTITLE_INTERNAL', `the rule-set version ${hash} of this decision is not stored`);
+    const ruleSet = ruleSetFromBundle(bundle, hash);
+    if (this.rebuilt.size >= 32) this.rebuilt.delete(this.rebuilt.keys().next().value!);
+    this.rebuilt.set(hash, ruleSet);
+    return ruleSet;
+  }
+}
+
+function stored(record: DecisionRecord) {
+  return {
+    decisionId: record.id,
+    seq: record.seq,
+    benefit: record.benefit,
+    applicationId: record.applicationId,
+    assessmentDate: record.assessmentDate,
+    ruleset: record.ruleset,
+    engine: { name: ENGINE.name, version: record.engineVersion },
+    inputs: record.inputs,
+    outcome: record.outcome,
+    explanation: record.explanation,
+    recordedAt: record.createdAt,
+    purgedAt: record.purgedAt,
+    prevHash: record.prevHash,
+    recordHash: record.recordHash,
+  };
+}
+
+/** GET /v1/decisions/:id and POST /v1/decisions/:id/replay; every read is itself recorded. */
+export function registerDecisions(app: FastifyInstance, context: ServiceContext): void {
+  const { db } = context;
+  const replays = new ReplayRuleSets(db, context.ruleSets);
+  const readers = ['caseworker', 'auditor'] as const;
+
+  app.get('/v1/decisions/:id', { schema: { params: idParams }, config: { roles: readers } }, async (request) => {
+    const { id } = request.params as { id: string };
+    const record = await fromStore(() => readDecision(db, id, readerOf(request), 'read'));
+    if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
+    return stored(record);
+  });
+
+  app.post('/v1/decisions/:id/replay', { schema: { params: idParams }, config: { roles: readers } }, async (request) => {
+    const { id } = request.params as { id: string };
+    const record = await fromStore(() => readDecision(db, id, readerOf(request), 'replay'));
+    if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
+    if (record.inputs === null) throw new EntitleError('ENTITLE_DECISION_PURGED', `the inputs of this decision were removed on ${record.purgedAt ?? 'an earlier date'}`);
+    const ruleSet = await replays.byHash(record.ruleset.hash);
+    let replayed: { outcome: unknown; explanation: readonly string[] } | { error: string };
+    try {
+      const assessment = ruleSet.assess(record.inputs, 'reasons');
+      replayed = { outcome: assessment.outcome, explanation: assessment.explanation };
+    } catch (error) {
+      replayed = { error: error instanceof EntitleError ? error.code : 'ENTITLE_INTERNAL' };
+    }
+    const recorded = { outcome: record.outcome, explanation: record.explanation };
+    const diff = differences(recorded, replayed);
+    return {
+      decisionId: record.id,
+      match: diff.length === 0,
+      ruleset: record.ruleset,
+      engine: { recorded: record.engineVersion, current: ENGINE.version },
+      recorded,
+      replayed,
+      differences: diff,
+    };
+  });
+}

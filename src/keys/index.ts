@@ -1,0 +1,1 @@
+export { createKey, KeyVerifier, listKeys, revokeKey, ROLES, type ApiKey, type KeyListing, type Role } from './keys.ts';

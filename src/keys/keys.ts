@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { EntitleError } from '../errors/index.ts';
+import type { Database } from '../store/index.ts';
+
+/** What a key may do. Each route names the roles it accepts; admin may do everything. */
+export const ROLES = ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKey {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly Role[];
+}
+
+export interface KeyListing extends ApiKey {
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+const PREFIX = 'ent_';
+
+function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Creates a key. The key itself is returned once and never stored: only its SHA-256 is. */
+export async function createKey(db: Database, name: string, roles: readonly string[]): Promise<{ key: string; apiKey: ApiKey }> {
+  const problems = [];
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) problems.push({ field: '--name', message: 'use 1 to 64 letters, digits, dots, hyphens or underscores, such as front-end-1' });
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (roles.length === 0 || unknown.length > 0) problems.push({ field: '--roles', message: `give one or more of: ${ROLES.join(', ')}` });
+  if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', problems);
+  const key = `${PREFIX}${randomBytes(32).toString('base64url')}`;
+  const apiKey: ApiKey = { id: uuidv7(), name, roles: roles as Role[] };
+  try {
+    await db.query('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES ($1, $2, $3, $4, $5)', [apiKey.id, name, hashKey(key), roles, new Date().toISOString()]);
+  } catch (error) {
+    if (/unique|duplicate/i.test((error as Error).message)) {
+      throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [{ field: '--name', message: `a key named ${name} exists already: choose another name, or revoke it first` }]);
+    }
+    throw error;
+  }
+  return { key, apiKey };
+}
+
+export async function listKeys(db: Database): Promise<KeyListing[]> {
+  const { rows } = await db.query<{ id: string; name: string; roles: Role[]; created_at: string; revoked_at: string | null }>(
+    'SELECT id, name, roles, created_at, revoked_at FROM api_keys ORDER BY created_at',
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, roles: r.roles, createdAt: r.created_at, revokedAt: r.revoked_at }));
+}
+
+/** Revokes a key by name; it stops working within the verifier's cache time. */
+export async function revokeKey(db: Database, name: string): Promise<boolean> {
+  const { rows } = await db.query<{ id: string }>('UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL RETURNING id', [name, new Date().toISOString()]);
+  return rows.length > 0;
+}
+
+/**
+ * Checks keys against the database, caching answers (found or not) for `ttlMs`, so a busy front
+ * end's key costs no query per request. A revoked key stops working within `ttlMs`.
+ */
+export class KeyVerifier {
+  private readonly cache = new Map<string, { key: ApiKey | undefined; until: number }>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly ttlMs = 10_000,
+  ) {}
+
+  async verify(presented: string): Promise<ApiKey | undefined> {
+    if (!presented.startsWith(PREFIX) || presented.length > 100) return undefined;
+    const hash = hashKey(presented);
+    const now = Date.now();
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > now) return cached.key;
+    const { rows } = await this.db.query<{ id: string; name: string; roles: Role[] }>('SELECT id, name, roles FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]);
+    const row = rows[0];
+    const key = row ? { id: row.id, name: row.name, roles: row.roles } : undefined;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { key, until: now + this.ttlMs });
+    return key;
+  }
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppOptions } from '../http/index.ts';
+import { loadRuleSets } from '../rules/index.ts';
+import { describeStore, migrate, openDatabase, type Database, type StoreSettings } from '../store/index.ts';
+
+export interface ServiceConfig {
+  readonly store: StoreSettings;
+  readonly rulesDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** After SIGTERM, how long to keep serving while load balancers see /ready fail (default 0). */
+  readonly shutdownGraceMs: number;
+  readonly rateLimits?: AppOptions['rateLimits'];
+  readonly logLevel?: string;
+  readonly logStream?: AppOptions['logStream'];
+}
+
+export interface RunningService {
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  readonly address: string;
+  /** Readiness fails at once; in-flight requests and writes finish; then everything closes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The one place the service is wired: database, migrations, rule sets, HTTP app. Each part is
+ * created here and passed to the next; nothing is global.
+ */
+export async function startService(config: ServiceConfig): Promise<RunningService> {
+  const db = await openDatabase(config.store);
+  try {
+    const migrated = await migrate(db);
+    const ruleSets = await loadRuleSets(config.rulesDir);
+    const { app, context } = await buildApp({
+      db,
+      ruleSets,
+      ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
+      ...(config.logLevel ? { logLevel: config.logLevel } : {}),
+      ...(config.logStream ? { logStream: config.logStream } : {}),
+    });
+    const address = await app.listen({ host: config.host, port: config.port });
+    app.log.info(
+      { event: 'started', store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },
+      'entitle is serving',
+    );
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        context.state.shuttingDown = true;
+        app.log.info({ event: 'stopping', graceMs: config.shutdownGraceMs }, 'not ready: finishing in-flight requests');
+        if (config.shutdownGraceMs > 0) await new Promise((r) => setTimeout(r, config.shutdownGraceMs));
+        await app.close();
+        await context.writer.drain();
+        await db.close();
+      })());
+    return { app, db, address, stop };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
