@@ -3,7 +3,8 @@
 // Node 20's runner does not expand globs itself, so the files are listed here. Arguments, if
 // any, narrow the run to test files whose path contains one of them.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const roots = ['src', 'bench', 'scripts'];
@@ -23,5 +24,14 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+// Every service the tests start logs here; after a full run the logs are scanned for personal data.
+const logDir = mkdtempSync(join(tmpdir(), 'entitle-test-logs-'));
+const env = { ...process.env, ENTITLE_TEST_LOG_DIR: logDir };
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+let status = result.status ?? 1;
+if (filters.length === 0) {
+  const scan = spawnSync(process.execPath, [join(import.meta.dirname, 'scan-logs.js'), logDir, '100'], { stdio: 'inherit' });
+  if (scan.status !== 0) status = status || 1;
+}
+rmSync(logDir, { recursive: true, force: true });
+process.exit(status);

@@ -1,0 +1,77 @@
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DestinationStream } from 'pino';
+import { createKey, type Role } from '../keys/index.ts';
+import { loadRuleSets } from '../rules/index.ts';
+import { migrate, openPglite, type Database } from '../store/index.ts';
+import { buildApp, type AppOptions } from './app.ts';
+
+/**
+ * Personal details used by the HTTP tests: distinctive on purpose, so the log scan after a full
+ * test run (scripts/scan-logs.js) can prove none of them ever reached a log line.
+ */
+export const CANARY = {
+  dateOfBirth: '1977-07-17',
+  earnings: 1234.56,
+  applicationId: 'CANARY-APP-7717',
+  childDateOfBirth: '2019-09-19',
+  capital: 7171.71,
+} as const;
+
+export const canaryInput = {
+  benefit: 'universal-credit',
+  applicationId: CANARY.applicationId,
+  assessmentDate: '2025-06-01',
+  household: {
+    adults: [{ dateOfBirth: CANARY.dateOfBirth, monthlyNetEarnings: CANARY.earnings, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
+    children: [{ dateOfBirth: CANARY.childDateOfBirth, disability: 'none' }],
+    monthlyEligibleHousingCosts: 0,
+    nonDependants: 0,
+    monthlyChildcareCosts: 0,
+    capital: CANARY.capital,
+    monthlyUnearnedIncome: 0,
+    livesInGreaterLondon: false,
+  },
+};
+
+/** Where test services log: a file per process in ENTITLE_TEST_LOG_DIR (set by the test runner). */
+export function testLogStream(): DestinationStream | undefined {
+  const dir = process.env.ENTITLE_TEST_LOG_DIR;
+  return dir ? createWriteStream(join(dir, `http-${process.pid}.log`), { flags: 'a' }) : undefined;
+}
+
+const rulesDir = fileURLToPath(new URL('../../rulesets', import.meta.url));
+
+export interface TestService {
+  readonly app: Awaited<ReturnType<typeof buildApp>>['app'];
+  readonly context: Awaited<ReturnType<typeof buildApp>>['context'];
+  readonly db: Database;
+  /** A key for each role, and one with no useful role. */
+  readonly keys: Record<Role | 'nobody', string>;
+  close(): Promise<void>;
+}
+
+/** The service on an in-memory PGlite, migrated, with the bundled rule sets and a key per role. */
+export async function testService(options: Partial<AppOptions> = {}, db?: Database): Promise<TestService> {
+  const database = db ?? (await openPglite(undefined));
+  await migrate(database);
+  const ruleSets = await loadRuleSets(rulesDir);
+  const logStream = testLogStream();
+  const { app, context } = await buildApp({ db: database, ruleSets, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
+  const keys = {} as Record<Role | 'nobody', string>;
+  for (const role of ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'admin'] as const) {
+    keys[role] = (await createKey(database, `test-${role}`, [role])).key;
+  }
+  keys.nobody = (await createKey(database, 'test-nobody', ['policy-author'])).key;
+  return {
+    app,
+    context,
+    db: database,
+    keys,
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+}
