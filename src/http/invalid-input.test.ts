@@ -38,15 +38,15 @@ const notA: Record<Kind, fc.Arbitrary<unknown>> = {
 /** The example input with one field broken: replaced by a wrong value, removed, or joined by an unknown field. */
 const brokenInput = fc.constantFrom(...FIELDS).chain(([path, kind, field]) =>
   fc.oneof(
-    notA[kind].map((value) => ({ path, value: value as unknown, remove: false, field })),
-    fc.constant({ path, value: undefined as unknown, remove: true, field }),
-    fc.stringMatching(/^[a-z][A-Za-z]{2,20}$/).map((name) => ({ path: [...path.slice(0, -1), `unknown${name}`], value: 1 as unknown, remove: false, field: undefined as string | undefined })),
+    notA[kind].map((value) => ({ path, value: value, remove: false, field })),
+    fc.constant({ path, value: undefined, remove: true, field }),
+    fc.stringMatching(/^[a-z][A-Za-z]{2,20}$/).map((name) => ({ path: [...path.slice(0, -1), `unknown${name}`], value: 1, remove: false, field: undefined as string | undefined })),
   ),
 );
 
 function apply(change: { path: string[]; value: unknown; remove: boolean }): unknown {
   const input = structuredClone(canaryInput) as Record<string, unknown>;
-  let target = input as Record<string, unknown>;
+  let target = input;
   for (const key of change.path.slice(0, -1)) target = target[key] as Record<string, unknown>;
   const last = change.path[change.path.length - 1]!;
   if (change.remove) delete target[last];
