@@ -41,7 +41,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     });
     const address = await app.listen({ host: config.host, port: config.port });
     app.log.info(
-      { event: 'started', store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },
+      { event: 'started', address, store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },
       'entitle is serving',
     );
     let stopping: Promise<void> | undefined;

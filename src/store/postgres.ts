@@ -47,6 +47,10 @@ export function openPostgres(options: PostgresOptions): Database {
     exec: async (sql) => void (await pool.query(sql)),
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A connection that breaks while checked out emits 'error' on the client: without a
+      // listener that would crash the process. The failed query already rejects `work`.
+      const onError = () => undefined;
+      client.on('error', onError);
       let broken = false;
       try {
         await client.query('BEGIN');
@@ -61,6 +65,7 @@ export function openPostgres(options: PostgresOptions): Database {
         }
         throw error;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

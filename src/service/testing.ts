@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/entitle.js', import.meta.url));
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (or signal) when the process ends. */
+  readonly exited: Promise<number | string | null>;
+}
+
+/**
+ * Starts the real `entitle serve` as a separate process on a free port and waits until it
+ * listens. Its logs go to the test run's log directory, so the log scan covers them too.
+ */
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logDir = process.env.ENTITLE_TEST_LOG_DIR;
+  if (logDir) {
+    const out = createWriteStream(join(logDir, `server-${child.pid}.log`), { flags: 'a' });
+    child.stdout.pipe(out);
+  }
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`the server did not start within 20 s: ${stderr}`)), 20_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split('\n')) {
+        if (!line.includes('"event":"started"')) continue;
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { address: string }).address);
+        return;
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${String(code)}) before it started: ${stderr}`));
+    });
+  });
+  return { url, child, exited };
+}
+
+export interface LoadResult {
+  readonly statuses: Map<number | string, number>;
+  /** Decisions the service said it recorded (201). */
+  readonly recorded: string[];
+}
+
+/**
+ * Sends assessments from `connections` concurrent loops until `stop()` resolves, counting
+ * statuses (or network error codes) and collecting the id of every decision answered 201.
+ */
+export async function runLoad(url: string, key: string, body: unknown, connections: number, until: Promise<void>): Promise<LoadResult> {
+  const statuses = new Map<number | string, number>();
+  const recorded: string[] = [];
+  let stopped = false;
+  // Stop on `until` however it ends: a failed check in the test must not leave loops running.
+  void until.then(
+    () => (stopped = true),
+    () => (stopped = true),
+  );
+  const payload = JSON.stringify(body);
+  const loop = async () => {
+    while (!stopped) {
+      try {
+        const response = await fetch(`${url}/v1/assessments`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: payload });
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        const json = (await response.json()) as { decisionId?: string };
+        if (response.status === 201 && json.decisionId) recorded.push(json.decisionId);
+      } catch (error) {
+        const code = (error as { cause?: { code?: string } }).cause?.code ?? 'network-error';
+        statuses.set(code, (statuses.get(code) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, loop));
+  return { statuses, recorded };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
