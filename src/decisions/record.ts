@@ -70,6 +70,32 @@ export function recordHash(record: Omit<DecisionRecord, 'recordHash' | 'inputs' 
   );
 }
 
+/**
+ * The record hash in two steps, so the slow part runs before a write joins the queue. RFC 8785
+ * sorts keys, and `prevHash`, `ruleset` and `seq` sort after every other key of the record, so
+ * the canonical text is the canonical text of the rest without its closing brace, followed by
+ * those three. Only they are added inside the transaction that holds the chain head. A test
+ * checks the result equals `recordHash`.
+ */
+export function recordHashPrefix(record: Omit<DecisionRecord, 'recordHash' | 'inputs' | 'purgedAt' | 'seq' | 'prevHash'>): { prefix: string; ruleset: string } {
+  const rest = canonicalJson({
+    id: record.id,
+    benefit: record.benefit,
+    applicationId: record.applicationId,
+    assessmentDate: record.assessmentDate,
+    engineVersion: record.engineVersion,
+    inputsDigest: record.inputsDigest,
+    outcome: record.outcome,
+    explanation: record.explanation,
+    createdAt: record.createdAt,
+  });
+  return { prefix: rest.slice(0, -1), ruleset: canonicalJson({ id: record.ruleset.id, hash: record.ruleset.hash }) };
+}
+
+export function recordHashFrom(prepared: { prefix: string; ruleset: string }, seq: number, prevHash: string): string {
+  return sha256(`${prepared.prefix},"prevHash":${JSON.stringify(prevHash)},"ruleset":${prepared.ruleset},"seq":${seq}}`);
+}
+
 /** A row of the decisions table, as both drivers return it. */
 export interface DecisionRow {
   seq: number;

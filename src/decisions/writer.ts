@@ -1,10 +1,18 @@
 import type { RuleSetBundle } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
-import { digestInputs, recordHash, type DecisionDraft, type DecisionRecord } from './record.ts';
+import { digestInputs, recordHashFrom, recordHashPrefix, type DecisionDraft, type DecisionRecord } from './record.ts';
 
+/** A write with everything that does not depend on its place in the chain worked out already. */
 interface Pending {
   readonly draft: DecisionDraft;
   readonly bundle: RuleSetBundle;
+  readonly createdAt: string;
+  readonly inputsDigest: string;
+  readonly hashParts: { prefix: string; ruleset: string };
+  /** The JSON columns, serialised outside the transaction. */
+  readonly inputsJson: string;
+  readonly outcomeJson: string;
+  readonly explanationJson: string;
   readonly resolve: (record: DecisionRecord) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -14,7 +22,7 @@ export interface WriterObserver {
   batch(size: number, seconds: number, ok: boolean): void;
 }
 
-const COLUMNS = 16;
+const COLUMNS = 15;
 
 /**
  * Appends decisions to the hash chain with group commit: every write waiting while a transaction
@@ -36,8 +44,23 @@ export class DecisionWriter {
 
   /** Resolves once the decision is committed and chained; rejects if it could not be. */
   write(draft: DecisionDraft, bundle: RuleSetBundle): Promise<DecisionRecord> {
+    // Everything that can be worked out before the chain head is locked is, so the lock is
+    // held for as little as possible.
+    const createdAt = new Date().toISOString();
+    const inputsDigest = digestInputs(draft.inputs);
+    const hashParts = recordHashPrefix({ ...draft, createdAt, inputsDigest });
+    const prepared = {
+      draft,
+      bundle,
+      createdAt,
+      inputsDigest,
+      hashParts,
+      inputsJson: JSON.stringify(draft.inputs),
+      outcomeJson: JSON.stringify(draft.outcome),
+      explanationJson: JSON.stringify(draft.explanation),
+    };
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, bundle, resolve, reject });
+      this.queue.push({ ...prepared, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flush());
@@ -87,27 +110,26 @@ export class DecisionWriter {
       ]);
     }
 
-    const createdAt = new Date().toISOString();
     let seq = Number(head.seq);
     let prevHash = head.hash;
-    const records = batch.map(({ draft }): DecisionRecord => {
+    // One array per column: the statement is the same whatever the batch size, so PostgreSQL
+    // parses and plans it once per connection, and parameters do not grow with the batch.
+    const columns: unknown[][] = Array.from({ length: COLUMNS }, () => []);
+    const records = batch.map((p): DecisionRecord => {
       seq += 1;
-      const unsigned = { ...draft, seq, inputsDigest: digestInputs(draft.inputs), createdAt, prevHash };
-      const record = { ...unsigned, purgedAt: null, recordHash: recordHash(unsigned) };
+      const record = { ...p.draft, seq, inputsDigest: p.inputsDigest, createdAt: p.createdAt, prevHash, purgedAt: null, recordHash: recordHashFrom(p.hashParts, seq, prevHash) };
+      const d = p.draft;
+      const row = [seq, d.id, d.benefit, d.applicationId, d.assessmentDate, d.ruleset.id, d.ruleset.hash, d.engineVersion, p.inputsJson, p.inputsDigest, p.outcomeJson, p.explanationJson, p.createdAt, prevHash, record.recordHash];
+      row.forEach((value, c) => columns[c]!.push(value));
       prevHash = record.recordHash;
       return record;
     });
-
-    const values: unknown[] = [];
-    const tuples = records.map((r, i) => {
-      values.push(r.seq, r.id, r.benefit, r.applicationId, r.assessmentDate, r.ruleset.id, r.ruleset.hash, r.engineVersion,
-        JSON.stringify(r.inputs), r.inputsDigest, JSON.stringify(r.outcome), JSON.stringify(r.explanation), r.createdAt, r.prevHash, r.recordHash, null);
-      return `(${Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`).join(', ')})`;
-    });
     await tx.query(
       `INSERT INTO decisions (seq, id, benefit, application_id, assessment_date, ruleset_id, ruleset_hash, engine_version,
-         inputs, inputs_digest, outcome, explanation, created_at, prev_hash, record_hash, purged_at) VALUES ${tuples.join(', ')}`,
-      values,
+         inputs, inputs_digest, outcome, explanation, created_at, prev_hash, record_hash)
+       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+         $9::jsonb[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::text[])`,
+      columns,
     );
     await tx.query('UPDATE chain_head SET seq = $1, hash = $2', [seq, prevHash]);
     return records;

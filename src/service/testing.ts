@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,37 +17,48 @@ export interface ServerProcess {
  * Starts the real `entitle serve` as a separate process on a free port and waits until it
  * listens. Its logs go to the test run's log directory, so the log scan covers them too.
  */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+/** A port free on loopback now (the OS picks it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function spawnServer(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', String(port)], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logDir = process.env.ENTITLE_TEST_LOG_DIR;
-  if (logDir) {
-    const out = createWriteStream(join(logDir, `server-${child.pid}.log`), { flags: 'a' });
-    child.stdout.pipe(out);
-  }
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  if (logDir) child.stdout.pipe(createWriteStream(join(logDir, `server-${child.pid}.log`), { flags: 'a' }));
+  else child.stdout.resume();
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 20 s: ${stderr}`)), 20_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      for (const line of buffer.split('\n')) {
-        if (!line.includes('"event":"started"')) continue;
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { address: string }).address);
-        return;
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${String(code)}) before it started: ${stderr}`));
-    });
-  });
-  return { url, child, exited };
+  let exitCode: number | string | null | undefined;
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? signal;
+      resolve(exitCode);
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`the server exited (${String(exitCode)}) before it started: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server did not start within 30 s: ${stderr}`);
+    }
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { url, child, exited };
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
 }
 
 export interface LoadResult {

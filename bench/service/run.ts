@@ -1,0 +1,99 @@
+// npm run bench:service — assessments per second through the whole service (HTTP, auth,
+// evaluation, durable hash-chained commit) with autocannon at 64 connections, against the real
+// `entitle serve` on PostgreSQL and on the embedded PGlite. 3 measured runs after a warm-up;
+// reports the median of requests/s and of p99 latency. Every response must be a 201.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { verifyChain } from '../../src/decisions/index.ts';
+import { createKey } from '../../src/keys/index.ts';
+import { migrate, openDatabase, type Database } from '../../src/store/index.ts';
+import { testDatabases } from '../../src/store/testing.ts';
+import { spawnServer } from '../../src/service/testing.ts';
+
+const CONNECTIONS = 64;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const RUNS = 3;
+const body = await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function load(url: string, key: string, seconds: number): Promise<{ rps: number; p99: number; p50: number; errors: number }> {
+  const result = await autocannon({
+    url: `${url}/v1/assessments`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body,
+  });
+  const errors = result.errors + result.timeouts + result.non2xx;
+  return { rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, errors };
+}
+
+async function measure(name: string, url: string, key: string): Promise<{ name: string; rps: number; p99: number; p50: number }> {
+  await load(url, key, 3); // warm-up
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const run = await load(url, key, SECONDS);
+    if (run.errors > 0) throw new Error(`${name}: ${run.errors} requests did not get a 201`);
+    runs.push(run);
+    console.error(`${name} run ${i + 1}: ${Math.round(run.rps)} assessments/s, p50 ${run.p50} ms, p99 ${run.p99} ms`);
+  }
+  return { name, rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)), p50: median(runs.map((r) => r.p50)) };
+}
+
+async function check(db: Database): Promise<number> {
+  const report = await verifyChain(db);
+  if (!report.ok) throw new Error(`the chain does not verify: ${report.problem.message}`);
+  return report.verified;
+}
+
+const results = [];
+
+// PostgreSQL: a fresh database on the local server.
+{
+  const t = await testDatabases.postgres();
+  try {
+    const { key } = await createKey(t.db, 'bench', ['assessor']);
+    const server = await spawnServer({ DATABASE_URL: t.url!, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
+    try {
+      results.push(await measure('PostgreSQL', server.url, key));
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    console.error(`PostgreSQL: ${await check(t.db)} decisions recorded, chain verified`);
+  } finally {
+    await t.drop();
+  }
+}
+
+// PGlite: the embedded database in a temporary directory.
+{
+  const dir = await mkdtemp(join(tmpdir(), 'entitle-bench-'));
+  try {
+    let db = await openDatabase({ dataDir: dir });
+    await migrate(db);
+    const { key } = await createKey(db, 'bench', ['assessor']);
+    await db.close();
+    const server = await spawnServer({ ENTITLE_DATA_DIR: dir, DATABASE_URL: '', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
+    try {
+      results.push(await measure('PGlite', server.url, key));
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    db = await openDatabase({ dataDir: dir });
+    console.error(`PGlite: ${await check(db)} decisions recorded, chain verified`);
+    await db.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`\n${CONNECTIONS} connections, ${RUNS} runs of ${SECONDS}s after a 3s warm-up; medians\n`);
+console.log('| store | assessments/s | p50 latency | p99 latency |');
+console.log('|---|---:|---:|---:|');
+for (const r of results) console.log(`| ${r.name} | ${Math.round(r.rps).toLocaleString('en-GB')} | ${r.p50} ms | ${r.p99} ms |`);
