@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { v7 as uuidv7 } from 'uuid';
+import { DecisionWriter } from '../decisions/index.ts';
+import { canaryInput } from '../http/testing.ts';
+import { loadRuleSet } from '../rules/index.ts';
+import { lockDataDir } from '../store/data-dir-lock.ts';
+import { testDatabases } from '../store/testing.ts';
+import { purgeCutoff } from './commands/data.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin/entitle.js');
+
+async function entitle(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('data commands', { timeout: 60_000 }, () => {
+  it('audit verify passes an intact chain and exits 1 naming a row altered by SQL (PostgreSQL)', async () => {
+    const t = await testDatabases.postgres();
+    try {
+      const ruleSet = await loadRuleSet(join(root, 'rulesets/uk-universal-credit'));
+      const writer = new DecisionWriter(t.db);
+      for (let i = 0; i < 3; i++) {
+        const a = ruleSet.assess(canaryInput);
+        await writer.write({ id: uuidv7(), benefit: a.benefit, applicationId: a.applicationId, assessmentDate: a.assessmentDate, ruleset: a.ruleset, engineVersion: a.engine.version, inputs: canaryInput, outcome: a.outcome, explanation: a.explanation }, ruleSet.program.bundle);
+      }
+      const env = { DATABASE_URL: t.url! };
+      const intact = await entitle(env, 'audit', 'verify');
+      assert.equal(intact.code, 0, intact.stderr);
+      assert.match(intact.stdout, /verified 3 decisions: the chain is intact/);
+
+      await t.db.query(`UPDATE decisions SET explanation = '["You are entitled to more."]' WHERE seq = 2`);
+      const broken = await entitle(env, 'audit', 'verify');
+      assert.equal(broken.code, 1);
+      assert.match(broken.stderr, /chain broken after 1 good record: record 2 was altered/);
+
+      const purged = await entitle(env, 'decisions', 'purge', '--retention-days', '1');
+      assert.equal(purged.code, 0, purged.stderr);
+      assert.match(purged.stdout, /removed the inputs of 0 decisions/);
+    } finally {
+      await t.drop();
+    }
+  });
+
+  it('creates a key (shown once), lists keys without it, and revokes it, on the embedded database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-keys-'));
+    try {
+      const env = { ENTITLE_DATA_DIR: dir, DATABASE_URL: '' };
+      const created = await entitle(env, 'keys', 'create', '--name', 'front-end', '--roles', 'assessor');
+      assert.equal(created.code, 0, created.stderr);
+      const key = created.stdout.trim();
+      assert.match(key, /^ent_[A-Za-z0-9_-]{40,}$/);
+      const listed = await entitle(env, 'keys', 'list');
+      assert.match(listed.stdout, /front-end\tassessor/);
+      assert.ok(!listed.stdout.includes(key));
+      assert.equal((await entitle(env, 'keys', 'create', '--name', 'front-end', '--roles', 'assessor')).code, 2);
+      assert.equal((await entitle(env, 'keys', 'create', '--name', 'x', '--roles', 'superuser')).code, 2);
+      assert.match((await entitle(env, 'keys', 'revoke', 'front-end')).stdout, /revoked front-end/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says clearly when a running process holds the embedded database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-lock-'));
+    const release = await lockDataDir(dir);
+    try {
+      const result = await entitle({ ENTITLE_DATA_DIR: dir, DATABASE_URL: '' }, 'keys', 'list');
+      assert.equal(result.code, 5);
+      assert.match(result.stderr, new RegExp(`in use by process ${process.pid}`));
+      assert.match(result.stderr, /DATABASE_URL/);
+    } finally {
+      await release();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('works out the purge cut-off from a date or the retention period', () => {
+    assert.equal(purgeCutoff({ before: '2019-04-06' }), '2019-04-06T00:00:00.000Z');
+    assert.equal(purgeCutoff({ retentionDays: '30' }, new Date('2026-11-22T00:00:00Z')), '2026-10-23T00:00:00.000Z');
+    assert.throws(() => purgeCutoff({}), /say which decisions to purge/);
+    assert.throws(() => purgeCutoff({ before: '06/04/2019' }), /--before must be a date/);
+  });
+});
