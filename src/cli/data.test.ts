@@ -95,3 +95,11 @@ describe('data commands', { timeout: 60_000 }, () => {
     assert.throws(() => purgeCutoff({ before: '06/04/2019' }), /--before must be a date/);
   });
 });
+
+describe('serve settings', () => {
+  it('reads rate limits by role and names every bad one', async () => {
+    const { parseRateLimits } = await import('./commands/serve.ts');
+    assert.deepEqual(parseRateLimits('assessor=100000, caseworker=60'), { assessor: 100000, caseworker: 60 });
+    assert.throws(() => parseRateLimits('assessor=lots,boss=5'), (error: unknown) => (error as { problems: unknown[] }).problems.length === 2);
+  });
+});

@@ -4,6 +4,25 @@ import { startService } from '../../service/index.ts';
 import { storeSettingsFrom } from '../../store/index.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 import { dataDirOption } from './data-options.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { ROLES, type Role } from '../../keys/index.ts';
+
+/** `assessor=100000,caseworker=600` to limits by role; every problem is named. */
+export function parseRateLimits(text: string): Partial<Record<Role, number>> {
+  const limits: Partial<Record<Role, number>> = {};
+  const problems = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [role, value] = part.split('=');
+    const limit = Number(value);
+    if (!(ROLES as readonly string[]).includes(role ?? '') || !Number.isInteger(limit) || limit < 1) {
+      problems.push({ field: '--rate-limits', message: `"${part}" is not ROLE=REQUESTS_A_MINUTE with ROLE one of ${ROLES.join(', ')}` });
+    } else {
+      limits[role as Role] = limit;
+    }
+  }
+  if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the rate limits cannot be read', problems);
+  return limits;
+}
 
 export function registerServe(program: Command): void {
   program
@@ -14,13 +33,15 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('3000'))
     .addOption(new Option('--rules <dir>', 'directory of rule sets to serve').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
     .addOption(new Option('--shutdown-grace <ms>', 'after SIGTERM, keep serving this long while /ready fails').env('ENTITLE_SHUTDOWN_GRACE_MS').default('0'))
-    .action(async (options: { dataDir?: string; host: string; port: string; rules: string; shutdownGrace: string }) => {
+    .addOption(new Option('--rate-limits <limits>', 'requests a minute per key by role, such as assessor=100000,caseworker=600').env('ENTITLE_RATE_LIMITS'))
+    .action(async (options: { dataDir?: string; host: string; port: string; rules: string; shutdownGrace: string; rateLimits?: string }) => {
       const service = await startService({
         store: storeSettingsFrom(options),
         rulesDir: options.rules,
         host: options.host,
         port: Number(options.port),
         shutdownGraceMs: Number(options.shutdownGrace),
+        ...(options.rateLimits ? { rateLimits: parseRateLimits(options.rateLimits) } : {}),
         logLevel: process.env.LOG_LEVEL ?? 'info',
       });
       await new Promise<void>((resolve) => {
