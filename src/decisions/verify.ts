@@ -1,3 +1,4 @@
+import { hashBundle, type RuleSetBundle } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 import { digestInputs, fromRow, GENESIS_HASH, recordHash, type DecisionRow } from './record.ts';
 
@@ -7,7 +8,7 @@ export interface ChainProblem {
   readonly message: string;
 }
 
-export type ChainReport = { readonly ok: true; readonly verified: number } | { readonly ok: false; readonly verified: number; readonly problem: ChainProblem };
+export type ChainReport = { readonly ok: true; readonly verified: number; readonly head: string } | { readonly ok: false; readonly verified: number; readonly problem: ChainProblem };
 
 const PAGE = 1000;
 
@@ -48,5 +49,19 @@ export async function verifyChain(db: Database): Promise<ChainReport> {
   if (!head || Number(head.seq) !== verified || head.hash !== prevHash) {
     return fail({ seq: verified + 1, message: `the chain ends at record ${verified} but its head names record ${head?.seq ?? 'none'}: records at the end were removed or the head was altered` });
   }
-  return { ok: true, verified };
+  // Every row must be in the chain: a row outside it (inserted with a seq of 0 or less, around
+  // the constraint) would be served like a decision without ever being verified.
+  const counted = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions');
+  const total = Number(counted.rows[0]?.n ?? 0);
+  if (total !== verified) {
+    return fail({ seq: 0, message: `${total - verified} decision row${total - verified === 1 ? ' is' : 's are'} outside the chain: rows were inserted around it` });
+  }
+  // The rules each decision names must still be the rules stored under that name.
+  const bundles = await db.query<{ hash: string; bundle: RuleSetBundle }>('SELECT hash, bundle FROM ruleset_versions ORDER BY hash');
+  for (const row of bundles.rows) {
+    if (hashBundle(row.bundle) !== row.hash) {
+      return fail({ seq: 0, message: `the stored rule-set version ${row.hash} was altered: its content no longer matches its hash` });
+    }
+  }
+  return { ok: true, verified, head: prevHash };
 }

@@ -32,6 +32,9 @@ describe('the assessment service', () => {
     assert.deepEqual(stored.outcome, decision.outcome);
     assert.equal(stored.recordHash, decision.recordHash);
     assert.deepEqual((await readsOf(service.db, decision.decisionId)).map((r) => [r.keyName, r.action]), [['test-caseworker', 'read']]);
+    const reads = await service.app.inject({ url: `/v1/decisions/${decision.decisionId}/reads`, headers: bearer(service.keys.auditor) });
+    assert.deepEqual(reads.json<{ reads: { keyName: string }[] }>().reads.map((r) => r.keyName), ['test-caseworker']);
+    assert.equal((await service.app.inject({ url: `/v1/decisions/${decision.decisionId}/reads`, headers: bearer(service.keys.caseworker) })).statusCode, 403);
   });
 
   it('replays a decision with its recorded rule set and reports a match', async () => {
@@ -148,12 +151,56 @@ describe('the service when it cannot record', () => {
     }
   });
 
+  it('answers 503 with Retry-After, not 500, when a key cannot be checked', async () => {
+    const service = await testService();
+    try {
+      const broken: Database = { ...service.db, query: () => Promise.reject(new Error('connection terminated')) };
+      const { buildApp } = await import('./app.ts');
+      const { app } = await buildApp({ db: broken, ruleSets: service.context.ruleSets, logLevel: 'silent' });
+      const response = await app.inject({ url: '/v1/decisions/01a200bd-b44a-713a-a393-827e74284135', headers: bearer(service.keys.caseworker) });
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.headers['retry-after'], '2');
+      await app.close();
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('throttles an address that keeps sending keys that are not valid', async () => {
+    const service = await testService();
+    try {
+      const statuses = [];
+      for (let i = 0; i < 62; i++) statuses.push((await service.app.inject({ url: '/v1/decisions/01a200bd-b44a-713a-a393-827e74284135', headers: bearer(`ent_guess${i}`) })).statusCode);
+      assert.deepEqual(statuses.slice(0, 60), Array(60).fill(401));
+      assert.deepEqual(statuses.slice(60), [429, 429]);
+      const unauthenticated = await service.app.inject({ url: '/v1/decisions/01a200bd-b44a-713a-a393-827e74284135' });
+      assert.equal(unauthenticated.headers['x-content-type-options'], 'nosniff', 'security headers on refusals too');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('answers requests while closing with a problem and Retry-After', async () => {
+    const service = await testService();
+    try {
+      service.context.state.closing = true;
+      const response = await service.app.inject({ method: 'POST', url: '/v1/assessments', headers: bearer(service.keys.assessor), payload: canaryInput });
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.headers['retry-after'], '2');
+      assert.equal(response.json<{ code: string }>().code, 'ENTITLE_SHUTTING_DOWN');
+    } finally {
+      service.context.state.closing = false;
+      await service.close();
+    }
+  });
+
   it('turns /ready to 503 as soon as shutdown begins', async () => {
     const service = await testService();
     try {
       service.context.state.shuttingDown = true;
       const ready = await service.app.inject({ url: '/ready' });
       assert.equal(ready.statusCode, 503);
+      assert.equal(ready.headers['retry-after'], '2');
       assert.equal(ready.json<{ checks: { shutdown: boolean } }>().checks.shutdown, false);
     } finally {
       await service.close();

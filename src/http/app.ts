@@ -53,6 +53,35 @@ const redactedSerializers = {
 };
 
 /**
+ * Requests without a valid key, counted per address over a minute: the per-key rate limit cannot
+ * apply to them, and each costs a database lookup. Written by hand: it is a counter and a window.
+ */
+class FailedLogins {
+  private readonly counts = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    private readonly limit = 60,
+    private readonly windowMs = 60_000,
+  ) {}
+
+  add(address: string): void {
+    const now = Date.now();
+    const entry = this.counts.get(address);
+    if (!entry || now - entry.since > this.windowMs) {
+      if (this.counts.size >= 10_000) this.counts.delete(this.counts.keys().next().value!);
+      this.counts.set(address, { count: 1, since: now });
+    } else {
+      entry.count += 1;
+    }
+  }
+
+  blocked(address: string): boolean {
+    const entry = this.counts.get(address);
+    return entry !== undefined && entry.count >= this.limit && Date.now() - entry.since <= this.windowMs;
+  }
+}
+
+/**
  * One log line per request, when it completes (route, status, time): the line Fastify writes
  * when a request arrives says nothing more, and at thousands of requests a second it costs.
  */
@@ -72,7 +101,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     metrics,
     registry,
     migrationsCurrent: () => migrationsCurrent(options.db),
-    state: { shuttingDown: false },
+    state: { shuttingDown: false, closing: false },
   };
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
 
@@ -84,26 +113,38 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
-    return503OnClosing: true,
+    return503OnClosing: false,
     logController: new OneLinePerRequest(),
   });
   app.decorateRequest('apiKey', null);
+  await app.register(helmet);
+  const failedLogins = new FailedLogins();
+
+  // While closing, every request gets a problem with Retry-After (Fastify's own 503 has none).
+  app.addHook('onRequest', async (request, reply) => {
+    if (!context.state.closing) return;
+    reply.header('connection', 'close');
+    return sendProblem(reply, request, new EntitleError('ENTITLE_SHUTTING_DOWN', 'this instance is shutting down'));
+  });
 
   // Authentication, then authorisation by the route's roles.
   app.addHook('onRequest', async (request) => {
     const roles = request.routeOptions.config.roles;
     if (!roles) return;
+    if (failedLogins.blocked(request.ip)) throw new EntitleError('ENTITLE_RATE_LIMITED', 'too many requests with keys that are not valid came from this address');
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header) : null;
     const key = match ? await context.keys.verify(match[1]!) : undefined;
-    if (!key) throw new EntitleError('ENTITLE_UNAUTHENTICATED', 'no valid API key was sent');
+    if (!key) {
+      failedLogins.add(request.ip);
+      throw new EntitleError('ENTITLE_UNAUTHENTICATED', 'no valid API key was sent');
+    }
     if (!key.roles.includes('admin') && !roles.some((role) => key.roles.includes(role))) {
       throw new EntitleError('ENTITLE_FORBIDDEN', `this key may not do this: it needs one of the roles ${roles.join(', ')}`);
     }
     request.apiKey = key;
   });
 
-  await app.register(helmet);
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',

@@ -15,8 +15,11 @@ export interface ServiceContext {
   readonly metrics: ServiceMetrics;
   readonly registry: Registry;
   readonly migrationsCurrent: () => Promise<boolean>;
-  /** Set on SIGTERM: /ready answers 503 at once so load balancers stop routing here. */
-  readonly state: { shuttingDown: boolean };
+  /**
+   * `shuttingDown` is set on SIGTERM: /ready answers 503 at once so load balancers stop routing
+   * here. `closing` is set when the server stops taking requests: each then gets 503.
+   */
+  readonly state: { shuttingDown: boolean; closing: boolean };
 }
 
 declare module 'fastify' {

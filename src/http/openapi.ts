@@ -99,6 +99,14 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
           responses: { 200: json({ $ref: '#/components/schemas/StoredDecision' }, 'The decision.'), 400: problemResponse('The id is not a UUID.'), 404: problemResponse('No such decision.'), 503: problemResponse('The store is unavailable.') },
         },
       },
+      '/v1/decisions/{id}/reads': {
+        get: {
+          summary: 'Who read a decision, and when',
+          description: roles(['auditor']),
+          parameters: [idParam],
+          responses: { 200: json({ type: 'object', properties: { decisionId: { type: 'string' }, reads: { type: 'array', items: { type: 'object', properties: { keyName: { type: 'string' }, action: { type: 'string' }, readAt: { type: 'string' } } } } } }, 'The reads, oldest first.') },
+        },
+      },
       '/v1/decisions/{id}/replay': {
         post: {
           summary: 'Re-evaluate a decision with its recorded rule-set version and inputs',

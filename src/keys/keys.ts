@@ -75,10 +75,19 @@ export class KeyVerifier {
     const now = Date.now();
     const cached = this.cache.get(hash);
     if (cached && cached.until > now) return cached.key;
-    const { rows } = await this.db.query<{ id: string; name: string; roles: Role[] }>('SELECT id, name, roles FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]);
+    let rows: { id: string; name: string; roles: Role[] }[];
+    try {
+      ({ rows } = await this.db.query<{ id: string; name: string; roles: Role[] }>('SELECT id, name, roles FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]));
+    } catch {
+      // While the database is unreachable a key it already knew keeps working (reads and writes
+      // will fail with 503 on their own); a key it cannot check is answered 503, never 500.
+      if (cached?.key) return cached.key;
+      throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the API key could not be checked');
+    }
     const row = rows[0];
     const key = row ? { id: row.id, name: row.name, roles: row.roles } : undefined;
-    if (this.cache.size > 10_000) this.cache.clear();
+    if (this.cache.size >= 10_000) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.delete(hash);
     this.cache.set(hash, { key, until: now + this.ttlMs });
     return key;
   }

@@ -50,6 +50,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
         context.state.shuttingDown = true;
         app.log.info({ event: 'stopping', graceMs: config.shutdownGraceMs }, 'not ready: finishing in-flight requests');
         if (config.shutdownGraceMs > 0) await new Promise((r) => setTimeout(r, config.shutdownGraceMs));
+        context.state.closing = true;
         await app.close();
         await context.writer.drain();
         await db.close();

@@ -36,11 +36,14 @@ export async function shippedMigrations(): Promise<Migration[]> {
  */
 export async function migrate(db: Database, migrations?: readonly Migration[]): Promise<MigrationResult> {
   const all = migrations ?? (await shippedMigrations());
-  await db.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-  try {
-    await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  // One transaction with a transaction-scoped advisory lock: the lock is released however the
+  // transaction ends, on whichever pooled connection it ran, and DDL is transactional.
+  return db.transaction(async (tx) => {
+    await tx.query('SET LOCAL statement_timeout = 0');
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await db.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+    const { rows } = await tx.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
     const done = new Map(rows.map((r) => [r.version, r]));
     for (const row of rows) {
       const shipped = all.find((m) => m.version === row.version);
@@ -51,16 +54,12 @@ export async function migrate(db: Database, migrations?: readonly Migration[]): 
     const applied: string[] = [];
     for (const migration of all) {
       if (done.has(migration.version)) continue;
-      await db.transaction(async (tx) => {
-        await tx.exec(migration.sql);
-        await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
-      });
+      await tx.exec(migration.sql);
+      await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
       applied.push(migration.name);
     }
     return { applied, current: Math.max(0, ...all.map((m) => m.version)) };
-  } finally {
-    await db.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-  }
+  });
 }
 
 /**

@@ -3,16 +3,25 @@ import { createKey, listKeys, revokeKey } from '../../keys/index.ts';
 import { purgeInputs, verifyChain } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { parseIsoDate } from '../../rules/index.ts';
-import { describeStore, migrate, openDatabase, storeSettingsFrom, type Database } from '../../store/index.ts';
+import { describeStore, migrate, migrationsCurrent, openDatabase, storeSettingsFrom, type Database } from '../../store/index.ts';
 import { EXIT } from '../exit.ts';
 import { dataDirOption } from './data-options.ts';
 
-/** Opens the configured database (migrated), runs `work`, and always closes it. */
-async function withDatabase<T>(options: { dataDir?: string }, work: (db: Database) => Promise<T>): Promise<T> {
+/**
+ * Opens the configured database, runs `work`, and always closes it. Commands that write (keys)
+ * migrate first, as the server would; commands that only read or purge need the schema there
+ * already and never change it.
+ */
+async function withDatabase<T>(options: { dataDir?: string }, work: (db: Database) => Promise<T>, mode: 'migrate' | 'existing' = 'existing'): Promise<T> {
   const settings = storeSettingsFrom(options);
   const db = await openDatabase(settings);
   try {
-    await migrate(db);
+    if (mode === 'migrate') await migrate(db);
+    else if (!(await migrationsCurrent(db).catch(() => false))) {
+      throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', `the ${describeStore(settings)} has not been set up by this version of Entitle`, [
+        { message: 'start "entitle serve" once against it (it migrates at start-up), then run this command again' },
+      ]);
+    }
     return await work(db);
   } catch (error) {
     if (error instanceof EntitleError) throw error;
@@ -34,7 +43,7 @@ export function registerData(program: Command): void {
     .addOption(dataDirOption())
     .action(async (options: { name: string; roles: string; dataDir?: string }) => {
       const roles = options.roles.split(',').map((r) => r.trim()).filter(Boolean);
-      const { key, apiKey } = await withDatabase(options, (db) => createKey(db, options.name, roles));
+      const { key, apiKey } = await withDatabase(options, (db) => createKey(db, options.name, roles), 'migrate');
       process.stdout.write(`${key}\n`);
       process.stderr.write(`created key ${apiKey.name} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`);
     });
@@ -68,7 +77,7 @@ export function registerData(program: Command): void {
     .action(async (options: { dataDir?: string }) => {
       const report = await withDatabase(options, verifyChain);
       if (report.ok) {
-        process.stdout.write(`verified ${report.verified} decision${report.verified === 1 ? '' : 's'}: the chain is intact\n`);
+        process.stdout.write(`verified ${report.verified} decision${report.verified === 1 ? '' : 's'}: the chain is intact\nhead ${report.head}\n`);
         return;
       }
       process.stderr.write(`chain broken after ${report.verified} good record${report.verified === 1 ? '' : 's'}: ${report.problem.message}${report.problem.id ? ` (decision ${report.problem.id})` : ''}\n`);

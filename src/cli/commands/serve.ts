@@ -47,7 +47,11 @@ export function registerServe(program: Command): void {
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           service.app.log.info({ event: 'signal', signal }, 'shutting down');
-          void service.stop().then(resolve, resolve);
+          void service.stop().then(resolve, (error: unknown) => {
+            service.app.log.error({ event: 'stop_failed', kind: (error as Error).name }, 'shutdown did not complete cleanly');
+            process.exitCode = 1;
+            resolve();
+          });
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));

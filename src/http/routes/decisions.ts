@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isDeepStrictEqual } from 'node:util';
-import { readDecision, storedBundle, type DecisionRecord, type Reader } from '../../decisions/index.ts';
+import { readDecision, readsOf, storedBundle, type DecisionRecord, type Reader } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { ENGINE, ruleSetFromBundle, type RuleSet } from '../../rules/index.ts';
 import type { Database } from '../../store/index.ts';
@@ -47,6 +47,10 @@ class ReplayRuleSets {
     const bundle = await fromStore(() => storedBundle(this.db, hash));
     if (bundle === undefined) throw new EntitleError('ENTITLE_INTERNAL', `the rule-set version ${hash} of this decision is not stored`);
     const ruleSet = ruleSetFromBundle(bundle, hash);
+    if (ruleSet.hash !== hash) {
+      // The stored rules no longer hash to the version the decision names: the store was altered.
+      throw new EntitleError('ENTITLE_INTERNAL', `the stored rule-set version ${hash} no longer matches its hash; run "entitle audit verify"`);
+    }
     if (this.rebuilt.size >= 32) this.rebuilt.delete(this.rebuilt.keys().next().value!);
     this.rebuilt.set(hash, ruleSet);
     return ruleSet;
@@ -83,6 +87,12 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
     const record = await fromStore(() => readDecision(db, id, readerOf(request), 'read'));
     if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
     return stored(record);
+  });
+
+  // Who read a decision, and when: for auditors answering "who has seen my data?".
+  app.get('/v1/decisions/:id/reads', { schema: { params: idParams }, config: { roles: ['auditor'] } }, async (request) => {
+    const { id } = request.params as { id: string };
+    return { decisionId: id, reads: await fromStore(() => readsOf(db, id)) };
   });
 
   app.post('/v1/decisions/:id/replay', { schema: { params: idParams }, config: { roles: readers } }, async (request) => {

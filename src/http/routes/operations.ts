@@ -34,6 +34,7 @@ export function registerOperations(app: FastifyInstance, context: ServiceContext
     }
     const ready = Object.values(checks).every(Boolean);
     reply.code(ready ? 200 : 503);
+    if (!ready) reply.header('retry-after', '2');
     return { status: ready ? 'ready' : 'not ready', checks };
   });
 
