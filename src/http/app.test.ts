@@ -131,39 +131,44 @@ describe('the assessment service', () => {
   });
 });
 
+/**
+ * Runs `check` against a second app over the same database, with one of its methods made to
+ * fail as a lost connection does, using the keys of the working service.
+ */
+async function withBrokenDatabase(breaks: 'query' | 'transaction', check: (app: TestService['app'], keys: TestService['keys']) => Promise<void>): Promise<void> {
+  const service = await testService();
+  try {
+    const broken: Database = { ...service.db, [breaks]: () => Promise.reject(new Error('connection terminated')) };
+    const { buildApp } = await import('./app.ts');
+    const { app } = await buildApp({ db: broken, ruleSets: service.context.ruleSets, logLevel: 'silent' });
+    try {
+      await check(app, service.keys);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await service.close();
+  }
+}
+
 describe('the service when it cannot record', () => {
   it('answers 503 with Retry-After and never a decision it did not store', async () => {
-    const service = await testService();
-    try {
-      const healthy = service.db;
-      const broken: Database = { ...healthy, transaction: () => Promise.reject(new Error('connection terminated')) };
-      const { buildApp } = await import('./app.ts');
-      const { app } = await buildApp({ db: broken, ruleSets: service.context.ruleSets, logLevel: 'silent' });
-      const response = await app.inject({ method: 'POST', url: '/v1/assessments', headers: bearer(service.keys.assessor), payload: canaryInput });
+    await withBrokenDatabase('transaction', async (app, keys) => {
+      const response = await app.inject({ method: 'POST', url: '/v1/assessments', headers: bearer(keys.assessor), payload: canaryInput });
       assert.equal(response.statusCode, 503);
       assert.equal(response.headers['retry-after'], '2');
       const problem = response.json<{ code: string; outcome?: unknown }>();
       assert.equal(problem.code, 'ENTITLE_STORE_UNAVAILABLE');
       assert.equal(problem.outcome, undefined);
-      await app.close();
-    } finally {
-      await service.close();
-    }
+    });
   });
 
   it('answers 503 with Retry-After, not 500, when a key cannot be checked', async () => {
-    const service = await testService();
-    try {
-      const broken: Database = { ...service.db, query: () => Promise.reject(new Error('connection terminated')) };
-      const { buildApp } = await import('./app.ts');
-      const { app } = await buildApp({ db: broken, ruleSets: service.context.ruleSets, logLevel: 'silent' });
-      const response = await app.inject({ url: '/v1/decisions/01a200bd-b44a-713a-a393-827e74284135', headers: bearer(service.keys.caseworker) });
+    await withBrokenDatabase('query', async (app, keys) => {
+      const response = await app.inject({ url: '/v1/decisions/01a200bd-b44a-713a-a393-827e74284135', headers: bearer(keys.caseworker) });
       assert.equal(response.statusCode, 503);
       assert.equal(response.headers['retry-after'], '2');
-      await app.close();
-    } finally {
-      await service.close();
-    }
+    });
   });
 
   it('throttles an address that keeps sending keys that are not valid', async () => {
