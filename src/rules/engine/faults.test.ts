@@ -31,6 +31,10 @@ describe('assessing hostile or impossible input', () => {
     assert.equal(error.problems.length, 51);
     assert.match(error.problems[50]!.message, /and 9950 more problems/);
     assert.match(error.message, /10000 problems/);
+    const topLevel = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`extra${i}`, i]));
+    const capped = refused(() => ruleSet.assess({ ...base, ...topLevel, household }), 'ENTITLE_INPUT_INVALID');
+    assert.equal(capped.problems.length, 51);
+    assert.match(capped.problems[50]!.message, /and 50 more problems/);
   });
 
   it('never echoes a field name that could carry anything but a name', async () => {

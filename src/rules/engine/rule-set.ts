@@ -111,6 +111,9 @@ export class RuleSet {
     }
     const household = raw.household;
     let normalised: Record<string, unknown> = {};
+    // Problems the normaliser counted but did not keep (it keeps MAX_PROBLEMS, to bound the work
+    // hostile input can cause).
+    let omitted = 0;
     if (household === null || typeof household !== 'object' || Array.isArray(household)) {
       (problems ??= []).push({ field: 'household', message: 'enter the household as an object with adults and children' });
     } else {
@@ -119,12 +122,18 @@ export class RuleSet {
       errors.more = 0;
       normalised = this.program.functions.normalise(household as Record<string, unknown>, day, errors);
       for (const error of errors) (problems ??= []).push({ field: error.field, message: error.message });
-      if (errors.more) (problems ??= []).push({ message: `and ${errors.more} more problem${errors.more === 1 ? '' : 's'}: correct these and send the assessment again` });
+      omitted = errors.more;
     }
     if (problems !== undefined || day === undefined) {
-      const all = (problems ?? []).slice(0, MAX_PROBLEMS + 1);
-      const count = (problems?.length ?? 0) + (this.fieldErrors.more ?? 0) - (this.fieldErrors.more ? 1 : 0);
-      throw new EntitleError('ENTITLE_INPUT_INVALID', `the assessment input has ${count} problem${count === 1 ? '' : 's'}`, all);
+      // One cap for every problem, wherever found: list the first MAX_PROBLEMS, count the rest.
+      const found = problems ?? [];
+      const count = found.length + omitted;
+      const listed = found.slice(0, MAX_PROBLEMS);
+      if (count > listed.length) {
+        const rest = count - listed.length;
+        listed.push({ message: `and ${rest} more problem${rest === 1 ? '' : 's'}: correct these and send the assessment again` });
+      }
+      throw new EntitleError('ENTITLE_INPUT_INVALID', `the assessment input has ${count} problem${count === 1 ? '' : 's'}`, listed);
     }
     return { normalised, day, raw };
   }
