@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { renderCliDocs } from './docs.ts';
+import { projectRoot, runEntitle } from './testing.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/entitle.js');
+const root = projectRoot;
 const example = join(root, 'examples/universal-credit.json');
-
-/** Runs the real `entitle` binary, as a user would. */
-async function entitle(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const entitle = (...args: string[]) => runEntitle(args);
 
 async function tempFile(name: string, text: string): Promise<{ path: string; done: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'entitle-cli-'));

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { DecisionWriter } from '../decisions/index.ts';
 import { canaryInput } from '../http/testing.ts';
@@ -13,19 +10,10 @@ import { loadRuleSet } from '../rules/index.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { testDatabases } from '../store/testing.ts';
 import { purgeCutoff } from './commands/data.ts';
+import { projectRoot, runEntitle } from './testing.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/entitle.js');
-
-async function entitle(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const root = projectRoot;
+const entitle = (env: Record<string, string>, ...args: string[]) => runEntitle(args, env);
 
 describe('data commands', { timeout: 60_000 }, () => {
   it('audit verify passes an intact chain and exits 1 naming a row altered by SQL (PostgreSQL)', async () => {

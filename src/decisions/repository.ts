@@ -7,12 +7,6 @@ export interface Reader {
   readonly keyName: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
-
 /**
  * Fetches a decision and records the read in the same transaction: if the read cannot be
  * recorded, the decision is not returned.
