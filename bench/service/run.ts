@@ -1,10 +1,15 @@
 // npm run bench:service — assessments per second through the whole service (HTTP, auth,
 // evaluation, durable hash-chained commit) with autocannon at 64 connections, against the real
 // `entitle serve` on PostgreSQL and on the embedded PGlite. 3 measured runs after a warm-up;
-// reports the median of requests/s and of p99 latency. Every response must be a 201.
+// reports the median of requests/s and of p99 latency. Every response must be a 201. The anchor,
+// a bare HTTP server answering the same request (anchor.ts), is measured in the same run, and
+// each figure is also given as a share of it.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { verifyChain } from '../../src/decisions/index.ts';
 import { createKey } from '../../src/keys/index.ts';
@@ -52,6 +57,18 @@ async function check(db: Database): Promise<number> {
 
 const results = [];
 
+// The anchor: the same load against a server that does nothing but parse the body.
+{
+  const anchor = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./anchor.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(anchor.stdout, 'data')) as [Buffer];
+  try {
+    results.push(await measure('anchor: bare node:http', `http://127.0.0.1:${line.toString().trim()}`, 'none'));
+  } finally {
+    anchor.kill('SIGTERM');
+    await once(anchor, 'exit');
+  }
+}
+
 // PostgreSQL: a fresh database on the local server.
 {
   const t = await testDatabases.postgres();
@@ -94,6 +111,10 @@ const results = [];
 }
 
 console.log(`\n${CONNECTIONS} connections, ${RUNS} runs of ${SECONDS}s after a 3s warm-up; medians\n`);
-console.log('| store | assessments/s | p50 latency | p99 latency |');
-console.log('|---|---:|---:|---:|');
-for (const r of results) console.log(`| ${r.name} | ${Math.round(r.rps).toLocaleString('en-GB')} | ${r.p50} ms | ${r.p99} ms |`);
+const anchorRps = results[0]!.rps;
+console.log('| store | assessments/s | share of anchor | p50 latency | p99 latency |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of results) {
+  const share = `${Math.round((100 * r.rps) / anchorRps)}%`;
+  console.log(`| ${r.name} | ${Math.round(r.rps).toLocaleString('en-GB')} | ${share} | ${r.p50} ms | ${r.p99} ms |`);
+}
