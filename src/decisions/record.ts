@@ -17,6 +17,19 @@ export interface DecisionDraft {
   readonly inputs: unknown;
   readonly outcome: unknown;
   readonly explanation: readonly string[];
+  /**
+   * Which release decided and why this application went to it (a canary's bucket, say). Absent
+   * for decisions by the rule set the service first started with.
+   */
+  readonly assignment?: Assignment | null;
+}
+
+/** How an application was assigned to the version that decided it. */
+export interface Assignment {
+  readonly releaseId: string;
+  /** 0 to 9,999: the application's place in the canary order (a stable hash of its reference). */
+  readonly bucket?: number;
+  readonly reason: string;
 }
 
 /** A decision as stored: the draft, its place in the chain, and its hashes. */
@@ -66,6 +79,8 @@ export function recordHash(record: Omit<DecisionRecord, 'recordHash' | 'inputs' 
       explanation: record.explanation,
       createdAt: record.createdAt,
       prevHash: record.prevHash,
+      // Only when present, so records made before releases existed keep their hashes.
+      ...(record.assignment ? { assignment: record.assignment } : {}),
     }),
   );
 }
@@ -88,6 +103,7 @@ export function recordHashPrefix(record: Omit<DecisionRecord, 'recordHash' | 'in
     outcome: record.outcome,
     explanation: record.explanation,
     createdAt: record.createdAt,
+    ...(record.assignment ? { assignment: record.assignment } : {}),
   });
   return { prefix: rest.slice(0, -1), ruleset: canonicalJson({ id: record.ruleset.id, hash: record.ruleset.hash }) };
 }
@@ -114,6 +130,8 @@ export interface DecisionRow {
   purged_at: string | null;
   prev_hash: string;
   record_hash: string;
+  release_id?: string | null;
+  assignment?: Assignment | null;
 }
 
 export function fromRow(row: DecisionRow): DecisionRecord {
@@ -133,5 +151,6 @@ export function fromRow(row: DecisionRow): DecisionRecord {
     purgedAt: row.purged_at,
     prevHash: row.prev_hash,
     recordHash: row.record_hash,
+    ...(row.assignment ? { assignment: row.assignment } : {}),
   };
 }

@@ -22,7 +22,7 @@ export interface WriterObserver {
   batch(size: number, seconds: number, ok: boolean): void;
 }
 
-const COLUMNS = 15;
+const COLUMNS = 17;
 
 /**
  * Appends decisions to the hash chain with group commit: every write waiting while a transaction
@@ -119,16 +119,16 @@ export class DecisionWriter {
       seq += 1;
       const record = { ...p.draft, seq, inputsDigest: p.inputsDigest, createdAt: p.createdAt, prevHash, purgedAt: null, recordHash: recordHashFrom(p.hashParts, seq, prevHash) };
       const d = p.draft;
-      const row = [seq, d.id, d.benefit, d.applicationId, d.assessmentDate, d.ruleset.id, d.ruleset.hash, d.engineVersion, p.inputsJson, p.inputsDigest, p.outcomeJson, p.explanationJson, p.createdAt, prevHash, record.recordHash];
+      const row = [seq, d.id, d.benefit, d.applicationId, d.assessmentDate, d.ruleset.id, d.ruleset.hash, d.engineVersion, p.inputsJson, p.inputsDigest, p.outcomeJson, p.explanationJson, p.createdAt, prevHash, record.recordHash, d.assignment?.releaseId ?? null, d.assignment ? JSON.stringify(d.assignment) : null];
       row.forEach((value, c) => columns[c]!.push(value));
       prevHash = record.recordHash;
       return record;
     });
     await tx.query(
       `INSERT INTO decisions (seq, id, benefit, application_id, assessment_date, ruleset_id, ruleset_hash, engine_version,
-         inputs, inputs_digest, outcome, explanation, created_at, prev_hash, record_hash)
+         inputs, inputs_digest, outcome, explanation, created_at, prev_hash, record_hash, release_id, assignment)
        SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-         $9::jsonb[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::text[])`,
+         $9::jsonb[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::uuid[], $17::jsonb[])`,
       columns,
     );
     await tx.query('UPDATE chain_head SET seq = $1, hash = $2', [seq, prevHash]);
