@@ -13,6 +13,8 @@ export const EXIT = {
   invalidRules: 4,
   /** The database cannot be used: another process holds the embedded one, or it cannot be reached. */
   unavailable: 5,
+  /** A release step was refused: not open from the release's state, not approved, gates not passed, or frozen. */
+  refused: 6,
 } as const;
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -25,6 +27,12 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ENTITLE_GOLDEN_TEST_INVALID: EXIT.invalidRules,
   ENTITLE_DATA_DIR_IN_USE: EXIT.unavailable,
   ENTITLE_STORE_UNAVAILABLE: EXIT.unavailable,
+  ENTITLE_EXPECTATIONS_INVALID: EXIT.invalidInput,
+  ENTITLE_RELEASE_NOT_FOUND: EXIT.invalidInput,
+  ENTITLE_RELEASE_TRANSITION_INVALID: EXIT.refused,
+  ENTITLE_RELEASE_APPROVAL_REQUIRED: EXIT.refused,
+  ENTITLE_RELEASE_GATE_CLOSED: EXIT.refused,
+  ENTITLE_FREEZE_WINDOW: EXIT.refused,
 };
 
 /**

@@ -104,6 +104,36 @@ export const errorRegistry = {
     title: 'The embedded database is in use by another process',
     action: 'Stop the other process (often a running "entitle serve"), or set DATABASE_URL to use PostgreSQL.',
   },
+  ENTITLE_EXPECTATIONS_INVALID: {
+    status: 400,
+    title: 'The expected changes of a release are not valid',
+    action: 'Fix every problem listed (each names its line and column). docs/releasing-rules.md shows the format.',
+  },
+  ENTITLE_RELEASE_NOT_FOUND: {
+    status: 404,
+    title: 'No such release',
+    action: 'Check the release id: "entitle release list" shows every release.',
+  },
+  ENTITLE_RELEASE_TRANSITION_INVALID: {
+    status: 409,
+    title: 'The release cannot move to that state from where it is',
+    action: 'Run "entitle release status RELEASE" to see its state and the steps open to it.',
+  },
+  ENTITLE_RELEASE_APPROVAL_REQUIRED: {
+    status: 403,
+    title: 'The release needs an approval it does not have',
+    action: 'Ask someone other than the author to approve it with "entitle release approve"; the message says which approval is missing.',
+  },
+  ENTITLE_RELEASE_GATE_CLOSED: {
+    status: 409,
+    title: 'The release has not passed its gates',
+    action: 'Keep it in shadow or canary until the watcher reports "pass": the message gives the evidence so far.',
+  },
+  ENTITLE_FREEZE_WINDOW: {
+    status: 409,
+    title: 'Rule changes are frozen now',
+    action: 'Wait until the freeze window ends, or, in an emergency, get two people to approve an override with a reason.',
+  },
   ENTITLE_INTERNAL: {
     status: 500,
     title: 'Something went wrong in Entitle',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../http/index.ts';
+import { resolveActiveRuleSets } from '../releases/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { describeStore, migrate, openDatabase, type Database, type StoreSettings } from '../store/index.ts';
 
@@ -31,7 +32,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
   const db = await openDatabase(config.store);
   try {
     const migrated = await migrate(db);
-    const ruleSets = await loadRuleSets(config.rulesDir);
+    const { ruleSets, differing } = await resolveActiveRuleSets(db, await loadRuleSets(config.rulesDir));
     const { app, context } = await buildApp({
       db,
       ruleSets,
@@ -44,6 +45,12 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       { event: 'started', address, store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },
       'entitle is serving',
     );
+    for (const d of differing) {
+      app.log.warn(
+        { event: 'rules_on_disk_not_active', benefit: d.benefit, onDisk: d.onDisk, active: d.active },
+        'the rule set on disk differs from the active version, which is served; release the change with "entitle release create"',
+      );
+    }
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {

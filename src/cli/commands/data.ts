@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { createKey, listKeys, revokeKey } from '../../keys/index.ts';
+import { verifyAuditChain } from '../../audit/index.ts';
 import { purgeInputs, verifyChain } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { parseIsoDate } from '../../rules/index.ts';
@@ -12,7 +13,7 @@ import { dataDirOption } from './data-options.ts';
  * migrate first, as the server would; commands that only read or purge need the schema there
  * already and never change it.
  */
-async function withDatabase<T>(options: { dataDir?: string }, work: (db: Database) => Promise<T>, mode: 'migrate' | 'existing' = 'existing'): Promise<T> {
+export async function withDatabase<T>(options: { dataDir?: string }, work: (db: Database) => Promise<T>, mode: 'migrate' | 'existing' = 'existing'): Promise<T> {
   const settings = storeSettingsFrom(options);
   const db = await openDatabase(settings);
   try {
@@ -72,16 +73,22 @@ export function registerData(program: Command): void {
     .command('audit')
     .description('Check the record of decisions.')
     .command('verify')
-    .description('Walk the hash chain of decisions; report the first missing, reordered or altered record and exit 1.')
+    .description('Walk the hash chains of decisions and of release steps; report the first missing, reordered or altered record and exit 1.')
     .addOption(dataDirOption())
     .action(async (options: { dataDir?: string }) => {
-      const report = await withDatabase(options, verifyChain);
+      const [report, audit] = await withDatabase(options, async (db) => [await verifyChain(db), await verifyAuditChain(db)] as const);
       if (report.ok) {
         process.stdout.write(`verified ${report.verified} decision${report.verified === 1 ? '' : 's'}: the chain is intact\nhead ${report.head}\n`);
-        return;
+      } else {
+        process.stderr.write(`chain broken after ${report.verified} good record${report.verified === 1 ? '' : 's'}: ${report.problem.message}${report.problem.id ? ` (decision ${report.problem.id})` : ''}\n`);
+        process.exitCode = EXIT.failed;
       }
-      process.stderr.write(`chain broken after ${report.verified} good record${report.verified === 1 ? '' : 's'}: ${report.problem.message}${report.problem.id ? ` (decision ${report.problem.id})` : ''}\n`);
-      process.exitCode = EXIT.failed;
+      if (audit.ok) {
+        process.stdout.write(`verified ${audit.verified} audit event${audit.verified === 1 ? '' : 's'}: the audit chain is intact\n`);
+      } else {
+        process.stderr.write(`audit chain broken after ${audit.verified} good event${audit.verified === 1 ? '' : 's'}: ${audit.message}\n`);
+        process.exitCode = EXIT.failed;
+      }
     });
 
   program

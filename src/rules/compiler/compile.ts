@@ -19,6 +19,8 @@ export interface CompiledVariable {
   readonly label: string | undefined;
   readonly legal: string | undefined;
   readonly formula: string;
+  /** The variables its formula reads: what a change to this variable can follow from. */
+  readonly reads: readonly string[];
 }
 
 /** Everything needed to evaluate a rule set; built only when the whole rule set is valid. */
@@ -158,7 +160,7 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
   // every traced assessment, and mixed shapes make each read slow.
   const variables: CompiledVariable[] = order.map((name) => {
     const spec = rules.variables[name]!;
-    return { name, list: spec.for, type: declared.get(name)!.type, label: spec.label, legal: spec.legal, formula: spec.formula.trim() };
+    return { name, list: spec.for, type: declared.get(name)!.type, label: spec.label, legal: spec.legal, formula: spec.formula.trim(), reads: [...deps.get(name)!] };
   });
   const source = generateModule({ inputs, variables, statements, outcome, period: rules.outcome.period, helpers, reasons });
   let functions: ProgramFunctions;

@@ -89,6 +89,21 @@ export class RuleSet {
     }
   }
 
+  /**
+   * Evaluates one application and returns the outcome with every variable's value, in the order of
+   * `program.variables`: what comparing two rule sets on the same application needs (shadow,
+   * canary, backtest). Throws as `assess` does.
+   */
+  evaluate(input: unknown): { readonly outcome: Outcome; readonly values: readonly unknown[] } {
+    const { normalised, day } = this.validate(input);
+    const snapshot = this.program.parameters.snapshotOn(day);
+    try {
+      return this.program.functions.withValues(normalised, snapshot.values);
+    } catch (error) {
+      throw this.evaluationError(error, day);
+    }
+  }
+
   /** Checks the contract fields and the household; collects every problem before failing. */
   private validate(input: unknown): { normalised: Record<string, unknown>; day: number; raw: Record<string, unknown> } {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {

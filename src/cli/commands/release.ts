@@ -1,0 +1,217 @@
+import { Option, type Command } from 'commander';
+import { auditEventsFor } from '../../audit/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { loadRuleSet, readGoldenCases, runGoldenCase } from '../../rules/index.ts';
+import {
+  addFreezeWindow,
+  approveRelease,
+  createRelease,
+  formatLondon,
+  freezeWindows,
+  gateSettingsFrom,
+  getRelease,
+  judge,
+  listReleases,
+  londonToInstant,
+  percentText,
+  promoteRelease,
+  readExpectations,
+  readStats,
+  rejectRelease,
+  rollbackRelease,
+  setCanary,
+  startShadow,
+  TRANSITIONS,
+  type Release,
+} from '../../releases/index.ts';
+import type { Database } from '../../store/index.ts';
+import { withDatabase } from './data.ts';
+import { dataDirOption } from './data-options.ts';
+
+interface Common {
+  actor?: string;
+  reason?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+function actorOption(): Option {
+  return new Option('--actor <name>', 'who is doing this: recorded on the step, and checked by the two-person rule').env('ENTITLE_ACTOR');
+}
+
+function need(value: string | undefined, field: string, example: string): string {
+  if (value === undefined || value.trim() === '') {
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is required`, [{ field, message: `give ${field} ${example}` }]);
+  }
+  return value.trim();
+}
+
+function percent(value: string | undefined): number {
+  const n = Number(need(value, '--percent', 'such as 5'));
+  if (!Number.isFinite(n)) throw new EntitleError('ENTITLE_INPUT_INVALID', '--percent must be a number', [{ field: '--percent', message: 'enter a percentage such as 5 or 0.5' }]);
+  return n;
+}
+
+/** What a person needs to see of a release, in plain lines. */
+function describe(release: Release): string {
+  const lines = [
+    `release ${release.id}`,
+    `  benefit      ${release.benefit}`,
+    `  rule set     ${release.rulesetId} ${release.rulesetHash}`,
+    `  state        ${release.state}${release.state === 'canary' ? ` (${percentText(release.canaryBasisPoints)} of applications)` : ''}${release.state === 'shadow' ? ` (${release.shadowSharePpm / 10_000}% of assessments compared${release.preview ? ', previewed at the effective date' : ''})` : ''}`,
+    `  author       ${release.author}`,
+    `  summary      ${release.summary}`,
+    `  effective    ${formatLondon(release.effectiveAt)}`,
+    `  expects      ${release.expectations.changes.length === 0 ? 'no difference at all' : release.expectations.changes.map((c) => c.variable).join(', ')}`,
+  ];
+  if (release.baselineHash) lines.push(`  compared to  ${release.baselineHash}`);
+  for (const a of release.approvals) lines.push(`  ${a.kind === 'promotion' ? 'approved by ' : 'emergency by'} ${a.approver}: ${a.reason}`);
+  if (release.promoteAt) lines.push(`  promotes at  ${formatLondon(release.promoteAt)}`);
+  const next = TRANSITIONS[release.state];
+  lines.push(`  next steps   ${next.length > 0 ? next.join(', ') : 'none: this state is final'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function print(release: Release, options: Common): void {
+  process.stdout.write(options.json ? `${JSON.stringify(release, null, 2)}\n` : describe(release));
+}
+
+export function registerRelease(program: Command): void {
+  const release = program.command('release').description('Release a rule change safely: validate, shadow, canary, approve, promote, roll back.');
+
+  const withActor = (command: Command) => command.addOption(actorOption()).addOption(dataDirOption());
+
+  withActor(
+    release
+      .command('create')
+      .description('Record a candidate rule set as a release: it is compiled and its golden tests run; it is validated if all pass, rejected otherwise.')
+      .requiredOption('--benefit <benefit>', 'the benefit it decides, such as universal-credit')
+      .requiredOption('--rules <dir>', 'the candidate rule-set directory')
+      .requiredOption('--summary <text>', 'what changes and why, in a sentence')
+      .option('--expect <file>', 'YAML file declaring the changes it is expected to make (none: it must change nothing)')
+      .requiredOption('--effective <when>', 'when it may take effect, UK time: 2026-04-06 or 2026-04-06T09:00')
+      .option('--json', 'print the release as JSON'),
+  ).action(async (options: Common & { benefit: string; rules: string; summary: string; expect?: string; effective: string }) => {
+    const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+    const effectiveAt = londonToInstant(options.effective, '--effective');
+    const ruleSet = await loadRuleSet(options.rules);
+    if (ruleSet.benefit !== options.benefit) {
+      throw new EntitleError('ENTITLE_INPUT_INVALID', `the rule set in ${options.rules} decides ${ruleSet.benefit}, not ${options.benefit}`, [{ field: '--benefit', message: `give --benefit ${ruleSet.benefit}, or the right --rules directory` }]);
+    }
+    const expectations = options.expect ? await readExpectations(options.expect, ruleSet.program) : { changes: [] };
+    const cases = await readGoldenCases(options.rules, ruleSet).catch((error: unknown) => {
+      if (error instanceof EntitleError && error.code === 'ENTITLE_RULESET_NOT_FOUND') return [];
+      throw error;
+    });
+    const failed = cases.filter((c) => !runGoldenCase(ruleSet, c).passed).map((c) => `${c.name} (${c.file}:${c.line})`);
+    const created = await withDatabase(options, (db) => createRelease(db, { program: ruleSet.program, author: actor, summary: options.summary, effectiveAt, expectations, golden: { total: cases.length, failed } }), 'migrate');
+    print(created, options);
+    if (created.state === 'rejected') {
+      process.stderr.write(cases.length === 0 ? 'rejected: the rule set has no golden tests\n' : `rejected: ${failed.length} of ${cases.length} golden tests fail:\n${failed.map((f) => `  ${f}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
+  });
+
+  release
+    .command('list')
+    .description('List releases, oldest first.')
+    .option('--benefit <benefit>', 'only this benefit')
+    .option('--json', 'print JSON')
+    .addOption(dataDirOption())
+    .action(async (options: Common & { benefit?: string }) => {
+      const releases = await withDatabase(options, (db) => listReleases(db, options.benefit));
+      if (options.json) return void process.stdout.write(`${JSON.stringify(releases, null, 2)}\n`);
+      for (const r of releases) process.stdout.write(`${r.id}  ${r.benefit}  ${r.state.padEnd(11)}  ${r.author}  ${r.summary}\n`);
+      if (releases.length === 0) process.stdout.write('no releases\n');
+    });
+
+  release
+    .command('status')
+    .description('Show a release: its state, approvals, the comparisons so far and the gate verdict, and every step taken.')
+    .argument('<release>', 'release id')
+    .option('--json', 'print JSON')
+    .addOption(dataDirOption())
+    .action(async (id: string, options: Common) => {
+      const status = await withDatabase(options, async (db: Database) => {
+        const found = await getRelease(db, id);
+        const stats = await readStats(db, id);
+        return { release: found, stats, gates: judge(stats, gateSettingsFrom(process.env)), steps: await auditEventsFor(db, id) };
+      });
+      if (options.json) return void process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      const { stats, gates } = status;
+      process.stdout.write(describe(status.release));
+      process.stdout.write(
+        `  compared     ${gates.compared}: ${stats.identical} identical, ${stats.expected} as expected, ${stats.unexpected} unexpected, ${stats.candidateError} candidate errors; A/A ${stats.aaIdentical} same, ${stats.aaDifferent} different\n`,
+      );
+      process.stdout.write(`  gates        ${gates.verdict}${gates.reasons.length ? `: ${gates.reasons.join('; ')}` : ''}\n  steps\n`);
+      for (const e of status.steps) process.stdout.write(`    ${e.at}  ${e.action.padEnd(26)} ${e.actor}: ${e.reason}\n`);
+    });
+
+  const stepCommand = (name: string, description: string) =>
+    withActor(release.command(name).description(description).argument('<release>', 'release id').option('--reason <text>', 'why: recorded with the step').option('--json', 'print the release as JSON'));
+
+  stepCommand('shadow', 'Compare the candidate with the active version on a share of live assessments; citizens still get the active decision.')
+    .option('--percent <n>', 'share of assessments to compare', '100')
+    .option('--preview', 'evaluate both at the release effective date, to preview its impact')
+    .action(async (id: string, options: Common & { percent?: string; preview?: boolean }) => {
+      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+      print(await withDatabase(options, (db) => startShadow(db, id, { sharePercent: percent(options.percent), preview: options.preview === true }, actor, options.reason ?? 'shadow evaluation')), options);
+    });
+
+  stepCommand('canary', 'Let the candidate decide this share of applications (a stable hash of the application reference); only grows.')
+    .requiredOption('--percent <n>', 'share of applications, such as 5')
+    .action(async (id: string, options: Common & { percent?: string }) => {
+      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+      print(await withDatabase(options, (db) => setCanary(db, id, percent(options.percent), actor, options.reason ?? `canary at ${options.percent}%`)), options);
+    });
+
+  stepCommand('approve', 'Approve a release for promotion (never by its author); --emergency approves overriding a freeze window, which needs two people.')
+    .option('--emergency', 'approve an override of a freeze window')
+    .action(async (id: string, options: Common & { emergency?: boolean }) => {
+      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+      const reason = options.emergency ? need(options.reason, '--reason', 'saying why the freeze must be overridden') : (options.reason ?? 'approved');
+      print(await withDatabase(options, (db) => approveRelease(db, id, options.emergency ? 'emergency' : 'promotion', actor, reason)), options);
+    });
+
+  stepCommand('promote', 'Make an approved release that passed its gates active, now or, if its effective time is ahead, at that time.').action(async (id: string, options: Common) => {
+    const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+    const result = await withDatabase(options, (db) => promoteRelease(db, id, actor, options.reason ?? 'promoted', gateSettingsFrom(process.env)));
+    print(result.release, options);
+    if (!options.json) process.stderr.write(result.scheduled ? `scheduled: becomes active at ${formatLondon(result.release.effectiveAt)}\n` : 'active: every instance switches within a second\n');
+  });
+
+  stepCommand('rollback', 'Roll a release back: in shadow or canary it stops at once; if active, its benefit returns to the version it replaced.').action(async (id: string, options: Common) => {
+    const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+    print(await withDatabase(options, (db) => rollbackRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rolled back'))), options);
+  });
+
+  stepCommand('reject', 'Reject a release that has not decided anything; it can never be promoted.').action(async (id: string, options: Common) => {
+    const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+    print(await withDatabase(options, (db) => rejectRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rejected'))), options);
+  });
+
+  const freeze = release.command('freeze').description('Freeze windows: times when no release may become active without an emergency override.');
+  freeze
+    .command('add')
+    .description('Add a freeze window (UK time).')
+    .requiredOption('--from <when>', 'start, such as 2026-12-22')
+    .requiredOption('--to <when>', 'end, such as 2026-12-24T18:00')
+    .requiredOption('--reason <text>', 'why, such as "Christmas payment run"')
+    .addOption(actorOption())
+    .addOption(dataDirOption())
+    .action(async (options: Common & { from: string; to: string; reason: string }) => {
+      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+      const window = { startsAt: londonToInstant(options.from, '--from'), endsAt: londonToInstant(options.to, '--to'), reason: options.reason };
+      const added = await withDatabase(options, (db) => addFreezeWindow(db, window, actor), 'migrate');
+      process.stdout.write(`frozen from ${formatLondon(added.startsAt)} to ${formatLondon(added.endsAt)}: ${added.reason}\n`);
+    });
+  freeze
+    .command('list')
+    .description('List freeze windows.')
+    .addOption(dataDirOption())
+    .action(async (options: Common) => {
+      const windows = await withDatabase(options, freezeWindows);
+      for (const w of windows) process.stdout.write(`${formatLondon(w.startsAt)} to ${formatLondon(w.endsAt)}: ${w.reason}\n`);
+      if (windows.length === 0) process.stdout.write('no freeze windows\n');
+    });
+}

@@ -1,0 +1,113 @@
+import { EntitleError } from '../errors/index.ts';
+
+/** Comparison counts for one release, summed over every instance. */
+export interface ReleaseStats {
+  readonly identical: number;
+  readonly expected: number;
+  readonly unexpected: number;
+  readonly candidateError: number;
+  readonly activeError: number;
+  readonly bothError: number;
+  readonly aaIdentical: number;
+  readonly aaDifferent: number;
+  readonly activeMicros: number;
+  readonly candidateMicros: number;
+  readonly timed: number;
+  readonly firstUnexpectedAt: string | null;
+}
+
+export const EMPTY_STATS: ReleaseStats = Object.freeze({
+  identical: 0,
+  expected: 0,
+  unexpected: 0,
+  candidateError: 0,
+  activeError: 0,
+  bothError: 0,
+  aaIdentical: 0,
+  aaDifferent: 0,
+  activeMicros: 0,
+  candidateMicros: 0,
+  timed: 0,
+  firstUnexpectedAt: null,
+});
+
+export interface GateSettings {
+  /** The largest share of comparisons that may differ unexpectedly: 0.001 is 0.1%. */
+  readonly unexpectedRate: number;
+  /** The largest share of comparisons in which only the candidate fails. */
+  readonly errorRate: number;
+  /** Comparisons needed before any verdict but "fail" on clear evidence. */
+  readonly minSample: number;
+  /** The candidate fails when its mean evaluation time exceeds the active's by this factor... */
+  readonly latencyRatio: number;
+  /** ...and by at least this many microseconds (evaluations take microseconds; noise is larger). */
+  readonly latencyFloorMicros: number;
+}
+
+export const DEFAULT_GATES: GateSettings = Object.freeze({ unexpectedRate: 0.001, errorRate: 0.001, minSample: 1000, latencyRatio: 2, latencyFloorMicros: 1000 });
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface GateReport {
+  readonly verdict: Verdict;
+  /** One plain sentence per gate that did not pass (or why the evidence is not enough). */
+  readonly reasons: readonly string[];
+  readonly compared: number;
+  readonly unexpectedRate: number;
+  readonly errorRate: number;
+}
+
+export function compared(stats: ReleaseStats): number {
+  return stats.identical + stats.expected + stats.unexpected + stats.candidateError + stats.activeError + stats.bothError;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(3).replace(/\.?0+$/, '')}%`;
+
+/**
+ * Judges a release from its comparisons. It fails as soon as the minimum sample shows
+ * unexpected differences, candidate-only errors or slow evaluation above the limits; with fewer
+ * comparisons than the minimum, or with the A/A check finding noise, it is inconclusive, which
+ * pauses a release rather than promoting it.
+ */
+export function judge(stats: ReleaseStats, settings: GateSettings = DEFAULT_GATES): GateReport {
+  const n = compared(stats);
+  const unexpectedRate = n === 0 ? 0 : stats.unexpected / n;
+  const errorRate = n === 0 ? 0 : stats.candidateError / n;
+  const base = { compared: n, unexpectedRate, errorRate };
+  if (n < settings.minSample) {
+    return { ...base, verdict: 'inconclusive', reasons: [`${n} comparison${n === 1 ? '' : 's'} so far; at least ${settings.minSample} are needed for a verdict`] };
+  }
+  const reasons: string[] = [];
+  if (unexpectedRate > settings.unexpectedRate) reasons.push(`${stats.unexpected} of ${n} comparisons (${pct(unexpectedRate)}) differ unexpectedly; the limit is ${pct(settings.unexpectedRate)}`);
+  if (errorRate > settings.errorRate) reasons.push(`the candidate failed where the active did not in ${stats.candidateError} of ${n} comparisons (${pct(errorRate)}); the limit is ${pct(settings.errorRate)}`);
+  if (stats.timed > 0) {
+    const active = stats.activeMicros / stats.timed;
+    const candidate = stats.candidateMicros / stats.timed;
+    if (candidate > active * settings.latencyRatio && candidate - active > settings.latencyFloorMicros) {
+      reasons.push(`the candidate takes ${Math.round(candidate)} µs per evaluation against ${Math.round(active)} µs for the active`);
+    }
+  }
+  if (reasons.length > 0) return { ...base, verdict: 'fail', reasons };
+  if (stats.aaDifferent > 0) {
+    return { ...base, verdict: 'inconclusive', reasons: [`the A/A check (the active against itself) found ${stats.aaDifferent} difference(s): comparisons are not reliable until that is explained`] };
+  }
+  return { ...base, verdict: 'pass', reasons: [] };
+}
+
+/** Gate settings from the environment (ENTITLE_RELEASE_*), for the service and the commands. */
+export function gateSettingsFrom(env: NodeJS.ProcessEnv): GateSettings {
+  const number = (name: string, fallback: number) => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new EntitleError('ENTITLE_INPUT_INVALID', `${name} is not valid`, [{ field: name, message: 'enter a number of 0 or more' }]);
+    return n;
+  };
+  return {
+    unexpectedRate: number('ENTITLE_RELEASE_UNEXPECTED_RATE', DEFAULT_GATES.unexpectedRate),
+    errorRate: number('ENTITLE_RELEASE_ERROR_RATE', DEFAULT_GATES.errorRate),
+    minSample: number('ENTITLE_RELEASE_MIN_SAMPLE', DEFAULT_GATES.minSample),
+    latencyRatio: number('ENTITLE_RELEASE_LATENCY_RATIO', DEFAULT_GATES.latencyRatio),
+    latencyFloorMicros: number('ENTITLE_RELEASE_LATENCY_FLOOR_MICROS', DEFAULT_GATES.latencyFloorMicros),
+  };
+}

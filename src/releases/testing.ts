@@ -1,0 +1,84 @@
+// Rule-set variants for tests and the release demonstration, derived from the bundled Universal
+// Credit rule set so no policy file is copied.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { readRuleSetDir, ruleSetFromBundle, type RuleSet, type RuleSetBundle } from '../rules/index.ts';
+
+export const UC_DIR = fileURLToPath(new URL('../../rulesets/uk-universal-credit', import.meta.url));
+
+type Parameters = Record<string, { values: { from: string; value?: unknown; unconfirmed?: boolean; source: string; note?: string }[] }>;
+
+export async function ucBundle(): Promise<RuleSetBundle> {
+  const { bundle } = await readRuleSetDir(UC_DIR);
+  if (!bundle) throw new Error('the bundled Universal Credit rule set does not read');
+  return structuredClone(bundle);
+}
+
+function edit(bundle: RuleSetBundle, change: (parameters: Parameters) => void, title: string): RuleSetBundle {
+  const copy = structuredClone(bundle) as unknown as { ruleset: { title: string }; parameters: Parameters };
+  change(copy.parameters);
+  copy.ruleset.title = title;
+  return copy as unknown as RuleSetBundle;
+}
+
+/** The rule set as it stood before the April 2026 uprating: 2025/26 rates only. */
+export function beforeUprating(bundle: RuleSetBundle): RuleSetBundle {
+  return edit(
+    bundle,
+    (parameters) => {
+      for (const parameter of Object.values(parameters)) parameter.values = parameter.values.filter((v) => String(v.from) < '2026-04-06');
+    },
+    'Universal Credit (2025/26 rates)',
+  );
+}
+
+/**
+ * The April 2026 uprating, releasable: the bundled rule set leaves some 2026/27 rates unconfirmed
+ * (docs/releasing-rules.md), and a release must not fail where the active version decides. For
+ * tests only, each unconfirmed rate carries forward its 2025/26 value, so the changes are exactly
+ * the declared ones: standard allowance, child element, LCWRA and the two-child limit.
+ */
+export function uprating(bundle: RuleSetBundle): RuleSetBundle {
+  return edit(
+    bundle,
+    (parameters) => {
+      for (const parameter of Object.values(parameters)) {
+        parameter.values.forEach((entry, i) => {
+          if (!entry.unconfirmed) return;
+          delete entry.unconfirmed;
+          delete entry.note;
+          entry.value = parameter.values[i - 1]!.value;
+          entry.source = `${parameter.values[i - 1]!.source}; test assumption: the 2025/26 value carried forward`;
+        });
+      }
+    },
+    'Universal Credit (2026/27 uprating)',
+  );
+}
+
+/** A change nobody declared: the earnings taper from 55% to 56% from a date. */
+export function taper(bundle: RuleSetBundle, rate: string, from = '2025-04-07'): RuleSetBundle {
+  return edit(
+    bundle,
+    (parameters) => {
+      const entries = parameters.earningsTaper!.values.filter((v) => String(v.from) < from);
+      parameters.earningsTaper!.values = [...entries, { from, value: rate, source: 'S5 reg. 22(1)(b)' }];
+    },
+    `Universal Credit (taper ${rate})`,
+  );
+}
+
+export function compile(bundle: RuleSetBundle): RuleSet {
+  return ruleSetFromBundle(bundle, 'test variant');
+}
+
+/** Writes a variant as a rule-set directory, with golden test files if given. */
+export async function writeRuleSetDir(dir: string, bundle: RuleSetBundle, tests: Record<string, unknown> = {}): Promise<string> {
+  await mkdir(join(dir, 'tests'), { recursive: true });
+  await writeFile(join(dir, 'ruleset.yaml'), stringify(bundle.ruleset));
+  await writeFile(join(dir, 'parameters.yaml'), stringify(bundle.parameters));
+  for (const [name, content] of Object.entries(tests)) await writeFile(join(dir, 'tests', name), stringify(content));
+  return dir;
+}
