@@ -1,4 +1,5 @@
-import type { Database } from '../store/index.ts';
+import type { RuleSetBundle } from '../rules/index.ts';
+import type { Database, Queryable } from '../store/index.ts';
 import { fromRow, type DecisionRecord, type DecisionRow } from './record.ts';
 
 /** Who is reading: every read of a decision is recorded, because decisions hold personal data. */
@@ -25,6 +26,16 @@ export async function readDecision(db: Database, id: string, reader: Reader, act
     ]);
     return fromRow(row);
   });
+}
+
+/** Stores a rule-set version (idempotent): replay and rollback never need the files again. */
+export async function storeBundle(db: Queryable, bundle: RuleSetBundle, hash: string): Promise<void> {
+  await db.query('INSERT INTO ruleset_versions (hash, ruleset_id, benefit, bundle) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING', [
+    hash,
+    bundle.ruleset.id,
+    bundle.ruleset.benefit,
+    JSON.stringify(bundle),
+  ]);
 }
 
 /** The stored rule-set bundle with this hash, as it was when first used. */

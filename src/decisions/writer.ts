@@ -1,5 +1,6 @@
 import type { RuleSetBundle } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
+import { storeBundle } from './repository.ts';
 import { digestInputs, recordHashFrom, recordHashPrefix, type DecisionDraft, type DecisionRecord } from './record.ts';
 
 /** A write with everything that does not depend on its place in the chain worked out already. */
@@ -101,14 +102,7 @@ export class DecisionWriter {
 
     const newRuleSets = new Map<string, RuleSetBundle>();
     for (const { draft, bundle } of batch) if (!this.storedRuleSets.has(draft.ruleset.hash)) newRuleSets.set(draft.ruleset.hash, bundle);
-    for (const [hash, bundle] of newRuleSets) {
-      await tx.query('INSERT INTO ruleset_versions (hash, ruleset_id, benefit, bundle) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING', [
-        hash,
-        bundle.ruleset.id,
-        bundle.ruleset.benefit,
-        JSON.stringify(bundle),
-      ]);
-    }
+    for (const [hash, bundle] of newRuleSets) await storeBundle(tx, bundle, hash);
 
     let seq = Number(head.seq);
     let prevHash = head.hash;

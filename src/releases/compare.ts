@@ -5,8 +5,6 @@ import type { ExpectedChange, Expectations } from './expectations.ts';
 /** How a comparison of the active and the candidate rule set on one application came out. */
 export type ComparisonKind = 'identical' | 'expected' | 'unexpected' | 'candidate_error' | 'active_error' | 'both_error';
 
-export const COMPARISON_KINDS: readonly ComparisonKind[] = ['identical', 'expected', 'unexpected', 'candidate_error', 'active_error', 'both_error'];
-
 /**
  * One variable that differs. `cause` says why it is or is not expected:
  * - `declared`: the release declares this change and it is within its bounds;
@@ -133,7 +131,7 @@ function attempt(ruleSet: RuleSet, input: unknown): { outcome: Outcome; values: 
 }
 
 /** The award in pence (outcomes carry pounds with at most two decimals). */
-export function award(outcome: Outcome): number {
+function award(outcome: Outcome): number {
   return Math.round(outcome.amount * 100);
 }
 

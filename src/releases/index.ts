@@ -3,10 +3,10 @@
  * shadow, decides a growing canary, is approved by a second person and promoted, and is rolled back
  * on its own when it differs unexpectedly. This is the module's public surface.
  */
-export { award, Comparator, COMPARISON_KINDS, type Comparison, type ComparisonKind, type Difference } from './compare.ts';
+export { Comparator, type Comparison, type ComparisonKind, type Difference } from './compare.ts';
 export { NO_CHANGES, parseExpectations, readExpectations, type ExpectedChange, type Expectations } from './expectations.ts';
 export { compared, DEFAULT_GATES, EMPTY_STATS, gateSettingsFrom, judge, type GateReport, type GateSettings, type ReleaseStats, type Verdict } from './gates.ts';
-export { formatLondon, londonDate, londonToInstant } from './london-time.ts';
+export { formatLondon, londonToInstant } from './london-time.ts';
 export { checkTransition, percentText, TRANSITIONS, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
 export {
   activeVersions,
@@ -27,7 +27,6 @@ export {
   seedActiveVersions,
   setCanary,
   startShadow,
-  storeBundle,
   type ActiveVersion,
   type FreezeWindow,
   type NewRelease,

@@ -36,8 +36,3 @@ export function londonToInstant(text: string, field = 'effective'): string {
 export function formatLondon(instant: string): string {
   return `${new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(instant))} (UK time)`;
 }
-
-/** The UK calendar date of an instant, as yyyy-mm-dd. */
-export function londonDate(instant: string): string {
-  return new Date(wallClockMillis(Date.parse(instant))).toISOString().slice(0, 10);
-}

@@ -1,7 +1,8 @@
-import { v7 as uuidv7 } from 'uuid';
+import { v7 as uuidv7, validate as isUuid } from 'uuid';
 import { appendAuditEvent } from '../audit/index.ts';
+import { storeBundle, storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { ruleSetFromBundle, type RuleProgram, type RuleSet, type RuleSetBundle } from '../rules/index.ts';
+import { ruleSetFromBundle, type RuleProgram, type RuleSet } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import type { Expectations } from './expectations.ts';
 import { EMPTY_STATS, judge, type GateReport, type GateSettings, type ReleaseStats } from './gates.ts';
@@ -62,27 +63,29 @@ async function approvalsOf(db: Queryable, id: string): Promise<Approval[]> {
   return rows.map((r) => ({ kind: r.kind, approver: r.approver, reason: r.reason, approvedAt: r.approved_at }));
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Reads a release; `forUpdate` locks it for the rest of the transaction. */
 export async function getRelease(db: Queryable, id: string, forUpdate = false): Promise<Release> {
   const notFound = new EntitleError('ENTITLE_RELEASE_NOT_FOUND', 'there is no release with that id', [{ field: 'release', message: 'give a release id as "entitle release list" shows it' }]);
-  if (!UUID.test(id)) throw notFound;
+  if (!isUuid(id)) throw notFound;
   const { rows } = await db.query<ReleaseRow>(`SELECT * FROM releases WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   const row = rows[0];
   if (!row) throw notFound;
   return fromRow(row, await approvalsOf(db, id));
 }
 
-export async function listReleases(db: Queryable, benefit?: string): Promise<Release[]> {
-  const { rows } = await db.query<ReleaseRow>(benefit ? 'SELECT * FROM releases WHERE benefit = $1 ORDER BY created_at' : 'SELECT * FROM releases ORDER BY created_at', benefit ? [benefit] : []);
+/** Releases matching `where` (SQL over the releases table), oldest first, with their approvals. */
+async function releasesWhere(db: Queryable, where: string, params: unknown[]): Promise<Release[]> {
+  const { rows } = await db.query<ReleaseRow>(`SELECT * FROM releases WHERE ${where} ORDER BY created_at`, params);
   return Promise.all(rows.map(async (row) => fromRow(row, await approvalsOf(db, row.id))));
+}
+
+export async function listReleases(db: Queryable, benefit?: string): Promise<Release[]> {
+  return benefit ? releasesWhere(db, 'benefit = $1', [benefit]) : releasesWhere(db, 'true', []);
 }
 
 /** The releases compared with live traffic now. */
 export async function releasesUnderTest(db: Queryable): Promise<Release[]> {
-  const { rows } = await db.query<ReleaseRow>('SELECT * FROM releases WHERE state = ANY($1) ORDER BY created_at', [UNDER_TEST]);
-  return Promise.all(rows.map(async (row) => fromRow(row, await approvalsOf(db, row.id))));
+  return releasesWhere(db, 'state = ANY($1)', [UNDER_TEST]);
 }
 
 export interface ActiveVersion {
@@ -95,16 +98,6 @@ export interface ActiveVersion {
 export async function activeVersions(db: Queryable): Promise<Map<string, ActiveVersion>> {
   const { rows } = await db.query<{ benefit: string; ruleset_hash: string; release_id: string | null; changed_at: string }>('SELECT * FROM active_rulesets');
   return new Map(rows.map((r) => [r.benefit, { benefit: r.benefit, hash: r.ruleset_hash, releaseId: r.release_id, changedAt: r.changed_at }]));
-}
-
-/** Stores a rule-set version (idempotent): replay and rollback never need the files again. */
-export async function storeBundle(db: Queryable, bundle: RuleSetBundle, hash: string): Promise<void> {
-  await db.query('INSERT INTO ruleset_versions (hash, ruleset_id, benefit, bundle) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING', [
-    hash,
-    bundle.ruleset.id,
-    bundle.ruleset.benefit,
-    JSON.stringify(bundle),
-  ]);
 }
 
 /**
@@ -425,8 +418,7 @@ export async function resolveActiveRuleSets(db: Database, onDisk: ReadonlyMap<st
   for (const [benefit, disk] of onDisk) {
     const version = active.get(benefit);
     if (!version || version.hash === disk.hash) continue;
-    const { rows } = await db.query<{ bundle: unknown }>('SELECT bundle FROM ruleset_versions WHERE hash = $1', [version.hash]);
-    ruleSets.set(benefit, ruleSetFromBundle(rows[0]?.bundle, `stored rule set ${version.hash}`));
+    ruleSets.set(benefit, ruleSetFromBundle(await storedBundle(db, version.hash), `stored rule set ${version.hash}`));
     differing.push({ benefit, onDisk: disk.hash, active: version.hash });
   }
   return { ruleSets, differing };

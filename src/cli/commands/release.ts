@@ -99,10 +99,7 @@ export function registerRelease(program: Command): void {
       throw new EntitleError('ENTITLE_INPUT_INVALID', `the rule set in ${options.rules} decides ${ruleSet.benefit}, not ${options.benefit}`, [{ field: '--benefit', message: `give --benefit ${ruleSet.benefit}, or the right --rules directory` }]);
     }
     const expectations = options.expect ? await readExpectations(options.expect, ruleSet.program) : { changes: [] };
-    const cases = await readGoldenCases(options.rules, ruleSet).catch((error: unknown) => {
-      if (error instanceof EntitleError && error.code === 'ENTITLE_RULESET_NOT_FOUND') return [];
-      throw error;
-    });
+    const cases = await readGoldenCases(options.rules, ruleSet);
     const failed = cases.filter((c) => !runGoldenCase(ruleSet, c).passed).map((c) => `${c.name} (${c.file}:${c.line})`);
     const created = await withDatabase(options, (db) => createRelease(db, { program: ruleSet.program, author: actor, summary: options.summary, effectiveAt, expectations, golden: { total: cases.length, failed } }), 'migrate');
     print(created, options);
