@@ -26,7 +26,8 @@ export interface DecisionDraft {
 
 /** How an application was assigned to the version that decided it. */
 export interface Assignment {
-  readonly releaseId: string;
+  /** The release that decided; null for a version in service before any release was made. */
+  readonly releaseId: string | null;
   /** 0 to 9,999: the application's place in the canary order (a stable hash of its reference). */
   readonly bucket?: number;
   readonly reason: string;

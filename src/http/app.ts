@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
+import { fixedRouter, type RuleRouter } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { migrationsCurrent, type Database } from '../store/index.ts';
 import type { ServiceContext } from './context.ts';
@@ -18,8 +19,10 @@ import { registerOperations } from './routes/operations.ts';
 
 export interface AppOptions {
   readonly db: Database;
-  /** Rule sets in service, by benefit. */
-  readonly ruleSets: ReadonlyMap<string, RuleSet>;
+  /** Rule sets in service, by benefit: fixed ones, or the live releases that say which decides. */
+  readonly rules: ReadonlyMap<string, RuleSet> | RuleRouter;
+  /** The metrics registry, when other parts (the live releases) register on it too. */
+  readonly registry?: Registry;
   /** Requests a minute per key, by role (a key gets the highest of its roles'). */
   readonly rateLimits?: Partial<Record<Role, number>>;
   readonly bodyLimitBytes?: number;
@@ -91,11 +94,13 @@ class OneLinePerRequest extends LogController {
 
 /** Builds the HTTP service; `listen` is the caller's (tests use `inject`). */
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; context: ServiceContext }> {
-  const registry = new Registry();
+  const registry = options.registry ?? new Registry();
   const metrics = createServiceMetrics(registry, () => options.db.poolStats());
+  const rules = options.rules instanceof Map ? fixedRouter(options.rules) : (options.rules as RuleRouter);
   const context: ServiceContext = {
     db: options.db,
-    ruleSets: options.ruleSets,
+    rules,
+    ruleSets: rules.active,
     writer: new DecisionWriter(options.db, metrics.writer),
     keys: new KeyVerifier(options.db),
     metrics,
@@ -168,7 +173,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new EntitleError('ENTITLE_NOT_FOUND', 'there is nothing at this address')));
 
-  registerOperations(app, context, openApiDocument([...options.ruleSets.values()]));
+  registerOperations(app, context, openApiDocument([...rules.active.values()]));
   registerAssessments(app, context);
   registerDecisions(app, context);
   return { app, context };

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { DecisionWriter } from '../decisions/index.ts';
 import type { KeyVerifier, Role } from '../keys/index.ts';
+import type { RuleRouter } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 import type { ServiceMetrics } from './metrics.ts';
@@ -8,7 +9,9 @@ import type { ServiceMetrics } from './metrics.ts';
 /** What every route needs, built once by buildApp and passed in (no globals). */
 export interface ServiceContext {
   readonly db: Database;
-  /** Rule sets in service, by benefit. */
+  /** Which rule set decides each application, and the comparison with a release under test. */
+  readonly rules: RuleRouter;
+  /** The active rule set of each benefit, kept current through promotions and rollbacks. */
   readonly ruleSets: ReadonlyMap<string, RuleSet>;
   readonly writer: DecisionWriter;
   readonly keys: KeyVerifier;

@@ -58,7 +58,7 @@ export async function testService(options: Partial<AppOptions> = {}, db?: Databa
   await migrate(database);
   const ruleSets = await loadRuleSets(rulesDir);
   const logStream = testLogStream();
-  const { app, context } = await buildApp({ db: database, ruleSets, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
+  const { app, context } = await buildApp({ db: database, rules: ruleSets, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
   const keys = {} as Record<Role | 'nobody', string>;
   for (const role of ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'admin'] as const) {
     keys[role] = (await createKey(database, `test-${role}`, [role])).key;

@@ -75,8 +75,11 @@ export class Comparator {
   /** Evaluates both on one application (its own assessment date, or `on` to preview another). */
   compare(input: unknown, on?: string): Comparison {
     const application = on === undefined ? input : { ...(input as Record<string, unknown>), assessmentDate: on };
-    const a = attempt(this.active, application);
-    const c = attempt(this.candidate, application);
+    return this.compareEvaluations(evaluateSafely(this.active, application), evaluateSafely(this.candidate, application));
+  }
+
+  /** Compares two evaluations already made, either of which may have failed. */
+  compareEvaluations(a: Evaluation, c: Evaluation): Comparison {
     if ('error' in a || 'error' in c) {
       const kind: ComparisonKind = 'error' in a && 'error' in c ? 'both_error' : 'error' in a ? 'active_error' : 'candidate_error';
       return {
@@ -89,7 +92,7 @@ export class Comparator {
     return this.compareValues(a.values, c.values, a.outcome, c.outcome);
   }
 
-  /** Compares two evaluations already made (the shadow path evaluates the active once for both). */
+  /** Compares the values of two successful evaluations of the same application. */
   compareValues(activeValues: readonly unknown[], candidateValues: readonly unknown[], activeOutcome: Outcome, candidateOutcome: Outcome): Comparison {
     const differences: Difference[] = [];
     const differs = new Uint8Array(this.shared.length);
@@ -122,7 +125,11 @@ export class Comparator {
   }
 }
 
-function attempt(ruleSet: RuleSet, input: unknown): { outcome: Outcome; values: readonly unknown[] } | { error: string } {
+/** One rule set's evaluation of one application: its values, or the code of the error it raised. */
+export type Evaluation = { readonly outcome: Outcome; readonly values: readonly unknown[] } | { readonly error: string };
+
+/** Evaluates without throwing: a failure is a result to compare, not an exception. */
+export function evaluateSafely(ruleSet: RuleSet, input: unknown): Evaluation {
   try {
     return ruleSet.evaluate(input);
   } catch (error) {

@@ -3,26 +3,33 @@
  * shadow, decides a growing canary, is approved by a second person and promoted, and is rolled back
  * on its own when it differs unexpectedly. This is the module's public surface.
  */
-export { Comparator, type Comparison, type ComparisonKind, type Difference } from './compare.ts';
+export { Comparator, evaluateSafely, type Comparison, type ComparisonKind, type Difference, type Evaluation } from './compare.ts';
 export { NO_CHANGES, parseExpectations, readExpectations, type ExpectedChange, type Expectations } from './expectations.ts';
 export { compared, DEFAULT_GATES, EMPTY_STATS, gateSettingsFrom, judge, type GateReport, type GateSettings, type ReleaseStats, type Verdict } from './gates.ts';
-export { formatLondon, londonToInstant } from './london-time.ts';
+export { formatLondon, londonDate, londonToInstant } from './london-time.ts';
+export { DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from './live.ts';
+export { BUCKETS, canaryBucket, fixedRouter, type Route, type RuleRouter } from './routing.ts';
 export { checkTransition, percentText, TRANSITIONS, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
 export {
   activeVersions,
   addFreezeWindow,
+  addStats,
+  changeMark,
   approveRelease,
   createRelease,
   freezeWindows,
   getRelease,
   listReleases,
   promoteRelease,
+  purgeSampleInputs,
   readStats,
   rejectRelease,
   resolveActiveRuleSets,
   releasesUnderTest,
   RELEASE_CHANNEL,
+  rollbackIfFailing,
   rollbackRelease,
+  SERVICE_ACTOR,
   runScheduledPromotions,
   seedActiveVersions,
   setCanary,

@@ -36,3 +36,9 @@ export function londonToInstant(text: string, field = 'effective'): string {
 export function formatLondon(instant: string): string {
   return `${new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(instant))} (UK time)`;
 }
+
+/** The UK calendar date of an instant, as YYYY-MM-DD: the assessment date a preview uses. */
+export function londonDate(instant: string): string {
+  const parts = Object.fromEntries(london.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}

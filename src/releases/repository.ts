@@ -363,6 +363,8 @@ export async function runScheduledPromotions(db: Database, gates: GateSettings, 
       // Another instance may have promoted it while this one waited for the lock.
       if (release.promoteAt === null || !UNDER_TEST.includes(release.state)) return;
       const report = judge(await readStats(tx, id), gates);
+      // Too little evidence pauses: the promotion waits for enough comparisons, never goes ahead.
+      if (report.verdict === 'inconclusive') return;
       try {
         await checkPromotable(tx, release, report, now);
       } catch (error) {
@@ -382,19 +384,95 @@ export async function runScheduledPromotions(db: Database, gates: GateSettings, 
  * active one hands its benefit back to the version it replaced. The evidence is kept.
  */
 export async function rollbackRelease(db: Database, id: string, actor: string, reason: string, evidence: Record<string, unknown> = {}): Promise<Release> {
-  return step(db, id, async (tx, release) => {
-    checkTransition(release, 'rolled-back');
-    if (release.state === 'active') {
-      if (!release.baselineHash) throw new Error(`release ${id} has no previous version to return to`);
-      await tx.query('UPDATE active_rulesets SET ruleset_hash = $2, release_id = $3, changed_at = $4 WHERE benefit = $1', [release.benefit, release.baselineHash, release.baselineReleaseId, new Date().toISOString()]);
-      if (release.baselineReleaseId) {
-        // The release it replaced decides again: superseded is final for people, not for rollback.
-        await tx.query("UPDATE releases SET state = 'active', updated_at = $2 WHERE id = $1 AND state = 'superseded'", [release.baselineReleaseId, new Date().toISOString()]);
-        await appendAuditEvent(tx, { actor, action: 'release.reinstated', subject: release.baselineReleaseId, reason: `release ${id} was rolled back`, evidence: { rolledBack: id } });
+  return step(db, id, (tx, release) => rollBack(tx, release, actor, reason, evidence));
+}
+
+async function rollBack(tx: Queryable, release: Release, actor: string, reason: string, evidence: Record<string, unknown>): Promise<void> {
+  checkTransition(release, 'rolled-back');
+  if (release.state === 'active') {
+    if (!release.baselineHash) throw new Error(`release ${release.id} has no previous version to return to`);
+    await tx.query('UPDATE active_rulesets SET ruleset_hash = $2, release_id = $3, changed_at = $4 WHERE benefit = $1', [release.benefit, release.baselineHash, release.baselineReleaseId, new Date().toISOString()]);
+    if (release.baselineReleaseId) {
+      // The release it replaced decides again: superseded is final for people, not for rollback.
+      await tx.query("UPDATE releases SET state = 'active', updated_at = $2 WHERE id = $1 AND state = 'superseded'", [release.baselineReleaseId, new Date().toISOString()]);
+      await appendAuditEvent(tx, { actor, action: 'release.reinstated', subject: release.baselineReleaseId, reason: `release ${release.id} was rolled back`, evidence: { rolledBack: release.id } });
+    }
+  }
+  await changed(tx, release, 'rolled-back', { promote_at: null }, actor, reason, { ...evidence, returnedTo: release.baselineHash });
+}
+
+/** Who the audit log names for what the service does on its own. */
+export const SERVICE_ACTOR = 'entitle';
+
+/**
+ * The automatic rollback: judges a release under test on the comparisons every instance has
+ * stored and, if its gates fail, rolls it back in the same transaction, with the gate report,
+ * the counts and the sample cases as evidence. Any instance may call it at any time: the row
+ * lock makes the verdict and the rollback one step, and a release already rolled back is left.
+ */
+export async function rollbackIfFailing(db: Database, id: string, gates: GateSettings): Promise<{ rolledBack: Release | undefined; report: GateReport }> {
+  let report: GateReport = judge(EMPTY_STATS, gates);
+  let rolledBack = false;
+  await db.transaction(async (tx) => {
+    const release = await getRelease(tx, id, true);
+    if (!UNDER_TEST.includes(release.state)) return;
+    const stats = await readStats(tx, id);
+    report = judge(stats, gates);
+    if (report.verdict !== 'fail') return;
+    const { rows } = await tx.query<{ id: number; kind: string }>('SELECT id, kind FROM release_samples WHERE release_id = $1 ORDER BY id LIMIT 20', [id]);
+    await rollBack(tx, release, SERVICE_ACTOR, `automatic rollback: ${report.reasons.join('; ')}`, { automatic: true, gates: report, stats, samples: rows.map((r) => ({ id: Number(r.id), kind: r.kind })), firstUnexpectedAt: stats.firstUnexpectedAt });
+    rolledBack = true;
+  });
+  return { rolledBack: rolledBack ? await getRelease(db, id) : undefined, report };
+}
+
+/** Comparison counts and sample cases from one instance, added to the release's totals. */
+export interface StatsDelta {
+  readonly releaseId: string;
+  readonly counts: Readonly<Record<'identical' | 'expected' | 'unexpected' | 'candidate_error' | 'active_error' | 'both_error', number>>;
+  readonly aaIdentical: number;
+  readonly aaDifferent: number;
+  readonly activeMicros: number;
+  readonly candidateMicros: number;
+  readonly timed: number;
+  readonly firstUnexpectedAt: string | null;
+  readonly samples: readonly { kind: string; applicationId: string; inputs: unknown; comparison: unknown; activeTrace: unknown; candidateTrace: unknown; recordedAt: string }[];
+}
+
+export async function addStats(db: Database, deltas: readonly StatsDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  await db.transaction(async (tx) => {
+    for (const d of deltas) {
+      const c = d.counts;
+      await tx.query(
+        `UPDATE release_stats SET identical = identical + $2, expected = expected + $3, unexpected = unexpected + $4,
+           candidate_error = candidate_error + $5, active_error = active_error + $6, both_error = both_error + $7,
+           aa_identical = aa_identical + $8, aa_different = aa_different + $9,
+           active_micros = active_micros + $10, candidate_micros = candidate_micros + $11, timed = timed + $12,
+           first_unexpected_at = LEAST(first_unexpected_at, $13), updated_at = $14
+         WHERE release_id = $1`,
+        [d.releaseId, c.identical, c.expected, c.unexpected, c.candidate_error, c.active_error, c.both_error, d.aaIdentical, d.aaDifferent, Math.round(d.activeMicros), Math.round(d.candidateMicros), d.timed, d.firstUnexpectedAt, new Date().toISOString()],
+      );
+      for (const s of d.samples) {
+        await tx.query('INSERT INTO release_samples (release_id, kind, application_id, inputs, comparison, active_trace, candidate_trace, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          d.releaseId,
+          s.kind,
+          s.applicationId,
+          JSON.stringify(s.inputs),
+          JSON.stringify(s.comparison),
+          JSON.stringify(s.activeTrace),
+          JSON.stringify(s.candidateTrace),
+          s.recordedAt,
+        ]);
       }
     }
-    await changed(tx, release, 'rolled-back', { promote_at: null }, actor, reason, { ...evidence, returnedTo: release.baselineHash });
   });
+}
+
+/** A number that changes whenever anything audited changes (every release step is): what instances poll. */
+export async function changeMark(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ seq: number }>('SELECT seq FROM audit_head');
+  return Number(rows[0]?.seq ?? 0);
 }
 
 export async function rejectRelease(db: Database, id: string, actor: string, reason: string): Promise<Release> {
@@ -422,4 +500,17 @@ export async function resolveActiveRuleSets(db: Database, onDisk: ReadonlyMap<st
     differing.push({ benefit, onDisk: disk.hash, active: version.hash });
   }
   return { ruleSets, differing };
+}
+
+/**
+ * Retention for the differing cases kept from shadow and canary: their inputs and traces hold
+ * personal data and go when the decisions' inputs go. The comparison itself stays as evidence.
+ */
+export async function purgeSampleInputs(db: Queryable, before: string): Promise<number> {
+  const { rows } = await db.query<{ count: number }>(
+    `WITH purged AS (UPDATE release_samples SET inputs = NULL, active_trace = NULL, candidate_trace = NULL WHERE recorded_at < $1 AND inputs IS NOT NULL RETURNING 1)
+     SELECT count(*)::int AS count FROM purged`,
+    [before],
+  );
+  return Number(rows[0]?.count ?? 0);
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { buildApp, type AppOptions } from '../http/index.ts';
-import { resolveActiveRuleSets } from '../releases/index.ts';
+import { DEFAULT_GATES, DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from '../releases/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { describeStore, migrate, openDatabase, type Database, type StoreSettings } from '../store/index.ts';
 
@@ -14,11 +15,14 @@ export interface ServiceConfig {
   readonly rateLimits?: AppOptions['rateLimits'];
   readonly logLevel?: string;
   readonly logStream?: AppOptions['logStream'];
+  /** Gates, polling and shadow settings for releases (defaults: DEFAULT_LIVE_SETTINGS, DEFAULT_GATES). */
+  readonly releases?: Partial<LiveSettings>;
 }
 
 export interface RunningService {
   readonly app: FastifyInstance;
   readonly db: Database;
+  readonly live: LiveReleases;
   readonly address: string;
   /** Readiness fails at once; in-flight requests and writes finish; then everything closes. */
   stop(): Promise<void>;
@@ -32,14 +36,22 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
   const db = await openDatabase(config.store);
   try {
     const migrated = await migrate(db);
-    const { ruleSets, differing } = await resolveActiveRuleSets(db, await loadRuleSets(config.rulesDir));
+    const registry = new Registry();
+    // The app's logger exists only once the app does; the live releases log through it.
+    const to: { log?: LiveLog } = {};
+    const forward: LiveLog = { info: (f, m) => to.log?.info(f, m), warn: (f, m) => to.log?.warn(f, m), error: (f, m) => to.log?.error(f, m) };
+    const settings: LiveSettings = { ...DEFAULT_LIVE_SETTINGS, gates: DEFAULT_GATES, ...config.releases };
+    const { live, differing } = await LiveReleases.start(db, await loadRuleSets(config.rulesDir), settings, registry, forward);
+    const ruleSets = live.active;
     const { app, context } = await buildApp({
       db,
-      ruleSets,
+      rules: live,
+      registry,
       ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
       ...(config.logLevel ? { logLevel: config.logLevel } : {}),
       ...(config.logStream ? { logStream: config.logStream } : {}),
     });
+    to.log = app.log;
     const address = await app.listen({ host: config.host, port: config.port });
     app.log.info(
       { event: 'started', address, store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },
@@ -60,9 +72,10 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
         context.state.closing = true;
         await app.close();
         await context.writer.drain();
+        await live.stop();
         await db.close();
       })());
-    return { app, db, address, stop };
+    return { app, db, live, address, stop };
   } catch (error) {
     await db.close();
     throw error;

@@ -20,5 +20,11 @@ export interface Database extends Queryable {
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   poolStats(): PoolStats;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` until the returned function is called.
+   * Notifications are a fast path only: a listener whose connection breaks reconnects, and any
+   * notification missed meanwhile is lost, so callers also poll.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

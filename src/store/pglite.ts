@@ -23,6 +23,10 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
       db.transaction((tx) => work({ query: (sql, params) => query(tx, sql, params), exec: async (sql) => void (await tx.exec(sql)) })),
     // One connection, serialised by PGlite itself.
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    async listen(channel, onNotify) {
+      const unlisten = await db.listen(channel, onNotify);
+      return () => unlisten();
+    },
     close: () => db.close(),
   };
 }

@@ -70,6 +70,49 @@ export function openPostgres(options: PostgresOptions): Database {
       }
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => pool.end(),
+    listen: (channel, onNotify) => listenOn(options, channel, onNotify),
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * LISTEN needs a connection of its own, outside the pool, held for as long as the listener
+ * lives. When it breaks (database restart, failover) it reconnects after a pause; notifications
+ * sent meanwhile are lost, which is why every listener also polls.
+ */
+async function listenOn(options: PostgresOptions, channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const reconnect = (): void => {
+    if (!stopped) retry = setTimeout(() => void connect().catch(reconnect), 1_000);
+  };
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000 });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onNotify(message.payload ?? '');
+    });
+    next.on('error', () => {
+      void next.end().catch(() => undefined);
+      if (client === next) client = undefined;
+      reconnect();
+    });
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    if (stopped) {
+      await next.end();
+      return;
+    }
+    client = next;
+  };
+  // If the database is not reachable now, polling carries on and the listener keeps trying.
+  await connect().catch(reconnect);
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
+    client = undefined;
   };
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { createKey, listKeys, revokeKey } from '../../keys/index.ts';
 import { verifyAuditChain } from '../../audit/index.ts';
 import { purgeInputs, verifyChain } from '../../decisions/index.ts';
+import { purgeSampleInputs } from '../../releases/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { parseIsoDate } from '../../rules/index.ts';
 import { describeStore, migrate, migrationsCurrent, openDatabase, storeSettingsFrom, type Database } from '../../store/index.ts';
@@ -101,8 +102,9 @@ export function registerData(program: Command): void {
     .addOption(dataDirOption())
     .action(async (options: { before?: string; retentionDays?: string; dataDir?: string }) => {
       const cutoff = purgeCutoff(options);
-      const count = await withDatabase(options, (db) => purgeInputs(db, cutoff));
-      process.stdout.write(`removed the inputs of ${count} decision${count === 1 ? '' : 's'} made before ${cutoff}\n`);
+      const [count, samples] = await withDatabase(options, async (db) => [await purgeInputs(db, cutoff), await purgeSampleInputs(db, cutoff)]);
+      process.stdout.write(`removed the inputs of ${count} decision${count === 1 ? '' : 's'} made before ${cutoff}`);
+      process.stdout.write(samples > 0 ? `, and of ${samples} release comparison sample${samples === 1 ? '' : 's'}\n` : '\n');
     });
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { gateSettingsFrom } from '../../releases/index.ts';
 import { startService } from '../../service/index.ts';
 import { storeSettingsFrom } from '../../store/index.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
@@ -43,6 +44,7 @@ export function registerServe(program: Command): void {
         shutdownGraceMs: Number(options.shutdownGrace),
         ...(options.rateLimits ? { rateLimits: parseRateLimits(options.rateLimits) } : {}),
         logLevel: process.env.LOG_LEVEL ?? 'info',
+        releases: { gates: gateSettingsFrom(process.env) },
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

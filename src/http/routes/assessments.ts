@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { EntitleError } from '../../errors/index.ts';
-import type { Assessment, RuleSet } from '../../rules/index.ts';
+import type { Route } from '../../releases/index.ts';
+import type { Assessment } from '../../rules/index.ts';
 import type { ServiceContext } from '../context.ts';
 
 function outcomeLabel(error: EntitleError): string {
@@ -10,17 +11,20 @@ function outcomeLabel(error: EntitleError): string {
 
 /** POST /v1/assessments: assess, record durably, and only then answer. */
 export function registerAssessments(app: FastifyInstance, context: ServiceContext): void {
-  const { ruleSets, writer, metrics } = context;
-  const benefits = [...ruleSets.keys()].join(', ');
+  const { rules, writer, metrics } = context;
 
   app.post('/v1/assessments', { config: { roles: ['assessor'] } }, async (request, reply) => {
-    const body = request.body as { benefit?: unknown } | null | undefined;
+    const body = request.body as { benefit?: unknown; applicationId?: unknown } | null | undefined;
     const benefit = typeof body?.benefit === 'string' ? body.benefit : undefined;
-    const ruleSet: RuleSet | undefined = benefit === undefined ? undefined : ruleSets.get(benefit);
-    if (!ruleSet) {
+    const applicationId = body?.applicationId;
+    // The canary needs the application reference before validation; a missing or malformed one
+    // routes to the active version, which then refuses it with the field named.
+    const route: Route | undefined = benefit === undefined ? undefined : rules.route(benefit, typeof applicationId === 'string' ? applicationId : '');
+    if (!route) {
       metrics.assessments.inc({ benefit: 'unknown', outcome: 'invalid_input', ruleset: 'none' });
-      throw new EntitleError('ENTITLE_BENEFIT_UNKNOWN', 'no rule set is loaded for this benefit', [{ field: 'benefit', message: `enter one of: ${benefits}` }]);
+      throw new EntitleError('ENTITLE_BENEFIT_UNKNOWN', 'no rule set is loaded for this benefit', [{ field: 'benefit', message: `enter one of: ${[...rules.active.keys()].join(', ')}` }]);
     }
+    const ruleSet = route.ruleSet;
     let assessment: Assessment;
     try {
       assessment = ruleSet.assess(body, 'reasons');
@@ -42,6 +46,7 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
           inputs: body,
           outcome: assessment.outcome,
           explanation: assessment.explanation,
+          ...(route.assignment ? { assignment: route.assignment } : {}),
         },
         ruleSet.program.bundle,
       );
@@ -51,6 +56,7 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
       throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision could not be recorded, so no decision was made');
     }
     metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: assessment.outcome.entitled ? 'entitled' : 'not_entitled', ruleset: ruleSet.hash });
+    rules.compareLater(route, body, assessment.applicationId);
     reply.code(201).header('location', `/v1/decisions/${record.id}`);
     return {
       decisionId: record.id,

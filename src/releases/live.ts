@@ -1,0 +1,314 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { storedBundle } from '../decisions/index.ts';
+import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
+import type { Database } from '../store/index.ts';
+import type { GateSettings } from './gates.ts';
+import type { Release } from './model.ts';
+import {
+  activeVersions,
+  addStats,
+  changeMark,
+  readStats,
+  releasesUnderTest,
+  RELEASE_CHANNEL,
+  resolveActiveRuleSets,
+  rollbackIfFailing,
+  runScheduledPromotions,
+} from './repository.ts';
+import { Routing, ShadowEvaluator, underTest, type Route, type RuleRouter, type ShadowSettings } from './routing.ts';
+
+/** What the live side needs to report through; the service passes its pino logger. */
+export interface LiveLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface LiveSettings {
+  readonly gates: GateSettings;
+  /** How often to check for a change when no notification came (the fallback; default 250 ms). */
+  readonly pollMs: number;
+  /** How often comparison counts are stored (default 500 ms). */
+  readonly flushMs: number;
+  /** How often the gates are judged and scheduled promotions run (default 1 s). */
+  readonly watchMs: number;
+  readonly shadow: ShadowSettings;
+}
+
+export const DEFAULT_LIVE_SETTINGS: Omit<LiveSettings, 'gates'> = {
+  pollMs: 250,
+  flushMs: 500,
+  watchMs: 1_000,
+  shadow: { queueLimit: 2_000, samplesPerKind: 20 },
+};
+
+function liveMetrics(registry: Registry) {
+  return {
+    comparisons: new Counter({
+      name: 'entitle_release_comparisons_total',
+      help: 'Shadow and canary comparisons of a release with the active version, by kind (identical, expected, unexpected, candidate_error, active_error, both_error).',
+      labelNames: ['release', 'benefit', 'kind'] as const,
+      registers: [registry],
+    }),
+    aaChecks: new Counter({
+      name: 'entitle_release_aa_checks_total',
+      help: 'A/A checks (the active version against a separate copy of itself) by result (same, different). Any "different" means the comparisons are not reliable.',
+      labelNames: ['release', 'benefit', 'result'] as const,
+      registers: [registry],
+    }),
+    dropped: new Counter({
+      name: 'entitle_release_shadow_dropped_total',
+      help: 'Shadow comparisons dropped because the queue was full (citizen decisions are never dropped).',
+      labelNames: ['benefit'] as const,
+      registers: [registry],
+    }),
+    queue: new Gauge({ name: 'entitle_release_shadow_queue_depth', help: 'Applications waiting for shadow comparison.', registers: [registry] }),
+    rollbacks: new Counter({
+      name: 'entitle_release_automatic_rollbacks_total',
+      help: 'Releases this instance rolled back on its own because their gates failed.',
+      labelNames: ['benefit'] as const,
+      registers: [registry],
+    }),
+    rollbackSeconds: new Histogram({
+      name: 'entitle_release_rollback_delay_seconds',
+      help: 'Time from a rolled-back release\'s first unexpected difference to its automatic rollback.',
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    verdict: new Gauge({
+      name: 'entitle_release_gate_verdict',
+      help: 'The latest gate verdict for each release under test: 1 for the verdict it has (pass, fail, inconclusive), 0 for the others.',
+      labelNames: ['release', 'benefit', 'verdict'] as const,
+      registers: [registry],
+    }),
+    served: new Gauge({
+      name: 'entitle_ruleset_served',
+      help: 'The rule-set version this instance serves for each benefit (1), by role (active, candidate).',
+      labelNames: ['benefit', 'ruleset', 'role'] as const,
+      registers: [registry],
+    }),
+    switchLag: new Histogram({
+      name: 'entitle_ruleset_switch_seconds',
+      help: 'Time from a promotion or rollback being committed to this instance serving it.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * The live side of releases in one instance of the service: which version decides each
+ * application (Routing), the shadow comparisons (ShadowEvaluator), and three loops that keep it
+ * true to the database.
+ * - Propagation: LISTEN on the release channel switches at once; polling the audit head every
+ *   `pollMs` catches any notification lost to a broken connection.
+ * - Counting: every `flushMs`, this instance's comparison counts are added to release_stats.
+ * - Watching: every `watchMs`, each release under test is judged on everyone's counts and rolled
+ *   back if it fails, and scheduled promotions whose time has come are made. Every instance
+ *   watches; the release's row lock makes the work happen once.
+ */
+export class LiveReleases implements RuleRouter {
+  readonly routing = new Routing();
+  readonly shadow: ShadowEvaluator;
+  private readonly compiled = new Map<string, RuleSet>();
+  private readonly metrics: ReturnType<typeof liveMetrics>;
+  private timers: NodeJS.Timeout[] = [];
+  private unlisten: (() => Promise<void>) | undefined;
+  private mark = -1;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  private watching = false;
+  private stopped = false;
+  private readonly served = new Map<string, string>();
+
+  private constructor(
+    private readonly db: Database,
+    private readonly settings: LiveSettings,
+    registry: Registry,
+    private readonly log: LiveLog,
+  ) {
+    this.metrics = liveMetrics(registry);
+    const m = this.metrics;
+    this.shadow = new ShadowEvaluator(settings.shadow, {
+      compared(release, kind, aaSame) {
+        m.comparisons.inc({ release: release.id, benefit: release.benefit, kind });
+        m.aaChecks.inc({ release: release.id, benefit: release.benefit, result: aaSame ? 'same' : 'different' });
+      },
+      dropped: (benefit) => m.dropped.inc({ benefit }),
+      queueDepth: (depth) => m.queue.set(depth),
+    });
+  }
+
+  /**
+   * Loads what the database says is active and under test, and starts following it. The rule
+   * sets on disk seed benefits served for the first time (see resolveActiveRuleSets).
+   */
+  static async start(db: Database, onDisk: ReadonlyMap<string, RuleSet>, settings: LiveSettings, registry: Registry, log: LiveLog): Promise<{ live: LiveReleases; differing: { benefit: string; onDisk: string; active: string }[] }> {
+    const live = new LiveReleases(db, settings, registry, log);
+    const { ruleSets, differing } = await resolveActiveRuleSets(db, onDisk);
+    for (const ruleSet of ruleSets.values()) live.compiled.set(ruleSet.hash, ruleSet);
+    await live.sync();
+    live.unlisten = await db.listen(RELEASE_CHANNEL, () => void live.sync().catch((error: unknown) => live.syncFailed(error)));
+    live.every(settings.pollMs, () => live.poll());
+    live.every(settings.flushMs, () => live.flush());
+    live.every(settings.watchMs, () => live.watch());
+    return { live, differing };
+  }
+
+  get active(): ReadonlyMap<string, RuleSet> {
+    return this.routing.active;
+  }
+
+  route(benefit: string, applicationId: string): Route | undefined {
+    return this.routing.route(benefit, applicationId);
+  }
+
+  compareLater(route: Route, input: unknown, applicationId: string): void {
+    this.shadow.offer(route, input, applicationId);
+  }
+
+  /** Stops the loops and stores the last counts. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.unlisten?.();
+    await this.shadow.idle();
+    await this.flush();
+    await this.syncing;
+  }
+
+  /** Brings this instance in line with the database; calls made meanwhile run once more after. */
+  sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      try {
+        do {
+          this.syncAgain = false;
+          await this.load();
+        } while (this.syncAgain);
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private every(ms: number, work: () => Promise<void>): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || this.stopped) return;
+      running = true;
+      void work().finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private syncFailed(error: unknown): void {
+    this.log.warn({ event: 'release_sync_failed', cause: (error as Error).name }, 'could not read the release state; still serving the versions loaded, and retrying');
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const mark = await changeMark(this.db);
+      if (mark !== this.mark) await this.sync();
+    } catch (error) {
+      this.syncFailed(error);
+    }
+  }
+
+  private async load(): Promise<void> {
+    const mark = await changeMark(this.db);
+    const active = await activeVersions(this.db);
+    const tested = new Map((await releasesUnderTest(this.db)).map((r) => [r.benefit, r]));
+    for (const [benefit, version] of active) {
+      const activeRuleSet = await this.ruleSet(version.hash);
+      const release = tested.get(benefit);
+      let test;
+      if (release) {
+        const current = this.routing.get(benefit)?.test;
+        // Compiled comparators are kept while only the share or the canary changes.
+        test =
+          current && current.release.id === release.id && current.comparator.active === activeRuleSet
+            ? { ...current, release }
+            : underTest(release, activeRuleSet, ruleSetFromBundle(activeRuleSet.program.bundle, `A/A copy of ${version.hash}`), await this.ruleSet(release.rulesetHash));
+      }
+      this.routing.set(benefit, activeRuleSet, version.releaseId, test);
+      this.noteServed(benefit, version.hash, version.changedAt, release);
+    }
+    this.mark = mark;
+  }
+
+  private noteServed(benefit: string, hash: string, changedAt: string, release: Release | undefined): void {
+    const before = this.served.get(benefit);
+    if (before === hash) return;
+    this.served.set(benefit, hash);
+    if (before !== undefined) {
+      this.metrics.served.remove({ benefit, ruleset: before, role: 'active' });
+      const lagSeconds = Math.max(0, (Date.now() - Date.parse(changedAt)) / 1000);
+      this.metrics.switchLag.observe(lagSeconds);
+      this.log.info({ event: 'ruleset_switched', benefit, from: before, to: hash, lagMs: Math.round(lagSeconds * 1000) }, 'now serving another rule-set version');
+    }
+    this.metrics.served.set({ benefit, ruleset: hash, role: 'active' }, 1);
+    if (release) this.metrics.served.set({ benefit, ruleset: release.rulesetHash, role: 'candidate' }, 1);
+  }
+
+  /** A compiled rule set by hash; versions stay compiled, so switching back costs nothing. */
+  private async ruleSet(hash: string): Promise<RuleSet> {
+    const cached = this.compiled.get(hash);
+    if (cached) return cached;
+    const bundle = await storedBundle(this.db, hash);
+    if (!bundle) throw new Error(`rule-set version ${hash} is not stored`);
+    const ruleSet = ruleSetFromBundle(bundle, `stored rule set ${hash}`);
+    this.compiled.set(hash, ruleSet);
+    return ruleSet;
+  }
+
+  private async flush(): Promise<void> {
+    const tallies = this.shadow.take();
+    if (tallies.length === 0) return;
+    try {
+      await addStats(this.db, tallies);
+    } catch (error) {
+      this.shadow.restore(tallies);
+      this.log.warn({ event: 'release_stats_not_stored', cause: (error as Error).name }, 'comparison counts could not be stored; kept for the next attempt');
+    }
+  }
+
+  private async watch(): Promise<void> {
+    if (this.watching) return;
+    this.watching = true;
+    try {
+      await this.flush();
+      for (const benefit of this.routing.active.keys()) {
+        const test = this.routing.get(benefit)?.test;
+        if (!test) continue;
+        const { release } = test;
+        const { rolledBack, report } = await rollbackIfFailing(this.db, release.id, this.settings.gates);
+        for (const verdict of ['pass', 'fail', 'inconclusive'] as const) this.metrics.verdict.set({ release: release.id, benefit, verdict }, report.verdict === verdict ? 1 : 0);
+        if (rolledBack) {
+          this.metrics.rollbacks.inc({ benefit });
+          const firstAt = (await readStats(this.db, release.id)).firstUnexpectedAt;
+          const delay = firstAt ? (Date.now() - Date.parse(firstAt)) / 1000 : undefined;
+          if (delay !== undefined) this.metrics.rollbackSeconds.observe(delay);
+          this.log.error(
+            { event: 'release_rolled_back_automatically', release: release.id, benefit, reasons: report.reasons, compared: report.compared, secondsSinceFirstUnexpected: delay },
+            'a release failed its gates and was rolled back; the previous version serves every application',
+          );
+          await this.sync();
+        }
+      }
+      const promoted = await runScheduledPromotions(this.db, this.settings.gates);
+      for (const release of promoted) this.log.info({ event: 'release_promoted_on_schedule', release: release.id, benefit: release.benefit }, 'a scheduled release became active at its effective time');
+      if (promoted.length > 0) await this.sync();
+    } catch (error) {
+      this.log.warn({ event: 'release_watch_failed', cause: (error as Error).name }, 'could not judge the releases under test this time; retrying');
+    } finally {
+      this.watching = false;
+    }
+  }
+}
