@@ -26,6 +26,8 @@ export interface LiveLog {
 
 export interface LiveSettings {
   readonly gates: GateSettings;
+  /** Whether to LISTEN for changes (default true); without it, polling alone propagates them. */
+  readonly listen: boolean;
   /** How often to check for a change when no notification came (the fallback; default 250 ms). */
   readonly pollMs: number;
   /** How often comparison counts are stored (default 500 ms). */
@@ -36,6 +38,7 @@ export interface LiveSettings {
 }
 
 export const DEFAULT_LIVE_SETTINGS: Omit<LiveSettings, 'gates'> = {
+  listen: true,
   pollMs: 250,
   flushMs: 500,
   watchMs: 1_000,
@@ -148,7 +151,7 @@ export class LiveReleases implements RuleRouter {
     const { ruleSets, differing } = await resolveActiveRuleSets(db, onDisk);
     for (const ruleSet of ruleSets.values()) live.compiled.set(ruleSet.hash, ruleSet);
     await live.sync();
-    live.unlisten = await db.listen(RELEASE_CHANNEL, () => void live.sync().catch((error: unknown) => live.syncFailed(error)));
+    if (settings.listen) live.unlisten = await db.listen(RELEASE_CHANNEL, () => void live.sync().catch((error: unknown) => live.syncFailed(error)));
     live.every(settings.pollMs, () => live.poll());
     live.every(settings.flushMs, () => live.flush());
     live.every(settings.watchMs, () => live.watch());

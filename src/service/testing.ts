@@ -26,9 +26,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function spawnServer(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, nodeArgs: readonly string[] = [], serveArgs: readonly string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', String(port)], {
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', String(port), ...serveArgs], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -44,7 +44,7 @@ export function registerServe(program: Command): void {
         shutdownGraceMs: Number(options.shutdownGrace),
         ...(options.rateLimits ? { rateLimits: parseRateLimits(options.rateLimits) } : {}),
         logLevel: process.env.LOG_LEVEL ?? 'info',
-        releases: { gates: gateSettingsFrom(process.env) },
+        releases: { gates: gateSettingsFrom(process.env), listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

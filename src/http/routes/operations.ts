@@ -15,7 +15,7 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   }
 }
 
-/** /health, /ready, /metrics and /openapi.json: public, never rate-limited, no personal data. */
+/** /health, /ready, /version, /metrics and /openapi.json: public, never rate-limited, no personal data. */
 export function registerOperations(app: FastifyInstance, context: ServiceContext, openApi: unknown): void {
   const open = { config: { rateLimit: false } } as const;
 
@@ -36,6 +36,13 @@ export function registerOperations(app: FastifyInstance, context: ServiceContext
     reply.code(ready ? 200 : 503);
     if (!ready) reply.header('retry-after', '2');
     return { status: ready ? 'ready' : 'not ready', checks };
+  });
+
+  // Which rule-set version this instance decides with, per benefit: what an operator checks after
+  // a promotion or rollback, and what the propagation test and benchmark watch.
+  app.get('/version', open, (_request, reply) => {
+    const rules = Object.fromEntries([...context.ruleSets].map(([benefit, ruleSet]) => [benefit, { id: ruleSet.id, hash: ruleSet.hash }]));
+    return reply.send({ service: 'entitle', rules });
   });
 
   app.get('/metrics', open, async (_request, reply) => {
