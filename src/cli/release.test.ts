@@ -4,30 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { seedActiveVersions } from '../releases/index.ts';
-import { beforeUprating, compile, taper, ucBundle, uprating, writeRuleSetDir } from '../releases/testing.ts';
+import { beforeUprating, compile, GOLDEN_SINGLE as golden, taper, ucBundle, uprating, writeRuleSetDir } from '../releases/testing.ts';
 import { testDatabases } from '../store/testing.ts';
 import { runEntitle } from './testing.ts';
-
-// One golden case the variants all pass: a single adult of 30 with no earnings or children.
-const golden = {
-  defaults: { benefit: 'universal-credit', assessmentDate: '2025-06-01' },
-  cases: [
-    {
-      name: 'single adult, no income',
-      household: {
-        adults: [{ dateOfBirth: '1995-03-01', monthlyNetEarnings: 0, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
-        children: [],
-        monthlyEligibleHousingCosts: 0,
-        nonDependants: 0,
-        monthlyChildcareCosts: 0,
-        capital: 0,
-        monthlyUnearnedIncome: 0,
-        livesInGreaterLondon: false,
-      },
-      expect: { entitled: true, amount: 400.14 },
-    },
-  ],
-};
 
 describe('release commands', { timeout: 120_000 }, () => {
   it('create, status, the two-person rule and rollback, with exit statuses a script can act on', async () => {

@@ -39,3 +39,4 @@ export {
   type NewRelease,
   type PromotionResult,
 } from './repository.ts';
+export { affectedApplications, poundsText, worklistCsv, type Worklist, type WorklistEntry } from './remediation.ts';

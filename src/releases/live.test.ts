@@ -10,28 +10,9 @@ import type { RuleSetBundle } from '../rules/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import { testDatabases } from '../store/testing.ts';
 import { canaryBucket, createRelease, DEFAULT_GATES, getRelease, readStats, setCanary, startShadow, type GateSettings } from './index.ts';
-import { beforeUprating, compile, taper, ucBundle, uprating, writeRuleSetDir } from './testing.ts';
+import { beforeUprating, compile, household, taper, ucBundle, uprating, writeRuleSetDir } from './testing.ts';
 
 const PAST = '2025-04-01T00:00:00.000Z';
-
-/** A working household: earnings vary, so a change to the taper shows for most of them. */
-export function household(n: number, assessmentDate = '2025-06-01') {
-  return {
-    benefit: 'universal-credit',
-    applicationId: `LIVE-${String(n).padStart(5, '0')}`,
-    assessmentDate,
-    household: {
-      adults: [{ dateOfBirth: '1990-01-01', monthlyNetEarnings: (n * 37) % 2400, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
-      children: n % 3 === 0 ? [] : [{ dateOfBirth: '2018-05-05', disability: 'none' }],
-      monthlyEligibleHousingCosts: (n * 13) % 700,
-      nonDependants: 0,
-      monthlyChildcareCosts: 0,
-      capital: 0,
-      monthlyUnearnedIncome: 0,
-      livesInGreaterLondon: false,
-    },
-  };
-}
 
 interface Harness {
   readonly service: RunningService;

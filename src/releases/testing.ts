@@ -82,3 +82,43 @@ export async function writeRuleSetDir(dir: string, bundle: RuleSetBundle, tests:
   for (const [name, content] of Object.entries(tests)) await writeFile(join(dir, 'tests', name), stringify(content));
   return dir;
 }
+
+/** A working household: earnings vary, so a change to the taper shows for most of them. */
+export function household(n: number, assessmentDate = '2025-06-01') {
+  return {
+    benefit: 'universal-credit',
+    applicationId: `LIVE-${String(n).padStart(5, '0')}`,
+    assessmentDate,
+    household: {
+      adults: [{ dateOfBirth: '1990-01-01', monthlyNetEarnings: (n * 37) % 2400, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
+      children: n % 3 === 0 ? [] : [{ dateOfBirth: '2018-05-05', disability: 'none' }],
+      monthlyEligibleHousingCosts: (n * 13) % 700,
+      nonDependants: 0,
+      monthlyChildcareCosts: 0,
+      capital: 0,
+      monthlyUnearnedIncome: 0,
+      livesInGreaterLondon: false,
+    },
+  };
+}
+
+// One golden case the variants all pass: a single adult of 30 with no earnings or children.
+export const GOLDEN_SINGLE = {
+  defaults: { benefit: 'universal-credit', assessmentDate: '2025-06-01' },
+  cases: [
+    {
+      name: 'single adult, no income',
+      household: {
+        adults: [{ dateOfBirth: '1995-03-01', monthlyNetEarnings: 0, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
+        children: [],
+        monthlyEligibleHousingCosts: 0,
+        nonDependants: 0,
+        monthlyChildcareCosts: 0,
+        capital: 0,
+        monthlyUnearnedIncome: 0,
+        livesInGreaterLondon: false,
+      },
+      expect: { entitled: true, amount: 400.14 },
+    },
+  ],
+};

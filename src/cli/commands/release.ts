@@ -1,9 +1,12 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { auditEventsFor } from '../../audit/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { loadRuleSet, readGoldenCases, runGoldenCase } from '../../rules/index.ts';
 import {
   addFreezeWindow,
+  affectedApplications,
   approveRelease,
   createRelease,
   formatLondon,
@@ -14,6 +17,7 @@ import {
   listReleases,
   londonToInstant,
   percentText,
+  poundsText,
   promoteRelease,
   readExpectations,
   readStats,
@@ -22,6 +26,7 @@ import {
   setCanary,
   startShadow,
   TRANSITIONS,
+  worklistCsv,
   type Release,
 } from '../../releases/index.ts';
 import type { Database } from '../../store/index.ts';
@@ -186,6 +191,35 @@ export function registerRelease(program: Command): void {
     const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
     print(await withDatabase(options, (db) => rejectRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rejected'))), options);
   });
+
+  release
+    .command('affected')
+    .description('After a rollback: re-evaluate every application the release decided under the version now active, and write the worklist of those whose outcome changes (CSV and JSON) for caseworkers.')
+    .argument('<release>', 'id of a rolled-back release')
+    .option('--out <dir>', 'directory to write worklist-RELEASE.csv and worklist-RELEASE.json in', '.')
+    .option('--json', 'also print the worklist as JSON')
+    .addOption(actorOption())
+    .addOption(dataDirOption())
+    .action(async (id: string, options: Common & { out: string }) => {
+      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+      const worklist = await withDatabase(options, (db) => affectedApplications(db, id, actor));
+      await mkdir(options.out, { recursive: true });
+      const base = join(options.out, `worklist-${worklist.release.id}`);
+      await writeFile(`${base}.csv`, worklistCsv(worklist));
+      await writeFile(`${base}.json`, `${JSON.stringify(worklist, null, 2)}\n`);
+      if (options.json) return void process.stdout.write(`${JSON.stringify(worklist, null, 2)}\n`);
+      process.stdout.write(
+        [
+          `release ${worklist.release.id} (${worklist.release.benefit}) decided ${worklist.decisions} time${worklist.decisions === 1 ? '' : 's'} for ${worklist.applications} application${worklist.applications === 1 ? '' : 's'}`,
+          `re-evaluated with ${worklist.reevaluatedWith}, the version now active:`,
+          `  ${worklist.unchanged} unchanged`,
+          `  ${worklist.underpaid} underpaid, £${poundsText(worklist.totalUnderpaidPence)} in all`,
+          `  ${worklist.overpaid} overpaid, £${poundsText(worklist.totalOverpaidPence)} in all`,
+          `  ${worklist.entries.length - worklist.underpaid - worklist.overpaid} to review by hand (entitlement changed, or inputs purged)`,
+          `worklist: ${base}.csv and ${base}.json`,
+        ].join('\n') + '\n',
+      );
+    });
 
   const freeze = release.command('freeze').description('Freeze windows: times when no release may become active without an emergency override.');
   freeze
