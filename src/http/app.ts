@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
-import { fixedRouter, type RuleRouter } from '../releases/index.ts';
+import { fixedRouter, type GateSettings, type RuleRouter } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { migrationsCurrent, type Database } from '../store/index.ts';
 import type { ServiceContext } from './context.ts';
@@ -16,11 +16,14 @@ import { sendProblem, toEntitleError } from './problems.ts';
 import { registerAssessments } from './routes/assessments.ts';
 import { registerDecisions } from './routes/decisions.ts';
 import { registerOperations } from './routes/operations.ts';
+import { registerReleases } from './routes/releases.ts';
 
 export interface AppOptions {
   readonly db: Database;
   /** Rule sets in service, by benefit: fixed ones, or the live releases that say which decides. */
   readonly rules: ReadonlyMap<string, RuleSet> | RuleRouter;
+  /** Release gates for promotion through the API (default: from ENTITLE_RELEASE_* settings). */
+  readonly gates?: GateSettings;
   /** The metrics registry, when other parts (the live releases) register on it too. */
   readonly registry?: Registry;
   /** Requests a minute per key, by role (a key gets the highest of its roles'). */
@@ -176,5 +179,6 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   registerOperations(app, context, openApiDocument([...rules.active.values()]));
   registerAssessments(app, context);
   registerDecisions(app, context);
+  registerReleases(app, context, options.gates);
   return { app, context };
 }

@@ -1,6 +1,7 @@
+import { ROLES, type Role } from '../keys/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { ENGINE } from '../rules/index.ts';
-import { ROLES } from '../keys/index.ts';
+import { releaseSchemas } from './routes/releases.ts';
 
 type JsonSchema = Record<string, unknown>;
 type InputField = RuleSet['program']['inputs']['fields'] extends ReadonlyMap<string, infer F> ? F : never;
@@ -120,6 +121,7 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
           },
         },
       },
+      ...releasePaths(),
       '/health': { get: { summary: 'The process is alive', security: [], responses: { 200: { description: 'Alive.' } } } },
       '/version': { get: { summary: 'The rule-set version this instance decides with, per benefit', security: [], responses: { 200: { description: 'Benefit to rule-set id and hash.' } } } },
       '/ready': { get: { summary: 'Ready for traffic: database reachable, migrations current, rules loaded', security: [], responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' } } } },
@@ -175,6 +177,41 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             differences: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, recorded: {}, replayed: {} } } },
           },
         },
+      },
+    },
+  };
+}
+
+/** The releases API (src/http/routes/releases.ts), with the same body schemas it validates. */
+function releasePaths(): Record<string, unknown> {
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const refused = { 403: problemResponse('The key lacks the role, or the two-person rule refuses it.'), 404: problemResponse('No such release.'), 409: problemResponse('The release cannot take this step now (state, gates or a freeze window).') };
+  const step = (summary: string, who: readonly Role[], body: unknown) => ({
+    post: { summary, description: roles(who), parameters: [idParam], requestBody: { required: false, content: { 'application/json': { schema: body } } }, responses: { 200: { description: 'The release after the step.' }, ...refused } },
+  });
+  return {
+    '/v1/releases': {
+      get: { summary: 'Releases, oldest first', description: roles(['policy-author', 'approver', 'operator', 'auditor']), responses: { 200: { description: 'The releases.' } } },
+      post: {
+        summary: 'Record a candidate rule set as a release: compiled, golden tests run, validated or rejected',
+        description: roles(['policy-author']),
+        requestBody: { required: true, content: { 'application/json': { schema: releaseSchemas.create } } },
+        responses: { 201: { description: 'The release, validated or rejected, with the golden test results.' }, 400: problemResponse('The rule set, declaration or a field is not valid.') },
+      },
+    },
+    '/v1/releases/{id}': { get: { summary: 'A release with its comparisons, gate verdict and every step', description: roles(['policy-author', 'approver', 'operator', 'auditor']), parameters: [idParam], responses: { 200: { description: 'The release status.' }, 404: problemResponse('No such release.') } } },
+    '/v1/releases/{id}/shadow': step('Compare the candidate with the active version on a share of live assessments', ['policy-author'], releaseSchemas.shadow),
+    '/v1/releases/{id}/canary': step('Let the candidate decide a share of applications (only grows)', ['operator'], releaseSchemas.canary),
+    '/v1/releases/{id}/approve': step('Approve for promotion (never by the author); emergency approvals override a freeze window', ['approver'], releaseSchemas.approve),
+    '/v1/releases/{id}/promote': step('Make an approved release that passed its gates active, now or at its effective time', ['approver'], releaseSchemas.step),
+    '/v1/releases/{id}/rollback': step('Roll a release back; if active, the version it replaced decides again', ['operator'], releaseSchemas.required),
+    '/v1/releases/{id}/reject': step('Reject a release that has not decided anything', ['policy-author', 'operator'], releaseSchemas.required),
+    '/v1/releases/{id}/affected': {
+      get: {
+        summary: 'The remediation worklist of a rolled-back release: applications whose outcome changes under the version now active',
+        description: `${roles(['operator'])} Send Accept: text/csv for the spreadsheet.`,
+        parameters: [idParam],
+        responses: { 200: { description: 'The worklist, in pence (JSON) or pounds (CSV).' }, ...refused },
       },
     },
   };

@@ -40,3 +40,4 @@ export {
   type PromotionResult,
 } from './repository.ts';
 export { affectedApplications, poundsText, worklistCsv, type Worklist, type WorklistEntry } from './remediation.ts';
+export { candidateFromDir, withRuleSetFiles } from './candidate.ts';

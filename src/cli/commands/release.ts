@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { auditEventsFor } from '../../audit/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { loadRuleSet, readGoldenCases, runGoldenCase } from '../../rules/index.ts';
 import {
   addFreezeWindow,
   affectedApplications,
   approveRelease,
+  candidateFromDir,
   createRelease,
   formatLondon,
   freezeWindows,
@@ -19,7 +19,6 @@ import {
   percentText,
   poundsText,
   promoteRelease,
-  readExpectations,
   readStats,
   rejectRelease,
   rollbackRelease,
@@ -99,17 +98,12 @@ export function registerRelease(program: Command): void {
   ).action(async (options: Common & { benefit: string; rules: string; summary: string; expect?: string; effective: string }) => {
     const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
     const effectiveAt = londonToInstant(options.effective, '--effective');
-    const ruleSet = await loadRuleSet(options.rules);
-    if (ruleSet.benefit !== options.benefit) {
-      throw new EntitleError('ENTITLE_INPUT_INVALID', `the rule set in ${options.rules} decides ${ruleSet.benefit}, not ${options.benefit}`, [{ field: '--benefit', message: `give --benefit ${ruleSet.benefit}, or the right --rules directory` }]);
-    }
-    const expectations = options.expect ? await readExpectations(options.expect, ruleSet.program) : { changes: [] };
-    const cases = await readGoldenCases(options.rules, ruleSet);
-    const failed = cases.filter((c) => !runGoldenCase(ruleSet, c).passed).map((c) => `${c.name} (${c.file}:${c.line})`);
-    const created = await withDatabase(options, (db) => createRelease(db, { program: ruleSet.program, author: actor, summary: options.summary, effectiveAt, expectations, golden: { total: cases.length, failed } }), 'migrate');
+    const candidate = await candidateFromDir(options.rules, options.benefit, options.expect ? { file: options.expect } : undefined);
+    const created = await withDatabase(options, (db) => createRelease(db, { ...candidate, author: actor, summary: options.summary, effectiveAt }), 'migrate');
+    const { failed, total } = candidate.golden;
     print(created, options);
     if (created.state === 'rejected') {
-      process.stderr.write(cases.length === 0 ? 'rejected: the rule set has no golden tests\n' : `rejected: ${failed.length} of ${cases.length} golden tests fail:\n${failed.map((f) => `  ${f}`).join('\n')}\n`);
+      process.stderr.write(total === 0 ? 'rejected: the rule set has no golden tests\n' : `rejected: ${failed.length} of ${total} golden tests fail:\n${failed.map((f) => `  ${f}`).join('\n')}\n`);
       process.exitCode = 1;
     }
   });

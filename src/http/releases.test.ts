@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULT_GATES, seedActiveVersions } from '../releases/index.ts';
+import { beforeUprating, compile, GOLDEN_SINGLE, taper, ucBundle, writeRuleSetDir } from '../releases/testing.ts';
+import type { RuleSetBundle } from '../rules/index.ts';
+import { testService, type TestService } from './testing.ts';
+
+/** A rule-set directory's files as the API takes them: name to text. */
+async function filesOf(bundle: RuleSetBundle): Promise<Record<string, string>> {
+  const dir = await mkdtemp(join(tmpdir(), 'entitle-api-release-'));
+  try {
+    await writeRuleSetDir(dir, bundle, { 'single.yaml': GOLDEN_SINGLE });
+    const files: Record<string, string> = {};
+    for (const name of ['ruleset.yaml', 'parameters.yaml', ...(await readdir(join(dir, 'tests'))).map((f) => `tests/${f}`)]) files[name] = await readFile(join(dir, name), 'utf8');
+    return files;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The parts of the API's answers (releases, problems, status, worklists) the test reads. */
+interface Reply {
+  release: { id: string; state: string; author: string; canaryBasisPoints: number };
+  golden: unknown;
+  code: string;
+  errors: { field: string; message: string }[];
+  steps: { action: string; actor: string }[];
+  decisions: number;
+}
+
+async function call(service: TestService, key: string, method: 'GET' | 'POST', url: string, payload?: unknown, accept?: string) {
+  const response = await service.app.inject({ method, url, headers: { authorization: `Bearer ${key}`, ...(accept ? { accept } : {}) }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const type = String(response.headers['content-type']);
+  return { status: response.statusCode, body: (type.includes('json') ? response.json() : {}) as Reply, text: response.body, type };
+}
+
+describe('releases over HTTP', () => {
+  it('takes a release from creation to rollback and its worklist, each step by a key with the right role, recorded with its name', async () => {
+    const active = compile(beforeUprating(await ucBundle()));
+    const service = await testService({ rules: new Map([['universal-credit', active]]), gates: { ...DEFAULT_GATES, minSample: 10 } });
+    try {
+      await seedActiveVersions(service.db, [active.program]);
+      const { keys } = service;
+      const files = await filesOf(taper(beforeUprating(await ucBundle()), '57%'));
+      const create = { benefit: 'universal-credit', summary: 'taper to 57%', effective: '2025-04-07', expectations: 'changes:\n  - variable: earnedIncomeDeduction\n    direction: rise\n    why: taper\n', files };
+
+      assert.equal((await call(service, keys.assessor, 'POST', '/v1/releases', create)).status, 403);
+      const badName = await call(service, keys['policy-author'], 'POST', '/v1/releases', { ...create, files: { ...files, '../escape.yaml': 'x' } });
+      assert.equal(badName.status, 400);
+      assert.deepEqual(badName.body.errors, [{ field: 'files.../escape.yaml', message: 'send only ruleset.yaml, parameters.yaml and tests/NAME.yaml' }]);
+      const badDate = await call(service, keys['policy-author'], 'POST', '/v1/releases', { ...create, effective: 'soon' });
+      assert.equal(badDate.status, 400);
+      assert.equal(badDate.body.errors[0]!.field, 'effective');
+
+      const created = await call(service, keys['policy-author'], 'POST', '/v1/releases', create);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const id = created.body.release.id;
+      assert.equal(created.body.release.state, 'validated');
+      assert.equal(created.body.release.author, 'test-policy-author');
+      assert.deepEqual(created.body.golden, { total: 1, failed: [] });
+
+      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/shadow`, {})).status, 403);
+      assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/shadow`, { percent: 100 })).body.release.state, 'shadow');
+      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 150 })).status, 400);
+      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 20 })).body.release.canaryBasisPoints, 2000);
+      const early = await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, {});
+      assert.equal(early.status, 403);
+      assert.equal(early.body.code, 'ENTITLE_RELEASE_APPROVAL_REQUIRED');
+      assert.equal((await call(service, keys.approver, 'POST', `/v1/releases/${id}/approve`, { reason: 'read the report' })).status, 200);
+      const inconclusive = await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, {});
+      assert.equal(inconclusive.status, 409);
+      assert.match(inconclusive.body.errors[0]!.message, /0 comparisons so far/);
+      await service.db.query('UPDATE release_stats SET expected = 50 WHERE release_id = $1', [id]);
+      const promoted = await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, { reason: 'go' });
+      assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
+      assert.equal(promoted.body.release.state, 'active');
+
+      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/rollback`, {})).status, 400, 'a rollback needs a reason');
+      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/rollback`, { reason: 'not agreed' })).body.release.state, 'rolled-back');
+
+      const status = await call(service, keys.auditor, 'GET', `/v1/releases/${id}`);
+      assert.deepEqual(
+        status.body.steps.map((s) => `${s.action} by ${s.actor}`),
+        ['release.created by test-policy-author', 'release.validated by entitle', 'release.shadow by test-policy-author', 'release.canary by test-operator', 'release.approved by test-approver', 'release.active by test-approver', 'release.rolled_back by test-operator'],
+      );
+      const worklist = await call(service, keys.operator, 'GET', `/v1/releases/${id}/affected`);
+      assert.equal(worklist.status, 200);
+      assert.equal(worklist.body.decisions, 0);
+      const csv = await call(service, keys.operator, 'GET', `/v1/releases/${id}/affected`, undefined, 'text/csv');
+      assert.match(csv.type, /^text\/csv/);
+      assert.match(csv.text, /^applicationId,decisionId,/);
+      assert.equal((await call(service, keys.caseworker, 'GET', `/v1/releases/${id}/affected`)).status, 403);
+      assert.equal((await call(service, keys.auditor, 'GET', '/v1/releases/not-a-release')).status, 404);
+    } finally {
+      await service.close();
+    }
+  });
+});

@@ -1,0 +1,130 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { auditEventsFor } from '../../audit/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import type { Role } from '../../keys/index.ts';
+import {
+  affectedApplications,
+  approveRelease,
+  candidateFromDir,
+  createRelease,
+  gateSettingsFrom,
+  getRelease,
+  judge,
+  listReleases,
+  londonToInstant,
+  promoteRelease,
+  readStats,
+  rejectRelease,
+  rollbackRelease,
+  setCanary,
+  startShadow,
+  withRuleSetFiles,
+  worklistCsv,
+  type GateSettings,
+} from '../../releases/index.ts';
+import type { ServiceContext } from '../context.ts';
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
+const reason = { type: 'string', minLength: 1, maxLength: 2_000 } as const;
+const percent = { type: 'number', exclusiveMinimum: 0, maximum: 100 } as const;
+
+/** Request bodies, validated by Fastify and published in the OpenAPI document. */
+export const releaseSchemas = {
+  create: {
+    type: 'object',
+    required: ['benefit', 'summary', 'effective', 'files'],
+    additionalProperties: false,
+    properties: {
+      benefit: { type: 'string', minLength: 1, maxLength: 64 },
+      summary: { type: 'string', minLength: 1, maxLength: 500 },
+      effective: { type: 'string', description: 'UK time: 2026-04-06 or 2026-04-06T09:00', maxLength: 40 },
+      expectations: { type: 'string', description: 'the YAML declaration of expected changes (none: it must change nothing)', maxLength: 100_000 },
+      files: { type: 'object', description: 'ruleset.yaml, parameters.yaml and tests/NAME.yaml, each as text', additionalProperties: { type: 'string', maxLength: 1_000_000 } },
+    },
+  },
+  shadow: { type: 'object', additionalProperties: false, properties: { percent, preview: { type: 'boolean' }, reason } },
+  canary: { type: 'object', required: ['percent'], additionalProperties: false, properties: { percent, reason } },
+  approve: { type: 'object', additionalProperties: false, properties: { emergency: { type: 'boolean' }, reason } },
+  step: { type: 'object', additionalProperties: false, properties: { reason } },
+  required: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason } },
+} as const;
+
+/** Who did it: the name of the API key, which the two-person rule compares. */
+function actorOf(request: FastifyRequest): string {
+  return request.apiKey!.name;
+}
+
+const AUTHORS: readonly Role[] = ['policy-author'];
+const APPROVERS: readonly Role[] = ['approver'];
+const OPERATORS: readonly Role[] = ['operator'];
+const READERS: readonly Role[] = ['policy-author', 'approver', 'operator', 'auditor'];
+
+/**
+ * The releases API: the same steps as `entitle release`, each recorded with the calling key's
+ * name as the actor. A policy author creates and tests releases, an approver approves and
+ * promotes, an operator runs canaries and rollbacks and lists the decisions to correct.
+ */
+export function registerReleases(app: FastifyInstance, context: ServiceContext, gates: GateSettings = gateSettingsFrom(process.env)): void {
+  const { db } = context;
+  const body = <T>(request: FastifyRequest) => (request.body ?? {}) as T;
+  const id = (request: FastifyRequest) => (request.params as { id: string }).id;
+
+  app.get('/v1/releases', { config: { roles: READERS }, schema: { querystring: { type: 'object', properties: { benefit: { type: 'string', maxLength: 64 } } } } }, async (request) => {
+    const { benefit } = request.query as { benefit?: string };
+    return { releases: await listReleases(db, benefit) };
+  });
+
+  app.get('/v1/releases/:id', { config: { roles: READERS }, schema: { params: idParams } }, async (request) => {
+    const release = await getRelease(db, id(request));
+    const stats = await readStats(db, release.id);
+    return { release, stats, gates: judge(stats, gates), steps: await auditEventsFor(db, release.id) };
+  });
+
+  app.post('/v1/releases', { config: { roles: AUTHORS }, schema: { body: releaseSchemas.create }, bodyLimit: 4 * 1024 * 1024 }, async (request, reply) => {
+    const input = body<{ benefit: string; summary: string; effective: string; expectations?: string; files: Record<string, string> }>(request);
+    const effectiveAt = londonToInstant(input.effective, 'effective');
+    const candidate = await withRuleSetFiles(input.files, (dir) => candidateFromDir(dir, input.benefit, input.expectations === undefined ? undefined : { name: 'expectations', text: input.expectations }, 'files'));
+    const release = await createRelease(db, { ...candidate, author: actorOf(request), summary: input.summary, effectiveAt });
+    reply.code(201).header('location', `/v1/releases/${release.id}`);
+    return { release, golden: candidate.golden };
+  });
+
+  app.post('/v1/releases/:id/shadow', { config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.shadow } }, async (request) => {
+    const input = body<{ percent?: number; preview?: boolean; reason?: string }>(request);
+    return { release: await startShadow(db, id(request), { sharePercent: input.percent ?? 100, preview: input.preview === true }, actorOf(request), input.reason ?? 'shadow evaluation') };
+  });
+
+  app.post('/v1/releases/:id/canary', { config: { roles: OPERATORS }, schema: { params: idParams, body: releaseSchemas.canary } }, async (request) => {
+    const input = body<{ percent: number; reason?: string }>(request);
+    return { release: await setCanary(db, id(request), input.percent, actorOf(request), input.reason ?? `canary at ${input.percent}%`) };
+  });
+
+  app.post('/v1/releases/:id/approve', { config: { roles: APPROVERS }, schema: { params: idParams, body: releaseSchemas.approve } }, async (request) => {
+    const input = body<{ emergency?: boolean; reason?: string }>(request);
+    if (input.emergency && !input.reason) throw new EntitleError('ENTITLE_INPUT_INVALID', 'an emergency approval needs a reason', [{ field: 'reason', message: 'say why the freeze must be overridden' }]);
+    return { release: await approveRelease(db, id(request), input.emergency ? 'emergency' : 'promotion', actorOf(request), input.reason ?? 'approved') };
+  });
+
+  app.post('/v1/releases/:id/promote', { config: { roles: APPROVERS }, schema: { params: idParams, body: releaseSchemas.step } }, async (request) => {
+    const input = body<{ reason?: string }>(request);
+    return promoteRelease(db, id(request), actorOf(request), input.reason ?? 'promoted', gates);
+  });
+
+  app.post('/v1/releases/:id/rollback', { config: { roles: OPERATORS }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
+    return { release: await rollbackRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason) };
+  });
+
+  app.post('/v1/releases/:id/reject', { config: { roles: [...AUTHORS, ...OPERATORS] }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
+    return { release: await rejectRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason) };
+  });
+
+  // The remediation worklist, as JSON or (Accept: text/csv) as the caseworkers' spreadsheet.
+  app.get('/v1/releases/:id/affected', { config: { roles: OPERATORS }, schema: { params: idParams } }, async (request, reply) => {
+    const worklist = await affectedApplications(db, id(request), actorOf(request));
+    if ((request.headers.accept ?? '').includes('text/csv')) {
+      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="worklist-${worklist.release.id}.csv"`);
+      return worklistCsv(worklist);
+    }
+    return worklist;
+  });
+}

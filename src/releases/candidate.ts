@@ -1,0 +1,50 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { EntitleError } from '../errors/index.ts';
+import { loadRuleSet, readGoldenCases, runGoldenCase } from '../rules/index.ts';
+import { NO_CHANGES, parseExpectations, readExpectations } from './expectations.ts';
+import type { NewRelease } from './repository.ts';
+
+/**
+ * A candidate rule-set directory made ready to record as a release: compiled, checked to decide
+ * the benefit named, its declaration read against it, and its golden tests run. The command line
+ * and the HTTP API both come through here.
+ */
+export async function candidateFromDir(dir: string, benefit: string, expect: { file: string } | { name: string; text: string } | undefined, field = '--rules'): Promise<Pick<NewRelease, 'program' | 'expectations' | 'golden'>> {
+  const ruleSet = await loadRuleSet(dir);
+  if (ruleSet.benefit !== benefit) {
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `the rule set decides ${ruleSet.benefit}, not ${benefit}`, [{ field: 'benefit', message: `give the benefit ${ruleSet.benefit}, or the right rule set (${field})` }]);
+  }
+  const expectations = expect === undefined ? NO_CHANGES : 'file' in expect ? await readExpectations(expect.file, ruleSet.program) : parseExpectations(expect.name, expect.text, ruleSet.program);
+  const cases = await readGoldenCases(dir, ruleSet);
+  const failed = cases.filter((c) => !runGoldenCase(ruleSet, c).passed).map((c) => `${c.name} (${c.file}:${c.line})`);
+  return { program: ruleSet.program, expectations, golden: { total: cases.length, failed } };
+}
+
+/** The files a rule-set directory may hold when sent over HTTP: its two YAML files and golden tests. */
+const ALLOWED = /^(ruleset\.yaml|parameters\.yaml|tests\/[A-Za-z0-9][A-Za-z0-9_-]*\.yaml)$/;
+
+/**
+ * Writes rule-set files sent over HTTP to a private temporary directory, runs `work` on it, and
+ * removes it. File names are checked first, so a name can never reach outside the directory.
+ */
+export async function withRuleSetFiles<T>(files: Readonly<Record<string, string>>, work: (dir: string) => Promise<T>): Promise<T> {
+  const bad = Object.keys(files).filter((name) => !ALLOWED.test(name));
+  if (bad.length > 0 || !('ruleset.yaml' in files) || !('parameters.yaml' in files)) {
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the rule-set files are not a rule-set directory', [
+      ...bad.map((name) => ({ field: `files.${name}`, message: 'send only ruleset.yaml, parameters.yaml and tests/NAME.yaml' })),
+      ...(['ruleset.yaml', 'parameters.yaml'] as const).filter((name) => !(name in files)).map((name) => ({ field: `files.${name}`, message: 'is required' })),
+    ]);
+  }
+  const root = await mkdtemp(join(tmpdir(), 'entitle-candidate-'));
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(dirname(join(root, name)), { recursive: true });
+      await writeFile(join(root, name), text);
+    }
+    return await work(root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
