@@ -23,6 +23,7 @@ export {
   promoteRelease,
   purgeSampleInputs,
   readStats,
+  releaseSamples,
   rejectRelease,
   resolveActiveRuleSets,
   releasesUnderTest,
@@ -38,6 +39,7 @@ export {
   type FreezeWindow,
   type NewRelease,
   type PromotionResult,
+  type SampleSummary,
 } from './repository.ts';
 export { affectedApplications, poundsText, worklistCsv, type Worklist, type WorklistEntry } from './remediation.ts';
 export { candidateFromDir, withRuleSetFiles } from './candidate.ts';

@@ -514,3 +514,21 @@ export async function purgeSampleInputs(db: Queryable, before: string): Promise<
   );
   return Number(rows[0]?.count ?? 0);
 }
+
+/** A differing case kept from shadow or canary, as people look at it (traces stay in the table). */
+export interface SampleSummary {
+  readonly id: number;
+  readonly kind: string;
+  readonly applicationId: string;
+  readonly recordedAt: string;
+  readonly comparison: unknown;
+}
+
+/** The differing cases kept for a release, unexpected ones first, newest first within a kind. */
+export async function releaseSamples(db: Queryable, id: string, limit = 20): Promise<SampleSummary[]> {
+  const { rows } = await db.query<{ id: number; kind: string; application_id: string; recorded_at: string; comparison: unknown }>(
+    "SELECT id, kind, application_id, recorded_at, comparison FROM release_samples WHERE release_id = $1 ORDER BY kind = 'unexpected' DESC, id DESC LIMIT $2",
+    [id, limit],
+  );
+  return rows.map((r) => ({ id: Number(r.id), kind: r.kind, applicationId: r.application_id, recordedAt: r.recorded_at, comparison: r.comparison }));
+}

@@ -20,6 +20,7 @@ import {
   poundsText,
   promoteRelease,
   readStats,
+  releaseSamples,
   rejectRelease,
   rollbackRelease,
   setCanary,
@@ -74,6 +75,14 @@ function describe(release: Release): string {
   const next = TRANSITIONS[release.state];
   lines.push(`  next steps   ${next.length > 0 ? next.join(', ') : 'none: this state is final'}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The first differences of a kept case, such as "earnedIncomeDeduction 10045 -> 10228 (undeclared)". */
+function describeSample(comparison: unknown): string {
+  const c = comparison as { differences?: { variable: string; index?: number; active: unknown; candidate: unknown; cause: string }[]; activeError?: string; candidateError?: string };
+  if (c.candidateError || c.activeError) return `active ${c.activeError ?? 'decided'}, candidate ${c.candidateError ?? 'decided'}`;
+  const shown = (c.differences ?? []).slice(0, 2).map((d) => `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${String(d.active)} -> ${String(d.candidate)} (${d.cause})`);
+  return `${shown.join(', ')}${(c.differences?.length ?? 0) > 2 ? ', ...' : ''}`;
 }
 
 function print(release: Release, options: Common): void {
@@ -131,7 +140,7 @@ export function registerRelease(program: Command): void {
       const status = await withDatabase(options, async (db: Database) => {
         const found = await getRelease(db, id);
         const stats = await readStats(db, id);
-        return { release: found, stats, gates: judge(stats, gateSettingsFrom(process.env)), steps: await auditEventsFor(db, id) };
+        return { release: found, stats, gates: judge(stats, gateSettingsFrom(process.env)), samples: await releaseSamples(db, id), steps: await auditEventsFor(db, id) };
       });
       if (options.json) return void process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       const { stats, gates } = status;
@@ -139,7 +148,11 @@ export function registerRelease(program: Command): void {
       process.stdout.write(
         `  compared     ${gates.compared}: ${stats.identical} identical, ${stats.expected} as expected, ${stats.unexpected} unexpected, ${stats.candidateError} candidate errors; A/A ${stats.aaIdentical} same, ${stats.aaDifferent} different\n`,
       );
-      process.stdout.write(`  gates        ${gates.verdict}${gates.reasons.length ? `: ${gates.reasons.join('; ')}` : ''}\n  steps\n`);
+      process.stdout.write(`  gates        ${gates.verdict}${gates.reasons.length ? `: ${gates.reasons.join('; ')}` : ''}\n`);
+      if (stats.firstUnexpectedAt) process.stdout.write(`  first unexpected difference at ${stats.firstUnexpectedAt}\n`);
+      for (const sample of status.samples.slice(0, 5)) process.stdout.write(`  sample       ${sample.kind} ${sample.applicationId}: ${describeSample(sample.comparison)}\n`);
+      if (status.samples.length > 0) process.stdout.write(`  (${status.samples.length} differing case${status.samples.length === 1 ? '' : 's'} shown with --json; both traces are in release_samples)\n`);
+      process.stdout.write('  steps\n');
       for (const e of status.steps) process.stdout.write(`    ${e.at}  ${e.action.padEnd(26)} ${e.actor}: ${e.reason}\n`);
     });
 

@@ -14,6 +14,7 @@ import {
   londonToInstant,
   promoteRelease,
   readStats,
+  releaseSamples,
   rejectRelease,
   rollbackRelease,
   setCanary,
@@ -77,7 +78,7 @@ export function registerReleases(app: FastifyInstance, context: ServiceContext, 
   app.get('/v1/releases/:id', { config: { roles: READERS }, schema: { params: idParams } }, async (request) => {
     const release = await getRelease(db, id(request));
     const stats = await readStats(db, release.id);
-    return { release, stats, gates: judge(stats, gates), steps: await auditEventsFor(db, release.id) };
+    return { release, stats, gates: judge(stats, gates), samples: await releaseSamples(db, release.id), steps: await auditEventsFor(db, release.id) };
   });
 
   app.post('/v1/releases', { config: { roles: AUTHORS }, schema: { body: releaseSchemas.create }, bodyLimit: 4 * 1024 * 1024 }, async (request, reply) => {
