@@ -3,6 +3,7 @@ import { registerAssess } from './commands/assess.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerSimulate } from './commands/simulate.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRules } from './commands/rules.ts';
 import { EXIT, reportError } from './exit.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerAssess(program);
   registerRules(program);
   registerData(program);
+  registerSimulate(program);
   registerRelease(program);
   registerBench(program);
   return program;

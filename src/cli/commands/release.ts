@@ -30,6 +30,7 @@ import {
   type Release,
 } from '../../releases/index.ts';
 import type { Database } from '../../store/index.ts';
+import { registerBacktest } from './backtest.ts';
 import { withDatabase } from './data.ts';
 import { dataDirOption } from './data-options.ts';
 
@@ -227,6 +228,8 @@ export function registerRelease(program: Command): void {
         ].join('\n') + '\n',
       );
     });
+
+  registerBacktest(release);
 
   const freeze = release.command('freeze').description('Freeze windows: times when no release may become active without an emergency override.');
   freeze

@@ -1,0 +1,175 @@
+import { Option, type Command } from 'commander';
+import { appendAuditEvent } from '../../audit/index.ts';
+import { storedBundle } from '../../decisions/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { backtest, formatLondon, getRelease, londonToInstant, type BacktestExample, type BacktestResult, type BacktestWindow, type Release } from '../../releases/index.ts';
+import { ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
+import { EXIT } from '../exit.ts';
+import { withDatabase } from './data.ts';
+import { dataDirOption } from './data-options.ts';
+import { count, progressBar, type Progress } from '../progress.ts';
+
+interface BacktestFlags {
+  last?: string;
+  from?: string;
+  to?: string;
+  workers?: string;
+  json?: boolean;
+  actor?: string;
+  dataDir?: string;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The end of a window: a date means the whole of that UK day, so the next day's midnight. */
+function endOf(text: string): string {
+  const end = londonToInstant(text, '--to');
+  if (!DATE_ONLY.test(text.trim())) return end;
+  const [y, m, d] = text.trim().split('-').map(Number) as [number, number, number];
+  return londonToInstant(new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10), '--to');
+}
+
+/** --last N, or --from and --to (UK dates, both days included), or every decision. */
+export function windowFrom(flags: BacktestFlags, now = new Date()): BacktestWindow | undefined {
+  if (flags.last !== undefined && (flags.from !== undefined || flags.to !== undefined)) {
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'give --last or a period, not both', [{ field: '--last', message: 'use --last N for the most recent decisions, or --from DATE --to DATE for a period' }]);
+  }
+  if (flags.last !== undefined) return { last: Number(flags.last) };
+  if (flags.from === undefined && flags.to === undefined) return undefined;
+  return {
+    from: flags.from === undefined ? '1970-01-01T00:00:00.000Z' : londonToInstant(flags.from, '--from'),
+    to: flags.to === undefined ? now.toISOString() : endOf(flags.to),
+  };
+}
+
+/** Pence for people: -£1,234.05. Integer arithmetic only; never a float for an amount. */
+export function formatPence(pence: number): string {
+  const sign = pence < 0 ? '-' : '';
+  const abs = Math.abs(pence);
+  return `${sign}£${count(Math.floor(abs / 100))}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** A variable's value as people read it: money in pounds, rates as percentages, dates as dates. */
+function valueText(program: RuleProgram, variable: string, value: unknown): string {
+  const type = variable === 'outcome.amount' ? 'money' : program.variables.find((v) => v.name === variable)?.type.t;
+  if (typeof value === 'number' && type === 'money') return formatPence(value);
+  if (typeof value === 'number' && type === 'rate') return `${value / 10_000}%`;
+  if (typeof value === 'number' && type === 'date') return `${Math.floor(value / 10_000)}-${String(Math.floor(value / 100) % 100).padStart(2, '0')}-${String(value % 100).padStart(2, '0')}`;
+  return JSON.stringify(value);
+}
+
+function windowText(result: BacktestResult): string {
+  const w = result.report.window;
+  if (w.last !== undefined) return `the most recent ${count(w.last)} decisions`;
+  if (w.from !== undefined && w.to !== undefined) return `decisions made from ${formatLondon(w.from)} to before ${formatLondon(w.to)}`;
+  return 'every decision';
+}
+
+function exampleLine(program: RuleProgram, e: BacktestExample): string {
+  const awards =
+    e.activeError || e.candidateError
+      ? `${e.activeError ?? (e.activeAwardPence !== undefined ? formatPence(e.activeAwardPence) : '')} -> ${e.candidateError ?? (e.candidateAwardPence !== undefined ? formatPence(e.candidateAwardPence) : '')}`
+      : `${formatPence(e.activeAwardPence!)} -> ${formatPence(e.candidateAwardPence!)}`;
+  const differences = e.differences
+    .slice(0, 3)
+    .map((d) => `${d.variable}${d.index !== undefined ? `[${d.index}]` : ''} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`);
+  const more = e.differenceCount > differences.length ? `, and ${e.differenceCount - differences.length} more` : '';
+  return `      ${e.decisionId}  ${e.applicationId}  ${awards}${differences.length > 0 ? `: ${differences.join(', ')}${more}` : ''}`;
+}
+
+/** The report in plain lines, for people. */
+export function describeBacktest(release: Release, program: RuleProgram, result: BacktestResult): string {
+  const r = result.report;
+  const per = program.period === 'week' ? 'a week' : program.period === 'year' ? 'a year' : 'a month';
+  const a = r.awards;
+  const lines = [
+    `backtest of release ${release.id}: ${r.candidate.id} ${r.candidate.hash}`,
+    `  decisions    ${count(r.decisions)} of ${r.benefit}: ${windowText(result)}`,
+    `  compared     ${count(r.compared)}, each with ${r.baseline === 'recorded' ? 'the version that made it' : r.baseline}${r.skipped > 0 ? `; ${count(r.skipped)} skipped: their inputs were removed under the retention policy` : ''}`,
+    `  identical    ${count(r.kinds.identical)}`,
+    `  expected     ${count(r.kinds.expected)}`,
+    `  unexpected   ${count(r.kinds.unexpected)}`,
+    `  errors       candidate only ${count(r.kinds.candidateError)}, active only ${count(r.kinds.activeError)}, both ${count(r.kinds.bothError)}`,
+    `  awards       ${count(a.gaining)} gain, ${count(a.losing)} lose, ${count(a.unchanged)} unchanged; total change ${formatPence(a.totalChangePence)} ${per}`,
+    ...(a.gaining + a.losing > 0
+      ? [`               median change ${formatPence(a.medianChangePence)}${a.gaining > 0 ? `; median gain ${formatPence(a.medianGainPence)}` : ''}${a.losing > 0 ? `; median loss ${formatPence(a.medianLossPence)}` : ''}`]
+      : []),
+    `  by size      ${'gain'.padStart(10)} ${'loss'.padStart(10)}`,
+    ...a.bands.map((b) => `    ${b.label.padEnd(20)} ${count(b.gaining).padStart(10)} ${count(b.losing).padStart(10)}`),
+    `  versions     ${r.versions.map((v) => `${v.hash} (${count(v.decisions)})`).join(', ') || 'none'}`,
+  ];
+  if (r.variables.length > 0) {
+    lines.push('  differ most  variable: decisions (of which unexpected)');
+    for (const v of r.variables) lines.push(`    ${v.variable.padEnd(32)} ${count(v.decisions).padStart(10)} (${count(v.unexpected)})`);
+  }
+  const kinds = Object.entries(r.examples).filter(([, list]) => list.length > 0);
+  if (kinds.length > 0) {
+    lines.push('  examples     decision, application, award before -> after: differences');
+    for (const [kind, list] of kinds) {
+      lines.push(`    ${kind}`);
+      for (const e of list) lines.push(exampleLine(program, e));
+    }
+  }
+  lines.push(`  took         ${result.seconds.toFixed(1)} s with ${result.workers} worker${result.workers === 1 ? '' : 's'} (${count(Math.round(r.decisions / Math.max(result.seconds, 0.001)))} decisions/s)`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What the audit event keeps: the counts, sums and variable names, and the example decisions by
+ * id only. The audit chain cannot be purged, so it holds no inputs, values or application ids.
+ */
+export function backtestEvidence(result: BacktestResult): Record<string, unknown> {
+  const { examples, ...summary } = result.report;
+  return {
+    ...summary,
+    exampleDecisions: Object.fromEntries(Object.entries(examples).map(([kind, list]) => [kind, list.map((e) => e.decisionId)])),
+    workers: result.workers,
+    seconds: Math.round(result.seconds * 10) / 10,
+  };
+}
+
+export function registerBacktest(release: Command): void {
+  release
+    .command('backtest')
+    .description(
+      "Re-evaluate recorded decisions under a release's rule set, compare each with the version that made it, and report what would change. The summary is recorded as evidence on the release. Exits 1 if any decision differs unexpectedly or only the candidate fails.",
+    )
+    .argument('<release>', 'release id')
+    .option('--last <n>', 'the most recent N decisions of its benefit')
+    .option('--from <date>', 'decisions made from this UK date (or date and time)')
+    .option('--to <date>', 'decisions made up to this UK date, which is included')
+    .option('--workers <n>', 'worker threads comparing (default: the cores available)')
+    .option('--json', 'print the report as JSON')
+    .addOption(new Option('--actor <name>', 'who ran it: recorded with the evidence').env('ENTITLE_ACTOR'))
+    .addOption(dataDirOption())
+    .action(async (id: string, flags: BacktestFlags) => {
+      const actor = flags.actor?.trim();
+      if (!actor) throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [{ field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' }]);
+      const window = windowFrom(flags);
+      const { found, program, result } = await withDatabase(flags, async (db) => {
+        const found = await getRelease(db, id);
+        let bar: Progress | undefined;
+        const result = await backtest(db, {
+          candidate: { hash: found.rulesetHash },
+          expectations: found.expectations,
+          ...(window ? { window } : {}),
+          ...(flags.workers !== undefined ? { workers: Number(flags.workers) } : {}),
+          onProgress: ({ done, total }) => {
+            bar ??= progressBar('comparing', total);
+            bar.update(done);
+          },
+        });
+        bar?.finish();
+        await db.transaction((tx) =>
+          appendAuditEvent(tx, { actor, action: 'release.backtested', subject: found.id, reason: `backtest of ${result.report.compared} decisions: ${result.report.kinds.unexpected} unexpected`, evidence: backtestEvidence(result) }),
+        );
+        return { found, program: ruleSetFromBundle(await storedBundle(db, found.rulesetHash)).program, result };
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify({ release: found.id, ...result }, null, 2)}\n` : describeBacktest(found, program, result));
+      const { unexpected, candidateError } = result.report.kinds;
+      if (unexpected > 0 || candidateError > 0) {
+        if (!flags.json) process.stderr.write(`the candidate differs unexpectedly on ${count(unexpected)} decisions and fails on ${count(candidateError)} the active version decides\n`);
+        process.exitCode = EXIT.failed;
+      }
+    });
+}
