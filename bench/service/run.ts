@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { verifyChain } from '../../src/decisions/index.ts';
 import { createKey } from '../../src/keys/index.ts';
+import { compared, createRelease, readStats, startShadow } from '../../src/releases/index.ts';
+import { loadRuleSet, ruleSetFromBundle } from '../../src/rules/index.ts';
 import { migrate, openDatabase, type Database } from '../../src/store/index.ts';
 import { testDatabases } from '../../src/store/testing.ts';
 import { spawnServer } from '../../src/service/testing.ts';
@@ -55,6 +57,16 @@ async function check(db: Database): Promise<number> {
   return report.verified;
 }
 
+/** A release in shadow at 100% whose candidate decides exactly as the active version does. */
+async function shadowRelease(db: Database): Promise<string> {
+  const bundle = structuredClone((await loadRuleSet(fileURLToPath(new URL('../../rulesets/uk-universal-credit', import.meta.url)))).program.bundle) as unknown as { ruleset: { title: string } };
+  bundle.ruleset.title = `${bundle.ruleset.title} (retitled for the benchmark)`;
+  const candidate = ruleSetFromBundle(bundle, 'benchmark candidate');
+  const release = await createRelease(db, { program: candidate.program, author: 'bench', summary: 'shadow cost', effectiveAt: new Date().toISOString(), expectations: { changes: [] }, golden: { total: 1, failed: [] } });
+  await startShadow(db, release.id, { sharePercent: 100, preview: false }, 'bench', 'measure the cost of shadow evaluation');
+  return release.id;
+}
+
 const results = [];
 
 // The anchor: the same load against a server that does nothing but parse the body.
@@ -77,6 +89,16 @@ const results = [];
     const server = await spawnServer({ DATABASE_URL: t.url!, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
     try {
       results.push(await measure('PostgreSQL', server.url, key));
+      // The same, with a release in shadow comparing every assessment: the cost of shadow
+      // evaluation (three more evaluations each, after the answer). The candidate differs from
+      // the active version only in its title, so every comparison is identical and it stays.
+      const release = await shadowRelease(t.db);
+      results.push(await measure('PostgreSQL, a release in shadow at 100%', server.url, key));
+      await new Promise((r) => setTimeout(r, 1_500));
+      const stats = await readStats(t.db, release);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const dropped = Number(/entitle_release_shadow_dropped_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      console.error(`shadow: ${compared(stats).toLocaleString('en-GB')} comparisons stored (${stats.unexpected} unexpected, A/A ${stats.aaDifferent} different), ${dropped.toLocaleString('en-GB')} dropped when the queue was full`);
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;

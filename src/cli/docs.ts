@@ -24,7 +24,7 @@ export function renderCliDocs(): string {
     '| status | meaning |',
     '|---|---|',
     `| ${EXIT.ok} | success |`,
-    `| ${EXIT.failed} | a fault, or golden tests that failed |`,
+    `| ${EXIT.failed} | a fault; golden tests that failed; a release rejected on creation; a backtest that found unexpected differences or candidate-only errors |`,
     `| ${EXIT.invalidInput} | the input or the command line is wrong: every field at fault is listed |`,
     `| ${EXIT.cannotAssess} | the input is valid but a rate it needs is unconfirmed or has no value on the date |`,
     `| ${EXIT.invalidRules} | a rule set or golden test file is not valid: every problem is listed as file:line:column |`,

@@ -3,7 +3,7 @@ import { EntitleError, formatProblem, type ErrorCode } from '../errors/index.ts'
 /** Exit statuses of the `entitle` command; documented in docs/cli.md. */
 export const EXIT = {
   ok: 0,
-  /** Something failed that is not the caller's input: a bug, or golden tests that failed. */
+  /** Something failed that is not the caller's input: a bug, golden tests that failed, or a backtest that found unexpected differences. */
   failed: 1,
   /** The input or the command line is wrong; the message says which field and what to do. */
   invalidInput: 2,
