@@ -205,6 +205,7 @@ function releasePaths(): Record<string, unknown> {
     '/v1/releases/{id}/approve': step('Approve for promotion (never by the author); emergency approvals override a freeze window', ['approver'], releaseSchemas.approve),
     '/v1/releases/{id}/promote': step('Make an approved release that passed its gates active, now or at its effective time', ['approver'], releaseSchemas.step),
     '/v1/releases/{id}/rollback': step('Roll a release back; if active, the version it replaced decides again', ['operator'], releaseSchemas.required),
+    '/v1/releases/{id}/backtest': step('Backtest the release on stored decisions (by default the last 100,000), with one worker thread; the summary is recorded on the release', ['policy-author'], releaseSchemas.backtest),
     '/v1/releases/{id}/reject': step('Reject a release that has not decided anything', ['policy-author', 'operator'], releaseSchemas.required),
     '/v1/releases/{id}/affected': {
       get: {

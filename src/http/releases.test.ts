@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_GATES, seedActiveVersions } from '../releases/index.ts';
-import { beforeUprating, compile, GOLDEN_SINGLE, taper, ucBundle, writeRuleSetDir } from '../releases/testing.ts';
+import { beforeUprating, compile, GOLDEN_SINGLE, household, taper, ucBundle, writeRuleSetDir } from '../releases/testing.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
 import { testService, type TestService } from './testing.ts';
 
@@ -29,6 +29,8 @@ interface Reply {
   errors: { field: string; message: string }[];
   steps: { action: string; actor: string }[];
   decisions: number;
+  report: { compared: number; kinds: { unexpected: number } };
+  workers: number;
 }
 
 async function call(service: TestService, key: string, method: 'GET' | 'POST', url: string, payload?: unknown, accept?: string) {
@@ -62,6 +64,14 @@ describe('releases over HTTP', () => {
       assert.equal(created.body.release.author, 'test-policy-author');
       assert.deepEqual(created.body.golden, { total: 1, failed: [] });
 
+      for (let n = 1; n <= 6; n++) assert.equal((await call(service, keys.assessor, 'POST', '/v1/assessments', household(n))).status, 201);
+      const backtest = await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { last: 10 });
+      assert.equal(backtest.status, 200, JSON.stringify(backtest.body));
+      assert.equal(backtest.body.report.compared, 6);
+      assert.equal(backtest.body.report.kinds.unexpected, 0);
+      assert.equal(backtest.body.workers, 1);
+      assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { last: 10, from: '2025-01-01' })).body.errors[0]!.field, 'last');
+
       assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/shadow`, {})).status, 403);
       assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/shadow`, { percent: 100 })).body.release.state, 'shadow');
       assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 150 })).status, 400);
@@ -84,7 +94,7 @@ describe('releases over HTTP', () => {
       const status = await call(service, keys.auditor, 'GET', `/v1/releases/${id}`);
       assert.deepEqual(
         status.body.steps.map((s) => `${s.action} by ${s.actor}`),
-        ['release.created by test-policy-author', 'release.validated by entitle', 'release.shadow by test-policy-author', 'release.canary by test-operator', 'release.approved by test-approver', 'release.active by test-approver', 'release.rolled_back by test-operator'],
+        ['release.created by test-policy-author', 'release.validated by entitle', 'release.backtested by test-policy-author', 'release.shadow by test-policy-author', 'release.canary by test-operator', 'release.approved by test-approver', 'release.active by test-approver', 'release.rolled_back by test-operator'],
       );
       const worklist = await call(service, keys.operator, 'GET', `/v1/releases/${id}/affected`);
       assert.equal(worklist.status, 200);

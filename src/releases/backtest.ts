@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { appendAuditEvent } from '../audit/index.ts';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError, errorRegistry, type ErrorCode } from '../errors/index.ts';
 import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
@@ -19,6 +20,8 @@ import type { Database } from '../store/index.ts';
 import { CHANGE_BANDS, EXAMPLES_PER_KIND, KINDS, type BatchMessage, type BatchTally, type Example, type WorkerSetup } from './backtest-worker.ts';
 import type { ComparisonKind, Difference } from './compare.ts';
 import type { Expectations } from './expectations.ts';
+import type { Release } from './model.ts';
+import { getRelease } from './repository.ts';
 
 /** When decisions were made (instants, `to` excluded), or the most recent N. */
 export type BacktestWindow = { readonly from: string; readonly to: string } | { readonly last: number };
@@ -452,4 +455,42 @@ export async function backtest(db: Database, options: BacktestOptions): Promise<
   if (failure !== undefined) throw failure;
   options.onProgress?.({ done: totals.compared + totals.skipped, total });
   return { report: report(totals, candidate, options), workers, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/**
+ * What the audit event keeps: the counts, sums and variable names, and the example decisions by
+ * id only. The audit chain cannot be purged, so it holds no inputs, values or application ids.
+ */
+function backtestEvidence(result: BacktestResult): Record<string, unknown> {
+  const { examples, ...summary } = result.report;
+  return {
+    ...summary,
+    exampleDecisions: Object.fromEntries(Object.entries(examples).map(([kind, list]) => [kind, list.map((e) => e.decisionId)])),
+    workers: result.workers,
+    seconds: Math.round(result.seconds * 10) / 10,
+  };
+}
+
+/**
+ * Backtests a release on stored decisions and records the summary on it as evidence, in the audit
+ * chain: what `entitle release backtest` and `POST /v1/releases/:id/backtest` do.
+ */
+export async function backtestRelease(
+  db: Database,
+  id: string,
+  actor: string,
+  options: Pick<BacktestOptions, 'window' | 'workers' | 'onProgress'>,
+): Promise<{ release: Release; result: BacktestResult }> {
+  const release = await getRelease(db, id);
+  const result = await backtest(db, { candidate: { hash: release.rulesetHash }, expectations: release.expectations, ...options });
+  await db.transaction((tx) =>
+    appendAuditEvent(tx, {
+      actor,
+      action: 'release.backtested',
+      subject: release.id,
+      reason: `backtest of ${result.report.compared} decisions: ${result.report.kinds.unexpected} unexpected`,
+      evidence: backtestEvidence(result),
+    }),
+  );
+  return { release, result };
 }

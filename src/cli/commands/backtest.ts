@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
-import { appendAuditEvent } from '../../audit/index.ts';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { backtest, formatLondon, getRelease, londonToInstant, type BacktestExample, type BacktestResult, type BacktestWindow, type Release } from '../../releases/index.ts';
+import { backtestRelease, formatLondon, londonToInstant, type BacktestExample, type BacktestResult, type BacktestWindow, type Release } from '../../releases/index.ts';
 import { ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
 import { withDatabase } from './data.ts';
@@ -50,7 +49,7 @@ export function formatPence(pence: number): string {
 }
 
 /** A variable's value as people read it: money in pounds, rates as percentages, dates as dates. */
-function valueText(program: RuleProgram, variable: string, value: unknown): string {
+export function valueText(program: RuleProgram, variable: string, value: unknown): string {
   const type = variable === 'outcome.amount' ? 'money' : program.variables.find((v) => v.name === variable)?.type.t;
   if (typeof value === 'number' && type === 'money') return formatPence(value);
   if (typeof value === 'number' && type === 'rate') return `${value / 10_000}%`;
@@ -114,20 +113,6 @@ export function describeBacktest(release: Release, program: RuleProgram, result:
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * What the audit event keeps: the counts, sums and variable names, and the example decisions by
- * id only. The audit chain cannot be purged, so it holds no inputs, values or application ids.
- */
-export function backtestEvidence(result: BacktestResult): Record<string, unknown> {
-  const { examples, ...summary } = result.report;
-  return {
-    ...summary,
-    exampleDecisions: Object.fromEntries(Object.entries(examples).map(([kind, list]) => [kind, list.map((e) => e.decisionId)])),
-    workers: result.workers,
-    seconds: Math.round(result.seconds * 10) / 10,
-  };
-}
-
 export function registerBacktest(release: Command): void {
   release
     .command('backtest')
@@ -147,11 +132,8 @@ export function registerBacktest(release: Command): void {
       if (!actor) throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [{ field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' }]);
       const window = windowFrom(flags);
       const { found, program, result } = await withDatabase(flags, async (db) => {
-        const found = await getRelease(db, id);
         let bar: Progress | undefined;
-        const result = await backtest(db, {
-          candidate: { hash: found.rulesetHash },
-          expectations: found.expectations,
+        const { release: found, result } = await backtestRelease(db, id, actor, {
           ...(window ? { window } : {}),
           ...(flags.workers !== undefined ? { workers: Number(flags.workers) } : {}),
           onProgress: ({ done, total }) => {
@@ -160,9 +142,6 @@ export function registerBacktest(release: Command): void {
           },
         });
         bar?.finish();
-        await db.transaction((tx) =>
-          appendAuditEvent(tx, { actor, action: 'release.backtested', subject: found.id, reason: `backtest of ${result.report.compared} decisions: ${result.report.kinds.unexpected} unexpected`, evidence: backtestEvidence(result) }),
-        );
         return { found, program: ruleSetFromBundle(await storedBundle(db, found.rulesetHash)).program, result };
       });
       process.stdout.write(flags.json ? `${JSON.stringify({ release: found.id, ...result }, null, 2)}\n` : describeBacktest(found, program, result));

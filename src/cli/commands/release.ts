@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { auditEventsFor } from '../../audit/index.ts';
+import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import {
   addFreezeWindow,
@@ -29,8 +30,9 @@ import {
   worklistCsv,
   type Release,
 } from '../../releases/index.ts';
+import { ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
 import type { Database } from '../../store/index.ts';
-import { registerBacktest } from './backtest.ts';
+import { registerBacktest, valueText } from './backtest.ts';
 import { withDatabase } from './data.ts';
 import { dataDirOption } from './data-options.ts';
 
@@ -78,11 +80,13 @@ function describe(release: Release): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The first differences of a kept case, such as "earnedIncomeDeduction 10045 -> 10228 (undeclared)". */
-function describeSample(comparison: unknown): string {
+/** The first differences of a kept case, such as "earnedIncomeDeduction £100.45 -> £102.28 (undeclared)". */
+function describeSample(program: RuleProgram, comparison: unknown): string {
   const c = comparison as { differences?: { variable: string; index?: number; active: unknown; candidate: unknown; cause: string }[]; activeError?: string; candidateError?: string };
   if (c.candidateError || c.activeError) return `active ${c.activeError ?? 'decided'}, candidate ${c.candidateError ?? 'decided'}`;
-  const shown = (c.differences ?? []).slice(0, 2).map((d) => `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${String(d.active)} -> ${String(d.candidate)} (${d.cause})`);
+  const shown = (c.differences ?? [])
+    .slice(0, 2)
+    .map((d) => `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`);
   return `${shown.join(', ')}${(c.differences?.length ?? 0) > 2 ? ', ...' : ''}`;
 }
 
@@ -141,9 +145,11 @@ export function registerRelease(program: Command): void {
       const status = await withDatabase(options, async (db: Database) => {
         const found = await getRelease(db, id);
         const stats = await readStats(db, id);
-        return { release: found, stats, gates: judge(stats, gateSettingsFrom(process.env)), samples: await releaseSamples(db, id), steps: await auditEventsFor(db, id) };
+        const bundle = await storedBundle(db, found.rulesetHash);
+        return { release: found, program: ruleSetFromBundle(bundle, found.rulesetHash).program, stats, gates: judge(stats, gateSettingsFrom(process.env)), samples: await releaseSamples(db, id), steps: await auditEventsFor(db, id) };
       });
-      if (options.json) return void process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      const { program, ...shown } = status;
+      if (options.json) return void process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       const { stats, gates } = status;
       process.stdout.write(describe(status.release));
       process.stdout.write(
@@ -151,7 +157,7 @@ export function registerRelease(program: Command): void {
       );
       process.stdout.write(`  gates        ${gates.verdict}${gates.reasons.length ? `: ${gates.reasons.join('; ')}` : ''}\n`);
       if (stats.firstUnexpectedAt) process.stdout.write(`  first unexpected difference at ${stats.firstUnexpectedAt}\n`);
-      for (const sample of status.samples.slice(0, 5)) process.stdout.write(`  sample       ${sample.kind} ${sample.applicationId}: ${describeSample(sample.comparison)}\n`);
+      for (const sample of status.samples.slice(0, 5)) process.stdout.write(`  sample       ${sample.kind} ${sample.applicationId}: ${describeSample(program, sample.comparison)}\n`);
       if (status.samples.length > 0) process.stdout.write(`  (${status.samples.length} differing case${status.samples.length === 1 ? '' : 's'} shown with --json; both traces are in release_samples)\n`);
       process.stdout.write('  steps\n');
       for (const e of status.steps) process.stdout.write(`    ${e.at}  ${e.action.padEnd(26)} ${e.actor}: ${e.reason}\n`);

@@ -4,6 +4,7 @@ import { EntitleError } from '../../errors/index.ts';
 import type { Role } from '../../keys/index.ts';
 import {
   affectedApplications,
+  backtestRelease,
   approveRelease,
   candidateFromDir,
   createRelease,
@@ -47,6 +48,15 @@ export const releaseSchemas = {
   canary: { type: 'object', required: ['percent'], additionalProperties: false, properties: { percent, reason } },
   approve: { type: 'object', additionalProperties: false, properties: { emergency: { type: 'boolean' }, reason } },
   step: { type: 'object', additionalProperties: false, properties: { reason } },
+  backtest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      last: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'the most recent N decisions of the benefit' },
+      from: { type: 'string', maxLength: 40, description: 'decisions made from this UK date or time' },
+      to: { type: 'string', maxLength: 40, description: 'decisions made before this UK date or time' },
+    },
+  },
   required: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason } },
 } as const;
 
@@ -117,6 +127,23 @@ export function registerReleases(app: FastifyInstance, context: ServiceContext, 
 
   app.post('/v1/releases/:id/reject', { config: { roles: [...AUTHORS, ...OPERATORS] }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
     return { release: await rejectRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason) };
+  });
+
+  // One worker thread: the other core stays with citizens' assessments. Larger backtests belong
+  // on the command line, away from the service.
+  app.post('/v1/releases/:id/backtest', { config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.backtest } }, async (request) => {
+    const input = body<{ last?: number; from?: string; to?: string }>(request);
+    if (input.last !== undefined && (input.from !== undefined || input.to !== undefined)) {
+      throw new EntitleError('ENTITLE_INPUT_INVALID', 'give last or a period, not both', [{ field: 'last', message: 'send last for the most recent decisions, or from and to for a period' }]);
+    }
+    const window =
+      input.last !== undefined
+        ? { last: input.last }
+        : input.from !== undefined || input.to !== undefined
+          ? { from: input.from === undefined ? '1970-01-01T00:00:00.000Z' : londonToInstant(input.from, 'from'), to: input.to === undefined ? new Date().toISOString() : londonToInstant(input.to, 'to') }
+          : { last: 100_000 };
+    const { release, result } = await backtestRelease(db, id(request), actorOf(request), { window, workers: 1 });
+    return { release: release.id, ...result };
   });
 
   // The remediation worklist, as JSON or (Accept: text/csv) as the caseworkers' spreadsheet.
