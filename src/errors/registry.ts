@@ -109,6 +109,11 @@ export const errorRegistry = {
     title: 'The expected changes of a release are not valid',
     action: 'Fix every problem listed (each names its line and column). docs/releasing-rules.md shows the format.',
   },
+  ENTITLE_CANDIDATE_INVALID: {
+    status: 400,
+    title: 'The candidate rule set sent is not valid',
+    action: 'Fix every problem listed (each names its file, line and column in the files sent) and send the release again.',
+  },
   ENTITLE_RELEASE_NOT_FOUND: {
     status: 404,
     title: 'No such release',

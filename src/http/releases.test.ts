@@ -57,6 +57,12 @@ describe('releases over HTTP', () => {
       assert.equal(badDate.status, 400);
       assert.equal(badDate.body.errors[0]!.field, 'effective');
 
+      const broken = await call(service, keys['policy-author'], 'POST', '/v1/releases', { ...create, files: { ...files, 'parameters.yaml': 'standardAllowance: [' } });
+      assert.equal(broken.status, 400);
+      assert.equal(broken.body.code, 'ENTITLE_CANDIDATE_INVALID');
+      assert.match(broken.body.errors[0]!.field, /^files\.parameters\.yaml:\d+:\d+$/);
+      assert.doesNotMatch(JSON.stringify(broken.body), /entitle-candidate-|tmp/);
+
       const created = await call(service, keys['policy-author'], 'POST', '/v1/releases', create);
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const id = created.body.release.id;
@@ -71,8 +77,11 @@ describe('releases over HTTP', () => {
       assert.equal(backtest.body.report.kinds.unexpected, 0);
       assert.equal(backtest.body.workers, 1);
       assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { last: 10, from: '2025-01-01' })).body.errors[0]!.field, 'last');
+      assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { from: '1800-01-01' })).status, 200, 'a date before 1970 is clamped, not a fault');
 
       assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/shadow`, {})).status, 403);
+      const noBody = await service.app.inject({ method: 'POST', url: `/v1/releases/${id}/backtest`, headers: { authorization: `Bearer ${keys['policy-author']}` } });
+      assert.equal(noBody.statusCode, 200, 'a step with no body takes its defaults');
       assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/shadow`, { percent: 100 })).body.release.state, 'shadow');
       assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 150 })).status, 400);
       assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 20 })).body.release.canaryBasisPoints, 2000);
@@ -94,7 +103,7 @@ describe('releases over HTTP', () => {
       const status = await call(service, keys.auditor, 'GET', `/v1/releases/${id}`);
       assert.deepEqual(
         status.body.steps.map((s) => `${s.action} by ${s.actor}`),
-        ['release.created by test-policy-author', 'release.validated by entitle', 'release.backtested by test-policy-author', 'release.shadow by test-policy-author', 'release.canary by test-operator', 'release.approved by test-approver', 'release.active by test-approver', 'release.rolled_back by test-operator'],
+        ['release.created by test-policy-author', 'release.validated by entitle', 'release.backtested by test-policy-author', 'release.backtested by test-policy-author', 'release.backtested by test-policy-author', 'release.shadow by test-policy-author', 'release.canary by test-operator', 'release.approved by test-approver', 'release.active by test-approver', 'release.rolled_back by test-operator'],
       );
       const worklist = await call(service, keys.operator, 'GET', `/v1/releases/${id}/affected`);
       assert.equal(worklist.status, 200);

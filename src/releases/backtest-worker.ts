@@ -61,7 +61,7 @@ export interface BatchTally {
   readonly gainBands: number[];
   readonly lossBands: number[];
   /** Each non-zero award change, in pence (for the medians). */
-  readonly changes: Int32Array;
+  readonly changes: Float64Array;
   /** Variable name to [decisions in which it differs, of which unexpectedly]. */
   readonly variables: Record<string, [number, number]>;
   readonly examples: Example[];
@@ -89,7 +89,7 @@ function emptyTally(seq: number, size: number): BatchTally & { changeCount: numb
     totalChangePence: 0,
     gainBands: CHANGE_BANDS.map(() => 0),
     lossBands: CHANGE_BANDS.map(() => 0),
-    changes: new Int32Array(size),
+    changes: new Float64Array(size),
     changeCount: 0,
     variables: {},
     examples: [],

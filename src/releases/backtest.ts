@@ -21,6 +21,7 @@ import { CHANGE_BANDS, EXAMPLES_PER_KIND, KINDS, type BatchMessage, type BatchTa
 import type { ComparisonKind, Difference } from './compare.ts';
 import type { Expectations } from './expectations.ts';
 import type { Release } from './model.ts';
+import { londonToInstant } from './london-time.ts';
 import { getRelease } from './repository.ts';
 
 /** When decisions were made (instants, `to` excluded), or the most recent N. */
@@ -112,7 +113,9 @@ const TOP_VARIABLES = 10;
 
 /** The smallest UUIDv7 made at or after an instant: its first 48 bits are Unix milliseconds. */
 function idFloor(instant: string): string {
-  const hex = Date.parse(instant).toString(16).padStart(12, '0');
+  // A UUIDv7 holds 48 bits of milliseconds: dates before 1970 or after the year 10889 are clamped.
+  const ms = Math.min(Math.max(Date.parse(instant), 0), 2 ** 48 - 1);
+  const hex = ms.toString(16).padStart(12, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
 
@@ -280,7 +283,7 @@ class Totals {
   totalChangePence = 0;
   readonly gainBands = CHANGE_BANDS.map(() => 0);
   readonly lossBands = CHANGE_BANDS.map(() => 0);
-  readonly changes: Int32Array[] = [];
+  readonly changes: Float64Array[] = [];
   readonly variables = new Map<string, [number, number]>();
   readonly versions = new Map<string, number>();
   /** Example candidates with their place in id order: batch, then row. */
@@ -323,12 +326,12 @@ function toExample(e: Example, decisionId: string, applicationId: string): Backt
 }
 
 /** The lower middle value of a sorted array; 0 when it is empty. */
-function median(sorted: Int32Array): number {
+function median(sorted: Float64Array): number {
   return sorted.length === 0 ? 0 : sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 function report(totals: Totals, candidate: RuleSet, options: BacktestOptions): BacktestReport {
-  const all = new Int32Array(totals.changes.reduce((n, c) => n + c.length, 0));
+  const all = new Float64Array(totals.changes.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const chunk of totals.changes) {
     all.set(chunk, at);
@@ -493,4 +496,33 @@ export async function backtestRelease(
     }),
   );
   return { release, result };
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The window a person asks for: the last N decisions, or a period of UK dates or times with both
+ * days included (a date as `to` means the whole of that day), or, with neither, every decision.
+ * `fields` names the options as the caller shows them (`--last` on the command line).
+ */
+export function backtestWindow(
+  spec: { readonly last?: number | string | undefined; readonly from?: string | undefined; readonly to?: string | undefined },
+  fields = { last: 'last', from: 'from', to: 'to' },
+  now = new Date(),
+): BacktestWindow | undefined {
+  if (spec.last !== undefined && (spec.from !== undefined || spec.to !== undefined)) {
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `give ${fields.last} or a period, not both`, [{ field: fields.last, message: `give ${fields.last} N for the most recent decisions, or ${fields.from} and ${fields.to} for a period` }]);
+  }
+  if (spec.last !== undefined) return { last: Number(spec.last) };
+  if (spec.from === undefined && spec.to === undefined) return undefined;
+  const endOf = (text: string) => {
+    if (!DATE_ONLY.test(text.trim())) return londonToInstant(text, fields.to);
+    londonToInstant(text, fields.to);
+    const [y, m, d] = text.trim().split('-').map(Number) as [number, number, number];
+    return londonToInstant(new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10), fields.to);
+  };
+  return {
+    from: spec.from === undefined ? '1970-01-01T00:00:00.000Z' : londonToInstant(spec.from, fields.from),
+    to: spec.to === undefined ? now.toISOString() : endOf(spec.to),
+  };
 }

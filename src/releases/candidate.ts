@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { EntitleError } from '../errors/index.ts';
 import { loadRuleSet, readGoldenCases, runGoldenCase } from '../rules/index.ts';
 import { NO_CHANGES, parseExpectations, readExpectations } from './expectations.ts';
@@ -11,14 +11,21 @@ import type { NewRelease } from './repository.ts';
  * the benefit named, its declaration read against it, and its golden tests run. The command line
  * and the HTTP API both come through here.
  */
-export async function candidateFromDir(dir: string, benefit: string, expect: { file: string } | { name: string; text: string } | undefined, field = '--rules'): Promise<Pick<NewRelease, 'program' | 'expectations' | 'golden'>> {
+export async function candidateFromDir(
+  dir: string,
+  benefit: string,
+  expect: { file: string } | { name: string; text: string } | undefined,
+  field = '--rules',
+  displayRoot = process.cwd(),
+): Promise<Pick<NewRelease, 'program' | 'expectations' | 'golden'>> {
+  const shown = (file: string) => relative(displayRoot, resolve(process.cwd(), file)) || file;
   const ruleSet = await loadRuleSet(dir);
   if (ruleSet.benefit !== benefit) {
     throw new EntitleError('ENTITLE_INPUT_INVALID', `the rule set decides ${ruleSet.benefit}, not ${benefit}`, [{ field: 'benefit', message: `give the benefit ${ruleSet.benefit}, or the right rule set (${field})` }]);
   }
   const expectations = expect === undefined ? NO_CHANGES : 'file' in expect ? await readExpectations(expect.file, ruleSet.program) : parseExpectations(expect.name, expect.text, ruleSet.program);
   const cases = await readGoldenCases(dir, ruleSet);
-  const failed = cases.filter((c) => !runGoldenCase(ruleSet, c).passed).map((c) => `${c.name} (${c.file}:${c.line})`);
+  const failed = cases.filter((c) => !runGoldenCase(ruleSet, c).passed).map((c) => `${c.name} (${shown(c.file)}:${c.line})`);
   return { program: ruleSet.program, expectations, golden: { total: cases.length, failed } };
 }
 
@@ -30,6 +37,7 @@ const ALLOWED = /^(ruleset\.yaml|parameters\.yaml|tests\/[A-Za-z0-9][A-Za-z0-9_-
  * removes it. File names are checked first, so a name can never reach outside the directory.
  */
 export async function withRuleSetFiles<T>(files: Readonly<Record<string, string>>, work: (dir: string) => Promise<T>): Promise<T> {
+  // Written by hand: no library writes a map of names to texts into a checked, private directory.
   const bad = Object.keys(files).filter((name) => !ALLOWED.test(name));
   if (bad.length > 0 || !('ruleset.yaml' in files) || !('parameters.yaml' in files)) {
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'the rule-set files are not a rule-set directory', [
@@ -44,6 +52,17 @@ export async function withRuleSetFiles<T>(files: Readonly<Record<string, string>
       await writeFile(join(root, name), text);
     }
     return await work(root);
+  } catch (error) {
+    // Problems in the files sent are the sender's to fix: a 400 naming each file sent, its line and
+    // column, and never this server's temporary directory.
+    if (error instanceof EntitleError && (error.code === 'ENTITLE_RULESET_INVALID' || error.code === 'ENTITLE_GOLDEN_TEST_INVALID')) {
+      throw new EntitleError(
+        'ENTITLE_CANDIDATE_INVALID',
+        `the rule-set files sent have ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}`,
+        error.problems.map((p) => ({ field: p.file ? `files.${relative(root, resolve(process.cwd(), p.file))}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}` : 'files', message: p.message })),
+      );
+    }
+    throw error;
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -96,6 +96,13 @@ describe('gates', () => {
 
   it('is inconclusive below the minimum sample, and pauses rather than passes', () => {
     assert.equal(judge(stats(999, 0), settings).verdict, 'inconclusive');
+    assert.equal(judge(stats(50, 1), settings).verdict, 'inconclusive', 'one unexpected in 51 could still be within 0.1% of 1,000');
+  });
+  it('fails before the minimum sample once the limit is broken whatever comes next', () => {
+    const report = judge(stats(10, 2), settings);
+    assert.equal(report.verdict, 'fail');
+    assert.match(report.reasons[0]!, /2 of 12 comparisons differ unexpectedly, more than the 0\.1% limit allows in the minimum sample of 1000/);
+    assert.equal(judge(stats(10, 0, { candidateError: 2 }), settings).verdict, 'fail');
   });
   it('passes at 0.1% unexpected and fails above it', () => {
     assert.equal(judge(stats(999, 1), settings).verdict, 'pass');

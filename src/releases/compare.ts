@@ -85,8 +85,8 @@ export class Comparator {
       return {
         kind,
         differences: [],
-        ...('error' in a ? { activeError: a.error } : { activeAward: award(a.outcome) }),
-        ...('error' in c ? { candidateError: c.error } : { candidateAward: award(c.outcome) }),
+        ...('error' in a ? { activeError: a.error } : { activeAward: awardPence(a.outcome) }),
+        ...('error' in c ? { candidateError: c.error } : { candidateAward: awardPence(c.outcome) }),
       };
     }
     return this.compareValues(a.values, c.values, a.outcome, c.outcome);
@@ -112,8 +112,8 @@ export class Comparator {
         differences.push({ variable: variable.name, ...(index !== undefined ? { index } : {}), active: b, candidate: n, cause, ...(variable.expected ? { why: variable.expected.why } : {}) });
       }
     }
-    const activeAward = award(activeOutcome);
-    const candidateAward = award(candidateOutcome);
+    const activeAward = awardPence(activeOutcome);
+    const candidateAward = awardPence(candidateOutcome);
     const outcomeDiffers = activeAward !== candidateAward || activeOutcome.entitled !== candidateOutcome.entitled;
     if (outcomeDiffers && differences.length === 0) {
       // The outcome changed but no variable both rule sets have did: nothing explains it.
@@ -137,8 +137,11 @@ export function evaluateSafely(ruleSet: RuleSet, input: unknown): Evaluation {
   }
 }
 
-/** The award in pence (outcomes carry pounds with at most two decimals). */
-function award(outcome: Outcome): number {
+/**
+ * The award in pence. Outcomes carry pounds as a display form with at most two decimals, made
+ * from exact pence, so rounding the hundredfold recovers those pence exactly.
+ */
+export function awardPence(outcome: Outcome): number {
   return Math.round(outcome.amount * 100);
 }
 

@@ -36,7 +36,7 @@ export interface GateSettings {
   readonly unexpectedRate: number;
   /** The largest share of comparisons in which only the candidate fails. */
   readonly errorRate: number;
-  /** Comparisons needed before any verdict but "fail" on clear evidence. */
+  /** Comparisons needed for a verdict; before then only clear evidence (the limit already broken for the whole sample) fails. */
   readonly minSample: number;
   /** The candidate fails when its mean evaluation time exceeds the active's by this factor... */
   readonly latencyRatio: number;
@@ -75,6 +75,17 @@ export function judge(stats: ReleaseStats, settings: GateSettings = DEFAULT_GATE
   const errorRate = n === 0 ? 0 : stats.candidateError / n;
   const base = { compared: n, unexpectedRate, errorRate };
   if (n < settings.minSample) {
+    // Clear evidence needs no full sample: once more comparisons have gone wrong than the limit
+    // allows in the whole minimum sample, no later comparison can bring the rate back under it.
+    // In a canary those are citizens' decisions, so this fails at once rather than waiting.
+    const early: string[] = [];
+    if (stats.unexpected > settings.unexpectedRate * settings.minSample) {
+      early.push(`${stats.unexpected} of ${n} comparisons differ unexpectedly, more than the ${pct(settings.unexpectedRate)} limit allows in the minimum sample of ${settings.minSample}`);
+    }
+    if (stats.candidateError > settings.errorRate * settings.minSample) {
+      early.push(`the candidate failed where the active did not in ${stats.candidateError} of ${n} comparisons, more than the ${pct(settings.errorRate)} limit allows in the minimum sample of ${settings.minSample}`);
+    }
+    if (early.length > 0) return { ...base, verdict: 'fail', reasons: early };
     return { ...base, verdict: 'inconclusive', reasons: [`${n} comparison${n === 1 ? '' : 's'} so far; at least ${settings.minSample} are needed for a verdict`] };
   }
   const reasons: string[] = [];

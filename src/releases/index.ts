@@ -43,4 +43,4 @@ export {
 } from './repository.ts';
 export { affectedApplications, poundsText, worklistCsv, type Worklist, type WorklistEntry } from './remediation.ts';
 export { candidateFromDir, withRuleSetFiles } from './candidate.ts';
-export { backtest, backtestRelease, type BacktestExample, type BacktestOptions, type BacktestReport, type BacktestResult, type BacktestWindow, type ChangeBand } from './backtest.ts';
+export { backtest, backtestRelease, backtestWindow, type BacktestExample, type BacktestOptions, type BacktestReport, type BacktestResult, type BacktestWindow, type ChangeBand } from './backtest.ts';

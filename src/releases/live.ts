@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { storedBundle } from '../decisions/index.ts';
+import { EntitleError } from '../errors/index.ts';
 import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 import type { GateSettings } from './gates.ts';
@@ -12,10 +13,11 @@ import {
   releasesUnderTest,
   RELEASE_CHANNEL,
   resolveActiveRuleSets,
+  type ActiveVersion,
   rollbackIfFailing,
   runScheduledPromotions,
 } from './repository.ts';
-import { Routing, ShadowEvaluator, underTest, type Route, type RuleRouter, type ShadowSettings } from './routing.ts';
+import { Routing, ShadowEvaluator, underTest, type Route, type RuleRouter, type ShadowSettings, type UnderTest } from './routing.ts';
 
 /** What the live side needs to report through; the service passes its pino logger. */
 export interface LiveLog {
@@ -90,6 +92,24 @@ function liveMetrics(registry: Registry) {
       labelNames: ['benefit', 'ruleset', 'role'] as const,
       registers: [registry],
     }),
+    scheduleCancelled: new Counter({
+      name: 'entitle_release_schedule_cancelled_total',
+      help: 'Scheduled promotions refused at their effective time (not approved, gates failed, frozen); the current version still decides.',
+      labelNames: ['benefit'] as const,
+      registers: [registry],
+    }),
+    scheduleWaiting: new Gauge({
+      name: 'entitle_release_schedule_waiting',
+      help: 'Releases past their effective time still waiting for enough comparisons to be promoted.',
+      labelNames: ['benefit'] as const,
+      registers: [registry],
+    }),
+    reloadFailures: new Counter({
+      name: 'entitle_release_reload_failures_total',
+      help: 'Times this instance could not load a rule-set version it was told to serve or compare; it keeps the version it had.',
+      labelNames: ['benefit'] as const,
+      registers: [registry],
+    }),
     switchLag: new Histogram({
       name: 'entitle_ruleset_switch_seconds',
       help: 'Time from a promotion or rollback being committed to this instance serving it.',
@@ -116,6 +136,8 @@ export class LiveReleases implements RuleRouter {
   private readonly compiled = new Map<string, RuleSet>();
   private readonly metrics: ReturnType<typeof liveMetrics>;
   private timers: NodeJS.Timeout[] = [];
+  /** Loop work in progress, which stop() waits for before the database closes. */
+  private readonly ticks = new Set<Promise<void>>();
   private unlisten: (() => Promise<void>) | undefined;
   private mark = -1;
   private syncing: Promise<void> | undefined;
@@ -123,6 +145,7 @@ export class LiveReleases implements RuleRouter {
   private watching = false;
   private stopped = false;
   private readonly served = new Map<string, string>();
+  private readonly warnedWaiting = new Set<string>();
 
   private constructor(
     private readonly db: Database,
@@ -175,6 +198,7 @@ export class LiveReleases implements RuleRouter {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    await Promise.all(this.ticks);
     await this.unlisten?.();
     await this.shadow.idle();
     await this.flush();
@@ -205,7 +229,11 @@ export class LiveReleases implements RuleRouter {
     const timer = setInterval(() => {
       if (running || this.stopped) return;
       running = true;
-      void work().finally(() => (running = false));
+      const tick = work().finally(() => {
+        running = false;
+        this.ticks.delete(tick);
+      });
+      this.ticks.add(tick);
     }, ms);
     timer.unref();
     this.timers.push(timer);
@@ -225,28 +253,72 @@ export class LiveReleases implements RuleRouter {
   }
 
   private async load(): Promise<void> {
-    const mark = await changeMark(this.db);
-    const active = await activeVersions(this.db);
-    const tested = new Map((await releasesUnderTest(this.db)).map((r) => [r.benefit, r]));
+    // One snapshot: a promotion committing between the reads must not pair the new active
+    // version with the old release under test.
+    const { mark, active, tested } = await this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      return { mark: await changeMark(tx), active: await activeVersions(tx), tested: new Map((await releasesUnderTest(tx)).map((r) => [r.benefit, r])) };
+    });
+    let failed = false;
     for (const [benefit, version] of active) {
-      const activeRuleSet = await this.ruleSet(version.hash);
-      const release = tested.get(benefit);
-      let test;
-      if (release) {
-        const current = this.routing.get(benefit)?.test;
-        // Compiled comparators are kept while only the share or the canary changes.
-        test =
-          current && current.release.id === release.id && current.comparator.active === activeRuleSet
-            ? { ...current, release }
-            : underTest(release, activeRuleSet, ruleSetFromBundle(activeRuleSet.program.bundle, `A/A copy of ${version.hash}`), await this.ruleSet(release.rulesetHash));
+      // Each benefit on its own: one version that cannot be loaded leaves the others following.
+      try {
+        await this.loadBenefit(benefit, version, tested.get(benefit));
+      } catch (error) {
+        failed = true;
+        this.metrics.reloadFailures.inc({ benefit });
+        this.log.error(
+          { event: 'release_reload_failed', benefit, active: version.hash, candidate: tested.get(benefit)?.rulesetHash, code: error instanceof EntitleError ? error.code : (error as Error).name },
+          'could not load a rule-set version; this benefit keeps deciding with the version loaded before',
+        );
       }
-      this.routing.set(benefit, activeRuleSet, version.releaseId, test);
-      this.noteServed(benefit, version.hash, version.changedAt, release);
     }
-    this.mark = mark;
+    this.forgetUnused(active, tested);
+    // A failed benefit is retried at the next poll: the mark is only taken when all loaded.
+    if (!failed) this.mark = mark;
   }
 
-  private noteServed(benefit: string, hash: string, changedAt: string, release: Release | undefined): void {
+  private async loadBenefit(benefit: string, version: ActiveVersion, release: Release | undefined): Promise<void> {
+    const activeRuleSet = await this.ruleSet(version.hash);
+    const current = this.routing.get(benefit)?.test;
+    let test: UnderTest | undefined;
+    if (release) {
+      // Compiled comparators are kept while only the share or the canary changes.
+      test =
+        current && current.release.id === release.id && current.comparator.active === activeRuleSet
+          ? { ...current, release }
+          : underTest(release, activeRuleSet, ruleSetFromBundle(activeRuleSet.program.bundle, `A/A copy of ${version.hash}`), await this.ruleSet(release.rulesetHash));
+    }
+    this.routing.set(benefit, activeRuleSet, version.releaseId, test);
+    this.noteServed(benefit, version.hash, version.changedAt);
+    if (current && current.release.id !== test?.release.id) {
+      this.metrics.served.remove({ benefit, ruleset: current.release.rulesetHash, role: 'candidate' });
+      for (const verdict of ['pass', 'fail', 'inconclusive']) this.metrics.verdict.remove({ release: current.release.id, benefit, verdict });
+    }
+    if (test) this.metrics.served.set({ benefit, ruleset: test.release.rulesetHash, role: 'candidate' }, 1);
+  }
+
+  /**
+   * Versions stay compiled while they may be needed again at once: each benefit's active version,
+   * its candidate, and the version a rollback would return to. Others are dropped, so a long-lived
+   * instance does not keep every version it ever served.
+   */
+  private forgetUnused(active: ReadonlyMap<string, ActiveVersion>, tested: ReadonlyMap<string, Release>): void {
+    const keep = new Set<string>();
+    for (const version of active.values()) keep.add(version.hash);
+    for (const release of tested.values()) keep.add(release.rulesetHash);
+    for (const ruleSet of this.routing.active.values()) keep.add(ruleSet.hash);
+    for (const [benefit] of active) {
+      const test = this.routing.get(benefit)?.test;
+      if (test?.release.baselineHash) keep.add(test.release.baselineHash);
+    }
+    if (this.compiled.size > keep.size + 8) {
+      for (const hash of [...this.compiled.keys()]) if (!keep.has(hash) && this.compiled.size > keep.size + 8) this.compiled.delete(hash);
+    }
+    this.shadow.forget(new Set([...tested.values()].map((r) => r.id)));
+  }
+
+  private noteServed(benefit: string, hash: string, changedAt: string): void {
     const before = this.served.get(benefit);
     if (before === hash) return;
     this.served.set(benefit, hash);
@@ -257,7 +329,6 @@ export class LiveReleases implements RuleRouter {
       this.log.info({ event: 'ruleset_switched', benefit, from: before, to: hash, lagMs: Math.round(lagSeconds * 1000) }, 'now serving another rule-set version');
     }
     this.metrics.served.set({ benefit, ruleset: hash, role: 'active' }, 1);
-    if (release) this.metrics.served.set({ benefit, ruleset: release.rulesetHash, role: 'candidate' }, 1);
   }
 
   /** A compiled rule set by hash; versions stay compiled, so switching back costs nothing. */
@@ -305,9 +376,20 @@ export class LiveReleases implements RuleRouter {
           await this.sync();
         }
       }
-      const promoted = await runScheduledPromotions(this.db, this.settings.gates);
-      for (const release of promoted) this.log.info({ event: 'release_promoted_on_schedule', release: release.id, benefit: release.benefit }, 'a scheduled release became active at its effective time');
-      if (promoted.length > 0) await this.sync();
+      const scheduled = await runScheduledPromotions(this.db, this.settings.gates);
+      for (const release of scheduled.promoted) this.log.info({ event: 'release_promoted_on_schedule', release: release.id, benefit: release.benefit }, 'a scheduled release became active at its effective time');
+      for (const { release, reason } of scheduled.cancelled) {
+        this.metrics.scheduleCancelled.inc({ benefit: release.benefit });
+        this.log.error({ event: 'release_schedule_cancelled', release: release.id, benefit: release.benefit, reason }, 'a release due to become active at its effective time was refused; the current version still decides');
+      }
+      for (const release of scheduled.waiting) {
+        if (this.warnedWaiting.has(release.id)) continue;
+        this.warnedWaiting.add(release.id);
+        this.log.warn({ event: 'release_schedule_waiting', release: release.id, benefit: release.benefit }, 'a release is due to become active but has too few comparisons for a verdict; it waits');
+      }
+      this.metrics.scheduleWaiting.reset();
+      for (const release of scheduled.waiting) this.metrics.scheduleWaiting.inc({ benefit: release.benefit });
+      if (scheduled.promoted.length + scheduled.cancelled.length > 0) await this.sync();
     } catch (error) {
       this.log.warn({ event: 'release_watch_failed', cause: (error as Error).name }, 'could not judge the releases under test this time; retrying');
     } finally {

@@ -8,7 +8,10 @@ import {
   activeVersions,
   addFreezeWindow,
   approveRelease,
+  compared,
   createRelease,
+  getRelease,
+  readStats,
   promoteRelease,
   rejectRelease,
   resolveActiveRuleSets,
@@ -132,11 +135,42 @@ for (const kind of ['pglite', 'postgres'] as const) {
         const result = await promoteRelease(t.db, created.id, 'bob', 'at the effective time', GATES);
         assert.equal(result.scheduled, true);
         assert.equal(result.release.state, 'shadow');
-        assert.deepEqual(await runScheduledPromotions(t.db, GATES, new Date(effective.getTime() - 1)), []);
-        const promoted = await runScheduledPromotions(t.db, GATES, new Date(effective.getTime() + 1));
+        assert.deepEqual(await runScheduledPromotions(t.db, GATES, new Date(effective.getTime() - 1)), { promoted: [], waiting: [], cancelled: [] });
+        // Too few comparisons at the effective time: it waits, still scheduled.
+        await t.db.query('UPDATE release_stats SET identical = 0 WHERE release_id = $1', [created.id]);
+        const waiting = await runScheduledPromotions(t.db, GATES, new Date(effective.getTime() + 1));
+        assert.deepEqual([waiting.promoted.length, waiting.waiting.length, waiting.cancelled.length], [0, 1, 0]);
+        await passing(t, created.id);
+        const { promoted } = await runScheduledPromotions(t.db, GATES, new Date(effective.getTime() + 1));
         assert.equal(promoted.length, 1);
         assert.equal((await activeVersions(t.db)).get('universal-credit')?.hash, candidate.hash);
         assert.equal((await auditEventsFor(t.db, created.id)).at(-1)!.actor, 'entitle');
+      });
+    });
+
+    it('restarts the comparisons of a release under test when the active version changes, and never rolls back a release the benefit does not point at', async () => {
+      await withReleases(kind, async (t, { active, candidate, bad }) => {
+        const first = await createRelease(t.db, { program: candidate.program, author: 'alice', summary: 'uprating', effectiveAt: PAST, expectations: { changes: [] }, golden: { total: 1, failed: [] } });
+        await startShadow(t.db, first.id, { sharePercent: 100, preview: false }, 'alice', 'compare');
+        await approveRelease(t.db, first.id, 'promotion', 'bob', 'ok');
+        await passing(t, first.id);
+        await promoteRelease(t.db, first.id, 'bob', 'go', GATES);
+
+        const second = await createRelease(t.db, { program: bad.program, author: 'alice', summary: 'taper', effectiveAt: PAST, expectations: { changes: [] }, golden: { total: 1, failed: [] } });
+        await startShadow(t.db, second.id, { sharePercent: 100, preview: false }, 'alice', 'compare');
+        await passing(t, second.id, 'identical = 500');
+        // The active release is rolled back while the second is in shadow: its evidence was
+        // against the uprating, so it starts again against the version now active.
+        await rollbackRelease(t.db, first.id, 'carol', 'not agreed');
+        const rebased = await getRelease(t.db, second.id);
+        assert.equal(rebased.baselineHash, active.hash);
+        assert.equal(compared(await readStats(t.db, second.id)), 0);
+        assert.equal((await auditEventsFor(t.db, second.id)).at(-1)!.action, 'release.rebased');
+
+        // A record that says active while the pointer says otherwise cannot move the pointer.
+        await t.db.query("UPDATE releases SET state = 'active' WHERE id = $1", [first.id]);
+        await assert.rejects(rollbackRelease(t.db, first.id, 'carol', 'again'), refused('ENTITLE_RELEASE_TRANSITION_INVALID', /is recorded as active but universal-credit is decided by/));
+        assert.equal((await activeVersions(t.db)).get('universal-credit')?.hash, active.hash);
       });
     });
 

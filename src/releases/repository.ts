@@ -95,6 +95,13 @@ export interface ActiveVersion {
   readonly changedAt: string;
 }
 
+/** The benefit's active version, locked until the transaction ends. */
+async function lockedPointer(tx: Queryable, benefit: string): Promise<ActiveVersion | undefined> {
+  const { rows } = await tx.query<{ benefit: string; ruleset_hash: string; release_id: string | null; changed_at: string }>('SELECT * FROM active_rulesets WHERE benefit = $1 FOR UPDATE', [benefit]);
+  const r = rows[0];
+  return r ? { benefit: r.benefit, hash: r.ruleset_hash, releaseId: r.release_id, changedAt: r.changed_at } : undefined;
+}
+
 export async function activeVersions(db: Queryable): Promise<Map<string, ActiveVersion>> {
   const { rows } = await db.query<{ benefit: string; ruleset_hash: string; release_id: string | null; changed_at: string }>('SELECT * FROM active_rulesets');
   return new Map(rows.map((r) => [r.benefit, { benefit: r.benefit, hash: r.ruleset_hash, releaseId: r.release_id, changedAt: r.changed_at }]));
@@ -189,12 +196,27 @@ export async function startShadow(db: Database, id: string, options: { sharePerc
     if (!active) throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `no version of ${release.benefit} is active yet`, [{ field: 'release', message: 'start the service once with the current rules, so there is an active version to compare with' }]);
     await tx.query('INSERT INTO release_stats (release_id) VALUES ($1) ON CONFLICT (release_id) DO NOTHING', [release.id]);
     const sharePpm = Math.round(options.sharePercent * 10_000);
-    await changed(tx, release, 'shadow', { shadow_share_ppm: sharePpm, preview: options.preview, baseline_hash: active.hash, baseline_release_id: active.releaseId }, actor, reason, {
-      sharePercent: options.sharePercent,
-      preview: options.preview ? formatLondon(release.effectiveAt) : false,
-      baseline: active.hash,
-    });
+    if (sharePpm < 1) throw shareTooSmall('percent', '0.0001');
+    try {
+      await changed(tx, release, 'shadow', { shadow_share_ppm: sharePpm, preview: options.preview, baseline_hash: active.hash, baseline_release_id: active.releaseId }, actor, reason, {
+        sharePercent: options.sharePercent,
+        preview: options.preview ? formatLondon(release.effectiveAt) : false,
+        baseline: active.hash,
+      });
+    } catch (error) {
+      // Another release of this benefit started shadow at the same moment (releases_one_under_test).
+      if ((error as { code?: string }).code === '23505') {
+        throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `another release for ${release.benefit} started shadow at the same time`, [
+          { field: 'release', message: 'one release per benefit is tested at a time: promote, roll back or reject that one first' },
+        ]);
+      }
+      throw error;
+    }
   });
+}
+
+function shareTooSmall(field: string, smallest: string): EntitleError {
+  return new EntitleError('ENTITLE_INPUT_INVALID', `${field} is too small to select any application`, [{ field, message: `enter ${smallest} or more` }]);
 }
 
 function checkShare(percent: number, field: string, min: number): void {
@@ -207,6 +229,7 @@ function checkShare(percent: number, field: string, min: number): void {
 export async function setCanary(db: Database, id: string, percent: number, actor: string, reason: string): Promise<Release> {
   checkShare(percent, 'percent', 0);
   const basisPoints = Math.round(percent * 100);
+  if (basisPoints < 1) throw shareTooSmall('percent', '0.01');
   return step(db, id, async (tx, release) => {
     checkTransition(release, 'canary');
     if (basisPoints < release.canaryBasisPoints) {
@@ -332,7 +355,9 @@ async function checkPromotable(tx: Queryable, release: Release, report: GateRepo
 
 /** The pointer switch: the release decides every application of its benefit from now on. */
 async function activate(tx: Queryable, release: Release, actor: string, reason: string, evidence: Record<string, unknown>): Promise<void> {
-  const previous = (await activeVersions(tx)).get(release.benefit);
+  // The pointer row is locked first, so a rollback or another promotion of this benefit waits
+  // and then sees this one: two can never both take "the previous version" as theirs.
+  const previous = await lockedPointer(tx, release.benefit);
   if (previous?.releaseId) {
     const old = await getRelease(tx, previous.releaseId, true);
     if (old.state === 'active') await changed(tx, old, 'superseded', {}, actor, `superseded by release ${release.id}`, { by: release.id });
@@ -342,6 +367,7 @@ async function activate(tx: Queryable, release: Release, actor: string, reason: 
      ON CONFLICT (benefit) DO UPDATE SET ruleset_hash = excluded.ruleset_hash, release_id = excluded.release_id, changed_at = excluded.changed_at`,
     [release.benefit, release.rulesetHash, release.id, new Date().toISOString()],
   );
+  await rebaseUnderTest(tx, release.benefit, release.rulesetHash, release.id, actor, `release ${release.id} became active`, release.id);
   await changed(
     tx,
     release,
@@ -353,10 +379,19 @@ async function activate(tx: Queryable, release: Release, actor: string, reason: 
   );
 }
 
+/** What a tick of scheduled promotions did, for the watcher to report. */
+export interface ScheduledOutcome {
+  readonly promoted: readonly Release[];
+  /** Due but waiting: too few comparisons for a verdict yet. */
+  readonly waiting: readonly Release[];
+  /** Due but refused (not approved, gates failed, frozen): the schedule is cancelled. */
+  readonly cancelled: readonly { readonly release: Release; readonly reason: string }[];
+}
+
 /** Promotes every scheduled release whose time has come; run by each instance, once per tick. */
-export async function runScheduledPromotions(db: Database, gates: GateSettings, now = new Date()): Promise<Release[]> {
+export async function runScheduledPromotions(db: Database, gates: GateSettings, now = new Date()): Promise<ScheduledOutcome> {
   const { rows } = await db.query<{ id: string }>("SELECT id FROM releases WHERE promote_at IS NOT NULL AND promote_at <= $1 AND state IN ('shadow', 'canary')", [now.toISOString()]);
-  const promoted: Release[] = [];
+  const outcome = { promoted: [] as Release[], waiting: [] as Release[], cancelled: [] as { release: Release; reason: string }[] };
   for (const { id } of rows) {
     await db.transaction(async (tx) => {
       const release = await getRelease(tx, id, true);
@@ -364,19 +399,25 @@ export async function runScheduledPromotions(db: Database, gates: GateSettings, 
       if (release.promoteAt === null || !UNDER_TEST.includes(release.state)) return;
       const report = judge(await readStats(tx, id), gates);
       // Too little evidence pauses: the promotion waits for enough comparisons, never goes ahead.
-      if (report.verdict === 'inconclusive') return;
+      if (report.verdict === 'inconclusive') {
+        outcome.waiting.push(release);
+        return;
+      }
       try {
         await checkPromotable(tx, release, report, now);
       } catch (error) {
+        const reason = error instanceof EntitleError ? [error.message, ...error.problems.map((p) => p.message)].join(': ') : (error as Error).message;
         await tx.query('UPDATE releases SET promote_at = NULL WHERE id = $1', [id]);
-        await appendAuditEvent(tx, { actor: 'entitle', action: 'release.schedule_cancelled', subject: id, reason: (error as Error).message, evidence: { gates: report } });
+        await appendAuditEvent(tx, { actor: SERVICE_ACTOR, action: 'release.schedule_cancelled', subject: id, reason, evidence: { gates: report } });
+        await tx.query('SELECT pg_notify($1, $2)', [RELEASE_CHANNEL, id]);
+        outcome.cancelled.push({ release, reason });
         return;
       }
-      await activate(tx, release, 'entitle', `scheduled for its effective time, ${formatLondon(release.effectiveAt)}`, { gates: report });
-      promoted.push(release);
+      await activate(tx, release, SERVICE_ACTOR, `scheduled for its effective time, ${formatLondon(release.effectiveAt)}`, { gates: report });
+      outcome.promoted.push(release);
     });
   }
-  return promoted;
+  return outcome;
 }
 
 /**
@@ -391,7 +432,16 @@ async function rollBack(tx: Queryable, release: Release, actor: string, reason: 
   checkTransition(release, 'rolled-back');
   if (release.state === 'active') {
     if (!release.baselineHash) throw new Error(`release ${release.id} has no previous version to return to`);
+    const pointer = await lockedPointer(tx, release.benefit);
+    if (pointer?.releaseId !== release.id) {
+      // Only the release the benefit points at can hand it back; anything else is a record out of
+      // step with the pointer, and must not move it.
+      throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `release ${release.id} is recorded as active but ${release.benefit} is decided by ${pointer?.releaseId ?? pointer?.hash ?? 'nothing'}`, [
+        { field: 'release', message: 'roll back the release that decides the benefit now ("entitle release list" shows it)' },
+      ]);
+    }
     await tx.query('UPDATE active_rulesets SET ruleset_hash = $2, release_id = $3, changed_at = $4 WHERE benefit = $1', [release.benefit, release.baselineHash, release.baselineReleaseId, new Date().toISOString()]);
+    await rebaseUnderTest(tx, release.benefit, release.baselineHash, release.baselineReleaseId, actor, `release ${release.id} was rolled back`);
     if (release.baselineReleaseId) {
       // The release it replaced decides again: superseded is final for people, not for rollback.
       await tx.query("UPDATE releases SET state = 'active', updated_at = $2 WHERE id = $1 AND state = 'superseded'", [release.baselineReleaseId, new Date().toISOString()]);
@@ -399,6 +449,23 @@ async function rollBack(tx: Queryable, release: Release, actor: string, reason: 
     }
   }
   await changed(tx, release, 'rolled-back', { promote_at: null }, actor, reason, { ...evidence, returnedTo: release.baselineHash });
+}
+
+/**
+ * When the active version of a benefit changes while another release of it is under test, that
+ * release's comparisons so far were against the old version. They are set aside (the counts
+ * start again, the kept cases stay) and its baseline moves, so its verdict never mixes evidence
+ * from two versions.
+ */
+async function rebaseUnderTest(tx: Queryable, benefit: string, hash: string, releaseId: string | null, actor: string, why: string, except?: string): Promise<void> {
+  const { rows } = await tx.query<{ id: string }>('SELECT id FROM releases WHERE benefit = $1 AND state = ANY($2) AND id <> $3 FOR UPDATE', [benefit, UNDER_TEST, except ?? '00000000-0000-0000-0000-000000000000']);
+  for (const { id } of rows) {
+    const before = await readStats(tx, id);
+    await tx.query('UPDATE releases SET baseline_hash = $2, baseline_release_id = $3, updated_at = $4 WHERE id = $1', [id, hash, releaseId, new Date().toISOString()]);
+    await tx.query('DELETE FROM release_stats WHERE release_id = $1', [id]);
+    await tx.query('INSERT INTO release_stats (release_id) VALUES ($1)', [id]);
+    await appendAuditEvent(tx, { actor, action: 'release.rebased', subject: id, reason: `the active version changed (${why}): comparisons start again against it`, evidence: { baseline: hash, setAside: before } });
+  }
 }
 
 /** Who the audit log names for what the service does on its own. */
@@ -411,7 +478,10 @@ export const SERVICE_ACTOR = 'entitle';
  * lock makes the verdict and the rollback one step, and a release already rolled back is left.
  */
 export async function rollbackIfFailing(db: Database, id: string, gates: GateSettings): Promise<{ rolledBack: Release | undefined; report: GateReport }> {
-  let report: GateReport = judge(EMPTY_STATS, gates);
+  // Judged first without a lock: passing and inconclusive releases, the usual case, cost every
+  // instance one read a second, not a row lock.
+  let report: GateReport = judge(await readStats(db, id), gates);
+  if (report.verdict !== 'fail') return { rolledBack: undefined, report };
   let rolledBack = false;
   await db.transaction(async (tx) => {
     const release = await getRelease(tx, id, true);

@@ -206,7 +206,9 @@ export class ShadowEvaluator {
     const test = route.test;
     if (!test) return;
     if (!route.byCandidate && !inShadowShare(test.release.id, applicationId, test.release.shadowSharePpm)) return;
-    if (this.queue.length >= this.settings.queueLimit) {
+    // Canary applications were decided by the candidate: they may use twice the queue before one
+    // is dropped, so what citizens actually receive is the last thing left unwatched.
+    if (this.queue.length >= this.settings.queueLimit * (route.byCandidate ? 2 : 1)) {
       this.observer.dropped(test.release.benefit);
       return;
     }
@@ -238,6 +240,11 @@ export class ShadowEvaluator {
       current.firstUnexpectedAt ??= t.firstUnexpectedAt;
       current.samples.push(...t.samples);
     }
+  }
+
+  /** Drops the per-release sample counters of releases no longer under test. */
+  forget(underTest: ReadonlySet<string>): void {
+    for (const key of this.kept.keys()) if (!underTest.has(key.slice(0, key.indexOf('/')))) this.kept.delete(key);
   }
 
   /** Waits until every queued comparison is made (tests, shutdown). */

@@ -154,7 +154,7 @@ describe('release scenarios end to end on PostgreSQL', { timeout: 300_000 }, () 
       }, 60_000);
       const rollback = rolledBack.steps.find((e) => e.action === 'release.rolled_back')!;
       assert.equal(rollback.actor, 'entitle');
-      assert.match(rollback.reason, /^automatic rollback: \d+ of \d+ comparisons \([\d.]+%\) differ unexpectedly; the limit is 0.1%$/);
+      assert.match(rollback.reason, /^automatic rollback: \d+ of \d+ comparisons (\([\d.]+%\) )?differ unexpectedly(; the limit is 0\.1%|, more than the 0\.1% limit allows in the minimum sample of 1000)$/);
       const firstUnexpected = Date.parse(rolledBack.stats.firstUnexpectedAt!);
       const delay = Date.parse(rollback.at) - firstUnexpected;
       assert.ok(delay >= 0 && delay < 60_000, `rolled back ${delay} ms after the first unexpected difference`);
@@ -198,13 +198,15 @@ describe('release scenarios end to end on PostgreSQL', { timeout: 300_000 }, () 
       const out = join(dir, 'worklists');
       const affected = await s.entitle('carol', 'release', 'affected', c, '--out', out);
       assert.equal(affected.code, 0, affected.stderr);
-      const worklist = JSON.parse(await readFile(join(out, `worklist-${c}.json`), 'utf8')) as { entries: { applicationId: string; changePence: number; action: string }[]; underpaid: number };
+      const worklist = JSON.parse(await readFile(join(out, `worklist-${c}.json`), 'utf8')) as { entries: { applicationId: string; changePence: number; action: string }[]; underpaid: number; entitlementChanged: number; totalUnderpaidPence: number };
       assert.deepEqual(new Map(worklist.entries.map((e) => [e.applicationId, e.changePence])), expected);
       assert.ok(worklist.entries.every((e) => e.changePence > 0), 'a higher taper only ever underpays');
       assert.ok(worklist.entries.every((e) => e.action === 'pay arrears' || e.action === 'review entitlement'), 'underpaid citizens are paid, or their entitlement reviewed');
-      assert.match(affected.stdout, new RegExp(`${expected.size} underpaid, £\\d+\\.\\d\\d in all`));
+      assert.equal(worklist.underpaid + worklist.entitlementChanged, expected.size);
+      assert.equal(worklist.totalUnderpaidPence, [...expected.values()].reduce((a, b) => a + b, 0));
+      assert.match(affected.stdout, new RegExp(`  ${worklist.underpaid} to pay arrears\n`));
       const csv = (await readFile(join(out, `worklist-${c}.csv`), 'utf8')).trimEnd().split('\r\n');
-      assert.equal(csv[0], 'applicationId,decisionId,decidedAt,assessmentDate,decisions,entitledThen,awardThen,entitledNow,awardNow,change,action');
+      assert.equal(csv[0], 'applicationId,decisionId,decidedAt,assessmentDate,entitledThen,awardThen,entitledNow,awardNow,change,action');
       assert.equal(csv.length, expected.size + 1);
 
       const verify = await s.entitle('anyone', 'audit', 'verify');

@@ -34,6 +34,7 @@ export interface RunningService {
  */
 export async function startService(config: ServiceConfig): Promise<RunningService> {
   const db = await openDatabase(config.store);
+  let started: LiveReleases | undefined;
   try {
     const migrated = await migrate(db);
     const registry = new Registry();
@@ -42,6 +43,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     const forward: LiveLog = { info: (f, m) => to.log?.info(f, m), warn: (f, m) => to.log?.warn(f, m), error: (f, m) => to.log?.error(f, m) };
     const settings: LiveSettings = { ...DEFAULT_LIVE_SETTINGS, gates: DEFAULT_GATES, ...config.releases };
     const { live, differing } = await LiveReleases.start(db, await loadRuleSets(config.rulesDir), settings, registry, forward);
+    started = live;
     const ruleSets = live.active;
     const { app, context } = await buildApp({
       db,
@@ -77,6 +79,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       })());
     return { app, db, live, address, stop };
   } catch (error) {
+    await started?.stop().catch(() => undefined);
     await db.close();
     throw error;
   }

@@ -41,6 +41,7 @@ export function openPostgres(options: PostgresOptions): Database {
     return { rows: result.rows as Row[] };
   };
 
+  const listeners = new Set<() => Promise<void>>();
   return {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
@@ -70,8 +71,18 @@ export function openPostgres(options: PostgresOptions): Database {
       }
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    listen: (channel, onNotify) => listenOn(options, channel, onNotify),
+    async listen(channel, onNotify) {
+      const stop = await listenOn(options, channel, onNotify);
+      listeners.add(stop);
+      return async () => {
+        listeners.delete(stop);
+        await stop();
+      };
+    },
     async close() {
+      // Listeners hold connections of their own, outside the pool: a process would not exit.
+      await Promise.all([...listeners].map((stop) => stop()));
+      listeners.clear();
       await pool.end();
     },
   };
@@ -99,8 +110,13 @@ async function listenOn(options: PostgresOptions, channel: string, onNotify: (pa
       if (client === next) client = undefined;
       reconnect();
     });
-    await next.connect();
-    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      await next.end().catch(() => undefined);
+      throw error;
+    }
     if (stopped) {
       await next.end();
       return;

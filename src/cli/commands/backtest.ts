@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { backtestRelease, formatLondon, londonToInstant, type BacktestExample, type BacktestResult, type BacktestWindow, type Release } from '../../releases/index.ts';
+import { backtestRelease, backtestWindow, formatLondon, type BacktestExample, type BacktestResult, type Release } from '../../releases/index.ts';
 import { ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
 import { withDatabase } from './data.ts';
@@ -16,29 +16,6 @@ interface BacktestFlags {
   json?: boolean;
   actor?: string;
   dataDir?: string;
-}
-
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** The end of a window: a date means the whole of that UK day, so the next day's midnight. */
-function endOf(text: string): string {
-  const end = londonToInstant(text, '--to');
-  if (!DATE_ONLY.test(text.trim())) return end;
-  const [y, m, d] = text.trim().split('-').map(Number) as [number, number, number];
-  return londonToInstant(new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10), '--to');
-}
-
-/** --last N, or --from and --to (UK dates, both days included), or every decision. */
-export function windowFrom(flags: BacktestFlags, now = new Date()): BacktestWindow | undefined {
-  if (flags.last !== undefined && (flags.from !== undefined || flags.to !== undefined)) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', 'give --last or a period, not both', [{ field: '--last', message: 'use --last N for the most recent decisions, or --from DATE --to DATE for a period' }]);
-  }
-  if (flags.last !== undefined) return { last: Number(flags.last) };
-  if (flags.from === undefined && flags.to === undefined) return undefined;
-  return {
-    from: flags.from === undefined ? '1970-01-01T00:00:00.000Z' : londonToInstant(flags.from, '--from'),
-    to: flags.to === undefined ? now.toISOString() : endOf(flags.to),
-  };
 }
 
 /** Pence for people: -£1,234.05. Integer arithmetic only; never a float for an amount. */
@@ -130,7 +107,7 @@ export function registerBacktest(release: Command): void {
     .action(async (id: string, flags: BacktestFlags) => {
       const actor = flags.actor?.trim();
       if (!actor) throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [{ field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' }]);
-      const window = windowFrom(flags);
+      const window = backtestWindow(flags, { last: '--last', from: '--from', to: '--to' });
       const { found, program, result } = await withDatabase(flags, async (db) => {
         let bar: Progress | undefined;
         const { release: found, result } = await backtestRelease(db, id, actor, {

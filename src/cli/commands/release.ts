@@ -224,12 +224,14 @@ export function registerRelease(program: Command): void {
       if (options.json) return void process.stdout.write(`${JSON.stringify(worklist, null, 2)}\n`);
       process.stdout.write(
         [
-          `release ${worklist.release.id} (${worklist.release.benefit}) decided ${worklist.decisions} time${worklist.decisions === 1 ? '' : 's'} for ${worklist.applications} application${worklist.applications === 1 ? '' : 's'}`,
-          `re-evaluated with ${worklist.reevaluatedWith}, the version now active:`,
+          `release ${worklist.release.id} (${worklist.release.benefit}) made ${worklist.decisions} decision${worklist.decisions === 1 ? '' : 's'} for ${worklist.applications} application${worklist.applications === 1 ? '' : 's'}`,
+          `re-evaluated with ${worklist.reevaluatedWith}, the version the rollback returned to:`,
           `  ${worklist.unchanged} unchanged`,
-          `  ${worklist.underpaid} underpaid, £${poundsText(worklist.totalUnderpaidPence)} in all`,
-          `  ${worklist.overpaid} overpaid, £${poundsText(worklist.totalOverpaidPence)} in all`,
-          `  ${worklist.entries.length - worklist.underpaid - worklist.overpaid} to review by hand (entitlement changed, or inputs purged)`,
+          `  ${worklist.underpaid} to pay arrears`,
+          `  ${worklist.overpaid} to recover or review an overpayment`,
+          `  ${worklist.entitlementChanged} to review entitlement (entitled under one version and not the other)`,
+          `  ${worklist.byHand} to reassess by hand (inputs purged, or the version cannot assess them)`,
+          `  in all £${poundsText(worklist.totalUnderpaidPence)} underpaid and £${poundsText(worklist.totalOverpaidPence)} overpaid`,
           `worklist: ${base}.csv and ${base}.json`,
         ].join('\n') + '\n',
       );

@@ -5,6 +5,7 @@ import type { Role } from '../../keys/index.ts';
 import {
   affectedApplications,
   backtestRelease,
+  backtestWindow,
   approveRelease,
   candidateFromDir,
   createRelease,
@@ -54,7 +55,7 @@ export const releaseSchemas = {
     properties: {
       last: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'the most recent N decisions of the benefit' },
       from: { type: 'string', maxLength: 40, description: 'decisions made from this UK date or time' },
-      to: { type: 'string', maxLength: 40, description: 'decisions made before this UK date or time' },
+      to: { type: 'string', maxLength: 40, description: 'decisions made up to this UK date (included) or time' },
     },
   },
   required: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason } },
@@ -78,6 +79,11 @@ const READERS: readonly Role[] = ['policy-author', 'approver', 'operator', 'audi
 export function registerReleases(app: FastifyInstance, context: ServiceContext, gates: GateSettings = gateSettingsFrom(process.env)): void {
   const { db } = context;
   const body = <T>(request: FastifyRequest) => (request.body ?? {}) as T;
+  // A step's body is optional (every field has a default): no body at all is an empty one.
+  const noBodyIsEmpty = (request: FastifyRequest, _reply: unknown, done: () => void) => {
+    request.body ??= {};
+    done();
+  };
   const id = (request: FastifyRequest) => (request.params as { id: string }).id;
 
   app.get('/v1/releases', { config: { roles: READERS }, schema: { querystring: { type: 'object', properties: { benefit: { type: 'string', maxLength: 64 } } } } }, async (request) => {
@@ -94,54 +100,46 @@ export function registerReleases(app: FastifyInstance, context: ServiceContext, 
   app.post('/v1/releases', { config: { roles: AUTHORS }, schema: { body: releaseSchemas.create }, bodyLimit: 4 * 1024 * 1024 }, async (request, reply) => {
     const input = body<{ benefit: string; summary: string; effective: string; expectations?: string; files: Record<string, string> }>(request);
     const effectiveAt = londonToInstant(input.effective, 'effective');
-    const candidate = await withRuleSetFiles(input.files, (dir) => candidateFromDir(dir, input.benefit, input.expectations === undefined ? undefined : { name: 'expectations', text: input.expectations }, 'files'));
+    const candidate = await withRuleSetFiles(input.files, (dir) => candidateFromDir(dir, input.benefit, input.expectations === undefined ? undefined : { name: 'expectations', text: input.expectations }, 'files', dir));
     const release = await createRelease(db, { ...candidate, author: actorOf(request), summary: input.summary, effectiveAt });
     reply.code(201).header('location', `/v1/releases/${release.id}`);
     return { release, golden: candidate.golden };
   });
 
-  app.post('/v1/releases/:id/shadow', { config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.shadow } }, async (request) => {
+  app.post('/v1/releases/:id/shadow', { preValidation: noBodyIsEmpty, config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.shadow } }, async (request) => {
     const input = body<{ percent?: number; preview?: boolean; reason?: string }>(request);
     return { release: await startShadow(db, id(request), { sharePercent: input.percent ?? 100, preview: input.preview === true }, actorOf(request), input.reason ?? 'shadow evaluation') };
   });
 
-  app.post('/v1/releases/:id/canary', { config: { roles: OPERATORS }, schema: { params: idParams, body: releaseSchemas.canary } }, async (request) => {
+  app.post('/v1/releases/:id/canary', { preValidation: noBodyIsEmpty, config: { roles: OPERATORS }, schema: { params: idParams, body: releaseSchemas.canary } }, async (request) => {
     const input = body<{ percent: number; reason?: string }>(request);
     return { release: await setCanary(db, id(request), input.percent, actorOf(request), input.reason ?? `canary at ${input.percent}%`) };
   });
 
-  app.post('/v1/releases/:id/approve', { config: { roles: APPROVERS }, schema: { params: idParams, body: releaseSchemas.approve } }, async (request) => {
+  app.post('/v1/releases/:id/approve', { preValidation: noBodyIsEmpty, config: { roles: APPROVERS }, schema: { params: idParams, body: releaseSchemas.approve } }, async (request) => {
     const input = body<{ emergency?: boolean; reason?: string }>(request);
     if (input.emergency && !input.reason) throw new EntitleError('ENTITLE_INPUT_INVALID', 'an emergency approval needs a reason', [{ field: 'reason', message: 'say why the freeze must be overridden' }]);
     return { release: await approveRelease(db, id(request), input.emergency ? 'emergency' : 'promotion', actorOf(request), input.reason ?? 'approved') };
   });
 
-  app.post('/v1/releases/:id/promote', { config: { roles: APPROVERS }, schema: { params: idParams, body: releaseSchemas.step } }, async (request) => {
+  app.post('/v1/releases/:id/promote', { preValidation: noBodyIsEmpty, config: { roles: APPROVERS }, schema: { params: idParams, body: releaseSchemas.step } }, async (request) => {
     const input = body<{ reason?: string }>(request);
     return promoteRelease(db, id(request), actorOf(request), input.reason ?? 'promoted', gates);
   });
 
-  app.post('/v1/releases/:id/rollback', { config: { roles: OPERATORS }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
+  app.post('/v1/releases/:id/rollback', { preValidation: noBodyIsEmpty, config: { roles: OPERATORS }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
     return { release: await rollbackRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason) };
   });
 
-  app.post('/v1/releases/:id/reject', { config: { roles: [...AUTHORS, ...OPERATORS] }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
+  app.post('/v1/releases/:id/reject', { preValidation: noBodyIsEmpty, config: { roles: [...AUTHORS, ...OPERATORS] }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
     return { release: await rejectRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason) };
   });
 
   // One worker thread: the other core stays with citizens' assessments. Larger backtests belong
   // on the command line, away from the service.
-  app.post('/v1/releases/:id/backtest', { config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.backtest } }, async (request) => {
+  app.post('/v1/releases/:id/backtest', { preValidation: noBodyIsEmpty, config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.backtest } }, async (request) => {
     const input = body<{ last?: number; from?: string; to?: string }>(request);
-    if (input.last !== undefined && (input.from !== undefined || input.to !== undefined)) {
-      throw new EntitleError('ENTITLE_INPUT_INVALID', 'give last or a period, not both', [{ field: 'last', message: 'send last for the most recent decisions, or from and to for a period' }]);
-    }
-    const window =
-      input.last !== undefined
-        ? { last: input.last }
-        : input.from !== undefined || input.to !== undefined
-          ? { from: input.from === undefined ? '1970-01-01T00:00:00.000Z' : londonToInstant(input.from, 'from'), to: input.to === undefined ? new Date().toISOString() : londonToInstant(input.to, 'to') }
-          : { last: 100_000 };
+    const window = backtestWindow(input) ?? { last: 100_000 };
     const { release, result } = await backtestRelease(db, id(request), actorOf(request), { window, workers: 1 });
     return { release: release.id, ...result };
   });
