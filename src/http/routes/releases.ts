@@ -78,6 +78,7 @@ const READERS: readonly Role[] = ['policy-author', 'approver', 'operator', 'audi
  */
 export function registerReleases(app: FastifyInstance, context: ServiceContext, gates: GateSettings = gateSettingsFrom(process.env)): void {
   const { db } = context;
+  let backtesting = false;
   const body = <T>(request: FastifyRequest) => (request.body ?? {}) as T;
   // A step's body is optional (every field has a default): no body at all is an empty one.
   const noBodyIsEmpty = (request: FastifyRequest, _reply: unknown, done: () => void) => {
@@ -140,8 +141,14 @@ export function registerReleases(app: FastifyInstance, context: ServiceContext, 
   app.post('/v1/releases/:id/backtest', { preValidation: noBodyIsEmpty, config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.backtest } }, async (request) => {
     const input = body<{ last?: number; from?: string; to?: string }>(request);
     const window = backtestWindow(input) ?? { last: 100_000 };
-    const { release, result } = await backtestRelease(db, id(request), actorOf(request), { window, workers: 1 });
-    return { release: release.id, ...result };
+    if (backtesting) throw new EntitleError('ENTITLE_RATE_LIMITED', 'a backtest is already running on this instance; it runs one at a time so citizens keep a core');
+    backtesting = true;
+    try {
+      const { release, result } = await backtestRelease(db, id(request), actorOf(request), { window, workers: 1 });
+      return { release: release.id, ...result };
+    } finally {
+      backtesting = false;
+    }
   });
 
   // The remediation worklist, as JSON or (Accept: text/csv) as the caseworkers' spreadsheet.
