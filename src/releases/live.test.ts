@@ -10,7 +10,7 @@ import type { RuleSetBundle } from '../rules/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import { testDatabases } from '../store/testing.ts';
 import { canaryBucket, createRelease, DEFAULT_GATES, getRelease, readStats, setCanary, startShadow, type GateSettings } from './index.ts';
-import { beforeUprating, compile, household, taper, ucBundle, uprating, writeRuleSetDir } from './testing.ts';
+import { beforeUprating, compile, eventually, household, taper, ucBundle, uprating, writeRuleSetDir } from './testing.ts';
 
 const PAST = '2025-04-01T00:00:00.000Z';
 
@@ -56,16 +56,6 @@ async function withService(kind: 'pglite' | 'postgres', gates: Partial<GateSetti
 async function release(service: RunningService, bundle: RuleSetBundle, expectations: { changes: unknown[] } = { changes: [] }) {
   const { program } = compile(bundle);
   return createRelease(service.db, { program, author: 'alice', summary: 'test release', effectiveAt: PAST, expectations: expectations as never, golden: { total: 1, failed: [] } });
-}
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 for (const kind of ['pglite', 'postgres'] as const) {

@@ -8,6 +8,7 @@ import type { Expectations } from './expectations.ts';
 import { EMPTY_STATS, judge, type GateReport, type GateSettings, type ReleaseStats } from './gates.ts';
 import { formatLondon } from './london-time.ts';
 import { checkTransition, percentText, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
+import type { Tally } from './routing.ts';
 
 /** Instances listen on this channel; every release change notifies it in its own transaction. */
 export const RELEASE_CHANNEL = 'entitle_releases';
@@ -496,20 +497,8 @@ export async function rollbackIfFailing(db: Database, id: string, gates: GateSet
   return { rolledBack: rolledBack ? await getRelease(db, id) : undefined, report };
 }
 
-/** Comparison counts and sample cases from one instance, added to the release's totals. */
-export interface StatsDelta {
-  readonly releaseId: string;
-  readonly counts: Readonly<Record<'identical' | 'expected' | 'unexpected' | 'candidate_error' | 'active_error' | 'both_error', number>>;
-  readonly aaIdentical: number;
-  readonly aaDifferent: number;
-  readonly activeMicros: number;
-  readonly candidateMicros: number;
-  readonly timed: number;
-  readonly firstUnexpectedAt: string | null;
-  readonly samples: readonly { kind: string; applicationId: string; inputs: unknown; comparison: unknown; activeTrace: unknown; candidateTrace: unknown; recordedAt: string }[];
-}
-
-export async function addStats(db: Database, deltas: readonly StatsDelta[]): Promise<void> {
+/** Comparison counts and sample cases from one instance, added to the releases' totals. */
+export async function addStats(db: Database, deltas: readonly Tally[]): Promise<void> {
   if (deltas.length === 0) return;
   await db.transaction(async (tx) => {
     for (const d of deltas) {

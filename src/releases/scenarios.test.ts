@@ -10,7 +10,7 @@ import { runEntitle } from '../cli/testing.ts';
 import { createKey } from '../keys/index.ts';
 import { spawnServer, type ServerProcess } from '../service/testing.ts';
 import { testDatabases, type TestDatabase } from '../store/testing.ts';
-import { beforeUprating, compile, GOLDEN_SINGLE, household, taper, ucBundle, uprating, writeRuleSetDir } from './testing.ts';
+import { beforeUprating, compile, eventually, GOLDEN_SINGLE, household, taper, ucBundle, uprating, writeRuleSetDir } from './testing.ts';
 
 const UPRATING_EXPECTED = `changes:
   - variable: standardAllowance
@@ -93,14 +93,8 @@ class Scenario {
     return body.rules['universal-credit']!.hash;
   }
 
-  async until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+    return eventually(what, check, timeoutMs, 200);
   }
 }
 
