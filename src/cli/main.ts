@@ -4,6 +4,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
+import { registerOps } from './commands/ops.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRules } from './commands/rules.ts';
 import { EXIT, reportError } from './exit.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerData(program);
   registerSimulate(program);
   registerRelease(program);
+  registerOps(program);
   registerBench(program);
   return program;
 }

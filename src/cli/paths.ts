@@ -5,3 +5,6 @@ export const BUNDLED_RULESETS = fileURLToPath(new URL('../../rulesets', import.m
 
 /** How help shows that default: never as this machine's path. */
 export const BUNDLED_RULESETS_HELP = "the rule sets bundled with Entitle (its rulesets/ folder)";
+
+/** The project's own folder: where `entitle ops generate` writes deploy/. */
+export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));

@@ -7,6 +7,8 @@ export interface ServiceMetrics {
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
   readonly assessments: Counter<'benefit' | 'outcome' | 'ruleset'>;
   readonly writer: WriterObserver;
+  /** Replays of recorded decisions by result: match, mismatch (a decision not reproduced), purged. */
+  readonly replays: Counter<'result'>;
 }
 
 export function createServiceMetrics(registry: Registry, pool: () => PoolStats): ServiceMetrics {
@@ -53,9 +55,16 @@ export function createServiceMetrics(registry: Registry, pool: () => PoolStats):
       this.set({ state: 'waiting' }, stats.waiting);
     },
   });
+  const replays = new Counter({
+    name: 'entitle_replays_total',
+    help: 'Replays of recorded decisions by result: match, mismatch (the recorded decision was not reproduced), purged (inputs removed).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   return {
     requestDuration,
     assessments,
+    replays,
     writer: {
       batch(size, seconds, ok) {
         writeSeconds.observe(seconds);

@@ -99,7 +99,10 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
     const { id } = request.params as { id: string };
     const record = await fromStore(() => readDecision(db, id, readerOf(request), 'replay'));
     if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
-    if (record.inputs === null) throw new EntitleError('ENTITLE_DECISION_PURGED', `the inputs of this decision were removed on ${record.purgedAt ?? 'an earlier date'}`);
+    if (record.inputs === null) {
+      context.metrics.replays.inc({ result: 'purged' });
+      throw new EntitleError('ENTITLE_DECISION_PURGED', `the inputs of this decision were removed on ${record.purgedAt ?? 'an earlier date'}`);
+    }
     const ruleSet = await replays.byHash(record.ruleset.hash);
     let replayed: { outcome: unknown; explanation: readonly string[] } | { error: string };
     try {
@@ -110,6 +113,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
     }
     const recorded = { outcome: record.outcome, explanation: record.explanation };
     const diff = differences(recorded, replayed);
+    context.metrics.replays.inc({ result: diff.length === 0 ? 'match' : 'mismatch' });
     return {
       decisionId: record.id,
       match: diff.length === 0,

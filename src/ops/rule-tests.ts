@@ -1,0 +1,134 @@
+import { ABSENT_ALERT, burnAlertName, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
+import { budget, SLOS, TIERS, type Slo } from './slos.ts';
+
+/**
+ * promtool unit tests for every generated alert: for each, input series that make it fire (and
+ * the exact labels and annotations expected), series that must not fire, and series with too
+ * little traffic (or, for the service alerts, an idle service) that must not fire either. The
+ * expectations come from the same definitions, but the verdicts come from Prometheus's own rule
+ * engine evaluating the generated PromQL, so a wrong expression or threshold fails.
+ */
+export interface PromtoolTestFile {
+  readonly rule_files: readonly string[];
+  readonly evaluation_interval: string;
+  readonly tests: readonly PromtoolTest[];
+}
+
+interface PromtoolTest {
+  readonly name: string;
+  readonly interval: string;
+  readonly input_series: readonly { readonly series: string; readonly values: string }[];
+  readonly alert_rule_test: readonly { readonly eval_time: string; readonly alertname: string; readonly exp_alerts: readonly ExpectedAlert[] }[];
+}
+
+interface ExpectedAlert {
+  readonly exp_labels: Readonly<Record<string, string>>;
+  readonly exp_annotations: Readonly<Record<string, string>>;
+}
+
+const minutes = (duration: string) => {
+  const n = Number(duration.slice(0, -1));
+  return duration.endsWith('h') ? n * 60 : duration.endsWith('d') ? n * 1440 : n;
+};
+
+/** A counter growing by `perMinute` every minute for `length` minutes. */
+const growing = (perMinute: number, length: number) => `0+${Number(perMinute.toPrecision(12))}x${length}`;
+
+function expected(rule: AlertRule, extraLabels: Record<string, string> = {}): ExpectedAlert {
+  return { exp_labels: { ...extraLabels, ...rule.labels }, exp_annotations: rule.annotations };
+}
+
+function sloTests(slo: Slo, rules: readonly AlertRule[]): PromtoolTest[] {
+  const name = burnAlertName(slo);
+  const tests: PromtoolTest[] = [];
+  // Enough events a minute that the smallest budget still gives whole-ish counts.
+  const total = 10_000;
+  for (const rule of rules) {
+    const tier = TIERS.find((t) => t.name === rule.labels.tier)!;
+    // 1.5 times this tier's threshold is below the next faster tier's, so exactly this tier
+    // fires, once its `for` has passed and before the slower tiers' have.
+    const bad = total * Math.min(0.9, 1.5 * tier.burnRate * budget(slo));
+    const evalMinutes = minutes(tier.for) + 10;
+    tests.push({
+      name: `${name} ${tier.name}: fires at ${tier.burnRate * 1.5}x the budget rate`,
+      interval: '1m',
+      input_series: slo.testSeries(total - bad, bad).map((s) => ({ series: s.series, values: growing(s.perMinute, evalMinutes + 5) })),
+      alert_rule_test: [{ eval_time: `${evalMinutes}m`, alertname: name, exp_alerts: [expected(rule, { slo: slo.id })] }],
+    });
+  }
+  const slowest = Math.min(...rules.map((r) => TIERS.find((t) => t.name === r.labels.tier)!.burnRate));
+  const quietMinutes = Math.max(...rules.map((r) => minutes(r.for))) + 20;
+  const within = total * 0.5 * slowest * budget(slo);
+  tests.push({
+    name: `${name}: does not fire within budget (half the slowest tier's rate)`,
+    interval: '1m',
+    input_series: slo.testSeries(total - within, within).map((s) => ({ series: s.series, values: growing(s.perMinute, quietMinutes + 5) })),
+    alert_rule_test: [{ eval_time: `${quietMinutes}m`, alertname: name, exp_alerts: [] }],
+  });
+  // Half of all events failing, but one event every two minutes: below the traffic guard.
+  tests.push({
+    name: `${name}: does not fire on too little traffic`,
+    interval: '1m',
+    input_series: slo.testSeries(0.25, 0.25).map((s) => ({ series: s.series, values: growing(s.perMinute, 125) })),
+    alert_rule_test: [{ eval_time: '120m', alertname: name, exp_alerts: [] }],
+  });
+  return tests;
+}
+
+function serviceTests(rule: AlertRule): PromtoolTest[] {
+  switch (rule.alert) {
+    case ABSENT_ALERT:
+      return [
+        { name: `${ABSENT_ALERT}: fires when no instance reports`, interval: '1m', input_series: [{ series: 'up{job="entitle"}', values: '0x20' }], alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [expected(rule)] }] },
+        { name: `${ABSENT_ALERT}: does not fire while instances report`, interval: '1m', input_series: [{ series: 'entitle_decision_write_failures_total{instance="a"}', values: growing(0, 20) }], alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [] }] },
+        { name: `${ABSENT_ALERT}: does not fire for an idle service`, interval: '1m', input_series: [{ series: 'entitle_decision_write_failures_total{instance="a"}', values: '0x20' }], alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [] }] },
+      ];
+    case ROLLED_BACK_ALERT:
+      return [
+        {
+          name: `${ROLLED_BACK_ALERT}: fires after an automatic rollback`,
+          interval: '1m',
+          input_series: [{ series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}', values: '0x5 1x10' }],
+          alert_rule_test: [{ eval_time: '7m', alertname: ROLLED_BACK_ALERT, exp_alerts: [expected(rule, { benefit: 'universal-credit' })] }],
+        },
+        { name: `${ROLLED_BACK_ALERT}: quiet without rollbacks`, interval: '1m', input_series: [{ series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}', values: '0x15' }], alert_rule_test: [{ eval_time: '7m', alertname: ROLLED_BACK_ALERT, exp_alerts: [] }] },
+        { name: `${ROLLED_BACK_ALERT}: quiet ten minutes after`, interval: '1m', input_series: [{ series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}', values: '0x5 1x30' }], alert_rule_test: [{ eval_time: '30m', alertname: ROLLED_BACK_ALERT, exp_alerts: [] }] },
+      ];
+    case ROLLBACK_SLOW_ALERT:
+      return [
+        {
+          name: `${ROLLBACK_SLOW_ALERT}: fires when a rollback took longer than the objective`,
+          interval: '1m',
+          input_series: [
+            { series: 'entitle_release_rollback_delay_seconds_count{instance="a"}', values: '0x5 1x10' },
+            { series: 'entitle_release_rollback_delay_seconds_bucket{instance="a",le="60"}', values: '0x15' },
+          ],
+          alert_rule_test: [{ eval_time: '7m', alertname: ROLLBACK_SLOW_ALERT, exp_alerts: [expected(rule)] }],
+        },
+        {
+          name: `${ROLLBACK_SLOW_ALERT}: quiet when rollbacks are quick`,
+          interval: '1m',
+          input_series: [
+            { series: 'entitle_release_rollback_delay_seconds_count{instance="a"}', values: '0x5 1x10' },
+            { series: 'entitle_release_rollback_delay_seconds_bucket{instance="a",le="60"}', values: '0x5 1x10' },
+          ],
+          alert_rule_test: [{ eval_time: '7m', alertname: ROLLBACK_SLOW_ALERT, exp_alerts: [] }],
+        },
+        { name: `${ROLLBACK_SLOW_ALERT}: quiet with no rollbacks at all`, interval: '1m', input_series: [{ series: 'up{job="entitle"}', values: '1x15' }], alert_rule_test: [{ eval_time: '7m', alertname: ROLLBACK_SLOW_ALERT, exp_alerts: [] }] },
+      ];
+    default:
+      throw new Error(`no promtool tests are defined for ${rule.alert}: add them to src/ops/rule-tests.ts`);
+  }
+}
+
+/** One test file per alert name, each referring to the rules file beside its folder. */
+export function promtoolTests(groups: readonly RuleGroup[], rulesFile: string): Map<string, PromtoolTestFile> {
+  const alerts = groups.flatMap((g) => g.rules.filter((r): r is AlertRule => 'alert' in r));
+  const files = new Map<string, PromtoolTestFile>();
+  for (const slo of SLOS) {
+    const rules = alerts.filter((a) => a.alert === burnAlertName(slo));
+    if (rules.length > 0) files.set(burnAlertName(slo), { rule_files: [rulesFile], evaluation_interval: '1m', tests: sloTests(slo, rules) });
+  }
+  for (const rule of alerts.filter((a) => !a.labels.tier)) files.set(rule.alert, { rule_files: [rulesFile], evaluation_interval: '1m', tests: serviceTests(rule) });
+  return files;
+}

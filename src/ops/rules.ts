@@ -1,0 +1,160 @@
+import { budget, ROLLBACK_WITHIN_SECONDS, SLOS, TIERS, WINDOWS, type Priority, type Slo, type Tier, type TierName } from './slos.ts';
+
+/** Where runbooks are published; `entitle ops generate --runbook-base` sets it for a deployment. */
+export const DEFAULT_RUNBOOK_BASE = 'docs/runbooks';
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface RuleGroup {
+  readonly name: string;
+  readonly interval?: string;
+  readonly rules: readonly (AlertRule | RecordingRule)[];
+}
+
+const camel = (id: string) => id.replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+
+/** The alert name of an SLO's burn-rate alerts (one name, a `tier` label per tier). */
+export function burnAlertName(slo: Slo): string {
+  return `Entitle${camel(slo.id)}BudgetBurn`;
+}
+
+export const ABSENT_ALERT = 'EntitleMetricsAbsent';
+export const ROLLED_BACK_ALERT = 'EntitleReleaseRolledBackAutomatically';
+export const ROLLBACK_SLOW_ALERT = 'EntitleReleaseRollbackSlow';
+
+const ratio = (slo: Slo, w: string) => `slo:sli_error:ratio_rate${w}{slo="${slo.id}"}`;
+const events = (slo: Slo, w: string) => `slo:sli_events:rate${w}{slo="${slo.id}"}`;
+const pct = (x: number) => `${Number((x * 100).toPrecision(6))}%`;
+
+function recordingRules(slo: Slo): RecordingRule[] {
+  return WINDOWS.flatMap((w) => [
+    { record: `slo:sli_error:ratio_rate${w}`, expr: `(${slo.bad.replaceAll('$w', w)})\n/\n(${slo.total.replaceAll('$w', w)})`, labels: { slo: slo.id } },
+    { record: `slo:sli_events:rate${w}`, expr: slo.total.replaceAll('$w', w), labels: { slo: slo.id } },
+  ]);
+}
+
+function priorityOf(slo: Slo, tier: Tier): Priority {
+  return tier.severity === 'page' ? slo.priority.page : slo.priority.ticket;
+}
+
+function burnAlert(slo: Slo, tier: Tier, runbookBase: string): AlertRule {
+  // Rounded, so the rule reads 0.0144 rather than the float 0.014400000000000013.
+  const threshold = Number((tier.burnRate * budget(slo)).toPrecision(6));
+  const name = burnAlertName(slo);
+  return {
+    alert: name,
+    // Both windows must burn (the long one proves it matters, the short one that it is still
+    // happening), and there must be enough traffic for a ratio to mean anything.
+    expr: [`${ratio(slo, tier.longWindow)} > ${threshold}`, `and ${ratio(slo, tier.shortWindow)} > ${threshold}`, `and ${events(slo, tier.longWindow)} > ${slo.minEventsPerSecond}`].join('\n'),
+    for: tier.for,
+    labels: { severity: tier.severity, priority: priorityOf(slo, tier), tier: tier.name, slo: slo.id, service: 'entitle' },
+    annotations: {
+      summary: `${slo.journey}: the error budget is burning ${tier.burnRate}x too fast`,
+      description: `More than ${pct(threshold)} of events failed over both the last ${tier.longWindow} and the last ${tier.shortWindow} (objective: ${slo.objectiveText}). At this rate the ${slo.periodDays}-day budget lasts ${budgetDays(slo, tier)}.`,
+      citizen_impact: slo.citizenImpact,
+      runbook_url: `${runbookBase}/${name}.md`,
+    },
+  };
+}
+
+function budgetDays(slo: Slo, tier: Tier): string {
+  const hours = (slo.periodDays * 24) / tier.burnRate;
+  return hours < 48 ? `${Math.round(hours)} hours` : `${Math.round(hours / 24)} days`;
+}
+
+function serviceAlerts(runbookBase: string): AlertRule[] {
+  return [
+    {
+      alert: ABSENT_ALERT,
+      // An unlabelled counter every instance exports from its first second: if no series exists,
+      // no instance is being scraped, and every other alert is blind.
+      expr: 'absent(entitle_decision_write_failures_total)',
+      for: '5m',
+      labels: { severity: 'page', priority: 'P1', service: 'entitle' },
+      annotations: {
+        summary: 'No Entitle instance is reporting metrics',
+        description: 'Prometheus has no Entitle metrics: every instance is down, or Prometheus cannot reach them. Every other Entitle alert is blind until this is fixed.',
+        citizen_impact: 'Possibly none, possibly total: if the service is down, no citizen can get an assessment. Check at once.',
+        runbook_url: `${runbookBase}/${ABSENT_ALERT}.md`,
+      },
+    },
+    {
+      alert: ROLLED_BACK_ALERT,
+      expr: 'sum by (benefit) (increase(entitle_release_automatic_rollbacks_total[10m])) > 0',
+      for: '0m',
+      labels: { severity: 'ticket', priority: 'P2', service: 'entitle' },
+      annotations: {
+        summary: 'A rule release was rolled back automatically',
+        description: 'A release under test differed from the active version in ways it did not declare, or failed where the active version did not, and the service rolled it back. If it was in a canary or active, some citizens were decided by it.',
+        citizen_impact: 'The previous rules decide every application again. Citizens decided by the release while it was in a canary may have had a wrong decision: list them with "entitle release affected".',
+        runbook_url: `${runbookBase}/${ROLLED_BACK_ALERT}.md`,
+      },
+    },
+    {
+      alert: ROLLBACK_SLOW_ALERT,
+      expr: `sum(increase(entitle_release_rollback_delay_seconds_count[1h])) - sum(increase(entitle_release_rollback_delay_seconds_bucket{le="${ROLLBACK_WITHIN_SECONDS}"}[1h])) > 0`,
+      for: '0m',
+      labels: { severity: 'ticket', priority: 'P3', service: 'entitle', slo: 'bad_release_undone_quickly' },
+      annotations: {
+        summary: `A bad release took more than ${ROLLBACK_WITHIN_SECONDS} s to be rolled back`,
+        description: `An automatic rollback came more than ${ROLLBACK_WITHIN_SECONDS} s after the release's first unexpected difference (objective: a bad release is undone within ${ROLLBACK_WITHIN_SECONDS} s).`,
+        citizen_impact: 'While a bad release is in a canary, the citizens it decides may get wrong decisions; a slow rollback means more of them.',
+        runbook_url: `${runbookBase}/${ROLLBACK_SLOW_ALERT}.md`,
+      },
+    },
+  ];
+}
+
+/** Which tiers are switched on, per SLO: the definition's list, narrowed by `disabled`. */
+export interface GenerateOptions {
+  readonly runbookBase?: string;
+  /** Tiers switched off for every SLO, such as `ticket-slow` on a low-traffic service. */
+  readonly disabledTiers?: readonly TierName[];
+}
+
+export function ruleGroups(options: GenerateOptions = {}): RuleGroup[] {
+  const base = options.runbookBase ?? DEFAULT_RUNBOOK_BASE;
+  const off = new Set(options.disabledTiers ?? []);
+  return [
+    ...SLOS.map((slo) => ({ name: `entitle-slo-${slo.id}-recording`, interval: '30s', rules: recordingRules(slo) })),
+    {
+      name: 'entitle-slo-alerts',
+      rules: SLOS.flatMap((slo) => TIERS.filter((t) => slo.tiers.includes(t.name) && !off.has(t.name)).map((tier) => burnAlert(slo, tier, base))),
+    },
+    { name: 'entitle-service-alerts', rules: serviceAlerts(base) },
+  ];
+}
+
+/** Every alert the rules define, once per name: what runbooks and tests are generated for. */
+export function alertNames(groups: readonly RuleGroup[]): string[] {
+  return [...new Set(groups.flatMap((g) => g.rules.flatMap((r) => ('alert' in r ? [r.alert] : []))))];
+}
+
+/**
+ * Alertmanager's inhibition: while a fast-burn page fires for an SLO, the slower tiers of the same
+ * SLO stay quiet (one page, not four), and while the metrics are absent nothing else pages.
+ */
+export function alertmanagerConfig(webhookUrl: string): Record<string, unknown> {
+  return {
+    route: { receiver: 'entitle-on-call', group_by: ['alertname', 'slo', 'benefit'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' },
+    receivers: [{ name: 'entitle-on-call', webhook_configs: [{ url: webhookUrl, send_resolved: true }] }],
+    inhibit_rules: [
+      { source_matchers: ['tier="page-fast"'], target_matchers: ['tier=~"page-slow|ticket-fast|ticket-slow"'], equal: ['slo'] },
+      { source_matchers: ['tier="page-slow"'], target_matchers: ['tier=~"ticket-fast|ticket-slow"'], equal: ['slo'] },
+      { source_matchers: ['tier="ticket-fast"'], target_matchers: ['tier="ticket-slow"'], equal: ['slo'] },
+      { source_matchers: [`alertname="${ABSENT_ALERT}"`], target_matchers: ['service="entitle"', `alertname!="${ABSENT_ALERT}"`] },
+    ],
+  };
+}
