@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { promtoolTests } from './rule-tests.ts';
+import { runbookFiles } from './runbooks.ts';
 import { alertmanagerConfig, ruleGroups, type GenerateOptions } from './rules.ts';
 
 export const RULES_FILE = 'deploy/prometheus/entitle-rules.yml';
@@ -22,6 +23,7 @@ export function generatedFiles(options: OpsOptions = {}): Map<string, string> {
   files.set(RULES_FILE, HEADER + stringify({ groups }, { lineWidth: 0 }));
   for (const [alert, tests] of promtoolTests(groups, '../entitle-rules.yml')) files.set(`${TESTS_DIR}/${alert}.test.yml`, HEADER + stringify(tests, { lineWidth: 0 }));
   files.set(ALERTMANAGER_FILE, HEADER + stringify(alertmanagerConfig(options.webhookUrl ?? 'http://127.0.0.1:9095/alerts'), { lineWidth: 0 }));
+  for (const [path, text] of runbookFiles(groups)) files.set(path, text);
   return files;
 }
 

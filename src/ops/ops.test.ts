@@ -7,7 +7,11 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { alertNames, generate, generatedFiles, ruleGroups, RULES_FILE, SLOS, TESTS_DIR } from './index.ts';
+import { buildProgram } from '../cli/main.ts';
+import { testService } from '../http/testing.ts';
+import { startService } from '../service/index.ts';
+import { migrate, openPglite } from '../store/index.ts';
+import { alertNames, generate, generatedFiles, ruleGroups, RULES_FILE, RUNBOOKS_DIR, SLOS, TESTS_DIR } from './index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -79,5 +83,72 @@ describe('operations as code', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** Names of every metric a running service exports (HELP lines list metrics with no samples yet). */
+async function exportedMetrics(): Promise<Set<string>> {
+  const dir = await mkdtemp(join(tmpdir(), 'entitle-ops-metrics-'));
+  const service = await startService({ store: { dataDir: join(dir, 'data') }, rulesDir: join(root, 'rulesets'), host: '127.0.0.1', port: 0, shutdownGraceMs: 0, logLevel: 'silent' });
+  try {
+    const text = await (await fetch(`${service.address}/metrics`)).text();
+    return new Set([...text.matchAll(/^# HELP (\S+)/gm)].map((m) => m[1]!));
+  } finally {
+    await service.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const metricOf = (name: string) => name.replace(/_(sum|count|bucket)$/, '');
+
+describe('runbooks', () => {
+  const files = generatedFiles();
+  const runbooks = [...files].filter(([path]) => path.startsWith(`${RUNBOOKS_DIR}/`));
+
+  it('exist for every alert', () => {
+    for (const alert of alertNames(ruleGroups())) assert.ok(files.has(`${RUNBOOKS_DIR}/${alert}.md`), `${alert} has no runbook`);
+  });
+
+  it('name only commands, options, endpoints, metrics and tables that exist', async () => {
+    const program = buildProgram();
+    const metrics = await exportedMetrics();
+    const db = await openPglite(undefined);
+    await migrate(db);
+    const { rows } = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+    await db.close();
+    const tables = new Set([...rows.map((r) => r.table_name), 'pg_stat_activity']);
+    const app = (await testService()).app;
+    const problems: string[] = [];
+    for (const [path, text] of runbooks) {
+      const commands = [...text.matchAll(/```sh\n\s*(.+)\n/g)].map((m) => m[1]!);
+      for (const command of commands) {
+        if (command.startsWith('entitle ')) {
+          const words = command.split(/\s+/).slice(1);
+          let at = program;
+          for (const word of words) {
+            if (word.startsWith('-')) {
+              const option = word.split('=')[0]!;
+              if (!at.options.some((o) => o.long === option)) problems.push(`${path}: "${command}": no option ${option}`);
+              continue;
+            }
+            if (!/^[a-z]/.test(word)) continue;
+            const next = at.commands.find((c) => c.name() === word);
+            if (next) at = next;
+            else if (at.commands.length > 0) problems.push(`${path}: "${command}": no command ${word}`);
+          }
+        }
+        for (const [, route] of command.matchAll(/\$ENTITLE_URL(\/[a-z/]*)/g)) {
+          const response = await app.inject({ method: 'GET', url: route! });
+          if (response.statusCode === 404) problems.push(`${path}: no endpoint ${route}`);
+        }
+        for (const [, table] of command.matchAll(/\b(?:FROM|JOIN|UPDATE|INTO)\s+([a-z_]+)/g)) if (!tables.has(table!)) problems.push(`${path}: no table ${table}`);
+      }
+      for (const [name] of text.matchAll(/\b(?:entitle|nodejs|process)_[a-z0-9_]+/g)) if (!metrics.has(metricOf(name))) problems.push(`${path}: no metric ${name}`);
+    }
+    // The alert rules themselves: an alert on a metric nobody exports would never fire.
+    for (const rule of ruleGroups().flatMap((g) => g.rules)) {
+      for (const [name] of rule.expr.matchAll(/\b(?:entitle|nodejs)_[a-z0-9_]+/g)) if (!metrics.has(metricOf(name))) problems.push(`rules: no metric ${name}`);
+    }
+    assert.deepEqual(problems, []);
   });
 });

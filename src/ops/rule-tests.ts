@@ -1,4 +1,4 @@
-import { ABSENT_ALERT, burnAlertName, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
+import { ABSENT_ALERT, burnAlertName, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
 import { budget, SLOS, TIERS, type Slo } from './slos.ts';
 
 /**
@@ -115,6 +115,44 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
           alert_rule_test: [{ eval_time: '7m', alertname: ROLLBACK_SLOW_ALERT, exp_alerts: [] }],
         },
         { name: `${ROLLBACK_SLOW_ALERT}: quiet with no rollbacks at all`, interval: '1m', input_series: [{ series: 'up{job="entitle"}', values: '1x15' }], alert_rule_test: [{ eval_time: '7m', alertname: ROLLBACK_SLOW_ALERT, exp_alerts: [] }] },
+      ];
+    case INSTANCES_DISAGREE_ALERT: {
+      const served = (instance: string, ruleset: string) => `entitle_ruleset_served{instance="${instance}",benefit="universal-credit",ruleset="${ruleset}",role="active"}`;
+      return [
+        {
+          name: `${INSTANCES_DISAGREE_ALERT}: fires when an instance keeps serving the old version`,
+          interval: '1m',
+          input_series: [
+            { series: served('a', 'sha256:new'), values: '1x10' },
+            { series: served('b', 'sha256:new'), values: '1x10' },
+            { series: served('c', 'sha256:old'), values: '1x10' },
+          ],
+          alert_rule_test: [{ eval_time: '5m', alertname: INSTANCES_DISAGREE_ALERT, exp_alerts: [expected(rule, { benefit: 'universal-credit' })] }],
+        },
+        {
+          name: `${INSTANCES_DISAGREE_ALERT}: quiet when every instance agrees`,
+          interval: '1m',
+          input_series: [{ series: served('a', 'sha256:new'), values: '1x10' }, { series: served('b', 'sha256:new'), values: '1x10' }],
+          alert_rule_test: [{ eval_time: '5m', alertname: INSTANCES_DISAGREE_ALERT, exp_alerts: [] }],
+        },
+        {
+          name: `${INSTANCES_DISAGREE_ALERT}: quiet during a switch shorter than 2 minutes`,
+          interval: '1m',
+          input_series: [{ series: served('a', 'sha256:new'), values: '1x10' }, { series: served('b', 'sha256:old'), values: '1 stale' }, { series: served('b', 'sha256:new'), values: '_ 1x9' }],
+          alert_rule_test: [{ eval_time: '5m', alertname: INSTANCES_DISAGREE_ALERT, exp_alerts: [] }],
+        },
+      ];
+    }
+    case EVENT_LOOP_ALERT:
+      return [
+        {
+          name: `${EVENT_LOOP_ALERT}: fires after 5 minutes of lag`,
+          interval: '1m',
+          input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.9x15' }],
+          alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [expected(rule, { instance: 'a' })] }],
+        },
+        { name: `${EVENT_LOOP_ALERT}: quiet at normal lag`, interval: '1m', input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.01x15' }], alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [] }] },
+        { name: `${EVENT_LOOP_ALERT}: quiet for a short spike`, interval: '1m', input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.01x5 0.9x2 0.01x8' }], alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [] }] },
       ];
     default:
       throw new Error(`no promtool tests are defined for ${rule.alert}: add them to src/ops/rule-tests.ts`);

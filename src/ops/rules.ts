@@ -33,6 +33,8 @@ export function burnAlertName(slo: Slo): string {
 export const ABSENT_ALERT = 'EntitleMetricsAbsent';
 export const ROLLED_BACK_ALERT = 'EntitleReleaseRolledBackAutomatically';
 export const ROLLBACK_SLOW_ALERT = 'EntitleReleaseRollbackSlow';
+export const INSTANCES_DISAGREE_ALERT = 'EntitleInstancesServeDifferentRules';
+export const EVENT_LOOP_ALERT = 'EntitleEventLoopSaturated';
 
 const ratio = (slo: Slo, w: string) => `slo:sli_error:ratio_rate${w}{slo="${slo.id}"}`;
 const events = (slo: Slo, w: string) => `slo:sli_events:rate${w}{slo="${slo.id}"}`;
@@ -112,6 +114,32 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
         description: `An automatic rollback came more than ${ROLLBACK_WITHIN_SECONDS} s after the release's first unexpected difference (objective: a bad release is undone within ${ROLLBACK_WITHIN_SECONDS} s).`,
         citizen_impact: 'While a bad release is in a canary, the citizens it decides may get wrong decisions; a slow rollback means more of them.',
         runbook_url: `${runbookBase}/${ROLLBACK_SLOW_ALERT}.md`,
+      },
+    },
+    {
+      alert: INSTANCES_DISAGREE_ALERT,
+      // Each instance reports the version it serves per benefit: more than one version of a
+      // benefit in service means a promotion or rollback has not reached every instance.
+      expr: 'count by (benefit) (count by (benefit, ruleset) (entitle_ruleset_served{role="active"})) > 1',
+      for: '2m',
+      labels: { severity: 'page', priority: 'P1', service: 'entitle' },
+      annotations: {
+        summary: 'Instances are deciding with different rule-set versions',
+        description: 'For at least 2 minutes, instances have served different active versions of one benefit: a promotion or rollback has not reached every instance (it should within a second).',
+        citizen_impact: 'The same circumstances get different decisions depending on which instance answers.',
+        runbook_url: `${runbookBase}/${INSTANCES_DISAGREE_ALERT}.md`,
+      },
+    },
+    {
+      alert: EVENT_LOOP_ALERT,
+      expr: 'max by (instance) (nodejs_eventloop_lag_p99_seconds{job="entitle"}) > 0.5',
+      for: '5m',
+      labels: { severity: 'ticket', priority: 'P2', service: 'entitle' },
+      annotations: {
+        summary: 'An Entitle instance is saturated: its event loop lags by more than half a second',
+        description: 'For 5 minutes, the 99th percentile of event loop lag on one instance has been above 0.5 s: every request on it waits at least that long.',
+        citizen_impact: 'Citizens served by that instance wait longer; some front ends may time out and ask them to try again.',
+        runbook_url: `${runbookBase}/${EVENT_LOOP_ALERT}.md`,
       },
     },
   ];
