@@ -8,7 +8,7 @@ import { EntitleError } from '../errors/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
 import { fixedRouter, type GateSettings, type RuleRouter } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
-import { migrationsCurrent, type Database } from '../store/index.ts';
+import { migrationsCurrent, type Database, type FaultSwitch } from '../store/index.ts';
 import type { ServiceContext } from './context.ts';
 import { createServiceMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -24,6 +24,8 @@ export interface AppOptions {
   readonly rules: ReadonlyMap<string, RuleSet> | RuleRouter;
   /** Release gates for promotion through the API (default: from ENTITLE_RELEASE_* settings). */
   readonly gates?: GateSettings;
+  /** Tests only: the switch behind POST /test/faults. */
+  readonly faults?: FaultSwitch;
   /** The metrics registry, when other parts (the live releases) register on it too. */
   readonly registry?: Registry;
   /** Requests a minute per key, by role (a key gets the highest of its roles'). */
@@ -180,5 +182,12 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   registerAssessments(app, context);
   registerDecisions(app, context);
   registerReleases(app, context, options.gates);
+  if (options.faults) {
+    const faults = options.faults;
+    app.post('/test/faults', { config: { roles: ['admin'] }, schema: { body: { type: 'object', required: ['database'], properties: { database: { enum: ['down', 'up'] } } } } }, (request, reply) => {
+      faults.setDatabaseDown((request.body as { database: 'down' | 'up' }).database === 'down');
+      return reply.send({ database: faults.databaseDown ? 'down' : 'up' });
+    });
+  }
   return { app, context };
 }

@@ -3,7 +3,7 @@
  * tests, Alertmanager configuration and runbooks generated from them. This is the module's public surface.
  */
 export { ALERTMANAGER_FILE, generate, generatedFiles, RULES_FILE, TESTS_DIR, type OpsOptions } from './generate.ts';
-export { alertNames, burnAlertName, ruleGroups, type AlertRule, type RuleGroup } from './rules.ts';
+export { alertmanagerConfig, alertNames, burnAlertName, ruleGroups, type AlertRule, type RuleGroup } from './rules.ts';
 export { budget, SLOS, TIERS, type Slo, type Tier, type TierName } from './slos.ts';
 export { FAILURE_MODES, type FailureMode, type Step } from './failure-modes.ts';
 export { RUNBOOKS_DIR } from './runbooks.ts';

@@ -36,22 +36,35 @@ export const ROLLBACK_SLOW_ALERT = 'EntitleReleaseRollbackSlow';
 export const INSTANCES_DISAGREE_ALERT = 'EntitleInstancesServeDifferentRules';
 export const EVENT_LOOP_ALERT = 'EntitleEventLoopSaturated';
 
+/**
+ * A duration divided by `scale`: the end-to-end test runs the real rules with an hour lasting a
+ * minute (scale 60), so an alert can fire within a test. Production uses scale 1.
+ */
+function scaled(duration: string, scale: number): string {
+  if (scale === 1) return duration;
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[duration.slice(-1) as 's' | 'm' | 'h' | 'd'];
+  return `${Math.max(1, Math.round((Number(duration.slice(0, -1)) * unit) / scale))}s`;
+}
+
 const ratio = (slo: Slo, w: string) => `slo:sli_error:ratio_rate${w}{slo="${slo.id}"}`;
 const events = (slo: Slo, w: string) => `slo:sli_events:rate${w}{slo="${slo.id}"}`;
 const pct = (x: number) => `${Number((x * 100).toPrecision(6))}%`;
 
-function recordingRules(slo: Slo): RecordingRule[] {
-  return WINDOWS.flatMap((w) => [
-    { record: `slo:sli_error:ratio_rate${w}`, expr: `(${slo.bad.replaceAll('$w', w)})\n/\n(${slo.total.replaceAll('$w', w)})`, labels: { slo: slo.id } },
-    { record: `slo:sli_events:rate${w}`, expr: slo.total.replaceAll('$w', w), labels: { slo: slo.id } },
-  ]);
+function recordingRules(slo: Slo, scale: number): RecordingRule[] {
+  return WINDOWS.flatMap((w) => {
+    const range = scaled(w, scale);
+    return [
+      { record: `slo:sli_error:ratio_rate${w}`, expr: `(${slo.bad.replaceAll('$w', range)})\n/\n(${slo.total.replaceAll('$w', range)})`, labels: { slo: slo.id } },
+      { record: `slo:sli_events:rate${w}`, expr: slo.total.replaceAll('$w', range), labels: { slo: slo.id } },
+    ];
+  });
 }
 
 function priorityOf(slo: Slo, tier: Tier): Priority {
   return tier.severity === 'page' ? slo.priority.page : slo.priority.ticket;
 }
 
-function burnAlert(slo: Slo, tier: Tier, runbookBase: string): AlertRule {
+function burnAlert(slo: Slo, tier: Tier, runbookBase: string, scale: number): AlertRule {
   // Rounded, so the rule reads 0.0144 rather than the float 0.014400000000000013.
   const threshold = Number((tier.burnRate * budget(slo)).toPrecision(6));
   const name = burnAlertName(slo);
@@ -60,7 +73,7 @@ function burnAlert(slo: Slo, tier: Tier, runbookBase: string): AlertRule {
     // Both windows must burn (the long one proves it matters, the short one that it is still
     // happening), and there must be enough traffic for a ratio to mean anything.
     expr: [`${ratio(slo, tier.longWindow)} > ${threshold}`, `and ${ratio(slo, tier.shortWindow)} > ${threshold}`, `and ${events(slo, tier.longWindow)} > ${slo.minEventsPerSecond}`].join('\n'),
-    for: tier.for,
+    for: scaled(tier.for, scale),
     labels: { severity: tier.severity, priority: priorityOf(slo, tier), tier: tier.name, slo: slo.id, service: 'entitle' },
     annotations: {
       summary: `${slo.journey}: the error budget is burning ${tier.burnRate}x too fast`,
@@ -150,16 +163,19 @@ export interface GenerateOptions {
   readonly runbookBase?: string;
   /** Tiers switched off for every SLO, such as `ticket-slow` on a low-traffic service. */
   readonly disabledTiers?: readonly TierName[];
+  /** Divide every window and `for` by this (tests only: 60 makes an hour a minute). */
+  readonly timeScale?: number;
 }
 
 export function ruleGroups(options: GenerateOptions = {}): RuleGroup[] {
   const base = options.runbookBase ?? DEFAULT_RUNBOOK_BASE;
   const off = new Set(options.disabledTiers ?? []);
+  const scale = options.timeScale ?? 1;
   return [
-    ...SLOS.map((slo) => ({ name: `entitle-slo-${slo.id}-recording`, interval: '30s', rules: recordingRules(slo) })),
+    ...SLOS.map((slo) => ({ name: `entitle-slo-${slo.id}-recording`, interval: scale === 1 ? '30s' : '1s', rules: recordingRules(slo, scale) })),
     {
       name: 'entitle-slo-alerts',
-      rules: SLOS.flatMap((slo) => TIERS.filter((t) => slo.tiers.includes(t.name) && !off.has(t.name)).map((tier) => burnAlert(slo, tier, base))),
+      rules: SLOS.flatMap((slo) => TIERS.filter((t) => slo.tiers.includes(t.name) && !off.has(t.name)).map((tier) => burnAlert(slo, tier, base, scale))),
     },
     { name: 'entitle-service-alerts', rules: serviceAlerts(base) },
   ];
@@ -174,9 +190,9 @@ export function alertNames(groups: readonly RuleGroup[]): string[] {
  * Alertmanager's inhibition: while a fast-burn page fires for an SLO, the slower tiers of the same
  * SLO stay quiet (one page, not four), and while the metrics are absent nothing else pages.
  */
-export function alertmanagerConfig(webhookUrl: string): Record<string, unknown> {
+export function alertmanagerConfig(webhookUrl: string, timing = { groupWait: '30s', groupInterval: '5m', repeatInterval: '4h' }): Record<string, unknown> {
   return {
-    route: { receiver: 'entitle-on-call', group_by: ['alertname', 'slo', 'benefit'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' },
+    route: { receiver: 'entitle-on-call', group_by: ['alertname', 'slo', 'benefit'], group_wait: timing.groupWait, group_interval: timing.groupInterval, repeat_interval: timing.repeatInterval },
     receivers: [{ name: 'entitle-on-call', webhook_configs: [{ url: webhookUrl, send_resolved: true }] }],
     inhibit_rules: [
       { source_matchers: ['tier="page-fast"'], target_matchers: ['tier=~"page-slow|ticket-fast|ticket-slow"'], equal: ['slo'] },

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { buildApp, type AppOptions } from '../http/index.ts';
 import { DEFAULT_GATES, DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from '../releases/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
-import { describeStore, migrate, openDatabase, type Database, type StoreSettings } from '../store/index.ts';
+import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
 
 export interface ServiceConfig {
   readonly store: StoreSettings;
@@ -15,6 +15,8 @@ export interface ServiceConfig {
   readonly rateLimits?: AppOptions['rateLimits'];
   readonly logLevel?: string;
   readonly logStream?: AppOptions['logStream'];
+  /** Tests only: expose POST /test/faults (admin) to make the database fail on purpose. */
+  readonly testFaults?: boolean;
   /** Gates, polling and shadow settings for releases (defaults: DEFAULT_LIVE_SETTINGS, DEFAULT_GATES). */
   readonly releases?: Partial<LiveSettings>;
 }
@@ -33,7 +35,9 @@ export interface RunningService {
  * created here and passed to the next; nothing is global.
  */
 export async function startService(config: ServiceConfig): Promise<RunningService> {
-  const db = await openDatabase(config.store);
+  const opened = await openDatabase(config.store);
+  const faults = config.testFaults ? withFaults(opened) : undefined;
+  const db = faults?.db ?? opened;
   let started: LiveReleases | undefined;
   try {
     const migrated = await migrate(db);
@@ -49,11 +53,13 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       db,
       rules: live,
       registry,
+      ...(faults ? { faults } : {}),
       ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
       ...(config.logLevel ? { logLevel: config.logLevel } : {}),
       ...(config.logStream ? { logStream: config.logStream } : {}),
     });
     to.log = app.log;
+    if (faults) app.log.warn({ event: 'test_faults_enabled' }, 'ENTITLE_TEST_FAULTS is on: POST /test/faults can make this instance fail. Never in production.');
     const address = await app.listen({ host: config.host, port: config.port });
     app.log.info(
       { event: 'started', address, store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },

@@ -3,3 +3,4 @@ export { migrate, migrationsCurrent, shippedMigrations, type Migration, type Mig
 export { describeStore, openDatabase, storeSettingsFrom, type StoreSettings } from './open.ts';
 export { openPglite } from './pglite.ts';
 export { openPostgres } from './postgres.ts';
+export { withFaults, type FaultSwitch } from './faults.ts';

@@ -45,6 +45,7 @@ export function registerServe(program: Command): void {
         ...(options.rateLimits ? { rateLimits: parseRateLimits(options.rateLimits) } : {}),
         logLevel: process.env.LOG_LEVEL ?? 'info',
         releases: { gates: gateSettingsFrom(process.env), listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
+        testFaults: process.env.ENTITLE_TEST_FAULTS === 'on',
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -1,0 +1,159 @@
+// End to end with the real components: `entitle serve` on PostgreSQL, scraped by the Debian
+// Prometheus running the generated rules (an hour lasting a minute), which sends to the Debian
+// Alertmanager with the generated inhibition, which delivers to a webhook receiver here. The
+// database is made to fail through the test-only switch, and the fast-burn page must arrive.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { eventually } from '../releases/testing.ts';
+import { createKey } from '../keys/index.ts';
+import { spawnServer, type ServerProcess } from '../service/testing.ts';
+import { testDatabases } from '../store/testing.ts';
+import { alertmanagerConfig, burnAlertName, ruleGroups, SLOS } from './index.ts';
+
+const AVAILABILITY = burnAlertName(SLOS.find((s) => s.id === 'assessment_availability')!);
+
+interface Notification {
+  readonly status: 'firing' | 'resolved';
+  readonly alerts: readonly { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  return port;
+}
+
+function installed(binary: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(binary, ['--version'], { stdio: 'ignore' });
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0));
+  });
+}
+
+describe('alerting end to end', { timeout: 240_000 }, () => {
+  it('pages through real Prometheus and Alertmanager within seconds of the database failing, inhibits the slower tiers, and resolves', async (t) => {
+    if (!(await installed('prometheus')) || !(await installed('prometheus-alertmanager'))) {
+      if (process.env.CI) throw new Error('prometheus and prometheus-alertmanager must be installed: .ci/run installs them');
+      return t.skip('prometheus or prometheus-alertmanager is not installed here');
+    }
+    const db = await testDatabases.postgres();
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-alerting-'));
+    const children: ChildProcess[] = [];
+    let service: ServerProcess | undefined;
+    let receiver: Server | undefined;
+    let stopTraffic = false;
+    try {
+      const notifications: Notification[] = [];
+      receiver = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        request.on('end', () => {
+          notifications.push(JSON.parse(body) as Notification);
+          response.end();
+        });
+      });
+      receiver.listen(0, '127.0.0.1');
+      await once(receiver, 'listening');
+      const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
+
+      service = await spawnServer({ DATABASE_URL: db.url!, ENTITLE_TEST_FAULTS: 'on', LOG_LEVEL: 'warn' });
+      const admin = (await createKey(db.db, 'alerting-admin', ['admin'])).key;
+      const assessor = (await createKey(db.db, 'alerting-front-end', ['assessor'])).key;
+
+      const [promPort, amPort] = [await freePort(), await freePort()];
+      await writeFile(join(dir, 'rules.yml'), stringify({ groups: ruleGroups({ timeScale: 60 }) }, { lineWidth: 0 }));
+      await writeFile(join(dir, 'alertmanager.yml'), stringify(alertmanagerConfig(webhook, { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' })));
+      await writeFile(
+        join(dir, 'prometheus.yml'),
+        stringify({
+          global: { scrape_interval: '1s', evaluation_interval: '1s' },
+          rule_files: ['rules.yml'],
+          alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
+          scrape_configs: [{ job_name: 'entitle', static_configs: [{ targets: [new URL(service.url).host] }] }],
+        }),
+      );
+      const start = (binary: string, args: string[]) => {
+        const child = spawn(binary, args, { stdio: 'ignore' });
+        children.push(child);
+        return child;
+      };
+      start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
+      start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+      const prometheus = `http://127.0.0.1:${promPort}`;
+      await eventually('Prometheus to scrape the service', async () => {
+        const response = await fetch(`${prometheus}/api/v1/query?query=up{job="entitle"}`).catch(() => undefined);
+        const body = response?.ok ? ((await response.json()) as { data: { result: { value: [number, string] }[] } }) : undefined;
+        return body?.data.result[0]?.value[1] === '1' ? true : undefined;
+      }, 30_000, 250);
+
+      // Steady traffic, as a front end would send it.
+      const input = await readFile(fileURLToPath(new URL('../../examples/universal-credit.json', import.meta.url)), 'utf8');
+      const statuses = new Map<number, number>();
+      const traffic = (async () => {
+        while (!stopTraffic) {
+          try {
+            const response = await fetch(`${service.url}/v1/assessments`, { method: 'POST', headers: { authorization: `Bearer ${assessor}`, 'content-type': 'application/json' }, body: input });
+            statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+            await response.arrayBuffer();
+          } catch {
+            statuses.set(0, (statuses.get(0) ?? 0) + 1);
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 8_000));
+      assert.equal(notifications.length, 0, 'nothing is sent while the service is healthy');
+
+      const fault = (state: 'down' | 'up') => fetch(`${service!.url}/test/faults`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ database: state }) });
+      assert.equal((await fault('down')).status, 200);
+      const brokeAt = Date.now();
+      const page = await eventually('the fast-burn page', () => Promise.resolve(notifications.find((n) => n.status === 'firing' && n.alerts.some((a) => a.labels.alertname === AVAILABILITY && a.labels.tier === 'page-fast'))), 60_000, 200);
+      const seconds = (Date.now() - brokeAt) / 1000;
+      t.diagnostic(`page delivered ${seconds.toFixed(1)} s after the database failed`);
+      const alert = page.alerts.find((a) => a.labels.tier === 'page-fast')!;
+      assert.equal(alert.labels.priority, 'P1');
+      assert.equal(alert.labels.severity, 'page');
+      assert.equal(alert.annotations.runbook_url, `docs/runbooks/${AVAILABILITY}.md`);
+      assert.ok(statuses.get(503)! > 0, 'citizens were told to try again, never given an unrecorded decision');
+
+      // page-slow's `for` (15 s here) passes while page-fast fires: Alertmanager holds it back.
+      const alertmanager = `http://127.0.0.1:${amPort}`;
+      const inhibited = await eventually('the slower tier to be inhibited', async () => {
+        const alerts = (await (await fetch(`${alertmanager}/api/v2/alerts?inhibited=true&silenced=false&active=true`)).json()) as { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }[];
+        return alerts.find((a) => a.labels.alertname === AVAILABILITY && a.labels.tier === 'page-slow' && a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0);
+      }, 60_000, 500);
+      assert.ok(inhibited);
+      assert.ok(!notifications.some((n) => n.alerts.some((a) => a.labels.alertname === AVAILABILITY && a.labels.tier !== 'page-fast')), 'only the fast page was delivered for this SLO');
+
+      assert.equal((await fault('up')).status, 200);
+      // The page resolves on its own (its group may still hold slower tiers, firing until their
+      // own windows clear, so the alert's status is what counts).
+      await eventually('the page to resolve', () => Promise.resolve(notifications.find((n) => n.alerts.some((a) => a.labels.alertname === AVAILABILITY && a.labels.tier === 'page-fast' && a.status === 'resolved'))), 90_000, 500);
+      assert.doesNotMatch(JSON.stringify(notifications), /APP-0001|1995-03-01|2019-03-02/, 'no personal data in any alert');
+      stopTraffic = true;
+      await traffic;
+    } finally {
+      stopTraffic = true;
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : Promise.resolve())));
+      service?.child.kill('SIGTERM');
+      await service?.exited;
+      receiver?.close();
+      await db.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
