@@ -78,6 +78,12 @@ export async function auditEventsFor(db: Queryable, subject: string): Promise<Au
   return rows.map(fromRow);
 }
 
+/** Every event at or after an instant, oldest first (`at` is ISO 8601 UTC, so text order is time order). */
+export async function auditEventsSince(db: Queryable, since: string): Promise<AuditEvent[]> {
+  const { rows } = await db.query<AuditRow>('SELECT * FROM audit_events WHERE at >= $1 ORDER BY seq', [since]);
+  return rows.map(fromRow);
+}
+
 export type AuditReport = { readonly ok: true; readonly verified: number; readonly head: string } | { readonly ok: false; readonly verified: number; readonly seq: number; readonly message: string };
 
 /** Walks the audit chain and reports the first event missing, out of order, altered or removed. */

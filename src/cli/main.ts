@@ -4,7 +4,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
-import { registerOps } from './commands/ops.ts';
+import { registerOps, registerStatus } from './commands/ops.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRules } from './commands/rules.ts';
 import { EXIT, reportError } from './exit.ts';
@@ -23,6 +23,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerRelease(program);
   registerOps(program);
+  registerStatus(program);
   registerBench(program);
   return program;
 }

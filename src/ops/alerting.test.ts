@@ -13,11 +13,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { eventually } from '../releases/testing.ts';
+import { runEntitle } from '../cli/testing.ts';
+import { createRelease } from '../releases/index.ts';
+import { compile, eventually, taper, ucBundle } from '../releases/testing.ts';
 import { createKey } from '../keys/index.ts';
 import { spawnServer, type ServerProcess } from '../service/testing.ts';
 import { testDatabases } from '../store/testing.ts';
-import { alertmanagerConfig, burnAlertName, ruleGroups, SLOS } from './index.ts';
+import { alertmanagerConfig, burnAlertName, ruleGroups, SLOS, type StatusReport } from './index.ts';
 
 const AVAILABILITY = burnAlertName(SLOS.find((s) => s.id === 'assessment_availability')!);
 
@@ -116,6 +118,18 @@ describe('alerting end to end', { timeout: 240_000 }, () => {
       })();
       await new Promise((r) => setTimeout(r, 8_000));
       assert.equal(notifications.length, 0, 'nothing is sent while the service is healthy');
+      const status = async () => {
+        const result = await runEntitle(['status', '--json'], { PROMETHEUS_URL: prometheus, DATABASE_URL: db.url! });
+        return { code: result.code, report: JSON.parse(result.stdout) as StatusReport };
+      };
+      const healthy = await status();
+      assert.equal(healthy.report.verdict, 'HEALTHY', JSON.stringify(healthy.report.alerts));
+      assert.equal(healthy.code, 0);
+      assert.equal(healthy.report.journeys.find((j) => j.slo === 'assessment_availability')?.burnRate1h, 0);
+
+      // A change just before the failure: the summary should point at it.
+      const candidate = compile(taper(await ucBundle(), '56%'));
+      const release = await createRelease(db.db, { program: candidate.program, author: 'alice', summary: 'taper', effectiveAt: new Date().toISOString(), expectations: { changes: [] }, golden: { total: 1, failed: [] } });
 
       const fault = (state: 'down' | 'up') => fetch(`${service!.url}/test/faults`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ database: state }) });
       assert.equal((await fault('down')).status, 200);
@@ -128,6 +142,16 @@ describe('alerting end to end', { timeout: 240_000 }, () => {
       assert.equal(alert.labels.severity, 'page');
       assert.equal(alert.annotations.runbook_url, `docs/runbooks/${AVAILABILITY}.md`);
       assert.ok(statuses.get(503)! > 0, 'citizens were told to try again, never given an unrecorded decision');
+
+      const unhealthy = await status();
+      assert.equal(unhealthy.report.verdict, 'UNHEALTHY');
+      assert.equal(unhealthy.code, 1);
+      assert.ok(unhealthy.report.alerts.some((a) => a.alert === AVAILABILITY && a.tier === 'page-fast' && a.priority === 'P1'));
+      assert.ok(unhealthy.report.journeys.find((j) => j.slo === 'assessment_availability')!.burnRate1h! > 14.4);
+      assert.ok(unhealthy.report.correlations.some((c) => c.alert === AVAILABILITY && c.change.subject === release.id), 'the alert is tied to the release made just before it');
+      const text = await runEntitle(['status'], { PROMETHEUS_URL: prometheus, DATABASE_URL: db.url! });
+      assert.match(text.stdout, /^UNHEALTHY {2}\(from Prometheus/);
+      assert.match(text.stdout, new RegExp(`${AVAILABILITY} started .*, within 30 minutes after release\\.(created|validated) of ${release.id}`));
 
       // page-slow's `for` (15 s here) passes while page-fast fires: Alertmanager holds it back.
       const alertmanager = `http://127.0.0.1:${amPort}`;

@@ -7,3 +7,4 @@ export { alertmanagerConfig, alertNames, burnAlertName, ruleGroups, type AlertRu
 export { budget, SLOS, TIERS, type Slo, type Tier, type TierName } from './slos.ts';
 export { FAILURE_MODES, type FailureMode, type Step } from './failure-modes.ts';
 export { RUNBOOKS_DIR } from './runbooks.ts';
+export { formatStatus, PrometheusClient, statusFromPrometheus, statusFromService, type StatusReport } from './status.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,7 +11,8 @@ import { buildProgram } from '../cli/main.ts';
 import { testService } from '../http/testing.ts';
 import { startService } from '../service/index.ts';
 import { migrate, openPglite } from '../store/index.ts';
-import { alertNames, generate, generatedFiles, ruleGroups, RULES_FILE, RUNBOOKS_DIR, SLOS, TESTS_DIR } from './index.ts';
+import { createKey } from '../keys/index.ts';
+import { alertNames, formatStatus, generate, generatedFiles, ruleGroups, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -120,7 +121,8 @@ describe('runbooks', () => {
     const app = (await testService()).app;
     const problems: string[] = [];
     for (const [path, text] of runbooks) {
-      const commands = [...text.matchAll(/```sh\n\s*(.+)\n/g)].map((m) => m[1]!);
+      // Leading VAR=value settings are the shell's; the command follows them.
+      const commands = [...text.matchAll(/```sh\n\s*(.+)\n/g)].map((m) => m[1]!.replace(/^([A-Z_]+=\S+\s+)+/, ''));
       for (const command of commands) {
         if (command.startsWith('entitle ')) {
           const words = command.split(/\s+/).slice(1);
@@ -150,5 +152,27 @@ describe('runbooks', () => {
       for (const [name] of rule.expr.matchAll(/\b(?:entitle|nodejs)_[a-z0-9_]+/g)) if (!metrics.has(metricOf(name))) problems.push(`rules: no metric ${name}`);
     }
     assert.deepEqual(problems, []);
+  });
+});
+
+describe('entitle status without Prometheus', () => {
+  it('summarises from the service\'s own metrics and the audit log, and says what it cannot know', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-ops-status-'));
+    const service = await startService({ store: { dataDir: join(dir, 'data') }, rulesDir: join(root, 'rulesets'), host: '127.0.0.1', port: 0, shutdownGraceMs: 0, logLevel: 'silent' });
+    try {
+      const { key } = await createKey(service.db, 'status-test', ['assessor']);
+      const input = await readFile(join(root, 'examples/universal-credit.json'), 'utf8');
+      for (let i = 0; i < 3; i++) await fetch(`${service.address}/v1/assessments`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: input });
+      const report = await statusFromService(service.address, service.db);
+      assert.equal(report.verdict, 'HEALTHY');
+      assert.equal(report.source, 'service');
+      assert.equal(report.journeys.find((j) => j.slo === 'assessment_availability')?.budgetLeft, 1);
+      assert.equal(report.journeys.find((j) => j.slo === 'assessment_latency')?.budgetLeft, null, 'no windows without Prometheus');
+      assert.ok(report.changes.some((c) => c.what === 'ruleset.first_active'), 'the first rule set served is a change of the last 7 days');
+      assert.match(formatStatus(report), /^HEALTHY {2}\(from the service's own metrics, since it started; set PROMETHEUS_URL for burn rates and alerts/);
+    } finally {
+      await service.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

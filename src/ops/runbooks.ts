@@ -12,6 +12,13 @@ const BEFORE_YOU_START = [
   'pod reached with `kubectl port-forward`), and `DATABASE_URL` to the database the service uses.',
   '`entitle` commands read `DATABASE_URL` like the service does; run them where that database is',
   'reachable. Nothing here shows or needs personal data.',
+  '',
+  'First, the summary: the verdict, each journey\'s error budget and burn rate, the alerts firing, and',
+  'the changes of the last 7 days, with any alert that started within 30 minutes after one of them.',
+  '',
+  '```sh',
+  'PROMETHEUS_URL=http://prometheus:9090 entitle status',
+  '```',
 ].join('\n');
 
 function steps(list: readonly Step[]): string {

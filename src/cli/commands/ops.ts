@@ -1,8 +1,10 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
-import { generate, TIERS, type TierName } from '../../ops/index.ts';
+import { formatStatus, generate, PrometheusClient, statusFromPrometheus, statusFromService, TIERS, type TierName } from '../../ops/index.ts';
 import { EXIT } from '../exit.ts';
 import { projectRoot } from '../paths.ts';
+import { withDatabase } from './data.ts';
+import { dataDirOption } from './data-options.ts';
 
 function tiers(text: string | undefined): TierName[] {
   if (!text) return [];
@@ -11,6 +13,22 @@ function tiers(text: string | undefined): TierName[] {
   const unknown = names.filter((n) => !known.includes(n as TierName));
   if (unknown.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', `unknown tier ${unknown.join(', ')}`, [{ field: '--disable-tiers', message: `give tiers from: ${known.join(', ')}` }]);
   return names as TierName[];
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('The on-call summary: HEALTHY, DEGRADED or UNHEALTHY, each journey\'s error budget and burn rate, the alerts firing, changes of the last 7 days, and alerts that started soon after one. Reads Prometheus when PROMETHEUS_URL is set, else the service at ENTITLE_URL.')
+    .addOption(new Option('--prometheus <url>', 'Prometheus to read').env('PROMETHEUS_URL'))
+    .addOption(new Option('--url <url>', 'the service, when there is no Prometheus').env('ENTITLE_URL').default('http://127.0.0.1:3000'))
+    .option('--json', 'print JSON')
+    .addOption(dataDirOption())
+    .action(async (options: { prometheus?: string; url: string; json?: boolean; dataDir?: string }) => {
+      const report = await withDatabase(options, (db) => (options.prometheus ? statusFromPrometheus(new PrometheusClient(options.prometheus), db) : statusFromService(options.url, db)));
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+      // A script can act on the verdict: 0 healthy, 1 degraded or unhealthy.
+      if (report.verdict !== 'HEALTHY') process.exitCode = EXIT.failed;
+    });
 }
 
 export function registerOps(program: Command): void {
