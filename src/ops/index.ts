@@ -8,3 +8,4 @@ export { budget, SLOS, TIERS, type Slo, type Tier, type TierName } from './slos.
 export { FAILURE_MODES, type FailureMode, type Step } from './failure-modes.ts';
 export { RUNBOOKS_DIR } from './runbooks.ts';
 export { formatStatus, PrometheusClient, statusFromPrometheus, statusFromService, type StatusReport } from './status.ts';
+export { Probe, PROBE_EXPECTED_PENCE, PROBE_PREFIX, type JourneyResult } from './probe.ts';

@@ -12,7 +12,7 @@ import { testService } from '../http/testing.ts';
 import { startService } from '../service/index.ts';
 import { migrate, openPglite } from '../store/index.ts';
 import { createKey } from '../keys/index.ts';
-import { alertNames, formatStatus, generate, generatedFiles, ruleGroups, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
+import { alertNames, formatStatus, generate, generatedFiles, Probe, ruleGroups, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -174,5 +174,32 @@ describe('entitle status without Prometheus', () => {
       await service.stop();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('entitle probe', () => {
+  it('runs the synthetic journey against a live service, marks its household, and reports a broken step', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-ops-probe-'));
+    const service = await startService({ store: { dataDir: join(dir, 'data') }, rulesDir: join(root, 'rulesets'), host: '127.0.0.1', port: 0, shutdownGraceMs: 0, logLevel: 'silent' });
+    try {
+      const { key } = await createKey(service.db, 'probe', ['assessor', 'caseworker']);
+      const probe = new Probe(service.address, key);
+      const result = await probe.run();
+      assert.equal(result.ok, true, JSON.stringify(result.failure));
+      const { rows } = await service.db.query<{ application_id: string }>('SELECT application_id FROM decisions WHERE id = $1', [result.decisionId]);
+      assert.match(rows[0]!.application_id, /^PROBE-SYNTHETIC-\d+$/);
+      assert.match(await probe.registry.metrics(), /entitle_probe_journeys_total\{result="ok"\} 1/);
+
+      // A key that may assess but not read decisions: the journey fails at the fetch, and says so.
+      const { key: assessorOnly } = await createKey(service.db, 'probe-assessor-only', ['assessor']);
+      const broken = await new Probe(service.address, assessorOnly).run();
+      assert.deepEqual(broken.failure, { step: 'fetch', reason: 'answered 403' });
+    } finally {
+      await service.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    const unreachable = await new Probe('http://127.0.0.1:9', 'none', 2_000).run();
+    assert.equal(unreachable.failure?.step, 'assess');
+    assert.match(unreachable.failure?.reason ?? '', /^no answer/);
   });
 });
