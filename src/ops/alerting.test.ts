@@ -19,7 +19,7 @@ import { compile, eventually, taper, ucBundle } from '../releases/testing.ts';
 import { createKey } from '../keys/index.ts';
 import { spawnServer, type ServerProcess } from '../service/testing.ts';
 import { testDatabases } from '../store/testing.ts';
-import { alertmanagerConfig, burnAlertName, ruleGroups, SLOS, type StatusReport } from './index.ts';
+import { alertmanagerConfig, burnAlertName, citizenDashboard, ruleGroups, SLOS, type StatusReport } from './index.ts';
 
 const AVAILABILITY = burnAlertName(SLOS.find((s) => s.id === 'assessment_availability')!);
 
@@ -100,6 +100,14 @@ describe('alerting end to end', { timeout: 240_000 }, () => {
         const body = response?.ok ? ((await response.json()) as { data: { result: { value: [number, string] }[] } }) : undefined;
         return body?.data.result[0]?.value[1] === '1' ? true : undefined;
       }, 30_000, 250);
+
+      // Every dashboard query is valid PromQL for this Prometheus (a typo would leave a panel empty).
+      for (const panel of citizenDashboard().panels ?? []) {
+        for (const target of ('targets' in panel ? (panel.targets ?? []) : []) as { expr?: string }[]) {
+          const response = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(target.expr!)}`);
+          assert.equal(response.status, 200, `${target.expr}: ${await response.text()}`);
+        }
+      }
 
       // Steady traffic, as a front end would send it.
       const input = await readFile(fileURLToPath(new URL('../../examples/universal-credit.json', import.meta.url)), 'utf8');

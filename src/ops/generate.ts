@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
+import { citizenDashboard, DASHBOARD_FILE } from './dashboards.ts';
 import { promtoolTests } from './rule-tests.ts';
 import { runbookFiles } from './runbooks.ts';
 import { alertmanagerConfig, ruleGroups, type GenerateOptions } from './rules.ts';
@@ -24,6 +25,7 @@ export function generatedFiles(options: OpsOptions = {}): Map<string, string> {
   for (const [alert, tests] of promtoolTests(groups, '../entitle-rules.yml')) files.set(`${TESTS_DIR}/${alert}.test.yml`, HEADER + stringify(tests, { lineWidth: 0 }));
   files.set(ALERTMANAGER_FILE, HEADER + stringify(alertmanagerConfig(options.webhookUrl ?? 'http://127.0.0.1:9095/alerts'), { lineWidth: 0 }));
   for (const [path, text] of runbookFiles(groups)) files.set(path, text);
+  files.set(DASHBOARD_FILE, `${JSON.stringify(citizenDashboard(), null, 2)}\n`);
   return files;
 }
 

@@ -9,3 +9,4 @@ export { FAILURE_MODES, type FailureMode, type Step } from './failure-modes.ts';
 export { RUNBOOKS_DIR } from './runbooks.ts';
 export { formatStatus, PrometheusClient, statusFromPrometheus, statusFromService, type StatusReport } from './status.ts';
 export { Probe, PROBE_EXPECTED_PENCE, PROBE_PREFIX, type JourneyResult } from './probe.ts';
+export { citizenDashboard, DASHBOARD_FILE } from './dashboards.ts';

@@ -12,7 +12,7 @@ import { testService } from '../http/testing.ts';
 import { startService } from '../service/index.ts';
 import { migrate, openPglite } from '../store/index.ts';
 import { createKey } from '../keys/index.ts';
-import { alertNames, formatStatus, generate, generatedFiles, Probe, ruleGroups, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
+import { alertNames, DASHBOARD_FILE, formatStatus, generate, generatedFiles, Probe, ruleGroups, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -147,11 +147,24 @@ describe('runbooks', () => {
       }
       for (const [name] of text.matchAll(/\b(?:entitle|nodejs|process)_[a-z0-9_]+/g)) if (!metrics.has(metricOf(name))) problems.push(`${path}: no metric ${name}`);
     }
+    // The dashboard's queries: a panel on a metric nobody exports would stay empty.
+    for (const [name] of (files.get(DASHBOARD_FILE) ?? '').matchAll(/\b(?:entitle|nodejs)_[a-z0-9_]+/g)) if (!metrics.has(metricOf(name))) problems.push(`dashboard: no metric ${name}`);
     // The alert rules themselves: an alert on a metric nobody exports would never fire.
     for (const rule of ruleGroups().flatMap((g) => g.rules)) {
       for (const [name] of rule.expr.matchAll(/\b(?:entitle|nodejs)_[a-z0-9_]+/g)) if (!metrics.has(metricOf(name))) problems.push(`rules: no metric ${name}`);
     }
     assert.deepEqual(problems, []);
+  });
+});
+
+describe('dashboards', () => {
+  it('put citizens first: the first panels are assessments completed and failed, then every journey\'s budget', () => {
+    const dashboard = JSON.parse(generatedFiles().get(DASHBOARD_FILE)!) as { panels: { type: string; title: string; targets?: { expr: string; datasource: { uid: string } }[] }[] };
+    const titles = dashboard.panels.filter((p) => p.type !== 'row').map((p) => p.title);
+    assert.deepEqual(titles.slice(0, 2), ['Assessments completed a minute', 'Assessments failed a minute']);
+    for (const slo of SLOS) assert.ok(titles.includes(`Budget left: ${slo.journey}`), slo.id);
+    for (const title of ['Assessment latency', 'Active rule-set version per benefit', 'Releases under test: share of comparisons by kind', 'Decision write latency']) assert.ok(titles.includes(title), title);
+    assert.ok(dashboard.panels.flatMap((p) => p.targets ?? []).every((t) => t.datasource.uid === '${datasource}'));
   });
 });
 
