@@ -4,7 +4,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
-import { registerOps, registerProbe, registerStatus } from './commands/ops.ts';
+import { registerOps, registerProbe, registerReport, registerStatus } from './commands/ops.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRules } from './commands/rules.ts';
 import { EXIT, reportError } from './exit.ts';
@@ -25,6 +25,7 @@ export function buildProgram(): Command {
   registerOps(program);
   registerStatus(program);
   registerProbe(program);
+  registerReport(program);
   registerBench(program);
   return program;
 }

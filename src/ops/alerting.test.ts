@@ -175,6 +175,12 @@ describe('alerting end to end', { timeout: 240_000 }, () => {
       // own windows clear, so the alert's status is what counts).
       await eventually('the page to resolve', () => Promise.resolve(notifications.find((n) => n.alerts.some((a) => a.labels.alertname === AVAILABILITY && a.labels.tier === 'page-fast' && a.status === 'resolved'))), 90_000, 500);
       assert.doesNotMatch(JSON.stringify(notifications), /APP-0001|1995-03-01|2019-03-02/, 'no personal data in any alert');
+
+      const report = await runEntitle(['report', 'weekly'], { PROMETHEUS_URL: prometheus, DATABASE_URL: db.url! });
+      assert.equal(report.code, 0, report.stderr);
+      assert.match(report.stdout, /\| A citizen gets an assessment \| 99\.9% \| \d+\.\d+% good \| \d+\.\d\dx/);
+      assert.match(report.stdout, /\| 503 \| [\d,]+ \|/, 'the failed assessments are counted by kind');
+      assert.match(report.stdout, /1 created, 0 made active, 0 rolled back/);
       stopTraffic = true;
       await traffic;
     } finally {

@@ -10,3 +10,4 @@ export { RUNBOOKS_DIR } from './runbooks.ts';
 export { formatStatus, PrometheusClient, statusFromPrometheus, statusFromService, type StatusReport } from './status.ts';
 export { Probe, PROBE_EXPECTED_PENCE, PROBE_PREFIX, type JourneyResult } from './probe.ts';
 export { citizenDashboard, DASHBOARD_FILE } from './dashboards.ts';
+export { weeklyReport } from './report.ts';

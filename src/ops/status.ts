@@ -48,13 +48,24 @@ const CORRELATION_MS = 30 * 60 * 1000;
 export class PrometheusClient {
   constructor(private readonly url: string) {}
 
-  async scalar(query: string): Promise<number | null> {
-    const response = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(query)}`);
+  async scalar(query: string, at?: number): Promise<number | null> {
+    const response = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(query)}${at === undefined ? '' : `&time=${at}`}`);
     if (!response.ok) throw new Error(`Prometheus answered ${response.status} to a query`);
     const body = (await response.json()) as { data: { result: { value: [number, string] }[] } };
     const value = body.data.result[0]?.value[1];
     const n = value === undefined ? NaN : Number(value);
     return Number.isFinite(n) ? n : null;
+  }
+
+  /** An instant vector as pairs of one label's value and the sample, largest first. */
+  async vector(query: string, label: string, at?: number): Promise<[string, number][]> {
+    const response = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(query)}${at === undefined ? '' : `&time=${at}`}`);
+    if (!response.ok) throw new Error(`Prometheus answered ${response.status} to a query`);
+    const body = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    return body.data.result
+      .map((r): [string, number] => [r.metric[label] ?? '', Number(r.value[1])])
+      .filter(([, n]) => Number.isFinite(n))
+      .sort((a, b) => b[1] - a[1]);
   }
 
   async alerts(): Promise<FiringAlert[]> {
