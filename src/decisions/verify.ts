@@ -1,6 +1,6 @@
 import { hashBundle, type RuleSetBundle } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
-import { digestInputs, fromRow, GENESIS_HASH, recordHash, type DecisionRow } from './record.ts';
+import { digestInputs, fromRow, GENESIS_HASH, recordHash, type DecisionRecord, type DecisionRow } from './record.ts';
 
 export interface ChainProblem {
   readonly seq: number;
@@ -11,6 +11,17 @@ export interface ChainProblem {
 export type ChainReport = { readonly ok: true; readonly verified: number; readonly head: string } | { readonly ok: false; readonly verified: number; readonly problem: ChainProblem };
 
 const PAGE = 1000;
+
+/** One record checked against its place in the chain: in order, linked, unaltered, inputs intact. */
+export function checkLink(record: DecisionRecord, expectedSeq: number, prevHash: string): ChainProblem | undefined {
+  if (record.seq !== expectedSeq) return { seq: expectedSeq, message: `record ${expectedSeq} is missing: the chain goes from ${expectedSeq - 1} to ${record.seq}` };
+  if (record.prevHash !== prevHash) return { seq: record.seq, id: record.id, message: `record ${record.seq} does not follow record ${record.seq - 1}: records were reordered, removed or replaced` };
+  if (recordHash(record) !== record.recordHash) return { seq: record.seq, id: record.id, message: `record ${record.seq} was altered: its content no longer matches its hash` };
+  if (record.inputs !== null && digestInputs(record.inputs) !== record.inputsDigest) {
+    return { seq: record.seq, id: record.id, message: `the inputs of record ${record.seq} were altered: they no longer match their digest` };
+  }
+  return undefined;
+}
 
 /**
  * Walks the whole chain in order and reports the first record that is missing, out of order,
@@ -26,18 +37,8 @@ export async function verifyChain(db: Database): Promise<ChainReport> {
     const { rows } = await db.query<DecisionRow>('SELECT * FROM decisions WHERE seq >= $1 ORDER BY seq LIMIT $2', [expectedSeq, PAGE]);
     for (const row of rows) {
       const record = fromRow(row);
-      if (record.seq !== expectedSeq) {
-        return fail({ seq: expectedSeq, message: `record ${expectedSeq} is missing: the chain goes from ${expectedSeq - 1} to ${record.seq}` });
-      }
-      if (record.prevHash !== prevHash) {
-        return fail({ seq: record.seq, id: record.id, message: `record ${record.seq} does not follow record ${record.seq - 1}: records were reordered, removed or replaced` });
-      }
-      if (recordHash(record) !== record.recordHash) {
-        return fail({ seq: record.seq, id: record.id, message: `record ${record.seq} was altered: its content no longer matches its hash` });
-      }
-      if (record.inputs !== null && digestInputs(record.inputs) !== record.inputsDigest) {
-        return fail({ seq: record.seq, id: record.id, message: `the inputs of record ${record.seq} were altered: they no longer match their digest` });
-      }
+      const problem = checkLink(record, expectedSeq, prevHash);
+      if (problem) return fail(problem);
       prevHash = record.recordHash;
       expectedSeq += 1;
       verified += 1;

@@ -5,7 +5,7 @@
  * is the service's address (such as http://127.0.0.1:3000). A test checks that every command,
  * endpoint, metric and table named here exists.
  */
-import { ABSENT_ALERT, burnAlertName, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT } from './rules.ts';
+import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT } from './rules.ts';
 import { SLOS } from './slos.ts';
 
 export interface Step {
@@ -98,11 +98,11 @@ export const FAILURE_MODES: readonly FailureMode[] = [
   {
     id: 'audit-chain-broken',
     title: 'The decision or audit hash chain does not verify',
-    alerts: [],
-    detectedBy: '`entitle audit verify`, run by the scheduled verification job and before any legal disclosure (no alert yet: the service does not verify its own chain continuously).',
-    symptom: '`entitle audit verify` exits 1 and names the first broken, altered, missing or reordered record.',
+    alerts: [CHAIN_BROKEN_ALERT],
+    symptom: 'An instance reports entitle_chain_intact 0 (it verifies records as they are added), or `entitle audit verify` exits 1 naming the first broken, altered, missing or reordered record.',
     citizenImpact: 'None immediately. But a decision whose record was altered cannot be trusted in a legal challenge: this is a P1 for integrity, and may be a security incident.',
     diagnosis: [
+      { text: 'See which instance found it, and how far it had verified.', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_chain_intact|^entitle_chain_verified_records"', expect: 'entitle_chain_intact 1 on a healthy instance; 0 on the one that found the problem' },
       AUDIT,
       { text: 'Look at the record named, and its neighbours.', command: 'psql "$DATABASE_URL" -c "SELECT seq, id, created_at, record_hash, prev_hash FROM decisions WHERE seq BETWEEN N-2 AND N+2 ORDER BY seq"', expect: 'each prev_hash equal to the record_hash of the row before' },
     ],
@@ -111,7 +111,7 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     rollback: [{ text: 'Restoring from backup is done by the platform team with the security lead; keep the altered copy as evidence.' }],
     tellCitizens: 'Not until the security lead decides; no security detail in any citizen message.',
     escalation: 'At once: security lead and service owner (P1).',
-    prevention: 'Database access restricted to the service; regular `entitle audit verify`; anchoring the chain head outside the database is planned.',
+    prevention: 'Database access restricted to the service; each instance verifies new records as they come, and a daily `entitle audit verify` checks every record; anchoring the chain head outside the database is planned.',
   },
   {
     id: 'rule-evaluation-errors',

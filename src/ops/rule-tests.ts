@@ -1,4 +1,4 @@
-import { ABSENT_ALERT, burnAlertName, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
+import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
 import { budget, SLOS, TIERS, type Slo } from './slos.ts';
 
 /**
@@ -143,6 +143,20 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
         },
       ];
     }
+    case CHAIN_BROKEN_ALERT:
+      return [
+        {
+          name: `${CHAIN_BROKEN_ALERT}: fires as soon as one instance finds the chain broken`,
+          interval: '1m',
+          input_series: [
+            { series: 'entitle_chain_intact{instance="a"}', values: '1x10' },
+            { series: 'entitle_chain_intact{instance="b"}', values: '1x3 0x7' },
+          ],
+          alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [expected(rule)] }],
+        },
+        { name: `${CHAIN_BROKEN_ALERT}: quiet while the chain is intact`, interval: '1m', input_series: [{ series: 'entitle_chain_intact{instance="a"}', values: '1x10' }], alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [] }] },
+        { name: `${CHAIN_BROKEN_ALERT}: quiet for an idle service (nothing new to verify)`, interval: '1m', input_series: [{ series: 'entitle_chain_intact{instance="a"}', values: '1x10' }, { series: 'entitle_chain_verified_records{instance="a"}', values: '0x10' }], alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [] }] },
+      ];
     case EVENT_LOOP_ALERT:
       return [
         {

@@ -35,6 +35,7 @@ export const ROLLED_BACK_ALERT = 'EntitleReleaseRolledBackAutomatically';
 export const ROLLBACK_SLOW_ALERT = 'EntitleReleaseRollbackSlow';
 export const INSTANCES_DISAGREE_ALERT = 'EntitleInstancesServeDifferentRules';
 export const EVENT_LOOP_ALERT = 'EntitleEventLoopSaturated';
+export const CHAIN_BROKEN_ALERT = 'EntitleDecisionChainBroken';
 
 /**
  * A duration divided by `scale`: the end-to-end test runs the real rules with an hour lasting a
@@ -141,6 +142,19 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
         description: 'For at least 2 minutes, instances have served different active versions of one benefit: a promotion or rollback has not reached every instance (it should within a second).',
         citizen_impact: 'The same circumstances get different decisions depending on which instance answers.',
         runbook_url: `${runbookBase}/${INSTANCES_DISAGREE_ALERT}.md`,
+      },
+    },
+    {
+      alert: CHAIN_BROKEN_ALERT,
+      // Each instance verifies the records added to the chain as they come (entitle_chain_intact).
+      expr: 'min(entitle_chain_intact) == 0',
+      for: '0m',
+      labels: { severity: 'page', priority: 'P1', service: 'entitle', slo: 'decisions_recorded' },
+      annotations: {
+        summary: 'The decision chain does not verify',
+        description: 'An instance found a decision record that is missing, out of order or altered: the record of decisions can no longer be trusted as it stands.',
+        citizen_impact: 'Decisions already made stand, but one that was altered cannot be relied on in a challenge or appeal; this may be a security incident.',
+        runbook_url: `${runbookBase}/${CHAIN_BROKEN_ALERT}.md`,
       },
     },
     {

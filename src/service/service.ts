@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import { ChainWatch } from '../decisions/index.ts';
 import { buildApp, type AppOptions } from '../http/index.ts';
 import { DEFAULT_GATES, DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from '../releases/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
@@ -15,6 +16,8 @@ export interface ServiceConfig {
   readonly rateLimits?: AppOptions['rateLimits'];
   readonly logLevel?: string;
   readonly logStream?: AppOptions['logStream'];
+  /** How often the service verifies the decisions added to the chain (default 10 s). */
+  readonly chainCheckMs?: number;
   /** Tests only: expose POST /test/faults (admin) to make the database fail on purpose. */
   readonly testFaults?: boolean;
   /** Gates, polling and shadow settings for releases (defaults: DEFAULT_LIVE_SETTINGS, DEFAULT_GATES). */
@@ -59,6 +62,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       ...(config.logStream ? { logStream: config.logStream } : {}),
     });
     to.log = app.log;
+    const chainWatch = watchChain(db, registry, app.log, config.chainCheckMs ?? 10_000);
     if (faults) app.log.warn({ event: 'test_faults_enabled' }, 'ENTITLE_TEST_FAULTS is on: POST /test/faults can make this instance fail. Never in production.');
     const address = await app.listen({ host: config.host, port: config.port });
     app.log.info(
@@ -80,6 +84,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
         context.state.closing = true;
         await app.close();
         await context.writer.drain();
+        await chainWatch.stop();
         await live.stop();
         await db.close();
       })());
@@ -89,4 +94,34 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     await db.close();
     throw error;
   }
+}
+
+/** The chain watch on a timer, with its two gauges; stop() waits for a tick in progress. */
+function watchChain(db: Database, registry: Registry, log: FastifyInstance['log'], everyMs: number): { stop(): Promise<void> } {
+  const intact = new Gauge({ name: 'entitle_chain_intact', help: 'Whether the decision chain verified by this instance is intact (1) or broken (0). Broken is a P1.', registers: [registry] });
+  const verified = new Gauge({ name: 'entitle_chain_verified_records', help: 'Decision records this instance has verified in the chain since it started.', registers: [registry] });
+  intact.set(1);
+  let reported = false;
+  const watch = new ChainWatch(db, (state) => {
+    intact.set(state.intact ? 1 : 0);
+    verified.set(state.verified);
+    if (!state.intact && !reported) {
+      reported = true;
+      log.error({ event: 'chain_broken', seq: state.problem?.seq, problem: state.problem?.message }, 'the decision chain does not verify: run "entitle audit verify" and follow the runbook');
+    }
+  });
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= watch
+      .tick()
+      .catch(() => undefined)
+      .finally(() => (running = undefined));
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
