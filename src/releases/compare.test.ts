@@ -4,22 +4,9 @@ import { before, describe, it } from 'node:test';
 import type { EntitleError } from '../errors/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { Comparator, judge, londonToInstant, NO_CHANGES, parseExpectations, EMPTY_STATS } from './index.ts';
-import { beforeUprating, compile, taper, ucBundle, uprating } from './testing.ts';
+import { beforeUprating, compile, taper, ucBundle, uprating, UPRATING_DECLARATION } from './testing.ts';
 
 const example = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-const UPRATING = `changes:
-  - variable: standardAllowance
-    direction: rise
-    maxPercent: 7
-    why: 2026/27 uprating
-  - variable: childElement
-    direction: rise
-    why: 2026/27 uprating, and payable for third and later children
-  - variable: childElementPayable
-    why: the two-child limit is removed from 6 April 2026
-  - variable: lcwraElement
-    why: 2026/27 rates; new claimants get the lower rate
-`;
 
 describe('comparing a candidate with the active rule set', () => {
   let active: RuleSet, candidate: RuleSet, badTaper: RuleSet;
@@ -47,7 +34,7 @@ describe('comparing a candidate with the active rule set', () => {
   });
 
   it('accepts the declared uprating at its effective date, and what follows from it', () => {
-    const expectations = parseExpectations('uprating.yaml', UPRATING, candidate.program);
+    const expectations = parseExpectations('uprating.yaml', UPRATING_DECLARATION, candidate.program);
     const comparator = new Comparator(active, candidate, expectations);
     assert.equal(comparator.compare(example).kind, 'identical'); // June 2025: both use 2025/26 rates
     const previewed = comparator.compare(example, '2026-04-06');
@@ -56,11 +43,11 @@ describe('comparing a candidate with the active rule set', () => {
   });
 
   it('calls a declared change outside its bounds unexpected', () => {
-    const tight = parseExpectations('tight.yaml', UPRATING.replace('maxPercent: 7', 'maxPercent: 5'), candidate.program);
+    const tight = parseExpectations('tight.yaml', UPRATING_DECLARATION.replace('maxPercent: 7', 'maxPercent: 5'), candidate.program);
     const result = new Comparator(active, candidate, tight).compare(example, '2026-04-06');
     assert.equal(result.kind, 'unexpected'); // 628.10 -> 666.97 is 6.2%
     assert.ok(result.differences.some((d) => d.variable === 'standardAllowance' && d.cause === 'out_of_bounds'));
-    const falling = parseExpectations('fall.yaml', UPRATING.replace('direction: rise\n    maxPercent: 7', 'direction: fall'), candidate.program);
+    const falling = parseExpectations('fall.yaml', UPRATING_DECLARATION.replace('direction: rise\n    maxPercent: 7', 'direction: fall'), candidate.program);
     assert.equal(new Comparator(active, candidate, falling).compare(example, '2026-04-06').kind, 'unexpected');
   });
 

@@ -10,21 +10,8 @@ import { runEntitle } from '../cli/testing.ts';
 import { createKey } from '../keys/index.ts';
 import { spawnServer, type ServerProcess } from '../service/testing.ts';
 import { testDatabases, type TestDatabase } from '../store/testing.ts';
-import { beforeUprating, compile, eventually, GOLDEN_SINGLE, household, taper, ucBundle, uprating, writeRuleSetDir } from './testing.ts';
+import { beforeUprating, compile, eventually, GOLDEN_SINGLE, household, taper, ucBundle, uprating, UPRATING_DECLARATION, writeRuleSetDir } from './testing.ts';
 
-const UPRATING_EXPECTED = `changes:
-  - variable: standardAllowance
-    direction: rise
-    maxPercent: 7
-    why: 2026/27 uprating of the standard allowance
-  - variable: childElement
-    direction: rise
-    why: 2026/27 uprating, and payable for third and later children
-  - variable: childElementPayable
-    why: the two-child limit is removed from 6 April 2026
-  - variable: lcwraElement
-    why: 2026/27 rates
-`;
 
 interface Decided {
   readonly applicationId: string;
@@ -116,7 +103,7 @@ describe('release scenarios end to end on PostgreSQL', { timeout: 300_000 }, () 
 
       // (a) The April 2026 uprating: previewed at its effective date in shadow, every difference
       // is declared; the author cannot approve it; a second person approves and promotes it.
-      const a = await s.create('alice', 'April 2026 uprating', await writeRuleSetDir(join(dir, 'a', 'uk-universal-credit'), upratedBundle, { 'single.yaml': GOLDEN_SINGLE }), UPRATING_EXPECTED);
+      const a = await s.create('alice', 'April 2026 uprating', await writeRuleSetDir(join(dir, 'a', 'uk-universal-credit'), upratedBundle, { 'single.yaml': GOLDEN_SINGLE }), UPRATING_DECLARATION);
       assert.equal((await s.entitle('alice', 'release', 'shadow', a, '--percent', '100', '--preview', '--reason', 'preview the uprating')).code, 0);
       await s.until('the shadow comparisons of the uprating to reach the server', async () => ((await s.status(a)).release.state === 'shadow' ? true : undefined), 5_000);
       await s.assess(0, 1_100);

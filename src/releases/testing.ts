@@ -133,3 +133,18 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** The declaration of the April 2026 uprating's expected changes, as a policy team writes it. */
+export const UPRATING_DECLARATION = `changes:
+  - variable: standardAllowance
+    direction: rise
+    maxPercent: 7
+    why: 2026/27 uprating
+  - variable: childElement
+    direction: rise
+    why: 2026/27 uprating, and payable for third and later children
+  - variable: childElementPayable
+    why: the two-child limit is removed from 6 April 2026
+  - variable: lcwraElement
+    why: 2026/27 rates; new claimants get the lower rate
+`;
