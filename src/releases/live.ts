@@ -9,7 +9,6 @@ import {
   activeVersions,
   addStats,
   changeMark,
-  readStats,
   releasesUnderTest,
   RELEASE_CHANNEL,
   resolveActiveRuleSets,
@@ -362,11 +361,11 @@ export class LiveReleases implements RuleRouter {
         const test = this.routing.get(benefit)?.test;
         if (!test) continue;
         const { release } = test;
-        const { rolledBack, report } = await rollbackIfFailing(this.db, release.id, this.settings.gates);
+        const { rolledBack, report, stats } = await rollbackIfFailing(this.db, release.id, this.settings.gates);
         for (const verdict of ['pass', 'fail', 'inconclusive'] as const) this.metrics.verdict.set({ release: release.id, benefit, verdict }, report.verdict === verdict ? 1 : 0);
         if (rolledBack) {
           this.metrics.rollbacks.inc({ benefit });
-          const firstAt = (await readStats(this.db, release.id)).firstUnexpectedAt;
+          const firstAt = stats.firstUnexpectedAt;
           const delay = firstAt ? (Date.now() - Date.parse(firstAt)) / 1000 : undefined;
           if (delay !== undefined) this.metrics.rollbackSeconds.observe(delay);
           this.log.error(

@@ -478,23 +478,24 @@ export const SERVICE_ACTOR = 'entitle';
  * the counts and the sample cases as evidence. Any instance may call it at any time: the row
  * lock makes the verdict and the rollback one step, and a release already rolled back is left.
  */
-export async function rollbackIfFailing(db: Database, id: string, gates: GateSettings): Promise<{ rolledBack: Release | undefined; report: GateReport }> {
+export async function rollbackIfFailing(db: Database, id: string, gates: GateSettings): Promise<{ rolledBack: Release | undefined; report: GateReport; stats: ReleaseStats }> {
   // Judged first without a lock: passing and inconclusive releases, the usual case, cost every
   // instance one read a second, not a row lock.
-  let report: GateReport = judge(await readStats(db, id), gates);
-  if (report.verdict !== 'fail') return { rolledBack: undefined, report };
+  let stats = await readStats(db, id);
+  let report: GateReport = judge(stats, gates);
+  if (report.verdict !== 'fail') return { rolledBack: undefined, report, stats };
   let rolledBack = false;
   await db.transaction(async (tx) => {
     const release = await getRelease(tx, id, true);
     if (!UNDER_TEST.includes(release.state)) return;
-    const stats = await readStats(tx, id);
+    stats = await readStats(tx, id);
     report = judge(stats, gates);
     if (report.verdict !== 'fail') return;
     const { rows } = await tx.query<{ id: number; kind: string }>('SELECT id, kind FROM release_samples WHERE release_id = $1 ORDER BY id LIMIT 20', [id]);
     await rollBack(tx, release, SERVICE_ACTOR, `automatic rollback: ${report.reasons.join('; ')}`, { automatic: true, gates: report, stats, samples: rows.map((r) => ({ id: Number(r.id), kind: r.kind })), firstUnexpectedAt: stats.firstUnexpectedAt });
     rolledBack = true;
   });
-  return { rolledBack: rolledBack ? await getRelease(db, id) : undefined, report };
+  return { rolledBack: rolledBack ? await getRelease(db, id) : undefined, report, stats };
 }
 
 /** Comparison counts and sample cases from one instance, added to the releases' totals. */
