@@ -11,7 +11,7 @@ export const EXIT = {
   cannotAssess: 3,
   /** A rule set or golden test file is not valid; every problem is listed with file:line:column. */
   invalidRules: 4,
-  /** The database cannot be used: another process holds the embedded one, or it cannot be reached. */
+  /** The database cannot be used (another process holds the embedded one, or it cannot be reached), or Prometheus or the service cannot be reached. */
   unavailable: 5,
   /** A release step was refused: not open from the release's state, not approved, gates not passed, or frozen. */
   refused: 6,
@@ -27,6 +27,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ENTITLE_GOLDEN_TEST_INVALID: EXIT.invalidRules,
   ENTITLE_DATA_DIR_IN_USE: EXIT.unavailable,
   ENTITLE_STORE_UNAVAILABLE: EXIT.unavailable,
+  ENTITLE_SOURCE_UNREACHABLE: EXIT.unavailable,
   ENTITLE_EXPECTATIONS_INVALID: EXIT.invalidInput,
   ENTITLE_RELEASE_NOT_FOUND: EXIT.invalidInput,
   ENTITLE_RELEASE_TRANSITION_INVALID: EXIT.refused,

@@ -109,6 +109,11 @@ export const errorRegistry = {
     title: 'The expected changes of a release are not valid',
     action: 'Fix every problem listed (each names its line and column). docs/releasing-rules.md shows the format.',
   },
+  ENTITLE_SOURCE_UNREACHABLE: {
+    status: 503,
+    title: 'A service this command reads could not be reached',
+    action: 'Check the address given (PROMETHEUS_URL or ENTITLE_URL) and that the service is running there.',
+  },
   ENTITLE_CANDIDATE_INVALID: {
     status: 400,
     title: 'The candidate rule set sent is not valid',

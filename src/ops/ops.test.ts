@@ -11,8 +11,9 @@ import { buildProgram } from '../cli/main.ts';
 import { testService } from '../http/testing.ts';
 import { startService } from '../service/index.ts';
 import { migrate, openPglite } from '../store/index.ts';
+import { EntitleError } from '../errors/index.ts';
 import { createKey } from '../keys/index.ts';
-import { alertNames, DASHBOARD_FILE, formatStatus, generate, generatedFiles, Probe, ruleGroups, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
+import { alertNames, DASHBOARD_FILE, formatStatus, generate, generatedFiles, Probe, PrometheusClient, ruleGroups, statusFromPrometheus, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -183,6 +184,11 @@ describe('entitle status without Prometheus', () => {
       assert.equal(report.journeys.find((j) => j.slo === 'assessment_latency')?.budgetLeft, null, 'no windows without Prometheus');
       assert.ok(report.changes.some((c) => c.what === 'ruleset.first_active'), 'the first rule set served is a change of the last 7 days');
       assert.match(formatStatus(report), /^HEALTHY {2}\(from the service's own metrics, since it started; set PROMETHEUS_URL for burn rates and alerts/);
+
+      // A wrong address is the operator's to fix: a clear error naming the setting, not a fault.
+      const unreachable = (field: string) => (error: unknown) => error instanceof EntitleError && error.code === 'ENTITLE_SOURCE_UNREACHABLE' && error.problems[0]?.field === field;
+      await assert.rejects(statusFromService('http://127.0.0.1:9', service.db), unreachable('ENTITLE_URL'));
+      await assert.rejects(statusFromPrometheus(new PrometheusClient('http://127.0.0.1:9'), service.db), unreachable('PROMETHEUS_URL'));
     } finally {
       await service.stop();
       await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { auditEventsSince } from '../audit/index.ts';
+import { EntitleError } from '../errors/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { budget, SLOS, type Slo } from './slos.ts';
 
@@ -44,14 +45,31 @@ export interface Change {
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 const CORRELATION_MS = 30 * 60 * 1000;
 
+/**
+ * A GET that fails as a clear error naming the setting to check, never as a fault: the address
+ * is the operator's to give, and a wrong one is the usual reason.
+ */
+async function getFrom<T>(url: string, setting: string, what: string): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `${what} could not be reached (${(error as Error).name})`, [{ field: setting, message: `check ${setting} and that ${what} is running there` }]);
+  }
+  if (!response.ok) throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `${what} answered ${response.status}`, [{ field: setting, message: `check ${setting} points at ${what}` }]);
+  return (response.headers.get('content-type') ?? '').includes('json') ? ((await response.json()) as T) : ((await response.text()) as T);
+}
+
 /** Reads Prometheus's HTTP API (instant queries and firing alerts). */
 export class PrometheusClient {
   constructor(private readonly url: string) {}
 
+  private query<T>(query: string, at?: number): Promise<T> {
+    return getFrom<T>(`${this.url}/api/v1/query?query=${encodeURIComponent(query)}${at === undefined ? '' : `&time=${at}`}`, 'PROMETHEUS_URL', 'Prometheus');
+  }
+
   async scalar(query: string, at?: number): Promise<number | null> {
-    const response = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(query)}${at === undefined ? '' : `&time=${at}`}`);
-    if (!response.ok) throw new Error(`Prometheus answered ${response.status} to a query`);
-    const body = (await response.json()) as { data: { result: { value: [number, string] }[] } };
+    const body = await this.query<{ data: { result: { value: [number, string] }[] } }>(query, at);
     const value = body.data.result[0]?.value[1];
     const n = value === undefined ? NaN : Number(value);
     return Number.isFinite(n) ? n : null;
@@ -59,9 +77,7 @@ export class PrometheusClient {
 
   /** An instant vector as pairs of one label's value and the sample, largest first. */
   async vector(query: string, label: string, at?: number): Promise<[string, number][]> {
-    const response = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(query)}${at === undefined ? '' : `&time=${at}`}`);
-    if (!response.ok) throw new Error(`Prometheus answered ${response.status} to a query`);
-    const body = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    const body = await this.query<{ data: { result: { metric: Record<string, string>; value: [number, string] }[] } }>(query, at);
     return body.data.result
       .map((r): [string, number] => [r.metric[label] ?? '', Number(r.value[1])])
       .filter(([, n]) => Number.isFinite(n))
@@ -69,9 +85,7 @@ export class PrometheusClient {
   }
 
   async alerts(): Promise<FiringAlert[]> {
-    const response = await fetch(`${this.url}/api/v1/alerts`);
-    if (!response.ok) throw new Error(`Prometheus answered ${response.status} for alerts`);
-    const body = (await response.json()) as { data: { alerts: { state: string; activeAt: string; labels: Record<string, string>; annotations: Record<string, string> }[] } };
+    const body = await getFrom<{ data: { alerts: { state: string; activeAt: string; labels: Record<string, string>; annotations: Record<string, string> }[] } }>(`${this.url}/api/v1/alerts`, 'PROMETHEUS_URL', 'Prometheus');
     return body.data.alerts
       .filter((a) => a.state === 'firing' && a.labels.service === 'entitle')
       .map((a) => ({
@@ -140,7 +154,7 @@ function correlate(alerts: readonly FiringAlert[], changes: readonly Change[]): 
  * no windows, so burn rates are not known; the ratio so far stands in for the budget.
  */
 export async function statusFromService(serviceUrl: string, db: Queryable, now = new Date()): Promise<StatusReport> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  const text = await getFrom<string>(`${serviceUrl}/metrics`, 'ENTITLE_URL', 'the Entitle service');
   const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
   const assessments = sum(/^entitle_http_request_duration_seconds_count\{[^}]*route="\/v1\/assessments"[^}]*\} (\S+)$/gm);
   const failed = sum(/^entitle_http_request_duration_seconds_count\{[^}]*route="\/v1\/assessments"[^}]*status="5\d\d"[^}]*\} (\S+)$/gm);
