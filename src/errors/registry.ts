@@ -57,7 +57,7 @@ export const errorRegistry = {
   ENTITLE_REQUEST_INVALID: {
     status: 400,
     title: 'The request is not valid',
-    action: 'Correct the request as the message says: send JSON with Content-Type: application/json, and a decision id as a UUID.',
+    action: 'Correct each field listed and send the request again: JSON with Content-Type: application/json, ids as the API gives them.',
   },
   ENTITLE_BODY_TOO_LARGE: {
     status: 413,
@@ -118,6 +118,26 @@ export const errorRegistry = {
     status: 400,
     title: 'The candidate rule set sent is not valid',
     action: 'Fix every problem listed (each names its file, line and column in the files sent) and send the release again.',
+  },
+  ENTITLE_INCIDENT_NOT_FOUND: {
+    status: 404,
+    title: 'No such incident',
+    action: 'Check the incident id, such as INC-7: "entitle incident list --all" shows every incident.',
+  },
+  ENTITLE_INCIDENT_TRANSITION_INVALID: {
+    status: 409,
+    title: 'The incident cannot move to that status from where it is',
+    action: 'Run "entitle incident show ID" to see its status; an incident goes investigating, identified, monitoring, resolved, then reviewed.',
+  },
+  ENTITLE_ESCALATION_POLICY_INVALID: {
+    status: 500,
+    title: 'The escalation policy is not valid',
+    action: 'Fix every problem listed (each names its line, column and setting) in the policy file; docs/notifications.md describes each setting.',
+  },
+  ENTITLE_NOTIFICATION_FAILED: {
+    status: 502,
+    title: 'A notification channel did not take the message',
+    action: 'Check the setting named and that the chat or mail service is up; "entitle notify test CHANNEL" sends a test message.',
   },
   ENTITLE_RELEASE_NOT_FOUND: {
     status: 404,
