@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAssess } from './commands/assess.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
+import { registerIncident, registerNotify } from './commands/incident.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerOps, registerProbe, registerReport, registerStatus } from './commands/ops.ts';
@@ -22,6 +23,8 @@ export function buildProgram(): Command {
   registerData(program);
   registerSimulate(program);
   registerRelease(program);
+  registerIncident(program);
+  registerNotify(program);
   registerOps(program);
   registerStatus(program);
   registerProbe(program);

@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { Registry } from 'prom-client';
 import { DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { FailureRecorder } from '../incidents/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
 import { fixedRouter, type GateSettings, type RuleRouter } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
@@ -16,7 +17,9 @@ import { sendProblem, toEntitleError } from './problems.ts';
 import { registerAssessments } from './routes/assessments.ts';
 import { registerDecisions } from './routes/decisions.ts';
 import { registerOperations } from './routes/operations.ts';
+import { registerIncidents } from './routes/incidents.ts';
 import { registerReleases } from './routes/releases.ts';
+import { registerWeb } from '../web/index.ts';
 
 export interface AppOptions {
   readonly db: Database;
@@ -47,6 +50,8 @@ export const DEFAULT_RATE_LIMITS: Record<Role, number> = {
   'policy-author': 600,
   approver: 600,
   operator: 600,
+  // Alertmanager resends each group at most every few minutes; this is far above that.
+  alertmanager: 600,
   admin: 600,
 };
 
@@ -111,6 +116,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     metrics,
     registry,
     migrationsCurrent: () => migrationsCurrent(options.db),
+    failures: new FailureRecorder(options.db),
     state: { shuttingDown: false, closing: false },
   };
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
@@ -127,6 +133,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     logController: new OneLinePerRequest(),
   });
   app.decorateRequest('apiKey', null);
+  // Failed assessments are written once the database answers; the last of them as the app closes.
+  context.failures.start();
+  app.addHook('onClose', () => context.failures.stop());
   await app.register(helmet);
   const failedLogins = new FailedLogins();
 
@@ -182,6 +191,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   registerAssessments(app, context);
   registerDecisions(app, context);
   registerReleases(app, context, options.gates);
+  registerWeb(app, context);
+  registerIncidents(app, context);
   if (options.faults) {
     const faults = options.faults;
     app.post('/test/faults', { config: { roles: ['admin'] }, schema: { body: { type: 'object', required: ['database'], properties: { database: { enum: ['down', 'up'] } } } } }, (request, reply) => {

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { DecisionWriter } from '../decisions/index.ts';
+import type { FailureRecorder } from '../incidents/index.ts';
 import type { KeyVerifier, Role } from '../keys/index.ts';
 import type { RuleRouter } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
@@ -18,6 +19,8 @@ export interface ServiceContext {
   readonly metrics: ServiceMetrics;
   readonly registry: Registry;
   readonly migrationsCurrent: () => Promise<boolean>;
+  /** Assessments that failed on the service's side, kept for incident impact. */
+  readonly failures: FailureRecorder;
   /**
    * `shuttingDown` is set on SIGTERM: /ready answers 503 at once so load balancers stop routing
    * here. `closing` is set when the server stops taking requests: each then gets 503.

@@ -35,9 +35,26 @@ export function problemOf(error: EntitleError, requestId?: string): ProblemDocum
  * (bad JSON, too large, wrong media type, failed schema) into their registered codes, and
  * anything else into ENTITLE_INTERNAL without its message (which could hold anything).
  */
+interface Validation {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: { allowedValues?: unknown[]; missingProperty?: string; additionalProperty?: string };
+}
+
+/** A schema violation as a field and what to do: the allowed values, the missing field, the unknown one. */
+function validationProblem(v: Validation): { field: string; message: string } {
+  const path = v.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '';
+  if (v.keyword === 'enum' && v.params?.allowedValues) return { field: path || 'request', message: `give one of: ${v.params.allowedValues.map(String).join(', ')}` };
+  if (v.keyword === 'required' && v.params?.missingProperty) return { field: path ? `${path}.${v.params.missingProperty}` : v.params.missingProperty, message: `give ${v.params.missingProperty}` };
+  // The unknown name is the caller's text: not echoed (it could be anything).
+  if (v.keyword === 'additionalProperties') return { field: path || 'request', message: 'remove the field this request does not take (see /openapi.json)' };
+  return { field: path || 'request', message: v.message ?? 'is not valid' };
+}
+
 export function toEntitleError(error: unknown): EntitleError {
   if (error instanceof EntitleError) return error;
-  const fastifyError = error as Partial<FastifyError> & { validation?: { instancePath?: string; message?: string }[] };
+  const fastifyError = error as Partial<FastifyError> & { validation?: Validation[] };
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new EntitleError('ENTITLE_BODY_TOO_LARGE', 'the request body is larger than allowed');
   if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new EntitleError('ENTITLE_REQUEST_INVALID', 'the request body must be JSON', [{ message: 'send Content-Type: application/json' }]);
@@ -46,7 +63,7 @@ export function toEntitleError(error: unknown): EntitleError {
     return new EntitleError(
       'ENTITLE_REQUEST_INVALID',
       'the request is not valid',
-      fastifyError.validation.map((v) => ({ field: v.instancePath?.replace(/^\//, '').replace(/\//g, '.') || 'request', message: v.message ?? 'is not valid' })),
+      fastifyError.validation.map(validationProblem),
     );
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {

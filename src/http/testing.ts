@@ -60,7 +60,7 @@ export async function testService(options: Partial<AppOptions> = {}, db?: Databa
   const logStream = testLogStream();
   const { app, context } = await buildApp({ db: database, rules: ruleSets, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
   const keys = {} as Record<Role | 'nobody', string>;
-  for (const role of ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'admin'] as const) {
+  for (const role of ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'alertmanager', 'admin'] as const) {
     keys[role] = (await createKey(database, `test-${role}`, [role])).key;
   }
   keys.nobody = (await createKey(database, 'test-nobody', ['policy-author'])).key;

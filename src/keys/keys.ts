@@ -4,7 +4,7 @@ import { EntitleError } from '../errors/index.ts';
 import type { Database } from '../store/index.ts';
 
 /** What a key may do. Each route names the roles it accepts; admin may do everything. */
-export const ROLES = ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'admin'] as const;
+export const ROLES = ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'alertmanager', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface ApiKey {

@@ -19,6 +19,7 @@ import { compile, eventually, taper, ucBundle } from '../releases/testing.ts';
 import { createKey } from '../keys/index.ts';
 import { spawnServer, type ServerProcess } from '../service/testing.ts';
 import { testDatabases } from '../store/testing.ts';
+import type { Incident } from '../incidents/index.ts';
 import { alertmanagerConfig, burnAlertName, citizenDashboard, ruleGroups, SLOS, type StatusReport } from './index.ts';
 
 const AVAILABILITY = burnAlertName(SLOS.find((s) => s.id === 'assessment_availability')!);
@@ -74,10 +75,16 @@ describe('alerting end to end', { timeout: 240_000 }, () => {
       service = await spawnServer({ DATABASE_URL: db.url!, ENTITLE_TEST_FAULTS: 'on', LOG_LEVEL: 'warn' });
       const admin = (await createKey(db.db, 'alerting-admin', ['admin'])).key;
       const assessor = (await createKey(db.db, 'alerting-front-end', ['assessor'])).key;
+      const operator = (await createKey(db.db, 'alerting-operator', ['operator'])).key;
+      // Alertmanager sends to the service's incident webhook with its own key, and to the
+      // receiver here, which shows what it sent.
+      await writeFile(join(dir, 'alertmanager-key'), (await createKey(db.db, 'alertmanager', ['alertmanager'])).key);
 
       const [promPort, amPort] = [await freePort(), await freePort()];
       await writeFile(join(dir, 'rules.yml'), stringify({ groups: ruleGroups({ timeScale: 60 }) }, { lineWidth: 0 }));
-      await writeFile(join(dir, 'alertmanager.yml'), stringify(alertmanagerConfig(webhook, { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' })));
+      const amConfig = alertmanagerConfig({ url: `${service.url}/v1/alerts/alertmanager`, keyFile: join(dir, 'alertmanager-key') }, { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' }) as { receivers: { webhook_configs: object[] }[] };
+      amConfig.receivers[0]!.webhook_configs.push({ url: webhook, send_resolved: true });
+      await writeFile(join(dir, 'alertmanager.yml'), stringify(amConfig));
       await writeFile(
         join(dir, 'prometheus.yml'),
         stringify({
@@ -151,6 +158,7 @@ describe('alerting end to end', { timeout: 240_000 }, () => {
       assert.equal(alert.annotations.runbook_url, `docs/runbooks/${AVAILABILITY}.md`);
       assert.ok(statuses.get(503)! > 0, 'citizens were told to try again, never given an unrecorded decision');
 
+
       const unhealthy = await status();
       assert.equal(unhealthy.report.verdict, 'UNHEALTHY');
       assert.equal(unhealthy.code, 1);
@@ -171,18 +179,71 @@ describe('alerting end to end', { timeout: 240_000 }, () => {
       assert.ok(!notifications.some((n) => n.alerts.some((a) => a.labels.alertname === AVAILABILITY && a.labels.tier !== 'page-fast')), 'only the fast page was delivered for this SLO');
 
       assert.equal((await fault('up')).status, 200);
+
+      // The incident webhook needs the database too: while it was down the page reached on-call
+      // directly, and Alertmanager retried the webhook until the incident could be recorded.
+      const opened = await eventually('the incident Alertmanager opened', async () => {
+        const response = await fetch(`${service!.url}/v1/incidents?open=true`, { headers: { authorization: `Bearer ${operator}` } });
+        if (!response.ok) return undefined;
+        const { incidents } = (await response.json()) as { incidents: Incident[] };
+        return incidents.find((i) => i.source === 'alertmanager' && i.journeys.includes('assessment_availability'));
+      }, 30_000, 250);
+      t.diagnostic(`incident ${opened.id} recorded ${((Date.parse(opened.declaredAt) - brokeAt) / 1000).toFixed(1)} s after the database failed`);
+      assert.equal(opened.priority, 'P1');
+      assert.equal(opened.runbook, `docs/runbooks/${AVAILABILITY}.md`);
+      const incident = (args: string[]) => runEntitle(['incident', ...args], { DATABASE_URL: db.url!, ENTITLE_ACTOR: 'on-call' });
+      for (const args of [
+        ['ack', opened.id],
+        ['assign', opened.id, '--role', 'incident-lead', '--person', 'Asha'],
+        ['assign', opened.id, '--role', 'communications-lead', '--person', 'Ben'],
+        // The timeline shows when failures began; the impact window starts there.
+        ['update', opened.id, '--status', 'monitoring', '--started', new Date(brokeAt - 1_000).toISOString(), '--text', 'The database refused connections and is back; watching'],
+        ['comms', opened.id, '--audience', 'citizens', '--publish'],
+      ]) {
+        const result = await incident(args);
+        assert.equal(result.code, 0, `entitle incident ${args.join(' ')}: ${result.stderr}`);
+      }
+      const statusPage = () => fetch(`${service!.url}/status`).then((r) => r.text());
+      await eventually('the status page to show the problem and the message', async () => {
+        const page = await statusPage();
+        return /Not working/.test(page) && /You may not be able to get a decision about your benefit at the moment/.test(page) ? page : undefined;
+      }, 15_000, 500);
+
       // The page resolves on its own (its group may still hold slower tiers, firing until their
       // own windows clear, so the alert's status is what counts).
       await eventually('the page to resolve', () => Promise.resolve(notifications.find((n) => n.alerts.some((a) => a.labels.alertname === AVAILABILITY && a.labels.tier === 'page-fast' && a.status === 'resolved'))), 90_000, 500);
       assert.doesNotMatch(JSON.stringify(notifications), /APP-0001|1995-03-01|2019-03-02/, 'no personal data in any alert');
+
+      // The citizen tries again and is decided; failed assessments reach the database within a second.
+      await eventually('a decision after the recovery', () => Promise.resolve(statuses.get(201)! > 0 ? true : undefined));
+      stopTraffic = true;
+      await traffic;
+      await new Promise((r) => setTimeout(r, 2_000));
+      const resolved = await incident(['resolve', opened.id, '--text', 'Database back; assessments are recorded again (checked with entitle status)']);
+      assert.equal(resolved.code, 0, resolved.stderr);
+      await eventually('the status page to show the resolution', async () => {
+        const page = await statusPage();
+        return /has been fixed/.test(page) ? page : undefined;
+      }, 15_000, 500);
+      const out = join(dir, 'review.md');
+      const reviewed = await incident(['review', opened.id, '--out', out]);
+      assert.equal(reviewed.code, 0, reviewed.stderr);
+      const review = await readFile(out, 'utf8');
+      // Every 503 a citizen saw is counted, and the one application was decided after the outage.
+      assert.match(review, new RegExp(`\\| Assessments that failed \\(the service's fault\\) \\| ${statuses.get(503)} \\|`), review);
+      assert.match(review, /\| Applications with a failed assessment \| 1 \|/);
+      assert.match(review, /\| \.\.\. of which decided later \| 1 \|/);
+      assert.match(review, /\| \.\.\. still without a decision: to recontact \| 0 \|/);
+      assert.match(review, /Alert EntitleAssessmentAvailabilityBudgetBurn firing/);
+      assert.match(review, /\| assessments \| \d+ decided, [1-9]\d* failed \|/, 'the per-minute counts show the outage');
+      assert.doesNotMatch(review, /1995-03-01|2019-03-02/, 'no personal data in the review');
 
       const report = await runEntitle(['report', 'weekly'], { PROMETHEUS_URL: prometheus, DATABASE_URL: db.url! });
       assert.equal(report.code, 0, report.stderr);
       assert.match(report.stdout, /\| A citizen gets an assessment \| 99\.9% \| \d+\.\d+% good \| \d+\.\d\dx/);
       assert.match(report.stdout, /\| 503 \| [\d,]+ \|/, 'the failed assessments are counted by kind');
       assert.match(report.stdout, /1 created, 0 made active, 0 rolled back/);
-      stopTraffic = true;
-      await traffic;
+      assert.match(report.stdout, new RegExp(`\\| ${opened.id} \\| P1 \\| .* \\| resolved \\| due `), 'the week\'s incidents are listed');
     } finally {
       stopTraffic = true;
       for (const child of children) child.kill('SIGTERM');

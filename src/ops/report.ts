@@ -1,4 +1,5 @@
 import { auditEventsSince } from '../audit/index.ts';
+import { listIncidents, overdue } from '../incidents/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { budget, SLOS } from './slos.ts';
 import type { PrometheusClient } from './status.ts';
@@ -36,6 +37,17 @@ export async function weeklyReport(prometheus: PrometheusClient, db: Queryable, 
   const count = (action: string) => events.filter((e) => e.action === action).length;
   lines.push('', '## Releases and rollbacks', '', `${count('release.created')} created, ${count('release.active')} made active, ${count('release.rolled_back')} rolled back (${events.filter((e) => e.action === 'release.rolled_back' && e.actor === 'entitle').length} automatically), ${count('release.rejected')} rejected.`, '');
   for (const e of events.filter((e) => ['release.active', 'release.rolled_back'].includes(e.action))) lines.push(`- ${e.at} ${e.action} ${e.subject} by ${e.actor}: ${e.reason}`);
-  lines.push('', '## Incidents', '', 'Not recorded yet: the incidents module is still to come. Until then, see the alerts in Alertmanager for the week.', '');
+  lines.push('', '## Incidents', '');
+  // Declared this week, or still open or awaiting review from before.
+  const incidents = (await listIncidents(db, { limit: 500 })).filter((i) => (i.declaredAt >= from.toISOString() && i.declaredAt < weekEnding.toISOString()) || (i.declaredAt < weekEnding.toISOString() && i.status !== 'reviewed'));
+  if (incidents.length === 0) lines.push('None declared, and none open.');
+  else {
+    lines.push('| incident | priority | title | declared | status | review |', '|---|---|---|---|---|---|');
+    for (const i of incidents) {
+      const review = i.reviewedAt ? 'held' : i.reviewDueAt ? `due ${i.reviewDueAt.slice(0, 10)}${overdue(i, weekEnding).review ? ' (OVERDUE)' : ''}` : 'after resolution';
+      lines.push(`| ${i.id} | ${i.priority} | ${i.title.replace(/\|/g, '\\|')} | ${i.declaredAt.slice(0, 16).replace('T', ' ')} | ${i.status} | ${review} |`);
+    }
+  }
+  lines.push('');
   return lines.join('\n');
 }

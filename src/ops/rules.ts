@@ -204,10 +204,30 @@ export function alertNames(groups: readonly RuleGroup[]): string[] {
  * Alertmanager's inhibition: while a fast-burn page fires for an SLO, the slower tiers of the same
  * SLO stay quiet (one page, not four), and while the metrics are absent nothing else pages.
  */
-export function alertmanagerConfig(webhookUrl: string, timing = { groupWait: '30s', groupInterval: '5m', repeatInterval: '4h' }): Record<string, unknown> {
+export function alertmanagerConfig(
+  webhook: { readonly url: string; readonly keyFile?: string; readonly pagerSlackUrlFile?: string },
+  timing = { groupWait: '30s', groupInterval: '5m', repeatInterval: '4h' },
+): Record<string, unknown> {
+  // Alerts go to Entitle's own incident webhook, which opens or updates an incident per group and
+  // tells on-call through the escalation policy; it takes an API key with the alertmanager role.
+  const config = { url: webhook.url, send_resolved: true, ...(webhook.keyFile ? { http_config: { authorization: { type: 'Bearer', credentials_file: webhook.keyFile } } } : {}) };
+  // The incident webhook needs Entitle and its database: when they are what failed, the page
+  // must still arrive, so on-call is also paged straight from Alertmanager.
+  const pager = webhook.pagerSlackUrlFile
+    ? {
+        slack_configs: [
+          {
+            api_url_file: webhook.pagerSlackUrlFile,
+            send_resolved: true,
+            title: '[{{ .CommonLabels.priority }}] {{ .CommonAnnotations.summary }}',
+            text: '{{ .CommonAnnotations.citizen_impact }}\nRunbook: {{ .CommonAnnotations.runbook_url }}',
+          },
+        ],
+      }
+    : {};
   return {
     route: { receiver: 'entitle-on-call', group_by: ['alertname', 'slo', 'benefit'], group_wait: timing.groupWait, group_interval: timing.groupInterval, repeat_interval: timing.repeatInterval },
-    receivers: [{ name: 'entitle-on-call', webhook_configs: [{ url: webhookUrl, send_resolved: true }] }],
+    receivers: [{ name: 'entitle-on-call', webhook_configs: [config], ...pager }],
     inhibit_rules: [
       { source_matchers: ['tier="page-fast"'], target_matchers: ['tier=~"page-slow|ticket-fast|ticket-slow"'], equal: ['slo'] },
       { source_matchers: ['tier="page-slow"'], target_matchers: ['tier=~"ticket-fast|ticket-slow"'], equal: ['slo'] },

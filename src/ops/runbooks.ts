@@ -32,6 +32,39 @@ function steps(list: readonly Step[]): string {
     .join('\n\n');
 }
 
+/** Every alert opens an incident through Alertmanager's webhook: how to take it and run it. */
+const RUN_THE_INCIDENT = [
+  '## Run it as an incident',
+  '',
+  'Alertmanager has opened an incident for this alert, or added it to the open one. Take it: acknowledge',
+  '(this stops the escalation), and name yourself incident lead. Set `ENTITLE_ACTOR` to your name.',
+  '',
+  '```sh',
+  'entitle incident list',
+  'entitle incident ack INC-N',
+  'entitle incident assign INC-N --role incident-lead --person "$ENTITLE_ACTOR"',
+  '```',
+  '',
+  'Post an update at least hourly for a P1 and every 2 hours for a P2 (`entitle incident update INC-N --text "..."`;',
+  'with `--status identified` or `--status monitoring` as it moves on). `entitle incident list` and `entitle status`',
+  'show when one is overdue, and the service reminds the on-call channel. When the fix is verified:',
+  '`entitle incident resolve INC-N --text "what fixed it and how you checked"`, then',
+  '`entitle incident review INC-N` for the post-incident review, due within 5 working days.',
+].join('\n');
+
+/** The filled communication templates (communications/), for every failure mode. */
+const COMMUNICATE = [
+  'Fill the messages from the incident; the citizen one goes on the public status page (/status) with `--publish`.',
+  'The communications lead sends the others.',
+  '',
+  '```sh',
+  'entitle incident comms INC-N --audience citizens --publish',
+  'entitle incident comms INC-N --audience stakeholders',
+  'entitle incident comms INC-N --audience caseworkers',
+  'entitle incident impact INC-N            # the figures: failed assessments, whom to recontact, decisions to correct',
+  '```',
+].join('\n');
+
 function section(mode: FailureMode): string {
   return [
     `## ${mode.title}`,
@@ -59,6 +92,8 @@ function section(mode: FailureMode): string {
     '### Tell citizens and stakeholders',
     '',
     mode.tellCitizens,
+    '',
+    COMMUNICATE,
     '',
     '### Escalate',
     '',
@@ -88,6 +123,8 @@ function runbook(alert: string, rules: readonly AlertRule[]): string {
     modes.length > 1 ? `**Possible causes, most likely first:** ${modes.map((m) => m.title.toLowerCase()).join('; ')}.` : `**Cause:** ${modes[0]!.title.toLowerCase()}.`,
     '',
     BEFORE_YOU_START,
+    '',
+    RUN_THE_INCIDENT,
     '',
     ...modes.map(section).flatMap((s) => [s, '']),
   ].join('\n');

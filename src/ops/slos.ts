@@ -37,6 +37,8 @@ export interface Slo {
   readonly id: string;
   /** The citizen journey, in their words. */
   readonly journey: string;
+  /** The journey as the public status page names it. */
+  readonly publicName?: string;
   /** What is promised, in plain English. */
   readonly objectiveText: string;
   /** The share of events that must be good, such as 0.999. */
@@ -68,6 +70,7 @@ export const SLOS: readonly Slo[] = [
   {
     id: 'assessment_availability',
     journey: 'A citizen gets an assessment',
+    publicName: 'Getting a decision about your benefit',
     objectiveText: '99.9% of assessment requests get a recorded decision or a clear answer about their input, over 28 days',
     objective: 0.999,
     periodDays: 28,
@@ -85,6 +88,7 @@ export const SLOS: readonly Slo[] = [
   {
     id: 'assessment_latency',
     journey: 'A citizen gets an assessment quickly',
+    publicName: 'Getting your decision without a long wait',
     objectiveText: '99% of assessments are answered within 500 ms, over 28 days',
     objective: 0.99,
     periodDays: 28,
@@ -102,6 +106,7 @@ export const SLOS: readonly Slo[] = [
   {
     id: 'decisions_recorded',
     journey: 'Every decision is recorded and verifiable',
+    publicName: 'Keeping a record of your decision',
     objectiveText: '99.99% of decisions are committed to the hash chain, over 28 days (a decision not recorded is never returned)',
     objective: 0.9999,
     periodDays: 28,
@@ -119,6 +124,7 @@ export const SLOS: readonly Slo[] = [
   {
     id: 'decisions_consistent',
     journey: 'Decisions are consistent and reproducible',
+    publicName: 'Decisions following the published rules',
     objectiveText: 'At most 0.1% of release comparisons differ unexpectedly or fail only under the candidate, and replays reproduce recorded decisions',
     objective: 0.999,
     periodDays: 28,

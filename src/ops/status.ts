@@ -1,5 +1,6 @@
 import { auditEventsSince } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { listIncidents, overdue } from '../incidents/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { budget, SLOS, type Slo } from './slos.ts';
 
@@ -13,6 +14,33 @@ export interface StatusReport {
   readonly changes: readonly Change[];
   /** Alerts that started within 30 minutes after a change: the first place to look. */
   readonly correlations: readonly { readonly alert: string; readonly startedAt: string; readonly change: Change }[];
+  /** Incidents open or awaiting review, with what is overdue. */
+  readonly incidents: readonly IncidentLine[];
+}
+
+export interface IncidentLine {
+  readonly id: string;
+  readonly priority: string;
+  readonly status: string;
+  readonly title: string;
+  readonly lead: string | null;
+  /** acknowledgement, update or review: what is late. */
+  readonly overdue: readonly string[];
+}
+
+async function incidentLines(db: Queryable, now: Date): Promise<IncidentLine[]> {
+  const incidents = (await listIncidents(db, { limit: 100 })).filter((i) => i.status !== 'reviewed');
+  return incidents.map((i) => {
+    const late = overdue(i, now);
+    return {
+      id: i.id,
+      priority: i.priority,
+      status: i.status,
+      title: i.title,
+      lead: i.roles.find((r) => r.role === 'incident-lead')?.person ?? null,
+      overdue: (['acknowledgement', 'update', 'review'] as const).filter((k) => late[k]),
+    };
+  });
 }
 
 export interface JourneyStatus {
@@ -137,8 +165,8 @@ function verdictOf(alerts: readonly FiringAlert[], journeys: readonly JourneySta
  * Prometheus only the alerts cannot be known: `statusFromService` says so instead of guessing.
  */
 export async function statusFromPrometheus(prometheus: PrometheusClient, db: Queryable, now = new Date()): Promise<StatusReport> {
-  const [journeys, alerts, changes] = await Promise.all([Promise.all(SLOS.map((slo) => journeyFromPrometheus(prometheus, slo))), prometheus.alerts(), recentChanges(db, now)]);
-  return { verdict: verdictOf(alerts, journeys), source: 'prometheus', generatedAt: now.toISOString(), journeys, alerts, changes, correlations: correlate(alerts, changes) };
+  const [journeys, alerts, changes, incidents] = await Promise.all([Promise.all(SLOS.map((slo) => journeyFromPrometheus(prometheus, slo))), prometheus.alerts(), recentChanges(db, now), incidentLines(db, now)]);
+  return { verdict: verdictOf(alerts, journeys), source: 'prometheus', generatedAt: now.toISOString(), journeys, alerts, changes, correlations: correlate(alerts, changes), incidents };
 }
 
 function correlate(alerts: readonly FiringAlert[], changes: readonly Change[]): StatusReport['correlations'] {
@@ -168,8 +196,8 @@ export async function statusFromService(serviceUrl: string, db: Queryable, now =
     budgetLeft: slo.id === 'assessment_availability' ? left(failed, assessments, slo) : slo.id === 'decisions_recorded' ? left(writeFailures, writes, slo) : null,
     burnRate1h: null,
   }));
-  const changes = await recentChanges(db, now);
-  return { verdict: verdictOf([], journeys), source: 'service', generatedAt: now.toISOString(), journeys, alerts: [], changes, correlations: [] };
+  const [changes, incidents] = await Promise.all([recentChanges(db, now), incidentLines(db, now)]);
+  return { verdict: verdictOf([], journeys), source: 'service', generatedAt: now.toISOString(), journeys, alerts: [], changes, correlations: [], incidents };
 }
 
 const percent = (x: number | null) => (x === null ? 'no data' : `${(x * 100).toFixed(1)}%`);
@@ -182,6 +210,10 @@ export function formatStatus(report: StatusReport): string {
   }
   lines.push('', report.alerts.length === 0 ? 'alerts firing: none' : 'alerts firing');
   for (const a of report.alerts) lines.push(`  ${a.priority} ${a.severity}${a.tier ? ` (${a.tier})` : ''}  ${a.alert} since ${a.activeAt}`, `    ${a.summary}`, `    runbook: ${a.runbook}`);
+  lines.push('', report.incidents.length === 0 ? 'incidents: none open' : 'incidents (open, or resolved and awaiting review)');
+  for (const i of report.incidents) {
+    lines.push(`  ${i.id} ${i.priority} ${i.status.padEnd(13)} ${i.title}  (lead: ${i.lead ?? 'none'})${i.overdue.length > 0 ? `  OVERDUE: ${i.overdue.join(', ')}` : ''}`);
+  }
   lines.push('', report.changes.length === 0 ? 'changes in the last 7 days: none' : 'changes in the last 7 days (newest first)');
   for (const c of report.changes.slice(0, 15)) lines.push(`  ${c.at}  ${c.what.padEnd(26)} ${c.subject}  by ${c.actor}`);
   if (report.changes.length > 15) lines.push(`  ... and ${report.changes.length - 15} more (--json for all)`);

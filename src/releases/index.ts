@@ -7,7 +7,7 @@ export { Comparator, evaluateSafely, type Comparison, type ComparisonKind, type 
 export { NO_CHANGES, parseExpectations, readExpectations, type ExpectedChange, type Expectations } from './expectations.ts';
 export { compared, DEFAULT_GATES, EMPTY_STATS, gateSettingsFrom, judge, type GateReport, type GateSettings, type ReleaseStats, type Verdict } from './gates.ts';
 export { formatLondon, londonDate, londonToInstant } from './london-time.ts';
-export { DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from './live.ts';
+export { DEFAULT_LIVE_SETTINGS, LiveReleases, type AutomaticRollback, type LiveLog, type LiveSettings } from './live.ts';
 export { BUCKETS, canaryBucket, fixedRouter, type Route, type RuleRouter } from './routing.ts';
 export { checkTransition, percentText, TRANSITIONS, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
 export {

@@ -36,6 +36,18 @@ export interface LiveSettings {
   /** How often the gates are judged and scheduled promotions run (default 1 s). */
   readonly watchMs: number;
   readonly shadow: ShadowSettings;
+  /**
+   * Called once, by the instance that rolled a release back automatically (the incidents module
+   * opens an incident). A failure is logged; the rollback stands whatever happens here.
+   */
+  readonly onAutomaticRollback?: (rollback: AutomaticRollback) => Promise<void>;
+}
+
+export interface AutomaticRollback {
+  readonly release: Release;
+  readonly reasons: readonly string[];
+  readonly compared: number;
+  readonly firstUnexpectedAt: string | null;
 }
 
 export const DEFAULT_LIVE_SETTINGS: Omit<LiveSettings, 'gates'> = {
@@ -373,6 +385,9 @@ export class LiveReleases implements RuleRouter {
             'a release failed its gates and was rolled back; the previous version serves every application',
           );
           await this.sync();
+          await this.settings.onAutomaticRollback?.({ release, reasons: report.reasons, compared: report.compared, firstUnexpectedAt: firstAt ?? null }).catch((error: unknown) => {
+            this.log.error({ event: 'rollback_incident_not_opened', release: release.id, cause: (error as Error).name }, 'the rollback stands, but its incident could not be opened: declare one with "entitle incident declare"');
+          });
         }
       }
       const scheduled = await runScheduledPromotions(this.db, this.settings.gates);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runEntitle } from '../cli/testing.ts';
+import { listIncidents } from '../incidents/index.ts';
 import { createKey } from '../keys/index.ts';
 import { spawnServer, type ServerProcess } from '../service/testing.ts';
 import { testDatabases, type TestDatabase } from '../store/testing.ts';
@@ -144,6 +145,12 @@ describe('release scenarios end to end on PostgreSQL', { timeout: 300_000 }, () 
       const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions WHERE ruleset_hash = $1 OR release_id = $2', [taperHash, b]);
       assert.equal(rows[0]!.n, 0, 'no citizen decision was made with the taper change');
       assert.equal(await s.serving(), uprated.hash);
+      // The rollback opened an incident, once, sized from the data: shadow only, so P3.
+      const opened = await s.until('the rollback incident', async () => (await listIncidents(t.db)).find((i) => i.releaseIds.includes(b)), 10_000);
+      assert.equal(opened.source, 'release-rollback');
+      assert.equal(opened.priority, 'P3');
+      assert.deepEqual(opened.benefits, ['universal-credit']);
+      assert.equal((await listIncidents(t.db)).filter((i) => i.releaseIds.includes(b)).length, 1);
 
       // (c) A bad release (a 57% taper, declared, so it passes its gates) promoted on purpose
       // through a canary, then rolled back: the worklist lists exactly the applications it

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import { ChainWatch } from '../decisions/index.ts';
 import { buildApp, type AppOptions } from '../http/index.ts';
+import { IncidentWatch, openRollbackIncident } from '../incidents/index.ts';
+import { Dispatcher, loadEscalationPolicy } from '../notify/index.ts';
 import { DEFAULT_GATES, DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from '../releases/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
@@ -22,6 +24,8 @@ export interface ServiceConfig {
   readonly testFaults?: boolean;
   /** Gates, polling and shadow settings for releases (defaults: DEFAULT_LIVE_SETTINGS, DEFAULT_GATES). */
   readonly releases?: Partial<LiveSettings>;
+  /** Incident notifications: how often to check for what is due (default 15 s), and the settings read. */
+  readonly incidents?: { readonly watchMs?: number; readonly env?: Readonly<Record<string, string | undefined>> };
 }
 
 export interface RunningService {
@@ -48,7 +52,18 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     // The app's logger exists only once the app does; the live releases log through it.
     const to: { log?: LiveLog } = {};
     const forward: LiveLog = { info: (f, m) => to.log?.info(f, m), warn: (f, m) => to.log?.warn(f, m), error: (f, m) => to.log?.error(f, m) };
-    const settings: LiveSettings = { ...DEFAULT_LIVE_SETTINGS, gates: DEFAULT_GATES, ...config.releases };
+    const env = config.incidents?.env ?? process.env;
+    const dispatcher = Dispatcher.fromEnvironment(await loadEscalationPolicy(env), env, { registry });
+    const settings: LiveSettings = {
+      ...DEFAULT_LIVE_SETTINGS,
+      gates: DEFAULT_GATES,
+      ...config.releases,
+      // An automatic rollback opens an incident, once, from the instance that rolled back.
+      onAutomaticRollback: async (rollback) => {
+        const { incident, created, decisions } = await openRollbackIncident(db, rollback);
+        if (created) to.log?.warn({ event: 'rollback_incident_opened', incident: incident.id, release: rollback.release.id, priority: incident.priority, decisions }, 'an incident was opened for the automatic rollback');
+      },
+    };
     const { live, differing } = await LiveReleases.start(db, await loadRuleSets(config.rulesDir), settings, registry, forward);
     started = live;
     const ruleSets = live.active;
@@ -63,6 +78,14 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     });
     to.log = app.log;
     const chainWatch = watchChain(db, registry, app.log, config.chainCheckMs ?? 10_000);
+    for (const warning of dispatcher.warnings) app.log.warn({ event: 'notification_channel_not_configured' }, warning);
+    const incidentWatch = new IncidentWatch(
+      db,
+      { notifyNow: (n) => dispatcher.notifyNow(n), escalate: (n) => dispatcher.escalate(n), timing: (p) => dispatcher.policy.priorities[p] },
+      app.log,
+      env.ENTITLE_CONSOLE_URL,
+    );
+    incidentWatch.start(config.incidents?.watchMs ?? 15_000);
     if (faults) app.log.warn({ event: 'test_faults_enabled' }, 'ENTITLE_TEST_FAULTS is on: POST /test/faults can make this instance fail. Never in production.');
     const address = await app.listen({ host: config.host, port: config.port });
     app.log.info(
@@ -85,6 +108,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
         await app.close();
         await context.writer.drain();
         await chainWatch.stop();
+        await incidentWatch.stop();
         await live.stop();
         await db.close();
       })());

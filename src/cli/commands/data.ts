@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { createKey, listKeys, revokeKey } from '../../keys/index.ts';
+import { createKey, listKeys, revokeKey, ROLES } from '../../keys/index.ts';
 import { verifyAuditChain } from '../../audit/index.ts';
 import { purgeInputs, verifyChain } from '../../decisions/index.ts';
 import { purgeSampleInputs } from '../../releases/index.ts';
@@ -41,7 +41,7 @@ export function registerData(program: Command): void {
     .command('create')
     .description('Create an API key. The key is printed once; only its hash is stored.')
     .requiredOption('--name <name>', 'a name for the key, such as front-end-1')
-    .requiredOption('--roles <roles>', 'comma-separated: assessor, caseworker, auditor, policy-author, approver, operator, admin')
+    .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
     .addOption(dataDirOption())
     .action(async (options: { name: string; roles: string; dataDir?: string }) => {
       const roles = options.roles.split(',').map((r) => r.trim()).filter(Boolean);

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { londonToInstant } from '../../releases/index.ts';
-import { formatStatus, generate, Probe, weeklyReport, PROBE_PREFIX, PrometheusClient, type JourneyResult, statusFromPrometheus, statusFromService, TIERS, type TierName } from '../../ops/index.ts';
+import { DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, formatStatus, generate, Probe, weeklyReport, PROBE_PREFIX, PrometheusClient, type JourneyResult, statusFromPrometheus, statusFromService, TIERS, type TierName } from '../../ops/index.ts';
 import { EXIT } from '../exit.ts';
 import { projectRoot } from '../paths.ts';
 import { withDatabase } from './data.ts';
@@ -112,9 +112,10 @@ export function registerOps(program: Command): void {
     .option('--check', 'only check that the committed files are current')
     .option('--runbook-base <url>', 'where the runbooks are published, for each alert\'s runbook_url', 'docs/runbooks')
     .option('--disable-tiers <tiers>', `alert tiers to switch off, comma-separated: ${TIERS.map((t) => t.name).join(', ')}`)
-    .option('--webhook-url <url>', 'where Alertmanager sends alerts', 'http://127.0.0.1:9095/alerts')
-    .action(async (options: { check?: boolean; runbookBase: string; disableTiers?: string; webhookUrl: string }) => {
-      const { written, stale } = await generate(projectRoot, { runbookBase: options.runbookBase, disabledTiers: tiers(options.disableTiers), webhookUrl: options.webhookUrl }, options.check === true);
+    .option('--webhook-url <url>', "where Alertmanager sends alerts: the service's incident webhook", DEFAULT_WEBHOOK_URL)
+    .option('--webhook-key-file <file>', 'where Alertmanager reads the API key (role alertmanager) it sends with them', DEFAULT_WEBHOOK_KEY_FILE)
+    .action(async (options: { check?: boolean; runbookBase: string; disableTiers?: string; webhookUrl: string; webhookKeyFile: string }) => {
+      const { written, stale } = await generate(projectRoot, { runbookBase: options.runbookBase, disabledTiers: tiers(options.disableTiers), webhookUrl: options.webhookUrl, webhookKeyFile: options.webhookKeyFile }, options.check === true);
       if (options.check) {
         if (stale.length === 0) return void process.stdout.write('the generated operations files are current\n');
         process.stderr.write(`stale, run "entitle ops generate" and commit:\n${stale.map((s) => `  ${s}`).join('\n')}\n`);

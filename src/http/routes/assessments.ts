@@ -11,7 +11,7 @@ function outcomeLabel(error: EntitleError): string {
 
 /** POST /v1/assessments: assess, record durably, and only then answer. */
 export function registerAssessments(app: FastifyInstance, context: ServiceContext): void {
-  const { rules, writer, metrics } = context;
+  const { rules, writer, metrics, failures } = context;
 
   app.post('/v1/assessments', { config: { roles: ['assessor'] } }, async (request, reply) => {
     const body = request.body as { benefit?: unknown; applicationId?: unknown } | null | undefined;
@@ -29,7 +29,8 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
     try {
       assessment = ruleSet.assess(body, 'reasons');
     } catch (error) {
-      if (error instanceof EntitleError) metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: outcomeLabel(error), ruleset: ruleSet.hash });
+      if (error instanceof EntitleError && error.status < 500) metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: outcomeLabel(error), ruleset: ruleSet.hash });
+      else failures.record({ at: new Date().toISOString(), benefit: ruleSet.benefit, applicationId: typeof applicationId === 'string' ? applicationId.slice(0, 200) : null, code: error instanceof EntitleError ? error.code : 'ENTITLE_INTERNAL' });
       throw error;
     }
     const id = uuidv7();
@@ -52,6 +53,7 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
       );
     } catch (error) {
       metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: 'not_recorded', ruleset: ruleSet.hash });
+      failures.record({ at: new Date().toISOString(), benefit: ruleSet.benefit, applicationId: assessment.applicationId, code: 'ENTITLE_STORE_UNAVAILABLE' });
       request.log.warn({ event: 'decision_not_recorded', cause: (error as Error).name }, 'a decision could not be recorded; none was returned');
       throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision could not be recorded, so no decision was made');
     }

@@ -1,0 +1,331 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Option, type Command } from 'commander';
+import { EntitleError } from '../../errors/index.ts';
+import {
+  acknowledgeIncident,
+  assignRole,
+  AUDIENCES,
+  buildTimeline,
+  declareIncident,
+  fillTemplate,
+  getIncident,
+  impactMarkdown,
+  INCIDENT_ROLES,
+  incidentEntries,
+  incidentImpact,
+  listIncidents,
+  overdue,
+  PRIORITY_DEFINITIONS,
+  recordEntry,
+  reviewMarkdown,
+  roleName,
+  STATUSES,
+  timelineMarkdown,
+  ukTimeText,
+  updateIncident,
+  type Audience,
+  type Incident,
+  type IncidentEntry,
+} from '../../incidents/index.ts';
+import { tryChannel } from '../../notify/index.ts';
+import { londonToInstant } from '../../releases/index.ts';
+import { withDatabase } from './data.ts';
+import { dataDirOption } from './data-options.ts';
+
+interface Common {
+  actor?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+function actorOption(): Option {
+  return new Option('--actor <name>', 'who is doing this: recorded on the incident and in the audit chain').env('ENTITLE_ACTOR');
+}
+
+function actorOf(options: Common): string {
+  const actor = options.actor?.trim();
+  if (!actor) throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [{ field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' }]);
+  return actor;
+}
+
+function list(text: string | undefined): string[] | undefined {
+  return text === undefined ? undefined : text.split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+/** "2026-11-22T03:10" in UK time, or an instant with Z or an offset. */
+function instant(text: string | undefined, field: string): string | undefined {
+  return text === undefined ? undefined : londonToInstant(text, field);
+}
+
+/** What is late, in words, or nothing. */
+export function overdueText(incident: Incident, now = new Date()): string {
+  const late = overdue(incident, now);
+  return [late.acknowledgement ? 'NOT ACKNOWLEDGED' : '', late.update ? 'UPDATE OVERDUE' : '', late.review ? 'REVIEW OVERDUE' : ''].filter(Boolean).join(', ');
+}
+
+function describe(incident: Incident, entries: readonly IncidentEntry[]): string {
+  const definition = PRIORITY_DEFINITIONS[incident.priority];
+  const late = overdueText(incident);
+  const lines = [
+    `${incident.id}  ${incident.priority}  ${incident.status}${late ? `  ${late}` : ''}`,
+    `  title                ${incident.title}`,
+    `  priority             ${incident.priority}: ${definition.meaning}; respond within ${definition.respondWithinMinutes} min${definition.updateEveryMinutes ? `, update every ${definition.updateEveryMinutes} min` : ''}`,
+    `  started              ${ukTimeText(incident.startedAt)} (UK time)`,
+    `  declared             ${ukTimeText(incident.declaredAt)} by ${incident.declaredBy} (${incident.source})`,
+    `  acknowledged         ${incident.acknowledgedAt ? `${ukTimeText(incident.acknowledgedAt)} by ${incident.acknowledgedBy}` : 'no'}`,
+    `  last update          ${ukTimeText(incident.lastUpdateAt)}`,
+  ];
+  if (incident.resolvedAt) lines.push(`  resolved             ${ukTimeText(incident.resolvedAt)}`);
+  if (incident.reviewDueAt) lines.push(`  review due           ${ukTimeText(incident.reviewDueAt)}${incident.reviewedAt ? ` (reviewed ${ukTimeText(incident.reviewedAt)})` : ''}`);
+  for (const role of INCIDENT_ROLES) {
+    for (const r of incident.roles.filter((x) => x.role === role)) lines.push(`  ${roleName(role).padEnd(21)}${r.person}`);
+  }
+  if (incident.benefits.length > 0) lines.push(`  benefits             ${incident.benefits.join(', ')}`);
+  if (incident.journeys.length > 0) lines.push(`  journeys             ${incident.journeys.join(', ')}`);
+  if (incident.releaseIds.length > 0) lines.push(`  releases             ${incident.releaseIds.join(', ')}`);
+  if (incident.runbook) lines.push(`  runbook              ${incident.runbook}`);
+  lines.push(`  status page          ${incident.citizenMessage?.replace(/\n+/g, ' ') ?? '(no citizen message: set one with --citizen-message or "entitle incident comms ID --audience citizens --publish")'}`);
+  if (entries.length > 0) {
+    lines.push('  entries');
+    for (const e of entries) lines.push(`    ${ukTimeText(e.at)}  ${e.kind.padEnd(15)} ${e.text.replace(/\n+/g, ' ')}  (${e.actor})`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerIncident(program: Command): void {
+  const incident = program.command('incident').description('Run an incident: declare, update, assign, resolve; its timeline, citizen impact, communications and review.');
+  const withActor = (command: Command) => command.addOption(actorOption()).addOption(dataDirOption());
+
+  withActor(
+    incident
+      .command('declare')
+      .description('Declare an incident. Responders are told through the escalation policy by the running service.')
+      .requiredOption('--title <text>', 'what is wrong, for citizens, in a line')
+      .requiredOption('--priority <P1-P4>', `P1: ${PRIORITY_DEFINITIONS.P1.meaning}. P2: ${PRIORITY_DEFINITIONS.P2.meaning}. P3: ${PRIORITY_DEFINITIONS.P3.meaning}. P4: ${PRIORITY_DEFINITIONS.P4.meaning}`)
+      .option('--text <text>', 'what is known so far')
+      .option('--citizen-message <text>', 'what the public status page says (see "entitle incident comms ID --audience citizens")')
+      .option('--benefits <list>', 'benefits affected, comma-separated (default all)')
+      .option('--journeys <list>', 'citizen journeys affected, by SLO id, comma-separated (default all)')
+      .option('--started <time>', 'when citizens were first affected, UK time such as 2026-11-22T03:10 (default now)')
+      .option('--lead <name>', 'the incident lead')
+      .option('--comms-lead <name>', 'the communications lead')
+      .option('--runbook <path>', 'the runbook being followed')
+      .option('--json', 'print JSON'),
+  ).action(async (options: Common & { title: string; priority: string; text?: string; citizenMessage?: string; benefits?: string; journeys?: string; started?: string; lead?: string; commsLead?: string; runbook?: string }) => {
+    const actor = actorOf(options);
+    const startedAt = instant(options.started, '--started');
+    const { incident: declared } = await withDatabase(options, (db) =>
+      declareIncident(db, {
+        title: options.title,
+        priority: options.priority,
+        actor,
+        ...(options.text ? { text: options.text } : {}),
+        ...(options.citizenMessage ? { citizenMessage: options.citizenMessage } : {}),
+        ...(options.benefits ? { benefits: list(options.benefits)! } : {}),
+        ...(options.journeys ? { journeys: list(options.journeys)! } : {}),
+        ...(startedAt ? { startedAt } : {}),
+        ...(options.lead ? { lead: options.lead } : {}),
+        ...(options.commsLead ? { communicationsLead: options.commsLead } : {}),
+        ...(options.runbook ? { runbook: options.runbook } : {}),
+      }),
+    );
+    if (options.json) return void process.stdout.write(`${JSON.stringify(declared, null, 2)}\n`);
+    process.stdout.write(`declared ${declared.id} (${declared.priority}): ${declared.title}\n`);
+    if (!declared.roles.some((r) => r.role === 'incident-lead')) process.stderr.write(`next: name an incident lead with "entitle incident assign ${declared.id} --role incident-lead --person NAME"\n`);
+  });
+
+  withActor(
+    incident
+      .command('update')
+      .description('Post an update, change the status (investigating, identified, monitoring, resolved, reviewed) or priority, or set the citizen message.')
+      .argument('<id>', 'the incident, such as INC-7')
+      .option('--text <text>', 'the update, as people following it read it')
+      .addOption(new Option('--status <status>', 'the new status').choices([...STATUSES]))
+      .option('--priority <P1-P4>', 'a new priority')
+      .option('--citizen-message <text>', 'what the public status page says; "" removes it')
+      .option('--runbook <path>', 'the runbook being followed')
+      .option('--journeys <list>', 'citizen journeys affected, by SLO id')
+      .option('--benefits <list>', 'benefits affected')
+      .option('--started <time>', 'when citizens were first affected, UK time')
+      .option('--release <id>', 'a release involved: its decisions join the impact')
+      .option('--json', 'print JSON'),
+  ).action(async (id: string, options: Common & { text?: string; status?: string; priority?: string; citizenMessage?: string; runbook?: string; journeys?: string; benefits?: string; started?: string; release?: string }) => {
+    const actor = actorOf(options);
+    const startedAt = instant(options.started, '--started');
+    const updated = await withDatabase(options, (db) =>
+      updateIncident(db, id, {
+        actor,
+        ...(options.text !== undefined ? { text: options.text } : {}),
+        ...(options.status !== undefined ? { status: options.status } : {}),
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}),
+        ...(options.runbook !== undefined ? { runbook: options.runbook } : {}),
+        ...(options.journeys !== undefined ? { journeys: list(options.journeys)! } : {}),
+        ...(options.benefits !== undefined ? { benefits: list(options.benefits)! } : {}),
+        ...(startedAt ? { startedAt } : {}),
+        ...(options.release ? { releaseIds: [options.release] } : {}),
+      }),
+    );
+    process.stdout.write(options.json ? `${JSON.stringify(updated, null, 2)}\n` : `${updated.id} is ${updated.status} (${updated.priority}); update recorded\n`);
+  });
+
+  withActor(
+    incident
+      .command('assign')
+      .description('Give a person a role: one incident lead and one communications lead; any number of others.')
+      .argument('<id>', 'the incident')
+      .addOption(new Option('--role <role>', 'the role').choices([...INCIDENT_ROLES]).makeOptionMandatory())
+      .requiredOption('--person <name>', 'who takes it'),
+  ).action(async (id: string, options: Common & { role: string; person: string }) => {
+    const actor = actorOf(options);
+    const updated = await withDatabase(options, (db) => assignRole(db, id, { role: options.role, person: options.person, actor }));
+    process.stdout.write(`${updated.id}: ${options.person} is ${options.role.replace('-', ' ')}\n`);
+  });
+
+  withActor(incident.command('ack').description('Acknowledge an incident: you have it, and escalation stops.').argument('<id>', 'the incident')).action(async (id: string, options: Common) => {
+    const actor = actorOf(options);
+    const updated = await withDatabase(options, (db) => acknowledgeIncident(db, id, actor));
+    process.stdout.write(`${updated.id} acknowledged by ${updated.acknowledgedBy}\n`);
+  });
+
+  withActor(
+    incident
+      .command('resolve')
+      .description('Resolve an incident once the fix is verified. The review is then due within 5 working days.')
+      .argument('<id>', 'the incident')
+      .requiredOption('--text <text>', 'how it was resolved and how the fix was verified')
+      .option('--citizen-message <text>', 'the resolution notice for the status page (default: the filled resolution template)'),
+  ).action(async (id: string, options: Common & { text: string; citizenMessage?: string }) => {
+    const actor = actorOf(options);
+    const resolved = await withDatabase(options, async (db) => {
+      const after = await updateIncident(db, id, { actor, status: 'resolved', text: options.text });
+      // The status page says it is fixed, in the words of the resolution template unless given.
+      const notice = options.citizenMessage ?? fillTemplate('resolution', after, await incidentEntries(db, after.id), await incidentImpact(db, after, actor)).text.trim();
+      return updateIncident(db, after.id, { actor, citizenMessage: notice });
+    });
+    process.stdout.write(`${resolved.id} resolved; the post-incident review is due by ${ukTimeText(resolved.reviewDueAt!)} (UK time): "entitle incident review ${resolved.id}"\n`);
+  });
+
+  incident
+    .command('show')
+    .description('Show an incident: its fields, roles, what is overdue, and every entry.')
+    .argument('<id>', 'the incident')
+    .option('--json', 'print JSON')
+    .addOption(dataDirOption())
+    .action(async (id: string, options: Common) => {
+      const { found, entries } = await withDatabase(options, async (db) => {
+        const found = await getIncident(db, id);
+        return { found, entries: await incidentEntries(db, found.id) };
+      });
+      process.stdout.write(options.json ? `${JSON.stringify({ incident: found, overdue: overdue(found), entries }, null, 2)}\n` : describe(found, entries));
+    });
+
+  incident
+    .command('list')
+    .description('List open incidents (or all), newest first, with what is overdue: acknowledgement, the next update (P1 hourly, P2 every 2 hours), or the review.')
+    .option('--all', 'include resolved and reviewed incidents')
+    .option('--json', 'print JSON')
+    .addOption(dataDirOption())
+    .action(async (options: Common & { all?: boolean }) => {
+      const incidents = await withDatabase(options, (db) => listIncidents(db));
+      const shown = options.all ? incidents : incidents.filter((i) => i.status !== 'reviewed');
+      if (options.json) return void process.stdout.write(`${JSON.stringify(shown.map((i) => ({ ...i, overdue: overdue(i) })), null, 2)}\n`);
+      if (shown.length === 0) return void process.stdout.write(options.all ? 'no incidents\n' : 'no open incidents, and none awaiting review\n');
+      for (const i of shown) {
+        const lead = i.roles.find((r) => r.role === 'incident-lead')?.person ?? 'no lead';
+        const late = overdueText(i);
+        process.stdout.write(`${i.id.padEnd(7)} ${i.priority}  ${i.status.padEnd(13)} ${ukTimeText(i.declaredAt)}  ${lead.padEnd(16)} ${i.title}${late ? `  [${late}]` : ''}\n`);
+      }
+    });
+
+  incident
+    .command('timeline')
+    .description('The timeline rebuilt from the records: incident entries, alerts, release steps and rollbacks, deploys, and per-minute counts of decisions and failed assessments.')
+    .argument('<id>', 'the incident')
+    .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json']).default('markdown'))
+    .option('--out <file>', 'write to this file instead of standard output')
+    .addOption(dataDirOption())
+    .action(async (id: string, options: Common & { format: 'markdown' | 'json'; out?: string }) => {
+      const timeline = await withDatabase(options, async (db) => buildTimeline(db, await getIncident(db, id)));
+      await output(options.format === 'json' ? `${JSON.stringify(timeline, null, 2)}\n` : `# Timeline: ${timeline.incident.id}, ${timeline.incident.title}\n\n${timelineMarkdown(timeline)}`, options.out);
+    });
+
+  withActor(
+    incident
+      .command('impact')
+      .description('Citizen impact computed from the records: assessments that failed and whether the application was decided later, decisions made by the releases involved, and the applications to recontact or correct.')
+      .argument('<id>', 'the incident')
+      .option('--recontact', 'print only the application references to recontact, one a line')
+      .option('--json', 'print JSON'),
+  ).action(async (id: string, options: Common & { recontact?: boolean }) => {
+    const actor = actorOf(options);
+    const impact = await withDatabase(options, async (db) => incidentImpact(db, await getIncident(db, id), actor));
+    if (options.json) return void process.stdout.write(`${JSON.stringify(impact, null, 2)}\n`);
+    if (options.recontact) return void process.stdout.write(impact.recontact.map((r) => `${r.applicationId}\t${r.benefit}\t${r.firstFailedAt}\n`).join(''));
+    process.stdout.write(impactMarkdown(impact));
+  });
+
+  withActor(
+    incident
+      .command('comms')
+      .description('Print a communication filled from the incident: the citizen status message, the stakeholder and ministerial update, the caseworker briefing, or the resolution notice (templates in communications/).')
+      .argument('<id>', 'the incident')
+      .addOption(new Option('--audience <audience>', 'who it is for').choices([...AUDIENCES]).makeOptionMandatory())
+      .option('--publish', 'citizens only: also set it as the message on the public status page'),
+  ).action(async (id: string, options: Common & { audience: Audience; publish?: boolean }) => {
+    if (options.publish && options.audience !== 'citizens' && options.audience !== 'resolution') {
+      throw new EntitleError('ENTITLE_INPUT_INVALID', 'only the citizen message goes on the status page', [{ field: '--publish', message: 'use --publish with --audience citizens' }]);
+    }
+    const actor = options.publish || options.audience !== 'citizens' ? actorOf(options) : (options.actor ?? 'entitle');
+    const message = await withDatabase(options, async (db) => {
+      const found = await getIncident(db, id);
+      const impact = options.audience === 'citizens' && !found.resolvedAt ? null : await incidentImpact(db, found, actor);
+      const filled = fillTemplate(options.audience, found, await incidentEntries(db, found.id), impact);
+      if (options.publish) await updateIncident(db, found.id, { actor, citizenMessage: filled.text.trim() });
+      return filled;
+    });
+    process.stdout.write(message.text);
+    process.stderr.write(`(from ${message.template}, version ${message.version}${options.publish ? '; published on the status page' : ''})\n`);
+  });
+
+  withActor(
+    incident
+      .command('review')
+      .description('Write the post-incident review (Markdown), prefilled with the summary, impact figures, timeline and runbook, with the sections only people can write left empty. Due within 5 working days of resolution.')
+      .argument('<id>', 'the incident')
+      .option('--out <file>', 'where to write it (default post-incident-reviews/ID.md)'),
+  ).action(async (id: string, options: Common & { out?: string }) => {
+    const actor = actorOf(options);
+    const { text, found } = await withDatabase(options, async (db) => {
+      const found = await getIncident(db, id);
+      const [entries, impact, timeline] = await Promise.all([incidentEntries(db, found.id), incidentImpact(db, found, actor), buildTimeline(db, found)]);
+      const text = reviewMarkdown(found, entries, impact, timeline);
+      await recordEntry(db, found.id, { kind: 'review', actor, text: 'Post-incident review drafted' });
+      return { text, found };
+    });
+    const out = options.out ?? `post-incident-reviews/${found.id}.md`;
+    await output(text, out);
+    process.stderr.write(`wrote ${out}; when the review meeting has filled it in: "entitle incident update ${found.id} --status reviewed --text 'review held'"\n`);
+  });
+}
+
+async function output(text: string, out: string | undefined): Promise<void> {
+  if (!out) return void process.stdout.write(text);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, text);
+}
+
+export function registerNotify(program: Command): void {
+  program
+    .command('notify')
+    .description('Incident notification channels (deploy/incidents/escalation-policy.yml).')
+    .command('test')
+    .description('Send a test message to one channel of the escalation policy, exactly as the service would. Exit 0 if the channel took it, 1 if not, 2 if the policy or channel name is wrong.')
+    .argument('<channel>', 'the channel name, such as on-call')
+    .action(async (channel: string) => {
+      const { status, lines } = await tryChannel(channel, process.env);
+      (status === 0 ? process.stdout : process.stderr).write(`${lines.join('\n')}\n`);
+      process.exitCode = status;
+    });
+}

@@ -1,0 +1,77 @@
+import type { Database } from '../store/index.ts';
+
+export interface AssessmentFailure {
+  readonly at: string;
+  readonly benefit: string;
+  /** The application reference only: never the inputs. */
+  readonly applicationId: string | null;
+  /** The error code the caller was given, such as ENTITLE_STORE_UNAVAILABLE. */
+  readonly code: string;
+}
+
+/**
+ * Remembers assessments that failed on the service's side, so an incident can count them and
+ * list the citizens to recontact. They usually fail because the database is unreachable, so
+ * they are kept in memory (bounded) and written once it answers again; what overflows is
+ * counted, not silently lost. A process that dies before the database returns loses its
+ * buffer; Prometheus still has the counts.
+ */
+export class FailureRecorder {
+  private buffer: AssessmentFailure[] = [];
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Failures that did not fit in the buffer while the database was away. */
+  overflowed = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly limit = 10_000,
+  ) {}
+
+  record(failure: AssessmentFailure): void {
+    if (this.buffer.length >= this.limit) {
+      this.overflowed += 1;
+      return;
+    }
+    this.buffer.push(failure);
+  }
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Writes what is buffered; on failure keeps it for the next attempt. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, 500);
+      const values: unknown[] = [];
+      const rows = batch.map((f) => {
+        values.push(f.at, f.benefit, f.applicationId, f.code);
+        const n = values.length;
+        return `($${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+      });
+      try {
+        await this.db.query(`INSERT INTO assessment_failures (at, benefit, application_id, code) VALUES ${rows.join(', ')}`, values);
+      } catch {
+        return;
+      }
+      this.buffer = this.buffer.slice(batch.length);
+    }
+  }
+
+  start(everyMs = 1_000): void {
+    this.timer ??= setInterval(() => void this.flush(), everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}

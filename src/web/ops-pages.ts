@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../http/context.ts';
+import { getIncident, incidentEntries, listIncidents, overdue } from '../incidents/index.ts';
+import { PRIORITY_DEFINITIONS, type Incident, type IncidentSource } from '../incidents/index.ts';
+import { PrometheusClient, SLOS, statusFromPrometheus } from '../ops/index.ts';
+import { listReleases, releasesUnderTest, type Release } from '../releases/index.ts';
+import { fromStore, within } from './reads.ts';
+import { PAGE, render, type Views } from './views.ts';
+
+const SOURCES: Readonly<Record<IncidentSource, string>> = {
+  manual: 'A person',
+  alertmanager: 'An alert, through Alertmanager',
+  'release-rollback': 'An automatic release rollback',
+};
+
+const PROMETHEUS_TIMEOUT_MS = 3_000;
+
+/** An incident as a row of a table: its lead and what is late. */
+function row(incident: Incident, now: Date) {
+  return { incident, lead: incident.roles.findLast((r) => r.role === 'incident-lead')?.person, overdue: overdue(incident, now) };
+}
+
+/** What a release page may show: ids, benefit, state, summary and dates (never its author). */
+function releaseRow(release: Release) {
+  const { id, benefit, state, summary, effectiveAt, canaryBasisPoints, shadowSharePpm, createdAt } = release;
+  return { id, benefit, state, summary, effectiveAt, canaryBasisPoints, shadowSharePpm, createdAt };
+}
+
+/** Budget left per journey from Prometheus, or why it cannot be shown. */
+async function budgets(context: ServiceContext, prometheusUrl: string | undefined): Promise<{ left?: Record<string, string>; notice?: string }> {
+  if (!prometheusUrl) return { notice: 'Prometheus is not configured, so error budgets are not shown. Set PROMETHEUS_URL to show how much error budget each journey has left.' };
+  try {
+    const report = await within(PROMETHEUS_TIMEOUT_MS, statusFromPrometheus(new PrometheusClient(prometheusUrl), context.db));
+    return { left: Object.fromEntries(report.journeys.map((j) => [j.slo, j.budgetLeft === null ? 'No data' : `${(j.budgetLeft * 100).toFixed(1)}%`])) };
+  } catch {
+    return { notice: `Prometheus at ${prometheusUrl} did not answer, so error budgets are not shown. Check PROMETHEUS_URL and that Prometheus is running.` };
+  }
+}
+
+/** The console's read-only pages; the caller has checked the session. */
+export function registerOpsPages(pages: FastifyInstance, context: ServiceContext, views: Views, prometheusUrl: string | undefined): void {
+  pages.get('/', PAGE, async (request, reply) => {
+    const now = new Date();
+    const [open, underTest, budget] = await Promise.all([fromStore(listIncidents(context.db, { open: true })), fromStore(releasesUnderTest(context.db)), budgets(context, prometheusUrl)]);
+    return render(views, reply, 'ops/overview.njk', {
+      session: request.opsSession,
+      incidents: open.map((i) => row(i, now)),
+      releases: underTest.map(releaseRow),
+      slos: SLOS.map(({ id, journey, objectiveText }) => ({ id, journey, objectiveText })),
+      budgets: budget,
+    });
+  });
+
+  pages.get('/incidents', PAGE, async (request, reply) => {
+    const now = new Date();
+    const incidents = await fromStore(listIncidents(context.db));
+    return render(views, reply, 'ops/incidents.njk', { session: request.opsSession, incidents: incidents.map((i) => row(i, now)) });
+  });
+
+  pages.get<{ Params: { id: string } }>('/incidents/:id', PAGE, async (request, reply) => {
+    const incident = await fromStore(getIncident(context.db, request.params.id));
+    const entries = await fromStore(incidentEntries(context.db, incident.id));
+    const journeys = incident.journeys.map((id) => SLOS.find((slo) => slo.id === id)?.journey ?? id);
+    return render(views, reply, 'ops/incident.njk', {
+      session: request.opsSession,
+      incident,
+      entries,
+      journeys,
+      overdue: overdue(incident, new Date()),
+      definition: PRIORITY_DEFINITIONS[incident.priority],
+      SOURCES,
+    });
+  });
+
+  pages.get('/releases', PAGE, async (request, reply) => {
+    const releases = await fromStore(listReleases(context.db));
+    return render(views, reply, 'ops/releases.njk', { session: request.opsSession, releases: releases.map(releaseRow).reverse() });
+  });
+}

@@ -1,0 +1,20 @@
+import { EntitleError } from '../errors/index.ts';
+
+/** The work's result, or a rejection after `ms`: a page must not wait on a source that hangs. */
+export function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { name: 'TimeoutError' })), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A database read for a page: a store that fails is "unavailable" (503), never a 500. */
+export async function fromStore<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof EntitleError) throw error;
+    throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the database could not be reached');
+  }
+}

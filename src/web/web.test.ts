@@ -1,0 +1,399 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { testService, type TestService } from '../http/testing.ts';
+import { declareIncident, updateIncident } from '../incidents/index.ts';
+import { revokeKey } from '../keys/index.ts';
+import { SLOS } from '../ops/index.ts';
+import { createRelease, NO_CHANGES, seedActiveVersions, startShadow } from '../releases/index.ts';
+import { compile, taper, ucBundle } from '../releases/testing.ts';
+import { openPglite, withFaults } from '../store/index.ts';
+import { publicStatus, type JourneyState, type PublicStatus } from './public-status.ts';
+import { SessionSealer } from './session.ts';
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const [AVAILABILITY, LATENCY, RECORDED, CONSISTENT] = SLOS.map((slo) => slo.id) as [string, string, string, string];
+
+/** Signs in with a key through the form; the session cookie as a Cookie header. */
+async function signIn(service: TestService, key: string): Promise<string> {
+  const response = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: new URLSearchParams({ apiKey: key }).toString() });
+  assert.equal(response.statusCode, 303, response.body);
+  return String(response.headers['set-cookie']).split(';')[0]!;
+}
+
+/** Each journey's public state as the HTML page shows it: name, then the tag's text. */
+function pageStates(html: string): Record<string, string> {
+  const states: Record<string, string> = {};
+  for (const m of html.matchAll(/govuk-summary-list__key">\s*([^<]+?)\s*<\/dt>\s*<dd class="govuk-summary-list__value">\s*<strong class="govuk-tag[^"]*">\s*([^<]+?)\s*<\/strong>/g)) states[m[1]!] = m[2]!;
+  return states;
+}
+
+/** A pattern the page must match, without printing the whole page when it does not. */
+function contains(html: string, pattern: RegExp, message?: string): void {
+  assert.ok(pattern.test(html), message ?? `the page does not match ${pattern}`);
+}
+
+function nameOf(id: string): string {
+  return SLOS.find((slo) => slo.id === id)!.publicName!;
+}
+
+describe('public status', () => {
+  const at = (minutesAgo: number) => new Date(Date.parse('2026-05-14T12:00:00Z') - minutesAgo * 60_000).toISOString();
+  const incident = (priority: 'P1' | 'P2' | 'P3' | 'P4', journeys: string[]) =>
+    ({ id: 'INC-1', title: 'internal', priority, status: 'investigating', citizenMessage: null, benefits: [], journeys, roles: [], source: 'manual', releaseIds: [], runbook: null, startedAt: at(10), declaredAt: at(10), declaredBy: 'x', acknowledgedAt: null, acknowledgedBy: null, lastUpdateAt: at(5), resolvedAt: null, reviewedAt: null, reviewDueAt: null }) as const;
+  const states = (status: PublicStatus) => Object.fromEntries(status.journeys.map((j) => [j.id, j.state]));
+  const all = (state: JourneyState) => ({ [AVAILABILITY]: state, [LATENCY]: state, [RECORDED]: state, [CONSISTENT]: state });
+  const now = new Date('2026-05-14T12:00:00Z');
+
+  const cases: [string, ReturnType<typeof incident>[], Record<string, JourneyState>][] = [
+    ['no incidents', [], all('working')],
+    ['a P1 on one journey', [incident('P1', [AVAILABILITY])], { ...all('working'), [AVAILABILITY]: 'not-working' }],
+    ['a P2 on one journey', [incident('P2', [LATENCY])], { ...all('working'), [LATENCY]: 'some-problems' }],
+    ['a P3 or P4 naming no journeys', [incident('P3', []), incident('P4', [])], all('working')],
+    ['a P1 naming no journeys', [incident('P1', [])], all('not-working')],
+    ['the worst of a P2 on all and a P1 on one', [incident('P2', []), incident('P1', [RECORDED])], { ...all('some-problems'), [RECORDED]: 'not-working' }],
+  ];
+  for (const [name, open, expected] of cases) {
+    it(`derives each journey's state: ${name}`, () => assert.deepEqual(states(publicStatus(SLOS, open, [], now)), expected));
+  }
+
+  it('shows messages of open incidents, and of those resolved in the last 7 days only', () => {
+    const open = [{ ...incident('P3', []), citizenMessage: 'Letters are late.' }, incident('P2', [])];
+    const recent = [
+      { ...incident('P1', []), status: 'resolved', citizenMessage: 'Fixed: decisions were unavailable.', resolvedAt: at(60) },
+      { ...incident('P1', []), status: 'resolved', citizenMessage: 'Too old to show.', resolvedAt: at(8 * 24 * 60) },
+      { ...incident('P2', []), status: 'resolved', citizenMessage: null, resolvedAt: at(30) },
+    ] as const;
+    const status = publicStatus(SLOS, open, recent, now);
+    assert.deepEqual(status.messages, [{ message: 'Letters are late.', updatedAt: at(5) }]);
+    assert.deepEqual(status.resolved, [{ message: 'Fixed: decisions were unavailable.', resolvedAt: at(60) }]);
+  });
+});
+
+describe('status page over HTTP', () => {
+  it('shows P1, P2 and P3 incidents as citizens see them, with no internal detail', async () => {
+    const service = await testService();
+    try {
+      await declareIncident(service.db, { title: 'Primary database failover SECRET-TITLE', priority: 'P1', actor: 'alertmanager', journeys: [AVAILABILITY], lead: 'Alice Lead', citizenMessage: 'You cannot get a decision <now>. We are fixing it.', text: 'EntitleAvailabilityPageFast fired' });
+      await declareIncident(service.db, { title: 'Slow responses', priority: 'P2', actor: 'bob', journeys: [LATENCY] });
+      await declareIncident(service.db, { title: 'Backup job failing', priority: 'P3', actor: 'bob', journeys: [] });
+      const fixed = await declareIncident(service.db, { title: 'Old trouble', priority: 'P2', actor: 'bob', citizenMessage: 'Some decisions were slow on Tuesday.' });
+      await updateIncident(service.db, fixed.incident.id, { actor: 'bob', status: 'resolved', text: 'restarted, verified by the probe' });
+
+      const page = await service.app.inject('/status');
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      assert.deepEqual(pageStates(page.body), {
+        [nameOf(AVAILABILITY)]: 'Not working',
+        [nameOf(LATENCY)]: 'Some people may have problems',
+        [nameOf(RECORDED)]: 'Working normally',
+        [nameOf(CONSISTENT)]: 'Working normally',
+      });
+      contains(page.body, /<title>Service status – Entitle<\/title>/);
+      contains(page.body, /<html lang="en-GB"/);
+      contains(page.body, /Last updated: <time datetime="[^"]+">\d{1,2} \w+ \d{4} at [^<]+<\/time> \(UK time\)/);
+      contains(page.body, /You cannot get a decision &lt;now&gt;\. We are fixing it\./, 'messages are escaped');
+      contains(page.body, /Problems fixed in the last 7 days[\s\S]*Some decisions were slow on Tuesday\./);
+      for (const secret of ['SECRET-TITLE', 'Alice Lead', 'EntitleAvailabilityPageFast', 'P1', 'P2', 'P3', 'INC-', 'bob', 'alertmanager']) {
+        assert.ok(!page.body.includes(secret), `the page shows ${secret}`);
+      }
+
+      const json = await service.app.inject('/status.json');
+      assert.equal(json.statusCode, 200);
+      const body = json.json<{ current: boolean; journeys: { id: string; state: string }[]; messages: unknown[]; resolved: unknown[] }>();
+      assert.equal(body.current, true);
+      assert.deepEqual(Object.fromEntries(body.journeys.map((j) => [j.id, j.state])), { [AVAILABILITY]: 'not-working', [LATENCY]: 'some-problems', [RECORDED]: 'working', [CONSISTENT]: 'working' });
+      assert.equal(body.messages.length, 1);
+      assert.equal(body.resolved.length, 1);
+      for (const secret of ['SECRET-TITLE', 'Alice Lead', 'P1', 'INC-']) assert.ok(!json.body.includes(secret), `the JSON shows ${secret}`);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('is public, not rate-limited, and allows only its own inline script', async () => {
+    const service = await testService();
+    try {
+      const page = await service.app.inject('/status');
+      assert.equal(page.headers['x-ratelimit-limit'], undefined);
+      const nonce = /<script nonce="([^"]+)">/.exec(page.body)?.[1];
+      assert.ok(nonce, 'the template script carries a nonce');
+      assert.match(String(page.headers['content-security-policy']), new RegExp(`script-src 'self' 'nonce-${nonce}'`));
+      assert.ok(!/ style="/.test(page.body), 'no inline styles');
+      const again = await service.app.inject('/status');
+      assert.notEqual(/<script nonce="([^"]+)">/.exec(again.body)?.[1], nonce, 'a fresh nonce each time');
+      for (const url of ['/stylesheets/govuk-frontend.min.css', '/stylesheets/entitle.css', '/assets/fonts/bold-b542beb274-v2.woff2', '/assets/images/favicon.svg', '/assets/manifest.json']) {
+        const asset = await service.app.inject(url);
+        assert.equal(asset.statusCode, 200, url);
+        assert.equal(asset.headers['x-ratelimit-limit'], undefined, url);
+      }
+      assert.match(String((await service.app.inject('/assets/fonts/bold-b542beb274-v2.woff2')).headers['cache-control']), /immutable/);
+      assert.equal((await service.app.inject('/assets/../../package.json')).statusCode, 404);
+      assert.equal((await service.app.inject('/stylesheets/index.scss')).statusCode, 404);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('serves the last known status, with a notice and a 200, while the database does not answer', async () => {
+    const faults = withFaults(await openPglite(undefined));
+    const service = await testService({ faults }, faults.db);
+    try {
+      await declareIncident(service.db, { title: 'Outage', priority: 'P1', actor: 'bob', citizenMessage: 'Decisions are unavailable.' });
+      const before = await service.app.inject('/status');
+      assert.equal(pageStates(before.body)[nameOf(AVAILABILITY)], 'Not working');
+      assert.ok(!before.body.includes('could not check'));
+
+      faults.setDatabaseDown(true);
+      await sleep(5_100); // past the 5-second cache
+      const during = await service.app.inject('/status');
+      assert.equal(during.statusCode, 200);
+      assert.equal(pageStates(during.body)[nameOf(AVAILABILITY)], 'Not working');
+      contains(during.body, /We could not check the status of the service just now/);
+      contains(during.body, /The information on this page is from <time/);
+      assert.ok(!/InjectedFault|test fault|stack|at async/.test(during.body), 'no error detail');
+      const json = await service.app.inject('/status.json');
+      assert.equal(json.statusCode, 200);
+      assert.equal(json.json<{ current: boolean }>().current, false);
+
+      faults.setDatabaseDown(false);
+      await sleep(5_100);
+      assert.ok(!(await service.app.inject('/status')).body.includes('could not check'));
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('says it cannot check, still with a 200, when the database has never answered', async () => {
+    const faults = withFaults(await openPglite(undefined));
+    const service = await testService({ faults }, faults.db);
+    try {
+      faults.setDatabaseDown(true);
+      const page = await service.app.inject('/status');
+      assert.equal(page.statusCode, 200);
+      contains(page.body, /We cannot check the status of the service right now/);
+      const json = await service.app.inject('/status.json');
+      assert.equal(json.statusCode, 503);
+      assert.equal(json.json<{ code: string }>().code, 'ENTITLE_STORE_UNAVAILABLE');
+    } finally {
+      await service.close();
+    }
+  });
+});
+
+describe('operations console', () => {
+  it('sends a signed-out visitor to sign in, and back to the page they asked for', async () => {
+    const service = await testService();
+    try {
+      for (const url of ['/ops', '/ops/incidents', '/ops/incidents/INC-1', '/ops/releases']) {
+        const response = await service.app.inject(url);
+        assert.equal(response.statusCode, 303, url);
+        assert.equal(response.headers.location, url === '/ops' ? '/ops/sign-in' : `/ops/sign-in?next=${encodeURIComponent(url)}`);
+      }
+      const form = await service.app.inject('/ops/sign-in?next=/ops/releases');
+      contains(form.body, /<title>Sign in – Entitle<\/title>/);
+      contains(form.body, /<input type="hidden" name="next" value="\/ops\/releases">/);
+      const payload = new URLSearchParams({ apiKey: service.keys.operator, next: '/ops/releases' }).toString();
+      const back = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload });
+      assert.equal(back.headers.location, '/ops/releases');
+      const elsewhere = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: new URLSearchParams({ apiKey: service.keys.operator, next: '//evil.example/ops' }).toString() });
+      assert.equal(elsewhere.headers.location, '/ops');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('signs in with a key of a console role, in a cookie that holds no key', async () => {
+    const service = await testService();
+    try {
+      const response = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: `apiKey=${service.keys.auditor}` });
+      assert.equal(response.statusCode, 303);
+      assert.equal(response.headers.location, '/ops');
+      const cookie = String(response.headers['set-cookie']);
+      assert.match(cookie, /^entitle_ops=[\w-]+\.[\w-]+; Max-Age=28800; Path=\/ops; HttpOnly; SameSite=Strict$/);
+      assert.ok(!cookie.includes(service.keys.auditor.slice(4, 20)));
+      const payload = JSON.parse(Buffer.from(cookie.split('=')[1]!.split('.')[0]!, 'base64url').toString()) as { name: string; roles: string[]; expiresAt: number };
+      assert.equal(payload.name, 'test-auditor');
+      assert.deepEqual(payload.roles, ['auditor']);
+      assert.ok(Math.abs(payload.expiresAt - (Date.now() + 8 * 3600_000)) < 60_000);
+
+      const secure = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: { ...FORM, 'x-forwarded-proto': 'https' }, payload: `apiKey=${service.keys.operator}` });
+      assert.match(String(secure.headers['set-cookie']), /; Secure/);
+
+      const overview = await service.app.inject({ url: '/ops', headers: { cookie: cookie.split(';')[0]! } });
+      assert.equal(overview.statusCode, 200);
+      contains(overview.body, /Signed in with the key <strong>test-auditor<\/strong>/);
+      assert.equal(overview.headers['cache-control'], 'no-store');
+
+      const out = await service.app.inject({ method: 'POST', url: '/ops/sign-out', headers: { cookie: cookie.split(';')[0]! } });
+      assert.equal(out.statusCode, 303);
+      assert.equal(out.headers.location, '/ops/sign-in?signedOut=yes');
+      assert.match(String(out.headers['set-cookie']), /^entitle_ops=; Max-Age=0; Path=\/ops; .*Expires=Thu, 01 Jan 1970/);
+      contains((await service.app.inject(String(out.headers.location))).body, /You have signed out\./);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('shows the form again with an error summary naming the field for a missing, wrong or unsuitable key', async () => {
+    const service = await testService();
+    try {
+      const cases: [string, number, RegExp][] = [
+        ['', 400, /Enter your API key/],
+        ['ent_not-a-real-key', 400, /Enter a valid API key/],
+        ['nonsense', 400, /Enter a valid API key/],
+        [service.keys.assessor, 403, /Enter a key with the operator, admin, auditor, approver or policy author role/],
+      ];
+      for (const [key, status, message] of cases) {
+        const response = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: new URLSearchParams({ apiKey: key }).toString() });
+        assert.equal(response.statusCode, status, key);
+        assert.equal(response.headers['set-cookie'], undefined);
+        contains(response.body, /<title>Error: Sign in – Entitle<\/title>/);
+        contains(response.body, /govuk-error-summary[\s\S]*There is a problem[\s\S]*<a href="#api-key">/);
+        contains(response.body, message);
+        contains(response.body, /<p id="api-key-error" class="govuk-error-message">/);
+        contains(response.body, /class="govuk-input govuk-input--error" id="api-key" name="apiKey" type="password"/);
+        assert.ok(!response.body.includes(key) || key === '', 'the key is not echoed back');
+      }
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses a tampered, forged, expired or revoked session', async () => {
+    const service = await testService();
+    try {
+      const cookie = await signIn(service, service.keys.operator);
+      const [payload, mac] = cookie.slice('entitle_ops='.length).split('.') as [string, string];
+      const session = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+      const promoted = Buffer.from(JSON.stringify({ ...session, name: 'root', roles: ['admin'] })).toString('base64url');
+      const expired = new SessionSealer('someone else').seal({ id: String(session.id), name: 'x', roles: ['admin'], expiresAt: Date.now() + 1000 });
+      const flipped = `${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`;
+      for (const forged of [`${promoted}.${mac}`, `${payload}.${flipped}`, expired, `${payload}`, `${payload}.${mac}.x`, 'garbage']) {
+        const response = await service.app.inject({ url: '/ops', headers: { cookie: `entitle_ops=${forged}` } });
+        assert.equal(response.statusCode, 303, forged);
+        assert.equal(response.headers.location, '/ops/sign-in');
+        assert.match(String(response.headers['set-cookie']), /^entitle_ops=; Max-Age=0/, 'the bad cookie is cleared');
+      }
+      assert.equal((await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode, 200);
+      await revokeKey(service.db, 'test-operator');
+      assert.equal((await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode, 303, 'a revoked key ends its sessions');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('seals sessions that open only with the same secret and before they expire', () => {
+    const sealer = new SessionSealer('a secret long enough to be a secret');
+    const session = { id: 'k', name: 'n', roles: ['operator'] as const, expiresAt: Date.now() + 60_000 };
+    assert.deepEqual(sealer.open(sealer.seal(session)), session);
+    assert.equal(sealer.open(sealer.seal(session), session.expiresAt), undefined);
+    assert.equal(new SessionSealer('another').open(sealer.seal(session)), undefined);
+    assert.equal(sealer.open(sealer.seal({ ...session, roles: ['assessor'] as never })), undefined, 'a role that may not use the console');
+    assert.equal(sealer.open(undefined), undefined);
+  });
+
+  it('shows open incidents, releases under test, objectives, every incident and one in full', async () => {
+    const service = await testService();
+    try {
+      const p1 = await declareIncident(service.db, { title: 'Assessments failing', priority: 'P1', actor: 'alertmanager', lead: 'Alice Lead', communicationsLead: 'Carol Comms', citizenMessage: 'You cannot get a decision.', journeys: [AVAILABILITY], text: 'declared <b>loudly</b>' });
+      const old = await declareIncident(service.db, { title: 'Old and resolved', priority: 'P3', actor: 'bob' });
+      await updateIncident(service.db, old.incident.id, { actor: 'bob', status: 'resolved', text: 'fixed' });
+      await seedActiveVersions(service.db, [service.context.ruleSets.get('universal-credit')!.program]);
+      const release = await createRelease(service.db, { program: compile(taper(await ucBundle(), '57%')).program, author: 'Priya Author', summary: 'Taper to 57%', effectiveAt: '2026-04-06T00:00:00.000Z', expectations: NO_CHANGES, golden: { total: 1, failed: [] } });
+      await startShadow(service.db, release.id, { sharePercent: 10, preview: false }, 'Priya Author', 'compare');
+      const cookie = await signIn(service, service.keys.operator);
+      const get = (url: string) => service.app.inject({ url, headers: { cookie } });
+
+      const overview = await get('/ops');
+      assert.equal(overview.statusCode, 200);
+      contains(overview.body, /<title>Overview – Entitle<\/title>/);
+      contains(overview.body, new RegExp(`href="/ops/incidents/${p1.incident.id}">${p1.incident.id}</a><br>Assessments failing`));
+      contains(overview.body, /Alice Lead/);
+      assert.ok(!overview.body.includes('Old and resolved'), 'resolved incidents are not open');
+      contains(overview.body, new RegExp(release.id));
+      contains(overview.body, /Shadow[\s\S]*10% compared/);
+      assert.ok(!overview.body.includes('Priya Author'), 'release pages name no people');
+      for (const slo of SLOS) assert.ok(overview.body.includes(slo.journey), slo.id);
+      contains(overview.body, /Prometheus is not configured/);
+
+      const list = await get('/ops/incidents');
+      contains(list.body, /Old and resolved[\s\S]*Assessments failing/, 'newest first');
+
+      const detail = await get(`/ops/incidents/${p1.incident.id}`);
+      assert.equal(detail.statusCode, 200);
+      contains(detail.body, new RegExp(`<title>${p1.incident.id}: Assessments failing – Entitle</title>`));
+      contains(detail.body, /Message on the status page[\s\S]*You cannot get a decision\./);
+      contains(detail.body, /Incident lead[\s\S]*Alice Lead[\s\S]*Communications lead[\s\S]*Carol Comms/);
+      contains(detail.body, /declared &lt;b&gt;loudly&lt;\/b&gt;/, 'timeline text is escaped');
+      contains(detail.body, new RegExp(SLOS.find((s) => s.id === AVAILABILITY)!.journey));
+
+      const releases = await get('/ops/releases');
+      contains(releases.body, new RegExp(`${release.id}[\\s\\S]*universal-credit[\\s\\S]*Taper to 57%`));
+      assert.ok(!releases.body.includes('Priya Author'));
+
+      const missing = await get('/ops/incidents/INC-999');
+      assert.equal(missing.statusCode, 404);
+      contains(missing.body, /<title>Page not found – Entitle<\/title>/);
+      const nowhere = await get('/ops/nowhere');
+      assert.equal(nowhere.statusCode, 404);
+      contains(nowhere.body, /Page not found/);
+      const nonce = /<script nonce="([^"]+)">/.exec(nowhere.body)?.[1];
+      assert.match(String(nowhere.headers['content-security-policy']), new RegExp(`script-src 'self' 'nonce-${nonce}'`), 'a 404 page has a nonce too');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('shows a page saying the service is unavailable, never an error, when the database is down', async () => {
+    const faults = withFaults(await openPglite(undefined));
+    const service = await testService({ faults }, faults.db);
+    try {
+      const cookie = await signIn(service, service.keys.operator);
+      faults.setDatabaseDown(true);
+      const page = await service.app.inject({ url: '/ops/incidents', headers: { cookie } });
+      assert.equal(page.statusCode, 503);
+      contains(page.body, /<title>Sorry, the service is unavailable – Entitle<\/title>/);
+      assert.ok(!/InjectedFault|test fault|at async/.test(page.body));
+      const signInNow = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: 'apiKey=ent_unknown' });
+      assert.equal(signInNow.statusCode, 503);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('shows the error budget left per journey from Prometheus, or says Prometheus did not answer', async () => {
+    // A stand-in Prometheus: each SLO's bad events are 1 in 10,000 of all events.
+    const prometheus = createServer((request, response) => {
+      const url = new URL(request.url!, 'http://prometheus');
+      const query = url.searchParams.get('query')?.replace(/\[\d+[smhd]\]/g, '[$w]');
+      const body = url.pathname === '/api/v1/alerts' ? { data: { alerts: [] } } : { data: { result: [{ value: [0, SLOS.some((slo) => slo.bad === query) ? '1' : '10000'] }] } };
+      response.setHeader('content-type', 'application/json').end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    const overview = async (prometheusUrl: string) => {
+      process.env.PROMETHEUS_URL = prometheusUrl;
+      const service = await testService();
+      try {
+        return (await service.app.inject({ url: '/ops', headers: { cookie: await signIn(service, service.keys.operator) } })).body;
+      } finally {
+        delete process.env.PROMETHEUS_URL;
+        await service.close();
+      }
+    };
+    try {
+      const reachable = await overview(`http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`);
+      contains(reachable, /Error budget left/);
+      contains(reachable, /A citizen gets an assessment<\/th>[\s\S]*?90\.0%/, '99.9% objective, 0.01% bad: 90% of the budget left');
+      contains(reachable, /A citizen gets an assessment quickly<\/th>[\s\S]*?99\.0%/);
+      contains(reachable, /Every decision is recorded and verifiable<\/th>[\s\S]*?0\.0%/);
+      const unreachable = await overview('http://127.0.0.1:1');
+      contains(unreachable, /Prometheus at http:\/\/127\.0\.0\.1:1 did not answer, so error budgets are not shown/);
+      assert.ok(!unreachable.includes('Error budget left'));
+    } finally {
+      prometheus.close();
+    }
+  });
+});
