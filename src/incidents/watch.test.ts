@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { Dispatcher, parseEscalationPolicy } from '../notify/index.ts';
+import { migrate, openPglite } from '../store/index.ts';
+import { acknowledgeIncident, declareIncident, IncidentWatch, incidentEntries, updateIncident } from './index.ts';
+
+const POLICY = `
+channels:
+  on-call: { type: webhook, urlFrom: ONCALL_URL }
+  incident-managers: { type: webhook, urlFrom: MANAGERS_URL }
+priorities:
+  P1: { notify: [on-call], escalateAfterMinutes: 15, escalateTo: [incident-managers], respondWithinMinutes: 20, updateEveryMinutes: 60 }
+  P2: { notify: [on-call], escalateAfterMinutes: 60, escalateTo: [incident-managers], respondWithinMinutes: 60, updateEveryMinutes: 120 }
+  P3: { notify: [on-call], respondWithinMinutes: 120 }
+  P4: { notify: [on-call], respondWithinMinutes: 1440 }
+`;
+
+describe('incident watch', () => {
+  it('announces, reminds when a P1 update is overdue, escalates when unacknowledged, each once, and tells the escalation of the resolution, through real webhooks', async () => {
+    const received: { channel: string; text: string }[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ channel: request.url!.slice(1), text: (JSON.parse(body) as { text: string }).text });
+        response.end('ok');
+      });
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const db = await openPglite(undefined);
+    await migrate(db);
+    const log = { info: () => undefined, warn: () => undefined };
+    const dispatcher = Dispatcher.fromEnvironment(parseEscalationPolicy('policy.yml', POLICY), { ONCALL_URL: `${base}/on-call`, MANAGERS_URL: `${base}/managers` });
+    const watch = new IncidentWatch(db, { notifyNow: (n) => dispatcher.notifyNow(n), escalate: (n) => dispatcher.escalate(n), timing: (p) => dispatcher.policy.priorities[p] }, log, 'https://entitle.example');
+    try {
+      const { incident } = await declareIncident(db, { title: 'Assessments failing', priority: 'P1', actor: 'asha' });
+      const at = (minutes: number) => new Date(Date.parse(incident.declaredAt) + minutes * 60_000);
+      await watch.tick(at(1));
+      assert.deepEqual(received.map((r) => r.channel), ['on-call'], 'declared: on-call at once');
+      assert.match(received[0]!.text, /Assessments failing/);
+
+      await watch.tick(at(10));
+      assert.equal(received.length, 1, 'nothing due yet');
+      await watch.tick(at(16));
+      assert.deepEqual(received.slice(1).map((r) => r.channel), ['managers'], 'not acknowledged in 15 minutes: escalated');
+      await watch.tick(at(30));
+      assert.equal(received.length, 2, 'escalated once');
+
+      await acknowledgeIncident(db, incident.id, 'asha');
+      await watch.tick(at(61));
+      assert.deepEqual(received.slice(2).map((r) => r.channel), ['on-call'], 'an hour without an update: reminded');
+      assert.match(received[2]!.text, /Update due/);
+      await watch.tick(at(90));
+      assert.equal(received.length, 3, 'reminded once per missed update');
+
+      await updateIncident(db, incident.id, { actor: 'asha', status: 'resolved', text: 'fixed' });
+      await watch.tick(at(91));
+      assert.deepEqual(received.slice(3).map((r) => r.channel).sort(), ['managers', 'on-call'], 'the resolution reaches everyone who was told');
+      const kinds = (await incidentEntries(db, incident.id)).filter((e) => ['notification', 'reminder', 'escalation'].includes(e.kind)).map((e) => `${e.kind}: ${e.text}`);
+      assert.deepEqual(kinds, [
+        'notification: declared sent to on-call',
+        'escalation: escalation sent to incident-managers',
+        'reminder: reminder sent to on-call',
+        'notification: resolved sent to on-call, incident-managers',
+      ]);
+    } finally {
+      await watch.stop();
+      await db.close();
+      receiver.close();
+    }
+  });
+});
