@@ -2,7 +2,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { FailureRecorder } from '../incidents/index.ts';
@@ -120,6 +120,9 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     state: { shuttingDown: false, closing: false },
   };
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  const { failures } = context;
+  new Gauge({ name: 'entitle_assessment_failures_pending', help: 'Failed assessments kept in memory until the database records them (for incident impact).', registers: [registry], collect() { this.set(failures.pending); } });
+  new Gauge({ name: 'entitle_assessment_failures_dropped', help: 'Failed assessments not kept because the buffer was full while the database was away: missing from incident impact.', registers: [registry], collect() { this.set(failures.overflowed); } });
 
   const app = Fastify({
     logger: {
