@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { auditEventsFor, verifyAuditChain } from '../audit/index.ts';
 import { testService } from '../http/testing.ts';
+import { loadEscalationPolicy } from '../notify/index.ts';
 import { household } from '../releases/testing.ts';
 import { openPglite, withFaults } from '../store/index.ts';
 import { testDatabases } from '../store/testing.ts';
@@ -17,6 +18,8 @@ import {
   isWorkingDay,
   listIncidents,
   overdue,
+  PRIORITIES,
+  PRIORITY_DEFINITIONS,
   receiveAlertGroup,
   reviewMarkdown,
   timelineMarkdown,
@@ -231,6 +234,17 @@ describe('incidents', () => {
     const caseworkers = fillTemplate('caseworkers', base, [], null);
     assert.match(caseworkers.text, /Do not give a time when it will be fixed/);
     assert.throws(() => fillTemplate('press' as never, base, [], null), { code: 'ENTITLE_INPUT_INVALID' });
+  });
+
+  it('keeps the committed escalation policy to the response and update times of each priority', async () => {
+    // `entitle incident list` and `entitle status` judge lateness by the model; the service's
+    // reminders by the policy: they must agree.
+    const policy = await loadEscalationPolicy({});
+    for (const priority of PRIORITIES) {
+      assert.equal(policy.priorities[priority].respondWithinMinutes, PRIORITY_DEFINITIONS[priority].respondWithinMinutes, priority);
+      assert.equal(policy.priorities[priority].updateEveryMinutes, PRIORITY_DEFINITIONS[priority].updateEveryMinutes, priority);
+    }
+    assert.equal(policy.priorities.P1.escalateAfterMinutes, 15, 'P1: escalate if not acknowledged in 15 minutes');
   });
 
   it('acknowledges once', async () => {
