@@ -13,7 +13,7 @@ export const EXIT = {
   invalidRules: 4,
   /** The database cannot be used (another process holds the embedded one, or it cannot be reached), or Prometheus or the service cannot be reached. */
   unavailable: 5,
-  /** A release step was refused: not open from the release's state, not approved, gates not passed, or frozen. */
+  /** A release or incident step was refused: not open from its state, not approved, gates not passed, or frozen. */
   refused: 6,
 } as const;
 
@@ -34,6 +34,10 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ENTITLE_RELEASE_APPROVAL_REQUIRED: EXIT.refused,
   ENTITLE_RELEASE_GATE_CLOSED: EXIT.refused,
   ENTITLE_FREEZE_WINDOW: EXIT.refused,
+  ENTITLE_REQUEST_INVALID: EXIT.invalidInput,
+  ENTITLE_INCIDENT_NOT_FOUND: EXIT.invalidInput,
+  ENTITLE_INCIDENT_TRANSITION_INVALID: EXIT.refused,
+  ENTITLE_ESCALATION_POLICY_INVALID: EXIT.invalidInput,
 };
 
 /**

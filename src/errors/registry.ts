@@ -15,8 +15,8 @@ export interface ErrorDefinition {
 export const errorRegistry = {
   ENTITLE_INPUT_INVALID: {
     status: 400,
-    title: 'The assessment input is not valid',
-    action: 'Correct every field listed and send the assessment again.',
+    title: 'The input is not valid',
+    action: 'Correct every field listed and send it again.',
   },
   ENTITLE_BENEFIT_UNKNOWN: {
     status: 400,

@@ -39,9 +39,10 @@ describe('incidents API', () => {
       assert.equal((await service.app.inject({ method: 'POST', url: `/v1/incidents/${incident.id}/acknowledge`, headers: as('operator') })).statusCode, 200);
       const resolved = await service.app.inject({ method: 'POST', url: `/v1/incidents/${incident.id}/updates`, headers: as('operator'), payload: { status: 'resolved', text: 'Fixed and verified' } });
       assert.equal(resolved.json<{ incident: Incident }>().incident.status, 'resolved');
+      assert.match(resolved.json<{ incident: Incident }>().incident.citizenMessage!, /has been fixed/, 'the status page says it is fixed, in the same step');
 
       const shown = await service.app.inject({ method: 'GET', url: `/v1/incidents/${incident.id}`, headers: as('auditor') });
-      assert.deepEqual(shown.json<{ entries: IncidentEntry[] }>().entries.map((e) => e.kind), ['declared', 'assigned', 'citizen-message', 'assigned', 'acknowledged', 'status', 'update']);
+      assert.deepEqual(shown.json<{ entries: IncidentEntry[] }>().entries.map((e) => e.kind), ['declared', 'assigned', 'citizen-message', 'assigned', 'acknowledged', 'status', 'citizen-message', 'update']);
       const timeline = await service.app.inject({ method: 'GET', url: `/v1/incidents/${incident.id}/timeline?format=markdown`, headers: as('operator') });
       assert.match(timeline.headers['content-type'] as string, /text\/markdown/);
       assert.match(timeline.body, /Fixed and verified/);
@@ -49,6 +50,10 @@ describe('incidents API', () => {
       assert.equal(comms.json<{ audience: string }>().audience, 'resolution');
       const review = await service.app.inject({ method: 'GET', url: `/v1/incidents/${incident.id}/review`, headers: as('operator') });
       assert.match(review.body, /^# Post-incident review: INC-1/);
+      const nul = await service.app.inject({ method: 'POST', url: '/v1/incidents', headers: as('operator'), payload: { title: 'Down\u0000', priority: 'P2' } });
+      assert.equal(nul.statusCode, 400, 'a character the database refuses is the caller\'s to fix, not a 500');
+      assert.equal(nul.json<Problem>().errors[0]!.field, 'title');
+      assert.equal((await service.app.inject({ method: 'GET', url: '/v1/incidents/%00/comms?audience=citizens', headers: as('operator') })).statusCode, 400);
       const missing = await service.app.inject({ method: 'GET', url: '/v1/incidents/INC-404', headers: as('operator') });
       assert.equal(missing.statusCode, 404);
       assert.equal(missing.json<Problem>().code, 'ENTITLE_INCIDENT_NOT_FOUND');
@@ -81,6 +86,13 @@ describe('incidents API', () => {
       const bad = await service.app.inject({ method: 'POST', url: '/v1/alerts/alertmanager', headers, payload: { ...payload, alerts: [{ status: 'burning' }] } });
       assert.equal(bad.statusCode, 400);
       assert.ok(bad.json<Problem>().errors.length > 0);
+      const badTime = await service.app.inject({ method: 'POST', url: '/v1/alerts/alertmanager', headers, payload: { ...payload, status: 'resolved', alerts: [{ ...payload.alerts[0], status: 'resolved', endsAt: 'nope' }] } });
+      assert.equal(badTime.statusCode, 400);
+      assert.equal(badTime.json<Problem>().errors[0]!.field, 'alerts.0.endsAt');
+      // Alertmanager leaves out what is empty: an alert with no annotations is still recorded.
+      const bare = await service.app.inject({ method: 'POST', url: '/v1/alerts/alertmanager', headers, payload: { status: 'firing', groupKey: 'bare', alerts: [{ status: 'firing', labels: { alertname: 'X\u0000' }, startsAt: new Date().toISOString() }] } });
+      assert.equal(bare.statusCode, 200);
+      assert.equal(bare.json<{ created: boolean }>().created, true);
       // The alertmanager key can do nothing else.
       assert.equal((await service.app.inject({ method: 'GET', url: '/v1/incidents', headers })).statusCode, 403);
     } finally {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SLOS } from '../ops/slos.ts';
 import type { Database } from '../store/index.ts';
 import { PRIORITIES, type Priority } from './model.ts';
-import { addIncidentEntry, auditIncident, declareIncident, incidentFromRow, lockIncident, OPEN_SQL, type IncidentRow, type StoredIncident } from './repository.ts';
+import { addIncidentEntry, auditIncident, CONTROL_CHARACTERS_ALL, declareIncident, incidentFromRow, lockIncident, OPEN_SQL, type IncidentRow, type StoredIncident } from './repository.ts';
 
 /** One alert in Alertmanager's webhook payload (version 4). */
 export interface WebhookAlert {
@@ -69,7 +69,48 @@ function alertData(alert: WebhookAlert): Record<string, unknown> {
  * incident moves to monitoring for a person to verify and resolve. The rollback alert joins the
  * incident the rollback itself opened.
  */
-export async function receiveAlertGroup(db: Database, group: AlertGroup): Promise<AlertGroupResult> {
+export async function receiveAlertGroup(db: Database, received: AlertGroup): Promise<AlertGroupResult> {
+  const group = normalise(received);
+  try {
+    return await receive(db, group);
+  } catch (error) {
+    // A person resolved the incident between finding it and locking it: look again, once.
+    if (error instanceof ResolvedMeanwhile) return receive(db, group);
+    throw error;
+  }
+}
+
+class ResolvedMeanwhile extends Error {}
+
+/** Our own rules write the labels, but the payload is input: no control characters, real times. */
+function normalise(group: AlertGroup): AlertGroup {
+  const clean = (text: string) => text.replace(CONTROL_CHARACTERS_ALL, '');
+  const record = (r: Readonly<Record<string, string>> | undefined) => Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [clean(k), clean(v)]));
+  const instant = (text: string | undefined) => {
+    const ms = text === undefined || text.startsWith('0001-') ? NaN : Date.parse(text);
+    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  };
+  return {
+    status: group.status,
+    groupKey: group.groupKey,
+    groupLabels: record(group.groupLabels),
+    commonLabels: record(group.commonLabels),
+    commonAnnotations: record(group.commonAnnotations),
+    alerts: group.alerts.map((a) => {
+      const endsAt = instant(a.endsAt);
+      return {
+        status: a.status,
+        labels: record(a.labels),
+        annotations: record(a.annotations),
+        startsAt: instant(a.startsAt) ?? new Date().toISOString(),
+        ...(endsAt ? { endsAt } : {}),
+        ...(a.fingerprint ? { fingerprint: clean(a.fingerprint) } : {}),
+      };
+    }),
+  };
+}
+
+async function receive(db: Database, group: AlertGroup): Promise<AlertGroupResult> {
   const now = new Date().toISOString();
   const firing = group.alerts.filter((a) => a.status === 'firing');
   const alertname = group.commonLabels?.alertname ?? group.groupLabels?.alertname;
@@ -86,6 +127,7 @@ export async function receiveAlertGroup(db: Database, group: AlertGroup): Promis
     const { rows } = await db.query<IncidentRow>(`SELECT * FROM incidents WHERE dedup_key = $1 AND ${OPEN_SQL}`, [dedupKey]);
     incident = rows[0] ? incidentFromRow(rows[0]) : undefined;
   }
+  const foundOpen = incident !== undefined;
   if (!incident) {
     // Alerts a person's resolution did not stop (slower tiers still firing, or their resolution
     // arriving later) belong to the incident that recorded them, not to a new one.
@@ -124,17 +166,32 @@ export async function receiveAlertGroup(db: Database, group: AlertGroup): Promis
   const target = incident;
   return db.transaction(async (tx) => {
     let current = await lockIncident(tx, target.id);
-    let added = 0;
-    for (const alert of group.alerts) {
-      if (await addIncidentEntry(tx, current.id, { at: alert.status === 'resolved' && alert.endsAt && !alert.endsAt.startsWith('0001') ? alert.endsAt : now, kind: alert.status === 'firing' ? 'alert-firing' : 'alert-resolved', actor: ALERTMANAGER_ACTOR, text: alertText(alert), data: alertData(alert) }, alertKey(alert))) added += 1;
-    }
     const open = current.status !== 'resolved' && current.status !== 'reviewed';
+    if (foundOpen && !open) throw new ResolvedMeanwhile();
+    // A reviewed incident is closed: its record stays as the review saw it.
+    if (current.status === 'reviewed') return { incident: current, created, added: 0 };
+    let added = 0;
+    let refired = 0;
+    for (const alert of group.alerts) {
+      const entry = { at: alert.status === 'resolved' && alert.endsAt ? alert.endsAt : now, kind: alert.status === 'firing' ? 'alert-firing' : 'alert-resolved', actor: ALERTMANAGER_ACTOR, text: alertText(alert), data: alertData(alert) } as const;
+      if (await addIncidentEntry(tx, current.id, entry, alertKey(alert))) {
+        added += 1;
+        if (alert.status === 'firing') refired += 1;
+      }
+    }
     const raised = firing.length > 0 && open ? highest([current.priority, ...firing.map(priorityOf)]) : current.priority;
     const changes: Record<string, unknown> = {};
     if (raised !== current.priority) {
       await tx.query('UPDATE incidents SET priority = $1 WHERE id = $2', [raised, current.id]);
       await addIncidentEntry(tx, current.id, { at: now, kind: 'priority', actor: ALERTMANAGER_ACTOR, text: `Priority: ${current.priority} → ${raised} (a higher-priority alert fired)` });
+      await tx.query('UPDATE incidents SET pending_notice = $1 WHERE id = $2', [`Priority raised from ${current.priority} to ${raised}: a higher-priority alert fired`, current.id]);
       changes.priority = { from: current.priority, to: raised };
+    }
+    // Firing again while being watched: the fix did not hold.
+    if (refired > 0 && current.status === 'monitoring' && !created) {
+      await tx.query("UPDATE incidents SET status = 'investigating', pending_notice = $1 WHERE id = $2", ['An alert fired again while the incident was being monitored: back to investigating', current.id]);
+      await addIncidentEntry(tx, current.id, { at: now, kind: 'status', actor: ALERTMANAGER_ACTOR, text: 'Status: monitoring → investigating (an alert fired again)' });
+      changes.status = { from: 'monitoring', to: 'investigating' };
     }
     if (group.status === 'resolved' && (current.status === 'investigating' || current.status === 'identified')) {
       await tx.query("UPDATE incidents SET status = 'monitoring', last_update_at = $1, reminded_at = NULL WHERE id = $2", [now, current.id]);

@@ -1,4 +1,5 @@
 import type { Database } from '../store/index.ts';
+import { CONTROL_CHARACTERS_ALL } from './repository.ts';
 
 export interface AssessmentFailure {
   readonly at: string;
@@ -33,7 +34,9 @@ export class FailureRecorder {
       this.overflowed += 1;
       return;
     }
-    this.buffer.push(failure);
+    // The reference is the caller's text: a character the database refuses would block every write after it.
+    const applicationId = failure.applicationId?.replace(CONTROL_CHARACTERS_ALL, '').slice(0, 200) || null;
+    this.buffer.push({ ...failure, applicationId });
   }
 
   get pending(): number {

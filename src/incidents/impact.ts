@@ -50,6 +50,11 @@ export interface Impact {
     readonly laterDecided: number;
     readonly stillWithoutDecision: number;
   };
+  /**
+   * Assessments that failed in the 30 minutes before the window: an alert fires minutes after the
+   * failures begin, so these may belong to the incident (then move its start back).
+   */
+  readonly failedJustBefore: number;
   /** Citizens whose application failed and who have no decision since: contact them. */
   readonly recontact: readonly Recontact[];
   readonly releases: readonly ReleaseImpact[];
@@ -61,6 +66,14 @@ function benefitFilter(benefits: readonly string[], values: unknown[], column = 
   if (benefits.length === 0) return '';
   values.push([...benefits]);
   return ` AND ${column} = ANY($${values.length})`;
+}
+
+const LOOK_BACK_MS = 30 * 60_000;
+
+async function failuresBetween(db: Queryable, from: string, to: string, benefits: readonly string[]): Promise<number> {
+  const values: unknown[] = [from, to];
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM assessment_failures WHERE at >= $1 AND at < $2${benefitFilter(benefits, values)}`, values);
+  return Number(rows[0]?.n ?? 0);
 }
 
 async function assessmentFigures(db: Queryable, window: Window, benefits: readonly string[]): Promise<{ decided: number; recontact: Recontact[]; failed: number; failedApplications: number; laterDecided: number }> {
@@ -78,8 +91,10 @@ async function assessmentFigures(db: Queryable, window: Window, benefits: readon
     values,
   );
   const failed = rows.reduce((sum, r) => sum + Number(r.failures), 0);
-  const recontact = rows.filter((r) => r.decided_at === null && r.application_id !== null).map((r) => ({ applicationId: r.application_id!, benefit: r.benefit, firstFailedAt: r.first_at, failures: Number(r.failures) }));
-  return { decided: Number(decided.rows[0]?.n ?? 0), failed, failedApplications: rows.length, laterDecided: rows.filter((r) => r.decided_at !== null).length, recontact };
+  // Failures without a reference (the input never named one) cannot be followed up or counted as applications.
+  const known = rows.filter((r) => r.application_id !== null);
+  const recontact = known.filter((r) => r.decided_at === null).map((r) => ({ applicationId: r.application_id!, benefit: r.benefit, firstFailedAt: r.first_at, failures: Number(r.failures) }));
+  return { decided: Number(decided.rows[0]?.n ?? 0), failed, failedApplications: known.length, laterDecided: known.filter((r) => r.decided_at !== null).length, recontact };
 }
 
 /**
@@ -91,6 +106,7 @@ async function assessmentFigures(db: Queryable, window: Window, benefits: readon
 export async function incidentImpact(db: Database, incident: Incident, actor: string, now: Date = new Date()): Promise<Impact> {
   const window = impactWindow(incident, now);
   const figures = await assessmentFigures(db, window, incident.benefits);
+  const failedJustBefore = await failuresBetween(db, new Date(Date.parse(window.from) - LOOK_BACK_MS).toISOString(), window.from, incident.benefits);
   const releases: ReleaseImpact[] = [];
   const correct: (WorklistEntry & { releaseId: string })[] = [];
   for (const releaseId of incident.releaseIds) {
@@ -116,6 +132,7 @@ export async function incidentImpact(db: Database, incident: Incident, actor: st
       laterDecided: figures.laterDecided,
       stillWithoutDecision: figures.recontact.length,
     },
+    failedJustBefore,
     recontact: figures.recontact,
     releases,
     correct,

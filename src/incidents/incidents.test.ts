@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auditEventsFor, verifyAuditChain } from '../audit/index.ts';
+import { appendAuditEvent, auditEventsFor, verifyAuditChain } from '../audit/index.ts';
 import { testService } from '../http/testing.ts';
 import { loadEscalationPolicy } from '../notify/index.ts';
 import { household } from '../releases/testing.ts';
@@ -77,6 +77,9 @@ describe('incidents', () => {
       const reviewed = await updateIncident(db, 'INC-1', { actor: 'chen', status: 'reviewed', text: 'Review held' });
       assert.equal(reviewed.status, 'reviewed');
       await assert.rejects(updateIncident(db, 'INC-1', { actor: 'chen', text: 'more' }), { code: 'ENTITLE_INCIDENT_TRANSITION_INVALID' });
+      await assert.rejects(updateIncident(db, 'INC-1', { actor: 'chen', status: 'reviewed', priority: 'P4', citizenMessage: 'changed' }), { code: 'ENTITLE_INCIDENT_TRANSITION_INVALID' }, 'a reviewed incident stays as the review saw it');
+      await assert.rejects(assignRole(db, 'INC-1', { role: 'responder', person: 'Dee', actor: 'chen' }), { code: 'ENTITLE_INCIDENT_TRANSITION_INVALID' });
+      await assert.rejects(declareIncident(db, { title: 'a\u0000b', priority: 'P2', actor: 'a', lead: '   ' }), (error: { problems: { field: string }[] }) => ['title', 'lead'].every((f) => error.problems.some((p) => p.field === f)));
 
       const lead = reviewed.roles.filter((r) => r.role === 'incident-lead');
       assert.deepEqual(lead.map((r) => r.person), ['Chen'], 'one incident lead at a time');
@@ -134,6 +137,12 @@ describe('incidents', () => {
         const resolved = await receiveAlertGroup(db, alertGroup('resolved'));
         assert.equal(resolved.incident!.id, incident.id);
         assert.equal(resolved.incident!.status, 'monitoring');
+        // The fix did not hold: the alert fires again, and the incident goes back to investigating.
+        const refired = await receiveAlertGroup(db, { ...alertGroup('firing'), alerts: [{ ...alertGroup('firing').alerts[0]!, startsAt: new Date(Date.now() - 10_000).toISOString() }] });
+        assert.equal(refired.incident!.id, incident.id);
+        assert.equal(refired.incident!.status, 'investigating');
+        const { rows: notice } = await db.query<{ pending_notice: string }>('SELECT pending_notice FROM incidents WHERE id = $1', [incident.id]);
+        assert.match(notice[0]!.pending_notice, /fired again/, 'responders will be told');
         assert.equal((await listIncidents(db, { open: true })).length, 1);
         // After a person resolves it, the same group firing again is a new incident.
         await updateIncident(db, incident.id, { actor: 'asha', status: 'resolved', text: 'verified' });
@@ -181,6 +190,8 @@ describe('incidents', () => {
       assert.equal(service.context.failures.pending, 0);
       assert.equal((await assess(5)).statusCode, 201, 'one citizen tries again and gets a decision');
 
+      // A deploy recorded in the audit chain during the incident belongs in its timeline.
+      await faults.db.transaction((tx) => appendAuditEvent(tx, { actor: 'pipeline', action: 'deploy.recorded', subject: 'production', reason: 'version 1.4.2 (commit abc1234), rolling', evidence: {} }));
       const incident = await updateIncident(faults.db, declared.incident.id, { actor: 'asha', status: 'resolved', text: 'database back' });
       const impact = await incidentImpact(faults.db, incident, 'asha');
       assert.deepEqual(impact.assessments, { decided: 4, failed: 4, failedApplications: 3, laterDecided: 1, stillWithoutDecision: 2 });
@@ -193,6 +204,7 @@ describe('incidents', () => {
       const times = timeline.items.map((i) => i.at);
       assert.deepEqual(times, [...times].sort(), 'sorted by time');
       assert.match(timelineMarkdown(timeline), /\| incident \| database back \| asha \|/);
+      assert.match(timelineMarkdown(timeline), /\| deploy \| deploy\.recorded production: version 1\.4\.2 \(commit abc1234\), rolling \| pipeline \|/);
       const review = reviewMarkdown(incident, await incidentEntries(faults.db, incident.id), impact, timeline);
       assert.match(review, /\| Assessments that failed \(the service's fault\) \| 4 \|/);
       assert.match(review, /\| \.\.\. still without a decision: to recontact \| 2 \|/);

@@ -20,6 +20,7 @@ export {
   type Declaration,
   type IncidentChange,
   type Overdue,
+  type PriorityTiming,
   type StoredIncident,
 } from './repository.ts';
 export { ALERTMANAGER_ACTOR, receiveAlertGroup, type AlertGroup, type AlertGroupResult, type WebhookAlert } from './alerts.ts';
@@ -29,5 +30,7 @@ export { assessmentsByMinute, impactWindow, incidentImpact, type Impact, type Re
 export { buildTimeline, timelineMarkdown, ukTimeText, type Timeline, type TimelineItem, type TimelineSource } from './timeline.ts';
 export { AUDIENCES, benefitsText, fillTemplate, templateVersion, type Audience, type FilledMessage } from './comms.ts';
 export { impactMarkdown, reviewMarkdown } from './review.ts';
+export { resolveIncident } from './resolve.ts';
+export { priorityTimings } from './timings.ts';
 export { IncidentWatch, type IncidentNotifier, type WatchLog } from './watch.ts';
 export { isWorkingDay, workingDaysAfter } from './working-days.ts';

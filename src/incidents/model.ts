@@ -1,7 +1,7 @@
 /**
  * Incidents, as GDS Way runs them: a priority centred on citizens (P1 to P4), a lead and a
- * communications lead, a status that only moves forward through the process, and a timeline of
- * typed entries. Everything here is plain data; the repository stores it and audits each change.
+ * communications lead, a status that follows the process (TRANSITIONS), and a timeline of typed
+ * entries. Everything here is plain data; the repository stores it and audits each change.
  */
 
 export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;

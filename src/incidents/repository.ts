@@ -49,6 +49,7 @@ interface IncidentRow {
   escalated_at: string | null;
   notified_at: string | null;
   resolution_notified_at: string | null;
+  pending_notice: string | null;
 }
 
 /** What the service needs beyond the public Incident: when it last reminded and escalated. */
@@ -95,6 +96,10 @@ function invalid(problems: Problem[]): EntitleError {
   return new EntitleError('ENTITLE_INPUT_INVALID', problems.length === 1 ? problems[0]!.message : `${problems.length} fields are not valid`, problems);
 }
 
+// NUL and other control characters (but tab and newline) cannot be stored or shown.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 function checkText(problems: Problem[], field: string, value: string | undefined, max: number, required: boolean): string | undefined {
   const text = value?.trim();
   if (!text) {
@@ -102,7 +107,27 @@ function checkText(problems: Problem[], field: string, value: string | undefined
     return undefined;
   }
   if (text.length > max) problems.push({ field, message: `${field} must be at most ${max} characters` });
+  if (CONTROL.test(text)) problems.push({ field, message: `remove the control characters from ${field}` });
   return text;
+}
+
+/** Benefits must be ones Entitle decides: a typo would silently empty the impact figures. */
+async function checkBenefits(db: Queryable, problems: Problem[], field: string, benefits: readonly string[] | undefined): Promise<string[] | undefined> {
+  if (benefits === undefined) return undefined;
+  const { rows } = await db.query<{ benefit: string }>('SELECT benefit FROM active_rulesets UNION SELECT benefit FROM ruleset_versions ORDER BY benefit');
+  const known = rows.map((r) => r.benefit);
+  // A database that has never served a benefit cannot say which exist.
+  const unknown = known.length === 0 ? [] : benefits.filter((b) => !known.includes(b));
+  if (unknown.length > 0) problems.push({ field, message: `unknown benefit ${unknown.map((u) => u.slice(0, 64)).join(', ')}: give any of ${known.join(', ')}` });
+  return [...new Set(benefits)];
+}
+
+/** Releases named must exist: the impact reads their decisions. */
+async function checkReleases(db: Queryable, problems: Problem[], field: string, releaseIds: readonly string[] | undefined): Promise<void> {
+  for (const id of releaseIds ?? []) {
+    const { rows } = /^[0-9a-f-]{36}$/i.test(id) ? await db.query('SELECT 1 FROM releases WHERE id = $1', [id]) : { rows: [] };
+    if (rows.length === 0) problems.push({ field, message: `there is no release ${/^[\w-]{1,40}$/.test(id) ? id : ''}: give an id as "entitle release list" shows it` });
+  }
 }
 
 export function parsePriority(value: string | undefined, field = 'priority'): Priority {
@@ -122,7 +147,7 @@ function checkJourneys(problems: Problem[], field: string, journeys: readonly st
 
 function checkInstant(problems: Problem[], field: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(ms)) {
     problems.push({ field, message: `${field} must be a time such as 2026-11-22T03:10:00Z` });
     return undefined;
@@ -198,6 +223,10 @@ export async function declareIncident(db: Database, declaration: Declaration): P
   const text = checkText(problems, 'text', declaration.text, TEXT_MAX, false);
   const journeys = checkJourneys(problems, 'journeys', declaration.journeys);
   const startedAt = checkInstant(problems, 'startedAt', declaration.startedAt);
+  const lead = declaration.lead === undefined ? undefined : checkText(problems, 'lead', declaration.lead, 200, true);
+  const communicationsLead = declaration.communicationsLead === undefined ? undefined : checkText(problems, 'communicationsLead', declaration.communicationsLead, 200, true);
+  const benefits = await checkBenefits(db, problems, 'benefits', declaration.benefits);
+  await checkReleases(db, problems, 'releaseIds', declaration.releaseIds);
   if (problems.length > 0) throw invalid(problems);
   const now = new Date().toISOString();
   return db.transaction(async (tx) => {
@@ -206,8 +235,8 @@ export async function declareIncident(db: Database, declaration: Declaration): P
       if (rows[0]) return { incident: fromRow(rows[0]), created: false };
     }
     const roles: RoleAssignment[] = [];
-    if (declaration.lead) roles.push({ role: 'incident-lead', person: declaration.lead, assignedAt: now });
-    if (declaration.communicationsLead) roles.push({ role: 'communications-lead', person: declaration.communicationsLead, assignedAt: now });
+    if (lead) roles.push({ role: 'incident-lead', person: lead, assignedAt: now });
+    if (communicationsLead) roles.push({ role: 'communications-lead', person: communicationsLead, assignedAt: now });
     const { rows } = await tx.query<IncidentRow>(
       `INSERT INTO incidents (id, title, priority, status, citizen_message, benefits, journeys, roles, source, release_ids, runbook, dedup_key, started_at, declared_at, declared_by, last_update_at)
        VALUES ('INC-' || nextval('incident_numbers'), $1, $2, 'investigating', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12)
@@ -217,7 +246,7 @@ export async function declareIncident(db: Database, declaration: Declaration): P
         title,
         priority,
         citizenMessage ?? null,
-        JSON.stringify([...new Set(declaration.benefits ?? [])]),
+        JSON.stringify(benefits ?? []),
         JSON.stringify(journeys),
         JSON.stringify(roles),
         declaration.source ?? 'manual',
@@ -284,6 +313,8 @@ export async function updateIncident(db: Database, id: string, change: IncidentC
     }
   }
   if (status === 'resolved' && !text) problems.push({ field: 'text', message: 'say how it was resolved and how the fix was verified' });
+  const benefits = await checkBenefits(db, problems, 'benefits', change.benefits);
+  await checkReleases(db, problems, 'releaseIds', change.releaseIds);
   if (problems.length > 0) throw invalid(problems);
   const somethingChanges = text || status || priority || citizenMessage !== undefined || runbook || journeys || change.benefits || startedAt || change.releaseIds;
   if (!somethingChanges) throw invalid([{ field: 'text', message: 'give an update (text), a status, a priority or a citizen message' }]);
@@ -291,14 +322,15 @@ export async function updateIncident(db: Database, id: string, change: IncidentC
   const now = new Date().toISOString();
   return db.transaction(async (tx) => {
     const before = await lockIncident(tx, id);
+    // Reviewed is the end: the record stays as the review saw it.
+    if (before.status === 'reviewed') {
+      throw new EntitleError('ENTITLE_INCIDENT_TRANSITION_INVALID', `${before.id} has been reviewed and is closed`, [{ field: 'incident', message: 'declare a new incident if it happens again' }]);
+    }
     if (status && status !== before.status && !TRANSITIONS[before.status].includes(status)) {
       const open = TRANSITIONS[before.status];
       throw new EntitleError('ENTITLE_INCIDENT_TRANSITION_INVALID', `${before.id} is ${before.status}; it cannot become ${status}`, [
         { field: 'status', message: open.length > 0 ? `from ${before.status} it can become: ${open.join(', ')}` : `${before.status} is final: declare a new incident if it happens again` },
       ]);
-    }
-    if (before.status === 'reviewed' && !status) {
-      throw new EntitleError('ENTITLE_INCIDENT_TRANSITION_INVALID', `${before.id} has been reviewed and is closed`, [{ field: 'incident', message: 'declare a new incident if it happens again' }]);
     }
     const sets: string[] = [];
     const values: unknown[] = [];
@@ -322,8 +354,11 @@ export async function updateIncident(db: Database, id: string, change: IncidentC
       set('priority', priority);
       evidence.priority = { from: before.priority, to: priority };
       entries.push({ kind: 'priority', text: `Priority: ${before.priority} → ${priority}` });
+      // A higher priority may mean other people: the watch tells them.
+      if (priority < before.priority) set('pending_notice', `Priority raised from ${before.priority} to ${priority} by ${change.actor}`);
     }
-    if (citizenMessage !== undefined && citizenMessage !== (before.citizenMessage ?? '')) {
+    const messageChanges = citizenMessage !== undefined && citizenMessage !== (before.citizenMessage ?? '');
+    if (messageChanges) {
       set('citizen_message', citizenMessage || null);
       evidence.citizenMessage = true;
       entries.push({ kind: 'citizen-message', text: citizenMessage || 'Citizen message removed from the status page' });
@@ -336,9 +371,9 @@ export async function updateIncident(db: Database, id: string, change: IncidentC
       set('journeys', JSON.stringify(journeys));
       evidence.journeys = journeys;
     }
-    if (change.benefits) {
-      set('benefits', JSON.stringify([...new Set(change.benefits)]));
-      evidence.benefits = change.benefits;
+    if (benefits) {
+      set('benefits', JSON.stringify(benefits));
+      evidence.benefits = benefits;
     }
     if (startedAt) {
       set('started_at', startedAt);
@@ -350,8 +385,8 @@ export async function updateIncident(db: Database, id: string, change: IncidentC
       evidence.releaseIds = change.releaseIds;
     }
     if (text) entries.push({ kind: 'update', text });
-    // Anything the people following it read counts as an update: it resets the reminder clock.
-    if (text || status || citizenMessage !== undefined) {
+    // Anything new the people following it read counts as an update: it resets the reminder clock.
+    if (text || (status && status !== before.status) || messageChanges) {
       set('last_update_at', now);
       set('reminded_at', null);
     }
@@ -368,10 +403,9 @@ export async function updateIncident(db: Database, id: string, change: IncidentC
 /** Gives a person a role. There is one incident lead and one communications lead; others add up. */
 export async function assignRole(db: Database, id: string, assignment: { readonly role: string; readonly person: string; readonly actor: string }): Promise<StoredIncident> {
   const role = assignment.role.trim().toLowerCase();
-  const person = assignment.person.trim();
   const problems: Problem[] = [];
   if (!(INCIDENT_ROLES as readonly string[]).includes(role)) problems.push({ field: 'role', message: `give one of: ${INCIDENT_ROLES.join(', ')}` });
-  if (!person || person.length > 200) problems.push({ field: 'person', message: 'give the name of the person taking the role' });
+  const person = checkText(problems, 'person', assignment.person, 200, true) ?? '';
   if (problems.length > 0) throw invalid(problems);
   const now = new Date().toISOString();
   return db.transaction(async (tx) => {
@@ -413,7 +447,10 @@ export async function recordEntry(db: Database, id: string, entry: { readonly ki
   });
 }
 
-export { addEntry as addIncidentEntry, audit as auditIncident, fromRow as incidentFromRow, lockIncident, OPEN_SQL, type IncidentRow };
+/** The same characters, every one of them, for stripping. */
+const CONTROL_CHARACTERS_ALL = new RegExp(CONTROL.source, 'g');
+
+export { CONTROL_CHARACTERS_ALL, addEntry as addIncidentEntry, audit as auditIncident, fromRow as incidentFromRow, lockIncident, OPEN_SQL, type IncidentRow };
 
 export async function getIncident(db: Queryable, id: string): Promise<StoredIncident> {
   const { rows } = await db.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [normaliseId(id)]);
@@ -422,8 +459,8 @@ export async function getIncident(db: Queryable, id: string): Promise<StoredInci
 }
 
 /** Newest first. `open`: investigating, identified or monitoring. */
-export async function listIncidents(db: Queryable, filter: { readonly open?: boolean; readonly limit?: number; readonly since?: string } = {}): Promise<StoredIncident[]> {
-  const where = [filter.open ? OPEN_SQL : 'true'];
+export async function listIncidents(db: Queryable, filter: { readonly open?: boolean; readonly unreviewed?: boolean; readonly limit?: number; readonly since?: string } = {}): Promise<StoredIncident[]> {
+  const where = [filter.open ? OPEN_SQL : filter.unreviewed ? "status <> 'reviewed'" : 'true'];
   const values: unknown[] = [];
   if (filter.since) {
     values.push(filter.since);
@@ -452,13 +489,19 @@ export interface Overdue {
   readonly review: boolean;
 }
 
+/** A priority's response and update times: GDS Way's by default, or the escalation policy's. */
+export interface PriorityTiming {
+  readonly respondWithinMinutes: number;
+  readonly updateEveryMinutes: number | null;
+}
+
 /** What is late about an incident now, by the response and update times of its priority. */
-export function overdue(incident: Incident, now: Date = new Date(), updateEveryMinutes: number | null = PRIORITY_DEFINITIONS[incident.priority].updateEveryMinutes): Overdue {
+export function overdue(incident: Incident, now: Date = new Date(), timing: PriorityTiming = PRIORITY_DEFINITIONS[incident.priority]): Overdue {
   const open = OPEN_STATUSES.includes(incident.status);
   const minutesSince = (instant: string) => (now.getTime() - Date.parse(instant)) / 60_000;
   return {
-    update: open && updateEveryMinutes !== null && minutesSince(incident.lastUpdateAt) > updateEveryMinutes,
-    acknowledgement: open && !incident.acknowledgedAt && minutesSince(incident.declaredAt) > PRIORITY_DEFINITIONS[incident.priority].respondWithinMinutes,
+    update: open && timing.updateEveryMinutes !== null && minutesSince(incident.lastUpdateAt) > timing.updateEveryMinutes,
+    acknowledgement: open && !incident.acknowledgedAt && minutesSince(incident.declaredAt) > timing.respondWithinMinutes,
     review: incident.status === 'resolved' && incident.reviewDueAt !== null && now.getTime() > Date.parse(incident.reviewDueAt),
   };
 }

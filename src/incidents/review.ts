@@ -42,6 +42,9 @@ export function impactMarkdown(impact: Impact): string {
     }
   }
   lines.push('');
+  if (impact.failedJustBefore > 0) {
+    lines.push(`${impact.failedJustBefore} more assessments failed in the 30 minutes before the window opened. If they belong to this incident, move its start: \`entitle incident update ${impact.incident} --started TIME\` (the timeline shows when failures began).`, '');
+  }
   if (a.stillWithoutDecision > 0) lines.push(`Applications to recontact: \`entitle incident impact ${impact.incident} --recontact\`.`);
   for (const release of impact.releases.filter((r) => r.worklist)) lines.push(`Decisions to correct: \`${release.command}\` (the remediation worklist).`);
   return `${lines.join('\n')}\n`;

@@ -28,7 +28,7 @@ export interface EmailChannel {
 export type Channel = WebhookChannel | EmailChannel;
 
 export interface PriorityPolicy {
-  /** Told at once when an incident is declared, and of each update. */
+  /** Told at once when an incident is declared, of a higher priority or an alert firing again, of overdue updates, and of the resolution. */
   readonly notify: readonly string[];
   /** Minutes without acknowledgement before `escalateTo` is told; null: never escalated. */
   readonly escalateAfterMinutes: number | null;

@@ -1,6 +1,6 @@
 import { auditEventsSince } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { listIncidents, overdue } from '../incidents/index.ts';
+import { listIncidents, overdue, priorityTimings } from '../incidents/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { budget, SLOS, type Slo } from './slos.ts';
 
@@ -29,9 +29,10 @@ export interface IncidentLine {
 }
 
 async function incidentLines(db: Queryable, now: Date): Promise<IncidentLine[]> {
-  const incidents = (await listIncidents(db, { limit: 100 })).filter((i) => i.status !== 'reviewed');
+  const timing = await priorityTimings(process.env);
+  const incidents = await listIncidents(db, { unreviewed: true, limit: 10_000 });
   return incidents.map((i) => {
-    const late = overdue(i, now);
+    const late = overdue(i, now, timing(i.priority));
     return {
       id: i.id,
       priority: i.priority,

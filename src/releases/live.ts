@@ -384,7 +384,8 @@ export class LiveReleases implements RuleRouter {
             { event: 'release_rolled_back_automatically', release: release.id, benefit, reasons: report.reasons, compared: report.compared, secondsSinceFirstUnexpected: delay },
             'a release failed its gates and was rolled back; the previous version serves every application',
           );
-          await this.sync();
+          // Stop serving it here first; the incident follows whether or not this reload worked.
+          await this.sync().catch((error: unknown) => this.syncFailed(error));
           await this.settings.onAutomaticRollback?.({ release, reasons: report.reasons, compared: report.compared, firstUnexpectedAt: firstAt ?? null }).catch((error: unknown) => {
             this.log.error({ event: 'rollback_incident_not_opened', release: release.id, cause: (error as Error).name }, 'the rollback stands, but its incident could not be opened: declare one with "entitle incident declare"');
           });

@@ -79,12 +79,11 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     to.log = app.log;
     const chainWatch = watchChain(db, registry, app.log, config.chainCheckMs ?? 10_000);
     for (const warning of dispatcher.warnings) app.log.warn({ event: 'notification_channel_not_configured' }, warning);
-    const incidentWatch = new IncidentWatch(
-      db,
-      { notifyNow: (n) => dispatcher.notifyNow(n), escalate: (n) => dispatcher.escalate(n), timing: (p) => dispatcher.policy.priorities[p] },
-      app.log,
-      env.ENTITLE_CONSOLE_URL,
-    );
+    const secret = env.ENTITLE_SESSION_SECRET;
+    if (!secret || Buffer.byteLength(secret) < 32) {
+      app.log.warn({ event: 'session_secret_weak' }, secret ? 'ENTITLE_SESSION_SECRET is shorter than 32 bytes: use a long random value' : 'ENTITLE_SESSION_SECRET is not set: console sessions end when this instance stops and do not work across instances');
+    }
+    const incidentWatch = new IncidentWatch(db, dispatcher, app.log, env.ENTITLE_CONSOLE_URL);
     incidentWatch.start(config.incidents?.watchMs ?? 15_000);
     if (faults) app.log.warn({ event: 'test_faults_enabled' }, 'ENTITLE_TEST_FAULTS is on: POST /test/faults can make this instance fail. Never in production.');
     const address = await app.listen({ host: config.host, port: config.port });

@@ -17,14 +17,34 @@ function safeNext(value: unknown): string | undefined {
   return typeof value === 'string' && /^\/ops(\/[A-Za-z0-9._~-]+)*$/.test(value) ? value : undefined;
 }
 
-/** Whether the browser reached us over HTTPS, directly or through a proxy that says so. */
-function overHttps(request: FastifyRequest): boolean {
+/**
+ * Whether the cookie may go without Secure: only on plain HTTP to this machine (a laptop, or the
+ * tests). Anywhere else it is Secure, whatever a proxy says or forgets to say.
+ */
+function localPlainHttp(request: FastifyRequest): boolean {
   const forwarded = request.headers['x-forwarded-proto'];
   const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return request.protocol === 'https' || first === 'https';
+  return request.protocol === 'http' && first !== 'https' && ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(request.socket.remoteAddress ?? '') && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(request.headers.host ?? '');
 }
 
-const cookieOptions = (request: FastifyRequest) => ({ path: '/ops', httpOnly: true, sameSite: 'strict' as const, secure: overHttps(request) });
+const cookieOptions = (request: FastifyRequest) => ({ path: '/ops', httpOnly: true, sameSite: 'strict' as const, secure: !localPlainHttp(request) });
+
+/**
+ * Forms are posted only from the console itself: browsers say where a request came from in
+ * Sec-Fetch-Site (and Origin, which the pages' no-referrer policy turns to "null"); a form posted
+ * from another site is refused, so nobody can be signed in or out from elsewhere.
+ */
+function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site === 'same-origin' || site === 'none';
+  const origin = request.headers.origin;
+  if (origin === undefined || origin === 'null') return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
 
 /** The session in the request's cookie, if it is genuine, current and its key not revoked. */
 async function sessionOf(request: FastifyRequest, context: ServiceContext, sealer: SessionSealer): Promise<OpsSession | undefined> {
@@ -50,6 +70,7 @@ export function registerSignIn(ops: FastifyInstance, context: ServiceContext, vi
 
   // Keys are 32 random bytes, so guessing is hopeless; the limit keeps each guess from costing a query.
   ops.post<{ Body: { apiKey?: unknown; next?: unknown } }>('/sign-in', { ...PAGE, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
+    if (!sameOrigin(request)) return reply.code(403).send('Forbidden');
     const body = request.body ?? {};
     const next = safeNext(body.next);
     const presented = typeof body.apiKey === 'string' ? body.apiKey.trim() : '';
@@ -66,6 +87,7 @@ export function registerSignIn(ops: FastifyInstance, context: ServiceContext, vi
   });
 
   ops.post('/sign-out', PAGE, (request, reply) => {
+    if (!sameOrigin(request)) return reply.code(403).send('Forbidden');
     reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
     return reply.redirect('/ops/sign-in?signedOut=yes', 303);
   });

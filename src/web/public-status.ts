@@ -32,13 +32,16 @@ function stateOf(incident: Incident): JourneyState {
 }
 
 /**
- * Each journey's state from the open incidents (the worst one affecting it wins; an incident
- * naming no journeys affects all), and the citizen messages of open and recently resolved ones.
+ * Each journey's state from the open incidents (the worst one affecting it wins; an incident a
+ * person declared naming no journeys affects all), and the citizen messages of open and recently resolved ones.
  */
 export function publicStatus(slos: readonly Slo[], open: readonly Incident[], recent: readonly Incident[], now: Date): PublicStatus {
   const journeys = slos.map((slo) => {
     let state: JourneyState = 'working';
     for (const incident of open) {
+      // An alert that names no journey (metrics missing, say) says nothing about citizens until a
+      // person does: it changes the public page once someone sets its journeys.
+      if (incident.journeys.length === 0 && incident.source === 'alertmanager') continue;
       if (incident.journeys.length > 0 && !incident.journeys.includes(slo.id)) continue;
       const s = stateOf(incident);
       if (RANK[s] > RANK[state]) state = s;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { testService, type TestService } from '../http/testing.ts';
-import { declareIncident, updateIncident } from '../incidents/index.ts';
+import { declareIncident, updateIncident, type Incident } from '../incidents/index.ts';
 import { revokeKey } from '../keys/index.ts';
 import { SLOS } from '../ops/index.ts';
 import { createRelease, NO_CHANGES, seedActiveVersions, startShadow } from '../releases/index.ts';
@@ -47,13 +47,15 @@ describe('public status', () => {
   const all = (state: JourneyState) => ({ [AVAILABILITY]: state, [LATENCY]: state, [RECORDED]: state, [CONSISTENT]: state });
   const now = new Date('2026-05-14T12:00:00Z');
 
-  const cases: [string, ReturnType<typeof incident>[], Record<string, JourneyState>][] = [
+  const cases: [string, Incident[], Record<string, JourneyState>][] = [
     ['no incidents', [], all('working')],
     ['a P1 on one journey', [incident('P1', [AVAILABILITY])], { ...all('working'), [AVAILABILITY]: 'not-working' }],
     ['a P2 on one journey', [incident('P2', [LATENCY])], { ...all('working'), [LATENCY]: 'some-problems' }],
     ['a P3 or P4 naming no journeys', [incident('P3', []), incident('P4', [])], all('working')],
     ['a P1 naming no journeys', [incident('P1', [])], all('not-working')],
     ['the worst of a P2 on all and a P1 on one', [incident('P2', []), incident('P1', [RECORDED])], { ...all('some-problems'), [RECORDED]: 'not-working' }],
+    ['a P1 alert naming no journey (until a person names them)', [{ ...incident('P1', []), source: 'alertmanager' }], all('working')],
+    ['a P1 alert naming its journey', [{ ...incident('P1', [AVAILABILITY]), source: 'alertmanager' }], { ...all('working'), [AVAILABILITY]: 'not-working' }],
   ];
   for (const [name, open, expected] of cases) {
     it(`derives each journey's state: ${name}`, () => assert.deepEqual(states(publicStatus(SLOS, open, [], now)), expected));
@@ -221,6 +223,16 @@ describe('operations console', () => {
 
       const secure = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: { ...FORM, 'x-forwarded-proto': 'https' }, payload: `apiKey=${service.keys.operator}` });
       assert.match(String(secure.headers['set-cookie']), /; Secure/);
+      // Behind a proxy that does not say https, the cookie is still Secure: only local plain HTTP goes without.
+      const proxied = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: { ...FORM, host: 'entitle.service.gov.uk' }, payload: `apiKey=${service.keys.operator}` });
+      assert.match(String(proxied.headers['set-cookie']), /; Secure/);
+      // A form posted from another site signs nobody in or out.
+      for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }]) {
+        const forged = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: { ...FORM, ...headers }, payload: `apiKey=${service.keys.operator}` });
+        assert.equal(forged.statusCode, 403);
+        assert.equal(forged.headers['set-cookie'], undefined);
+        assert.equal((await service.app.inject({ method: 'POST', url: '/ops/sign-out', headers: { ...FORM, ...headers } })).statusCode, 403);
+      }
 
       const overview = await service.app.inject({ url: '/ops', headers: { cookie: cookie.split(';')[0]! } });
       assert.equal(overview.statusCode, 200);

@@ -16,8 +16,10 @@ import {
   incidentImpact,
   listIncidents,
   overdue,
+  priorityTimings,
   PRIORITY_DEFINITIONS,
   recordEntry,
+  resolveIncident,
   reviewMarkdown,
   roleName,
   STATUSES,
@@ -27,6 +29,7 @@ import {
   type Audience,
   type Incident,
   type IncidentEntry,
+  type PriorityTiming,
 } from '../../incidents/index.ts';
 import { tryChannel } from '../../notify/index.ts';
 import { londonToInstant } from '../../releases/index.ts';
@@ -59,18 +62,18 @@ function instant(text: string | undefined, field: string): string | undefined {
 }
 
 /** What is late, in words, or nothing. */
-export function overdueText(incident: Incident, now = new Date()): string {
-  const late = overdue(incident, now);
+export function overdueText(incident: Incident, now = new Date(), timing?: PriorityTiming): string {
+  const late = overdue(incident, now, timing);
   return [late.acknowledgement ? 'NOT ACKNOWLEDGED' : '', late.update ? 'UPDATE OVERDUE' : '', late.review ? 'REVIEW OVERDUE' : ''].filter(Boolean).join(', ');
 }
 
-function describe(incident: Incident, entries: readonly IncidentEntry[]): string {
+function describe(incident: Incident, entries: readonly IncidentEntry[], timing: PriorityTiming): string {
   const definition = PRIORITY_DEFINITIONS[incident.priority];
-  const late = overdueText(incident);
+  const late = overdueText(incident, new Date(), timing);
   const lines = [
     `${incident.id}  ${incident.priority}  ${incident.status}${late ? `  ${late}` : ''}`,
     `  title                ${incident.title}`,
-    `  priority             ${incident.priority}: ${definition.meaning}; respond within ${definition.respondWithinMinutes} min${definition.updateEveryMinutes ? `, update every ${definition.updateEveryMinutes} min` : ''}`,
+    `  priority             ${incident.priority}: ${definition.meaning}; respond within ${timing.respondWithinMinutes} min${timing.updateEveryMinutes ? `, update every ${timing.updateEveryMinutes} min` : ''}`,
     `  started              ${ukTimeText(incident.startedAt)} (UK time)`,
     `  declared             ${ukTimeText(incident.declaredAt)} by ${incident.declaredBy} (${incident.source})`,
     `  acknowledged         ${incident.acknowledgedAt ? `${ukTimeText(incident.acknowledgedAt)} by ${incident.acknowledgedBy}` : 'no'}`,
@@ -198,12 +201,7 @@ export function registerIncident(program: Command): void {
       .option('--citizen-message <text>', 'the resolution notice for the status page (default: the filled resolution template)'),
   ).action(async (id: string, options: Common & { text: string; citizenMessage?: string }) => {
     const actor = actorOf(options);
-    const resolved = await withDatabase(options, async (db) => {
-      const after = await updateIncident(db, id, { actor, status: 'resolved', text: options.text });
-      // The status page says it is fixed, in the words of the resolution template unless given.
-      const notice = options.citizenMessage ?? fillTemplate('resolution', after, await incidentEntries(db, after.id), await incidentImpact(db, after, actor)).text.trim();
-      return updateIncident(db, after.id, { actor, citizenMessage: notice });
-    });
+    const resolved = await withDatabase(options, (db) => resolveIncident(db, id, { actor, text: options.text, ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}) }));
     process.stdout.write(`${resolved.id} resolved; the post-incident review is due by ${ukTimeText(resolved.reviewDueAt!)} (UK time): "entitle incident review ${resolved.id}"\n`);
   });
 
@@ -214,11 +212,13 @@ export function registerIncident(program: Command): void {
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
     .action(async (id: string, options: Common) => {
+      const timing = await priorityTimings(process.env);
       const { found, entries } = await withDatabase(options, async (db) => {
         const found = await getIncident(db, id);
         return { found, entries: await incidentEntries(db, found.id) };
       });
-      process.stdout.write(options.json ? `${JSON.stringify({ incident: found, overdue: overdue(found), entries }, null, 2)}\n` : describe(found, entries));
+      const late = overdue(found, new Date(), timing(found.priority));
+      process.stdout.write(options.json ? `${JSON.stringify({ incident: found, overdue: late, entries }, null, 2)}\n` : describe(found, entries, timing(found.priority)));
     });
 
   incident
@@ -228,13 +228,13 @@ export function registerIncident(program: Command): void {
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
     .action(async (options: Common & { all?: boolean }) => {
-      const incidents = await withDatabase(options, (db) => listIncidents(db));
-      const shown = options.all ? incidents : incidents.filter((i) => i.status !== 'reviewed');
-      if (options.json) return void process.stdout.write(`${JSON.stringify(shown.map((i) => ({ ...i, overdue: overdue(i) })), null, 2)}\n`);
+      const timing = await priorityTimings(process.env);
+      const shown = await withDatabase(options, (db) => listIncidents(db, options.all ? { limit: 10_000 } : { unreviewed: true, limit: 10_000 }));
+      if (options.json) return void process.stdout.write(`${JSON.stringify(shown.map((i) => ({ ...i, overdue: overdue(i, new Date(), timing(i.priority)) })), null, 2)}\n`);
       if (shown.length === 0) return void process.stdout.write(options.all ? 'no incidents\n' : 'no open incidents, and none awaiting review\n');
       for (const i of shown) {
         const lead = i.roles.find((r) => r.role === 'incident-lead')?.person ?? 'no lead';
-        const late = overdueText(i);
+        const late = overdueText(i, new Date(), timing(i.priority));
         process.stdout.write(`${i.id.padEnd(7)} ${i.priority}  ${i.status.padEnd(13)} ${ukTimeText(i.declaredAt)}  ${lead.padEnd(16)} ${i.title}${late ? `  [${late}]` : ''}\n`);
       }
     });
@@ -274,8 +274,8 @@ export function registerIncident(program: Command): void {
       .addOption(new Option('--audience <audience>', 'who it is for').choices([...AUDIENCES]).makeOptionMandatory())
       .option('--publish', 'citizens only: also set it as the message on the public status page'),
   ).action(async (id: string, options: Common & { audience: Audience; publish?: boolean }) => {
-    if (options.publish && options.audience !== 'citizens' && options.audience !== 'resolution') {
-      throw new EntitleError('ENTITLE_INPUT_INVALID', 'only the citizen message goes on the status page', [{ field: '--publish', message: 'use --publish with --audience citizens' }]);
+    if (options.publish && options.audience !== 'citizens') {
+      throw new EntitleError('ENTITLE_INPUT_INVALID', 'only the citizen message goes on the status page', [{ field: '--publish', message: 'use --publish with --audience citizens (once resolved, it is the resolution notice)' }]);
     }
     const actor = options.publish || options.audience !== 'citizens' ? actorOf(options) : (options.actor ?? 'entitle');
     const message = await withDatabase(options, async (db) => {

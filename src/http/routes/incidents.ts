@@ -14,6 +14,7 @@ import {
   overdue,
   PRIORITIES,
   receiveAlertGroup,
+  resolveIncident,
   reviewMarkdown,
   STATUSES,
   timelineMarkdown,
@@ -25,7 +26,7 @@ import type { Role } from '../../keys/index.ts';
 import { SLOS } from '../../ops/slos.ts';
 import type { ServiceContext } from '../context.ts';
 
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 20 } } } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9-]{1,20}$' } } } as const;
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
 const names = { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 64 } } as const;
 const journeys = { type: 'array', maxItems: 10, items: { enum: SLOS.map((s) => s.id) } } as const;
@@ -83,8 +84,8 @@ export const incidentSchemas = {
             status: { enum: ['firing', 'resolved'] },
             labels: { type: 'object', additionalProperties: { type: 'string', maxLength: 1_000 } },
             annotations: { type: 'object', additionalProperties: { type: 'string', maxLength: 5_000 } },
-            startsAt: { type: 'string', maxLength: 40 },
-            endsAt: { type: 'string', maxLength: 40 },
+            startsAt: { type: 'string', format: 'date-time' },
+            endsAt: { type: 'string', format: 'date-time' },
             fingerprint: { type: 'string', maxLength: 64 },
           },
         },
@@ -125,7 +126,8 @@ export function registerIncidents(app: FastifyInstance, context: ServiceContext)
   });
 
   app.post('/v1/incidents/:id/updates', { config: { roles: OPERATORS }, schema: { params: idParams, body: incidentSchemas.update } }, async (request) => {
-    return { incident: await updateIncident(db, id(request), { ...(request.body as object), actor: actor(request) }) };
+    const change = { ...(request.body as { status?: string }), actor: actor(request) };
+    return { incident: change.status === 'resolved' ? await resolveIncident(db, id(request), change) : await updateIncident(db, id(request), change) };
   });
 
   app.post('/v1/incidents/:id/roles', { config: { roles: OPERATORS }, schema: { params: idParams, body: incidentSchemas.assign } }, async (request) => {

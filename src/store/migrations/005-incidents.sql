@@ -29,7 +29,8 @@ CREATE TABLE incidents (
   reminded_at     text,                        -- the last reminder that an update is due
   escalated_at    text,
   notified_at     text,                        -- responders told of the declaration
-  resolution_notified_at text
+  resolution_notified_at text,
+  pending_notice  text                         -- news for responders not yet sent: a higher priority, an alert firing again
 );
 -- One open incident per alert group: the webhook adds to it rather than opening another, even
 -- when two instances receive the same notification at once.
