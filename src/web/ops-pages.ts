@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../http/context.ts';
-import { getIncident, incidentEntries, listIncidents, overdue } from '../incidents/index.ts';
+import { buildTimeline, getIncident, listIncidents, overdue } from '../incidents/index.ts';
 import { PRIORITY_DEFINITIONS, type Incident, type IncidentSource } from '../incidents/index.ts';
 import { PrometheusClient, SLOS, statusFromPrometheus } from '../ops/index.ts';
 import { listReleases, releasesUnderTest, type Release } from '../releases/index.ts';
@@ -59,12 +59,13 @@ export function registerOpsPages(pages: FastifyInstance, context: ServiceContext
 
   pages.get<{ Params: { id: string } }>('/incidents/:id', PAGE, async (request, reply) => {
     const incident = await fromStore(getIncident(context.db, request.params.id));
-    const entries = await fromStore(incidentEntries(context.db, incident.id));
+    // The timeline rebuilt from every record (entries, alerts, releases, deploys, per-minute counts).
+    const timeline = await fromStore(buildTimeline(context.db, incident));
     const journeys = incident.journeys.map((id) => SLOS.find((slo) => slo.id === id)?.journey ?? id);
     return render(views, reply, 'ops/incident.njk', {
       session: request.opsSession,
       incident,
-      entries,
+      entries: timeline.items,
       journeys,
       overdue: overdue(incident, new Date()),
       definition: PRIORITY_DEFINITIONS[incident.priority],
