@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAssess } from './commands/assess.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
+import { registerDeploy } from './commands/deploy.ts';
 import { registerIncident, registerNotify } from './commands/incident.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
@@ -15,6 +16,9 @@ export function buildProgram(): Command {
   const program = new Command('entitle')
     .description('Entitle: an exact, explainable benefits rules engine.')
     .version('0.1.0')
+    // Options after a command are that command's: `entitle deploy record --version 1.4.2` is the
+    // version deployed, not a request for Entitle's own.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServe(program);
@@ -24,6 +28,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerRelease(program);
   registerIncident(program);
+  registerDeploy(program);
   registerNotify(program);
   registerOps(program);
   registerStatus(program);

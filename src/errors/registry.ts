@@ -161,7 +161,7 @@ export const errorRegistry = {
   },
   ENTITLE_FREEZE_WINDOW: {
     status: 409,
-    title: 'Rule changes are frozen now',
+    title: 'Changes are frozen now',
     action: 'Wait until the freeze window ends, or, in an emergency, get two people to approve an override with a reason.',
   },
   ENTITLE_INTERNAL: {

@@ -1,0 +1,2 @@
+/** Deploys: the audited record of every deploy and rollback, and freeze windows for them. */
+export { checkDeployWindow, deployHistory, deployRecordSchema, ENVIRONMENTS, recordDeploy, STRATEGIES, type DeployRecord, type Environment, type WindowCheck } from './deploys.ts';
