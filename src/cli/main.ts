@@ -6,7 +6,7 @@ import { registerDeploy } from './commands/deploy.ts';
 import { registerIncident, registerNotify } from './commands/incident.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
-import { registerOps, registerProbe, registerReport, registerStatus } from './commands/ops.ts';
+import { registerOps, registerProbe, registerReport, registerSmoke, registerStatus } from './commands/ops.ts';
 import { registerRelease } from './commands/release.ts';
 import { registerRules } from './commands/rules.ts';
 import { EXIT, reportError } from './exit.ts';
@@ -33,6 +33,7 @@ export function buildProgram(): Command {
   registerOps(program);
   registerStatus(program);
   registerProbe(program);
+  registerSmoke(program);
   registerReport(program);
   registerBench(program);
   return program;

@@ -11,3 +11,4 @@ export { formatStatus, PrometheusClient, statusFromPrometheus, statusFromService
 export { Probe, PROBE_EXPECTED_PENCE, PROBE_PREFIX, type JourneyResult } from './probe.ts';
 export { citizenDashboard, DASHBOARD_FILE } from './dashboards.ts';
 export { weeklyReport } from './report.ts';
+export { formatSmoke, smoke, type SmokeReport, type SmokeStep } from './smoke.ts';

@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { buildProgram } from '../cli/main.ts';
+import { runEntitle } from '../cli/testing.ts';
 import { testService } from '../http/testing.ts';
 import { startService } from '../service/index.ts';
 import { migrate, openPglite } from '../store/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { createKey } from '../keys/index.ts';
-import { alertNames, DASHBOARD_FILE, formatStatus, generate, generatedFiles, Probe, PrometheusClient, ruleGroups, statusFromPrometheus, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
+import { alertNames, DASHBOARD_FILE, formatSmoke, formatStatus, generate, generatedFiles, Probe, PrometheusClient, ruleGroups, smoke, statusFromPrometheus, RULES_FILE, RUNBOOKS_DIR, SLOS, statusFromService, TESTS_DIR } from './index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -220,5 +221,44 @@ describe('entitle probe', () => {
     const unreachable = await new Probe('http://127.0.0.1:9', 'none', 2_000).run();
     assert.equal(unreachable.failure?.step, 'assess');
     assert.match(unreachable.failure?.reason ?? '', /^no answer/);
+  });
+});
+
+describe('entitle smoke', () => {
+  it('passes every citizen journey against a live service within 60 s, and names each failing step, with the exit status a pipeline acts on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-ops-smoke-'));
+    const service = await startService({ store: { dataDir: join(dir, 'data') }, rulesDir: join(root, 'rulesets'), host: '127.0.0.1', port: 0, shutdownGraceMs: 0, logLevel: 'silent', testFaults: true });
+    try {
+      const { key } = await createKey(service.db, 'smoke', ['assessor', 'caseworker']);
+      const passed = await runEntitle(['smoke', '--url', service.address], { ENTITLE_SMOKE_KEY: key });
+      assert.equal(passed.code, 0, passed.stdout);
+      assert.match(passed.stdout, /^PASSED {2}smoke test of http:\/\/127\.0\.0\.1:\d+ in \d+\.\d s\n/);
+      for (const step of ['health', 'ready', 'metrics', 'assess', 'fetch', 'replay']) assert.match(passed.stdout, new RegExp(`ok {5}${step}`));
+
+      // The database fails: the report says which journeys broke, and how.
+      const admin = (await createKey(service.db, 'smoke-admin', ['admin'])).key;
+      await fetch(`${service.address}/test/faults`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ database: 'down' }) });
+      const failed = await smoke(service.address, key);
+      assert.equal(failed.ok, false);
+      assert.deepEqual(
+        failed.steps.map((s) => [s.step, s.ok, s.reason]),
+        [
+          ['health', true, undefined],
+          ['ready', false, 'answered 503: not ready (database, migrations failing)'],
+          ['metrics', true, undefined],
+          ['assess', false, 'answered 503 ENTITLE_STORE_UNAVAILABLE'],
+          ['fetch', false, 'not run: an earlier step failed'],
+          ['replay', false, 'not run: an earlier step failed'],
+        ],
+      );
+      assert.match(formatSmoke(failed), /^FAILED {2}smoke test/);
+    } finally {
+      await service.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    const nowhere = await runEntitle(['smoke', '--url', 'http://127.0.0.1:9', '--key', 'none']);
+    assert.equal(nowhere.code, 1);
+    assert.match(nowhere.stdout, /FAILED health +no answer/);
+    assert.equal((await runEntitle(['smoke', '--url', 'http://127.0.0.1:9'])).code, 2, 'no key: told to give one');
   });
 });

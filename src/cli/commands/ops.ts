@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { londonToInstant } from '../../releases/index.ts';
-import { DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, formatStatus, generate, Probe, weeklyReport, PROBE_PREFIX, PrometheusClient, type JourneyResult, statusFromPrometheus, statusFromService, TIERS, type TierName } from '../../ops/index.ts';
+import { DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, formatSmoke, formatStatus, generate, smoke, Probe, weeklyReport, PROBE_PREFIX, PrometheusClient, type JourneyResult, statusFromPrometheus, statusFromService, TIERS, type TierName } from '../../ops/index.ts';
 import { EXIT } from '../exit.ts';
 import { projectRoot } from '../paths.ts';
 import { withDatabase } from './data.ts';
@@ -82,6 +82,21 @@ export function registerProbe(program: Command): void {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+    });
+}
+
+export function registerSmoke(program: Command): void {
+  program
+    .command('smoke')
+    .description(`Run every citizen journey against a deployed service within 60 seconds: health, readiness, metrics, then a synthetic household (${PROBE_PREFIX}) assessed, its decision fetched and replayed. Prints each step; exits 0 if all passed, 1 if any failed.`)
+    .requiredOption('--url <url>', 'the deployed service, such as https://entitle.staging.internal')
+    .addOption(new Option('--key <key>', 'an API key with the assessor and caseworker roles').env('ENTITLE_SMOKE_KEY'))
+    .option('--json', 'print JSON')
+    .action(async (options: { url: string; key?: string; json?: boolean }) => {
+      if (!options.key) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the smoke test needs an API key', [{ field: '--key', message: 'give --key or ENTITLE_SMOKE_KEY: a key with the assessor and caseworker roles ("entitle keys create --name smoke --roles assessor,caseworker")' }]);
+      const report = await smoke(options.url.replace(/\/$/, ''), options.key);
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSmoke(report));
+      if (!report.ok) process.exitCode = EXIT.failed;
     });
 }
 
