@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAssess } from './commands/assess.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
+import { registerDb } from './commands/db.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerIncident, registerNotify } from './commands/incident.ts';
 import { registerServe } from './commands/serve.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerAssess(program);
   registerRules(program);
   registerData(program);
+  registerDb(program);
   registerSimulate(program);
   registerRelease(program);
   registerIncident(program);

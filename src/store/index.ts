@@ -4,3 +4,4 @@ export { describeStore, openDatabase, storeSettingsFrom, type StoreSettings } fr
 export { openPglite } from './pglite.ts';
 export { openPostgres } from './postgres.ts';
 export { withFaults, type FaultSwitch } from './faults.ts';
+export { checkMigration, checkMigrations, LARGE_TABLES, type MigrationProblem } from './migration-safety.ts';

@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { EntitleError } from '../../errors/index.ts';
+import { checkMigrations, shippedMigrations, type Migration } from '../../store/index.ts';
+import { EXIT } from '../exit.ts';
+
+async function migrationsIn(dir: string): Promise<Migration[]> {
+  const files = (await readdir(dir).catch(() => {
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the migrations directory could not be read', [{ field: '--dir', message: 'give a directory of NNN-name.sql files' }]);
+  })).filter((f) => /^\d{3}-[a-z0-9-]+\.sql$/.test(f));
+  return Promise.all(
+    files.map(async (file) => {
+      const sql = await readFile(join(dir, file), 'utf8');
+      return { version: Number(file.slice(0, 3)), name: file.replace(/\.sql$/, ''), sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    }),
+  );
+}
+
+export function registerDb(program: Command): void {
+  const db = program.command('db').description('Database schema: migration safety for zero-downtime deploys.');
+  db.command('check-migrations')
+    .description(
+      'Refuse migrations that would break the release still running during a deploy: dropping or renaming a table or column, changing a type, a NOT NULL the previous release does not fill, deleting every row (unless marked as the contract step of an expand/contract pair), and index builds or constraint checks that lock a large table. Exit 0 if safe, 1 with every problem listed.',
+    )
+    .option('--since <version>', 'check only migrations after this one (those already in production were checked when they shipped)', '0')
+    .option('--dir <dir>', 'a directory of migrations to check instead of the shipped ones')
+    .action(async (options: { since: string; dir?: string }) => {
+      const since = Number(options.since);
+      if (!Number.isInteger(since) || since < 0) throw new EntitleError('ENTITLE_INPUT_INVALID', '--since must be a migration number', [{ field: '--since', message: 'give a number such as 4' }]);
+      const all = options.dir ? await migrationsIn(options.dir) : await shippedMigrations();
+      const { checked, problems } = checkMigrations(all, since);
+      for (const p of problems) process.stderr.write(`${p.migration}: ${p.rule}: ${p.message}\n    ${p.statement}\n`);
+      if (problems.length > 0) {
+        process.exitCode = EXIT.failed;
+        process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.migration)).size} of ${checked.length} migrations checked\n`);
+      } else {
+        process.stdout.write(checked.length === 0 ? `no migrations after ${since} to check\n` : `${checked.length} migration${checked.length === 1 ? '' : 's'} safe for a zero-downtime deploy: ${checked.join(', ')}\n`);
+      }
+    });
+}
