@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { appendAuditEvent, type AuditEvent } from '../audit/index.ts';
 import { EntitleError, type Problem } from '../errors/index.ts';
-import { formatLondon, freezeWindows, type FreezeWindow } from '../releases/index.ts';
+import { formatLondon, freezeWindowAt, type FreezeWindow } from '../releases/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 
 export const ENVIRONMENTS = ['development', 'staging', 'production'] as const;
@@ -71,7 +71,7 @@ export interface WindowCheck {
  * with a reason, which is recorded in the audit chain.
  */
 export async function checkDeployWindow(db: Database, at: Date, emergency?: { readonly approvers: readonly string[]; readonly reason: string; readonly actor: string }): Promise<WindowCheck> {
-  const frozen = (await freezeWindows(db)).find((w) => Date.parse(w.startsAt) <= at.getTime() && at.getTime() < Date.parse(w.endsAt));
+  const frozen = await freezeWindowAt(db, at);
   if (!frozen) return { open: true };
   if (!emergency) {
     throw new EntitleError('ENTITLE_FREEZE_WINDOW', `deploys are frozen until ${formatLondon(frozen.endsAt)}: ${frozen.reason}`, [

@@ -17,6 +17,7 @@ export {
   changeMark,
   approveRelease,
   createRelease,
+  freezeWindowAt,
   freezeWindows,
   getRelease,
   listReleases,

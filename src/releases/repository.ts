@@ -282,6 +282,11 @@ export async function freezeWindows(db: Queryable): Promise<FreezeWindow[]> {
   return rows.map((r) => ({ id: r.id, startsAt: r.starts_at, endsAt: r.ends_at, reason: r.reason }));
 }
 
+/** The freeze window in force at an instant, if any: rule releases and deploys both stop for it. */
+export async function freezeWindowAt(db: Queryable, at: Date): Promise<FreezeWindow | undefined> {
+  return (await freezeWindows(db)).find((w) => Date.parse(w.startsAt) <= at.getTime() && at.getTime() < Date.parse(w.endsAt));
+}
+
 export async function readStats(db: Queryable, id: string): Promise<ReleaseStats> {
   const { rows } = await db.query<Record<string, string | null>>('SELECT * FROM release_stats WHERE release_id = $1', [id]);
   const row = rows[0];
@@ -343,7 +348,7 @@ async function checkPromotable(tx: Queryable, release: Release, report: GateRepo
   if (report.verdict !== 'pass') {
     throw new EntitleError('ENTITLE_RELEASE_GATE_CLOSED', `the gates say ${report.verdict}`, report.reasons.map((message) => ({ field: 'gates', message })));
   }
-  const frozen = (await freezeWindows(tx)).find((w) => Date.parse(w.startsAt) <= now.getTime() && now.getTime() < Date.parse(w.endsAt));
+  const frozen = await freezeWindowAt(tx, now);
   if (frozen) {
     const overrides = release.approvals.filter((a) => a.kind === 'emergency');
     if (overrides.length < 2) {
