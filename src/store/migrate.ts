@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import type { Database } from './database.ts';
 
 export interface Migration {
@@ -18,15 +19,21 @@ const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 // Any fixed number: every instance takes the same lock, so only one migrates at a time.
 const MIGRATION_LOCK = 7_346_001;
 
-/** The migrations shipped with this release, in order: `NNN-name.sql`. */
-export async function shippedMigrations(): Promise<Migration[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{3}-[a-z0-9-]+\.sql$/.test(f)).sort();
+/** The migrations in a directory, in order: `NNN-name.sql`. */
+export async function readMigrations(dir: URL | string): Promise<Migration[]> {
+  const base = typeof dir === 'string' ? pathToFileURL(dir.endsWith('/') ? dir : `${dir}/`) : dir;
+  const files = (await readdir(base)).filter((f) => /^\d{3}-[a-z0-9-]+\.sql$/.test(f)).sort();
   return Promise.all(
     files.map(async (file) => {
-      const sql = await readFile(new URL(file, MIGRATIONS_DIR), 'utf8');
+      const sql = await readFile(new URL(file, base), 'utf8');
       return { version: Number(file.slice(0, 3)), name: file.replace(/\.sql$/, ''), sql, checksum: createHash('sha256').update(sql).digest('hex') };
     }),
   );
+}
+
+/** The migrations shipped with this release. */
+export function shippedMigrations(): Promise<Migration[]> {
+  return readMigrations(MIGRATIONS_DIR);
 }
 
 /**

@@ -1,21 +1,14 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
-import { checkMigrations, shippedMigrations, type Migration } from '../../store/index.ts';
+import { checkMigrations, readMigrations, shippedMigrations, type Migration } from '../../store/index.ts';
 import { EXIT } from '../exit.ts';
 
 async function migrationsIn(dir: string): Promise<Migration[]> {
-  const files = (await readdir(dir).catch(() => {
+  try {
+    return await readMigrations(dir);
+  } catch {
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'the migrations directory could not be read', [{ field: '--dir', message: 'give a directory of NNN-name.sql files' }]);
-  })).filter((f) => /^\d{3}-[a-z0-9-]+\.sql$/.test(f));
-  return Promise.all(
-    files.map(async (file) => {
-      const sql = await readFile(join(dir, file), 'utf8');
-      return { version: Number(file.slice(0, 3)), name: file.replace(/\.sql$/, ''), sql, checksum: createHash('sha256').update(sql).digest('hex') };
-    }),
-  );
+  }
 }
 
 export function registerDb(program: Command): void {
