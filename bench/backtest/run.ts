@@ -19,6 +19,7 @@ import { compile, taper, ucBundle } from '../../src/releases/testing.ts';
 import { recordDecisions, simulate, simulationOptions } from '../../src/simulate/index.ts';
 import { migrate, openPostgres, type Database } from '../../src/store/index.ts';
 import { TEST_POSTGRES_URL } from '../../src/store/testing.ts';
+import { median } from '../median.ts';
 
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 1_000_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -26,7 +27,6 @@ const RUNS = 3;
 const TARGET_SECONDS = 60;
 const DATABASE = 'entitle_bench_backtest';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rate = (n: number, seconds: number) => Math.round(n / seconds).toLocaleString('en-GB');
 
 /** The bench database on the configured server, created the first time. */

@@ -13,6 +13,7 @@ import { loadRuleSet, readGoldenCases, type ExplainLevel, type RuleSet } from '.
 import { createJsonRulesEngineUc } from './competitors/json-rules-engine-uc.ts';
 import type { UcInput } from './competitors/uc-input.ts';
 import { createZenUc } from './competitors/zen-uc.ts';
+import { median } from '../median.ts';
 
 const RUNS = 5;
 const RUN_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -24,7 +25,6 @@ interface Result {
   readonly median: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Evaluations per second: repeated calls for RUN_SECONDS, checked every 256 calls. */
 function timeSync(run: (i: number) => unknown): number {

@@ -18,13 +18,13 @@ import { loadRuleSet, ruleSetFromBundle } from '../../src/rules/index.ts';
 import { migrate, openDatabase, type Database } from '../../src/store/index.ts';
 import { testDatabases } from '../../src/store/testing.ts';
 import { spawnServer } from '../../src/service/testing.ts';
+import { median } from '../median.ts';
 
 const CONNECTIONS = 64;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RUNS = 3;
 const body = await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8');
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function load(url: string, key: string, seconds: number): Promise<{ rps: number; p99: number; p50: number; errors: number }> {
   const result = await autocannon({

@@ -9,11 +9,11 @@ import { declareIncident } from '../../src/incidents/index.ts';
 import { createKey } from '../../src/keys/index.ts';
 import { spawnServer } from '../../src/service/testing.ts';
 import { testDatabases } from '../../src/store/testing.ts';
+import { median } from '../median.ts';
 
 const CONNECTIONS = 64;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RUNS = 3;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function load(url: string, seconds: number): Promise<{ rps: number; p99: number; bad: number }> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
