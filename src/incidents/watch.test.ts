@@ -19,32 +19,47 @@ priorities:
   P4: { notify: [team], respondWithinMinutes: 1440 }
 `;
 
+/**
+ * A chat service on loopback, one path per channel: records what each channel took, and can
+ * refuse a channel's next requests (a chat service having a bad minute).
+ */
+async function chatReceiver() {
+  const received: { channel: string; text: string }[] = [];
+  const refusals = new Map<string, number>();
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const channel = request.url!.slice(1);
+      const left = refusals.get(channel) ?? 0;
+      if (left > 0) {
+        refusals.set(channel, left - 1);
+        return void response.writeHead(500).end();
+      }
+      received.push({ channel, text: (JSON.parse(body) as { text: string }).text });
+      response.end('ok');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    received,
+    channels: () => received.map((r) => r.channel),
+    refuse: (channel: string, times: number) => refusals.set(channel, times),
+    env: { ONCALL_URL: `${base}/on-call`, MANAGERS_URL: `${base}/managers`, TEAM_URL: `${base}/team` },
+    close: () => server.close(),
+  };
+}
+
 describe('incident watch', () => {
   it('announces, reminds when a P1 update is overdue, escalates when unacknowledged, each once, and tells the escalation of the resolution, through real webhooks', async () => {
-    const received: { channel: string; text: string }[] = [];
-    // Requests to refuse, by channel, before accepting again (a chat service having a bad minute).
-    const refuse = new Map<string, number>();
-    const receiver = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      request.on('end', () => {
-        const channel = request.url!.slice(1);
-        const left = refuse.get(channel) ?? 0;
-        if (left > 0) {
-          refuse.set(channel, left - 1);
-          return void response.writeHead(500).end();
-        }
-        received.push({ channel, text: (JSON.parse(body) as { text: string }).text });
-        response.end('ok');
-      });
-    });
-    receiver.listen(0, '127.0.0.1');
-    await once(receiver, 'listening');
-    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const chat = await chatReceiver();
+    const { received } = chat;
     const db = await openPglite(undefined);
     await migrate(db);
     const log = { info: () => undefined, warn: () => undefined };
-    const dispatcher = Dispatcher.fromEnvironment(parseEscalationPolicy('policy.yml', POLICY), { ONCALL_URL: `${base}/on-call`, MANAGERS_URL: `${base}/managers`, TEAM_URL: `${base}/team` });
+    const dispatcher = Dispatcher.fromEnvironment(parseEscalationPolicy('policy.yml', POLICY), chat.env);
     const watch = new IncidentWatch(db, dispatcher, log, 'https://entitle.example');
     try {
       const { incident } = await declareIncident(db, { title: 'Assessments failing', priority: 'P1', actor: 'asha' });
@@ -83,56 +98,41 @@ describe('incident watch', () => {
     } finally {
       await watch.stop();
       await db.close();
-      receiver.close();
+      chat.close();
     }
   });
 
   it('tries a channel that refused again on the next pass without repeating the others, and tells the new priority\'s people when it rises', async () => {
-    const received: string[] = [];
-    let refuseOnCall = 2;
-    const receiver = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        const channel = request.url!.slice(1);
-        // The notifier retries once itself: two refusals make the whole attempt fail.
-        if (channel === 'on-call' && refuseOnCall > 0) {
-          refuseOnCall -= 1;
-          return void response.writeHead(500).end();
-        }
-        received.push(channel);
-        response.end('ok');
-      });
-    });
-    receiver.listen(0, '127.0.0.1');
-    await once(receiver, 'listening');
-    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const chat = await chatReceiver();
+    // The notifier retries once itself: two refusals make the whole attempt fail.
+    chat.refuse('on-call', 2);
     const db = await openPglite(undefined);
     await migrate(db);
     const log = { info: () => undefined, warn: () => undefined };
     const policy = parseEscalationPolicy('policy.yml', POLICY.replace('P2: { notify: [on-call]', 'P2: { notify: [on-call, team]'));
-    const dispatcher = Dispatcher.fromEnvironment(policy, { ONCALL_URL: `${base}/on-call`, MANAGERS_URL: `${base}/managers`, TEAM_URL: `${base}/team` });
+    const dispatcher = Dispatcher.fromEnvironment(policy, chat.env);
     const watch = new IncidentWatch(db, dispatcher, log);
     try {
       const { incident } = await declareIncident(db, { title: 'Slow assessments', priority: 'P2', actor: 'asha' });
       await watch.tick();
-      assert.deepEqual(received, ['team'], 'on-call refused; the team has it');
+      assert.deepEqual(chat.channels(), ['team'], 'on-call refused; the team has it');
       await watch.tick();
-      assert.deepEqual(received, ['team', 'on-call'], 'on-call gets it on the next pass, the team not twice');
+      assert.deepEqual(chat.channels(), ['team', 'on-call'], 'on-call gets it on the next pass, the team not twice');
       await watch.tick();
-      assert.equal(received.length, 2, 'delivered everywhere: nothing more');
+      assert.equal(chat.received.length, 2, 'delivered everywhere: nothing more');
 
       const p3 = await declareIncident(db, { title: 'Report job failing', priority: 'P3', actor: 'asha' });
       await watch.tick();
-      assert.deepEqual(received.slice(2), ['team']);
+      assert.deepEqual(chat.channels().slice(2), ['team']);
       await updateIncident(db, p3.incident.id, { actor: 'asha', priority: 'P1', text: 'It is blocking assessments' });
       await watch.tick();
-      assert.deepEqual(received.slice(3), ['on-call'], 'raised to P1: on-call is told');
+      assert.deepEqual(chat.channels().slice(3), ['on-call'], 'raised to P1: on-call is told');
       const entries = (await incidentEntries(db, incident.id)).filter((e) => e.kind === 'notification').map((e) => e.text);
       assert.deepEqual(entries, ['declared sent to team; failed: on-call (will retry)', 'declared sent to on-call']);
     } finally {
       await watch.stop();
       await db.close();
-      receiver.close();
+      chat.close();
     }
   });
 });

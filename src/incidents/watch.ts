@@ -24,7 +24,7 @@ interface Due {
   readonly column: 'notified_at' | 'resolution_notified_at' | 'reminded_at' | 'escalated_at' | 'pending_notice';
   /** The column's value when the message fell due: the claim succeeds only if it is unchanged. */
   readonly was: string | null;
-  /** What the column becomes once every channel has the message. */
+  /** What the column becomes when the message is claimed. */
   readonly becomes: string | null;
   readonly channels: readonly string[];
   readonly text: string;
@@ -80,7 +80,7 @@ export class IncidentWatch {
     );
     for (const row of rows) {
       const incident = incidentFromRow(row);
-      for (const due of this.dueFor(incident, row, now, at)) await this.deliver(due, at);
+      for (const due of this.dueFor(incident, row, now, at)) await this.deliver(due);
     }
   }
 
@@ -122,11 +122,11 @@ export class IncidentWatch {
    * to the channels that do not have it yet, and records what happened. If a channel failed, the
    * column is put back so the next pass tries again.
    */
-  private async deliver(due: Due, at: string): Promise<void> {
+  private async deliver(due: Due): Promise<void> {
     const { incident } = due;
     const claim = await this.db.query<{ id: string }>(
       `UPDATE incidents SET ${due.column} = $1 WHERE id = $2 AND ${due.was === null ? `${due.column} IS NULL` : `${due.column} = $3`} RETURNING id`,
-      due.was === null ? [due.becomes ?? at, incident.id] : [due.becomes, incident.id, due.was],
+      due.was === null ? [due.becomes, incident.id] : [due.becomes, incident.id, due.was],
     );
     if (claim.rows.length === 0) return;
     const delivered = await this.deliveredChannels(incident.id, due.key);
