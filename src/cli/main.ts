@@ -11,12 +11,13 @@ import { registerOps, registerProbe, registerReport, registerSmoke, registerStat
 import { registerRelease } from './commands/release.ts';
 import { registerRules } from './commands/rules.ts';
 import { EXIT, reportError } from './exit.ts';
+import { PACKAGE_VERSION } from '../deploys/index.ts';
 
 /** Builds the command tree; used by the `entitle` binary and by the docs generator. */
 export function buildProgram(): Command {
   const program = new Command('entitle')
     .description('Entitle: an exact, explainable benefits rules engine.')
-    .version('0.1.0')
+    .version(PACKAGE_VERSION)
     // Options after a command are that command's: `entitle deploy record --version 1.4.2` is the
     // version deployed, not a request for Entitle's own.
     .enablePositionalOptions()

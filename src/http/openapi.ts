@@ -123,7 +123,7 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
       },
       ...releasePaths(),
       '/health': { get: { summary: 'The process is alive', security: [], responses: { 200: { description: 'Alive.' } } } },
-      '/version': { get: { summary: 'The rule-set version this instance decides with, per benefit', security: [], responses: { 200: { description: 'Benefit to rule-set id and hash.' } } } },
+      '/version': { get: { summary: 'The build this instance runs and the rule-set version it decides with, per benefit', security: [], responses: { 200: { description: 'The build (version and commit) and, per benefit, the rule-set id and hash.' } } } },
       '/ready': { get: { summary: 'Ready for traffic: database reachable, migrations current, rules loaded', security: [], responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Prometheus text format.' } } } },
     },

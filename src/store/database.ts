@@ -19,6 +19,12 @@ export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` on one connection held for its whole length, outside any transaction: for what
+   * must span transactions on one session (the migrator's lock, concurrent index builds). The
+   * connection is closed afterwards, so nothing set on it outlives `work`.
+   */
+  session<T>(work: (conn: Queryable) => Promise<T>): Promise<T>;
   poolStats(): PoolStats;
   /**
    * Calls `onNotify` for each NOTIFY on `channel` until the returned function is called.

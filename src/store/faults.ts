@@ -19,6 +19,7 @@ export function withFaults(inner: Database): FaultSwitch {
     query: (sql, params) => (down ? fail() : inner.query(sql, params)),
     exec: (sql) => (down ? fail() : inner.exec(sql)),
     transaction: (work) => (down ? fail() : inner.transaction(work)),
+    session: (work) => (down ? fail() : inner.session(work)),
   };
   return {
     db,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import type { Database } from './database.ts';
+import { runsOutsideTransaction, sqlStatements } from './migration-safety.ts';
 
 export interface Migration {
   readonly version: number;
@@ -37,35 +38,54 @@ export function shippedMigrations(): Promise<Migration[]> {
 }
 
 /**
- * Applies the migrations not yet applied, each in its own transaction, under an advisory lock so
- * that several instances starting at once migrate once. An applied migration whose file has
- * changed since is refused: migrations are never edited, only added.
+ * Applies the migrations not yet applied, in order, under a session advisory lock so that several
+ * instances (or the migration Job and an instance) starting at once migrate once. Each migration
+ * runs in its own transaction with its row in schema_migrations, except those marked
+ * `-- entitle:no-transaction` (concurrent index builds), which run statement by statement and are
+ * written to be run again if they fail half-way. An applied migration whose file has changed since
+ * is refused: migrations are never edited, only added.
  */
 export async function migrate(db: Database, migrations?: readonly Migration[]): Promise<MigrationResult> {
-  const all = migrations ?? (await shippedMigrations());
-  // One transaction with a transaction-scoped advisory lock: the lock is released however the
-  // transaction ends, on whichever pooled connection it ran, and DDL is transactional.
-  return db.transaction(async (tx) => {
-    await tx.query('SET LOCAL statement_timeout = 0');
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await tx.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
-    const done = new Map(rows.map((r) => [r.version, r]));
-    for (const row of rows) {
-      const shipped = all.find((m) => m.version === row.version);
-      if (shipped && shipped.checksum !== row.checksum) {
-        throw new Error(`migration ${row.name} was changed after it was applied; add a new migration instead`);
+  const all = [...(migrations ?? (await shippedMigrations()))].sort((a, b) => a.version - b.version);
+  return db.session(async (conn) => {
+    // A long index build must not be cut short; the session (and this setting) ends with the call.
+    await conn.query('SET statement_timeout = 0');
+    await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await conn.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const { rows } = await conn.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+      const done = new Map(rows.map((r) => [r.version, r]));
+      for (const row of rows) {
+        const shipped = all.find((m) => m.version === row.version);
+        if (shipped && shipped.checksum !== row.checksum) {
+          throw new Error(`migration ${row.name} was changed after it was applied; add a new migration instead`);
+        }
       }
+      const applied: string[] = [];
+      for (const migration of all) {
+        if (done.has(migration.version)) continue;
+        const record = () => conn.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
+        if (runsOutsideTransaction(migration)) {
+          for (const statement of sqlStatements(migration.sql)) await conn.exec(statement);
+          await record();
+        } else {
+          await conn.exec('BEGIN');
+          try {
+            await conn.exec(migration.sql);
+            await record();
+            await conn.exec('COMMIT');
+          } catch (error) {
+            await conn.exec('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        }
+        applied.push(migration.name);
+      }
+      return { applied, current: Math.max(0, ...all.map((m) => m.version)) };
+    } finally {
+      await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     }
-    const applied: string[] = [];
-    for (const migration of all) {
-      if (done.has(migration.version)) continue;
-      await tx.exec(migration.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
-      applied.push(migration.name);
-    }
-    return { applied, current: Math.max(0, ...all.map((m) => m.version)) };
   });
 }
 

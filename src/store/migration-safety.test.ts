@@ -15,7 +15,6 @@ describe('migration safety', () => {
       ALTER TABLE people ALTER COLUMN name DROP NOT NULL;
       CREATE INDEX people_name ON people (name);
       ALTER TABLE decisions ADD CONSTRAINT d_check CHECK (seq > 0) NOT VALID;
-      CREATE INDEX CONCURRENTLY decisions_x ON decisions (benefit);
       INSERT INTO people (id, name) VALUES (1, 'a;b');
     `), []);
   });
@@ -40,6 +39,14 @@ describe('migration safety', () => {
     assert.deepEqual(rules('-- entitle:contract expand=001 (nothing reads name since release 1.5)\nALTER TABLE people DROP COLUMN name;'), []);
     assert.deepEqual(rules('-- entitle:contract expand=007\nALTER TABLE people DROP COLUMN name;'), ['contract-marker']);
     assert.deepEqual(rules('-- entitle:locks-large-table (run at 3am with the service drained)\nCREATE INDEX d ON decisions (benefit);'), []);
+  });
+
+  it('runs concurrent index builds only outside a transaction, dropping first so a failed build is redone', () => {
+    const outside = '-- entitle:no-transaction\n';
+    assert.deepEqual(rules(`${outside}DROP INDEX CONCURRENTLY IF EXISTS decisions_x;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS decisions_x ON decisions (benefit);`), []);
+    assert.deepEqual(rules('CREATE INDEX CONCURRENTLY decisions_x ON decisions (benefit);'), ['transaction']);
+    assert.deepEqual(rules(`${outside}CREATE INDEX CONCURRENTLY decisions_x ON decisions (benefit);`), ['transaction']);
+    assert.deepEqual(rules(`${outside}DROP INDEX CONCURRENTLY IF EXISTS x;\nCREATE INDEX CONCURRENTLY x ON decisions (benefit);\nALTER TABLE people ADD COLUMN email text;`), ['transaction']);
   });
 
   it('finds what the shipped migrations did, and passes those after the check existed', async () => {

@@ -10,8 +10,11 @@ import type { Migration } from './migrate.ts';
  *   -- entitle:contract expand=005 (why it is safe now)
  *
  * naming the earlier migration that expanded. Building an index or validating a constraint on a
- * large table locks it for the whole build (migrations run in one transaction, so CONCURRENTLY is
- * not available): allowed only when marked `-- entitle:locks-large-table (why)`.
+ * large table locks it for the whole build: build the index CONCURRENTLY in a migration of its own
+ * marked `-- entitle:no-transaction`, or mark the file `-- entitle:locks-large-table (why)`.
+ * A migration outside a transaction cannot be rolled back, so it holds only concurrent index
+ * statements, and each index it builds is dropped first (`DROP INDEX CONCURRENTLY IF EXISTS`), so a
+ * build that failed half-way (leaving an invalid index) is redone when the migration runs again.
  *
  * Written by hand: it reads the statement kinds Entitle's migrations use, by pattern; no
  * well-kept package checks PostgreSQL migrations for backward compatibility offline.
@@ -23,12 +26,17 @@ export const LARGE_TABLES = ['decisions', 'decision_reads', 'audit_events', 'ass
 export interface MigrationProblem {
   readonly migration: string;
   readonly statement: string;
-  readonly rule: 'drop' | 'rename' | 'type-change' | 'not-null' | 'truncate' | 'large-table-lock' | 'contract-marker';
+  readonly rule: 'drop' | 'rename' | 'type-change' | 'not-null' | 'truncate' | 'large-table-lock' | 'contract-marker' | 'transaction';
   readonly message: string;
 }
 
+/** Whether a migration runs outside a transaction (concurrent index builds): marked `-- entitle:no-transaction`. */
+export function runsOutsideTransaction(migration: Pick<Migration, 'sql'>): boolean {
+  return /^--\s*entitle:no-transaction\b/m.test(migration.sql);
+}
+
 /** Statements of a script, comments removed. Dollar-quoted bodies are not used in migrations. */
-function statements(sql: string): string[] {
+export function sqlStatements(sql: string): string[] {
   const withoutComments = sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
   const out: string[] = [];
   let current = '';
@@ -55,7 +63,9 @@ export function checkMigration(migration: Migration, earlier: readonly Migration
   }
   const created = new Set<string>();
   const add = (statement: string, rule: MigrationProblem['rule'], message: string) => problems.push({ migration: migration.name, statement: statement.slice(0, 160), rule, message });
-  for (const statement of statements(migration.sql)) {
+  const outside = runsOutsideTransaction(migration);
+  const dropped = new Set<string>();
+  for (const statement of sqlStatements(migration.sql)) {
     const s = statement;
     const createTable = new RegExp(`^CREATE TABLE (?:IF NOT EXISTS )?${IDENT}`, 'i').exec(s);
     if (createTable) created.add(createTable[1]!.replaceAll('"', '').toLowerCase());
@@ -69,6 +79,16 @@ export function checkMigration(migration: Migration, earlier: readonly Migration
     if (/^ALTER TABLE\b.*\bALTER (COLUMN )?\S+ SET NOT NULL\b/i.test(s)) destructive('not-null', 'makes a column NOT NULL, which the previous release may not fill');
     if (/^ALTER TABLE\b.*\bADD (COLUMN )?(?!CONSTRAINT\b)[^,]*\bNOT NULL\b/i.test(s) && !/\bDEFAULT\b/i.test(s)) destructive('not-null', 'adds a NOT NULL column without a default, which the previous release does not fill');
     if (/^(TRUNCATE|DELETE FROM)\b/i.test(s) && !/\bWHERE\b/i.test(s)) destructive('truncate', 'deletes every row');
+    const concurrently = new RegExp(`^(CREATE (?:UNIQUE )?INDEX|DROP INDEX|REINDEX (?:INDEX|TABLE)) CONCURRENTLY (?:IF (?:NOT )?EXISTS )?${IDENT}`, 'i').exec(s);
+    if (concurrently && !outside) add(s, 'transaction', 'a CONCURRENTLY statement cannot run inside a transaction: put it in a migration of its own marked "-- entitle:no-transaction"');
+    if (outside && !concurrently) add(s, 'transaction', 'a migration marked "-- entitle:no-transaction" cannot be rolled back if it fails half-way, so it may hold only CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY');
+    if (outside && concurrently) {
+      const name = concurrently[2]!.replaceAll('"', '').toLowerCase();
+      if (/^DROP/i.test(concurrently[1]!)) dropped.add(name);
+      else if (/^CREATE/i.test(concurrently[1]!) && !dropped.has(name)) {
+        add(s, 'transaction', `a failed concurrent build leaves an invalid index behind: put "DROP INDEX CONCURRENTLY IF EXISTS ${name}" before it, so running the migration again rebuilds it`);
+      }
+    }
     const index = new RegExp(`^CREATE (?:UNIQUE )?INDEX (?!CONCURRENTLY)(?:IF NOT EXISTS )?(?:${IDENT} )?ON (?:ONLY )?${IDENT}`, 'i').exec(s);
     const constraint = new RegExp(`^ALTER TABLE (?:ONLY )?${IDENT} ADD CONSTRAINT\\b(?!.*\\bNOT VALID\\b)`, 'i').exec(s);
     const table = (index?.[2] ?? constraint?.[1])?.replaceAll('"', '').toLowerCase();

@@ -21,6 +21,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     exec: async (sql) => void (await db.exec(sql)),
     transaction: <T>(work: (tx: Queryable) => Promise<T>) =>
       db.transaction((tx) => work({ query: (sql, params) => query(tx, sql, params), exec: async (sql) => void (await tx.exec(sql)) })),
+    // One connection: a session is the database itself (one process at a time holds it).
+    session: (work) => work({ query: (sql, params) => query(db, sql, params), exec: async (sql) => void (await db.exec(sql)) }),
     // One connection, serialised by PGlite itself.
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     async listen(channel, onNotify) {

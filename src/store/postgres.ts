@@ -70,6 +70,18 @@ export function openPostgres(options: PostgresOptions): Database {
         client.release(broken);
       }
     },
+    async session<T>(work: (conn: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      const onError = () => undefined;
+      client.on('error', onError);
+      try {
+        return await work({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });
+      } finally {
+        client.off('error', onError);
+        // Closed, not returned to the pool: session locks and settings end with it.
+        client.release(true);
+      }
+    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async listen(channel, onNotify) {
       const stop = await listenOn(options, channel, onNotify);

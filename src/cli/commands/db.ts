@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
-import { checkMigrations, readMigrations, shippedMigrations, type Migration } from '../../store/index.ts';
+import { checkMigrations, describeStore, migrate, openDatabase, readMigrations, shippedMigrations, storeSettingsFrom, type Migration } from '../../store/index.ts';
+import { dataDirOption } from './data-options.ts';
 import { EXIT } from '../exit.ts';
 
 async function migrationsIn(dir: string): Promise<Migration[]> {
@@ -12,7 +13,30 @@ async function migrationsIn(dir: string): Promise<Migration[]> {
 }
 
 export function registerDb(program: Command): void {
-  const db = program.command('db').description('Database schema: migration safety for zero-downtime deploys.');
+  const db = program.command('db').description('Database schema: migrations, and their safety for zero-downtime deploys.');
+  db.command('migrate')
+    .description(
+      'Apply the migrations this release ships that the database does not have yet, under the same lock the service takes at start-up, so it is safe while instances run. Run by the deploy (the migration Job) before the new version takes traffic. Prints what it applied.',
+    )
+    .addOption(dataDirOption())
+    .action(async (options: { dataDir?: string }) => {
+      const settings = storeSettingsFrom(options);
+      const started = Date.now();
+      let database;
+      try {
+        database = await openDatabase(settings);
+        const result = await migrate(database);
+        const took = ((Date.now() - started) / 1000).toFixed(1);
+        process.stdout.write(result.applied.length === 0 ? `the ${describeStore(settings)} is up to date (migration ${result.current})\n` : `applied ${result.applied.join(', ')} to the ${describeStore(settings)} in ${took} s\n`);
+      } catch (error) {
+        if (error instanceof EntitleError) throw error;
+        throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', `the migrations could not be applied to the ${describeStore(settings)}: ${(error as Error).message}`, [
+          { message: 'check DATABASE_URL and that the database is running; a migration that failed was rolled back (or, outside a transaction, runs again from the start next time)' },
+        ]);
+      } finally {
+        await database?.close();
+      }
+    });
   db.command('check-migrations')
     .description(
       'Refuse migrations that would break the release still running during a deploy: dropping or renaming a table or column, changing a type, a NOT NULL the previous release does not fill, deleting every row (unless marked as the contract step of an expand/contract pair), and index builds or constraint checks that lock a large table. Exit 0 if safe, 1 with every problem listed.',

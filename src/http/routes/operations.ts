@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { buildInfo } from '../../deploys/index.ts';
 import type { ServiceContext } from '../context.ts';
 
 const TIMEOUT_MS = 2_000;
@@ -38,11 +39,12 @@ export function registerOperations(app: FastifyInstance, context: ServiceContext
     return { status: ready ? 'ready' : 'not ready', checks };
   });
 
-  // Which rule-set version this instance decides with, per benefit: what an operator checks after
+  // Which build this instance runs, and which rule-set version it decides with, per benefit: what an operator checks after
   // a promotion or rollback, and what the propagation test and benchmark watch.
+  const build = buildInfo();
   app.get('/version', open, (_request, reply) => {
     const rules = Object.fromEntries([...context.ruleSets].map(([benefit, ruleSet]) => [benefit, { id: ruleSet.id, hash: ruleSet.hash }]));
-    return reply.send({ service: 'entitle', rules });
+    return reply.send({ service: 'entitle', build, rules });
   });
 
   app.get('/metrics', open, async (_request, reply) => {
