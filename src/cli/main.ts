@@ -3,7 +3,7 @@ import { registerAssess } from './commands/assess.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
 import { registerDb } from './commands/db.ts';
-import { registerDeploy } from './commands/deploy.ts';
+import { registerDeploy, registerEnv } from './commands/deploy.ts';
 import { registerIncident, registerNotify } from './commands/incident.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
@@ -32,6 +32,7 @@ export function buildProgram(): Command {
   registerRelease(program);
   registerIncident(program);
   registerDeploy(program);
+  registerEnv(program);
   registerNotify(program);
   registerOps(program);
   registerStatus(program);

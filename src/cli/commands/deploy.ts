@@ -2,6 +2,8 @@ import { Option, type Command } from 'commander';
 import { checkDeployWindow, deployHistory, ENVIRONMENTS, recordDeploy, STRATEGIES } from '../../deploys/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { formatLondon, londonToInstant } from '../../releases/index.ts';
+import { EXIT } from '../exit.ts';
+import { projectRoot } from '../paths.ts';
 import { withDatabase } from './data.ts';
 import { dataDirOption } from './data-options.ts';
 
@@ -75,5 +77,40 @@ export function registerDeploy(program: Command): void {
       const check = await withDatabase(options, (db) => checkDeployWindow(db, at, emergency));
       if (check.frozen) process.stdout.write(`inside the freeze window until ${formatLondon(check.frozen.endsAt)} (${check.frozen.reason}); emergency override by ${check.overriddenBy!.join(' and ')} recorded\n`);
       else process.stdout.write(`no freeze window at ${formatLondon(at.toISOString())}: the deploy may go ahead\n`);
+    });
+
+  deploy
+    .command('manifests')
+    .description('Write the Kubernetes manifests under deploy/k8s (kustomize base and the dev, staging and production overlays) from the typed models in src/manifests. With --check, write nothing and exit 1 if any committed file is stale.')
+    .option('--check', 'only check that the committed files are current')
+    .action(async (options: { check?: boolean }) => {
+      // Loaded here: the typed models are development dependencies, absent from the image.
+      const { writeManifests } = await import('../../manifests/index.ts');
+      const { written, stale } = await writeManifests(projectRoot, options.check === true);
+      if (options.check) {
+        if (stale.length === 0) return void process.stdout.write('the Kubernetes manifests are current\n');
+        process.stderr.write(`stale, run "entitle deploy manifests" and commit:\n${stale.map((s) => `  ${s}`).join('\n')}\n`);
+        process.exitCode = EXIT.failed;
+        return;
+      }
+      process.stdout.write(written.length === 0 ? 'the Kubernetes manifests were already current\n' : `${written.map((w) => `wrote ${w}`).join('\n')}\n`);
+    });
+}
+
+export function registerEnv(program: Command): void {
+  const env = program.command('env').description('Environments as the Kubernetes overlays describe them.');
+  env
+    .command('diff')
+    .description('List the configuration keys (never their values) that differ between two environments\' overlays: set in one only, or set to different values. For parity checks before a promotion. Environments: dev, staging, production.')
+    .argument('<A>', 'an environment')
+    .argument('<B>', 'another environment')
+    .option('--json', 'print JSON')
+    .option('--fail-on-difference', 'exit 1 if any key is set in one environment only')
+    .action(async (a: string, b: string, options: { json?: boolean; failOnDifference?: boolean }) => {
+      // env.ts alone, not the index: it reads the committed files and needs none of the models.
+      const { envDiff, formatEnvDiff } = await import('../../manifests/env.ts');
+      const diff = await envDiff(projectRoot, a, b);
+      process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : formatEnvDiff(diff));
+      if (options.failOnDifference && (diff.onlyInA.length > 0 || diff.onlyInB.length > 0)) process.exitCode = EXIT.failed;
     });
 }

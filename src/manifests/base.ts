@@ -1,0 +1,311 @@
+import { Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
+import type { Model } from '@kubernetes-models/base';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Job } from 'kubernetes-models/batch/v1';
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Service, ServiceAccount } from 'kubernetes-models/v1';
+import type { IContainer, IEnvVar, IPodSecurityContext, ISecurityContext } from 'kubernetes-models/v1';
+import { ANALYSIS_TEMPLATE, canaryAnalysisTemplate, canarySmokeTemplate, SMOKE_TEMPLATE } from './analysis.ts';
+
+/**
+ * The base Kubernetes objects, built from typed models (kubernetes-models and
+ * @kubernetes-models/argo-rollouts) so a misspelt field fails the type check and the schema
+ * validation rather than a deploy. Overlays (overlays.ts) change only what differs per environment.
+ */
+
+export const APP = 'entitle';
+export const PORT = 3000;
+/** The image name the manifests use; each overlay's kustomization sets the registry and tag. */
+export const IMAGE = 'entitle';
+export const CONFIG_MAP = 'entitle-config';
+export const SECRET = 'entitle-secrets';
+export const LABELS = { 'app.kubernetes.io/name': APP, 'app.kubernetes.io/part-of': APP } as const;
+
+/**
+ * Seconds a stopping pod keeps serving after Kubernetes starts removing it from the Services'
+ * endpoints (preStop), so load balancers stop sending before it stops listening.
+ */
+export const DRAIN_SECONDS = 10;
+/** Then, after SIGTERM, the service keeps serving this long while /ready fails. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
+/** Non-secret settings every environment shares; overlays add and override (docs/operations.md). */
+export const BASE_CONFIG: Readonly<Record<string, string>> = {
+  HOST: '0.0.0.0',
+  PORT: String(PORT),
+  LOG_LEVEL: 'info',
+  ENTITLE_SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),
+  ENTITLE_DB_POOL_SIZE: '10',
+  ENTITLE_ESCALATION_POLICY: 'deploy/incidents/escalation-policy.yml',
+  PROMETHEUS_URL: 'http://prometheus.monitoring:9090',
+};
+
+/** Secrets, each only ever from the Secret object (never a ConfigMap or a literal); optional ones may be absent. */
+export const SECRET_KEYS: readonly { readonly key: string; readonly optional: boolean }[] = [
+  { key: 'DATABASE_URL', optional: false },
+  { key: 'ENTITLE_SESSION_SECRET', optional: false },
+  { key: 'ENTITLE_ONCALL_WEBHOOK_URL', optional: true },
+  { key: 'ENTITLE_INCIDENT_MANAGERS_WEBHOOK_URL', optional: true },
+  { key: 'ENTITLE_TEAM_WEBHOOK_URL', optional: true },
+  { key: 'ENTITLE_SMTP_URL', optional: true },
+];
+
+export const POD_SECURITY: IPodSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  runAsGroup: 10001,
+  fsGroup: 10001,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+export const CONTAINER_SECURITY: ISecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  privileged: false,
+  capabilities: { drop: ['ALL'] },
+};
+
+function secretEnv(keys = SECRET_KEYS): IEnvVar[] {
+  return keys.map(({ key, optional }) => ({ name: key, valueFrom: { secretKeyRef: { name: SECRET, key, ...(optional ? { optional: true } : {}) } } }));
+}
+
+/** The one writable place: tsx's compile cache and Node's temporary files. */
+const TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: '128Mi' } };
+const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' };
+
+function serviceContainer(): IContainer {
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: 'http' },
+    periodSeconds,
+    timeoutSeconds: 2,
+    failureThreshold,
+  });
+  return {
+    name: APP,
+    image: IMAGE,
+    imagePullPolicy: 'IfNotPresent',
+    args: ['serve'],
+    ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
+    envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
+    env: secretEnv(),
+    // Ready only when the database answers, its migrations are current and rule sets are loaded.
+    readinessProbe: probe('/ready', 2, 2),
+    // Alive means the process answers: a database outage must not restart every pod.
+    livenessProbe: probe('/health', 10, 3),
+    startupProbe: probe('/health', 2, 30),
+    lifecycle: { preStop: { exec: { command: ['/bin/sleep', String(DRAIN_SECONDS)] } } },
+    resources: { requests: { cpu: '500m', memory: '384Mi' }, limits: { cpu: '2', memory: '768Mi' } },
+    securityContext: CONTAINER_SECURITY,
+    volumeMounts: [TMP_MOUNT],
+  };
+}
+
+/** Canary steps: 10% of traffic, then 50%, then everyone, with pauses the background analysis watches. */
+export const CANARY_STEPS = [
+  { setWeight: 10 },
+  { analysis: { templates: [{ templateName: SMOKE_TEMPLATE }] } },
+  { pause: { duration: '5m' } },
+  { setWeight: 50 },
+  { pause: { duration: '10m' } },
+  { setWeight: 100 },
+] as const;
+
+export function rollout(): Rollout {
+  return new Rollout({
+    metadata: { name: APP, labels: { ...LABELS } },
+    spec: {
+      replicas: 3,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: { 'app.kubernetes.io/name': APP } },
+      // A new pod counts as available once it has been ready this long.
+      minReadySeconds: 10,
+      progressDeadlineSeconds: 600,
+      progressDeadlineAbort: true,
+      strategy: {
+        canary: {
+          canaryService: `${APP}-canary`,
+          stableService: `${APP}-stable`,
+          trafficRouting: { nginx: { stableIngress: APP } },
+          // Never fewer ready pods than wanted while the canary starts.
+          maxUnavailable: 0,
+          maxSurge: '25%',
+          // After an abort, keep the canary's pods a while for diagnosis; traffic has already left them.
+          abortScaleDownDelaySeconds: 300,
+          analysis: {
+            templates: [{ templateName: ANALYSIS_TEMPLATE }],
+            startingStep: 1,
+            args: [
+              { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
+              { name: 'namespace', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            ],
+          },
+          steps: CANARY_STEPS.map((step) => JSON.parse(JSON.stringify(step)) as Record<string, unknown>),
+        },
+      },
+      template: {
+        metadata: {
+          labels: { ...LABELS },
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(PORT), 'prometheus.io/path': '/metrics' },
+        },
+        spec: {
+          serviceAccountName: APP,
+          automountServiceAccountToken: false,
+          securityContext: POD_SECURITY,
+          terminationGracePeriodSeconds: DRAIN_SECONDS + SHUTDOWN_GRACE_MS / 1000 + 30,
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': APP } } },
+          ],
+          containers: [serviceContainer()],
+          volumes: [TMP_VOLUME],
+        },
+      },
+    },
+  });
+}
+
+function service(name: string, what: string): Service {
+  return new Service({
+    metadata: { name, labels: { ...LABELS }, annotations: { 'entitle.service.gov.uk/what': what } },
+    spec: { selector: { 'app.kubernetes.io/name': APP }, ports: [{ name: 'http', port: PORT, targetPort: 'http', protocol: 'TCP' }] },
+  });
+}
+
+/**
+ * The migration Job: `entitle db migrate` with the new image, run by the pipeline (and by Argo CD
+ * as a PreSync hook) before the new version's pods are created, so none takes traffic on a schema
+ * it does not have. Instances also migrate at start under the same lock, which then finds nothing to do.
+ */
+export function migrationJob(): Job {
+  return new Job({
+    metadata: {
+      name: `${APP}-migrate`,
+      labels: { ...LABELS, 'app.kubernetes.io/component': 'migration' },
+      annotations: { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' },
+    },
+    spec: {
+      backoffLimit: 2,
+      activeDeadlineSeconds: 1800,
+      ttlSecondsAfterFinished: 86_400,
+      template: {
+        metadata: { labels: { ...LABELS, 'app.kubernetes.io/component': 'migration' } },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: APP,
+          automountServiceAccountToken: false,
+          securityContext: POD_SECURITY,
+          containers: [
+            {
+              name: 'migrate',
+              image: IMAGE,
+              args: ['db', 'migrate'],
+              envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
+              env: secretEnv(SECRET_KEYS.filter((s) => s.key === 'DATABASE_URL')),
+              resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+              securityContext: CONTAINER_SECURITY,
+              volumeMounts: [TMP_MOUNT],
+            },
+          ],
+          volumes: [TMP_VOLUME],
+        },
+      },
+    },
+  });
+}
+
+/**
+ * Scaling for the surge after a policy announcement: up fast (double, or 4 pods, every 30 s, with
+ * no waiting), down slowly (a pod a minute after 5 quiet minutes) so a second wave finds capacity.
+ */
+export function autoscaler(): HorizontalPodAutoscaler {
+  return new HorizontalPodAutoscaler({
+    metadata: { name: APP, labels: { ...LABELS } },
+    spec: {
+      scaleTargetRef: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: APP },
+      minReplicas: 3,
+      maxReplicas: 12,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 0,
+          selectPolicy: 'Max',
+          policies: [
+            { type: 'Percent', value: 100, periodSeconds: 30 },
+            { type: 'Pods', value: 4, periodSeconds: 30 },
+          ],
+        },
+        scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] },
+      },
+    },
+  });
+}
+
+export function disruptionBudget(): PodDisruptionBudget {
+  return new PodDisruptionBudget({
+    metadata: { name: APP, labels: { ...LABELS } },
+    spec: { maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': APP } } },
+  });
+}
+
+/**
+ * Only what Entitle needs: traffic in from the ingress controller, Prometheus and Alertmanager;
+ * out to DNS, PostgreSQL and HTTPS/SMTP for notifications. Everything else is refused.
+ */
+export function networkPolicy(): NetworkPolicy {
+  const fromNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
+  return new NetworkPolicy({
+    metadata: { name: APP, labels: { ...LABELS } },
+    spec: {
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': APP } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        {
+          from: [fromNamespace('ingress-nginx'), fromNamespace('monitoring'), { podSelector: { matchLabels: { 'app.kubernetes.io/name': APP } } }],
+          ports: [{ protocol: 'TCP', port: PORT }],
+        },
+      ],
+      egress: [
+        { to: [fromNamespace('kube-system')], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+        { ports: [{ protocol: 'TCP', port: 5432 }] },
+        { ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 587 }] },
+      ],
+    },
+  });
+}
+
+export function ingress(host: string): Ingress {
+  return new Ingress({
+    metadata: {
+      name: APP,
+      labels: { ...LABELS },
+      annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/proxy-next-upstream': 'error timeout http_502 http_503' },
+    },
+    spec: {
+      ingressClassName: 'nginx',
+      tls: [{ hosts: [host], secretName: `${APP}-tls` }],
+      rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: `${APP}-stable`, port: { name: 'http' } } } }] } }],
+    },
+  });
+}
+
+/** The smoke Job reaches the canary's pods alone through the canary Service. */
+export const CANARY_URL = `http://${APP}-canary:${PORT}`;
+export const PROMETHEUS_ADDRESS = 'http://prometheus.monitoring:9090';
+
+/** Every base object, by the file it is written to. */
+export function baseObjects(): Map<string, Model<unknown>> {
+  return new Map<string, Model<unknown>>([
+    ['service-account.yaml', new ServiceAccount({ metadata: { name: APP, labels: { ...LABELS } }, automountServiceAccountToken: false })],
+    ['rollout.yaml', rollout()],
+    ['services.yaml', service(APP, 'Every ready pod: in-cluster callers such as Alertmanager\'s webhook.')],
+    ['service-stable.yaml', service(`${APP}-stable`, 'The stable version\'s pods (Argo Rollouts sets the selector).')],
+    ['service-canary.yaml', service(`${APP}-canary`, 'The canary\'s pods (Argo Rollouts sets the selector).')],
+    ['ingress.yaml', ingress('entitle.example')],
+    ['analysis-template.yaml', canaryAnalysisTemplate(PROMETHEUS_ADDRESS)],
+    ['smoke-template.yaml', canarySmokeTemplate(IMAGE, CANARY_URL, CONTAINER_SECURITY, POD_SECURITY)],
+    ['migration-job.yaml', migrationJob()],
+    ['autoscaler.yaml', autoscaler()],
+    ['disruption-budget.yaml', disruptionBudget()],
+    ['network-policy.yaml', networkPolicy()],
+  ]);
+}
