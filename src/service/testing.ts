@@ -18,7 +18,7 @@ export interface ServerProcess {
  * listens. Its logs go to the test run's log directory, so the log scan covers them too.
  */
 /** A port free on loopback now (the OS picks it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -26,8 +26,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function spawnServer(env: Record<string, string>, nodeArgs: readonly string[] = [], serveArgs: readonly string[] = []): Promise<ServerProcess> {
-  const port = await freePort();
+export async function spawnServer(env: Record<string, string>, nodeArgs: readonly string[] = [], serveArgs: readonly string[] = [], fixedPort?: number): Promise<ServerProcess> {
+  const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', String(port), ...serveArgs], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
