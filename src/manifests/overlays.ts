@@ -133,7 +133,8 @@ export function manifestFiles(): Map<string, string> {
       // A fixed name that the Rollout, the Job and the smoke Job refer to; the overlays put a
       // digest of the settings on the pod template instead, so a settings change still rolls the pods.
       generatorOptions: { disableNameSuffixHash: true },
-      configMapGenerator: [{ name: CONFIG_MAP, literals: literals(BASE_CONFIG) }],
+      // Labelled so the pipeline can apply the settings with the migration Job, before the pods.
+      configMapGenerator: [{ name: CONFIG_MAP, literals: literals(BASE_CONFIG), options: { labels: { 'app.kubernetes.io/component': 'config' } } }],
     }),
   );
   for (const overlay of OVERLAYS) {
