@@ -22,6 +22,8 @@ export interface ServiceConfig {
   readonly chainCheckMs?: number;
   /** Tests only: expose POST /test/faults (admin) to make the database fail on purpose. */
   readonly testFaults?: boolean;
+  /** Tests only: wraps the database the service uses (to record the statements it sends). */
+  readonly observeDatabase?: (db: Database) => Database;
   /** Gates, polling and shadow settings for releases (defaults: DEFAULT_LIVE_SETTINGS, DEFAULT_GATES). */
   readonly releases?: Partial<LiveSettings>;
   /** Incident notifications: how often to check for what is due (default 15 s), and the settings read. */
@@ -44,7 +46,7 @@ export interface RunningService {
 export async function startService(config: ServiceConfig): Promise<RunningService> {
   const opened = await openDatabase(config.store);
   const faults = config.testFaults ? withFaults(opened) : undefined;
-  const db = faults?.db ?? opened;
+  const db = config.observeDatabase ? config.observeDatabase(faults?.db ?? opened) : (faults?.db ?? opened);
   let started: LiveReleases | undefined;
   try {
     const migrated = await migrate(db);

@@ -5,3 +5,4 @@ export { openPglite } from './pglite.ts';
 export { openPostgres } from './postgres.ts';
 export { withFaults, type FaultSwitch } from './faults.ts';
 export { checkMigration, checkMigrations, LARGE_TABLES, type MigrationProblem } from './migration-safety.ts';
+export { recordingStatements } from './recording.ts';

@@ -1,8 +1,53 @@
 import type { Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { checkMigrations, describeStore, migrate, openDatabase, readMigrations, shippedMigrations, storeSettingsFrom, type Migration } from '../../store/index.ts';
+import { checkStatements, PACKAGE_VERSION, preparable, readReleaseQueries, RELEASE_QUERIES_FILE, writeReleaseQueries } from '../../deploys/index.ts';
+import { createKey, revokeKey } from '../../keys/index.ts';
+import { smoke } from '../../ops/index.ts';
+import { startService } from '../../service/index.ts';
+import { openPostgres, recordingStatements, type Database } from '../../store/index.ts';
 import { dataDirOption } from './data-options.ts';
 import { EXIT } from '../exit.ts';
+import { BUNDLED_RULESETS } from '../paths.ts';
+
+/**
+ * The statements this release's service sends, recorded while it runs the citizen journeys, the
+ * status page, the lists operators read, and its background work (release and incident watches,
+ * chain verification) for a few seconds.
+ */
+async function recordServiceStatements(databaseUrl: string): Promise<string[]> {
+  let recorded: Set<string> | undefined;
+  const service = await startService({
+    store: { databaseUrl },
+    rulesDir: BUNDLED_RULESETS,
+    host: '127.0.0.1',
+    port: 0,
+    shutdownGraceMs: 0,
+    logLevel: 'silent',
+    chainCheckMs: 500,
+    incidents: { watchMs: 500, env: {} },
+    observeDatabase: (db: Database) => {
+      const recording = recordingStatements(db);
+      recorded = recording.statements;
+      return recording.db;
+    },
+  });
+  const name = `record-queries-${process.pid}`;
+  try {
+    const { key } = await createKey(service.db, name, ['assessor', 'caseworker', 'operator']);
+    const report = await smoke(service.address, key);
+    if (!report.ok) throw new EntitleError('ENTITLE_INTERNAL', 'the citizen journeys failed while recording the statements', [{ message: report.steps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.reason ?? ''}`).join('; ') }]);
+    for (const path of ['/status', '/status.json', '/v1/releases', '/v1/incidents', '/v1/incidents?open=true', '/version', '/ready']) {
+      await fetch(`${service.address}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+  } finally {
+    await service.stop();
+  }
+  const cleanup = openPostgres({ connectionString: databaseUrl, maxConnections: 1 });
+  await revokeKey(cleanup, name).finally(() => cleanup.close());
+  return preparable(recorded ?? []);
+}
 
 async function migrationsIn(dir: string): Promise<Migration[]> {
   try {
@@ -37,6 +82,47 @@ export function registerDb(program: Command): void {
         await database?.close();
       }
     });
+  db.command('record-queries')
+    .description(
+      `Record the statements this release's service sends (running its journeys against the PostgreSQL database in DATABASE_URL: use a scratch one), so the next release can check them against its schema. Run when a release is cut; writes ${RELEASE_QUERIES_FILE}.`,
+    )
+    .option('--out <file>', 'where to write them', RELEASE_QUERIES_FILE)
+    .action(async (options: { out: string }) => {
+      const databaseUrl = process.env.DATABASE_URL;
+      if (!databaseUrl) throw new EntitleError('ENTITLE_INPUT_INVALID', 'recording needs a PostgreSQL database', [{ field: 'DATABASE_URL', message: 'set DATABASE_URL to a scratch PostgreSQL database' }]);
+      const statements = await recordServiceStatements(databaseUrl);
+      const migration = Math.max(...(await shippedMigrations()).map((m) => m.version));
+      await writeReleaseQueries(options.out, { release: PACKAGE_VERSION, migration, statements });
+      process.stdout.write(`recorded ${statements.length} statements of release ${PACKAGE_VERSION} (migration ${migration}) in ${options.out}\n`);
+    });
+
+  db.command('check-queries')
+    .description(
+      `Prepare every statement the previous release sends (${RELEASE_QUERIES_FILE}) against the database in DATABASE_URL, migrated to this release's schema: the previous release keeps running there during a rolling deploy. Exit 0 if all resolve, 1 with each one the schema refuses.`,
+    )
+    .option('--queries <file>', "the previous release's statements", RELEASE_QUERIES_FILE)
+    .addOption(dataDirOption())
+    .action(async (options: { queries: string; dataDir?: string }) => {
+      const previous = await readReleaseQueries(options.queries).catch(() => {
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'the previous release\'s statements could not be read', [{ field: '--queries', message: 'give the file "entitle db record-queries" wrote' }]);
+      });
+      const settings = storeSettingsFrom(options);
+      const database = await openDatabase(settings);
+      try {
+        await migrate(database);
+        const problems = await checkStatements(database, previous.statements);
+        for (const p of problems) process.stderr.write(`refused: ${p.error}\n    ${p.statement.slice(0, 200)}\n`);
+        if (problems.length > 0) {
+          process.exitCode = EXIT.failed;
+          process.stderr.write(`${problems.length} of ${previous.statements.length} statements of release ${previous.release} would fail on this schema\n`);
+        } else {
+          process.stdout.write(`all ${previous.statements.length} statements of release ${previous.release} work on this schema\n`);
+        }
+      } finally {
+        await database.close();
+      }
+    });
+
   db.command('check-migrations')
     .description(
       'Refuse migrations that would break the release still running during a deploy: dropping or renaming a table or column, changing a type, a NOT NULL the previous release does not fill, deleting every row (unless marked as the contract step of an expand/contract pair), and index builds or constraint checks that lock a large table. Exit 0 if safe, 1 with every problem listed.',
