@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyAuditChain } from '../audit/index.ts';
 import { runEntitle } from '../cli/testing.ts';
-import { openPglite } from '../store/index.ts';
+import { migrate, openPglite, shippedMigrations } from '../store/index.ts';
 import type { DeployRecord } from './index.ts';
 
 describe('entitle deploy', () => {
@@ -53,6 +53,21 @@ describe('entitle deploy', () => {
       } finally {
         await db.close();
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checks the freeze window on a database a release behind, as the pipeline does before migrating', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-deploy-behind-'));
+    try {
+      const db = await openPglite(join(dir, 'data'));
+      const shipped = await shippedMigrations();
+      await migrate(db, shipped.slice(0, -1));
+      await db.close();
+      const check = await runEntitle(['deploy', 'check-window'], { ENTITLE_DATA_DIR: join(dir, 'data') });
+      assert.equal(check.code, 0, check.stderr);
+      assert.match(check.stdout, /the deploy may go ahead/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

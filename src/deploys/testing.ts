@@ -55,6 +55,7 @@ export class Fleet {
     const dir = await mkdtemp(join(tmpdir(), 'entitle-fleet-'));
     await mkdir(join(dir, 'logs'));
     const instances: Instance[] = [];
+    let nginx: ChildProcess | undefined;
     try {
       for (let i = 0; i < options.instances; i++) {
         const port = await freePort();
@@ -63,9 +64,9 @@ export class Fleet {
       const listen = await freePort();
       await writeFile(join(dir, 'nginx.conf'), nginxConfig(dir, listen, instances));
       // Debian's nginx wants its log directory even when the configuration names others.
-      const nginx = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      nginx = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
       let log = '';
-      nginx.stderr.on('data', (d: Buffer) => (log += d.toString()));
+      nginx.stderr!.on('data', (d: Buffer) => (log += d.toString()));
       const url = `http://127.0.0.1:${listen}`;
       const deadline = Date.now() + 10_000;
       while (!(await fetch(`${url}/health`).then((r) => r.ok, () => false))) {
@@ -74,6 +75,7 @@ export class Fleet {
       }
       return new Fleet(options, dir, instances, nginx, url, () => log);
     } catch (error) {
+      nginx?.kill('SIGKILL');
       for (const instance of instances) instance.server.child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
       throw error;
@@ -271,14 +273,19 @@ export async function proveRollingDeploy(options: { databaseUrl: string; key: st
     }
     const phase = async (version: string): Promise<PhaseResult> => {
       const load = constantLoad(fleet.url, options.key, options.body, options.connections);
-      await sleep(options.steadyMs);
-      const began = performance.now();
-      const steps = await fleet.roll(version);
-      const versions = await fleet.versions();
-      const allServingMs = performance.now() - began;
-      if (versions.some((v) => v !== version)) throw new Error(`after the roll the instances serve ${versions.join(', ')}, not ${version}`);
-      await sleep(options.steadyMs);
-      return { ...(await load.stop()), steps, allServingMs };
+      try {
+        await sleep(options.steadyMs);
+        const began = performance.now();
+        const steps = await fleet.roll(version);
+        const versions = await fleet.versions();
+        const allServingMs = performance.now() - began;
+        if (versions.some((v) => v !== version)) throw new Error(`after the roll the instances serve ${versions.join(', ')}, not ${version}`);
+        await sleep(options.steadyMs);
+        return { ...(await load.stop()), steps, allServingMs };
+      } finally {
+        // A roll that failed must not leave the load running (stop() again is harmless).
+        await load.stop();
+      }
     };
     const roll = await phase('1.1.0');
     const rollback = await phase('1.0.0');

@@ -31,10 +31,10 @@ export function scoped(expression: string, scope: string, window: string): strin
     .replaceAll('$w', window);
 }
 
-/** The share of an SLO's events that were bad, on the canary only; no events counts as none bad. */
+/** The share of an SLO's events that were bad, on the canary only; no events at all gives no result. */
 function badRatio(id: string): string {
   const s = slo(id);
-  return `(${scoped(s.bad, CANARY_SCOPE, ANALYSIS_WINDOW)} or vector(0)) / clamp_min(${scoped(s.total, CANARY_SCOPE, ANALYSIS_WINDOW)}, 1e-9)`;
+  return `(${scoped(s.bad, CANARY_SCOPE, ANALYSIS_WINDOW)} or vector(0)) / ${scoped(s.total, CANARY_SCOPE, ANALYSIS_WINDOW)}`;
 }
 
 export interface CanaryMetric {
@@ -57,7 +57,7 @@ export const CANARY_METRICS: readonly CanaryMetric[] = [
   },
   {
     name: 'p99-latency',
-    query: `histogram_quantile(0.99, sum by (le) (rate(entitle_http_request_duration_seconds_bucket{${CANARY_SCOPE},route="/v1/assessments"}[${ANALYSIS_WINDOW}]))) or vector(0)`,
+    query: `histogram_quantile(0.99, sum by (le) (rate(entitle_http_request_duration_seconds_bucket{${CANARY_SCOPE},route="/v1/assessments"}[${ANALYSIS_WINDOW}])))`,
     limit: P99_LATENCY_SECONDS,
     failureLimit: 1,
     why: 'The 99th percentile of assessment latency, in seconds: the assessment_latency SLO promises 500 ms.',
@@ -88,7 +88,9 @@ export function canaryAnalysisTemplate(prometheusAddress: string): AnalysisTempl
         initialDelay: '1m',
         failureLimit: m.failureLimit,
         inconclusiveLimit: 2,
-        successCondition: `len(result) == 0 || isNaN(result[0]) || result[0] <= ${m.limit}`,
+        // No result (no canary traffic, or Prometheus not labelling series by pod template hash)
+        // is inconclusive, never a pass: after three, Argo Rollouts pauses for a person.
+        successCondition: `len(result) > 0 && !isNaN(result[0]) && result[0] <= ${m.limit}`,
         failureCondition: `len(result) > 0 && !isNaN(result[0]) && result[0] > ${m.limit}`,
         provider: { prometheus: { address: prometheusAddress, query: m.query, timeout: 10 } },
       })),
@@ -113,6 +115,7 @@ export function canarySmokeTemplate(image: string, canaryUrl: string, securityCo
                 backoffLimit: 0,
                 activeDeadlineSeconds: 120,
                 template: {
+                  metadata: { labels: { 'app.kubernetes.io/name': 'entitle-smoke', 'app.kubernetes.io/part-of': 'entitle', 'app.kubernetes.io/component': 'smoke' } },
                   spec: {
                     restartPolicy: 'Never',
                     serviceAccountName: 'entitle',

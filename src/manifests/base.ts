@@ -21,6 +21,10 @@ export const IMAGE = 'entitle';
 export const CONFIG_MAP = 'entitle-config';
 export const SECRET = 'entitle-secrets';
 export const LABELS = { 'app.kubernetes.io/name': APP, 'app.kubernetes.io/part-of': APP } as const;
+/** Labels of a Job's pods: part of Entitle, but never selected by its Services or its disruption budget. */
+export function jobLabels(component: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': `${APP}-${component}`, 'app.kubernetes.io/part-of': APP, 'app.kubernetes.io/component': component };
+}
 
 /**
  * Seconds a stopping pod keeps serving after Kubernetes starts removing it from the Services'
@@ -115,7 +119,7 @@ export function rollout(): Rollout {
   return new Rollout({
     metadata: { name: APP, labels: { ...LABELS } },
     spec: {
-      replicas: 3,
+      // No replicas: the autoscaler owns the count, and applying the manifests must not reset it.
       revisionHistoryLimit: 5,
       selector: { matchLabels: { 'app.kubernetes.io/name': APP } },
       // A new pod counts as available once it has been ready this long.
@@ -180,7 +184,7 @@ export function migrationJob(): Job {
   return new Job({
     metadata: {
       name: `${APP}-migrate`,
-      labels: { ...LABELS, 'app.kubernetes.io/component': 'migration' },
+      labels: jobLabels('migration'),
       annotations: { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' },
     },
     spec: {
@@ -188,7 +192,7 @@ export function migrationJob(): Job {
       activeDeadlineSeconds: 1800,
       ttlSecondsAfterFinished: 86_400,
       template: {
-        metadata: { labels: { ...LABELS, 'app.kubernetes.io/component': 'migration' } },
+        metadata: { labels: jobLabels('migration') },
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: APP,
@@ -260,7 +264,8 @@ export function networkPolicy(): NetworkPolicy {
       policyTypes: ['Ingress', 'Egress'],
       ingress: [
         {
-          from: [fromNamespace('ingress-nginx'), fromNamespace('monitoring'), { podSelector: { matchLabels: { 'app.kubernetes.io/name': APP } } }],
+          // The ingress controller, Prometheus and Alertmanager, and Entitle's own pods and Jobs (the canary smoke test).
+          from: [fromNamespace('ingress-nginx'), fromNamespace('monitoring'), { podSelector: { matchLabels: { 'app.kubernetes.io/part-of': APP } } }],
           ports: [{ protocol: 'TCP', port: PORT }],
         },
       ],
@@ -268,6 +273,8 @@ export function networkPolicy(): NetworkPolicy {
         { to: [fromNamespace('kube-system')], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
         { ports: [{ protocol: 'TCP', port: 5432 }] },
         { ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 587 }] },
+        // Prometheus, read by the console's SLO page and `entitle status`.
+        { to: [fromNamespace('monitoring')], ports: [{ protocol: 'TCP', port: 9090 }] },
       ],
     },
   });
@@ -295,7 +302,8 @@ export const PROMETHEUS_ADDRESS = 'http://prometheus.monitoring:9090';
 /** Every base object, by the file it is written to. */
 export function baseObjects(): Map<string, Model<unknown>> {
   return new Map<string, Model<unknown>>([
-    ['service-account.yaml', new ServiceAccount({ metadata: { name: APP, labels: { ...LABELS } }, automountServiceAccountToken: false })],
+    // Labelled as configuration: the pipeline applies it with the settings before the migration Job, which runs as it.
+    ['service-account.yaml', new ServiceAccount({ metadata: { name: APP, labels: { ...LABELS, 'app.kubernetes.io/component': 'config' } }, automountServiceAccountToken: false })],
     ['rollout.yaml', rollout()],
     ['services.yaml', service(APP, 'Every ready pod: in-cluster callers such as Alertmanager\'s webhook.')],
     ['service-stable.yaml', service(`${APP}-stable`, 'The stable version\'s pods (Argo Rollouts sets the selector).')],

@@ -72,6 +72,12 @@ function podSpecs(docs: Doc[]): { where: string; spec: IPodSpec }[] {
   return out;
 }
 
+/** The pod template of the smoke analysis Job. */
+function analysisJob(docs: Doc[]): { metadata?: { labels?: Record<string, string> } } | undefined {
+  const smoke = find(docs, 'AnalysisTemplate', 'entitle-canary-smoke')[0] as unknown as AnalysisTemplate | undefined;
+  return smoke?.spec.metrics[0]?.provider.job?.spec.template as { metadata?: { labels?: Record<string, string> } } | undefined;
+}
+
 describe('Kubernetes manifests', () => {
   it('are committed exactly as the models generate them (run "entitle deploy manifests")', async () => {
     assert.deepEqual((await writeManifests(projectRoot, true)).stale, []);
@@ -95,7 +101,7 @@ describe('Kubernetes manifests', () => {
 
       const [rollout] = find(docs, 'Rollout', 'entitle') as unknown as Rollout[];
       const template = rollout!.spec.template!;
-      assert.equal(rollout!.spec.replicas, spec.replicas);
+      assert.equal(rollout!.spec.replicas, undefined, 'the autoscaler owns the replica count: applying must not reset it');
       assert.equal(template.metadata!.annotations!['entitle.service.gov.uk/config-digest'], configDigest(config!.data));
       const container = template.spec!.containers[0]!;
       assert.equal(container.readinessProbe?.httpGet?.path, '/ready');
@@ -119,6 +125,22 @@ describe('Kubernetes manifests', () => {
       assert.equal((find(docs, 'Ingress')[0] as unknown as Ingress).spec!.rules![0]!.host, spec.host);
       const [job] = find(docs, 'Job') as unknown as Job[];
       assert.deepEqual(job!.spec!.template.spec!.containers[0]!.args, ['db', 'migrate']);
+
+      // What the pipeline applies before the new pods: the settings, the account and the migration Job.
+      const first = docs.filter((d) => ['config', 'migration'].includes((d.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/component'] ?? ''));
+      assert.deepEqual(first.map((d) => d.kind).sort(), ['ConfigMap', 'Job', 'ServiceAccount']);
+      // Jobs' pods are Entitle's (the network policy admits the smoke test) but not the service's
+      // (no Service or disruption budget selects them).
+      const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+      const policy = find(docs, 'NetworkPolicy')[0] as unknown as NetworkPolicy;
+      const admitted = policy.spec!.ingress![0]!.from!.flatMap((f) => (f.podSelector?.matchLabels ? [f.podSelector.matchLabels] : []));
+      const pdb = find(docs, 'PodDisruptionBudget')[0] as unknown as PodDisruptionBudget;
+      const jobPods = [(job!.spec!.template.metadata?.labels ?? {}) as Record<string, string>, ((analysisJob(docs)?.metadata?.labels ?? {}) as Record<string, string>)];
+      for (const labels of jobPods) {
+        assert.ok(admitted.some((selector) => matches(selector, labels)), `the network policy admits ${labels['app.kubernetes.io/name']}`);
+        assert.ok(!matches(pdb.spec!.selector!.matchLabels!, labels), `the disruption budget does not select ${labels['app.kubernetes.io/name']}`);
+        for (const service of find(docs, 'Service') as unknown as Service[]) assert.ok(!matches(service.spec!.selector!, labels), `Service ${service.metadata!.name} does not select ${labels['app.kubernetes.io/name']}`);
+      }
 
       // Every pod, wherever it is defined: non-root, read-only root filesystem, no privileges,
       // limits set, the pipeline's image, and secrets only from the Secret object.
@@ -193,7 +215,7 @@ describe('entitle env diff', () => {
     assert.deepEqual(diff.onlyInB, ['config entitle-config ENTITLE_RETENTION_DAYS']);
     assert.deepEqual(diff.onlyInA, []);
     assert.ok(diff.differ.includes('config entitle-config ENTITLE_ENVIRONMENT'));
-    assert.ok(diff.differ.includes('Rollout/entitle /spec/replicas'));
+    assert.ok(diff.differ.includes('Rollout/entitle /spec/template/spec/containers/0/resources'));
     assert.ok(diff.differ.includes('HorizontalPodAutoscaler/entitle /spec/maxReplicas'));
     assert.ok(!diff.differ.includes('config entitle-config LOG_LEVEL'), 'both keep the base log level');
 

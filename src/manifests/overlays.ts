@@ -18,7 +18,6 @@ export interface OverlaySpec {
   readonly host: string;
   /** Settings added to or replacing the base's (never secrets: those come from the Secret object). */
   readonly config: Readonly<Record<string, string>>;
-  readonly replicas: number;
   readonly autoscale: { readonly min: number; readonly max: number };
   readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly cpu: string; readonly memory: string } };
   /** Pause lengths of the canary steps (the 10% and the 50% step). */
@@ -34,7 +33,6 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
     namespace: 'entitle-dev',
     host: 'entitle.dev.internal',
     config: { ENTITLE_ENVIRONMENT: 'development', LOG_LEVEL: 'debug', ENTITLE_DB_POOL_SIZE: '5' },
-    replicas: 2,
     autoscale: { min: 2, max: 4 },
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
     pauses: ['1m', '1m'],
@@ -43,7 +41,6 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
     namespace: 'entitle-staging',
     host: 'entitle.staging.internal',
     config: { ENTITLE_ENVIRONMENT: 'staging', ENTITLE_CONSOLE_URL: 'https://entitle.staging.internal/ops' },
-    replicas: 3,
     autoscale: { min: 3, max: 8 },
     resources: { requests: { cpu: '500m', memory: '384Mi' }, limits: { cpu: '2', memory: '768Mi' } },
     pauses: ['5m', '5m'],
@@ -57,7 +54,6 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
       ENTITLE_RETENTION_DAYS: '2557',
       ENTITLE_DB_POOL_SIZE: '20',
     },
-    replicas: 6,
     autoscale: { min: 6, max: 40 },
     resources: { requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '2', memory: '1Gi' } },
     pauses: ['5m', '10m'],
@@ -93,7 +89,6 @@ function patches(overlay: Overlay): Patch[] {
     {
       target: rolloutTarget,
       operations: [
-        { op: 'replace', path: '/spec/replicas', value: spec.replicas },
         { op: 'replace', path: '/spec/template/spec/containers/0/resources', value: spec.resources },
         { op: 'add', path: '/spec/template/metadata/annotations/entitle.service.gov.uk~1config-digest', value: configDigest(overlayConfig(overlay)) },
         { op: 'replace', path: '/spec/strategy/canary/steps/2/pause/duration', value: spec.pauses[0] },

@@ -75,7 +75,7 @@ export class Probe {
         const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
         return { status: response.status, json };
       } catch (error) {
-        return { status: 0, json: {}, error: (error as Error).name };
+        return { status: 0, json: {}, error: networkReason(error) };
       } finally {
         seconds[step] = (performance.now() - started) / 1000;
         this.steps.observe({ step }, seconds[step]);
@@ -96,4 +96,11 @@ export class Probe {
     this.lastSuccess.set(Date.now() / 1000);
     return { ok: true, seconds, decisionId };
   }
+}
+
+/** Why a request got no answer, in the words of the network (ECONNREFUSED, a timeout), never a URL or body. */
+export function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code === 'ECONNREFUSED' ? 'connection refused' : cause.code;
+  return (error as Error).name === 'TimeoutError' ? 'timed out' : (error as Error).name;
 }

@@ -1,4 +1,4 @@
-import { Probe } from './probe.ts';
+import { networkReason, Probe } from './probe.ts';
 
 export interface SmokeStep {
   readonly step: 'health' | 'ready' | 'metrics' | 'assess' | 'fetch' | 'replay';
@@ -32,7 +32,7 @@ export async function smoke(url: string, key: string, deadlineMs = 60_000): Prom
       const reason = check(response.status, await response.text());
       steps.push({ step, ok: reason === undefined, seconds: (performance.now() - began) / 1000, ...(reason ? { reason } : {}) });
     } catch (error) {
-      steps.push({ step, ok: false, seconds: null, reason: `no answer (${(error as Error).name})` });
+      steps.push({ step, ok: false, seconds: null, reason: `no answer (${networkReason(error)})` });
     }
   };
   await get('health', '/health', (status) => (status === 200 ? undefined : `answered ${status}`));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import type { Database } from './database.ts';
+import type { Database, Queryable } from './database.ts';
 import { runsOutsideTransaction, sqlStatements } from './migration-safety.ts';
 
 export interface Migration {
@@ -45,12 +45,25 @@ export function shippedMigrations(): Promise<Migration[]> {
  * written to be run again if they fail half-way. An applied migration whose file has changed since
  * is refused: migrations are never edited, only added.
  */
+/**
+ * Takes the migration lock, trying every 200 ms rather than waiting inside a statement: a session
+ * blocked in pg_advisory_lock holds a snapshot, which a concurrent index build in the session
+ * holding the lock would wait for, and the two would deadlock.
+ */
+async function lockForMigration(conn: Queryable): Promise<void> {
+  for (;;) {
+    const { rows } = await conn.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK]);
+    if (rows[0]?.locked) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 export async function migrate(db: Database, migrations?: readonly Migration[]): Promise<MigrationResult> {
   const all = [...(migrations ?? (await shippedMigrations()))].sort((a, b) => a.version - b.version);
   return db.session(async (conn) => {
     // A long index build must not be cut short; the session (and this setting) ends with the call.
     await conn.query('SET statement_timeout = 0');
-    await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await lockForMigration(conn);
     try {
       await conn.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);

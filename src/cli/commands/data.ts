@@ -14,12 +14,16 @@ import { dataDirOption } from './data-options.ts';
  * migrate first, as the server would; commands that only read or purge need the schema there
  * already and never change it.
  */
-export async function withDatabase<T>(options: { dataDir?: string }, work: (db: Database) => Promise<T>, mode: 'migrate' | 'existing' = 'existing'): Promise<T> {
+/**
+ * `existing` needs every migration of this release; `behind` accepts a database a release behind
+ * (a deploy's checks run before its migration Job).
+ */
+export async function withDatabase<T>(options: { dataDir?: string }, work: (db: Database) => Promise<T>, mode: 'migrate' | 'existing' | 'behind' = 'existing'): Promise<T> {
   const settings = storeSettingsFrom(options);
   const db = await openDatabase(settings);
   try {
     if (mode === 'migrate') await migrate(db);
-    else if (!(await migrationsCurrent(db).catch(() => false))) {
+    else if (mode === 'existing' && !(await migrationsCurrent(db).catch(() => false))) {
       throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', `the ${describeStore(settings)} has not been set up by this version of Entitle`, [
         { message: 'start "entitle serve" once against it (it migrates at start-up), then run this command again' },
       ]);

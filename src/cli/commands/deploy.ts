@@ -74,7 +74,8 @@ export function registerDeploy(program: Command): void {
     .action(async (options: { at?: string; emergency?: boolean; approvals?: string; reason?: string; actor?: string; dataDir?: string }) => {
       const at = options.at ? new Date(londonToInstant(options.at, '--at')) : new Date();
       const emergency = options.emergency ? { approvers: list(options.approvals), reason: options.reason ?? '', actor: options.actor ?? 'pipeline' } : undefined;
-      const check = await withDatabase(options, (db) => checkDeployWindow(db, at, emergency));
+      // Run before the deploy's migrations: the database may be a release behind.
+      const check = await withDatabase(options, (db) => checkDeployWindow(db, at, emergency), 'behind');
       if (check.frozen) process.stdout.write(`inside the freeze window until ${formatLondon(check.frozen.endsAt)} (${check.frozen.reason}); emergency override by ${check.overriddenBy!.join(' and ')} recorded\n`);
       else process.stdout.write(`no freeze window at ${formatLondon(at.toISOString())}: the deploy may go ahead\n`);
     });
