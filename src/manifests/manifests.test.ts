@@ -75,7 +75,7 @@ function podSpecs(docs: Doc[]): { where: string; spec: IPodSpec }[] {
 /** The pod template of the smoke analysis Job. */
 function analysisJob(docs: Doc[]): { metadata?: { labels?: Record<string, string> } } | undefined {
   const smoke = find(docs, 'AnalysisTemplate', 'entitle-canary-smoke')[0] as unknown as AnalysisTemplate | undefined;
-  return smoke?.spec.metrics[0]?.provider.job?.spec.template as { metadata?: { labels?: Record<string, string> } } | undefined;
+  return smoke?.spec.metrics[0]?.provider.job?.spec.template;
 }
 
 describe('Kubernetes manifests', () => {
@@ -135,7 +135,7 @@ describe('Kubernetes manifests', () => {
       const policy = find(docs, 'NetworkPolicy')[0] as unknown as NetworkPolicy;
       const admitted = policy.spec!.ingress![0]!.from!.flatMap((f) => (f.podSelector?.matchLabels ? [f.podSelector.matchLabels] : []));
       const pdb = find(docs, 'PodDisruptionBudget')[0] as unknown as PodDisruptionBudget;
-      const jobPods = [(job!.spec!.template.metadata?.labels ?? {}) as Record<string, string>, ((analysisJob(docs)?.metadata?.labels ?? {}) as Record<string, string>)];
+      const jobPods = [(job!.spec!.template.metadata?.labels ?? {}) as Record<string, string>, ((analysisJob(docs)?.metadata?.labels ?? {}))];
       for (const labels of jobPods) {
         assert.ok(admitted.some((selector) => matches(selector, labels)), `the network policy admits ${labels['app.kubernetes.io/name']}`);
         assert.ok(!matches(pdb.spec!.selector!.matchLabels!, labels), `the disruption budget does not select ${labels['app.kubernetes.io/name']}`);
