@@ -1,5 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { citizenDashboard, DASHBOARD_FILE } from './dashboards.ts';
 import { promtoolTests } from './rule-tests.ts';
@@ -35,11 +35,15 @@ export function generatedFiles(options: OpsOptions = {}): Map<string, string> {
   return files;
 }
 
-/** Writes the files, or with `check` only lists those that differ from what is committed. */
-export async function generate(root: string, options: OpsOptions, check: boolean): Promise<{ written: string[]; stale: string[] }> {
+/**
+ * Writes generated files under `root`, or with `check` writes nothing and lists those that differ
+ * from what is committed. With `prune`, files under that folder that are no longer generated are
+ * removed (listed as stale with `check`). Shared by `entitle ops generate` and `entitle deploy manifests`.
+ */
+export async function syncGeneratedFiles(root: string, files: ReadonlyMap<string, string>, check: boolean, prune?: string): Promise<{ written: string[]; stale: string[] }> {
   const written: string[] = [];
   const stale: string[] = [];
-  for (const [path, text] of generatedFiles(options)) {
+  for (const [path, text] of files) {
     const full = join(root, path);
     const current = await readFile(full, 'utf8').catch(() => undefined);
     if (current === text) continue;
@@ -51,5 +55,22 @@ export async function generate(root: string, options: OpsOptions, check: boolean
     await writeFile(full, text);
     written.push(path);
   }
+  if (prune) {
+    const entries = await readdir(join(root, prune), { withFileTypes: true, recursive: true }).catch(() => []);
+    for (const entry of entries.filter((e) => e.isFile())) {
+      const path = relative(root, join(entry.parentPath, entry.name)).split('\\').join('/');
+      if (files.has(path)) continue;
+      if (check) stale.push(path);
+      else {
+        await rm(join(root, path));
+        written.push(path);
+      }
+    }
+  }
   return { written, stale };
+}
+
+/** Writes the files, or with `check` only lists those that differ from what is committed. */
+export function generate(root: string, options: OpsOptions, check: boolean): Promise<{ written: string[]; stale: string[] }> {
+  return syncGeneratedFiles(root, generatedFiles(options), check);
 }

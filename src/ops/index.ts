@@ -2,7 +2,7 @@
  * Operations as code: citizen-journey SLOs and failure modes, and the Prometheus rules, promtool
  * tests, Alertmanager configuration and runbooks generated from them. This is the module's public surface.
  */
-export { ALERTMANAGER_FILE, DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, generate, generatedFiles, RULES_FILE, TESTS_DIR, type OpsOptions } from './generate.ts';
+export { ALERTMANAGER_FILE, DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, generate, generatedFiles, RULES_FILE, syncGeneratedFiles, TESTS_DIR, type OpsOptions } from './generate.ts';
 export { alertmanagerConfig, alertNames, burnAlertName, ruleGroups, type AlertRule, type RuleGroup } from './rules.ts';
 export { budget, SLOS, TIERS, type Slo, type Tier, type TierName } from './slos.ts';
 export { FAILURE_MODES, type FailureMode, type Step } from './failure-modes.ts';
