@@ -11,7 +11,7 @@ import { median } from '../median.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONNECTIONS = 16;
-const body = await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8');
+const body: unknown = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8'));
 
 const proofs: RollingProof[] = [];
 for (let i = 0; i < RUNS; i++) {

@@ -10,7 +10,7 @@ describe('rolling deploy behind nginx', () => {
     const database = await testDatabases.postgres();
     try {
       const { key } = await createKey(database.db, 'rolling-load', ['assessor']);
-      const body = await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8');
+      const body: unknown = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8'));
       const proof = await proveRollingDeploy({
         databaseUrl: database.url!,
         key,

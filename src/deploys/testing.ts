@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
-import { freePort, sleep, spawnServer, type ServerProcess } from '../service/testing.ts';
+import { freePort, runLoad, sleep, spawnServer, type ServerProcess } from '../service/testing.ts';
 
 const run = promisify(execFile);
 
@@ -218,45 +218,34 @@ export interface RollingProof {
  * to a new version, then roll back to the old one the same way, counting every request that fails.
  */
 /**
- * Constant load: `connections` loops, each sending the next assessment as soon as the last is
- * answered, until stopped; every request's latency and outcome is kept. (autocannon's latency
- * figures are wrong when the server closes each connection, as the front door here does.)
+ * Constant load (runLoad's loops, each sending the next assessment as soon as the last is
+ * answered) until stopped, summarised as counts and latency percentiles.
  */
-function constantLoad(url: string, key: string, body: string, connections: number) {
-  const latencies: number[] = [];
-  const failures: Record<string, number> = {};
-  let ok = 0;
-  let stopped = false;
-  const loop = async () => {
-    while (!stopped) {
-      const began = performance.now();
-      try {
-        const response = await fetch(`${url}/v1/assessments`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
-        await response.arrayBuffer();
-        if (response.status >= 200 && response.status < 300) ok++;
-        else failures[String(response.status)] = (failures[String(response.status)] ?? 0) + 1;
-      } catch (error) {
-        const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-        failures[code] = (failures[code] ?? 0) + 1;
-      }
-      latencies.push(performance.now() - began);
-    }
-  };
+function constantLoad(url: string, key: string, body: unknown, connections: number) {
+  let release!: () => void;
+  const until = new Promise<void>((resolve) => (release = resolve));
   const started = performance.now();
-  const running = Promise.all(Array.from({ length: connections }, loop));
+  const running = runLoad(url, key, body, connections, until, 10_000);
   return {
     async stop() {
-      stopped = true;
-      await running;
-      const sorted = latencies.sort((a, b) => a - b);
+      release();
+      const { statuses, latencies } = await running;
+      const seconds = (performance.now() - started) / 1000;
+      const sorted = [...latencies].sort((a, b) => a - b);
       const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
-      const failed = Object.values(failures).reduce((a, b) => a + b, 0);
-      return { requests: sorted.length, seconds: (performance.now() - started) / 1000, ok, failed, failures, p50: at(0.5), p99: at(0.99), max: Math.round(sorted.at(-1) ?? 0) };
+      const failures: Record<string, number> = {};
+      let ok = 0;
+      for (const [status, count] of statuses) {
+        if (typeof status === 'number' && status >= 200 && status < 300) ok += count;
+        else failures[String(status)] = count;
+      }
+      const failed = Object.values(failures).reduce((x, y) => x + y, 0);
+      return { requests: sorted.length, seconds, ok, failed, failures, p50: at(0.5), p99: at(0.99), max: Math.round(sorted.at(-1) ?? 0) };
     },
   };
 }
 
-export async function proveRollingDeploy(options: { databaseUrl: string; key: string; body: string; connections: number; drainMs: number; steadyMs: number; baselineMs?: number; countDecisions: () => Promise<number> }): Promise<RollingProof> {
+export async function proveRollingDeploy(options: { databaseUrl: string; key: string; body: unknown; connections: number; drainMs: number; steadyMs: number; baselineMs?: number; countDecisions: () => Promise<number> }): Promise<RollingProof> {
   const fleet = await Fleet.start({ databaseUrl: options.databaseUrl, instances: 3, version: '1.0.0', drainMs: options.drainMs });
   try {
     let steady: RollingProof['steady'];

@@ -65,15 +65,19 @@ export interface LoadResult {
   readonly statuses: Map<number | string, number>;
   /** Decisions the service said it recorded (201). */
   readonly recorded: string[];
+  /** Every request's time to its answer (or failure), in milliseconds. */
+  readonly latencies: number[];
 }
 
 /**
- * Sends assessments from `connections` concurrent loops until `stop()` resolves, counting
- * statuses (or network error codes) and collecting the id of every decision answered 201.
+ * Sends assessments from `connections` concurrent loops until `until` settles, counting statuses
+ * (or network error codes), timing each request and collecting the id of every decision answered
+ * 201. With `timeoutMs`, a request unanswered that long counts as a TimeoutError.
  */
-export async function runLoad(url: string, key: string, body: unknown, connections: number, until: Promise<void>): Promise<LoadResult> {
+export async function runLoad(url: string, key: string, body: unknown, connections: number, until: Promise<void>, timeoutMs?: number): Promise<LoadResult> {
   const statuses = new Map<number | string, number>();
   const recorded: string[] = [];
+  const latencies: number[] = [];
   let stopped = false;
   // Stop on `until` however it ends: a failed check in the test must not leave loops running.
   void until.then(
@@ -83,20 +87,28 @@ export async function runLoad(url: string, key: string, body: unknown, connectio
   const payload = JSON.stringify(body);
   const loop = async () => {
     while (!stopped) {
+      const began = performance.now();
       try {
-        const response = await fetch(`${url}/v1/assessments`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: payload });
+        const response = await fetch(`${url}/v1/assessments`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: payload,
+          ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+        });
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         const json = (await response.json()) as { decisionId?: string };
         if (response.status === 201 && json.decisionId) recorded.push(json.decisionId);
       } catch (error) {
-        const code = (error as { cause?: { code?: string } }).cause?.code ?? 'network-error';
+        const code = (error as { cause?: { code?: string } }).cause?.code ?? ((error as Error).name === 'TimeoutError' ? 'TimeoutError' : 'network-error');
         statuses.set(code, (statuses.get(code) ?? 0) + 1);
         await new Promise((r) => setTimeout(r, 20));
+      } finally {
+        latencies.push(performance.now() - began);
       }
     }
   };
   await Promise.all(Array.from({ length: connections }, loop));
-  return { statuses, recorded };
+  return { statuses, recorded, latencies };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
