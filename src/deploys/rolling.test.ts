@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { createKey } from '../keys/index.ts';
 import { testDatabases } from '../store/testing.ts';
-import { proveRollingDeploy } from './testing.ts';
+import { NGINX, proveRollingDeploy } from './testing.ts';
 
-describe('rolling deploy behind nginx', () => {
+if (!existsSync(NGINX) && process.env.CI) throw new Error(`${NGINX} is missing: .ci/run installs nginx (apt-get install -y nginx) before the tests`);
+
+describe('rolling deploy behind nginx', { skip: existsSync(NGINX) ? false : `${NGINX} is not installed (apt-get install -y nginx)` }, () => {
   it('rolls three instances to a new version and back under constant load: no request fails and every decision answered is recorded', async (t) => {
     const database = await testDatabases.postgres();
     try {

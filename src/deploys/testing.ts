@@ -8,6 +8,9 @@ import { freePort, runLoad, sleep, spawnServer, type ServerProcess } from '../se
 
 const run = promisify(execFile);
 
+/** Debian's nginx (`apt-get install -y nginx`; .ci/run installs it). */
+export const NGINX = '/usr/sbin/nginx';
+
 /**
  * A fleet on loopback, as a rolling deploy sees one: several `entitle serve` processes sharing one
  * PostgreSQL database behind nginx (Debian's package). `roll` replaces them one at a time the way
@@ -64,7 +67,7 @@ export class Fleet {
       const listen = await freePort();
       await writeFile(join(dir, 'nginx.conf'), nginxConfig(dir, listen, instances));
       // Debian's nginx wants its log directory even when the configuration names others.
-      nginx = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
       let log = '';
       nginx.stderr!.on('data', (d: Buffer) => (log += d.toString()));
       const url = `http://127.0.0.1:${listen}`;
@@ -110,7 +113,7 @@ export class Fleet {
 
   private async reload(): Promise<void> {
     await writeFile(join(this.dir, 'nginx.conf'), nginxConfig(this.dir, Number(new URL(this.url).port), this.instances));
-    await run('/usr/sbin/nginx', ['-p', this.dir, '-c', join(this.dir, 'nginx.conf'), '-e', join(this.dir, 'logs', 'error.log'), '-s', 'reload']);
+    await run(NGINX, ['-p', this.dir, '-c', join(this.dir, 'nginx.conf'), '-e', join(this.dir, 'logs', 'error.log'), '-s', 'reload']);
     // The master starts workers with the new configuration and lets the old ones finish.
     await sleep(200);
   }
