@@ -1,4 +1,4 @@
-import { Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
+import { AnalysisTemplate, Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
 import type { Model } from '@kubernetes-models/base';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -6,7 +6,7 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IContainer, IEnvVar, IPodSecurityContext, ISecurityContext } from 'kubernetes-models/v1';
-import { ANALYSIS_TEMPLATE, canaryAnalysisTemplate, canarySmokeTemplate, SMOKE_TEMPLATE } from './analysis.ts';
+import { ANALYSIS_TEMPLATE, canaryAnalysisTemplate, SMOKE_TEMPLATE } from './analysis.ts';
 
 /**
  * The base Kubernetes objects, built from typed models (kubernetes-models and
@@ -299,6 +299,52 @@ export function ingress(host: string): Ingress {
 export const CANARY_URL = `http://${APP}-canary:${PORT}`;
 export const PROMETHEUS_ADDRESS = 'http://prometheus.monitoring:9090';
 
+/**
+ * The citizen journeys, run once against the canary's pods alone (`entitle smoke` through the
+ * canary Service): a Job whose failure aborts the rollout before more citizens reach the canary.
+ */
+export function canarySmokeTemplate(): AnalysisTemplate {
+  return new AnalysisTemplate({
+    metadata: { name: SMOKE_TEMPLATE },
+    spec: {
+      metrics: [
+        {
+          name: 'citizen-journeys',
+          provider: {
+            job: {
+              spec: {
+                backoffLimit: 0,
+                activeDeadlineSeconds: 120,
+                template: {
+                  metadata: { labels: jobLabels('smoke') },
+                  spec: {
+                    restartPolicy: 'Never',
+                    serviceAccountName: APP,
+                    automountServiceAccountToken: false,
+                    securityContext: POD_SECURITY,
+                    containers: [
+                      {
+                        name: 'smoke',
+                        image: IMAGE,
+                        args: ['smoke', '--url', CANARY_URL],
+                        env: [{ name: 'ENTITLE_SMOKE_KEY', valueFrom: { secretKeyRef: { name: SECRET, key: 'ENTITLE_SMOKE_KEY' } } }],
+                        securityContext: CONTAINER_SECURITY,
+                        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+                        volumeMounts: [TMP_MOUNT],
+                      },
+                    ],
+                    volumes: [{ ...TMP_VOLUME, emptyDir: { sizeLimit: '64Mi' } }],
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  });
+}
+
 /** Every base object, by the file it is written to. */
 export function baseObjects(): Map<string, Model<unknown>> {
   return new Map<string, Model<unknown>>([
@@ -310,7 +356,7 @@ export function baseObjects(): Map<string, Model<unknown>> {
     ['service-canary.yaml', service(`${APP}-canary`, 'The canary\'s pods (Argo Rollouts sets the selector).')],
     ['ingress.yaml', ingress('entitle.example')],
     ['analysis-template.yaml', canaryAnalysisTemplate(PROMETHEUS_ADDRESS)],
-    ['smoke-template.yaml', canarySmokeTemplate(IMAGE, CANARY_URL, CONTAINER_SECURITY, POD_SECURITY)],
+    ['smoke-template.yaml', canarySmokeTemplate()],
     ['migration-job.yaml', migrationJob()],
     ['autoscaler.yaml', autoscaler()],
     ['disruption-budget.yaml', disruptionBudget()],
