@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 /** The build an instance runs: what a deploy shipped, so operators and the rolling deploy can tell versions apart. */
 export interface BuildInfo {
   /** The release version (package version, or what the image was built as). */
@@ -6,7 +8,8 @@ export interface BuildInfo {
   readonly commit: string;
 }
 
-export const PACKAGE_VERSION = '0.1.0';
+/** The version in package.json, the one place it is written. */
+export const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Read from ENTITLE_BUILD_VERSION and ENTITLE_BUILD_COMMIT, which the image sets from its build arguments. */
 export function buildInfo(env: Readonly<Record<string, string | undefined>> = process.env): BuildInfo {

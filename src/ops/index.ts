@@ -8,7 +8,7 @@ export { budget, SLOS, TIERS, type Slo, type Tier, type TierName } from './slos.
 export { FAILURE_MODES, type FailureMode, type Step } from './failure-modes.ts';
 export { RUNBOOKS_DIR } from './runbooks.ts';
 export { formatStatus, PrometheusClient, statusFromPrometheus, statusFromService, type StatusReport } from './status.ts';
-export { Probe, PROBE_EXPECTED_PENCE, PROBE_PREFIX, type JourneyResult } from './probe.ts';
+export { Probe, PROBE_EXPECTED_PENCE, PROBE_PREFIX, SINGLE_ADULT_NO_INCOME, type JourneyResult } from './probe.ts';
 export { citizenDashboard, DASHBOARD_FILE } from './dashboards.ts';
 export { weeklyReport } from './report.ts';
 export { formatSmoke, smoke, type SmokeReport, type SmokeStep } from './smoke.ts';

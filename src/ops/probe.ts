@@ -11,22 +11,20 @@ export const PROBE_PREFIX = 'PROBE-SYNTHETIC-';
 /** A single adult of 30 with no income on 1 June 2025: the 2025/26 standard allowance, £400.14. */
 export const PROBE_EXPECTED_PENCE = 40014;
 
+/** That household: also the golden case every rule-set variant in the release tests must pass. */
+export const SINGLE_ADULT_NO_INCOME = Object.freeze({
+  adults: [{ dateOfBirth: '1995-03-01', monthlyNetEarnings: 0, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
+  children: [],
+  monthlyEligibleHousingCosts: 0,
+  nonDependants: 0,
+  monthlyChildcareCosts: 0,
+  capital: 0,
+  monthlyUnearnedIncome: 0,
+  livesInGreaterLondon: false,
+});
+
 function probeHousehold(n: number) {
-  return {
-    benefit: 'universal-credit',
-    applicationId: `${PROBE_PREFIX}${n}`,
-    assessmentDate: '2025-06-01',
-    household: {
-      adults: [{ dateOfBirth: '1995-03-01', monthlyNetEarnings: 0, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
-      children: [],
-      monthlyEligibleHousingCosts: 0,
-      nonDependants: 0,
-      monthlyChildcareCosts: 0,
-      capital: 0,
-      monthlyUnearnedIncome: 0,
-      livesInGreaterLondon: false,
-    },
-  };
+  return { benefit: 'universal-credit', applicationId: `${PROBE_PREFIX}${n}`, assessmentDate: '2025-06-01', household: SINGLE_ADULT_NO_INCOME };
 }
 
 export interface JourneyResult {

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { SINGLE_ADULT_NO_INCOME } from '../ops/index.ts';
 import { readRuleSetDir, ruleSetFromBundle, type RuleSet, type RuleSetBundle } from '../rules/index.ts';
 
 export const UC_DIR = fileURLToPath(new URL('../../rulesets/uk-universal-credit', import.meta.url));
@@ -108,16 +109,7 @@ export const GOLDEN_SINGLE = {
   cases: [
     {
       name: 'single adult, no income',
-      household: {
-        adults: [{ dateOfBirth: '1995-03-01', monthlyNetEarnings: 0, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
-        children: [],
-        monthlyEligibleHousingCosts: 0,
-        nonDependants: 0,
-        monthlyChildcareCosts: 0,
-        capital: 0,
-        monthlyUnearnedIncome: 0,
-        livesInGreaterLondon: false,
-      },
+      household: SINGLE_ADULT_NO_INCOME,
       expect: { entitled: true, amount: 400.14 },
     },
   ],
