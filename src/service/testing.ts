@@ -13,10 +13,6 @@ export interface ServerProcess {
   readonly exited: Promise<number | string | null>;
 }
 
-/**
- * Starts the real `entitle serve` as a separate process on a free port and waits until it
- * listens. Its logs go to the test run's log directory, so the log scan covers them too.
- */
 /** A port free on loopback now (the OS picks it). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -26,6 +22,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Starts the real `entitle serve` as a separate process on a free port (or on `fixedPort`, to replace an instance where a load balancer expects it) and waits until it
+ * listens. Its logs go to the test run's log directory, so the log scan covers them too.
+ */
 export async function spawnServer(env: Record<string, string>, nodeArgs: readonly string[] = [], serveArgs: readonly string[] = [], fixedPort?: number): Promise<ServerProcess> {
   const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', String(port), ...serveArgs], {
