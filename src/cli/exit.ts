@@ -13,7 +13,7 @@ export const EXIT = {
   invalidRules: 4,
   /** The database cannot be used (another process holds the embedded one, or it cannot be reached), or Prometheus or the service cannot be reached. */
   unavailable: 5,
-  /** A release or incident step was refused: not open from its state, not approved, gates not passed, or frozen. */
+  /** A release, incident or flag step was refused: not open from its state, not approved, gates not passed, or frozen; or a flag change waits for a second person. */
   refused: 6,
 } as const;
 
@@ -38,6 +38,10 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ENTITLE_INCIDENT_NOT_FOUND: EXIT.invalidInput,
   ENTITLE_INCIDENT_TRANSITION_INVALID: EXIT.refused,
   ENTITLE_ESCALATION_POLICY_INVALID: EXIT.invalidInput,
+  ENTITLE_FLAG_NOT_FOUND: EXIT.invalidInput,
+  ENTITLE_FLAG_CHANGE_NOT_FOUND: EXIT.invalidInput,
+  ENTITLE_FLAG_APPROVAL_REQUIRED: EXIT.refused,
+  ENTITLE_FLAG_CHANGE_PENDING: EXIT.refused,
 };
 
 /**

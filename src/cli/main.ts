@@ -4,6 +4,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerData } from './commands/data.ts';
 import { registerDb } from './commands/db.ts';
 import { registerDeploy, registerEnv } from './commands/deploy.ts';
+import { registerFlags } from './commands/flags.ts';
 import { registerIncident, registerNotify } from './commands/incident.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDb(program);
   registerSimulate(program);
   registerRelease(program);
+  registerFlags(program);
   registerIncident(program);
   registerDeploy(program);
   registerEnv(program);

@@ -3,3 +3,4 @@ export { purgeInputs, readDecision, readsOf, storeBundle, storedBundle, type Rea
 export { checkLink, verifyChain, type ChainProblem, type ChainReport } from './verify.ts';
 export { DecisionWriter, type WriterObserver } from './writer.ts';
 export { ChainWatch } from './watch.ts';
+export { decisionForKey, DuplicateSubmission, IDEMPOTENCY_KEY_HOURS, idempotencyClaim, pruneIdempotencyKeys, type IdempotencyClaim } from './idempotency.ts';

@@ -1,6 +1,7 @@
 import type { RuleSetBundle } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { storeBundle } from './repository.ts';
+import { DuplicateSubmission, type IdempotencyClaim } from './idempotency.ts';
 import { digestInputs, recordHashFrom, recordHashPrefix, type DecisionDraft, type DecisionRecord } from './record.ts';
 
 /** A write with everything that does not depend on its place in the chain worked out already. */
@@ -14,6 +15,7 @@ interface Pending {
   readonly inputsJson: string;
   readonly outcomeJson: string;
   readonly explanationJson: string;
+  readonly claim: IdempotencyClaim | undefined;
   readonly resolve: (record: DecisionRecord) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -43,8 +45,12 @@ export class DecisionWriter {
     private readonly maxBatch = 256,
   ) {}
 
-  /** Resolves once the decision is committed and chained; rejects if it could not be. */
-  write(draft: DecisionDraft, bundle: RuleSetBundle): Promise<DecisionRecord> {
+  /**
+   * Resolves once the decision is committed and chained; rejects if it could not be. With a claim
+   * (an Idempotency-Key), the key is stored in the same transaction, and if it already names a
+   * decision this one is not recorded: the write rejects with DuplicateSubmission.
+   */
+  write(draft: DecisionDraft, bundle: RuleSetBundle, claim?: IdempotencyClaim): Promise<DecisionRecord> {
     // Everything that can be worked out before the chain head is locked is, so the lock is
     // held for as little as possible.
     const createdAt = new Date().toISOString();
@@ -59,6 +65,7 @@ export class DecisionWriter {
       inputsJson: JSON.stringify(draft.inputs),
       outcomeJson: JSON.stringify(draft.outcome),
       explanationJson: JSON.stringify(draft.explanation),
+      claim,
     };
     return new Promise((resolve, reject) => {
       this.queue.push({ ...prepared, resolve, reject });
@@ -80,10 +87,17 @@ export class DecisionWriter {
         const batch = this.queue.splice(0, this.maxBatch);
         const started = process.hrtime.bigint();
         try {
-          const records = await this.db.transaction((tx) => this.append(tx, batch));
+          const { records, duplicates } = await this.db.transaction(async (tx) => {
+            const duplicates = await this.claimKeys(tx, batch);
+            return { records: await this.append(tx, batch.filter((p) => !duplicates.has(p))), duplicates };
+          });
           this.observer?.batch(batch.length, Number(process.hrtime.bigint() - started) / 1e9, true);
           for (const hash of new Set(batch.map((p) => p.draft.ruleset.hash))) this.storedRuleSets.add(hash);
-          batch.forEach((pending, i) => pending.resolve(records[i]!));
+          let i = 0;
+          for (const pending of batch) {
+            if (duplicates.has(pending)) pending.reject(new DuplicateSubmission(pending.claim!));
+            else pending.resolve(records[i++]!);
+          }
         } catch (error) {
           this.observer?.batch(batch.length, Number(process.hrtime.bigint() - started) / 1e9, false);
           for (const pending of batch) pending.reject(error);
@@ -94,7 +108,34 @@ export class DecisionWriter {
     }
   }
 
+  /**
+   * Stores the batch's idempotency keys; returns the writes whose key already names a decision.
+   * A key inserted by a transaction still open elsewhere makes this one wait for it, so two
+   * instances given the same key at once record one decision.
+   */
+  private async claimKeys(tx: Queryable, batch: readonly Pending[]): Promise<Set<Pending>> {
+    const duplicates = new Set<Pending>();
+    const first = new Map<string, Pending>();
+    for (const pending of batch) {
+      if (!pending.claim) continue;
+      if (first.has(pending.claim.keyHash)) duplicates.add(pending);
+      else first.set(pending.claim.keyHash, pending);
+    }
+    if (first.size === 0) return duplicates;
+    // In one order everywhere, so two transactions claiming the same keys cannot deadlock.
+    const claimed = [...first.values()].sort((a, b) => (a.claim!.keyHash < b.claim!.keyHash ? -1 : 1));
+    const { rows } = await tx.query<{ key_hash: string }>(
+      `INSERT INTO idempotency_keys (key_hash, request_hash, decision_id, created_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[]) ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash`,
+      [claimed.map((p) => p.claim!.keyHash), claimed.map((p) => p.claim!.requestHash), claimed.map((p) => p.draft.id), claimed.map((p) => p.createdAt)],
+    );
+    const stored = new Set(rows.map((r) => r.key_hash));
+    for (const pending of claimed) if (!stored.has(pending.claim!.keyHash)) duplicates.add(pending);
+    return duplicates;
+  }
+
   private async append(tx: Queryable, batch: readonly Pending[]): Promise<DecisionRecord[]> {
+    if (batch.length === 0) return [];
     // Lock the end of the chain: records join it one batch at a time, in one order.
     const { rows } = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM chain_head FOR UPDATE');
     const head = rows[0];

@@ -169,6 +169,41 @@ export const errorRegistry = {
     title: 'Something went wrong in Entitle',
     action: 'Nothing was decided. Report the request id from the response to the service team.',
   },
+  ENTITLE_OVERLOADED: {
+    status: 503,
+    title: 'The service is at capacity',
+    action: 'Send the same request again after the time in the Retry-After header, with the same Idempotency-Key: it is answered at once and nothing was recorded for it.',
+  },
+  ENTITLE_DEGRADED: {
+    status: 503,
+    title: 'This function is paused to keep assessments running',
+    action: 'Citizen assessments are served first while demand is high, or an operator has switched this off. Try again after the time in the Retry-After header; "entitle flags list" shows why.',
+  },
+  ENTITLE_IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    title: 'The Idempotency-Key was used for a different request',
+    action: 'Send a new Idempotency-Key for a new application or changed answers; reuse a key only to retry exactly the same request.',
+  },
+  ENTITLE_FLAG_NOT_FOUND: {
+    status: 404,
+    title: 'There is no such feature flag',
+    action: 'Check the flag key; "entitle flags list" shows every flag.',
+  },
+  ENTITLE_FLAG_CHANGE_NOT_FOUND: {
+    status: 404,
+    title: 'There is no such flag change',
+    action: 'Check the change id (such as FC-3); "entitle flags pending" lists the changes waiting for approval.',
+  },
+  ENTITLE_FLAG_APPROVAL_REQUIRED: {
+    status: 403,
+    title: 'The flag change needs a second person',
+    action: 'In production a flag change takes effect only when someone other than the person who asked approves it: ask them to run "entitle flags approve" with the change id.',
+  },
+  ENTITLE_FLAG_CHANGE_PENDING: {
+    status: 409,
+    title: 'Another change to this flag is waiting for approval',
+    action: 'Approve or reject the pending change first ("entitle flags pending" lists it), then ask for this one.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorRegistry;

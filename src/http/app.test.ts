@@ -140,7 +140,7 @@ async function withBrokenDatabase(breaks: 'query' | 'transaction', check: (app: 
   try {
     const broken: Database = { ...service.db, [breaks]: () => Promise.reject(new Error('connection terminated')) };
     const { buildApp } = await import('./app.ts');
-    const { app } = await buildApp({ db: broken, rules: service.context.ruleSets, logLevel: 'silent' });
+    const { app } = await buildApp({ db: broken, rules: service.context.ruleSets, flags: service.context.flags, logLevel: 'silent' });
     try {
       await check(app, service.keys);
     } finally {

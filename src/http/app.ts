@@ -3,8 +3,10 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { Gauge, Registry } from 'prom-client';
+import { Admission, DEFAULT_CAPACITY, Degradation, type CapacitySettings, type Priority } from '../capacity/index.ts';
 import { DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { LiveFlags, seedFlags, type FlagSettings } from '../flags/index.ts';
 import { FailureRecorder } from '../incidents/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
 import { fixedRouter, type GateSettings, type RuleRouter } from '../releases/index.ts';
@@ -16,6 +18,7 @@ import { openApiDocument } from './openapi.ts';
 import { sendProblem, toEntitleError } from './problems.ts';
 import { registerAssessments } from './routes/assessments.ts';
 import { registerDecisions } from './routes/decisions.ts';
+import { registerFlags } from './routes/flags.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerIncidents } from './routes/incidents.ts';
 import { registerReleases } from './routes/releases.ts';
@@ -37,6 +40,20 @@ export interface AppOptions {
   readonly logLevel?: string;
   /** Where logs go (default standard output); tests capture them here. */
   readonly logStream?: DestinationStream;
+  /** The flags this instance follows; when absent the app seeds and follows them itself. */
+  readonly flags?: LiveFlags;
+  readonly flagSettings?: FlagSettings;
+  /** Admission control and degradation settings (default DEFAULT_CAPACITY). */
+  readonly capacity?: CapacitySettings;
+}
+
+/** Citizen assessments unless the caller marks them batch; everything else is operator traffic. */
+function priorityOf(request: FastifyRequest): Priority {
+  if (request.routeOptions.url !== '/v1/assessments') return 'operator';
+  const header = request.headers['entitle-priority'];
+  if (header === undefined || header === 'citizen') return 'citizen';
+  if (header === 'batch') return 'batch';
+  throw new EntitleError('ENTITLE_INPUT_INVALID', 'the Entitle-Priority header is not valid', [{ field: 'Entitle-Priority', message: 'send "batch" for bulk or background assessments, or leave it out for a citizen\'s own' }]);
 }
 
 /**
@@ -107,6 +124,28 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const registry = options.registry ?? new Registry();
   const metrics = createServiceMetrics(registry, () => options.db.poolStats());
   const rules = options.rules instanceof Map ? fixedRouter(options.rules) : (options.rules as RuleRouter);
+  // The app's logger does not exist yet; flag and degradation events are forwarded to it.
+  const to: { log?: FastifyInstance['log'] } = {};
+  const forward = { info: (f: Record<string, unknown>, m: string) => to.log?.info(f, m), warn: (f: Record<string, unknown>, m: string) => to.log?.warn(f, m) };
+  let ownFlags: LiveFlags | undefined;
+  if (!options.flags) {
+    await seedFlags(options.db);
+    ownFlags = await LiveFlags.start(options.db, registry, forward, options.flagSettings);
+  }
+  const flags = options.flags ?? ownFlags!;
+  const capacitySettings = options.capacity ?? DEFAULT_CAPACITY;
+  const admission = new Admission(capacitySettings.admission, registry);
+  const degradation = new Degradation(
+    capacitySettings.degradation,
+    {
+      poolWaiting: () => options.db.poolStats().waiting,
+      queueDepth: () => admission.queued,
+      automatic: () => flags.isOn('automatic-degradation'),
+      flagOn: (step) => flags.isOn(step),
+    },
+    registry,
+    forward,
+  );
   const context: ServiceContext = {
     db: options.db,
     rules,
@@ -118,6 +157,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     migrationsCurrent: () => migrationsCurrent(options.db),
     failures: new FailureRecorder(options.db),
     state: { shuttingDown: false, closing: false },
+    flags,
+    capacity: { admission, degradation },
   };
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const { failures } = context;
@@ -135,7 +176,13 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     return503OnClosing: false,
     logController: new OneLinePerRequest(),
   });
+  to.log = app.log;
   app.decorateRequest('apiKey', null);
+  degradation.start();
+  app.addHook('onClose', async () => {
+    degradation.stop();
+    await ownFlags?.stop();
+  });
   // Failed assessments are written once the database answers; the last of them as the app closes.
   context.failures.start();
   app.addHook('onClose', () => context.failures.stop());
@@ -167,6 +214,26 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     request.apiKey = key;
   });
 
+  const admitted = new WeakMap<FastifyRequest, () => void>();
+  // Admission, after authentication (an unknown caller never takes a place in the queue) and
+  // before the body is parsed: a refusal costs almost nothing. The place is given back when the
+  // response is sent or the connection closes, whichever comes first.
+  app.addHook('onRequest', async (request, reply) => {
+    const { roles, report } = request.routeOptions.config;
+    if (!roles) return;
+    if (report && !degradation.allows('replay-and-reports')) {
+      degradation.shed('replay-and-reports');
+      throw new EntitleError('ENTITLE_DEGRADED', degradation.dropsAutomatically('replay-and-reports') ? 'replay and reports are paused while demand is high, so citizen assessments keep being served' : 'replay and reports are switched off (flag replay-and-reports)');
+    }
+    const release = await admission.acquire(priorityOf(request));
+    reply.raw.once('close', release);
+    admitted.set(request, release);
+  });
+  app.addHook('onResponse', (request, _reply, done) => {
+    admitted.get(request)?.();
+    done();
+  });
+
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',
@@ -196,6 +263,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   registerReleases(app, context, options.gates);
   registerWeb(app, context);
   registerIncidents(app, context);
+  registerFlags(app, context);
   if (options.faults) {
     const faults = options.faults;
     app.post('/test/faults', { config: { roles: ['admin'] }, schema: { body: { type: 'object', required: ['database'], properties: { database: { enum: ['down', 'up'] } } } } }, (request, reply) => {

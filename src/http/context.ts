@@ -1,4 +1,6 @@
 import type { Registry } from 'prom-client';
+import type { Admission, Degradation } from '../capacity/index.ts';
+import type { LiveFlags } from '../flags/index.ts';
 import type { DecisionWriter } from '../decisions/index.ts';
 import type { FailureRecorder } from '../incidents/index.ts';
 import type { KeyVerifier, Role } from '../keys/index.ts';
@@ -21,6 +23,10 @@ export interface ServiceContext {
   readonly migrationsCurrent: () => Promise<boolean>;
   /** Assessments that failed on the service's side, kept for incident impact. */
   readonly failures: FailureRecorder;
+  /** Feature flags as this instance follows them, read through OpenFeature. */
+  readonly flags: LiveFlags;
+  /** Admission control and graceful degradation for this instance. */
+  readonly capacity: { readonly admission: Admission; readonly degradation: Degradation };
   /**
    * `shuttingDown` is set on SIGTERM: /ready answers 503 at once so load balancers stop routing
    * here. `closing` is set when the server stops taking requests: each then gets 503.
@@ -35,5 +41,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles that may call the route; absent for public routes (health, readiness, metrics). */
     roles?: readonly Role[];
+    /**
+     * A report or replay endpoint: refused with 503 (ENTITLE_DEGRADED) when the replay-and-reports
+     * flag is off or pressure has dropped that step.
+     */
+    report?: boolean;
   }
 }

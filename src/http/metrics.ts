@@ -9,6 +9,8 @@ export interface ServiceMetrics {
   readonly writer: WriterObserver;
   /** Replays of recorded decisions by result: match, mismatch (a decision not reproduced), purged. */
   readonly replays: Counter<'result'>;
+  /** Assessments answered with the decision an Idempotency-Key already named (nothing new recorded). */
+  readonly idempotentReplays: Counter;
 }
 
 export function createServiceMetrics(registry: Registry, pool: () => PoolStats): ServiceMetrics {
@@ -61,10 +63,16 @@ export function createServiceMetrics(registry: Registry, pool: () => PoolStats):
     labelNames: ['result'] as const,
     registers: [registry],
   });
+  const idempotentReplays = new Counter({
+    name: 'entitle_assessment_idempotent_replays_total',
+    help: 'Assessments answered with the decision their Idempotency-Key already named: retries, nothing new recorded.',
+    registers: [registry],
+  });
   return {
     requestDuration,
     assessments,
     replays,
+    idempotentReplays,
     writer: {
       batch(size, seconds, ok) {
         writeSeconds.observe(seconds);

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
-import { ChainWatch } from '../decisions/index.ts';
+import type { CapacitySettings } from '../capacity/index.ts';
+import { ChainWatch, pruneIdempotencyKeys } from '../decisions/index.ts';
+import { DEFAULT_FLAG_SETTINGS, LiveFlags, recordEnvironment, seedFlags, type Environment, type FlagSettings } from '../flags/index.ts';
 import { buildApp, type AppOptions } from '../http/index.ts';
 import { IncidentWatch, openRollbackIncident } from '../incidents/index.ts';
 import { Dispatcher, loadEscalationPolicy } from '../notify/index.ts';
@@ -26,6 +28,12 @@ export interface ServiceConfig {
   readonly observeDatabase?: (db: Database) => Database;
   /** Gates, polling and shadow settings for releases (defaults: DEFAULT_LIVE_SETTINGS, DEFAULT_GATES). */
   readonly releases?: Partial<LiveSettings>;
+  /** The environment this service runs in; production makes every flag change need two people. */
+  readonly environment?: Environment;
+  /** Flag propagation (default DEFAULT_FLAG_SETTINGS: LISTEN, and polling every 250 ms). */
+  readonly flags?: Partial<FlagSettings>;
+  /** Admission control and degradation (default DEFAULT_CAPACITY). */
+  readonly capacity?: CapacitySettings;
   /** Incident notifications: how often to check for what is due (default 15 s), and the settings read. */
   readonly incidents?: { readonly watchMs?: number; readonly env?: Readonly<Record<string, string | undefined>> };
 }
@@ -34,6 +42,7 @@ export interface RunningService {
   readonly app: FastifyInstance;
   readonly db: Database;
   readonly live: LiveReleases;
+  readonly flags: LiveFlags;
   readonly address: string;
   /** Readiness fails at once; in-flight requests and writes finish; then everything closes. */
   stop(): Promise<void>;
@@ -48,6 +57,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
   const faults = config.testFaults ? withFaults(opened) : undefined;
   const db = config.observeDatabase ? config.observeDatabase(faults?.db ?? opened) : (faults?.db ?? opened);
   let started: LiveReleases | undefined;
+  let flags: LiveFlags | undefined;
   try {
     const migrated = await migrate(db);
     const registry = new Registry();
@@ -69,10 +79,15 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     const { live, differing } = await LiveReleases.start(db, await loadRuleSets(config.rulesDir), settings, registry, forward);
     started = live;
     const ruleSets = live.active;
+    await seedFlags(db);
+    const environment = await recordEnvironment(db, config.environment ?? 'development', 'entitle');
+    flags = await LiveFlags.start(db, registry, forward, { ...DEFAULT_FLAG_SETTINGS, ...config.flags });
     const { app, context } = await buildApp({
       db,
       rules: live,
       registry,
+      flags,
+      ...(config.capacity ? { capacity: config.capacity } : {}),
       ...(faults ? { faults } : {}),
       ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
       ...(config.logLevel ? { logLevel: config.logLevel } : {}),
@@ -80,6 +95,9 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     });
     to.log = app.log;
     const chainWatch = watchChain(db, registry, app.log, config.chainCheckMs ?? 10_000);
+    // Idempotency keys are kept a day: forgotten in the background, a few every ten minutes.
+    const prune = setInterval(() => void pruneIdempotencyKeys(db).catch(() => undefined), 600_000);
+    prune.unref();
     for (const warning of dispatcher.warnings) app.log.warn({ event: 'notification_channel_not_configured' }, warning);
     const secret = env.ENTITLE_SESSION_SECRET;
     if (!secret || Buffer.byteLength(secret) < 32) {
@@ -90,7 +108,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     if (faults) app.log.warn({ event: 'test_faults_enabled' }, 'ENTITLE_TEST_FAULTS is on: POST /test/faults can make this instance fail. Never in production.');
     const address = await app.listen({ host: config.host, port: config.port });
     app.log.info(
-      { event: 'started', address, store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },
+      { event: 'started', address, environment, store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },
       'entitle is serving',
     );
     for (const d of differing) {
@@ -107,15 +125,18 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
         if (config.shutdownGraceMs > 0) await new Promise((r) => setTimeout(r, config.shutdownGraceMs));
         context.state.closing = true;
         await app.close();
+        clearInterval(prune);
         await context.writer.drain();
         await chainWatch.stop();
         await incidentWatch.stop();
         await live.stop();
+        await flags!.stop();
         await db.close();
       })());
-    return { app, db, live, address, stop };
+    return { app, db, live, flags, address, stop };
   } catch (error) {
     await started?.stop().catch(() => undefined);
+    await flags?.stop().catch(() => undefined);
     await db.close();
     throw error;
   }

@@ -34,16 +34,12 @@ import {
 import { tryChannel } from '../../notify/index.ts';
 import { londonToInstant } from '../../releases/index.ts';
 import { withDatabase } from './data.ts';
-import { dataDirOption } from './data-options.ts';
+import { actorOption, dataDirOption } from './data-options.ts';
 
 interface Common {
   actor?: string;
   dataDir?: string;
   json?: boolean;
-}
-
-function actorOption(): Option {
-  return new Option('--actor <name>', 'who is doing this: recorded on the incident and in the audit chain').env('ENTITLE_ACTOR');
 }
 
 function actorOf(options: Common): string {
@@ -98,7 +94,7 @@ function describe(incident: Incident, entries: readonly IncidentEntry[], timing:
 
 export function registerIncident(program: Command): void {
   const incident = program.command('incident').description('Run an incident: declare, update, assign, resolve; its timeline, citizen impact, communications and review.');
-  const withActor = (command: Command) => command.addOption(actorOption()).addOption(dataDirOption());
+  const withActor = (command: Command) => command.addOption(actorOption('recorded on the incident and in the audit chain')).addOption(dataDirOption());
 
   withActor(
     incident

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { auditEventsFor } from '../../audit/index.ts';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
@@ -34,17 +34,13 @@ import { ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
 import type { Database } from '../../store/index.ts';
 import { registerBacktest, valueText } from './backtest.ts';
 import { withDatabase } from './data.ts';
-import { dataDirOption } from './data-options.ts';
+import { actorOption, dataDirOption } from './data-options.ts';
 
 interface Common {
   actor?: string;
   reason?: string;
   dataDir?: string;
   json?: boolean;
-}
-
-function actorOption(): Option {
-  return new Option('--actor <name>', 'who is doing this: recorded on the step, and checked by the two-person rule').env('ENTITLE_ACTOR');
 }
 
 function need(value: string | undefined, field: string, example: string): string {
@@ -97,7 +93,7 @@ function print(release: Release, options: Common): void {
 export function registerRelease(program: Command): void {
   const release = program.command('release').description('Release a rule change safely: validate, shadow, canary, approve, promote, roll back.');
 
-  const withActor = (command: Command) => command.addOption(actorOption()).addOption(dataDirOption());
+  const withActor = (command: Command) => command.addOption(actorOption('recorded on the step, and checked by the two-person rule')).addOption(dataDirOption());
 
   withActor(
     release
@@ -212,7 +208,7 @@ export function registerRelease(program: Command): void {
     .argument('<release>', 'id of a rolled-back release')
     .option('--out <dir>', 'directory to write worklist-RELEASE.csv and worklist-RELEASE.json in', '.')
     .option('--json', 'also print the worklist as JSON')
-    .addOption(actorOption())
+    .addOption(actorOption('recorded on the step, and checked by the two-person rule'))
     .addOption(dataDirOption())
     .action(async (id: string, options: Common & { out: string }) => {
       const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
@@ -246,7 +242,7 @@ export function registerRelease(program: Command): void {
     .requiredOption('--from <when>', 'start, such as 2026-12-22')
     .requiredOption('--to <when>', 'end, such as 2026-12-24T18:00')
     .requiredOption('--reason <text>', 'why, such as "Christmas payment run"')
-    .addOption(actorOption())
+    .addOption(actorOption('recorded on the step, and checked by the two-person rule'))
     .addOption(dataDirOption())
     .action(async (options: Common & { from: string; to: string; reason: string }) => {
       const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { capacitySettingsFrom } from '../../capacity/index.ts';
+import { ENVIRONMENTS, type Environment } from '../../flags/index.ts';
 import { gateSettingsFrom } from '../../releases/index.ts';
 import { startService } from '../../service/index.ts';
 import { storeSettingsFrom } from '../../store/index.ts';
@@ -25,6 +27,15 @@ export function parseRateLimits(text: string): Partial<Record<Role, number>> {
   return limits;
 }
 
+/** ENTITLE_ENVIRONMENT, refused with the choices named when it is not one of them. */
+export function environmentFrom(text: string | undefined): Environment {
+  if (text === undefined || text.trim() === '') return 'development';
+  if (!(ENVIRONMENTS as readonly string[]).includes(text)) {
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'ENTITLE_ENVIRONMENT is not valid', [{ field: 'ENTITLE_ENVIRONMENT', message: `give one of ${ENVIRONMENTS.join(', ')}` }]);
+  }
+  return text as Environment;
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -46,6 +57,9 @@ export function registerServe(program: Command): void {
         logLevel: process.env.LOG_LEVEL ?? 'info',
         releases: { gates: gateSettingsFrom(process.env), listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
         testFaults: process.env.ENTITLE_TEST_FAULTS === 'on',
+        environment: environmentFrom(process.env.ENTITLE_ENVIRONMENT),
+        flags: { listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
+        capacity: capacitySettingsFrom(process.env),
       });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -1,20 +1,62 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
+import { decisionForKey, DuplicateSubmission, idempotencyClaim, readDecision, type DecisionRecord, type IdempotencyClaim } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import type { Route } from '../../releases/index.ts';
-import type { Assessment } from '../../rules/index.ts';
+import { ENGINE, type Assessment } from '../../rules/index.ts';
 import type { ServiceContext } from '../context.ts';
 
 function outcomeLabel(error: EntitleError): string {
   return error.code === 'ENTITLE_PARAMETER_UNCONFIRMED' || error.code === 'ENTITLE_PARAMETER_NO_VALUE' ? 'cannot_assess' : 'invalid_input';
 }
 
-/** POST /v1/assessments: assess, record durably, and only then answer. */
-export function registerAssessments(app: FastifyInstance, context: ServiceContext): void {
-  const { rules, writer, metrics, failures } = context;
+/** The answer to an assessment, from the record: the same whether just made or sent again. */
+function answerOf(record: DecisionRecord) {
+  return {
+    decisionId: record.id,
+    benefit: record.benefit,
+    applicationId: record.applicationId,
+    assessmentDate: record.assessmentDate,
+    ruleset: record.ruleset,
+    engine: { name: ENGINE.name, version: record.engineVersion },
+    outcome: record.outcome,
+    explanation: record.explanation,
+    recordedAt: record.createdAt,
+    recordHash: record.recordHash,
+  };
+}
 
-  app.post('/v1/assessments', { config: { roles: ['assessor'] } }, async (request, reply) => {
+const querystring = { type: 'object', properties: { explain: { enum: ['reasons', 'trace'] } }, additionalProperties: false } as const;
+
+/**
+ * POST /v1/assessments: assess, record durably, and only then answer. With an Idempotency-Key, a
+ * retry of the same request gets the original decision back (201, Idempotent-Replayed: true) and
+ * nothing new is recorded, whichever instance it reaches and however many arrive at once.
+ */
+export function registerAssessments(app: FastifyInstance, context: ServiceContext): void {
+  const { rules, writer, metrics, failures, db, capacity, flags } = context;
+  /** Same-instance retries of a request still being decided wait for it rather than deciding twice. */
+  const inFlight = new Map<string, Promise<unknown>>();
+
+  async function replayed(request: FastifyRequest, reply: FastifyReply, decisionId: string) {
+    const record = await readDecision(db, decisionId, { keyId: request.apiKey!.id, keyName: request.apiKey!.name }, 'read').catch(() => {
+      throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached');
+    });
+    if (!record) throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision for this Idempotency-Key could not be read');
+    metrics.idempotentReplays.inc();
+    reply.code(201).header('location', `/v1/decisions/${record.id}`).header('idempotent-replayed', 'true');
+    return answerOf(record);
+  }
+
+  async function decide(request: FastifyRequest, reply: FastifyReply, claim: IdempotencyClaim | undefined) {
     const body = request.body as { benefit?: unknown; applicationId?: unknown } | null | undefined;
+    if (claim) {
+      const existing = await decisionForKey(db, claim).catch((error: unknown) => {
+        if (error instanceof EntitleError) throw error;
+        throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached, so no decision was made');
+      });
+      if (existing) return replayed(request, reply, existing);
+    }
     const benefit = typeof body?.benefit === 'string' ? body.benefit : undefined;
     const applicationId = body?.applicationId;
     // The canary needs the application reference before validation; a missing or malformed one
@@ -25,9 +67,16 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
       throw new EntitleError('ENTITLE_BENEFIT_UNKNOWN', 'no rule set is loaded for this benefit', [{ field: 'benefit', message: `enter one of: ${[...rules.active.keys()].join(', ')}` }]);
     }
     const ruleSet = route.ruleSet;
+    const wantsTrace = (request.query as { explain?: string }).explain === 'trace';
+    let traceOmitted: string | undefined;
+    if (wantsTrace) {
+      if (capacity.degradation.dropsAutomatically('explanation-traces')) traceOmitted = 'the service is under high demand: traces are paused, the reasons are complete';
+      else if (!(typeof applicationId === 'string' && (await flags.isOnFor('explanation-traces', applicationId)))) traceOmitted = 'traces are not switched on for this application (flag explanation-traces)';
+      if (traceOmitted) capacity.degradation.shed('explanation-traces');
+    }
     let assessment: Assessment;
     try {
-      assessment = ruleSet.assess(body, 'reasons');
+      assessment = ruleSet.assess(body, wantsTrace && !traceOmitted ? 'trace' : 'reasons');
     } catch (error) {
       if (error instanceof EntitleError && error.status < 500) metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: outcomeLabel(error), ruleset: ruleSet.hash });
       else failures.record({ at: new Date().toISOString(), benefit: ruleSet.benefit, applicationId: typeof applicationId === 'string' ? applicationId.slice(0, 200) : null, code: error instanceof EntitleError ? error.code : 'ENTITLE_INTERNAL' });
@@ -50,27 +99,46 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
           ...(route.assignment ? { assignment: route.assignment } : {}),
         },
         ruleSet.program.bundle,
+        claim,
       );
     } catch (error) {
+      if (error instanceof DuplicateSubmission) {
+        // Another instance recorded this key first: its decision is the answer.
+        const existing = await decisionForKey(db, error.claim).catch(() => undefined);
+        if (existing) return replayed(request, reply, existing);
+      }
       metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: 'not_recorded', ruleset: ruleSet.hash });
       failures.record({ at: new Date().toISOString(), benefit: ruleSet.benefit, applicationId: assessment.applicationId, code: 'ENTITLE_STORE_UNAVAILABLE' });
       request.log.warn({ event: 'decision_not_recorded', cause: (error as Error).name }, 'a decision could not be recorded; none was returned');
       throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision could not be recorded, so no decision was made');
     }
     metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: assessment.outcome.entitled ? 'entitled' : 'not_entitled', ruleset: ruleSet.hash });
-    rules.compareLater(route, body, assessment.applicationId);
+    // Canary applications were decided by the candidate: they are compared whatever the pressure.
+    if (route.byCandidate || capacity.degradation.allows('shadow-evaluation')) rules.compareLater(route, body, assessment.applicationId);
+    else if (route.test) capacity.degradation.shed('shadow-evaluation');
     reply.code(201).header('location', `/v1/decisions/${record.id}`);
     return {
-      decisionId: record.id,
-      benefit: assessment.benefit,
-      applicationId: assessment.applicationId,
-      assessmentDate: assessment.assessmentDate,
-      ruleset: assessment.ruleset,
-      engine: assessment.engine,
-      outcome: assessment.outcome,
-      explanation: assessment.explanation,
-      recordedAt: record.createdAt,
-      recordHash: record.recordHash,
+      ...answerOf(record),
+      ...(assessment.trace ? { trace: assessment.trace } : {}),
+      ...(traceOmitted ? { traceOmitted } : {}),
     };
+  }
+
+  app.post('/v1/assessments', { config: { roles: ['assessor'] }, schema: { querystring } }, async (request, reply) => {
+    const claim = idempotencyClaim(request.headers['idempotency-key'], request.apiKey!.id, request.body);
+    if (!claim) return decide(request, reply, undefined);
+    const earlier = inFlight.get(claim.keyHash);
+    if (earlier) {
+      // The first is still being decided here: wait for it, then answer from its record.
+      await earlier.catch(() => undefined);
+      return decide(request, reply, claim);
+    }
+    const work = decide(request, reply, claim);
+    inFlight.set(claim.keyHash, work);
+    try {
+      return await work;
+    } finally {
+      inFlight.delete(claim.keyHash);
+    }
   });
 }

@@ -95,7 +95,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
     return { decisionId: id, reads: await fromStore(() => readsOf(db, id)) };
   });
 
-  app.post('/v1/decisions/:id/replay', { schema: { params: idParams }, config: { roles: readers } }, async (request) => {
+  app.post('/v1/decisions/:id/replay', { schema: { params: idParams }, config: { roles: readers, report: true } }, async (request) => {
     const { id } = request.params as { id: string };
     const record = await fromStore(() => readDecision(db, id, readerOf(request), 'replay'));
     if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');

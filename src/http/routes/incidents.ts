@@ -139,7 +139,7 @@ export function registerIncidents(app: FastifyInstance, context: ServiceContext)
     return { incident: await acknowledgeIncident(db, id(request), actor(request)) };
   });
 
-  app.get('/v1/incidents/:id/timeline', { config: { roles: READERS }, schema: { params: idParams } }, async (request, reply) => {
+  app.get('/v1/incidents/:id/timeline', { config: { roles: READERS, report: true }, schema: { params: idParams } }, async (request, reply) => {
     const timeline = await buildTimeline(db, await getIncident(db, id(request)));
     if (markdownWanted(request)) return reply.type('text/markdown; charset=utf-8').send(timelineMarkdown(timeline));
     return timeline;
@@ -147,18 +147,18 @@ export function registerIncidents(app: FastifyInstance, context: ServiceContext)
 
   // The impact lists application references to recontact or correct: operators only, and the
   // listing of a worklist is audited under their name.
-  app.get('/v1/incidents/:id/impact', { config: { roles: OPERATORS }, schema: { params: idParams } }, async (request) => {
+  app.get('/v1/incidents/:id/impact', { config: { roles: OPERATORS, report: true }, schema: { params: idParams } }, async (request) => {
     return incidentImpact(db, await getIncident(db, id(request)), actor(request));
   });
 
-  app.get('/v1/incidents/:id/comms', { config: { roles: OPERATORS }, schema: { params: idParams, querystring: { type: 'object', required: ['audience'], properties: { audience: { enum: [...AUDIENCES] } } } } }, async (request) => {
+  app.get('/v1/incidents/:id/comms', { config: { roles: OPERATORS, report: true }, schema: { params: idParams, querystring: { type: 'object', required: ['audience'], properties: { audience: { enum: [...AUDIENCES] } } } } }, async (request) => {
     const incident = await getIncident(db, id(request));
     const audience = (request.query as { audience: Audience }).audience;
     const impact = audience === 'citizens' && !incident.resolvedAt ? null : await incidentImpact(db, incident, actor(request));
     return fillTemplate(audience, incident, await incidentEntries(db, incident.id), impact);
   });
 
-  app.get('/v1/incidents/:id/review', { config: { roles: OPERATORS }, schema: { params: idParams } }, async (request, reply) => {
+  app.get('/v1/incidents/:id/review', { config: { roles: OPERATORS, report: true }, schema: { params: idParams } }, async (request, reply) => {
     const incident = await getIncident(db, id(request));
     const [entries, impact, timeline] = await Promise.all([incidentEntries(db, incident.id), incidentImpact(db, incident, actor(request)), buildTimeline(db, incident)]);
     return reply.type('text/markdown; charset=utf-8').send(reviewMarkdown(incident, entries, impact, timeline));

@@ -138,7 +138,7 @@ export function registerReleases(app: FastifyInstance, context: ServiceContext, 
 
   // One worker thread: the other core stays with citizens' assessments. Larger backtests belong
   // on the command line, away from the service.
-  app.post('/v1/releases/:id/backtest', { preValidation: noBodyIsEmpty, config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.backtest } }, async (request) => {
+  app.post('/v1/releases/:id/backtest', { preValidation: noBodyIsEmpty, config: { roles: AUTHORS, report: true }, schema: { params: idParams, body: releaseSchemas.backtest } }, async (request) => {
     const input = body<{ last?: number; from?: string; to?: string }>(request);
     const window = backtestWindow(input) ?? { last: 100_000 };
     if (backtesting) throw new EntitleError('ENTITLE_RATE_LIMITED', 'a backtest is already running on this instance; it runs one at a time so citizens keep a core');
@@ -152,7 +152,7 @@ export function registerReleases(app: FastifyInstance, context: ServiceContext, 
   });
 
   // The remediation worklist, as JSON or (Accept: text/csv) as the caseworkers' spreadsheet.
-  app.get('/v1/releases/:id/affected', { config: { roles: OPERATORS }, schema: { params: idParams } }, async (request, reply) => {
+  app.get('/v1/releases/:id/affected', { config: { roles: OPERATORS, report: true }, schema: { params: idParams } }, async (request, reply) => {
     const worklist = await affectedApplications(db, id(request), actorOf(request));
     if ((request.headers.accept ?? '').includes('text/csv')) {
       reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="worklist-${worklist.release.id}.csv"`);
