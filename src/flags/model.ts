@@ -47,27 +47,14 @@ export interface FlagChange {
 }
 
 /** The part of a flag a change can alter, as the audit chain records it before and after. */
-export interface FlagState {
-  readonly enabled: boolean;
-  readonly rolloutBasisPoints: number;
-  readonly owner: string;
-  readonly expiresOn: string;
-}
+export type FlagState = Pick<Flag, 'enabled' | 'rolloutBasisPoints' | 'owner' | 'expiresOn'>;
 
 export function stateOf(flag: Flag): FlagState {
   return { enabled: flag.enabled, rolloutBasisPoints: flag.rolloutBasisPoints, owner: flag.owner, expiresOn: flag.expiresOn };
 }
 
 /** A flag the code reads, with the value it starts with when first seeded into a database. */
-export interface DeclaredFlag {
-  readonly key: string;
-  readonly description: string;
-  readonly kind: FlagKind;
-  readonly owner: string;
-  readonly expiresOn: string;
-  readonly enabled: boolean;
-  readonly rolloutBasisPoints: number;
-}
+export type DeclaredFlag = Omit<Flag, 'updatedAt' | 'updatedBy'>;
 
 /**
  * Every flag the code reads. Seeded on start (like the rule sets); after that the database holds
@@ -113,7 +100,6 @@ export const DECLARED_FLAGS: readonly DeclaredFlag[] = [
   },
 ];
 
-export const FLAG_KEY = /^[a-z][a-z0-9-]{1,62}$/;
 export const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**

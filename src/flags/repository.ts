@@ -1,13 +1,11 @@
 import { appendAuditEvent, auditEventsFor, type AuditEvent } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { ENVIRONMENTS, type Environment } from '../deploys/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
-import { DATE, DECLARED_FLAGS, stateOf, type DeclaredFlag, type Flag, type FlagChange, type FlagSettings, type FlagState } from './model.ts';
+import { DATE, DECLARED_FLAGS, isStale, stateOf, type DeclaredFlag, type Flag, type FlagChange, type FlagSettings, type FlagState } from './model.ts';
 
 /** Every flag change is announced here, in its own transaction; instances also poll the audit head. */
 export const FLAG_CHANNEL = 'entitle_flags';
-
-export const ENVIRONMENTS = ['development', 'staging', 'production'] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
 
 interface FlagRow {
   key: string;
@@ -268,5 +266,5 @@ export async function flagHistory(db: Queryable, key: string): Promise<AuditEven
 
 /** Flags past their expiry date (London's date is close enough to UTC's for a date check). */
 export async function staleFlags(db: Queryable, today = new Date().toISOString().slice(0, 10)): Promise<Flag[]> {
-  return (await listFlags(db)).filter((flag) => flag.expiresOn < today);
+  return (await listFlags(db)).filter((flag) => isStale(flag, today));
 }
