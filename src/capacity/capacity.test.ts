@@ -86,7 +86,7 @@ describe('graceful degradation', () => {
     const log = { info: (f: Record<string, unknown>) => logs.push({ event: f.event, level: f.level }), warn: (f: Record<string, unknown>) => logs.push({ event: f.event, level: f.level }) };
     const registry = new Registry();
     const degradation = new Degradation(
-      { thresholds: { eventLoopDelayMs: 40, poolWaiting: 100, queueDepth: 100 }, tickMs: 150, calmMs: 300 },
+      { thresholds: { eventLoopDelayMs: 40, poolWaiting: 100, queueDepth: 100 }, tickMs: 150, sustainTicks: 2, calmMs: 300 },
       { poolWaiting: () => 0, queueDepth: () => 0, automatic: () => true, flagOn: () => true },
       registry,
       log,
@@ -131,7 +131,7 @@ describe('graceful degradation', () => {
   it('holds a step that pressure has not cleared: a signal between half and the threshold keeps the level', () => {
     let waiting = 20;
     const degradation = new Degradation(
-      { thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 16, queueDepth: 100 }, tickMs: 1_000, calmMs: 0 },
+      { thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 16, queueDepth: 100 }, tickMs: 1_000, sustainTicks: 1, calmMs: 0 },
       { poolWaiting: () => waiting, queueDepth: () => 0, automatic: () => true, flagOn: () => true },
       new Registry(),
       { info: () => undefined, warn: () => undefined },
@@ -147,10 +147,32 @@ describe('graceful degradation', () => {
     assert.equal(degradation.level, 0);
   });
 
+  it('waits for pressure that lasts: one stalled tick drops nothing', () => {
+    let waiting = 20;
+    const degradation = new Degradation(
+      { thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 16, queueDepth: 100 }, tickMs: 1_000, sustainTicks: 2, calmMs: 0 },
+      { poolWaiting: () => waiting, queueDepth: () => 0, automatic: () => true, flagOn: () => true },
+      new Registry(),
+      { info: () => undefined, warn: () => undefined },
+    );
+    degradation.tick(0);
+    waiting = 0;
+    degradation.tick(1_000);
+    waiting = 20;
+    degradation.tick(2_000);
+    assert.equal(degradation.level, 0, 'two stalls apart are not sustained pressure');
+    degradation.tick(3_000);
+    assert.equal(degradation.level, 1);
+    degradation.tick(4_000);
+    assert.equal(degradation.level, 1, 'the next step waits for the same again');
+    degradation.tick(5_000);
+    assert.equal(degradation.level, 2);
+  });
+
   it('does nothing by itself when automatic degradation is switched off, and a kill switch still drops its step', () => {
     let automatic = true;
     const degradation = new Degradation(
-      { thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 1, queueDepth: 100 }, tickMs: 1_000, calmMs: 0 },
+      { thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 1, queueDepth: 100 }, tickMs: 1_000, sustainTicks: 1, calmMs: 0 },
       { poolWaiting: () => 5, queueDepth: () => 0, automatic: () => automatic, flagOn: (step) => step !== 'replay-and-reports' },
       new Registry(),
       { info: () => undefined, warn: () => undefined },

@@ -19,8 +19,13 @@ export interface PressureThresholds {
 
 export interface DegradationSettings {
   readonly thresholds: PressureThresholds;
-  /** How often pressure is measured; under pressure the level rises one step per tick. */
+  /** How often pressure is measured. */
   readonly tickMs: number;
+  /**
+   * How many ticks in a row a signal must be past its threshold before a step is dropped, and
+   * between further steps: one stall (a garbage collection, one slow query) is not pressure.
+   */
+  readonly sustainTicks: number;
   /**
    * How long every signal must stay below half its threshold before one step is restored. The gap
    * between the threshold that engages a step and the half that restores it is the hysteresis.
@@ -31,6 +36,7 @@ export interface DegradationSettings {
 export const DEFAULT_DEGRADATION: DegradationSettings = {
   thresholds: { eventLoopDelayMs: 200, poolWaiting: 16, queueDepth: 64 },
   tickMs: 500,
+  sustainTicks: 2,
   calmMs: 3_000,
 };
 
@@ -63,6 +69,7 @@ export interface DegradationSources {
 export class Degradation {
   private current = 0;
   private calmSince: number | undefined;
+  private overTicks = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly delay: IntervalHistogram;
   private lastReading: PressureReading = { eventLoopDelayMs: 0, poolWaiting: 0, queueDepth: 0 };
@@ -127,14 +134,20 @@ export class Degradation {
     const calm = (Object.keys(t) as (keyof PressureThresholds)[]).every((signal) => reading[signal] < t[signal] / 2);
     if (!this.sources.automatic()) {
       this.calmSince = undefined;
+      this.overTicks = 0;
       if (this.current !== 0) this.setLevel(0, reading, ['automatic degradation switched off']);
       return;
     }
     if (over.length > 0) {
       this.calmSince = undefined;
-      if (this.current < DEGRADATION_STEPS.length) this.setLevel(this.current + 1, reading, over);
+      this.overTicks += 1;
+      if (this.overTicks >= this.settings.sustainTicks && this.current < DEGRADATION_STEPS.length) {
+        this.overTicks = 0;
+        this.setLevel(this.current + 1, reading, over);
+      }
       return;
     }
+    this.overTicks = 0;
     if (!calm || this.current === 0) {
       this.calmSince = calm ? this.calmSince : undefined;
       return;

@@ -39,6 +39,7 @@ export function capacitySettingsFrom(env: Readonly<Record<string, string | undef
         queueDepth: read('ENTITLE_PRESSURE_QUEUE_DEPTH', d.thresholds.queueDepth, 1),
       },
       tickMs: read('ENTITLE_PRESSURE_TICK_MS', d.tickMs, 10),
+      sustainTicks: read('ENTITLE_PRESSURE_SUSTAIN_TICKS', d.sustainTicks, 1),
       calmMs: read('ENTITLE_PRESSURE_CALM_MS', d.calmMs, 0),
     },
   };

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
+import { CAPACITY_WITHOUT_PRESSURE } from '../capacity/testing.ts';
 import { createKey, type Role } from '../keys/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { migrate, openPglite, type Database } from '../store/index.ts';
@@ -52,13 +53,16 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** The service on an in-memory PGlite, migrated, with the bundled rule sets and a key per role. */
+/**
+ * The service on an in-memory PGlite, migrated, with the bundled rule sets and a key per role;
+ * pressure never degrades it unless the test gives its own capacity settings.
+ */
 export async function testService(options: Partial<AppOptions> = {}, db?: Database): Promise<TestService> {
   const database = db ?? (await openPglite(undefined));
   await migrate(database);
   const ruleSets = await loadRuleSets(rulesDir);
   const logStream = testLogStream();
-  const { app, context } = await buildApp({ db: database, rules: ruleSets, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
+  const { app, context } = await buildApp({ db: database, rules: ruleSets, capacity: CAPACITY_WITHOUT_PRESSURE, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
   const keys = {} as Record<Role | 'nobody', string>;
   for (const role of ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'alertmanager', 'admin'] as const) {
     keys[role] = (await createKey(database, `test-${role}`, [role])).key;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { auditEventsFor } from '../audit/index.ts';
 import { testLogStream } from '../http/testing.ts';
+import { CAPACITY_WITHOUT_PRESSURE } from '../capacity/testing.ts';
 import { createKey } from '../keys/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
@@ -35,6 +36,7 @@ async function withService(kind: 'pglite' | 'postgres', gates: Partial<GateSetti
       shutdownGraceMs: 0,
       ...(logStream ? { logStream } : { logLevel: 'silent' }),
       releases: { gates: { ...DEFAULT_GATES, ...gates }, pollMs: 100, flushMs: 100, watchMs: 200 },
+      capacity: CAPACITY_WITHOUT_PRESSURE,
     });
     const key = (await createKey(service.db, 'live-test', ['assessor'])).key;
     const running = service;
