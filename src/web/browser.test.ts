@@ -238,6 +238,7 @@ describe('pages in a browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMIU
       ['incidents', '/ops/incidents', /Decisions not recorded[\s\S]*Nightly backup late/],
       ['incident', `/ops/incidents/${incidentId}`, /Incident lead\s+Alice Lead[\s\S]*Timeline/],
       ['releases', '/ops/releases', /universal-credit[\s\S]*Taper rate to 57%/],
+      ['flags', '/ops/flags', /Protecting citizen assessments[\s\S]*Shadow evaluation of releases under test\s+Running[\s\S]*All flags[\s\S]*explanation-traces/],
       ['not-found', '/ops/incidents/INC-999', /Page not found/],
       ['unknown-page', '/ops/nowhere', /Page not found/],
     ];

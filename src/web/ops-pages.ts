@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { DEGRADATION_STEPS, type DegradationStep } from '../capacity/index.ts';
+import { isStale, pendingFlagChanges, percentOf, type Flag, type FlagState } from '../flags/index.ts';
 import type { ServiceContext } from '../http/context.ts';
 import { buildTimeline, getIncident, listIncidents, overdue } from '../incidents/index.ts';
 import { PRIORITY_DEFINITIONS, type Incident, type IncidentSource } from '../incidents/index.ts';
@@ -24,6 +26,27 @@ function row(incident: Incident, now: Date) {
 function releaseRow(release: Release) {
   const { id, benefit, state, summary, effectiveAt, canaryBasisPoints, shadowSharePpm, createdAt } = release;
   return { id, benefit, state, summary, effectiveAt, canaryBasisPoints, shadowSharePpm, createdAt };
+}
+
+/** A flag's state in words: on, off, or on for a share of applications. */
+function flagStateText(state: Pick<FlagState, 'enabled' | 'rolloutBasisPoints'>): string {
+  if (!state.enabled) return 'Off';
+  return state.rolloutBasisPoints >= 10_000 ? 'On' : `On for ${percentOf(state.rolloutBasisPoints)} of applications`;
+}
+
+/** What a flag page may show: the flag as every instance follows it (never who changed it). */
+function flagRow(flag: Flag, today: string) {
+  const { key, description, kind, owner, expiresOn, enabled, updatedAt } = flag;
+  return { key, description, kind, owner, expiresOn, enabled, updatedAt, state: flagStateText(flag), stale: isStale(flag, today) };
+}
+
+/** Whether each degradation step runs on this instance now, and if not, what dropped it. */
+function stepRows(context: ServiceContext) {
+  const { degradation } = context.capacity;
+  return DEGRADATION_STEPS.map((step: DegradationStep) => ({
+    step,
+    state: degradation.allows(step) ? 'running' : degradation.dropsAutomatically(step) ? 'pressure' : 'flag',
+  }));
 }
 
 /** Budget left per journey from Prometheus, or why it cannot be shown. */
@@ -76,5 +99,18 @@ export function registerOpsPages(pages: FastifyInstance, context: ServiceContext
   pages.get('/releases', PAGE, async (request, reply) => {
     const releases = await fromStore(listReleases(context.db));
     return render(views, reply, 'ops/releases.njk', { session: request.opsSession, releases: releases.map(releaseRow).reverse() });
+  });
+
+  pages.get('/flags', PAGE, async (request, reply) => {
+    const today = new Date().toISOString().slice(0, 10);
+    const pending = await fromStore(pendingFlagChanges(context.db));
+    const { degradation, admission } = context.capacity;
+    return render(views, reply, 'ops/flags.njk', {
+      session: request.opsSession,
+      flags: context.flags.flags.map((flag) => flagRow(flag, today)),
+      pending: pending.map(({ id, flagKey, before, after, reason, requestedAt }) => ({ id, flagKey, before: flagStateText(before), after: flagStateText(after), reason, requestedAt })),
+      degradation: { level: degradation.level, automatic: context.flags.isOn('automatic-degradation'), steps: stepRows(context) },
+      admission: { inFlight: admission.inFlight, queued: admission.queued, maxConcurrent: admission.settings.maxConcurrent, queueLimit: admission.settings.queueLimit },
+    });
   });
 }

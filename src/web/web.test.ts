@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { testService, type TestService } from '../http/testing.ts';
+import { approveFlagChange, recordEnvironment, requestFlagChange } from '../flags/index.ts';
 import { declareIncident, updateIncident, type Incident } from '../incidents/index.ts';
 import { revokeKey } from '../keys/index.ts';
 import { SLOS } from '../ops/index.ts';
@@ -192,7 +193,7 @@ describe('operations console', () => {
   it('sends a signed-out visitor to sign in, and back to the page they asked for', async () => {
     const service = await testService();
     try {
-      for (const url of ['/ops', '/ops/incidents', '/ops/incidents/INC-1', '/ops/releases']) {
+      for (const url of ['/ops', '/ops/incidents', '/ops/incidents/INC-1', '/ops/releases', '/ops/flags']) {
         const response = await service.app.inject(url);
         assert.equal(response.statusCode, 303, url);
         assert.equal(response.headers.location, url === '/ops' ? '/ops/sign-in' : `/ops/sign-in?next=${encodeURIComponent(url)}`);
@@ -357,6 +358,36 @@ describe('operations console', () => {
       contains(nowhere.body, /Page not found/);
       const nonce = /<script nonce="([^"]+)">/.exec(nowhere.body)?.[1];
       assert.match(String(nowhere.headers['content-security-policy']), new RegExp(`script-src 'self' 'nonce-${nonce}'`), 'a 404 page has a nonce too');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('shows every flag with its owner and expiry, the changes waiting for a second person, and what pressure drops', async () => {
+    const service = await testService();
+    try {
+      await requestFlagChange(service.db, { key: 'explanation-traces', settings: { rolloutBasisPoints: 2_500, expiresOn: '2020-01-31' }, actor: 'Priya Operator', reason: 'trial traces' });
+      await recordEnvironment(service.db, 'production', 'entitle');
+      const { change } = await requestFlagChange(service.db, { key: 'replay-and-reports', settings: { enabled: false }, actor: 'Priya Operator', reason: 'reports <b>slow</b> at peak' });
+      await service.context.flags.sync();
+      const cookie = await signIn(service, service.keys.operator);
+
+      const page = await service.app.inject({ url: '/ops/flags', headers: { cookie } });
+      assert.equal(page.statusCode, 200);
+      contains(page.body, /<title>Feature flags – Entitle<\/title>/);
+      contains(page.body, /aria-current="page"[^>]*>\s*<strong[^>]*>Feature flags/, 'the navigation marks the page');
+      contains(page.body, /explanation-traces[\s\S]*?On for 25% of applications[\s\S]*?assessment-service[\s\S]*?2020-01-31[\s\S]*?Past its expiry/);
+      contains(page.body, new RegExp(`${change.id}[\\s\\S]*?replay-and-reports[\\s\\S]*?On to Off[\\s\\S]*?reports &lt;b&gt;slow&lt;/b&gt; at peak`));
+      contains(page.body, /Shadow evaluation of releases under test[\s\S]*?Running/);
+      contains(page.body, /Requests waiting[\s\S]*?0 \(at most 256/);
+      assert.ok(!page.body.includes('Priya Operator'), 'flag pages name no people');
+
+      // A kill switch turned off shows as switched off, not as pressure.
+      await approveFlagChange(service.db, change.id, 'Sam Approver', 'agreed');
+      await service.context.flags.sync();
+      const after = await service.app.inject({ url: '/ops/flags', headers: { cookie } });
+      contains(after.body, /Decision replay and reports[\s\S]*?Switched off by its flag/);
+      contains(after.body, /No flag change is waiting for approval/);
     } finally {
       await service.close();
     }
