@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { verifyChain } from '../../src/decisions/index.ts';
 import { createKey } from '../../src/keys/index.ts';
-import { compared, createRelease, readStats, startShadow } from '../../src/releases/index.ts';
-import { loadRuleSet, ruleSetFromBundle } from '../../src/rules/index.ts';
+import { compared, readStats } from '../../src/releases/index.ts';
 import { migrate, openDatabase, type Database } from '../../src/store/index.ts';
 import { testDatabases } from '../../src/store/testing.ts';
 import { spawnServer } from '../../src/service/testing.ts';
 import { median } from '../median.ts';
+import { shadowRelease } from '../shadow-release.ts';
 
 const CONNECTIONS = 64;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -55,16 +55,6 @@ async function check(db: Database): Promise<number> {
   const report = await verifyChain(db);
   if (!report.ok) throw new Error(`the chain does not verify: ${report.problem.message}`);
   return report.verified;
-}
-
-/** A release in shadow at 100% whose candidate decides exactly as the active version does. */
-async function shadowRelease(db: Database): Promise<string> {
-  const bundle = structuredClone((await loadRuleSet(fileURLToPath(new URL('../../rulesets/uk-universal-credit', import.meta.url)))).program.bundle) as unknown as { ruleset: { title: string } };
-  bundle.ruleset.title = `${bundle.ruleset.title} (retitled for the benchmark)`;
-  const candidate = ruleSetFromBundle(bundle, 'benchmark candidate');
-  const release = await createRelease(db, { program: candidate.program, author: 'bench', summary: 'shadow cost', effectiveAt: new Date().toISOString(), expectations: { changes: [] }, golden: { total: 1, failed: [] } });
-  await startShadow(db, release.id, { sharePercent: 100, preview: false }, 'bench', 'measure the cost of shadow evaluation');
-  return release.id;
 }
 
 const results = [];

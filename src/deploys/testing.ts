@@ -26,6 +26,14 @@ export interface FleetOptions {
   readonly version: string;
   /** The preStop delay: how long an instance keeps serving after leaving the load balancer. */
   readonly drainMs: number;
+  /** More settings for every instance (capacity, log level). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Whether nginx keeps client connections open between requests. Off for rolling deploys (see
+   * nginxConfig); on for load that reloads nothing, where a new connection per request would
+   * measure TCP set-up rather than the service.
+   */
+  readonly clientKeepAlive?: boolean;
 }
 
 interface Instance {
@@ -65,7 +73,7 @@ export class Fleet {
         instances.push({ port, server: await startInstance(options, port, options.version), version: options.version, inRotation: true });
       }
       const listen = await freePort();
-      await writeFile(join(dir, 'nginx.conf'), nginxConfig(dir, listen, instances));
+      await writeFile(join(dir, 'nginx.conf'), nginxConfig(dir, listen, instances, options.clientKeepAlive ?? false));
       // Debian's nginx wants its log directory even when the configuration names others.
       nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
       let log = '';
@@ -83,6 +91,11 @@ export class Fleet {
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** Each instance's own address, to read its /metrics directly rather than through nginx. */
+  get instanceUrls(): string[] {
+    return this.instances.map((i) => i.server.url);
   }
 
   /** The version each instance reports on /version, asked directly (not through nginx). */
@@ -112,7 +125,7 @@ export class Fleet {
   }
 
   private async reload(): Promise<void> {
-    await writeFile(join(this.dir, 'nginx.conf'), nginxConfig(this.dir, Number(new URL(this.url).port), this.instances));
+    await writeFile(join(this.dir, 'nginx.conf'), nginxConfig(this.dir, Number(new URL(this.url).port), this.instances, this.options.clientKeepAlive ?? false));
     await run(NGINX, ['-p', this.dir, '-c', join(this.dir, 'nginx.conf'), '-e', join(this.dir, 'logs', 'error.log'), '-s', 'reload']);
     // The master starts workers with the new configuration and lets the old ones finish.
     await sleep(200);
@@ -132,7 +145,7 @@ export class Fleet {
 }
 
 function startInstance(options: FleetOptions, port: number, version: string): Promise<ServerProcess> {
-  return spawnServer({ DATABASE_URL: options.databaseUrl, ENTITLE_BUILD_VERSION: version, LOG_LEVEL: 'warn', ENTITLE_DB_POOL_SIZE: '8' }, [], [], port);
+  return spawnServer({ DATABASE_URL: options.databaseUrl, ENTITLE_BUILD_VERSION: version, LOG_LEVEL: 'warn', ENTITLE_DB_POOL_SIZE: '8', ...options.env }, [], [], port);
 }
 
 async function waitReady(url: string): Promise<void> {
@@ -148,14 +161,16 @@ async function waitReady(url: string): Promise<void> {
  * connection to an instance fails before it was sent is passed to the next one; a POST that
  * reached an instance is never sent twice (nginx's default for non-idempotent methods).
  */
-function nginxConfig(dir: string, listen: number, instances: readonly { port: number; inRotation: boolean }[]): string {
+function nginxConfig(dir: string, listen: number, instances: readonly { port: number; inRotation: boolean }[], clientKeepAlive: boolean): string {
   const servers = instances.map((i) => `    server 127.0.0.1:${i.port} max_fails=0${i.inRotation ? '' : ' down'};`).join('\n');
   return `# Written by the rolling deploy test (src/deploys/testing.ts).
 daemon off;
 worker_processes 1;
+worker_rlimit_nofile 16384;
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'logs', 'error.log')} warn;
-events { worker_connections 1024; }
+# A surge holds a few thousand client connections, each with one to an instance.
+events { worker_connections 8192; }
 http {
   access_log off;
   # nginx changes upstreams only by reloading, and a reload closes idle client keep-alive
@@ -163,7 +178,8 @@ http {
   # for a POST). ingress-nginx changes endpoints without reloading, so clients keep their
   # connections there; here each client connection carries one request, so the proof measures
   # the service's drain and not nginx's reload.
-  keepalive_timeout 0;
+  keepalive_timeout ${clientKeepAlive ? '75s' : '0'};
+  keepalive_requests 1000000;
   client_body_temp_path ${join(dir, 'client_body')};
   proxy_temp_path ${join(dir, 'proxy')};
   fastcgi_temp_path ${join(dir, 'fastcgi')};
@@ -172,7 +188,7 @@ http {
   client_body_buffer_size 64k;
   upstream entitle {
 ${servers}
-    keepalive 32;
+    keepalive ${clientKeepAlive ? 512 : 32};
   }
   server {
     listen 127.0.0.1:${listen};
