@@ -2,8 +2,9 @@
 // PostgreSQL behind Debian's nginx, with a release in shadow at 100% (so shadow evaluation is real
 // work to shed) and one assessment in ten asking for the full explanation trace. Each run:
 //   1. the anchor: the fleet's capacity, closed loop (autocannon, 96 connections, every answer 201);
-//   2. steady open-loop load at a fifth of that capacity for 30 s;
-//   3. ten times that load for 120 s: twice the capacity, as when citizens refresh and retry;
+//   2. steady open-loop load at a tenth of that capacity for 30 s;
+//   3. ten times that load for 120 s: the anchor's rate, which the fleet cannot decide in full
+//      while the load generator shares its two cores, as when citizens refresh and retry;
 //   4. the steady load again for 60 s.
 // Every request has its own applicationId and Idempotency-Key. Nothing but a 201 or a 503 with
 // Retry-After is allowed: any other answer, or a 503 outside the surge, fails the benchmark, as
@@ -18,9 +19,10 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 30);
 const SURGE_SECONDS = Number(process.env.BENCH_SURGE_SECONDS ?? 120);
 const AFTER_SECONDS = Number(process.env.BENCH_AFTER_SECONDS ?? 60);
-const STEADY_SHARE = 0.2;
+const STEADY_SHARE = Number(process.env.BENCH_STEADY_SHARE ?? 0.1);
 const SURGE_FACTOR = 10;
 const ANCHOR_CONNECTIONS = 96;
+const LATENCY_OBJECTIVE_MS = 500;
 const body = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const COUNTERS = ['entitle_admission_rejected_total', 'entitle_degradation_shed_total', 'entitle_degradation_changes_total', 'entitle_release_shadow_dropped_total', 'entitle_assessment_idempotent_replays_total'];
@@ -94,6 +96,10 @@ async function oneRun(run: number): Promise<RunFigures> {
     const warm = await closedLoop(fleet.url, key, body, ANCHOR_CONNECTIONS, 5);
     const anchor = await closedLoop(fleet.url, key, body, ANCHOR_CONNECTIONS, 15);
     const capacity = anchor.rate;
+    // autocannon stops with requests in flight, which the service still records: count from here.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const countDecisions = async () => (await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions')).rows[0]!.n;
+    const decisionsBefore = await countDecisions();
     const steadyRate = Math.round(capacity * STEADY_SHARE);
 
     // 2–4. Open loop: steady, surge, steady, one after the other with no gap.
@@ -120,22 +126,27 @@ async function oneRun(run: number): Promise<RunFigures> {
     clearInterval(poller);
     const end = await Promise.all(fleet.instanceUrls.map((u) => scrape(u, COUNTERS)));
 
-    check(steadyAnswers, `run ${run}, steady`, false);
-    check(surgeAnswers, `run ${run}, surge`, true);
-    check(afterAnswers, `run ${run}, after`, true);
-    const decisions = (await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions')).rows[0]!.n;
-    const answered201 = warm.answered + anchor.answered + [...steadyAnswers, ...surgeAnswers, ...afterAnswers].filter((a) => a.status === 201).length;
+    try {
+      check(steadyAnswers, `run ${run}, steady`, false);
+      check(surgeAnswers, `run ${run}, surge`, true);
+      check(afterAnswers, `run ${run}, after`, true);
+    } catch (error) {
+      console.error(`capacity ${Math.round(capacity)}/s; nginx errors: ${JSON.stringify(countErrors(await fleet.errorLog()))}`);
+      throw error;
+    }
+    const decisions = (await countDecisions()) - decisionsBefore;
+    const answered201 = [...steadyAnswers, ...surgeAnswers, ...afterAnswers].filter((a) => a.status === 201).length;
     if (decisions !== answered201) throw new Error(`run ${run}: ${decisions} decisions recorded for ${answered201} answered 201`);
 
     const steadyFigures = figures(steadyAnswers, STEADY_SECONDS, steadyRate);
-    // Recovered: from this second on, every second has no refusal and a p99 within twice steady's.
+    // Recovered: from this second on, every second refuses nobody and answers 99% within the
+    // latency objective's 500 ms (the assessment_latency SLO).
     const series = perSecond([...surgeAnswers, ...afterAnswers]);
     const lastSecond = Math.floor((surgeEnd + AFTER_SECONDS * 1000) / 1000) - 1;
-    const bound = Math.max(2 * steadyFigures.p99, steadyFigures.p99 + 20);
     let recoveredFrom = Math.floor(surgeEnd / 1000);
     for (let s = lastSecond; s >= Math.floor(surgeEnd / 1000); s--) {
       const bucket = series.get(s);
-      if (bucket && (bucket.rejected > 0 || quantile(bucket.decided, 0.99) > bound)) {
+      if (bucket && (bucket.rejected > 0 || quantile(bucket.decided, 0.99) > LATENCY_OBJECTIVE_MS)) {
         recoveredFrom = s + 1;
         break;
       }
@@ -198,3 +209,13 @@ for (const [name, pick] of [
 console.log(`\nOther failures: 0 (every answer a 201 or a 503 with Retry-After; decisions recorded = 201s answered)`);
 console.log(`Shed and refused in the surge: ${Object.keys(runs[0]!.shed).map((k) => `${k} ${m((r) => r.shed[k]!).toLocaleString('en-GB')}`).join('; ')}`);
 console.log(`Highest degradation level: ${m((r) => r.maxLevel)}; answers back to steady ${m((r) => r.recoveredS).toFixed(1)} s after the surge; every step restored ${m((r) => r.restoredS).toFixed(1)} s after it`);
+
+/** nginx's error log, as how many times each kind of message appears. */
+function countErrors(log: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of log.split('\n')) {
+    const kind = /\] \d+#\d+: (?:\*\d+ )?([^,(]+)/.exec(line)?.[1]?.trim();
+    if (kind) counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -16,7 +16,7 @@ export interface AdmissionSettings {
   readonly citizenReserved: number;
 }
 
-export const DEFAULT_ADMISSION: AdmissionSettings = { maxConcurrent: 64, queueLimit: 256, maxWaitMs: 1_000, citizenReserved: 16 };
+export const DEFAULT_ADMISSION: AdmissionSettings = { maxConcurrent: 64, queueLimit: 64, maxWaitMs: 1_000, citizenReserved: 16 };
 
 interface Waiter {
   readonly priority: Priority;

@@ -34,10 +34,10 @@ export interface DegradationSettings {
 }
 
 export const DEFAULT_DEGRADATION: DegradationSettings = {
-  thresholds: { eventLoopDelayMs: 200, poolWaiting: 16, queueDepth: 64 },
+  thresholds: { eventLoopDelayMs: 200, poolWaiting: 16, queueDepth: 32 },
   tickMs: 500,
   sustainTicks: 2,
-  calmMs: 3_000,
+  calmMs: 2_000,
 };
 
 export interface PressureReading {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -141,6 +141,11 @@ export class Fleet {
 
   get log(): string {
     return this.nginxLog();
+  }
+
+  /** nginx's error log so far: why it answered 502 or 504, when it did. */
+  async errorLog(): Promise<string> {
+    return readFile(join(this.dir, 'logs', 'error.log'), 'utf8').catch(() => '');
   }
 }
 

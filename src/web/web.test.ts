@@ -379,7 +379,7 @@ describe('operations console', () => {
       contains(page.body, /explanation-traces[\s\S]*?On for 25% of applications[\s\S]*?assessment-service[\s\S]*?2020-01-31[\s\S]*?Past its expiry/);
       contains(page.body, new RegExp(`${change.id}[\\s\\S]*?replay-and-reports[\\s\\S]*?On to Off[\\s\\S]*?reports &lt;b&gt;slow&lt;/b&gt; at peak`));
       contains(page.body, /Shadow evaluation of releases under test[\s\S]*?Running/);
-      contains(page.body, /Requests waiting[\s\S]*?0 \(at most 256/);
+      contains(page.body, /Requests waiting[\s\S]*?0 \(at most 64/);
       assert.ok(!page.body.includes('Priya Operator'), 'flag pages name no people');
 
       // A kill switch turned off shows as switched off, not as pressure.
