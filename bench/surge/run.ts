@@ -93,7 +93,7 @@ async function oneRun(run: number): Promise<RunFigures> {
   const { fleet, key } = await benchFleet(database, 'surge');
   try {
     // 1. The anchor: capacity, closed loop, after a warm-up.
-    const warm = await closedLoop(fleet.url, key, body, ANCHOR_CONNECTIONS, 5);
+    await closedLoop(fleet.url, key, body, ANCHOR_CONNECTIONS, 5); // warm-up
     const anchor = await closedLoop(fleet.url, key, body, ANCHOR_CONNECTIONS, 15);
     const capacity = anchor.rate;
     // autocannon stops with requests in flight, which the service still records: count from here.
