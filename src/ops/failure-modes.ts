@@ -5,7 +5,7 @@
  * is the service's address (such as http://127.0.0.1:3000). A test checks that every command,
  * endpoint, metric and table named here exists.
  */
-import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT } from './rules.ts';
+import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, OVERLOADED_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT } from './rules.ts';
 import { SLOS } from './slos.ts';
 
 export interface Step {
@@ -199,24 +199,37 @@ export const FAILURE_MODES: readonly FailureMode[] = [
   {
     id: 'surge-beyond-capacity',
     title: 'A surge beyond capacity',
-    alerts: [LATENCY, AVAILABILITY],
-    symptom: 'Latency rises for every route; some callers get 429 (rate limited) or 503.',
-    citizenImpact: 'Citizens wait, or are asked to try again later.',
+    alerts: [OVERLOADED_ALERT, DEGRADED_ALERT, LATENCY, AVAILABILITY],
+    symptom:
+      'Some assessments answer 503 ENTITLE_OVERLOADED with Retry-After at once (admission control: the queue is full or a request waited past its limit); instances have dropped shadow evaluation, then full explanation traces, then replay and report endpoints (503 ENTITLE_DEGRADED). Citizen assessments that are admitted are decided as usual.',
+    citizenImpact: 'Some citizens are asked to try again in a few seconds; the rest get their decision and its reasons. Retrying with the same Idempotency-Key returns the first decision, never a second one.',
     diagnosis: [
-      { text: 'See the request rate and latency by route on an instance.', command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_http_request_duration_seconds_count' },
+      { text: 'See what admission control is refusing, by priority and reason (queue_full, waited_too_long, displaced), and how full it is now.', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_admission_rejected_total|^entitle_admission_in_flight|^entitle_admission_queue_depth"', expect: 'rejected_total growing for priority="citizen" means the fleet is past its capacity' },
+      { text: 'See what the instance is dropping under pressure and why (event-loop delay, database pool waiting, queue depth).', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_degradation_level|^entitle_feature_available|^entitle_pressure_event_loop_delay_seconds|^entitle_pressure_db_pool_waiting"', expect: 'entitle_degradation_level 0 when calm; 1 to 3 while shedding' },
+      { text: 'See the flags, and each flag change waiting for approval, as every instance follows them; the Feature flags page of the operations console shows the same with the degradation level and the admission queue.', command: 'entitle flags list' },
       { text: 'See how many decisions each commit carries: large batches mean the writer is saturated.', command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_decision_batch_size' },
     ],
-    resolution: [{ text: 'Add instances (the database handles several; each instance commits in groups).', command: 'kubectl scale deploy/entitle --replicas=N' }],
-    verification: [{ text: 'Latency back under 500 ms at the 99th percentile; the burn-rate alert resolves.' }],
-    rollback: [{ text: 'Scale back down once the surge has passed.', command: 'kubectl scale deploy/entitle --replicas=N' }],
-    tellCitizens: 'If citizens are turned away for more than 15 minutes, a P2 status message.',
+    resolution: [
+      { text: 'Add instances: each decides about the figure in docs/capacity.md, and the database takes several.', command: 'kubectl scale deploy/entitle --replicas=N' },
+      { text: 'If batch or operator work is adding to the load, pause it; citizen assessments already come first.' },
+      { text: 'To shed non-critical work on every instance at once, before pressure does, switch off its kill switch (in production a second person approves).', command: 'entitle flags set shadow-evaluation --off --actor YOUR_NAME --reason "surge: shed shadow evaluation"' },
+    ],
+    verification: [
+      { text: 'No citizen refusals: the rejected count stops growing, and the degradation level is back to 0 on every instance (it restores one step every 2 s of calm).', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_admission_rejected_total|^entitle_degradation_level"' },
+      { text: 'Latency back under 500 ms at the 99th percentile; the alerts resolve.' },
+    ],
+    rollback: [
+      { text: 'Switch a kill switch you turned off back on.', command: 'entitle flags set shadow-evaluation --on --actor YOUR_NAME --reason "surge over"' },
+      { text: 'Scale back down once the surge has passed.', command: 'kubectl scale deploy/entitle --replicas=N' },
+    ],
+    tellCitizens: 'If citizens are turned away for more than 15 minutes, a P2 status message: the service is busy, try again in a few minutes, nothing already sent is lost.',
     escalation: 'Platform team for capacity; service owner if it lasts an hour.',
-    prevention: 'Capacity planning before announcements and the April uprating; load tests (npm run bench:service).',
+    prevention: 'Capacity planning before announcements and the April uprating, from docs/capacity.md; the surge benchmark (npm run bench:surge) after every change to the assessment path.',
   },
   {
     id: 'event-loop-saturated',
     title: 'An instance is saturated (event loop lag or memory)',
-    alerts: [EVENT_LOOP_ALERT, LATENCY],
+    alerts: [EVENT_LOOP_ALERT, DEGRADED_ALERT, LATENCY],
     symptom: 'Event loop lag above half a second on an instance; every request on it is slow.',
     citizenImpact: 'Citizens served by that instance wait; some front ends time out.',
     diagnosis: [

@@ -1,4 +1,4 @@
-import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
+import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, OVERLOADED_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
 import { budget, SLOS, TIERS, type Slo } from './slos.ts';
 
 /**
@@ -168,6 +168,28 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
         { name: `${EVENT_LOOP_ALERT}: quiet at normal lag`, interval: '1m', input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.01x15' }], alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [] }] },
         { name: `${EVENT_LOOP_ALERT}: quiet for a short spike`, interval: '1m', input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.01x5 0.9x2 0.01x8' }], alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [] }] },
       ];
+    case OVERLOADED_ALERT: {
+      const refused = (values: string) => [{ series: 'entitle_admission_rejected_total{job="entitle",instance="a",priority="citizen",reason="queue_full"}', values }];
+      return [
+        { name: `${OVERLOADED_ALERT}: fires when citizens are refused for 2 minutes`, interval: '1m', input_series: refused('0+600x15'), alert_rule_test: [{ eval_time: '10m', alertname: OVERLOADED_ALERT, exp_alerts: [expected(rule, {})] }] },
+        { name: `${OVERLOADED_ALERT}: quiet when nobody is refused`, interval: '1m', input_series: refused('0x15'), alert_rule_test: [{ eval_time: '10m', alertname: OVERLOADED_ALERT, exp_alerts: [] }] },
+        {
+          name: `${OVERLOADED_ALERT}: quiet when only batch work is refused`,
+          interval: '1m',
+          input_series: [{ series: 'entitle_admission_rejected_total{job="entitle",instance="a",priority="batch",reason="queue_full"}', values: '0+600x15' }],
+          alert_rule_test: [{ eval_time: '10m', alertname: OVERLOADED_ALERT, exp_alerts: [] }],
+        },
+        { name: `${OVERLOADED_ALERT}: quiet for a handful of refusals`, interval: '1m', input_series: refused('0x5 20x10'), alert_rule_test: [{ eval_time: '8m', alertname: OVERLOADED_ALERT, exp_alerts: [] }] },
+      ];
+    }
+    case DEGRADED_ALERT: {
+      const level = (values: string) => [{ series: 'entitle_degradation_level{job="entitle",instance="a"}', values }];
+      return [
+        { name: `${DEGRADED_ALERT}: fires after 15 minutes degraded`, interval: '1m', input_series: level('1x25'), alert_rule_test: [{ eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [expected(rule, { instance: 'a' })] }] },
+        { name: `${DEGRADED_ALERT}: quiet for a surge that passes`, interval: '1m', input_series: level('0x5 3x5 0x15'), alert_rule_test: [{ eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [] }] },
+        { name: `${DEGRADED_ALERT}: quiet when nothing is shed`, interval: '1m', input_series: level('0x25'), alert_rule_test: [{ eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [] }] },
+      ];
+    }
     default:
       throw new Error(`no promtool tests are defined for ${rule.alert}: add them to src/ops/rule-tests.ts`);
   }

@@ -36,6 +36,8 @@ export const ROLLBACK_SLOW_ALERT = 'EntitleReleaseRollbackSlow';
 export const INSTANCES_DISAGREE_ALERT = 'EntitleInstancesServeDifferentRules';
 export const EVENT_LOOP_ALERT = 'EntitleEventLoopSaturated';
 export const CHAIN_BROKEN_ALERT = 'EntitleDecisionChainBroken';
+export const OVERLOADED_ALERT = 'EntitleRefusingCitizensOverloaded';
+export const DEGRADED_ALERT = 'EntitleDegradedUnderPressure';
 
 /**
  * A duration divided by `scale`: the end-to-end test runs the real rules with an hour lasting a
@@ -167,6 +169,31 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
         description: 'For 5 minutes, the 99th percentile of event loop lag on one instance has been above 0.5 s: every request on it waits at least that long.',
         citizen_impact: 'Citizens served by that instance wait longer; some front ends may time out and ask them to try again.',
         runbook_url: `${runbookBase}/${EVENT_LOOP_ALERT}.md`,
+      },
+    },
+    {
+      alert: OVERLOADED_ALERT,
+      // Citizen assessments refused by admission control: the fleet is past its capacity.
+      expr: 'sum(rate(entitle_admission_rejected_total{job="entitle",priority="citizen"}[5m])) > 0.1',
+      for: '2m',
+      labels: { severity: 'page', priority: 'P2', service: 'entitle' },
+      annotations: {
+        summary: 'Entitle is past its capacity: citizen assessments are being refused with 503 and Retry-After',
+        description: 'For 2 minutes, admission control has refused citizen assessments (queue full or waited too long) on at least one instance. Add instances.',
+        citizen_impact: 'Some citizens are asked to try again shortly; those who get an answer get it as quickly as usual. No decision is lost or recorded twice.',
+        runbook_url: `${runbookBase}/${OVERLOADED_ALERT}.md`,
+      },
+    },
+    {
+      alert: DEGRADED_ALERT,
+      expr: 'max by (instance) (entitle_degradation_level{job="entitle"}) > 0',
+      for: '15m',
+      labels: { severity: 'ticket', priority: 'P3', service: 'entitle' },
+      annotations: {
+        summary: 'An Entitle instance has been shedding non-critical work under pressure for 15 minutes',
+        description: 'The instance has dropped shadow evaluation, and perhaps explanation traces and replay and report endpoints, for 15 minutes: pressure has not fallen. Releases under test gather fewer comparisons meanwhile.',
+        citizen_impact: 'None yet: citizens keep getting decisions and their reasons. Full explanation traces, decision replay and reports may be unavailable to staff.',
+        runbook_url: `${runbookBase}/${DEGRADED_ALERT}.md`,
       },
     },
   ];
