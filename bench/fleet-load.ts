@@ -3,6 +3,7 @@
 // answer (closed loop), which slows down with the service and hides an overload. autocannon's
 // rate limit sends each connection's quota at the start of every second, a burst rather than a
 // rate, so the schedule is kept here (by hand, a few lines) and undici's Pool does the HTTP.
+import { readdir, readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
@@ -122,6 +123,34 @@ export function quantile(ms: readonly number[], q: number): number {
   if (ms.length === 0) return 0;
   const sorted = [...ms].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+}
+
+/** Clock ticks a second in /proc/<pid>/stat (USER_HZ, 100 on Linux for every architecture in use). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds used so far by every process whose name is `name` (such as postgres or nginx), from
+ * /proc: what the service's own metrics cannot say about the parts around it. Linux only.
+ */
+export async function cpuSecondsOf(name: string): Promise<number> {
+  let ticks = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0 || stat.slice(stat.indexOf('(') + 1, close) !== name) continue;
+    // After the name: state is field 3; utime and stime are fields 14 and 15.
+    const fields = stat.slice(close + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** CPU seconds used so far by the instances (their process_cpu_seconds_total), PostgreSQL, nginx and this process (the load generator). */
+export async function cpuNow(instanceUrls: readonly string[]): Promise<{ entitle: number; postgres: number; nginx: number; generator: number }> {
+  const scrapes = await Promise.all(instanceUrls.map((u) => scrape(u, ['process_cpu_seconds_total'])));
+  const own = process.cpuUsage();
+  return { entitle: total(scrapes, 'process_cpu_seconds_total'), postgres: await cpuSecondsOf('postgres'), nginx: await cpuSecondsOf('nginx'), generator: (own.user + own.system) / 1e6 };
 }
 
 /** One instance's /metrics, as name{labels} → value for the series asked for. */

@@ -1,7 +1,8 @@
 // npm run bench:surge — a surge, measured. Two instances of the real `entitle serve` share
 // PostgreSQL behind Debian's nginx, with a release in shadow at 100% (so shadow evaluation is real
 // work to shed) and one assessment in ten asking for the full explanation trace. Each run:
-//   1. the anchor: the fleet's capacity, closed loop (autocannon, 96 connections, every answer 201);
+//   1. the anchor: the fleet's capacity, closed loop (autocannon, 96 connections, every answer 201),
+//      with the CPU each part uses meanwhile, for the capacity model (assessments/s per core);
 //   2. steady open-loop load at a tenth of that capacity for 30 s;
 //   3. ten times that load for 120 s: the anchor's rate, which the fleet cannot decide in full
 //      while the load generator shares its two cores, as when citizens refresh and retry;
@@ -12,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { testDatabases } from '../../src/store/testing.ts';
-import { benchFleet, closedLoop, openLoad, quantile, scrape, total, type Answer, type LoadTarget } from '../fleet-load.ts';
+import { benchFleet, closedLoop, cpuNow, openLoad, quantile, scrape, total, type Answer, type LoadTarget } from '../fleet-load.ts';
 import { median } from '../median.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -40,6 +41,8 @@ interface PhaseFigures {
 interface RunFigures {
   readonly capacity: number;
   readonly capacityP99: number;
+  /** Cores busy during the anchor (CPU seconds a second), by part. */
+  readonly cores: { readonly entitle: number; readonly postgres: number; readonly nginx: number; readonly generator: number };
   readonly steady: PhaseFigures;
   readonly surge: PhaseFigures;
   readonly after: PhaseFigures;
@@ -94,7 +97,13 @@ async function oneRun(run: number): Promise<RunFigures> {
   try {
     // 1. The anchor: capacity, closed loop, after a warm-up.
     await closedLoop(fleet.url, key, body, ANCHOR_CONNECTIONS, 5); // warm-up
+    const cpuBefore = await cpuNow(fleet.instanceUrls);
+    const anchorStart = performance.now();
     const anchor = await closedLoop(fleet.url, key, body, ANCHOR_CONNECTIONS, 15);
+    const anchorSeconds = (performance.now() - anchorStart) / 1000;
+    const cpuAfter = await cpuNow(fleet.instanceUrls);
+    const busy = (part: keyof typeof cpuBefore) => Math.round((100 * (cpuAfter[part] - cpuBefore[part])) / anchorSeconds) / 100;
+    const cores = { entitle: busy('entitle'), postgres: busy('postgres'), nginx: busy('nginx'), generator: busy('generator') };
     const capacity = anchor.rate;
     // autocannon stops with requests in flight, which the service still records: count from here.
     await new Promise((r) => setTimeout(r, 1_000));
@@ -173,6 +182,7 @@ async function oneRun(run: number): Promise<RunFigures> {
     const result: RunFigures = {
       capacity: Math.round(capacity),
       capacityP99: anchor.p99,
+      cores,
       steady: steadyFigures,
       surge: figures(surgeAnswers, SURGE_SECONDS, steadyRate * SURGE_FACTOR),
       after: figures(afterAnswers, AFTER_SECONDS, steadyRate),
@@ -195,7 +205,12 @@ for (let i = 1; i <= RUNS; i++) runs.push(await oneRun(i));
 const m = (pick: (r: RunFigures) => number) => median(runs.map(pick));
 const share = (x: number) => `${Math.round((100 * x) / m((r) => r.capacity))}%`;
 console.log(`\nSurge on 2 instances behind nginx on PostgreSQL, a release in shadow at 100%, 1 in 10 asking for traces; median of ${RUNS} runs`);
-console.log(`anchor (closed loop, ${ANCHOR_CONNECTIONS} connections): ${m((r) => r.capacity).toLocaleString('en-GB')} assessments/s, p99 ${m((r) => r.capacityP99)} ms\n`);
+console.log(`anchor (closed loop, ${ANCHOR_CONNECTIONS} connections): ${m((r) => r.capacity).toLocaleString('en-GB')} assessments/s, p99 ${m((r) => r.capacityP99)} ms`);
+const perCore = (part: keyof RunFigures['cores']) => m((r) => Math.round(r.capacity / r.cores[part]));
+console.log(
+  `cores busy during the anchor: Entitle (both instances) ${m((r) => r.cores.entitle)}, PostgreSQL ${m((r) => r.cores.postgres)}, nginx ${m((r) => r.cores.nginx)}, load generator ${m((r) => r.cores.generator)}; ` +
+    `assessments/s per busy core: Entitle ${perCore('entitle').toLocaleString('en-GB')}, PostgreSQL ${perCore('postgres').toLocaleString('en-GB')}, nginx ${perCore('nginx').toLocaleString('en-GB')}\n`,
+);
 console.log('| phase | offered/s | decided (201)/s | share of anchor | p50 | p99 | refused (503) | 503 p50 | 503 p99 |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [name, pick] of [
@@ -214,7 +229,8 @@ console.log(`Highest degradation level: ${m((r) => r.maxLevel)}; answers back to
 function countErrors(log: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const line of log.split('\n')) {
-    const kind = /\] \d+#\d+: (?:\*\d+ )?([^,(]+)/.exec(line)?.[1]?.trim();
+    // Such as "upstream timed out while connecting to upstream": the message without its details.
+    const kind = /\] \d+#\d+: (?:\*\d+ )?([^,]+)/.exec(line)?.[1]?.replace(/ \([^)]*\)/g, '').trim();
     if (kind) counts[kind] = (counts[kind] ?? 0) + 1;
   }
   return counts;
