@@ -45,6 +45,8 @@ export interface Answer {
   readonly ms: number;
   /** For a 503: whether it said when to retry. */
   readonly retryAfter?: boolean;
+  /** For an answer other than a 201: the error code it gave (nginx's own pages give none). */
+  readonly code?: string;
 }
 
 export interface LoadTarget {
@@ -66,6 +68,17 @@ export interface Phase {
   readonly sent: Promise<void>;
   /** Every answer, once the last request is answered. */
   readonly answered: Promise<Answer[]>;
+}
+
+/** The `code` of an Entitle error body, or the start of the body when it is not one. */
+function errorCode(text: string): string {
+  try {
+    const code = (JSON.parse(text) as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  } catch {
+    // not JSON: nginx's own error page
+  }
+  return text.replace(/\s+/g, ' ').slice(0, 60);
 }
 
 /**
@@ -91,9 +104,10 @@ export function openLoad(target: LoadTarget, rate: number, seconds: number, tag:
       })
       .then(
         async (response) => {
-          await response.body.text();
+          const text = await response.body.text();
           const ms = performance.now() - start;
-          answers.push({ at: start - target.origin, status: response.statusCode, ms, ...(response.statusCode === 503 ? { retryAfter: response.headers['retry-after'] !== undefined } : {}) });
+          const failed = response.statusCode === 201 ? {} : { code: errorCode(text) };
+          answers.push({ at: start - target.origin, status: response.statusCode, ms, ...failed, ...(response.statusCode === 503 ? { retryAfter: response.headers['retry-after'] !== undefined } : {}) });
         },
         (error: { code?: string; name?: string }) => {
           answers.push({ at: start - target.origin, status: error.code ?? error.name ?? 'error', ms: performance.now() - start });
