@@ -1,7 +1,7 @@
 // npm run bench:soak — memory under steady load. Two instances of the real `entitle serve` share
 // PostgreSQL behind Debian's nginx, with a release in shadow at 100% and one assessment in ten
 // asking for the full explanation trace, as in bench:surge. After a closed-loop anchor (the
-// fleet's capacity, as in bench:surge) and a minute's warm-up, open-loop load at a fifth of it
+// fleet's capacity, as in bench:surge), a wait for the fleet to settle from it, and a minute's warm-up, open-loop load at a fifth of it
 // runs for 10 minutes (BENCH_SOAK_MINUTES) while each instance's resident set and V8 heap are
 // read from its /metrics every 10 s. Reports, per instance, both at the first and the last
 // minute, the highest, the slope of a least-squares line through the readings, and the slope
@@ -66,7 +66,16 @@ try {
   const rate = Math.round(anchor.rate / 5);
   console.error(`anchor: ${Math.round(anchor.rate)} assessments/s closed loop; soaking at ${rate}/s for ${MINUTES} min after a minute's warm-up`);
 
+  // The anchor saturates the fleet: it leaves instances degraded, with shadow comparisons and
+  // chain verification to catch up on. A soak that began then would measure that, not steady load.
+  console.error(`settled ${(await settle(fleet.instanceUrls) / 1000).toFixed(1)} s after the anchor`);
+
   const origin = performance.now();
+  const pressure: Pressure[] = [];
+  const gauges = setInterval(() => {
+    const second = Math.round((performance.now() - origin) / 1000);
+    void Promise.all(fleet.instanceUrls.map((u) => scrape(u, PRESSURE))).then((instances) => pressure.push({ second, instances }));
+  }, 1000);
   const target: LoadTarget = { url: fleet.url, key, body, origin, connections: 512, traceEvery: 10, timeoutMs: 10_000 };
   const warm = openLoad(target, rate, 60, 'W');
   await warm.sent;
@@ -79,11 +88,6 @@ try {
   };
   await read();
   const sampler = setInterval(() => void read(), SAMPLE_MS);
-  const pressure: Pressure[] = [];
-  const gauges = setInterval(() => {
-    const second = Math.round((performance.now() - origin) / 1000);
-    void Promise.all(fleet.instanceUrls.map((u) => scrape(u, PRESSURE))).then((instances) => pressure.push({ second, instances }));
-  }, 1000);
   const soak = openLoad(target, rate, MINUTES * 60, 'K');
   await soak.sent;
   clearInterval(sampler);
@@ -119,6 +123,22 @@ try {
   await database.drop();
 }
 
+/**
+ * Waits until every instance is back to level 0 with nobody waiting for admission and its event
+ * loop calm, for 3 readings in a row; gives up after a minute. Returns the milliseconds it took.
+ */
+async function settle(instanceUrls: readonly string[]): Promise<number> {
+  const start = performance.now();
+  let calm = 0;
+  while (calm < 3 && performance.now() - start < 60_000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const instances = await Promise.all(instanceUrls.map((u) => scrape(u, PRESSURE)));
+    const quiet = instances.every((i) => i.get('entitle_degradation_level') === 0 && total([i], 'entitle_admission_queue_depth') === 0 && i.get('entitle_pressure_event_loop_delay_seconds')! < 0.05);
+    calm = quiet ? calm + 1 : 0;
+  }
+  return performance.now() - start;
+}
+
 /** Map.groupBy, which Node 20 lacks. */
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
   const groups = new Map<K, T[]>();
@@ -136,7 +156,7 @@ function reportWrong(wrong: readonly Answer[], pressure: readonly Pressure[], re
     const kinds = [...groupBy(group, (a) => `${a.status} ${a.code ?? ''}`.trim())].map(([k, g]) => `${g.length}× ${k}`).join(', ');
     const around = pressure
       .filter((p) => Math.abs(p.second - second) <= 2)
-      .map((p) => `${p.second}s ` + p.instances.map((i) => PRESSURE.map((name) => (name === PRESSURE[0] ? `${Math.round(i.get(name)! * 1000)} ms` : String(i.get(name)))).join('/')).join(' · '))
+      .map((p) => `${p.second}s ` + p.instances.map((i) => PRESSURE.map((name) => (name === PRESSURE[0] ? `${Math.round(i.get(name)! * 1000)} ms` : String(total([i], name)))).join('/')).join(' · '))
       .join('; ');
     console.log(`| ${second} | ${kinds} | ${Math.round(Math.max(...group.map((a) => a.ms)))} ms | ${around} |`);
   }
