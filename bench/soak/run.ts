@@ -1,8 +1,8 @@
 // npm run bench:soak — memory under steady load. Two instances of the real `entitle serve` share
 // PostgreSQL behind Debian's nginx, with a release in shadow at 100% and one assessment in ten
 // asking for the full explanation trace, as in bench:surge. After a closed-loop anchor (the
-// fleet's capacity, as in bench:surge), a wait for the fleet to settle from it, and a minute's warm-up, open-loop load at a fifth of it
-// runs for 10 minutes (BENCH_SOAK_MINUTES) while each instance's resident set and V8 heap are
+// fleet's capacity, as in bench:surge), a wait for the fleet to settle from it and a minute's
+// warm-up, open-loop load at a fifth of the anchor runs for 10 minutes (BENCH_SOAK_MINUTES) while each instance's resident set and V8 heap are
 // read from its /metrics every 10 s. Reports, per instance, both at the first and the last
 // minute, the highest, the slope of a least-squares line through the readings, and the slope
 // through each minute's lowest reading (the floor left after garbage collection). Every answer
@@ -53,10 +53,7 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 function floors(readings: readonly Reading[], pick: (r: Reading) => number): Reading[] {
   const minutes = groupBy(readings, (r) => Math.floor(r.minutes));
   // A minute with one or two readings (the last) has no floor to speak of.
-  return [...minutes].filter(([, rs]) => rs.length >= 3).map(([minute, rs]) => {
-    const lowest = Math.min(...rs.map(pick));
-    return { minutes: minute, rss: lowest, heap: lowest };
-  });
+  return [...minutes].filter(([, rs]) => rs.length >= 3).map(([minute, rs]) => ({ ...rs.reduce((low, r) => (pick(r) < pick(low) ? r : low)), minutes: minute }));
 }
 
 const database = await testDatabases.postgres();
@@ -68,7 +65,8 @@ try {
 
   // The anchor saturates the fleet: it leaves instances degraded, with shadow comparisons and
   // chain verification to catch up on. A soak that began then would measure that, not steady load.
-  console.error(`settled ${(await settle(fleet.instanceUrls) / 1000).toFixed(1)} s after the anchor`);
+  const settled = await settle(fleet.instanceUrls);
+  console.error(settled === undefined ? 'the fleet was not calm a minute after the anchor; soaking anyway' : `settled ${(settled / 1000).toFixed(1)} s after the anchor`);
 
   const origin = performance.now();
   const pressure: Pressure[] = [];
@@ -110,7 +108,7 @@ try {
       const last = mean(rs.filter((r) => r.minutes >= MINUTES - 1).map(pick)) / MIB;
       const highest = Math.max(...rs.map(pick)) / MIB;
       const perMinute = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)} MiB/min`;
-      const floor = slope(floors(rs, pick), (r) => r.heap);
+      const floor = slope(floors(rs, pick), pick);
       console.log(`| ${i + 1} | ${name} | ${first.toFixed(1)} MiB | ${last.toFixed(1)} MiB | ${highest.toFixed(1)} MiB | ${perMinute(slope(rs, pick))} | ${perMinute(floor)} |`);
     }
   });
@@ -125,12 +123,13 @@ try {
 
 /**
  * Waits until every instance is back to level 0 with nobody waiting for admission and its event
- * loop calm, for 3 readings in a row; gives up after a minute. Returns the milliseconds it took.
+ * loop calm, for 3 readings in a row. Returns the milliseconds it took, or undefined after a
+ * minute without calm.
  */
-async function settle(instanceUrls: readonly string[]): Promise<number> {
+async function settle(instanceUrls: readonly string[]): Promise<number | undefined> {
   const start = performance.now();
-  let calm = 0;
-  while (calm < 3 && performance.now() - start < 60_000) {
+  for (let calm = 0; calm < 3; ) {
+    if (performance.now() - start > 60_000) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const instances = await Promise.all(instanceUrls.map((u) => scrape(u, PRESSURE)));
     const quiet = instances.every((i) => i.get('entitle_degradation_level') === 0 && total([i], 'entitle_admission_queue_depth') === 0 && i.get('entitle_pressure_event_loop_delay_seconds')! < 0.05);
@@ -142,7 +141,12 @@ async function settle(instanceUrls: readonly string[]): Promise<number> {
 /** Map.groupBy, which Node 20 lacks. */
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
   const groups = new Map<K, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
   return groups;
 }
 
