@@ -186,3 +186,22 @@ export function total(scrapes: readonly Map<string, number>[], name: string, lab
   for (const values of scrapes) for (const [series, value] of values) if ((series === name || series.startsWith(`${name}{`)) && series.includes(labels)) sum += value;
   return sum;
 }
+
+const CALM = ['entitle_pressure_event_loop_delay_seconds', 'entitle_admission_queue_depth', 'entitle_degradation_level'];
+
+/**
+ * Waits until every instance is back to level 0 with nobody waiting for admission and its event
+ * loop calm, for 3 readings in a row. Returns the milliseconds it took, or undefined after a
+ * minute without calm.
+ */
+export async function settle(instanceUrls: readonly string[]): Promise<number | undefined> {
+  const start = performance.now();
+  for (let calm = 0; calm < 3; ) {
+    if (performance.now() - start > 60_000) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const instances = await Promise.all(instanceUrls.map((u) => scrape(u, CALM)));
+    const quiet = instances.every((i) => i.get('entitle_degradation_level') === 0 && total([i], 'entitle_admission_queue_depth') === 0 && i.get('entitle_pressure_event_loop_delay_seconds')! < 0.05);
+    calm = quiet ? calm + 1 : 0;
+  }
+  return performance.now() - start;
+}

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { testDatabases } from '../../src/store/testing.ts';
-import { benchFleet, closedLoop, openLoad, scrape, total, type Answer, type LoadTarget } from '../fleet-load.ts';
+import { benchFleet, closedLoop, openLoad, scrape, settle, total, type Answer, type LoadTarget } from '../fleet-load.ts';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
 const SAMPLE_MS = 10_000;
@@ -119,23 +119,6 @@ try {
 } finally {
   await fleet.stop();
   await database.drop();
-}
-
-/**
- * Waits until every instance is back to level 0 with nobody waiting for admission and its event
- * loop calm, for 3 readings in a row. Returns the milliseconds it took, or undefined after a
- * minute without calm.
- */
-async function settle(instanceUrls: readonly string[]): Promise<number | undefined> {
-  const start = performance.now();
-  for (let calm = 0; calm < 3; ) {
-    if (performance.now() - start > 60_000) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const instances = await Promise.all(instanceUrls.map((u) => scrape(u, PRESSURE)));
-    const quiet = instances.every((i) => i.get('entitle_degradation_level') === 0 && total([i], 'entitle_admission_queue_depth') === 0 && i.get('entitle_pressure_event_loop_delay_seconds')! < 0.05);
-    calm = quiet ? calm + 1 : 0;
-  }
-  return performance.now() - start;
 }
 
 /** Map.groupBy, which Node 20 lacks. */

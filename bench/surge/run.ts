@@ -3,7 +3,8 @@
 // work to shed) and one assessment in ten asking for the full explanation trace. Each run:
 //   1. the anchor: the fleet's capacity, closed loop (autocannon, 96 connections, every answer 201),
 //      with the CPU each part uses meanwhile, for the capacity model (assessments/s per core);
-//   2. steady open-loop load at a tenth of that capacity for 30 s;
+//   2. once the fleet has settled from the anchor, steady open-loop load at a tenth of that
+//      capacity for 30 s;
 //   3. ten times that load for 120 s: the anchor's rate, which the fleet cannot decide in full
 //      while the load generator shares its two cores, as when citizens refresh and retry;
 //   4. the steady load again for 60 s.
@@ -13,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { testDatabases } from '../../src/store/testing.ts';
-import { benchFleet, closedLoop, cpuNow, openLoad, quantile, scrape, total, type Answer, type LoadTarget } from '../fleet-load.ts';
+import { benchFleet, closedLoop, cpuNow, openLoad, quantile, scrape, settle, total, type Answer, type LoadTarget } from '../fleet-load.ts';
 import { median } from '../median.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -105,8 +106,10 @@ async function oneRun(run: number): Promise<RunFigures> {
     const busy = (part: keyof typeof cpuBefore) => Math.round((100 * (cpuAfter[part] - cpuBefore[part])) / anchorSeconds) / 100;
     const cores = { entitle: busy('entitle'), postgres: busy('postgres'), nginx: busy('nginx'), generator: busy('generator') };
     const capacity = anchor.rate;
-    // autocannon stops with requests in flight, which the service still records: count from here.
-    await new Promise((r) => setTimeout(r, 1_000));
+    // autocannon stops with requests in flight, which the service still records, and the anchor
+    // leaves the instances degraded with shadow comparisons to catch up on: steady load that began
+    // then would be refused for the anchor's sake. Count decisions once the fleet is calm again.
+    if ((await settle(fleet.instanceUrls)) === undefined) console.error(`run ${run}: the fleet was not calm a minute after the anchor; going on anyway`);
     const countDecisions = async () => (await database.db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions')).rows[0]!.n;
     const decisionsBefore = await countDecisions();
     const steadyRate = Math.round(capacity * STEADY_SHARE);
