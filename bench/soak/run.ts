@@ -2,12 +2,13 @@
 // PostgreSQL behind Debian's nginx, with a release in shadow at 100% and one assessment in ten
 // asking for the full explanation trace, as in bench:surge. After a closed-loop anchor (the
 // fleet's capacity, as in bench:surge), a wait for the fleet to settle from it and a minute's
-// warm-up, open-loop load at a fifth of the anchor runs for 10 minutes (BENCH_SOAK_MINUTES) while each instance's resident set and V8 heap are
-// read from its /metrics every 10 s. Reports, per instance, both at the first and the last
-// minute, the highest, the slope of a least-squares line through the readings, and the slope
-// through each minute's lowest reading (the floor left after garbage collection). Every answer
-// must be a 201; when one is not, the run fails after the memory table, listing each second that
-// had one with what the instances' pressure gauges read (sampled every second).
+// warm-up, open-loop load at a fifth of the anchor runs for 10 minutes (BENCH_SOAK_MINUTES) while
+// each instance's resident set and V8 heap are read from its /metrics every 10 s. Reports, per
+// instance, both at the first and the last minute, the highest, the slope of a least-squares line
+// through the readings, and the slope through each minute's lowest reading (the floor left after
+// garbage collection). Every answer must be a 201; when one is not, the run fails after the memory
+// table, listing each second that had one with what the instances' pressure gauges read (sampled
+// every second).
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { testDatabases } from '../../src/store/testing.ts';
