@@ -15,10 +15,9 @@
 import { DecisionWriter } from '../../src/decisions/index.ts';
 import { backtest, decisionBatches, decisionRange } from '../../src/releases/backtest.ts';
 import { NO_CHANGES } from '../../src/releases/index.ts';
-import { compile, taper, ucBundle } from '../../src/releases/testing.ts';
+import { compile, taper, TEST_POSTGRES_URL, ucBundle } from '../../src/testing/index.ts';
 import { recordDecisions, simulate, simulationOptions } from '../../src/simulate/index.ts';
 import { migrate, openPostgres, type Database } from '../../src/store/index.ts';
-import { TEST_POSTGRES_URL } from '../../src/store/testing.ts';
 import { median } from '../median.ts';
 
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 1_000_000);

@@ -8,10 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_GATES } from '../../src/releases/index.ts';
-import { switchTwice } from '../../src/releases/propagation.ts';
-import { beforeUprating, compile, taper, ucBundle, writeRuleSetDir } from '../../src/releases/testing.ts';
-import { spawnServer, type ServerProcess } from '../../src/service/testing.ts';
-import { testDatabases } from '../../src/store/testing.ts';
+import { beforeUprating, compile, type ServerProcess, spawnServer, switchTwice, taper, testDatabases, ucBundle, writeRuleSetDir } from '../../src/testing/index.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const median = (xs: readonly number[]) => {

@@ -15,8 +15,7 @@ import { verifyChain } from '../../src/decisions/index.ts';
 import { createKey } from '../../src/keys/index.ts';
 import { compared, readStats } from '../../src/releases/index.ts';
 import { migrate, openDatabase, type Database } from '../../src/store/index.ts';
-import { testDatabases } from '../../src/store/testing.ts';
-import { spawnServer } from '../../src/service/testing.ts';
+import { spawnServer, testDatabases } from '../../src/testing/index.ts';
 import { median } from '../median.ts';
 import { shadowRelease } from '../shadow-release.ts';
 

@@ -11,7 +11,7 @@
 // every second).
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { testDatabases } from '../../src/store/testing.ts';
+import { testDatabases } from '../../src/testing/index.ts';
 import { benchFleet, closedLoop, openLoad, scrape, settle, total, type Answer, type LoadTarget } from '../fleet-load.ts';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);

@@ -7,8 +7,7 @@
 import autocannon from 'autocannon';
 import { declareIncident } from '../../src/incidents/index.ts';
 import { createKey } from '../../src/keys/index.ts';
-import { spawnServer } from '../../src/service/testing.ts';
-import { testDatabases } from '../../src/store/testing.ts';
+import { spawnServer, testDatabases } from '../../src/testing/index.ts';
 import { median } from '../median.ts';
 
 const CONNECTIONS = 64;

@@ -13,7 +13,7 @@
 // does a decision count that differs from the 201s answered. 3 runs; medians.
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { testDatabases } from '../../src/store/testing.ts';
+import { testDatabases } from '../../src/testing/index.ts';
 import { benchFleet, closedLoop, cpuNow, openLoad, quantile, scrape, settle, total, type Answer, type LoadTarget } from '../fleet-load.ts';
 import { median } from '../median.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { renderCliDocs } from './docs.ts';
-import { projectRoot, runEntitle } from './testing.ts';
+import { projectRoot, runEntitle } from '../testing/index.ts';
 
 const root = projectRoot;
 const example = join(root, 'examples/universal-credit.json');

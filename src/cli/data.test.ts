@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { v7 as uuidv7 } from 'uuid';
 import { DecisionWriter } from '../decisions/index.ts';
-import { canaryInput } from '../http/testing.ts';
+import { canaryInput, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
 import { loadRuleSet } from '../rules/index.ts';
-import { lockDataDir } from '../store/data-dir-lock.ts';
-import { testDatabases } from '../store/testing.ts';
+import { lockDataDir } from '../store/index.ts';
 import { purgeCutoff } from './commands/data.ts';
-import { projectRoot, runEntitle } from './testing.ts';
 
 const root = projectRoot;
 const entitle = (env: Record<string, string>, ...args: string[]) => runEntitle(args, env);

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { seedActiveVersions } from '../releases/index.ts';
-import { beforeUprating, compile, GOLDEN_SINGLE as golden, taper, ucBundle, uprating, writeRuleSetDir } from '../releases/testing.ts';
-import { testDatabases } from '../store/testing.ts';
-import { runEntitle } from './testing.ts';
+import { beforeUprating, compile, GOLDEN_SINGLE as golden, runEntitle, taper, testDatabases, ucBundle, uprating, writeRuleSetDir } from '../testing/index.ts';
 
 describe('release commands', { timeout: 120_000 }, () => {
   it('create, status, the two-person rule and rollback, with exit statuses a script can act on', async () => {

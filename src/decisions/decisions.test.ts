@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
 import { loadRuleSet, ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
 import { migrate, shippedMigrations } from '../store/index.ts';
-import { testDatabases, type TestDatabase } from '../store/testing.ts';
+import { type TestDatabase, testDatabases } from '../testing/index.ts';
 import { purgeInputs, readDecision, readsOf, storedBundle, verifyChain, DecisionWriter, type DecisionDraft } from './index.ts';
 
 const ucDir = fileURLToPath(new URL('../../rulesets/uk-universal-credit', import.meta.url));

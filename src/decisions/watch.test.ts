@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canaryInput, testService } from '../http/testing.ts';
+import { canaryInput, testService } from '../testing/index.ts';
 import { ChainWatch } from './index.ts';
 
 describe('the chain watch', () => {

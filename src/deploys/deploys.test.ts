@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyAuditChain } from '../audit/index.ts';
-import { runEntitle } from '../cli/testing.ts';
+import { runEntitle } from '../testing/index.ts';
 import { migrate, openPglite, shippedMigrations } from '../store/index.ts';
 import type { DeployRecord } from './index.ts';
 

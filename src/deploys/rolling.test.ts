@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { createKey } from '../keys/index.ts';
-import { testDatabases } from '../store/testing.ts';
-import { NGINX, proveRollingDeploy } from './testing.ts';
+import { NGINX, proveRollingDeploy, testDatabases } from '../testing/index.ts';
 
 if (!existsSync(NGINX) && process.env.CI) throw new Error(`${NGINX} is missing: .ci/run installs nginx (apt-get install -y nginx) before the tests`);
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
-import { buildProgram } from '../cli/main.ts';
-import { projectRoot } from '../cli/testing.ts';
+import { buildProgram } from '../cli/index.ts';
+import { projectRoot } from '../testing/index.ts';
 
 /**
  * The workflows cannot run here (they need GitHub and a cluster), so what can be checked is

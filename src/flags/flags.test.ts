@@ -3,9 +3,8 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { verifyAuditChain } from '../audit/index.ts';
 import { createKey } from '../keys/index.ts';
-import { spawnServer, type ServerProcess } from '../service/testing.ts';
+import { type ServerProcess, spawnServer, testDatabases } from '../testing/index.ts';
 import { migrate, openPglite } from '../store/index.ts';
-import { testDatabases } from '../store/testing.ts';
 import {
   approveFlagChange,
   evaluateFlag,

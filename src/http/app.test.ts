@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readsOf, verifyChain } from '../decisions/index.ts';
 import type { Database } from '../store/index.ts';
-import { canaryInput, testService, type TestService } from './testing.ts';
+import { canaryInput, testService, type TestService } from '../testing/index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CAPACITY } from '../capacity/index.ts';
 import { requestFlagChange } from '../flags/index.ts';
-import { testDatabases } from '../store/testing.ts';
-import { canaryInput, testService } from './testing.ts';
+import { canaryInput, testDatabases, testService } from '../testing/index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Incident, IncidentEntry } from '../incidents/index.ts';
-import { testService } from './testing.ts';
+import { testService } from '../testing/index.ts';
 
 interface Problem {
   readonly code: string;

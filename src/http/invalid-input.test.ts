@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { canaryInput, testService, type TestService } from './testing.ts';
+import { canaryInput, testService, type TestService } from '../testing/index.ts';
 
 /** Every field of the contract, as a path into the example input, with what makes it invalid. */
 type Kind = 'money' | 'date' | 'bool' | 'int' | 'enum' | 'list' | 'text' | 'object';

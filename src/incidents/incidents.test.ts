@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { appendAuditEvent, auditEventsFor, verifyAuditChain } from '../audit/index.ts';
-import { testService } from '../http/testing.ts';
+import { household, testDatabases, testService } from '../testing/index.ts';
 import { loadEscalationPolicy } from '../notify/index.ts';
-import { household } from '../releases/testing.ts';
 import { openPglite, withFaults } from '../store/index.ts';
-import { testDatabases } from '../store/testing.ts';
 import {
   acknowledgeIncident,
   assignRole,

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DockerfileParser } from 'dockerfile-ast';
-import { projectRoot } from '../cli/testing.ts';
-import { testDatabases } from '../store/testing.ts';
+import { projectRoot, testDatabases } from '../testing/index.ts';
 
 const run = promisify(execFile);
 

@@ -13,10 +13,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IPodSpec } from 'kubernetes-models/v1';
 import { parseAllDocuments, stringify } from 'yaml';
-import { projectRoot, runEntitle } from '../cli/testing.ts';
-import { BUNDLED_RULESETS } from '../cli/paths.ts';
+import { BUNDLED_RULESETS, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
 import { startService } from '../service/index.ts';
-import { testDatabases } from '../store/testing.ts';
 import { CANARY_METRICS, configDigest, envDiff, OVERLAY_SPECS, overlayConfig, OVERLAYS, SECRET_KEYS, writeManifests, type Overlay } from './index.ts';
 
 const run = promisify(execFile);

@@ -13,12 +13,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { runEntitle } from '../cli/testing.ts';
+import { compile, eventually, runEntitle, type ServerProcess, spawnServer, taper, testDatabases, ucBundle } from '../testing/index.ts';
 import { createRelease } from '../releases/index.ts';
-import { compile, eventually, taper, ucBundle } from '../releases/testing.ts';
 import { createKey } from '../keys/index.ts';
-import { spawnServer, type ServerProcess } from '../service/testing.ts';
-import { testDatabases } from '../store/testing.ts';
 import type { Incident } from '../incidents/index.ts';
 import { alertmanagerConfig, burnAlertName, citizenDashboard, ruleGroups, SLOS, type StatusReport } from './index.ts';
 

@@ -7,11 +7,10 @@ import { DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import type { RuleSet, RuleSetBundle } from '../rules/index.ts';
 import { recordDecisions, simulate, simulationOptions, type AssessmentRequest } from '../simulate/index.ts';
-import { testDatabases, type TestDatabase } from '../store/testing.ts';
+import { compile, taper, type TestDatabase, testDatabases, ucBundle } from '../testing/index.ts';
 import { backtest, type BacktestReport } from './backtest.ts';
 import { NO_CHANGES } from './expectations.ts';
 import { createRelease } from './repository.ts';
-import { compile, taper, ucBundle } from './testing.ts';
 
 const DECISIONS = 2_000;
 const PURGED = 10;

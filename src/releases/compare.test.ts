@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import type { EntitleError } from '../errors/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { Comparator, judge, londonToInstant, NO_CHANGES, parseExpectations, EMPTY_STATS } from './index.ts';
-import { beforeUprating, compile, taper, ucBundle, uprating, UPRATING_DECLARATION } from './testing.ts';
+import { beforeUprating, compile, taper, ucBundle, uprating, UPRATING_DECLARATION } from '../testing/index.ts';
 
 const example = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 

@@ -4,14 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { auditEventsFor } from '../audit/index.ts';
-import { testLogStream } from '../http/testing.ts';
-import { CAPACITY_WITHOUT_PRESSURE } from '../capacity/testing.ts';
+import { beforeUprating, CAPACITY_WITHOUT_PRESSURE, compile, eventually, household, taper, testDatabases, testLogStream, ucBundle, uprating, writeRuleSetDir } from '../testing/index.ts';
 import { createKey } from '../keys/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
-import { testDatabases } from '../store/testing.ts';
 import { canaryBucket, createRelease, DEFAULT_GATES, getRelease, readStats, setCanary, startShadow, type GateSettings } from './index.ts';
-import { beforeUprating, compile, eventually, household, taper, ucBundle, uprating, writeRuleSetDir } from './testing.ts';
 
 const PAST = '2025-04-01T00:00:00.000Z';
 

@@ -3,11 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { spawnServer, type ServerProcess } from '../service/testing.ts';
-import { testDatabases } from '../store/testing.ts';
+import { beforeUprating, compile, type ServerProcess, spawnServer, switchTwice, taper, testDatabases, ucBundle, writeRuleSetDir } from '../testing/index.ts';
 import { DEFAULT_GATES } from './index.ts';
-import { switchTwice } from './propagation.ts';
-import { beforeUprating, compile, taper, ucBundle, writeRuleSetDir } from './testing.ts';
 
 describe('propagation across instances', () => {
   it('switches three instances on one PostgreSQL database within 1 s of a promotion and of a rollback', async () => {

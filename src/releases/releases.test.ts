@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { verifyAuditChain, auditEventsFor } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import type { RuleSet } from '../rules/index.ts';
-import { testDatabases, type TestDatabase } from '../store/testing.ts';
+import { beforeUprating, compile, taper, type TestDatabase, testDatabases, ucBundle, uprating } from '../testing/index.ts';
 import {
   activeVersions,
   addFreezeWindow,
@@ -22,7 +22,6 @@ import {
   startShadow,
   type GateSettings,
 } from './index.ts';
-import { beforeUprating, compile, taper, ucBundle, uprating } from './testing.ts';
 
 const GATES: GateSettings = { unexpectedRate: 0.001, errorRate: 0.001, minSample: 10, latencyRatio: 2, latencyFloorMicros: 1000 };
 const PAST = '2026-04-05T23:00:00.000Z';

@@ -6,12 +6,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runEntitle } from '../cli/testing.ts';
+import { beforeUprating, compile, eventually, GOLDEN_SINGLE, household, runEntitle, type ServerProcess, spawnServer, taper, type TestDatabase, testDatabases, ucBundle, uprating, UPRATING_DECLARATION, writeRuleSetDir } from '../testing/index.ts';
 import { listIncidents } from '../incidents/index.ts';
 import { createKey } from '../keys/index.ts';
-import { spawnServer, type ServerProcess } from '../service/testing.ts';
-import { testDatabases, type TestDatabase } from '../store/testing.ts';
-import { beforeUprating, compile, eventually, GOLDEN_SINGLE, household, taper, ucBundle, uprating, UPRATING_DECLARATION, writeRuleSetDir } from './testing.ts';
 
 
 interface Decided {

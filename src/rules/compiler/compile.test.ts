@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatProblem } from '../../errors/index.ts';
-import { compileRuleSetDir } from '../engine/load.ts';
+import { compileRuleSetDir } from '../engine/index.ts';
 
 const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadRuleSet } from '../engine/load.ts';
+import { loadRuleSet } from '../engine/index.ts';
 import { runGoldenCase, type GoldenCase } from './golden.ts';
 
 const minimal = fileURLToPath(new URL('../compiler/fixtures/good-minimal', import.meta.url));

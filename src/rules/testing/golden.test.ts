@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { findRuleSetDirs, loadRuleSet } from '../engine/load.ts';
+import { findRuleSetDirs, loadRuleSet } from '../engine/index.ts';
 import { readGoldenCases, runGoldenCase } from './golden.ts';
 
 // Every golden case of every bundled rule set runs as its own test, so `npm test` fails on the

@@ -2,11 +2,11 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
-import { CAPACITY_WITHOUT_PRESSURE } from '../capacity/testing.ts';
+import { buildApp, type AppOptions } from '../http/index.ts';
+import { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
 import { createKey, type Role } from '../keys/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { migrate, openPglite, type Database } from '../store/index.ts';
-import { buildApp, type AppOptions } from './app.ts';
 
 /**
  * Personal details used by the HTTP tests: distinctive on purpose, so the log scan after a full

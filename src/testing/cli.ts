@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(projectRoot, 'bin/entitle.js');
 
+/** The rule sets bundled with Entitle. */
+export const BUNDLED_RULESETS = join(projectRoot, 'rulesets');
+
 /** Runs the real `entitle` binary, as a user would, and returns its exit code and output. */
 export async function runEntitle(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

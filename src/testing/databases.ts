@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Database } from './database.ts';
-import { migrate } from './migrate.ts';
-import { openPglite } from './pglite.ts';
-import { openPostgres } from './postgres.ts';
+import { migrate, openPglite, openPostgres, type Database } from '../store/index.ts';
 
 /** The PostgreSQL server tests use: the one on this machine and in CI, never a mock. */
 export const TEST_POSTGRES_URL = process.env.ENTITLE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

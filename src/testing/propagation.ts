@@ -1,9 +1,8 @@
 // Measures how long a promotion or rollback takes to reach every instance: used by the
 // propagation test (src/releases/propagation.test.ts) and benchmark (npm run bench:propagation).
-import type { Database } from '../store/index.ts';
-import type { GateSettings } from './gates.ts';
+import { approveRelease, createRelease, promoteRelease, rollbackRelease, startShadow, type GateSettings } from '../releases/index.ts';
 import type { RuleProgram } from '../rules/index.ts';
-import { approveRelease, createRelease, promoteRelease, rollbackRelease, startShadow } from './repository.ts';
+import type { Database } from '../store/index.ts';
 
 /** Waits until every instance's /version serves `hash` for `benefit`; resolves with each one's delay in ms from `since`. */
 export async function whenServed(urls: readonly string[], benefit: string, hash: string, since: number, timeoutMs = 10_000): Promise<number[]> {

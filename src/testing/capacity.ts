@@ -1,4 +1,4 @@
-import { DEFAULT_CAPACITY, type CapacitySettings } from './settings.ts';
+import { DEFAULT_CAPACITY, type CapacitySettings } from '../capacity/index.ts';
 
 /**
  * Capacity for tests of other work (shadow evaluation, traces, replay): thresholds no test machine

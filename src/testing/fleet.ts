@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
-import { freePort, runLoad, sleep, spawnServer, type ServerProcess } from '../service/testing.ts';
+import { freePort, runLoad, sleep, spawnServer, type ServerProcess } from './processes.ts';
 
 const run = promisify(execFile);
 

@@ -1,0 +1,25 @@
+/**
+ * Test and benchmark harnesses: databases, the service in process and as real processes, the
+ * nginx fleet, rule-set variants and the propagation measurement. Tests and benchmarks import
+ * them from here; production code never does (the lint rule in eslint.config.js says so).
+ */
+export { CANARY, canaryInput, testLogStream, testService, type TestService } from './app.ts';
+export { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
+export { BUNDLED_RULESETS, projectRoot, runEntitle } from './cli.ts';
+export { TEST_POSTGRES_URL, testDatabases, type TestDatabase } from './databases.ts';
+export { Fleet, NGINX, proveRollingDeploy, type FleetOptions, type PhaseResult, type RollingProof, type RollStep } from './fleet.ts';
+export { freePort, runLoad, sleep, spawnServer, type LoadResult, type ServerProcess } from './processes.ts';
+export { switchTwice, whenServed } from './propagation.ts';
+export {
+  beforeUprating,
+  compile,
+  eventually,
+  GOLDEN_SINGLE,
+  household,
+  taper,
+  UC_DIR,
+  ucBundle,
+  UPRATING_DECLARATION,
+  uprating,
+  writeRuleSetDir,
+} from './rule-variants.ts';
