@@ -114,3 +114,9 @@ export async function verifyAuditChain(db: Database): Promise<AuditReport> {
   if (Number(counted.rows[0]?.n ?? 0) !== verified) return { ok: false, verified, seq: 0, message: 'audit events were inserted outside the chain' };
   return { ok: true, verified, head: prevHash };
 }
+
+/** A number that changes whenever anything audited changes (every release step and flag change is): what instances poll to follow the database. */
+export async function changeMark(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ seq: number }>('SELECT seq FROM audit_head');
+  return Number(rows[0]?.seq ?? 0);
+}

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { appendAuditEvent, type AuditEvent } from '../audit/index.ts';
 import { EntitleError, type Problem } from '../errors/index.ts';
-import { formatLondon, freezeWindowAt, type FreezeWindow } from '../releases/index.ts';
+import { type FreezeWindow, freezeWindowAt } from '../freeze-windows/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
+import { formatLondon } from '../uk-time/index.ts';
 
 export const ENVIRONMENTS = ['development', 'staging', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];

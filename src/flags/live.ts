@@ -13,7 +13,7 @@ import {
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { changeMark } from '../releases/index.ts';
+import { changeMark } from '../audit/index.ts';
 import type { Database } from '../store/index.ts';
 import { DECLARED_FLAGS, evaluateFlag, type Flag } from './model.ts';
 import { FLAG_CHANNEL, listFlags } from './repository.ts';

@@ -5,7 +5,7 @@ import { EntitleError } from '../errors/index.ts';
 import type { Impact } from './impact.ts';
 import { impactWindow } from './impact.ts';
 import { PRIORITY_DEFINITIONS, type Incident, type IncidentEntry } from './model.ts';
-import { ukTimeText } from './timeline.ts';
+import { ukTimeText } from '../uk-time/index.ts';
 
 export const AUDIENCES = ['citizens', 'stakeholders', 'caseworkers', 'resolution'] as const;
 export type Audience = (typeof AUDIENCES)[number];

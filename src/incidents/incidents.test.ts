@@ -4,6 +4,7 @@ import { appendAuditEvent, auditEventsFor, verifyAuditChain } from '../audit/ind
 import { household, testDatabases, testService } from '../testing/index.ts';
 import { loadEscalationPolicy } from '../notify/index.ts';
 import { openPglite, withFaults } from '../store/index.ts';
+import { isWorkingDay, workingDaysAfter } from '../uk-time/index.ts';
 import {
   acknowledgeIncident,
   assignRole,
@@ -13,7 +14,6 @@ import {
   getIncident,
   incidentEntries,
   incidentImpact,
-  isWorkingDay,
   listIncidents,
   overdue,
   PRIORITIES,
@@ -22,7 +22,6 @@ import {
   reviewMarkdown,
   timelineMarkdown,
   updateIncident,
-  workingDaysAfter,
   type AlertGroup,
   type Incident,
 } from './index.ts';

@@ -27,10 +27,9 @@ export { ALERTMANAGER_ACTOR, receiveAlertGroup, type AlertGroup, type AlertGroup
 export { openRollbackIncident, SERVICE_ACTOR } from './rollbacks.ts';
 export { FailureRecorder, type AssessmentFailure } from './failures.ts';
 export { assessmentsByMinute, impactWindow, incidentImpact, type Impact, type Recontact, type ReleaseImpact, type Window } from './impact.ts';
-export { buildTimeline, timelineMarkdown, ukTimeText, type Timeline, type TimelineItem, type TimelineSource } from './timeline.ts';
+export { buildTimeline, timelineMarkdown, type Timeline, type TimelineItem, type TimelineSource } from './timeline.ts';
 export { AUDIENCES, benefitsText, fillTemplate, templateVersion, type Audience, type FilledMessage } from './comms.ts';
 export { impactMarkdown, reviewMarkdown } from './review.ts';
 export { resolveIncident } from './resolve.ts';
 export { priorityTimings } from './timings.ts';
 export { IncidentWatch, type IncidentNotifier, type WatchLog } from './watch.ts';
-export { isWorkingDay, workingDaysAfter } from './working-days.ts';

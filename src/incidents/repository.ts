@@ -18,7 +18,7 @@ import {
   type Priority,
   type RoleAssignment,
 } from './model.ts';
-import { workingDaysAfter } from './working-days.ts';
+import { workingDaysAfter } from '../uk-time/index.ts';
 
 /** Days a post-incident review is due in, after resolution (GDS Way: within 5 working days). */
 export const REVIEW_WITHIN_WORKING_DAYS = 5;

@@ -1,8 +1,9 @@
-import { poundsText } from '../releases/index.ts';
+import { poundsText } from '../rules/index.ts';
 import type { Impact } from './impact.ts';
 import { PRIORITY_DEFINITIONS, type Incident, type IncidentEntry } from './model.ts';
 import { overdue } from './repository.ts';
-import { timelineMarkdown, ukTimeText, type Timeline } from './timeline.ts';
+import { ukTimeText } from '../uk-time/index.ts';
+import { timelineMarkdown, type Timeline } from './timeline.ts';
 
 function duration(fromIso: string, toIso: string): string {
   const minutes = Math.max(0, Math.round((Date.parse(toIso) - Date.parse(fromIso)) / 60_000));

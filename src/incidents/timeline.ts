@@ -2,6 +2,7 @@ import type { Queryable } from '../store/index.ts';
 import { assessmentsByMinute, impactWindow } from './impact.ts';
 import type { Incident } from './model.ts';
 import { incidentEntries } from './repository.ts';
+import { ukTimeText } from '../uk-time/index.ts';
 
 export type TimelineSource = 'incident' | 'alert' | 'release' | 'deploy' | 'assessments';
 
@@ -51,13 +52,6 @@ export async function buildTimeline(db: Queryable, incident: Incident, now: Date
   }
   items.sort((a, b) => a.at.localeCompare(b.at) || SOURCE_ORDER[a.source] - SOURCE_ORDER[b.source]);
   return { incident: { id: incident.id, title: incident.title, priority: incident.priority, status: incident.status }, from, to, items };
-}
-
-const ukTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-
-/** An instant in UK time to the second, such as "22 Nov 2026, 03:10:12". */
-export function ukTimeText(instant: string): string {
-  return ukTime.format(new Date(instant));
 }
 
 function cell(text: string): string {

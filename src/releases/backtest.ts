@@ -21,7 +21,7 @@ import { CHANGE_BANDS, EXAMPLES_PER_KIND, KINDS, type BatchMessage, type BatchTa
 import type { ComparisonKind, Difference } from './compare.ts';
 import type { Expectations } from './expectations.ts';
 import type { Release } from './model.ts';
-import { londonToInstant } from './london-time.ts';
+import { londonToInstant } from '../uk-time/index.ts';
 import { getRelease } from './repository.ts';
 
 /** When decisions were made (instants, `to` excluded), or the most recent N. */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import type { EntitleError } from '../errors/index.ts';
 import type { RuleSet } from '../rules/index.ts';
-import { Comparator, judge, londonToInstant, NO_CHANGES, parseExpectations, EMPTY_STATS } from './index.ts';
+import { Comparator, EMPTY_STATS, judge, NO_CHANGES, parseExpectations } from './index.ts';
 import { beforeUprating, compile, taper, ucBundle, uprating, UPRATING_DECLARATION } from '../testing/index.ts';
 
 const example = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -104,14 +104,5 @@ describe('gates', () => {
   });
   it('does not pass while the A/A check finds noise', () => {
     assert.equal(judge(stats(1000, 0, { aaDifferent: 1 }), settings).verdict, 'inconclusive');
-  });
-});
-
-describe('UK time', () => {
-  it('reads effective dates in Europe/London, in summer and winter', () => {
-    assert.equal(londonToInstant('2026-04-06'), '2026-04-05T23:00:00.000Z');
-    assert.equal(londonToInstant('2026-01-10T09:30'), '2026-01-10T09:30:00.000Z');
-    assert.throws(() => londonToInstant('6/4/2026', '--effective'), /--effective is not a date/);
-    assert.throws(() => londonToInstant('2026-02-30'), /not a real date/);
   });
 });

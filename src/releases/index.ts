@@ -6,19 +6,14 @@
 export { Comparator, evaluateSafely, type Comparison, type ComparisonKind, type Difference, type Evaluation } from './compare.ts';
 export { NO_CHANGES, parseExpectations, readExpectations, type ExpectedChange, type Expectations } from './expectations.ts';
 export { compared, DEFAULT_GATES, EMPTY_STATS, gateSettingsFrom, judge, type GateReport, type GateSettings, type ReleaseStats, type Verdict } from './gates.ts';
-export { formatLondon, londonDate, londonToInstant } from './london-time.ts';
 export { DEFAULT_LIVE_SETTINGS, LiveReleases, type AutomaticRollback, type LiveLog, type LiveSettings } from './live.ts';
 export { BUCKETS, canaryBucket, fixedRouter, type Route, type RuleRouter } from './routing.ts';
 export { checkTransition, percentText, TRANSITIONS, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
 export {
   activeVersions,
-  addFreezeWindow,
   addStats,
-  changeMark,
   approveRelease,
   createRelease,
-  freezeWindowAt,
-  freezeWindows,
   getRelease,
   listReleases,
   promoteRelease,
@@ -37,11 +32,10 @@ export {
   setCanary,
   startShadow,
   type ActiveVersion,
-  type FreezeWindow,
   type NewRelease,
   type PromotionResult,
   type SampleSummary,
 } from './repository.ts';
-export { affectedApplications, poundsText, worklistCsv, type Worklist, type WorklistEntry } from './remediation.ts';
+export { affectedApplications, worklistCsv, type Worklist, type WorklistEntry } from './remediation.ts';
 export { candidateFromDir, withRuleSetFiles } from './candidate.ts';
 export { backtest, backtestRelease, backtestWindow, type BacktestExample, type BacktestOptions, type BacktestReport, type BacktestResult, type BacktestWindow, type ChangeBand } from './backtest.ts';

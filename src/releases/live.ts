@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { changeMark } from '../audit/index.ts';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
@@ -8,7 +9,6 @@ import type { Release } from './model.ts';
 import {
   activeVersions,
   addStats,
-  changeMark,
   releasesUnderTest,
   RELEASE_CHANNEL,
   resolveActiveRuleSets,

@@ -6,13 +6,13 @@ import type { RuleSet } from '../rules/index.ts';
 import { beforeUprating, compile, taper, type TestDatabase, testDatabases, ucBundle, uprating } from '../testing/index.ts';
 import {
   activeVersions,
-  addFreezeWindow,
   approveRelease,
   compared,
   createRelease,
+  type GateSettings,
   getRelease,
-  readStats,
   promoteRelease,
+  readStats,
   rejectRelease,
   resolveActiveRuleSets,
   rollbackRelease,
@@ -20,8 +20,8 @@ import {
   seedActiveVersions,
   setCanary,
   startShadow,
-  type GateSettings,
 } from './index.ts';
+import { addFreezeWindow } from '../freeze-windows/index.ts';
 
 const GATES: GateSettings = { unexpectedRate: 0.001, errorRate: 0.001, minSample: 10, latencyRatio: 2, latencyFloorMicros: 1000 };
 const PAST = '2026-04-05T23:00:00.000Z';

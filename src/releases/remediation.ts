@@ -1,7 +1,7 @@
 import { appendAuditEvent } from '../audit/index.ts';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { ruleSetFromBundle, type Outcome, type RuleSet } from '../rules/index.ts';
+import { poundsText, ruleSetFromBundle, type Outcome, type RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 import { awardPence } from './compare.ts';
 import type { Release } from './model.ts';
@@ -156,13 +156,6 @@ async function recordListing(db: Database, release: Release, worklist: Worklist,
       },
     }),
   );
-}
-
-/** Pence as pounds for people and spreadsheets: 12345 is "123.45", -5 is "-0.05". */
-export function poundsText(pence: number): string {
-  const sign = pence < 0 ? '-' : '';
-  const abs = Math.abs(pence);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
 const CSV_COLUMNS = ['applicationId', 'decisionId', 'decidedAt', 'assessmentDate', 'entitledThen', 'awardThen', 'entitledNow', 'awardNow', 'change', 'action'] as const;

@@ -5,8 +5,9 @@ import { EntitleError } from '../errors/index.ts';
 import { ruleSetFromBundle, type RuleProgram, type RuleSet } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import type { Expectations } from './expectations.ts';
+import { freezeWindowAt } from '../freeze-windows/index.ts';
 import { EMPTY_STATS, judge, type GateReport, type GateSettings, type ReleaseStats } from './gates.ts';
-import { formatLondon } from './london-time.ts';
+import { formatLondon } from '../uk-time/index.ts';
 import { checkTransition, percentText, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
 import type { Tally } from './routing.ts';
 
@@ -258,35 +259,6 @@ export async function approveRelease(db: Database, id: string, kind: Approval['k
   });
 }
 
-export interface FreezeWindow {
-  readonly id: string;
-  readonly startsAt: string;
-  readonly endsAt: string;
-  readonly reason: string;
-}
-
-export async function addFreezeWindow(db: Database, window: Omit<FreezeWindow, 'id'>, actor: string): Promise<FreezeWindow> {
-  if (Date.parse(window.endsAt) <= Date.parse(window.startsAt)) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the freeze window ends before it starts', [{ field: 'to', message: 'enter an end after the start' }]);
-  }
-  const id = uuidv7();
-  await db.transaction(async (tx) => {
-    await tx.query('INSERT INTO freeze_windows (id, starts_at, ends_at, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [id, window.startsAt, window.endsAt, window.reason, actor, new Date().toISOString()]);
-    await appendAuditEvent(tx, { actor, action: 'freeze.added', subject: id, reason: window.reason, evidence: { startsAt: window.startsAt, endsAt: window.endsAt } });
-  });
-  return { id, ...window };
-}
-
-export async function freezeWindows(db: Queryable): Promise<FreezeWindow[]> {
-  const { rows } = await db.query<{ id: string; starts_at: string; ends_at: string; reason: string }>('SELECT id, starts_at, ends_at, reason FROM freeze_windows ORDER BY starts_at');
-  return rows.map((r) => ({ id: r.id, startsAt: r.starts_at, endsAt: r.ends_at, reason: r.reason }));
-}
-
-/** The freeze window in force at an instant, if any: rule releases and deploys both stop for it. */
-export async function freezeWindowAt(db: Queryable, at: Date): Promise<FreezeWindow | undefined> {
-  return (await freezeWindows(db)).find((w) => Date.parse(w.startsAt) <= at.getTime() && at.getTime() < Date.parse(w.endsAt));
-}
-
 export async function readStats(db: Queryable, id: string): Promise<ReleaseStats> {
   const { rows } = await db.query<Record<string, string | null>>('SELECT * FROM release_stats WHERE release_id = $1', [id]);
   const row = rows[0];
@@ -532,12 +504,6 @@ export async function addStats(db: Database, deltas: readonly Tally[]): Promise<
       }
     }
   });
-}
-
-/** A number that changes whenever anything audited changes (every release step is): what instances poll. */
-export async function changeMark(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ seq: number }>('SELECT seq FROM audit_head');
-  return Number(rows[0]?.seq ?? 0);
 }
 
 export async function rejectRelease(db: Database, id: string, actor: string, reason: string): Promise<Release> {

@@ -3,7 +3,7 @@ import type { Assignment } from '../decisions/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { Comparator, evaluateSafely, type Comparison, type ComparisonKind, type Evaluation } from './compare.ts';
 import { NO_CHANGES } from './expectations.ts';
-import { londonDate } from './london-time.ts';
+import { londonDate } from '../uk-time/index.ts';
 import { percentText, type Release } from './model.ts';
 
 /** Buckets in the canary order: a canary of N basis points takes the buckets below N. */

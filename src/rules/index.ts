@@ -8,4 +8,4 @@ export { checkShape, hashBundle, parseYamlSource, readRuleSetDir, type Locator, 
 export { readGoldenCases, runGoldenCase, type GoldenCase, type GoldenResult } from './testing/index.ts';
 export { diffBundles, formatDiff, type Change, type RuleSetDiff } from './diff/index.ts';
 export { renderFunctionDocs } from './expr/index.ts';
-export { parseIsoDate, poundsToPence } from './values/index.ts';
+export { dateOfDay, dayNumber, formatIsoDate, formatMoney, formatRate, parseIsoDate, poundsText, poundsToPence } from './values/index.ts';

@@ -36,6 +36,7 @@
  * Within a band every amount is equally likely, in whole pence. Amounts are generated as whole
  * pence and written as pounds with two decimals, as the assessment contract takes them.
  */
+import { dateOfDay, dayNumber, formatIsoDate, parseIsoDate } from '../rules/index.ts';
 
 /** One entry of a distribution: a value and its share in percent (shares of a table sum to 100). */
 export interface Weighted<T> {
@@ -201,21 +202,11 @@ export const CHILD_BENEFIT_DISTRIBUTIONS = {
   ],
 } as const satisfies Record<string, unknown>;
 
-const DAY_MS = 86_400_000;
-
-/** A date `YYYY-MM-DD` as whole days since 1970-01-01 (UTC, so no clock change moves it). */
-export function isoToDay(date: string): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
-}
-
-export function dayToIso(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
-
 /** A birth date giving exactly `age` whole years on `on`: that many years back, less up to 364 days. */
 function bornAged(random: Random, on: string, age: number): string {
-  const day = Date.UTC(Number(on.slice(0, 4)) - age, Number(on.slice(5, 7)) - 1, Number(on.slice(8, 10))) / DAY_MS;
-  return dayToIso(day - random.int(0, 364));
+  // The same day `age` years back; 29 February in a common year is taken as 1 March.
+  const sameDay = dayNumber(parseIsoDate(on)! - age * 10_000);
+  return formatIsoDate(dateOfDay(sameDay - random.int(0, 364)));
 }
 
 /** Pence written as pounds: whole pence divided by 100 is the nearest double to the decimal. */

@@ -6,8 +6,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Assignment, DecisionRecord, DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { parseIsoDate, type RuleSet } from '../rules/index.ts';
-import { childBenefitHousehold, dayToIso, isoToDay, Random, universalCreditHousehold } from './households.ts';
+import { dateOfDay, dayNumber, formatIsoDate, parseIsoDate, type RuleSet } from '../rules/index.ts';
+import { childBenefitHousehold, Random, universalCreditHousehold } from './households.ts';
 
 export { CHILD_BENEFIT_DISTRIBUTIONS, Random, UC_DISTRIBUTIONS, type Band, type Weighted } from './households.ts';
 
@@ -73,10 +73,10 @@ export function simulationOptions(input: { benefit?: string; seed?: string | num
 export function* simulate(options: SimulationOptions, count: number): Generator<AssessmentRequest> {
   const { code, household } = GENERATORS[options.benefit];
   const random = new Random(options.seed);
-  const first = isoToDay(options.from);
-  const last = isoToDay(options.to);
+  const first = dayNumber(parseIsoDate(options.from)!);
+  const last = dayNumber(parseIsoDate(options.to)!);
   for (let i = 1; i <= count; i++) {
-    const assessmentDate = dayToIso(random.int(first, last));
+    const assessmentDate = formatIsoDate(dateOfDay(random.int(first, last)));
     yield {
       benefit: options.benefit,
       applicationId: `${SYNTHETIC_PREFIX}${code}-${options.seed}-${String(i).padStart(8, '0')}`,

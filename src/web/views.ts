@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyReply } from 'fastify';
 import nunjucks from 'nunjucks';
-import { ukTime } from './uk-time.ts';
+import { govukTime } from '../uk-time/index.ts';
 
 /** GOV.UK Frontend's dist folder: its templates, CSS and assets. */
 export const GOVUK_DIST = join(dirname(createRequire(import.meta.url).resolve('govuk-frontend/package.json')), 'dist');
@@ -20,7 +20,7 @@ export type Views = nunjucks.Environment;
 
 export function createViews(): Views {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader([VIEWS_DIR, GOVUK_DIST]), { autoescape: true });
-  env.addFilter('ukTime', (instant: string | null | undefined) => (instant ? ukTime(instant) : ''));
+  env.addFilter('ukTime', (instant: string | null | undefined) => (instant ? govukTime(instant) : ''));
   return env;
 }
 

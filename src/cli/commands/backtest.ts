@@ -1,12 +1,13 @@
 import { Option, type Command } from 'commander';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { backtestRelease, backtestWindow, formatLondon, type BacktestExample, type BacktestResult, type Release } from '../../releases/index.ts';
-import { ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
+import { type BacktestExample, backtestRelease, type BacktestResult, backtestWindow, type Release } from '../../releases/index.ts';
+import { formatIsoDate, formatMoney, formatRate, ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
 import { withDatabase } from './data.ts';
 import { dataDirOption } from './data-options.ts';
 import { count, progressBar, type Progress } from '../progress.ts';
+import { formatLondon } from '../../uk-time/index.ts';
 
 interface BacktestFlags {
   last?: string;
@@ -18,19 +19,12 @@ interface BacktestFlags {
   dataDir?: string;
 }
 
-/** Pence for people: -£1,234.05. Integer arithmetic only; never a float for an amount. */
-export function formatPence(pence: number): string {
-  const sign = pence < 0 ? '-' : '';
-  const abs = Math.abs(pence);
-  return `${sign}£${count(Math.floor(abs / 100))}.${String(abs % 100).padStart(2, '0')}`;
-}
-
 /** A variable's value as people read it: money in pounds, rates as percentages, dates as dates. */
 export function valueText(program: RuleProgram, variable: string, value: unknown): string {
   const type = variable === 'outcome.amount' ? 'money' : program.variables.find((v) => v.name === variable)?.type.t;
-  if (typeof value === 'number' && type === 'money') return formatPence(value);
-  if (typeof value === 'number' && type === 'rate') return `${value / 10_000}%`;
-  if (typeof value === 'number' && type === 'date') return `${Math.floor(value / 10_000)}-${String(Math.floor(value / 100) % 100).padStart(2, '0')}-${String(value % 100).padStart(2, '0')}`;
+  if (typeof value === 'number' && type === 'money') return formatMoney(value);
+  if (typeof value === 'number' && type === 'rate') return formatRate(value);
+  if (typeof value === 'number' && type === 'date') return formatIsoDate(value);
   return JSON.stringify(value);
 }
 
@@ -44,8 +38,8 @@ function windowText(result: BacktestResult): string {
 function exampleLine(program: RuleProgram, e: BacktestExample): string {
   const awards =
     e.activeError || e.candidateError
-      ? `${e.activeError ?? (e.activeAwardPence !== undefined ? formatPence(e.activeAwardPence) : '')} -> ${e.candidateError ?? (e.candidateAwardPence !== undefined ? formatPence(e.candidateAwardPence) : '')}`
-      : `${formatPence(e.activeAwardPence!)} -> ${formatPence(e.candidateAwardPence!)}`;
+      ? `${e.activeError ?? (e.activeAwardPence !== undefined ? formatMoney(e.activeAwardPence) : '')} -> ${e.candidateError ?? (e.candidateAwardPence !== undefined ? formatMoney(e.candidateAwardPence) : '')}`
+      : `${formatMoney(e.activeAwardPence!)} -> ${formatMoney(e.candidateAwardPence!)}`;
   const differences = e.differences
     .slice(0, 3)
     .map((d) => `${d.variable}${d.index !== undefined ? `[${d.index}]` : ''} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`);
@@ -66,9 +60,9 @@ export function describeBacktest(release: Release, program: RuleProgram, result:
     `  expected     ${count(r.kinds.expected)}`,
     `  unexpected   ${count(r.kinds.unexpected)}`,
     `  errors       candidate only ${count(r.kinds.candidateError)}, active only ${count(r.kinds.activeError)}, both ${count(r.kinds.bothError)}`,
-    `  awards       ${count(a.gaining)} gain, ${count(a.losing)} lose, ${count(a.unchanged)} unchanged; total change ${formatPence(a.totalChangePence)} ${per}`,
+    `  awards       ${count(a.gaining)} gain, ${count(a.losing)} lose, ${count(a.unchanged)} unchanged; total change ${formatMoney(a.totalChangePence)} ${per}`,
     ...(a.gaining + a.losing > 0
-      ? [`               median change ${formatPence(a.medianChangePence)}${a.gaining > 0 ? `; median gain ${formatPence(a.medianGainPence)}` : ''}${a.losing > 0 ? `; median loss ${formatPence(a.medianLossPence)}` : ''}`]
+      ? [`               median change ${formatMoney(a.medianChangePence)}${a.gaining > 0 ? `; median gain ${formatMoney(a.medianGainPence)}` : ''}${a.losing > 0 ? `; median loss ${formatMoney(a.medianLossPence)}` : ''}`]
       : []),
     `  by size      ${'gain'.padStart(10)} ${'loss'.padStart(10)}`,
     ...a.bands.map((b) => `    ${b.label.padEnd(20)} ${count(b.gaining).padStart(10)} ${count(b.losing).padStart(10)}`),

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { checkDeployWindow, deployHistory, ENVIRONMENTS, recordDeploy, STRATEGIES } from '../../deploys/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { formatLondon, londonToInstant } from '../../releases/index.ts';
+import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
 import { EXIT } from '../exit.ts';
 import { projectRoot } from '../paths.ts';
 import { withDatabase } from './data.ts';

@@ -5,34 +5,33 @@ import { EntitleError } from '../../errors/index.ts';
 import {
   acknowledgeIncident,
   assignRole,
+  type Audience,
   AUDIENCES,
   buildTimeline,
   declareIncident,
   fillTemplate,
   getIncident,
   impactMarkdown,
+  type Incident,
   INCIDENT_ROLES,
   incidentEntries,
+  type IncidentEntry,
   incidentImpact,
   listIncidents,
   overdue,
-  priorityTimings,
   PRIORITY_DEFINITIONS,
+  type PriorityTiming,
+  priorityTimings,
   recordEntry,
   resolveIncident,
   reviewMarkdown,
   roleName,
   STATUSES,
   timelineMarkdown,
-  ukTimeText,
   updateIncident,
-  type Audience,
-  type Incident,
-  type IncidentEntry,
-  type PriorityTiming,
 } from '../../incidents/index.ts';
 import { tryChannel } from '../../notify/index.ts';
-import { londonToInstant } from '../../releases/index.ts';
+import { londonToInstant, ukTimeText } from '../../uk-time/index.ts';
 import { withDatabase } from './data.ts';
 import { actorOption, dataDirOption } from './data-options.ts';
 

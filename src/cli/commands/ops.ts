@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
-import { londonToInstant } from '../../releases/index.ts';
+import { londonToInstant } from '../../uk-time/index.ts';
 import { DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, formatSmoke, formatStatus, generate, smoke, Probe, weeklyReport, PROBE_PREFIX, PrometheusClient, type JourneyResult, statusFromPrometheus, statusFromService, TIERS, type TierName } from '../../ops/index.ts';
 import { EXIT } from '../exit.ts';
 import { projectRoot } from '../paths.ts';

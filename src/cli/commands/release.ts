@@ -5,36 +5,33 @@ import { auditEventsFor } from '../../audit/index.ts';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import {
-  addFreezeWindow,
   affectedApplications,
   approveRelease,
   candidateFromDir,
   createRelease,
-  formatLondon,
-  freezeWindows,
   gateSettingsFrom,
   getRelease,
   judge,
   listReleases,
-  londonToInstant,
   percentText,
-  poundsText,
   promoteRelease,
   readStats,
-  releaseSamples,
   rejectRelease,
+  type Release,
+  releaseSamples,
   rollbackRelease,
   setCanary,
   startShadow,
   TRANSITIONS,
   worklistCsv,
-  type Release,
 } from '../../releases/index.ts';
-import { ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
+import { poundsText, type RuleProgram, ruleSetFromBundle } from '../../rules/index.ts';
 import type { Database } from '../../store/index.ts';
 import { registerBacktest, valueText } from './backtest.ts';
 import { withDatabase } from './data.ts';
 import { actorOption, dataDirOption } from './data-options.ts';
+import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
+import { addFreezeWindow, freezeWindows } from '../../freeze-windows/index.ts';
 
 interface Common {
   actor?: string;

@@ -4,28 +4,28 @@ import { EntitleError } from '../../errors/index.ts';
 import type { Role } from '../../keys/index.ts';
 import {
   affectedApplications,
+  approveRelease,
   backtestRelease,
   backtestWindow,
-  approveRelease,
   candidateFromDir,
   createRelease,
+  type GateSettings,
   gateSettingsFrom,
   getRelease,
   judge,
   listReleases,
-  londonToInstant,
   promoteRelease,
   readStats,
-  releaseSamples,
   rejectRelease,
+  releaseSamples,
   rollbackRelease,
   setCanary,
   startShadow,
   withRuleSetFiles,
   worklistCsv,
-  type GateSettings,
 } from '../../releases/index.ts';
 import type { ServiceContext } from '../context.ts';
+import { londonToInstant } from '../../uk-time/index.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const reason = { type: 'string', minLength: 1, maxLength: 2_000 } as const;

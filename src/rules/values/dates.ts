@@ -42,6 +42,20 @@ function parts(date: number): { year: number; month: number; day: number } {
   return { year: Math.floor(date / 10000), month: Math.floor(date / 100) % 100, day: date % 100 };
 }
 
+const DAY_MS = 86_400_000;
+
+/** Whole days from 1970-01-01 to a date, for arithmetic on dates: the next day is one more. */
+export function dayNumber(date: number): number {
+  const { year, month, day } = parts(date);
+  return Date.UTC(year, month - 1, day) / DAY_MS;
+}
+
+/** The date a whole number of days after 1970-01-01: the inverse of `dayNumber`. */
+export function dateOfDay(days: number): number {
+  const at = new Date(days * DAY_MS);
+  return at.getUTCFullYear() * 10000 + (at.getUTCMonth() + 1) * 100 + at.getUTCDate();
+}
+
 /** Formats a date as `YYYY-MM-DD`. */
 export function formatIsoDate(date: number): string {
   const { year, month, day } = parts(date);

@@ -1,2 +1,2 @@
-export { mulRate, parseRate, parseScaled, penceToPounds, poundsToPence, formatMoney, formatRate, PPM } from './money.ts';
-export { ageOn, formatIsoDate, formatLongDate, parseIsoDate } from './dates.ts';
+export { mulRate, parseRate, parseScaled, penceToPounds, poundsToPence, formatMoney, formatRate, poundsText, PPM } from './money.ts';
+export { ageOn, dateOfDay, dayNumber, formatIsoDate, formatLongDate, parseIsoDate } from './dates.ts';

@@ -85,6 +85,13 @@ export function formatMoney(pence: number): string {
   return `${pence < 0 ? '-£' : '£'}${pounds}${rest < 10 ? '.0' : '.'}${rest}`;
 }
 
+/** Pence as plain pounds, for spreadsheets and tables: 12345 is "123.45", -5 is "-0.05". */
+export function poundsText(pence: number): string {
+  const sign = pence < 0 ? '-' : '';
+  const abs = Math.abs(pence);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
 /** Formats a rate for people: 550000 -> "55%". */
 export function formatRate(ppm: number): string {
   const percent = ppm / 10_000;

@@ -1,4 +1,4 @@
-import { londonDate, londonToInstant } from '../releases/index.ts';
+import { londonDate, londonToInstant } from './london.ts';
 
 /**
  * Working days in England and Wales, for review deadlines ("within 5 working days"). Written by

@@ -32,7 +32,7 @@ export function londonToInstant(text: string, field = 'effective'): string {
   return new Date(instant).toISOString();
 }
 
-/** An instant shown in UK time, such as "6 April 2026, 00:00 (UK time)". */
+/** An instant in UK time for the record and the command line: "6 April 2026, 00:00 (UK time)". */
 export function formatLondon(instant: string): string {
   return `${new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(instant))} (UK time)`;
 }
@@ -41,4 +41,26 @@ export function formatLondon(instant: string): string {
 export function londonDate(instant: string): string {
   const parts = Object.fromEntries(london.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
   return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+const toTheSecond = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
+/** An instant in UK time to the second, for timelines and reviews: "22 Nov 2026, 03:10:12". */
+export function ukTimeText(instant: string): string {
+  return toTheSecond.format(new Date(instant));
+}
+
+const govuk = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', hourCycle: 'h12' });
+
+/**
+ * An instant in UK time as the GOV.UK style guide writes it, for web pages: "14 May 2026 at
+ * 9:05am", with "midnight" and "midday" for 12am and 12pm.
+ */
+export function govukTime(instant: string | Date): string {
+  const p = Object.fromEntries(govuk.formatToParts(new Date(instant)).map((part) => [part.type, part.value]));
+  const hour = Number(p.hour);
+  const period = (p.dayPeriod ?? '').toLowerCase().replace(/\W/g, '');
+  let time = `${hour}:${p.minute}${period}`;
+  if (hour === 12 && p.minute === '00') time = period === 'am' ? 'midnight' : 'midday';
+  return `${p.day} ${p.month} ${p.year} at ${time}`;
 }

@@ -1,0 +1,1 @@
+export { addFreezeWindow, freezeWindowAt, freezeWindows, type FreezeWindow } from './windows.ts';
