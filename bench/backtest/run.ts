@@ -13,7 +13,7 @@
 // the same keyset-paginated read of the same rows with nothing compared (pure read throughput):
 // this machine's speed moves from day to day, and the ratio to the anchor moves less.
 import { DecisionWriter } from '../../src/decisions/index.ts';
-import { backtest, decisionBatches, decisionRange } from '../../src/releases/backtest.ts';
+import { backtest, decisionBatches, decisionRange } from '../../src/backtest/index.ts';
 import { NO_CHANGES } from '../../src/releases/index.ts';
 import { compile, taper, TEST_POSTGRES_URL, ucBundle } from '../../src/testing/index.ts';
 import { recordDecisions, simulate, simulationOptions } from '../../src/simulate/index.ts';

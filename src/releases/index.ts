@@ -38,4 +38,3 @@ export {
 } from './repository.ts';
 export { affectedApplications, worklistCsv, type Worklist, type WorklistEntry } from './remediation.ts';
 export { candidateFromDir, withRuleSetFiles } from './candidate.ts';
-export { backtest, backtestRelease, backtestWindow, type BacktestExample, type BacktestOptions, type BacktestReport, type BacktestResult, type BacktestWindow, type ChangeBand } from './backtest.ts';

@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { type BacktestExample, backtestRelease, type BacktestResult, backtestWindow, type Release } from '../../releases/index.ts';
+import { type Release } from '../../releases/index.ts';
 import { formatIsoDate, formatMoney, formatRate, ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
 import { withDatabase } from './data.ts';
 import { dataDirOption } from './data-options.ts';
 import { count, progressBar, type Progress } from '../progress.ts';
 import { formatLondon } from '../../uk-time/index.ts';
+import { type BacktestExample, backtestRelease, type BacktestResult, backtestWindow } from '../../backtest/index.ts';
 
 interface BacktestFlags {
   last?: string;

@@ -5,8 +5,6 @@ import type { Role } from '../../keys/index.ts';
 import {
   affectedApplications,
   approveRelease,
-  backtestRelease,
-  backtestWindow,
   candidateFromDir,
   createRelease,
   type GateSettings,
@@ -26,6 +24,7 @@ import {
 } from '../../releases/index.ts';
 import type { ServiceContext } from '../context.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
+import { backtestRelease, backtestWindow } from '../../backtest/index.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const reason = { type: 'string', minLength: 1, maxLength: 2_000 } as const;

@@ -8,9 +8,8 @@ import { EntitleError } from '../errors/index.ts';
 import type { RuleSet, RuleSetBundle } from '../rules/index.ts';
 import { recordDecisions, simulate, simulationOptions, type AssessmentRequest } from '../simulate/index.ts';
 import { compile, taper, type TestDatabase, testDatabases, ucBundle } from '../testing/index.ts';
-import { backtest, type BacktestReport } from './backtest.ts';
-import { NO_CHANGES } from './expectations.ts';
-import { createRelease } from './repository.ts';
+import { createRelease, NO_CHANGES } from '../releases/index.ts';
+import { backtest, type BacktestReport } from './index.ts';
 
 const DECISIONS = 2_000;
 const PURGED = 10;
