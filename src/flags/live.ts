@@ -13,7 +13,7 @@ import {
   type ResolutionDetails,
 } from '@openfeature/server-sdk';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { changeMark } from '../audit/index.ts';
+import { follow, type Follower } from '../live/index.ts';
 import type { Database } from '../store/index.ts';
 import { DECLARED_FLAGS, evaluateFlag, type Flag } from './model.ts';
 import { FLAG_CHANNEL, listFlags } from './repository.ts';
@@ -84,9 +84,9 @@ function flagMetrics(registry: Registry) {
 }
 
 /**
- * The flags as this instance sees them, kept current the way rule releases are: LISTEN on the flag
- * channel applies a change at once; polling the audit head every `pollMs` catches a notification
- * lost to a broken connection (every change is an audit event, so the head moves). Reads go
+ * The flags as this instance sees them, kept current the way rule releases are (src/live's follow
+ * loop): LISTEN on the flag channel applies a change at once; polling the audit head every
+ * `pollMs` catches a notification lost to a broken connection (every change is an audit event). Reads go
  * through OpenFeature (`client`); `isOn` answers the all-or-nothing flags from the same
  * evaluation, cached, for code on the hot path that cannot wait for a promise.
  */
@@ -98,15 +98,9 @@ export class LiveFlags {
   private readonly metrics: ReturnType<typeof flagMetrics>;
   private readonly listeners = new Set<(changed: readonly Flag[]) => void>();
   private readonly domain = `entitle-${randomUUID()}`;
-  private mark = -1;
-  private loading: Promise<void> | undefined;
-  private loadAgain = false;
-  private timer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> | undefined;
-  private unlisten: (() => Promise<void>) | undefined;
+  private follower: Follower | undefined;
 
   private constructor(
-    private readonly db: Database,
     registry: Registry,
     private readonly log: FlagLog,
   ) {
@@ -116,16 +110,11 @@ export class LiveFlags {
   }
 
   static async start(db: Database, registry: Registry, log: FlagLog, settings: FlagSettings = DEFAULT_FLAG_SETTINGS): Promise<LiveFlags> {
-    const live = new LiveFlags(db, registry, log);
-    await live.sync();
+    const live = new LiveFlags(registry, log);
+    live.follower = await follow(db, FLAG_CHANNEL, { ...settings, failed: (error) => live.syncFailed(error) }, listFlags, (flags) => live.load(flags));
     // Each instance (and each test app) has its own OpenFeature domain: one provider per database.
     await OpenFeature.setProviderAndWait(live.domain, live.provider);
     await live.refreshSwitches();
-    if (settings.listen) live.unlisten = await db.listen(FLAG_CHANNEL, () => void live.sync().catch((error: unknown) => live.syncFailed(error)));
-    live.timer = setInterval(() => {
-      live.polling ??= live.poll().finally(() => (live.polling = undefined));
-    }, settings.pollMs);
-    live.timer.unref();
     return live;
   }
 
@@ -136,7 +125,7 @@ export class LiveFlags {
 
   /** The audit-chain position this copy was read at: equal on two instances, the same flags. */
   get version(): number {
-    return this.mark;
+    return this.follower?.mark ?? -1;
   }
 
   /**
@@ -159,38 +148,13 @@ export class LiveFlags {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.polling;
-    await this.unlisten?.();
-    await this.loading;
+    await this.follower?.stop();
     await OpenFeature.setProviderAndWait(this.domain, NOOP_PROVIDER);
   }
 
   /** Brings the copy in line with the database; calls made meanwhile run once more after. */
   sync(): Promise<void> {
-    if (this.loading) {
-      this.loadAgain = true;
-      return this.loading;
-    }
-    this.loading = (async () => {
-      try {
-        do {
-          this.loadAgain = false;
-          await this.load();
-        } while (this.loadAgain);
-      } finally {
-        this.loading = undefined;
-      }
-    })();
-    return this.loading;
-  }
-
-  private async poll(): Promise<void> {
-    try {
-      if ((await changeMark(this.db)) !== this.mark) await this.sync();
-    } catch (error) {
-      this.syncFailed(error);
-    }
+    return this.follower?.sync() ?? Promise.resolve();
   }
 
   private syncFailed(error: unknown): void {
@@ -198,18 +162,14 @@ export class LiveFlags {
     this.log.warn({ event: 'flag_sync_failed', cause: (error as Error).name }, 'could not read the feature flags; keeping the values loaded, and retrying');
   }
 
-  private async load(): Promise<void> {
-    const { mark, flags } = await this.db.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      return { mark: await changeMark(tx), flags: await listFlags(tx) };
-    });
+  /** Installs the flags read in one snapshot (follow's transaction). */
+  private async load(flags: readonly Flag[]): Promise<void> {
     const before = this.snapshot;
     const changed = flags.filter((flag) => {
       const old = before.get(flag.key);
       return !old || old.enabled !== flag.enabled || old.rolloutBasisPoints !== flag.rolloutBasisPoints || old.owner !== flag.owner || old.expiresOn !== flag.expiresOn;
     });
     this.snapshot = new Map(flags.map((flag) => [flag.key, flag]));
-    this.mark = mark;
     for (const flag of flags) {
       this.metrics.enabled.set({ flag: flag.key }, flag.enabled ? 1 : 0);
       this.metrics.rollout.set({ flag: flag.key }, flag.rolloutBasisPoints / 10_000);

@@ -9,7 +9,7 @@ import { EntitleError } from '../errors/index.ts';
 import { LiveFlags, seedFlags, type FlagSettings } from '../flags/index.ts';
 import { FailureRecorder } from '../incidents/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
-import { fixedRouter, type GateSettings, type RuleRouter } from '../releases/index.ts';
+import { type GateSettings } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { migrationsCurrent, type Database, type FaultSwitch } from '../store/index.ts';
 import type { ServiceContext } from './context.ts';
@@ -23,6 +23,7 @@ import { registerOperations } from './routes/operations.ts';
 import { registerIncidents } from './routes/incidents.ts';
 import { registerReleases } from './routes/releases.ts';
 import { registerWeb } from '../web/index.ts';
+import { fixedRouter, type RuleRouter } from '../live/index.ts';
 
 export interface AppOptions {
   readonly db: Database;

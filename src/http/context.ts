@@ -4,7 +4,7 @@ import type { LiveFlags } from '../flags/index.ts';
 import type { DecisionWriter } from '../decisions/index.ts';
 import type { FailureRecorder } from '../incidents/index.ts';
 import type { KeyVerifier, Role } from '../keys/index.ts';
-import type { RuleRouter } from '../releases/index.ts';
+import { type RuleRouter } from '../live/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 import type { ServiceMetrics } from './metrics.ts';

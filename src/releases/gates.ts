@@ -1,35 +1,5 @@
 import { EntitleError } from '../errors/index.ts';
-
-/** Comparison counts for one release, summed over every instance. */
-export interface ReleaseStats {
-  readonly identical: number;
-  readonly expected: number;
-  readonly unexpected: number;
-  readonly candidateError: number;
-  readonly activeError: number;
-  readonly bothError: number;
-  readonly aaIdentical: number;
-  readonly aaDifferent: number;
-  readonly activeMicros: number;
-  readonly candidateMicros: number;
-  readonly timed: number;
-  readonly firstUnexpectedAt: string | null;
-}
-
-export const EMPTY_STATS: ReleaseStats = Object.freeze({
-  identical: 0,
-  expected: 0,
-  unexpected: 0,
-  candidateError: 0,
-  activeError: 0,
-  bothError: 0,
-  aaIdentical: 0,
-  aaDifferent: 0,
-  activeMicros: 0,
-  candidateMicros: 0,
-  timed: 0,
-  firstUnexpectedAt: null,
-});
+import { compared, type ReleaseStats } from './stats.ts';
 
 export interface GateSettings {
   /** The largest share of comparisons that may differ unexpectedly: 0.001 is 0.1%. */
@@ -55,10 +25,6 @@ export interface GateReport {
   readonly compared: number;
   readonly unexpectedRate: number;
   readonly errorRate: number;
-}
-
-export function compared(stats: ReleaseStats): number {
-  return stats.identical + stats.expected + stats.unexpected + stats.candidateError + stats.activeError + stats.bothError;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(3).replace(/\.?0+$/, '')}%`;

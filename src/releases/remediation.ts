@@ -5,7 +5,8 @@ import { poundsText, ruleSetFromBundle, type Outcome, type RuleSet } from '../ru
 import type { Database } from '../store/index.ts';
 import { awardPence } from './compare.ts';
 import type { Release } from './model.ts';
-import { activeVersions, getRelease } from './repository.ts';
+import { activeVersions } from './active-versions.ts';
+import { getRelease } from './repository.ts';
 
 /** One decision made under a rolled-back release that the version it returned to makes differently. */
 export interface WorklistEntry {

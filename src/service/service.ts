@@ -7,9 +7,10 @@ import { DEFAULT_FLAG_SETTINGS, LiveFlags, recordEnvironment, seedFlags, type Fl
 import { buildApp, type AppOptions } from '../http/index.ts';
 import { IncidentWatch, openRollbackIncident } from '../incidents/index.ts';
 import { Dispatcher, loadEscalationPolicy } from '../notify/index.ts';
-import { DEFAULT_GATES, DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from '../releases/index.ts';
+import { DEFAULT_GATES } from '../releases/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
+import { DEFAULT_LIVE_SETTINGS, type LiveLog, LiveReleases, type LiveSettings } from '../live/index.ts';
 
 export interface ServiceConfig {
   readonly store: StoreSettings;

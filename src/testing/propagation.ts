@@ -1,5 +1,5 @@
 // Measures how long a promotion or rollback takes to reach every instance: used by the
-// propagation test (src/releases/propagation.test.ts) and benchmark (npm run bench:propagation).
+// propagation test (src/live/propagation.test.ts) and benchmark (npm run bench:propagation).
 import { approveRelease, createRelease, promoteRelease, rollbackRelease, startShadow, type GateSettings } from '../releases/index.ts';
 import type { RuleProgram } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';

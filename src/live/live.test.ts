@@ -8,7 +8,8 @@ import { beforeUprating, CAPACITY_WITHOUT_PRESSURE, compile, eventually, househo
 import { createKey } from '../keys/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
-import { canaryBucket, createRelease, DEFAULT_GATES, getRelease, readStats, setCanary, startShadow, type GateSettings } from './index.ts';
+import { createRelease, DEFAULT_GATES, getRelease, readStats, setCanary, startShadow, type GateSettings } from '../releases/index.ts';
+import { canaryBucket } from './index.ts';
 
 const PAST = '2025-04-01T00:00:00.000Z';
 

@@ -1,22 +1,25 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { changeMark } from '../audit/index.ts';
+import type { Registry } from 'prom-client';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
-import type { Database } from '../store/index.ts';
-import type { GateSettings } from './gates.ts';
-import type { Release } from './model.ts';
 import {
   activeVersions,
   addStats,
   releasesUnderTest,
   RELEASE_CHANNEL,
   resolveActiveRuleSets,
-  type ActiveVersion,
   rollbackIfFailing,
   runScheduledPromotions,
-} from './repository.ts';
-import { Routing, ShadowEvaluator, underTest, type Route, type RuleRouter, type ShadowSettings, type UnderTest } from './routing.ts';
+  type ActiveVersion,
+  type AutomaticRollback,
+  type GateSettings,
+  type Release,
+} from '../releases/index.ts';
+import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
+import type { Database, Queryable } from '../store/index.ts';
+import { follow, type Follower } from './follow.ts';
+import { liveMetrics } from './metrics.ts';
+import { Routing, underTest, type Route, type RuleRouter, type UnderTest } from './routing.ts';
+import { ShadowEvaluator, type ShadowSettings } from './shadow.ts';
 
 /** What the live side needs to report through; the service passes its pino logger. */
 export interface LiveLog {
@@ -43,12 +46,6 @@ export interface LiveSettings {
   readonly onAutomaticRollback?: (rollback: AutomaticRollback) => Promise<void>;
 }
 
-export interface AutomaticRollback {
-  readonly release: Release;
-  readonly reasons: readonly string[];
-  readonly compared: number;
-  readonly firstUnexpectedAt: string | null;
-}
 
 export const DEFAULT_LIVE_SETTINGS: Omit<LiveSettings, 'gates'> = {
   listen: true,
@@ -58,84 +55,12 @@ export const DEFAULT_LIVE_SETTINGS: Omit<LiveSettings, 'gates'> = {
   shadow: { queueLimit: 2_000, samplesPerKind: 20 },
 };
 
-function liveMetrics(registry: Registry) {
-  return {
-    comparisons: new Counter({
-      name: 'entitle_release_comparisons_total',
-      help: 'Shadow and canary comparisons of a release with the active version, by kind (identical, expected, unexpected, candidate_error, active_error, both_error).',
-      labelNames: ['release', 'benefit', 'kind'] as const,
-      registers: [registry],
-    }),
-    aaChecks: new Counter({
-      name: 'entitle_release_aa_checks_total',
-      help: 'A/A checks (the active version against a separate copy of itself) by result (same, different). Any "different" means the comparisons are not reliable.',
-      labelNames: ['release', 'benefit', 'result'] as const,
-      registers: [registry],
-    }),
-    dropped: new Counter({
-      name: 'entitle_release_shadow_dropped_total',
-      help: 'Shadow comparisons dropped because the queue was full (citizen decisions are never dropped).',
-      labelNames: ['benefit'] as const,
-      registers: [registry],
-    }),
-    queue: new Gauge({ name: 'entitle_release_shadow_queue_depth', help: 'Applications waiting for shadow comparison.', registers: [registry] }),
-    rollbacks: new Counter({
-      name: 'entitle_release_automatic_rollbacks_total',
-      help: 'Releases this instance rolled back on its own because their gates failed.',
-      labelNames: ['benefit'] as const,
-      registers: [registry],
-    }),
-    rollbackSeconds: new Histogram({
-      name: 'entitle_release_rollback_delay_seconds',
-      help: 'Time from a rolled-back release\'s first unexpected difference to its automatic rollback.',
-      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300],
-      registers: [registry],
-    }),
-    verdict: new Gauge({
-      name: 'entitle_release_gate_verdict',
-      help: 'The latest gate verdict for each release under test: 1 for the verdict it has (pass, fail, inconclusive), 0 for the others.',
-      labelNames: ['release', 'benefit', 'verdict'] as const,
-      registers: [registry],
-    }),
-    served: new Gauge({
-      name: 'entitle_ruleset_served',
-      help: 'The rule-set version this instance serves for each benefit (1), by role (active, candidate).',
-      labelNames: ['benefit', 'ruleset', 'role'] as const,
-      registers: [registry],
-    }),
-    scheduleCancelled: new Counter({
-      name: 'entitle_release_schedule_cancelled_total',
-      help: 'Scheduled promotions refused at their effective time (not approved, gates failed, frozen); the current version still decides.',
-      labelNames: ['benefit'] as const,
-      registers: [registry],
-    }),
-    scheduleWaiting: new Gauge({
-      name: 'entitle_release_schedule_waiting',
-      help: 'Releases past their effective time still waiting for enough comparisons to be promoted.',
-      labelNames: ['benefit'] as const,
-      registers: [registry],
-    }),
-    reloadFailures: new Counter({
-      name: 'entitle_release_reload_failures_total',
-      help: 'Times this instance could not load a rule-set version it was told to serve or compare; it keeps the version it had.',
-      labelNames: ['benefit'] as const,
-      registers: [registry],
-    }),
-    switchLag: new Histogram({
-      name: 'entitle_ruleset_switch_seconds',
-      help: 'Time from a promotion or rollback being committed to this instance serving it.',
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
-    }),
-  };
-}
-
 /**
  * The live side of releases in one instance of the service: which version decides each
  * application (Routing), the shadow comparisons (ShadowEvaluator), and three loops that keep it
  * true to the database.
- * - Propagation: LISTEN on the release channel switches at once; polling the audit head every
- *   `pollMs` catches any notification lost to a broken connection.
+ * - Propagation (follow.ts): LISTEN on the release channel switches at once; polling the audit
+ *   head every `pollMs` catches any notification lost to a broken connection.
  * - Counting: every `flushMs`, this instance's comparison counts are added to release_stats.
  * - Watching: every `watchMs`, each release under test is judged on everyone's counts and rolled
  *   back if it fails, and scheduled promotions whose time has come are made. Every instance
@@ -149,10 +74,7 @@ export class LiveReleases implements RuleRouter {
   private timers: NodeJS.Timeout[] = [];
   /** Loop work in progress, which stop() waits for before the database closes. */
   private readonly ticks = new Set<Promise<void>>();
-  private unlisten: (() => Promise<void>) | undefined;
-  private mark = -1;
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
+  private follower: Follower | undefined;
   private watching = false;
   private stopped = false;
   private readonly served = new Map<string, string>();
@@ -177,16 +99,20 @@ export class LiveReleases implements RuleRouter {
   }
 
   /**
-   * Loads what the database says is active and under test, and starts following it. The rule
-   * sets on disk seed benefits served for the first time (see resolveActiveRuleSets).
+   * Loads what the database says is active and under test, and starts following it (follow.ts).
+   * The rule sets on disk seed benefits served for the first time (see resolveActiveRuleSets).
    */
   static async start(db: Database, onDisk: ReadonlyMap<string, RuleSet>, settings: LiveSettings, registry: Registry, log: LiveLog): Promise<{ live: LiveReleases; differing: { benefit: string; onDisk: string; active: string }[] }> {
     const live = new LiveReleases(db, settings, registry, log);
     const { ruleSets, differing } = await resolveActiveRuleSets(db, onDisk);
     for (const ruleSet of ruleSets.values()) live.compiled.set(ruleSet.hash, ruleSet);
-    await live.sync();
-    if (settings.listen) live.unlisten = await db.listen(RELEASE_CHANNEL, () => void live.sync().catch((error: unknown) => live.syncFailed(error)));
-    live.every(settings.pollMs, () => live.poll());
+    live.follower = await follow(
+      db,
+      RELEASE_CHANNEL,
+      { listen: settings.listen, pollMs: settings.pollMs, failed: (error) => live.syncFailed(error) },
+      (tx) => live.read(tx),
+      (state) => live.load(state),
+    );
     live.every(settings.flushMs, () => live.flush());
     live.every(settings.watchMs, () => live.watch());
     return { live, differing };
@@ -210,29 +136,14 @@ export class LiveReleases implements RuleRouter {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await Promise.all(this.ticks);
-    await this.unlisten?.();
+    await this.follower?.stop();
     await this.shadow.idle();
     await this.flush();
-    await this.syncing;
   }
 
   /** Brings this instance in line with the database; calls made meanwhile run once more after. */
   sync(): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      try {
-        do {
-          this.syncAgain = false;
-          await this.load();
-        } while (this.syncAgain);
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    return this.follower?.sync() ?? Promise.resolve();
   }
 
   private every(ms: number, work: () => Promise<void>): void {
@@ -254,22 +165,16 @@ export class LiveReleases implements RuleRouter {
     this.log.warn({ event: 'release_sync_failed', cause: (error as Error).name }, 'could not read the release state; still serving the versions loaded, and retrying');
   }
 
-  private async poll(): Promise<void> {
-    try {
-      const mark = await changeMark(this.db);
-      if (mark !== this.mark) await this.sync();
-    } catch (error) {
-      this.syncFailed(error);
-    }
+  /**
+   * What the database says now, read in one snapshot (follow's transaction): a promotion
+   * committing between the reads must not pair the new active version with the old release under test.
+   */
+  private async read(tx: Queryable): Promise<{ active: Map<string, ActiveVersion>; tested: Map<string, Release> }> {
+    return { active: await activeVersions(tx), tested: new Map((await releasesUnderTest(tx)).map((r) => [r.benefit, r])) };
   }
 
-  private async load(): Promise<void> {
-    // One snapshot: a promotion committing between the reads must not pair the new active
-    // version with the old release under test.
-    const { mark, active, tested } = await this.db.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      return { mark: await changeMark(tx), active: await activeVersions(tx), tested: new Map((await releasesUnderTest(tx)).map((r) => [r.benefit, r])) };
-    });
+  /** Loads what the snapshot names; false when a benefit could not be loaded, so the next poll retries it. */
+  private async load({ active, tested }: { active: Map<string, ActiveVersion>; tested: Map<string, Release> }): Promise<boolean> {
     let failed = false;
     for (const [benefit, version] of active) {
       // Each benefit on its own: one version that cannot be loaded leaves the others following.
@@ -286,7 +191,7 @@ export class LiveReleases implements RuleRouter {
     }
     this.forgetUnused(active, tested);
     // A failed benefit is retried at the next poll: the mark is only taken when all loaded.
-    if (!failed) this.mark = mark;
+    return !failed;
   }
 
   private async loadBenefit(benefit: string, version: ActiveVersion, release: Release | undefined): Promise<void> {
