@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SLOS } from '../ops/slos.ts';
+import { SLOS } from '../slos/index.ts';
 import type { Database } from '../store/index.ts';
 import { PRIORITIES, type Priority } from './model.ts';
 import { addIncidentEntry, auditIncident, CONTROL_CHARACTERS_ALL, declareIncident, incidentFromRow, lockIncident, OPEN_SQL, type IncidentRow, type StoredIncident } from './repository.ts';

@@ -1,6 +1,6 @@
 import { appendAuditEvent } from '../audit/index.ts';
 import { EntitleError, type Problem } from '../errors/index.ts';
-import { SLOS } from '../ops/slos.ts';
+import { SLOS } from '../slos/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import {
   INCIDENT_ROLES,

@@ -1,9 +1,9 @@
 import { AnalysisTemplate } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
-import { SLOS, type Slo } from '../ops/index.ts';
+import { type Slo, SLOS } from '../slos/index.ts';
 import { DEFAULT_GATES } from '../releases/index.ts';
 
 /**
- * What judges a canary: the same service-level indicators the burn-rate alerts use (src/ops/slos.ts),
+ * What judges a canary: the same service-level indicators the burn-rate alerts use (src/slos),
  * scoped to the canary's pods, so a release is held to the promises made to citizens. Prometheus
  * labels each series with the pod's `rollouts-pod-template-hash` (docs/deploying.md shows the
  * relabelling), which Argo Rollouts passes to the analysis as `canary-hash`.
@@ -78,7 +78,7 @@ export const SMOKE_TEMPLATE = 'entitle-canary-smoke';
 /** The analysis that runs in the background from the first canary step until promotion. */
 export function canaryAnalysisTemplate(prometheusAddress: string): AnalysisTemplate {
   return new AnalysisTemplate({
-    metadata: { name: ANALYSIS_TEMPLATE, annotations: { 'entitle.service.gov.uk/what': 'Judges a canary by the SLIs of src/ops/slos.ts on its pods; a failure aborts the rollout and traffic returns to the stable version.' } },
+    metadata: { name: ANALYSIS_TEMPLATE, annotations: { 'entitle.service.gov.uk/what': 'Judges a canary by the SLIs of src/slos on its pods; a failure aborts the rollout and traffic returns to the stable version.' } },
     spec: {
       args: [{ name: 'canary-hash' }, { name: 'namespace' }],
       metrics: CANARY_METRICS.map((m) => ({

@@ -17,7 +17,9 @@ import { compile, eventually, runEntitle, type ServerProcess, spawnServer, taper
 import { createRelease } from '../releases/index.ts';
 import { createKey } from '../keys/index.ts';
 import type { Incident } from '../incidents/index.ts';
-import { alertmanagerConfig, burnAlertName, citizenDashboard, ruleGroups, SLOS, type StatusReport } from './index.ts';
+import { alertmanagerConfig, burnAlertName, citizenDashboard, ruleGroups } from './index.ts';
+import { SLOS } from '../slos/index.ts';
+import { type StatusReport } from '../monitoring/index.ts';
 
 const AVAILABILITY = burnAlertName(SLOS.find((s) => s.id === 'assessment_availability')!);
 

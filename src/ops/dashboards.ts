@@ -2,7 +2,7 @@ import { DashboardBuilder, DatasourceVariableBuilder, RowBuilder, type Dashboard
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { budget, SLOS } from './slos.ts';
+import { budget, SLOS } from '../slos/index.ts';
 
 export const DASHBOARD_FILE = 'deploy/grafana/entitle-citizen-journeys.json';
 

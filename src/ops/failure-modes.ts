@@ -6,7 +6,7 @@
  * endpoint, metric and table named here exists.
  */
 import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, OVERLOADED_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT } from './rules.ts';
-import { SLOS } from './slos.ts';
+import { SLOS } from '../slos/index.ts';
 
 export interface Step {
   readonly text: string;

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { SINGLE_ADULT_NO_INCOME } from '../ops/index.ts';
+import { SINGLE_ADULT_NO_INCOME } from '../monitoring/index.ts';
 import { readRuleSetDir, ruleSetFromBundle, type RuleSet, type RuleSetBundle } from '../rules/index.ts';
 
 export const UC_DIR = fileURLToPath(new URL('../../rulesets/uk-universal-credit', import.meta.url));

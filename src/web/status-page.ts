@@ -4,7 +4,7 @@ import { EntitleError } from '../errors/index.ts';
 import type { ServiceContext } from '../http/context.ts';
 import { sendProblem } from '../http/problems.ts';
 import { listIncidents } from '../incidents/index.ts';
-import { SLOS } from '../ops/index.ts';
+import { SLOS } from '../slos/index.ts';
 import { publicStatus } from './public-status.ts';
 import { StatusCache } from './status-cache.ts';
 import type { Views } from './views.ts';

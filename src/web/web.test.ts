@@ -8,7 +8,7 @@ import { compile, taper, testService, type TestService, ucBundle } from '../test
 import { approveFlagChange, recordEnvironment, requestFlagChange } from '../flags/index.ts';
 import { declareIncident, updateIncident, type Incident } from '../incidents/index.ts';
 import { revokeKey } from '../keys/index.ts';
-import { SLOS } from '../ops/index.ts';
+import { SLOS } from '../slos/index.ts';
 import { createRelease, NO_CHANGES, seedActiveVersions, startShadow } from '../releases/index.ts';
 import { openPglite, withFaults } from '../store/index.ts';
 import { publicStatus, type JourneyState, type PublicStatus } from './public-status.ts';

@@ -3,7 +3,7 @@ import { EntitleError } from '../../errors/index.ts';
 import { checkMigrations, describeStore, migrate, openDatabase, readMigrations, shippedMigrations, storeSettingsFrom, type Migration } from '../../store/index.ts';
 import { checkStatements, PACKAGE_VERSION, preparable, readReleaseQueries, RELEASE_QUERIES_FILE, writeReleaseQueries } from '../../deploys/index.ts';
 import { createKey, revokeKey } from '../../keys/index.ts';
-import { smoke } from '../../ops/index.ts';
+import { smoke } from '../../monitoring/index.ts';
 import { startService } from '../../service/index.ts';
 import { openPostgres, recordingStatements, type Database } from '../../store/index.ts';
 import { dataDirOption } from './data-options.ts';

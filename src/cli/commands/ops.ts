@@ -4,11 +4,13 @@ import { createServer } from 'node:http';
 import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
-import { DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, formatSmoke, formatStatus, generate, smoke, Probe, weeklyReport, PROBE_PREFIX, PrometheusClient, type JourneyResult, statusFromPrometheus, statusFromService, TIERS, type TierName } from '../../ops/index.ts';
+import { DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, generate } from '../../ops/index.ts';
 import { EXIT } from '../exit.ts';
 import { projectRoot } from '../paths.ts';
 import { withDatabase } from './data.ts';
 import { dataDirOption } from './data-options.ts';
+import { type TierName, TIERS } from '../../slos/index.ts';
+import { formatSmoke, formatStatus, Probe, PROBE_PREFIX, PrometheusClient, smoke, statusFromPrometheus, statusFromService, weeklyReport, type JourneyResult } from '../../monitoring/index.ts';
 
 function tiers(text: string | undefined): TierName[] {
   if (!text) return [];
@@ -123,7 +125,7 @@ export function registerOps(program: Command): void {
   const ops = program.command('ops').description('Operations as code: SLOs, alert rules, their tests and Alertmanager configuration.');
   ops
     .command('generate')
-    .description('Write the Prometheus rules, their promtool tests and the Alertmanager configuration under deploy/ from the SLO definitions in src/ops. With --check, write nothing and exit 1 if any committed file is stale.')
+    .description('Write the Prometheus rules, their promtool tests and the Alertmanager configuration under deploy/ from the SLO definitions in src/slos and the failure modes in src/ops. With --check, write nothing and exit 1 if any committed file is stale.')
     .option('--check', 'only check that the committed files are current')
     .option('--runbook-base <url>', 'where the runbooks are published, for each alert\'s runbook_url', 'docs/runbooks')
     .option('--disable-tiers <tiers>', `alert tiers to switch off, comma-separated: ${TIERS.map((t) => t.name).join(', ')}`)

@@ -23,7 +23,7 @@ import {
   type Audience,
 } from '../../incidents/index.ts';
 import type { Role } from '../../keys/index.ts';
-import { SLOS } from '../../ops/slos.ts';
+import { SLOS } from '../../slos/index.ts';
 import type { ServiceContext } from '../context.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9-]{1,20}$' } } } as const;
