@@ -4,9 +4,8 @@ import { EntitleError, type Problem } from '../errors/index.ts';
 import { type FreezeWindow, freezeWindowAt } from '../freeze-windows/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { formatLondon } from '../uk-time/index.ts';
+import { ENVIRONMENTS } from '../environments/index.ts';
 
-export const ENVIRONMENTS = ['development', 'staging', 'production'] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
 export const STRATEGIES = ['rolling', 'canary', 'blue-green', 'rollback'] as const;
 
 /**

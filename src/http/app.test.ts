@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { readsOf, verifyChain } from '../decisions/index.ts';
 import type { Database } from '../store/index.ts';
 import { canaryInput, testService, type TestService } from '../testing/index.ts';
+import { assembleApp } from '../service/index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -139,8 +140,7 @@ async function withBrokenDatabase(breaks: 'query' | 'transaction', check: (app: 
   const service = await testService();
   try {
     const broken: Database = { ...service.db, [breaks]: () => Promise.reject(new Error('connection terminated')) };
-    const { buildApp } = await import('./app.ts');
-    const { app } = await buildApp({ db: broken, rules: service.context.ruleSets, flags: service.context.flags, logLevel: 'silent' });
+    const { app } = await assembleApp({ db: broken, rules: service.context.ruleSets, flags: service.context.flags, logLevel: 'silent' });
     try {
       await check(app, service.keys);
     } finally {

@@ -2,18 +2,12 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { Gauge, Registry } from 'prom-client';
-import { Admission, DEFAULT_CAPACITY, Degradation, type CapacitySettings, type Priority } from '../capacity/index.ts';
-import { DecisionWriter } from '../decisions/index.ts';
+import type { Priority } from '../capacity/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { LiveFlags, seedFlags, type FlagSettings } from '../flags/index.ts';
-import { FailureRecorder } from '../incidents/index.ts';
-import { KeyVerifier, type Role } from '../keys/index.ts';
-import { type GateSettings } from '../releases/index.ts';
-import type { RuleSet } from '../rules/index.ts';
-import { migrationsCurrent, type Database, type FaultSwitch } from '../store/index.ts';
+import type { Role } from '../keys/index.ts';
+import type { GateSettings } from '../releases/index.ts';
+import type { FaultSwitch } from '../store/index.ts';
 import type { ServiceContext } from './context.ts';
-import { createServiceMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { sendProblem, toEntitleError } from './problems.ts';
 import { registerAssessments } from './routes/assessments.ts';
@@ -22,30 +16,22 @@ import { registerFlags } from './routes/flags.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerIncidents } from './routes/incidents.ts';
 import { registerReleases } from './routes/releases.ts';
-import { registerWeb } from '../web/index.ts';
-import { fixedRouter, type RuleRouter } from '../live/index.ts';
 
 export interface AppOptions {
-  readonly db: Database;
-  /** Rule sets in service, by benefit: fixed ones, or the live releases that say which decides. */
-  readonly rules: ReadonlyMap<string, RuleSet> | RuleRouter;
+  /** Everything the routes use, built once by the service (src/service) and passed in. */
+  readonly context: ServiceContext;
   /** Release gates for promotion through the API (default: from ENTITLE_RELEASE_* settings). */
   readonly gates?: GateSettings;
   /** Tests only: the switch behind POST /test/faults. */
   readonly faults?: FaultSwitch;
-  /** The metrics registry, when other parts (the live releases) register on it too. */
-  readonly registry?: Registry;
   /** Requests a minute per key, by role (a key gets the highest of its roles'). */
   readonly rateLimits?: Partial<Record<Role, number>>;
   readonly bodyLimitBytes?: number;
   readonly logLevel?: string;
   /** Where logs go (default standard output); tests capture them here. */
   readonly logStream?: DestinationStream;
-  /** The flags this instance follows; when absent the app seeds and follows them itself. */
-  readonly flags?: LiveFlags;
-  readonly flagSettings?: FlagSettings;
-  /** Admission control and degradation settings (default DEFAULT_CAPACITY). */
-  readonly capacity?: CapacitySettings;
+  /** Pages served beside the API in their own plugin (the status page and console of src/web). */
+  readonly pages?: (app: FastifyInstance, context: ServiceContext) => void;
 }
 
 /** Citizen assessments unless the caller marks them batch; everything else is operator traffic. */
@@ -120,51 +106,15 @@ class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
 }
 
-/** Builds the HTTP service; `listen` is the caller's (tests use `inject`). */
-export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; context: ServiceContext }> {
-  const registry = options.registry ?? new Registry();
-  const metrics = createServiceMetrics(registry, () => options.db.poolStats());
-  const rules = options.rules instanceof Map ? fixedRouter(options.rules) : (options.rules as RuleRouter);
-  // The app's logger does not exist yet; flag and degradation events are forwarded to it.
-  const to: { log?: FastifyInstance['log'] } = {};
-  const forward = { info: (f: Record<string, unknown>, m: string) => to.log?.info(f, m), warn: (f: Record<string, unknown>, m: string) => to.log?.warn(f, m) };
-  let ownFlags: LiveFlags | undefined;
-  if (!options.flags) {
-    await seedFlags(options.db);
-    ownFlags = await LiveFlags.start(options.db, registry, forward, options.flagSettings);
-  }
-  const flags = options.flags ?? ownFlags!;
-  const capacitySettings = options.capacity ?? DEFAULT_CAPACITY;
-  const admission = new Admission(capacitySettings.admission, registry);
-  const degradation = new Degradation(
-    capacitySettings.degradation,
-    {
-      poolWaiting: () => options.db.poolStats().waiting,
-      queueDepth: () => admission.queued,
-      automatic: () => flags.isOn('automatic-degradation'),
-      flagOn: (step) => flags.isOn(step),
-    },
-    registry,
-    forward,
-  );
-  const context: ServiceContext = {
-    db: options.db,
-    rules,
-    ruleSets: rules.active,
-    writer: new DecisionWriter(options.db, metrics.writer),
-    keys: new KeyVerifier(options.db),
-    metrics,
-    registry,
-    migrationsCurrent: () => migrationsCurrent(options.db),
-    failures: new FailureRecorder(options.db),
-    state: { shuttingDown: false, closing: false },
-    flags,
-    capacity: { admission, degradation },
-  };
+/**
+ * Builds the HTTP service around the context the service wired (src/service): hooks, routes and
+ * problems, with nothing long-lived of its own. `listen` is the caller's (tests use `inject`).
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { context } = options;
+  const { metrics, rules } = context;
+  const { admission, degradation } = context.capacity;
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
-  const { failures } = context;
-  new Gauge({ name: 'entitle_assessment_failures_pending', help: 'Failed assessments kept in memory until the database records them (for incident impact).', registers: [registry], collect() { this.set(failures.pending); } });
-  new Gauge({ name: 'entitle_assessment_failures_dropped', help: 'Failed assessments not kept because the buffer was full while the database was away: missing from incident impact.', registers: [registry], collect() { this.set(failures.overflowed); } });
 
   const app = Fastify({
     logger: {
@@ -177,16 +127,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     return503OnClosing: false,
     logController: new OneLinePerRequest(),
   });
-  to.log = app.log;
   app.decorateRequest('apiKey', null);
-  degradation.start();
-  app.addHook('onClose', async () => {
-    degradation.stop();
-    await ownFlags?.stop();
-  });
-  // Failed assessments are written once the database answers; the last of them as the app closes.
-  context.failures.start();
-  app.addHook('onClose', () => context.failures.stop());
   await app.register(helmet);
   const failedLogins = new FailedLogins();
 
@@ -262,7 +203,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   registerAssessments(app, context);
   registerDecisions(app, context);
   registerReleases(app, context, options.gates);
-  registerWeb(app, context);
+  options.pages?.(app, context);
   registerIncidents(app, context);
   registerFlags(app, context);
   if (options.faults) {
@@ -272,5 +213,5 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       return reply.send({ database: faults.databaseDown ? 'down' : 'up' });
     });
   }
-  return { app, context };
+  return app;
 }

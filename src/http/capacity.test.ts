@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_CAPACITY } from '../capacity/index.ts';
 import { requestFlagChange } from '../flags/index.ts';
 import { canaryInput, testDatabases, testService } from '../testing/index.ts';
+import { assembleApp } from '../service/index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -41,8 +42,7 @@ describe('Idempotency-Key on assessments', () => {
   it('records one decision when two instances on one PostgreSQL database get the same key at once', async () => {
     const t = await testDatabases.postgres();
     const first = await testService({}, t.db);
-    const { buildApp } = await import('./app.ts');
-    const second = await buildApp({ db: t.db, rules: first.context.ruleSets, logLevel: 'silent' });
+    const second = await assembleApp({ db: t.db, rules: first.context.ruleSets, logLevel: 'silent' });
     try {
       for (let round = 0; round < 5; round++) {
         const headers = { ...bearer(first.keys.assessor), 'idempotency-key': `two-instances-${round}` };

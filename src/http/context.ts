@@ -4,12 +4,12 @@ import type { LiveFlags } from '../flags/index.ts';
 import type { DecisionWriter } from '../decisions/index.ts';
 import type { FailureRecorder } from '../incidents/index.ts';
 import type { KeyVerifier, Role } from '../keys/index.ts';
-import { type RuleRouter } from '../live/index.ts';
+import type { RuleRouter } from '../live/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 import type { ServiceMetrics } from './metrics.ts';
 
-/** What every route needs, built once by buildApp and passed in (no globals). */
+/** What every route needs, built once by the service (src/service) and passed to buildApp (no globals). */
 export interface ServiceContext {
   readonly db: Database;
   /** Which rule set decides each application, and the comparison with a release under test. */

@@ -1,4 +1,9 @@
+/**
+ * The HTTP API (Fastify): `buildApp` puts the routes, authentication, admission, rate limits and
+ * problem documents around a context the service built. This is the module's public surface.
+ */
 export { buildApp, DEFAULT_RATE_LIMITS, type AppOptions } from './app.ts';
 export type { ServiceContext } from './context.ts';
+export { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 export { openApiDocument } from './openapi.ts';
-export { problemOf, type ProblemDocument } from './problems.ts';
+export { problemOf, RETRY_AFTER_SECONDS, sendProblem, toEntitleError, type ProblemDocument } from './problems.ts';

@@ -1,3 +1,4 @@
+import { Gauge, type Registry } from 'prom-client';
 import type { Database } from '../store/index.ts';
 import { CONTROL_CHARACTERS_ALL } from './repository.ts';
 
@@ -77,4 +78,10 @@ export class FailureRecorder {
     this.timer = undefined;
     await this.flush();
   }
+}
+
+/** The recorder's two gauges, on the registry given: what is waiting for the database, and what was lost. */
+export function failureMetrics(registry: Registry, failures: FailureRecorder): void {
+  new Gauge({ name: 'entitle_assessment_failures_pending', help: 'Failed assessments kept in memory until the database records them (for incident impact).', registers: [registry], collect() { this.set(failures.pending); } });
+  new Gauge({ name: 'entitle_assessment_failures_dropped', help: 'Failed assessments not kept because the buffer was full while the database was away: missing from incident impact.', registers: [registry], collect() { this.set(failures.overflowed); } });
 }

@@ -25,7 +25,7 @@ export {
 } from './repository.ts';
 export { ALERTMANAGER_ACTOR, receiveAlertGroup, type AlertGroup, type AlertGroupResult, type WebhookAlert } from './alerts.ts';
 export { openRollbackIncident, SERVICE_ACTOR } from './rollbacks.ts';
-export { FailureRecorder, type AssessmentFailure } from './failures.ts';
+export { failureMetrics, FailureRecorder, type AssessmentFailure } from './failures.ts';
 export { assessmentsByMinute, impactWindow, incidentImpact, type Impact, type Recontact, type ReleaseImpact, type Window } from './impact.ts';
 export { buildTimeline, timelineMarkdown, type Timeline, type TimelineItem, type TimelineSource } from './timeline.ts';
 export { AUDIENCES, benefitsText, fillTemplate, templateVersion, type Audience, type FilledMessage } from './comms.ts';

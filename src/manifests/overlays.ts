@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { APP, BASE_CONFIG, baseObjects, CONFIG_MAP, IMAGE } from './base.ts';
-import { K8S_DIR, OVERLAYS, type Overlay } from './layout.ts';
+import { K8S_DIR, OVERLAYS, type Overlay } from '../environments/index.ts';
 
 /**
  * The three environments as kustomize overlays of the base: what differs is stated here once, and
@@ -9,7 +9,7 @@ import { K8S_DIR, OVERLAYS, type Overlay } from './layout.ts';
  * which kustomize applies to custom resources such as the Rollout exactly as written.
  */
 
-export { K8S_DIR, OVERLAYS, type Overlay } from './layout.ts';
+export { K8S_DIR, OVERLAYS, type Overlay } from '../environments/index.ts';
 /** Where the pipeline's images live; the pipeline sets the tag (the git commit) with `kustomize edit set image`. */
 export const IMAGE_REPOSITORY = 'ghcr.io/entitle/entitle';
 

@@ -19,7 +19,7 @@ import { createKey } from '../keys/index.ts';
 import type { Incident } from '../incidents/index.ts';
 import { alertmanagerConfig, burnAlertName, citizenDashboard, ruleGroups } from './index.ts';
 import { SLOS } from '../slos/index.ts';
-import { type StatusReport } from '../monitoring/index.ts';
+import type { StatusReport } from '../monitoring/index.ts';
 
 const AVAILABILITY = burnAlertName(SLOS.find((s) => s.id === 'assessment_availability')!);
 

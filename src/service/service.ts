@@ -2,15 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import type { CapacitySettings } from '../capacity/index.ts';
 import { ChainWatch, pruneIdempotencyKeys } from '../decisions/index.ts';
-import type { Environment } from '../deploys/index.ts';
+import type { Environment } from '../environments/index.ts';
 import { DEFAULT_FLAG_SETTINGS, LiveFlags, recordEnvironment, seedFlags, type FlagSettings } from '../flags/index.ts';
-import { buildApp, type AppOptions } from '../http/index.ts';
 import { IncidentWatch, openRollbackIncident } from '../incidents/index.ts';
 import { Dispatcher, loadEscalationPolicy } from '../notify/index.ts';
+import { DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from '../live/index.ts';
 import { DEFAULT_GATES } from '../releases/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
-import { DEFAULT_LIVE_SETTINGS, type LiveLog, LiveReleases, type LiveSettings } from '../live/index.ts';
+import { assembleApp, type AppSettings } from './app.ts';
 
 export interface ServiceConfig {
   readonly store: StoreSettings;
@@ -19,9 +19,9 @@ export interface ServiceConfig {
   readonly port: number;
   /** After SIGTERM, how long to keep serving while load balancers see /ready fail (default 0). */
   readonly shutdownGraceMs: number;
-  readonly rateLimits?: AppOptions['rateLimits'];
+  readonly rateLimits?: AppSettings['rateLimits'];
   readonly logLevel?: string;
-  readonly logStream?: AppOptions['logStream'];
+  readonly logStream?: AppSettings['logStream'];
   /** How often the service verifies the decisions added to the chain (default 10 s). */
   readonly chainCheckMs?: number;
   /** Tests only: expose POST /test/faults (admin) to make the database fail on purpose. */
@@ -51,8 +51,9 @@ export interface RunningService {
 }
 
 /**
- * The one place the service is wired: database, migrations, rule sets, HTTP app. Each part is
- * created here and passed to the next; nothing is global.
+ * The one place the service is wired: database, migrations, the live releases and flags, the
+ * app and its parts (assembleApp), and the background watches. Each part is created here and
+ * passed to the next; nothing is global.
  */
 export async function startService(config: ServiceConfig): Promise<RunningService> {
   const opened = await openDatabase(config.store);
@@ -84,7 +85,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     await seedFlags(db);
     const environment = await recordEnvironment(db, config.environment ?? 'development', 'entitle');
     flags = await LiveFlags.start(db, registry, forward, { ...DEFAULT_FLAG_SETTINGS, ...config.flags });
-    const { app, context } = await buildApp({
+    const { app, context } = await assembleApp({
       db,
       rules: live,
       registry,

@@ -1,11 +1,13 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { buildApp, type AppOptions } from '../http/index.ts';
 import { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
+import type { ServiceContext } from '../http/index.ts';
 import { createKey, type Role } from '../keys/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
+import { assembleApp, type AppSettings } from '../service/index.ts';
 import { migrate, openPglite, type Database } from '../store/index.ts';
 
 /**
@@ -45,8 +47,8 @@ export function testLogStream(): DestinationStream | undefined {
 const rulesDir = fileURLToPath(new URL('../../rulesets', import.meta.url));
 
 export interface TestService {
-  readonly app: Awaited<ReturnType<typeof buildApp>>['app'];
-  readonly context: Awaited<ReturnType<typeof buildApp>>['context'];
+  readonly app: FastifyInstance;
+  readonly context: ServiceContext;
   readonly db: Database;
   /** A key for each role, and one with no useful role. */
   readonly keys: Record<Role | 'nobody', string>;
@@ -57,12 +59,12 @@ export interface TestService {
  * The service on an in-memory PGlite, migrated, with the bundled rule sets and a key per role;
  * pressure never degrades it unless the test gives its own capacity settings.
  */
-export async function testService(options: Partial<AppOptions> = {}, db?: Database): Promise<TestService> {
+export async function testService(options: Partial<AppSettings> = {}, db?: Database): Promise<TestService> {
   const database = db ?? (await openPglite(undefined));
   await migrate(database);
   const ruleSets = await loadRuleSets(rulesDir);
   const logStream = testLogStream();
-  const { app, context } = await buildApp({ db: database, rules: ruleSets, capacity: CAPACITY_WITHOUT_PRESSURE, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
+  const { app, context } = await assembleApp({ db: database, rules: ruleSets, capacity: CAPACITY_WITHOUT_PRESSURE, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
   const keys = {} as Record<Role | 'nobody', string>;
   for (const role of ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'alertmanager', 'admin'] as const) {
     keys[role] = (await createKey(database, `test-${role}`, [role])).key;

@@ -5,8 +5,7 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServiceContext } from '../http/context.ts';
-import { problemOf, RETRY_AFTER_SECONDS, sendProblem, toEntitleError } from '../http/problems.ts';
+import { problemOf, RETRY_AFTER_SECONDS, sendProblem, toEntitleError, type ServiceContext } from '../http/index.ts';
 import { registerAssets } from './assets.ts';
 import { registerOpsPages } from './ops-pages.ts';
 import { registerSignIn, requireSession } from './ops-sign-in.ts';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DEGRADATION_STEPS, type DegradationStep } from '../capacity/index.ts';
 import { isStale, pendingFlagChanges, percentOf, type Flag, type FlagState } from '../flags/index.ts';
-import type { ServiceContext } from '../http/context.ts';
+import type { ServiceContext } from '../http/index.ts';
 import { buildTimeline, getIncident, listIncidents, overdue } from '../incidents/index.ts';
 import { PRIORITY_DEFINITIONS, type Incident, type IncidentSource } from '../incidents/index.ts';
 import { PrometheusClient, statusFromPrometheus } from '../monitoring/index.ts';

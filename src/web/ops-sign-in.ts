@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServiceContext } from '../http/context.ts';
+import type { ServiceContext } from '../http/index.ts';
 import { listKeys } from '../keys/index.ts';
 import { fromStore } from './reads.ts';
 import { CONSOLE_ROLES, SESSION_COOKIE, SESSION_HOURS, type OpsSession, type SessionSealer } from './session.ts';

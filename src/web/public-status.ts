@@ -1,5 +1,5 @@
 import type { Incident } from '../incidents/index.ts';
-import { type Slo } from '../slos/index.ts';
+import type { Slo } from '../slos/index.ts';
 
 /** What a citizen is told about a journey; text always goes with the colour. */
 export type JourneyState = 'working' | 'some-problems' | 'not-working';

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { EntitleError } from '../errors/index.ts';
-import type { ServiceContext } from '../http/context.ts';
-import { sendProblem } from '../http/problems.ts';
+import { sendProblem, type ServiceContext } from '../http/index.ts';
 import { listIncidents } from '../incidents/index.ts';
 import { SLOS } from '../slos/index.ts';
 import { publicStatus } from './public-status.ts';

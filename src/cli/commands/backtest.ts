@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { type Release } from '../../releases/index.ts';
+import type { Release } from '../../releases/index.ts';
 import { formatIsoDate, formatMoney, formatRate, ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
 import { withDatabase } from './data.ts';

@@ -1,11 +1,13 @@
 import { Option, type Command } from 'commander';
-import { checkDeployWindow, deployHistory, ENVIRONMENTS, recordDeploy, STRATEGIES } from '../../deploys/index.ts';
+import { checkDeployWindow, deployHistory, recordDeploy, STRATEGIES } from '../../deploys/index.ts';
+import { envDiff, formatEnvDiff } from '../../environments/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
 import { EXIT } from '../exit.ts';
 import { projectRoot } from '../paths.ts';
 import { withDatabase } from './data.ts';
 import { dataDirOption } from './data-options.ts';
+import { ENVIRONMENTS } from '../../environments/index.ts';
 
 function list(text: string | undefined): string[] {
   return (text ?? '').split(',').map((t) => t.trim()).filter(Boolean);
@@ -109,7 +111,6 @@ export function registerEnv(program: Command): void {
     .option('--fail-on-difference', 'exit 1 if any key is set in one environment only')
     .action(async (a: string, b: string, options: { json?: boolean; failOnDifference?: boolean }) => {
       // env.ts alone, not the index: it reads the committed files and needs none of the models.
-      const { envDiff, formatEnvDiff } = await import('../../manifests/env.ts');
       const diff = await envDiff(projectRoot, a, b);
       process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : formatEnvDiff(diff));
       if (options.failOnDifference && (diff.onlyInA.length > 0 || diff.onlyInB.length > 0)) process.exitCode = EXIT.failed;

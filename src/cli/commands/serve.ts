@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { capacitySettingsFrom } from '../../capacity/index.ts';
-import { ENVIRONMENTS, type Environment } from '../../deploys/index.ts';
+import { ENVIRONMENTS, type Environment } from '../../environments/index.ts';
 import { gateSettingsFrom } from '../../releases/index.ts';
 import { startService } from '../../service/index.ts';
 import { storeSettingsFrom } from '../../store/index.ts';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { decisionForKey, DuplicateSubmission, idempotencyClaim, readDecision, type DecisionRecord, type IdempotencyClaim } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { type Route } from '../../live/index.ts';
+import type { Route } from '../../live/index.ts';
 import { ENGINE, type Assessment } from '../../rules/index.ts';
 import type { ServiceContext } from '../context.ts';
 
