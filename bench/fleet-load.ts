@@ -7,9 +7,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
-import { Fleet } from '../src/testing/index.ts';
 import { createKey } from '../src/keys/index.ts';
 import type { Database } from '../src/store/index.ts';
+import { Fleet } from '../src/testing/index.ts';
 import { shadowRelease } from './shadow-release.ts';
 
 /**

@@ -1,7 +1,7 @@
 // Regenerates the docs that are made from code: error codes and CLI help. Tests fail when the
 // committed files differ from what this writes.
 import { writeFile } from 'node:fs/promises';
-import { renderCliDocs } from '../src/cli/docs.ts';
+import { renderCliDocs } from '../src/cli/index.ts';
 import { renderErrorDocs } from '../src/errors/index.ts';
 import { renderFunctionDocs } from '../src/rules/index.ts';
 

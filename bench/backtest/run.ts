@@ -12,12 +12,12 @@
 // Three backtests are timed; the figure is the median. The anchor, measured in the same run, is
 // the same keyset-paginated read of the same rows with nothing compared (pure read throughput):
 // this machine's speed moves from day to day, and the ratio to the anchor moves less.
-import { DecisionWriter } from '../../src/decisions/index.ts';
 import { backtest, decisionBatches, decisionRange } from '../../src/backtest/index.ts';
+import { DecisionWriter } from '../../src/decisions/index.ts';
 import { NO_CHANGES } from '../../src/releases/index.ts';
-import { compile, taper, TEST_POSTGRES_URL, ucBundle } from '../../src/testing/index.ts';
 import { recordDecisions, simulate, simulationOptions } from '../../src/simulate/index.ts';
 import { migrate, openPostgres, type Database } from '../../src/store/index.ts';
+import { compile, taper, TEST_POSTGRES_URL, ucBundle } from '../../src/testing/index.ts';
 import { median } from '../median.ts';
 
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 1_000_000);

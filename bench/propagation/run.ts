@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_GATES } from '../../src/releases/index.ts';
-import { beforeUprating, compile, type ServerProcess, spawnServer, switchTwice, taper, testDatabases, ucBundle, writeRuleSetDir } from '../../src/testing/index.ts';
+import { beforeUprating, compile, spawnServer, switchTwice, taper, testDatabases, ucBundle, writeRuleSetDir, type ServerProcess } from '../../src/testing/index.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const median = (xs: readonly number[]) => {

@@ -5,7 +5,7 @@
 // same fleet with nothing rolling, measured first in each run. Every request must succeed.
 import { readFile } from 'node:fs/promises';
 import { createKey } from '../../src/keys/index.ts';
-import { proveRollingDeploy, type RollingProof, testDatabases } from '../../src/testing/index.ts';
+import { proveRollingDeploy, testDatabases, type RollingProof } from '../../src/testing/index.ts';
 import { median } from '../median.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);

@@ -5,10 +5,10 @@ import { promisify } from 'node:util';
 import { auditEventsFor } from '../audit/index.ts';
 import { DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { createRelease, NO_CHANGES } from '../releases/index.ts';
 import type { RuleSet, RuleSetBundle } from '../rules/index.ts';
 import { recordDecisions, simulate, simulationOptions, type AssessmentRequest } from '../simulate/index.ts';
-import { compile, taper, type TestDatabase, testDatabases, ucBundle } from '../testing/index.ts';
-import { createRelease, NO_CHANGES } from '../releases/index.ts';
+import { compile, taper, testDatabases, ucBundle, type TestDatabase } from '../testing/index.ts';
 import { backtest, type BacktestReport } from './index.ts';
 
 const DECISIONS = 2_000;

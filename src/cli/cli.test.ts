@@ -3,8 +3,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { renderCliDocs } from './docs.ts';
 import { projectRoot, runEntitle } from '../testing/index.ts';
+import { renderCliDocs } from './index.ts';
 
 const root = projectRoot;
 const example = join(root, 'examples/universal-credit.json');

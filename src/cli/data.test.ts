@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { v7 as uuidv7 } from 'uuid';
 import { DecisionWriter } from '../decisions/index.ts';
-import { canaryInput, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
 import { loadRuleSet } from '../rules/index.ts';
 import { lockDataDir } from '../store/index.ts';
-import { purgeCutoff } from './commands/data.ts';
+import { canaryInput, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
+import { purgeCutoff } from './commands/decisions.ts';
 
 const root = projectRoot;
 const entitle = (env: Record<string, string>, ...args: string[]) => runEntitle(args, env);

@@ -1,2 +1,4 @@
-export { buildProgram, run } from './main.ts';
+/** The `entitle` command line (commander): the command tree, running it, and its generated reference. */
+export { renderCliDocs } from './docs.ts';
 export { EXIT } from './exit.ts';
+export { buildProgram, run } from './main.ts';

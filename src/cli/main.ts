@@ -1,18 +1,26 @@
 import { Command, CommanderError } from 'commander';
+import { PACKAGE_VERSION } from '../deploys/index.ts';
 import { registerAssess } from './commands/assess.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerBench } from './commands/bench.ts';
-import { registerData } from './commands/data.ts';
 import { registerDb } from './commands/db.ts';
-import { registerDeploy, registerEnv } from './commands/deploy.ts';
+import { registerDecisions } from './commands/decisions.ts';
+import { registerDeploy } from './commands/deploy.ts';
+import { registerEnv } from './commands/env.ts';
 import { registerFlags } from './commands/flags.ts';
-import { registerIncident, registerNotify } from './commands/incident.ts';
+import { registerIncident } from './commands/incident.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerNotify } from './commands/notify.ts';
+import { registerOps } from './commands/ops.ts';
+import { registerProbe } from './commands/probe.ts';
+import { registerRelease } from './commands/release.ts';
+import { registerReport } from './commands/report.ts';
+import { registerRules } from './commands/rules.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
-import { registerOps, registerProbe, registerReport, registerSmoke, registerStatus } from './commands/ops.ts';
-import { registerRelease } from './commands/release.ts';
-import { registerRules } from './commands/rules.ts';
+import { registerSmoke } from './commands/smoke.ts';
+import { registerStatus } from './commands/status.ts';
 import { EXIT, reportError } from './exit.ts';
-import { PACKAGE_VERSION } from '../deploys/index.ts';
 
 /** Builds the command tree; used by the `entitle` binary and by the docs generator. */
 export function buildProgram(): Command {
@@ -27,7 +35,9 @@ export function buildProgram(): Command {
   registerServe(program);
   registerAssess(program);
   registerRules(program);
-  registerData(program);
+  registerKeys(program);
+  registerAudit(program);
+  registerDecisions(program);
   registerDb(program);
   registerSimulate(program);
   registerRelease(program);

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
 import { loadRuleSet, ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
 import { migrate, shippedMigrations } from '../store/index.ts';
-import { type TestDatabase, testDatabases } from '../testing/index.ts';
-import { purgeInputs, readDecision, readsOf, storedBundle, verifyChain, DecisionWriter, type DecisionDraft } from './index.ts';
+import { testDatabases, type TestDatabase } from '../testing/index.ts';
+import { DecisionWriter, purgeInputs, readDecision, readsOf, storedBundle, verifyChain, type DecisionDraft } from './index.ts';
 
 const ucDir = fileURLToPath(new URL('../../rulesets/uk-universal-credit', import.meta.url));
 const adult = { dateOfBirth: '1995-03-01', monthlyNetEarnings: 1500, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false };

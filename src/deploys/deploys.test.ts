@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyAuditChain } from '../audit/index.ts';
-import { runEntitle } from '../testing/index.ts';
 import { migrate, openPglite, shippedMigrations } from '../store/index.ts';
+import { runEntitle } from '../testing/index.ts';
 import type { DeployRecord } from './index.ts';
 
 describe('entitle deploy', () => {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { appendAuditEvent, type AuditEvent } from '../audit/index.ts';
+import { ENVIRONMENTS } from '../environments/index.ts';
 import { EntitleError, type Problem } from '../errors/index.ts';
-import { type FreezeWindow, freezeWindowAt } from '../freeze-windows/index.ts';
+import { freezeWindowAt, type FreezeWindow } from '../freeze-windows/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { formatLondon } from '../uk-time/index.ts';
-import { ENVIRONMENTS } from '../environments/index.ts';
 
 export const STRATEGIES = ['rolling', 'canary', 'blue-green', 'rollback'] as const;
 

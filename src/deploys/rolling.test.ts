@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { createKey } from '../keys/index.ts';
 import { NGINX, proveRollingDeploy, testDatabases } from '../testing/index.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
 import { migrate, shippedMigrations } from '../store/index.ts';
+import { projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
 import { checkStatements, readReleaseQueries, RELEASE_QUERIES_FILE } from './index.ts';
 
 describe("the previous release's queries on the new schema", () => {

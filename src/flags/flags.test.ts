@@ -3,24 +3,9 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { verifyAuditChain } from '../audit/index.ts';
 import { createKey } from '../keys/index.ts';
-import { type ServerProcess, spawnServer, testDatabases } from '../testing/index.ts';
 import { migrate, openPglite } from '../store/index.ts';
-import {
-  approveFlagChange,
-  evaluateFlag,
-  flagHistory,
-  getFlag,
-  LiveFlags,
-  listFlags,
-  recordedEnvironment,
-  recordEnvironment,
-  rejectFlagChange,
-  requestFlagChange,
-  rolloutBucket,
-  seedFlags,
-  staleFlags,
-  type Flag,
-} from './index.ts';
+import { spawnServer, testDatabases, type ServerProcess } from '../testing/index.ts';
+import { approveFlagChange, evaluateFlag, flagHistory, getFlag, listFlags, LiveFlags, recordedEnvironment, recordEnvironment, rejectFlagChange, requestFlagChange, rolloutBucket, seedFlags, staleFlags, type Flag } from './index.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 

@@ -1,17 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ErrorCode,
-  NOOP_PROVIDER,
-  OpenFeature,
-  OpenFeatureEventEmitter,
-  ProviderEvents,
-  ProviderStatus,
-  type Client,
-  type EvaluationContext,
-  type JsonValue,
-  type Provider,
-  type ResolutionDetails,
-} from '@openfeature/server-sdk';
+import { ErrorCode, NOOP_PROVIDER, OpenFeature, OpenFeatureEventEmitter, ProviderEvents, ProviderStatus, type Client, type EvaluationContext, type JsonValue, type Provider, type ResolutionDetails } from '@openfeature/server-sdk';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { follow, type Follower } from '../live/index.ts';
 import type { Database } from '../store/index.ts';

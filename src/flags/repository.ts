@@ -1,6 +1,6 @@
 import { appendAuditEvent, auditEventsFor, type AuditEvent } from '../audit/index.ts';
-import { EntitleError } from '../errors/index.ts';
 import { ENVIRONMENTS, type Environment } from '../environments/index.ts';
+import { EntitleError } from '../errors/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { DATE, DECLARED_FLAGS, isStale, stateOf, type DeclaredFlag, type Flag, type FlagChange, type FlagSettings, type FlagState } from './model.ts';
 

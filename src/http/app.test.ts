@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readsOf, verifyChain } from '../decisions/index.ts';
+import { assembleApp } from '../service/index.ts';
 import type { Database } from '../store/index.ts';
 import { canaryInput, testService, type TestService } from '../testing/index.ts';
-import { assembleApp } from '../service/index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 

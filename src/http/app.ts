@@ -13,8 +13,8 @@ import { sendProblem, toEntitleError } from './problems.ts';
 import { registerAssessments } from './routes/assessments.ts';
 import { registerDecisions } from './routes/decisions.ts';
 import { registerFlags } from './routes/flags.ts';
-import { registerOperations } from './routes/operations.ts';
 import { registerIncidents } from './routes/incidents.ts';
+import { registerOperations } from './routes/operations.ts';
 import { registerReleases } from './routes/releases.ts';
 
 export interface AppOptions {

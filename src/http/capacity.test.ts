@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CAPACITY } from '../capacity/index.ts';
 import { requestFlagChange } from '../flags/index.ts';
-import { canaryInput, testDatabases, testService } from '../testing/index.ts';
 import { assembleApp } from '../service/index.ts';
+import { canaryInput, testDatabases, testService } from '../testing/index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 

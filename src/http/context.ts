@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Admission, Degradation } from '../capacity/index.ts';
-import type { LiveFlags } from '../flags/index.ts';
 import type { DecisionWriter } from '../decisions/index.ts';
+import type { LiveFlags } from '../flags/index.ts';
 import type { FailureRecorder } from '../incidents/index.ts';
 import type { KeyVerifier, Role } from '../keys/index.ts';
 import type { RuleRouter } from '../live/index.ts';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_GATES, seedActiveVersions } from '../releases/index.ts';
-import { beforeUprating, compile, GOLDEN_SINGLE, household, taper, testService, type TestService, ucBundle, writeRuleSetDir } from '../testing/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
+import { beforeUprating, compile, GOLDEN_SINGLE, household, taper, testService, ucBundle, writeRuleSetDir, type TestService } from '../testing/index.ts';
 
 /** A rule-set directory's files as the API takes them: name to text. */
 async function filesOf(bundle: RuleSetBundle): Promise<Record<string, string>> {

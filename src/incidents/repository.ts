@@ -2,23 +2,8 @@ import { appendAuditEvent } from '../audit/index.ts';
 import { EntitleError, type Problem } from '../errors/index.ts';
 import { SLOS } from '../slos/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
-import {
-  INCIDENT_ROLES,
-  OPEN_STATUSES,
-  PRIORITIES,
-  PRIORITY_DEFINITIONS,
-  STATUSES,
-  TRANSITIONS,
-  type EntryKind,
-  type Incident,
-  type IncidentEntry,
-  type IncidentRole,
-  type IncidentSource,
-  type IncidentStatus,
-  type Priority,
-  type RoleAssignment,
-} from './model.ts';
 import { workingDaysAfter } from '../uk-time/index.ts';
+import { INCIDENT_ROLES, OPEN_STATUSES, PRIORITIES, PRIORITY_DEFINITIONS, STATUSES, TRANSITIONS, type EntryKind, type Incident, type IncidentEntry, type IncidentRole, type IncidentSource, type IncidentStatus, type Priority, type RoleAssignment } from './model.ts';
 
 /** Days a post-incident review is due in, after resolution (GDS Way: within 5 working days). */
 export const REVIEW_WITHIN_WORKING_DAYS = 5;

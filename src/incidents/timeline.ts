@@ -1,8 +1,8 @@
 import type { Queryable } from '../store/index.ts';
+import { ukTimeText } from '../uk-time/index.ts';
 import { assessmentsByMinute, impactWindow } from './impact.ts';
 import type { Incident } from './model.ts';
 import { incidentEntries } from './repository.ts';
-import { ukTimeText } from '../uk-time/index.ts';
 
 export type TimelineSource = 'incident' | 'alert' | 'release' | 'deploy' | 'assessments';
 

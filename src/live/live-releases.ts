@@ -1,19 +1,7 @@
 import type { Registry } from 'prom-client';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import {
-  activeVersions,
-  addStats,
-  releasesUnderTest,
-  RELEASE_CHANNEL,
-  resolveActiveRuleSets,
-  rollbackIfFailing,
-  runScheduledPromotions,
-  type ActiveVersion,
-  type AutomaticRollback,
-  type GateSettings,
-  type Release,
-} from '../releases/index.ts';
+import { activeVersions, addStats, RELEASE_CHANNEL, releasesUnderTest, resolveActiveRuleSets, rollbackIfFailing, runScheduledPromotions, type ActiveVersion, type AutomaticRollback, type GateSettings, type Release } from '../releases/index.ts';
 import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { follow, type Follower } from './follow.ts';

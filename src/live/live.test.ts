@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { auditEventsFor } from '../audit/index.ts';
-import { beforeUprating, CAPACITY_WITHOUT_PRESSURE, compile, eventually, household, taper, testDatabases, testLogStream, ucBundle, uprating, writeRuleSetDir } from '../testing/index.ts';
 import { createKey } from '../keys/index.ts';
+import { createRelease, DEFAULT_GATES, getRelease, readStats, setCanary, startShadow, type GateSettings } from '../releases/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
-import { createRelease, DEFAULT_GATES, getRelease, readStats, setCanary, startShadow, type GateSettings } from '../releases/index.ts';
+import { beforeUprating, CAPACITY_WITHOUT_PRESSURE, compile, eventually, household, taper, testDatabases, testLogStream, ucBundle, uprating, writeRuleSetDir } from '../testing/index.ts';
 import { canaryBucket } from './index.ts';
 
 const PAST = '2025-04-01T00:00:00.000Z';

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { beforeUprating, compile, type ServerProcess, spawnServer, switchTwice, taper, testDatabases, ucBundle, writeRuleSetDir } from '../testing/index.ts';
 import { DEFAULT_GATES } from '../releases/index.ts';
+import { beforeUprating, compile, spawnServer, switchTwice, taper, testDatabases, ucBundle, writeRuleSetDir, type ServerProcess } from '../testing/index.ts';
 
 describe('propagation across instances', () => {
   it('switches three instances on one PostgreSQL database within 1 s of a promotion and of a rollback', async () => {

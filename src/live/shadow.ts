@@ -3,19 +3,7 @@
  * path, through a bounded queue, with an A/A check; the counts gathered are taken and added to
  * release_stats by the live releases (live-releases.ts).
  */
-import {
-  COUNT_OF_KIND,
-  EMPTY_STATS,
-  evaluateSafely,
-  sumStats,
-  type Comparison,
-  type Evaluation,
-  type Release,
-  type ReleaseStats,
-  type Sample,
-  type StatsDelta,
-  type ComparisonKind,
-} from '../releases/index.ts';
+import { COUNT_OF_KIND, EMPTY_STATS, evaluateSafely, sumStats, type Comparison, type ComparisonKind, type Evaluation, type Release, type ReleaseStats, type Sample, type StatsDelta } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { inShadowShare, type Route, type UnderTest } from './routing.ts';
 

@@ -1,6 +1,6 @@
 import { AnalysisTemplate } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
-import { type Slo, SLOS } from '../slos/index.ts';
 import { DEFAULT_GATES } from '../releases/index.ts';
+import { SLOS, type Slo } from '../slos/index.ts';
 
 /**
  * What judges a canary: the same service-level indicators the burn-rate alerts use (src/slos),

@@ -13,10 +13,10 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IPodSpec } from 'kubernetes-models/v1';
 import { parseAllDocuments, stringify } from 'yaml';
-import { BUNDLED_RULESETS, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
-import { startService } from '../service/index.ts';
-import { CANARY_METRICS, configDigest, OVERLAY_SPECS, overlayConfig, OVERLAYS, SECRET_KEYS, writeManifests, type Overlay } from './index.ts';
 import { envDiff } from '../environments/index.ts';
+import { startService } from '../service/index.ts';
+import { BUNDLED_RULESETS, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
+import { CANARY_METRICS, configDigest, OVERLAY_SPECS, overlayConfig, OVERLAYS, SECRET_KEYS, writeManifests, type Overlay } from './index.ts';
 
 const run = promisify(execFile);
 

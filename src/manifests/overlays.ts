@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { APP, BASE_CONFIG, baseObjects, CONFIG_MAP, IMAGE } from './base.ts';
 import { K8S_DIR, OVERLAYS, type Overlay } from '../environments/index.ts';
+import { APP, BASE_CONFIG, baseObjects, CONFIG_MAP, IMAGE } from './base.ts';
 
 /**
  * The three environments as kustomize overlays of the base: what differs is stated here once, and

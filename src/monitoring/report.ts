@@ -1,7 +1,7 @@
 import { auditEventsSince } from '../audit/index.ts';
 import { listIncidents, overdue } from '../incidents/index.ts';
-import type { Queryable } from '../store/index.ts';
 import { budget, SLOS } from '../slos/index.ts';
+import type { Queryable } from '../store/index.ts';
 import type { PrometheusClient } from './status.ts';
 
 const DAY_MS = 24 * 3600 * 1000;

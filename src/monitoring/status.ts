@@ -1,8 +1,8 @@
 import { auditEventsSince } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { listIncidents, overdue, priorityTimings } from '../incidents/index.ts';
+import { budget, SLOS, type Slo } from '../slos/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { budget, type Slo, SLOS } from '../slos/index.ts';
 
 /** The on-call summary: one verdict, then each journey, the alerts, and what changed lately. */
 export interface StatusReport {

@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { compile, eventually, runEntitle, type ServerProcess, spawnServer, taper, testDatabases, ucBundle } from '../testing/index.ts';
-import { createRelease } from '../releases/index.ts';
-import { createKey } from '../keys/index.ts';
 import type { Incident } from '../incidents/index.ts';
-import { alertmanagerConfig, burnAlertName, citizenDashboard, ruleGroups } from './index.ts';
-import { SLOS } from '../slos/index.ts';
+import { createKey } from '../keys/index.ts';
 import type { StatusReport } from '../monitoring/index.ts';
+import { createRelease } from '../releases/index.ts';
+import { SLOS } from '../slos/index.ts';
+import { compile, eventually, runEntitle, spawnServer, taper, testDatabases, ucBundle, type ServerProcess } from '../testing/index.ts';
+import { alertmanagerConfig, burnAlertName, citizenDashboard, ruleGroups } from './index.ts';
 
 const AVAILABILITY = burnAlertName(SLOS.find((s) => s.id === 'assessment_availability')!);
 

@@ -5,8 +5,8 @@
  * is the service's address (such as http://127.0.0.1:3000). A test checks that every command,
  * endpoint, metric and table named here exists.
  */
-import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, OVERLOADED_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT } from './rules.ts';
 import { SLOS } from '../slos/index.ts';
+import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, OVERLOADED_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT } from './rules.ts';
 
 export interface Step {
   readonly text: string;

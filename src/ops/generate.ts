@@ -3,8 +3,8 @@ import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { citizenDashboard, DASHBOARD_FILE } from './dashboards.ts';
 import { promtoolTests } from './rule-tests.ts';
-import { runbookFiles } from './runbooks.ts';
 import { alertmanagerConfig, ruleGroups, type GenerateOptions } from './rules.ts';
+import { runbookFiles } from './runbooks.ts';
 
 export const RULES_FILE = 'deploy/prometheus/entitle-rules.yml';
 export const TESTS_DIR = 'deploy/prometheus/tests';

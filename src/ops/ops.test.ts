@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { buildProgram } from '../cli/index.ts';
-import { testService } from '../testing/index.ts';
 import { startService } from '../service/index.ts';
-import { migrate, openPglite } from '../store/index.ts';
-import { alertNames, DASHBOARD_FILE, generate, generatedFiles, ruleGroups, RULES_FILE, RUNBOOKS_DIR, TESTS_DIR } from './index.ts';
 import { SLOS } from '../slos/index.ts';
+import { migrate, openPglite } from '../store/index.ts';
+import { testService } from '../testing/index.ts';
+import { alertNames, DASHBOARD_FILE, generate, generatedFiles, ruleGroups, RULES_FILE, RUNBOOKS_DIR, TESTS_DIR } from './index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);

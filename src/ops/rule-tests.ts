@@ -1,5 +1,5 @@
-import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, OVERLOADED_ALERT, INSTANCES_DISAGREE_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
-import { budget, type Slo, SLOS, TIERS } from '../slos/index.ts';
+import { budget, SLOS, TIERS, type Slo } from '../slos/index.ts';
+import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, OVERLOADED_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
 
 /**
  * promtool unit tests for every generated alert: for each, input series that make it fire (and

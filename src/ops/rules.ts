@@ -1,4 +1,4 @@
-import { budget, type Priority, ROLLBACK_WITHIN_SECONDS, type Slo, SLOS, type Tier, type TierName, TIERS, WINDOWS } from '../slos/index.ts';
+import { budget, ROLLBACK_WITHIN_SECONDS, SLOS, TIERS, WINDOWS, type Priority, type Slo, type Tier, type TierName } from '../slos/index.ts';
 
 /** Where runbooks are published; `entitle ops generate --runbook-base` sets it for a deployment. */
 export const DEFAULT_RUNBOOK_BASE = 'docs/runbooks';

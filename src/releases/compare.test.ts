@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import type { EntitleError } from '../errors/index.ts';
 import type { RuleSet } from '../rules/index.ts';
-import { Comparator, EMPTY_STATS, judge, NO_CHANGES, parseExpectations } from './index.ts';
 import { beforeUprating, compile, taper, ucBundle, uprating, UPRATING_DECLARATION } from '../testing/index.ts';
+import { Comparator, EMPTY_STATS, judge, NO_CHANGES, parseExpectations } from './index.ts';
 
 const example = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 

@@ -1,27 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { verifyAuditChain, auditEventsFor } from '../audit/index.ts';
+import { auditEventsFor, verifyAuditChain } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import type { RuleSet } from '../rules/index.ts';
-import { beforeUprating, compile, taper, type TestDatabase, testDatabases, ucBundle, uprating } from '../testing/index.ts';
-import {
-  activeVersions,
-  approveRelease,
-  compared,
-  createRelease,
-  type GateSettings,
-  getRelease,
-  promoteRelease,
-  readStats,
-  rejectRelease,
-  resolveActiveRuleSets,
-  rollbackRelease,
-  runScheduledPromotions,
-  seedActiveVersions,
-  setCanary,
-  startShadow,
-} from './index.ts';
 import { addFreezeWindow } from '../freeze-windows/index.ts';
+import type { RuleSet } from '../rules/index.ts';
+import { beforeUprating, compile, taper, testDatabases, ucBundle, uprating, type TestDatabase } from '../testing/index.ts';
+import { activeVersions, approveRelease, compared, createRelease, getRelease, promoteRelease, readStats, rejectRelease, resolveActiveRuleSets, rollbackRelease, runScheduledPromotions, seedActiveVersions, setCanary, startShadow, type GateSettings } from './index.ts';
 
 const GATES: GateSettings = { unexpectedRate: 0.001, errorRate: 0.001, minSample: 10, latencyRatio: 2, latencyFloorMicros: 1000 };
 const PAST = '2026-04-05T23:00:00.000Z';

@@ -3,9 +3,9 @@ import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { poundsText, ruleSetFromBundle, type Outcome, type RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
+import { activeVersions } from './active-versions.ts';
 import { awardPence } from './compare.ts';
 import type { Release } from './model.ts';
-import { activeVersions } from './active-versions.ts';
 import { getRelease } from './repository.ts';
 
 /** One decision made under a rolled-back release that the version it returned to makes differently. */

@@ -6,9 +6,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { beforeUprating, compile, eventually, GOLDEN_SINGLE, household, runEntitle, type ServerProcess, spawnServer, taper, type TestDatabase, testDatabases, ucBundle, uprating, UPRATING_DECLARATION, writeRuleSetDir } from '../testing/index.ts';
 import { listIncidents } from '../incidents/index.ts';
 import { createKey } from '../keys/index.ts';
+import { beforeUprating, compile, eventually, GOLDEN_SINGLE, household, runEntitle, spawnServer, taper, testDatabases, ucBundle, uprating, UPRATING_DECLARATION, writeRuleSetDir, type ServerProcess, type TestDatabase } from '../testing/index.ts';
 
 
 interface Decided {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { verifyChain } from '../decisions/index.ts';
-import { canaryInput, runLoad, sleep, spawnServer, type TestDatabase, testDatabases } from '../testing/index.ts';
 import { createKey } from '../keys/index.ts';
 import { openPostgres } from '../store/index.ts';
+import { canaryInput, runLoad, sleep, spawnServer, testDatabases, type TestDatabase } from '../testing/index.ts';
 
 /**
  * A TCP proxy in front of PostgreSQL that a test can cut and restore: to the service it is the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { migrate, shippedMigrations, type Migration } from './index.ts';
 import { testDatabases } from '../testing/index.ts';
+import { migrate, shippedMigrations, type Migration } from './index.ts';
 
 const m = (version: number, slug: string, sql: string): Migration => ({ version, name: `${version}-${slug}`, sql, checksum: slug });
 

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
 import type { ServiceContext } from '../http/index.ts';
 import { createKey, type Role } from '../keys/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { assembleApp, type AppSettings } from '../service/index.ts';
 import { migrate, openPglite, type Database } from '../store/index.ts';
+import { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
 
 /**
  * Personal details used by the HTTP tests: distinctive on purpose, so the log scan after a full

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { compile, taper, testService, type TestService, ucBundle } from '../testing/index.ts';
 import { declareIncident, updateIncident } from '../incidents/index.ts';
 import { createRelease, NO_CHANGES, seedActiveVersions, startShadow } from '../releases/index.ts';
 import { openPglite, withFaults, type FaultSwitch } from '../store/index.ts';
+import { compile, taper, testService, ucBundle, type TestService } from '../testing/index.ts';
 
 // Debian's Chromium, driven by playwright-core: no browser is ever downloaded.
 const CHROMIUM = '/usr/bin/chromium';

@@ -6,9 +6,9 @@ import { buildTimeline, getIncident, listIncidents, overdue } from '../incidents
 import { PRIORITY_DEFINITIONS, type Incident, type IncidentSource } from '../incidents/index.ts';
 import { PrometheusClient, statusFromPrometheus } from '../monitoring/index.ts';
 import { listReleases, releasesUnderTest, type Release } from '../releases/index.ts';
+import { SLOS } from '../slos/index.ts';
 import { fromStore, within } from './reads.ts';
 import { PAGE, render, type Views } from './views.ts';
-import { SLOS } from '../slos/index.ts';
 
 const SOURCES: Readonly<Record<IncidentSource, string>> = {
   manual: 'A person',

@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { compile, taper, testService, type TestService, ucBundle } from '../testing/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { approveFlagChange, recordEnvironment, requestFlagChange } from '../flags/index.ts';
 import { declareIncident, updateIncident, type Incident } from '../incidents/index.ts';
 import { revokeKey } from '../keys/index.ts';
-import { SLOS } from '../slos/index.ts';
 import { createRelease, NO_CHANGES, seedActiveVersions, startShadow } from '../releases/index.ts';
+import { SLOS } from '../slos/index.ts';
 import { openPglite, withFaults } from '../store/index.ts';
+import { compile, taper, testService, ucBundle, type TestService } from '../testing/index.ts';
 import { publicStatus, type JourneyState, type PublicStatus } from './public-status.ts';
 import { SessionSealer } from './session.ts';
 

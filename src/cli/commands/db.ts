@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { EntitleError } from '../../errors/index.ts';
-import { checkMigrations, describeStore, migrate, openDatabase, readMigrations, shippedMigrations, storeSettingsFrom, type Migration } from '../../store/index.ts';
 import { checkStatements, PACKAGE_VERSION, preparable, readReleaseQueries, RELEASE_QUERIES_FILE, writeReleaseQueries } from '../../deploys/index.ts';
+import { EntitleError } from '../../errors/index.ts';
 import { createKey, revokeKey } from '../../keys/index.ts';
 import { smoke } from '../../monitoring/index.ts';
 import { startService } from '../../service/index.ts';
+import { checkMigrations, describeStore, migrate, openDatabase, readMigrations, shippedMigrations, storeSettingsFrom, type Migration } from '../../store/index.ts';
 import { openPostgres, recordingStatements, type Database } from '../../store/index.ts';
-import { dataDirOption } from './data-options.ts';
 import { EXIT } from '../exit.ts';
+import { dataDirOption } from '../options.ts';
 import { BUNDLED_RULESETS } from '../paths.ts';
 
 /**

@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander';
 import { checkDeployWindow, deployHistory, recordDeploy, STRATEGIES } from '../../deploys/index.ts';
-import { envDiff, formatEnvDiff } from '../../environments/index.ts';
+import { ENVIRONMENTS } from '../../environments/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
+import { withDatabase } from '../database.ts';
 import { EXIT } from '../exit.ts';
+import { dataDirOption } from '../options.ts';
 import { projectRoot } from '../paths.ts';
-import { withDatabase } from './data.ts';
-import { dataDirOption } from './data-options.ts';
-import { ENVIRONMENTS } from '../../environments/index.ts';
+
+
 
 function list(text: string | undefined): string[] {
   return (text ?? '').split(',').map((t) => t.trim()).filter(Boolean);
@@ -97,22 +98,5 @@ export function registerDeploy(program: Command): void {
         return;
       }
       process.stdout.write(written.length === 0 ? 'the Kubernetes manifests were already current\n' : `${written.map((w) => `wrote ${w}`).join('\n')}\n`);
-    });
-}
-
-export function registerEnv(program: Command): void {
-  const env = program.command('env').description('Environments as the Kubernetes overlays describe them.');
-  env
-    .command('diff')
-    .description('List the configuration keys (never their values) that differ between two environments\' overlays: set in one only, or set to different values. For parity checks before a promotion. Environments: dev, staging, production.')
-    .argument('<A>', 'an environment')
-    .argument('<B>', 'another environment')
-    .option('--json', 'print JSON')
-    .option('--fail-on-difference', 'exit 1 if any key is set in one environment only')
-    .action(async (a: string, b: string, options: { json?: boolean; failOnDifference?: boolean }) => {
-      // env.ts alone, not the index: it reads the committed files and needs none of the models.
-      const diff = await envDiff(projectRoot, a, b);
-      process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : formatEnvDiff(diff));
-      if (options.failOnDifference && (diff.onlyInA.length > 0 || diff.onlyInB.length > 0)) process.exitCode = EXIT.failed;
     });
 }

@@ -1,24 +1,9 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../audit/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import {
-  approveFlagChange,
-  flagHistory,
-  isStale,
-  listFlags,
-  pendingFlagChanges,
-  percentOf,
-  recordedEnvironment,
-  rejectFlagChange,
-  requestFlagChange,
-  staleFlags,
-  type ChangeResult,
-  type Flag,
-  type FlagChange,
-  type FlagState,
-} from '../../flags/index.ts';
-import { withDatabase } from './data.ts';
-import { actorOption, dataDirOption } from './data-options.ts';
+import { approveFlagChange, flagHistory, isStale, listFlags, pendingFlagChanges, percentOf, recordedEnvironment, rejectFlagChange, requestFlagChange, staleFlags, type ChangeResult, type Flag, type FlagChange, type FlagState } from '../../flags/index.ts';
+import { withDatabase } from '../database.ts';
+import { actorOption, dataDirOption } from '../options.ts';
 
 interface Common {
   actor?: string;

@@ -2,38 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
-import {
-  acknowledgeIncident,
-  assignRole,
-  type Audience,
-  AUDIENCES,
-  buildTimeline,
-  declareIncident,
-  fillTemplate,
-  getIncident,
-  impactMarkdown,
-  type Incident,
-  INCIDENT_ROLES,
-  incidentEntries,
-  type IncidentEntry,
-  incidentImpact,
-  listIncidents,
-  overdue,
-  PRIORITY_DEFINITIONS,
-  type PriorityTiming,
-  priorityTimings,
-  recordEntry,
-  resolveIncident,
-  reviewMarkdown,
-  roleName,
-  STATUSES,
-  timelineMarkdown,
-  updateIncident,
-} from '../../incidents/index.ts';
-import { tryChannel } from '../../notify/index.ts';
+import { acknowledgeIncident, assignRole, AUDIENCES, buildTimeline, declareIncident, fillTemplate, getIncident, impactMarkdown, INCIDENT_ROLES, incidentEntries, incidentImpact, listIncidents, overdue, PRIORITY_DEFINITIONS, priorityTimings, recordEntry, resolveIncident, reviewMarkdown, roleName, STATUSES, timelineMarkdown, updateIncident, type Audience, type Incident, type IncidentEntry, type PriorityTiming } from '../../incidents/index.ts';
 import { londonToInstant, ukTimeText } from '../../uk-time/index.ts';
-import { withDatabase } from './data.ts';
-import { actorOption, dataDirOption } from './data-options.ts';
+import { withDatabase } from '../database.ts';
+import { actorOption, dataDirOption } from '../options.ts';
+
+
 
 interface Common {
   actor?: string;
@@ -309,18 +283,4 @@ async function output(text: string, out: string | undefined): Promise<void> {
   if (!out) return void process.stdout.write(text);
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, text);
-}
-
-export function registerNotify(program: Command): void {
-  program
-    .command('notify')
-    .description('Incident notification channels (deploy/incidents/escalation-policy.yml).')
-    .command('test')
-    .description('Send a test message to one channel of the escalation policy, exactly as the service would. Exit 0 if the channel took it, 1 if not, 2 if the policy or channel name is wrong.')
-    .argument('<channel>', 'the channel name, such as on-call')
-    .action(async (channel: string) => {
-      const { status, lines } = await tryChannel(channel, process.env);
-      (status === 0 ? process.stdout : process.stderr).write(`${lines.join('\n')}\n`);
-      process.exitCode = status;
-    });
 }

@@ -4,34 +4,14 @@ import type { Command } from 'commander';
 import { auditEventsFor } from '../../audit/index.ts';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import {
-  affectedApplications,
-  approveRelease,
-  candidateFromDir,
-  createRelease,
-  gateSettingsFrom,
-  getRelease,
-  judge,
-  listReleases,
-  percentText,
-  promoteRelease,
-  readStats,
-  rejectRelease,
-  type Release,
-  releaseSamples,
-  rollbackRelease,
-  setCanary,
-  startShadow,
-  TRANSITIONS,
-  worklistCsv,
-} from '../../releases/index.ts';
-import { poundsText, type RuleProgram, ruleSetFromBundle } from '../../rules/index.ts';
-import type { Database } from '../../store/index.ts';
-import { registerBacktest, valueText } from './backtest.ts';
-import { withDatabase } from './data.ts';
-import { actorOption, dataDirOption } from './data-options.ts';
-import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
 import { addFreezeWindow, freezeWindows } from '../../freeze-windows/index.ts';
+import { affectedApplications, approveRelease, candidateFromDir, createRelease, gateSettingsFrom, getRelease, judge, listReleases, percentText, promoteRelease, readStats, rejectRelease, releaseSamples, rollbackRelease, setCanary, startShadow, TRANSITIONS, worklistCsv, type Release } from '../../releases/index.ts';
+import { poundsText, ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
+import type { Database } from '../../store/index.ts';
+import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
+import { withDatabase } from '../database.ts';
+import { actorOption, dataDirOption } from '../options.ts';
+import { registerBacktest, valueText } from './release-backtest.ts';
 
 interface Common {
   actor?: string;

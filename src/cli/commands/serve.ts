@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { capacitySettingsFrom } from '../../capacity/index.ts';
 import { ENVIRONMENTS, type Environment } from '../../environments/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { ROLES, type Role } from '../../keys/index.ts';
 import { gateSettingsFrom } from '../../releases/index.ts';
 import { startService } from '../../service/index.ts';
 import { storeSettingsFrom } from '../../store/index.ts';
+import { dataDirOption } from '../options.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
-import { dataDirOption } from './data-options.ts';
-import { EntitleError } from '../../errors/index.ts';
-import { ROLES, type Role } from '../../keys/index.ts';
 
 /** `assessor=100000,caseworker=600` to limits by role; every problem is named. */
 export function parseRateLimits(text: string): Partial<Record<Role, number>> {

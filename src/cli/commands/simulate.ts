@@ -1,14 +1,14 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { DecisionWriter } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { activeVersions, resolveActiveRuleSets } from '../../releases/index.ts';
 import { loadRuleSets } from '../../rules/index.ts';
-import { DEFAULT_WINDOW, recordDecisions, SIMULATED_BENEFITS, simulate, simulationOptions, type AssessmentRequest, type SimulationOptions } from '../../simulate/index.ts';
+import { DEFAULT_WINDOW, recordDecisions, simulate, SIMULATED_BENEFITS, simulationOptions, type AssessmentRequest, type SimulationOptions } from '../../simulate/index.ts';
+import { withDatabase } from '../database.ts';
+import { dataDirOption } from '../options.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
-import { withDatabase } from './data.ts';
-import { dataDirOption } from './data-options.ts';
 import { count, progressBar, type Progress } from '../progress.ts';
 
 function households(text: string): number {

@@ -1,27 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  acknowledgeIncident,
-  assignRole,
-  AUDIENCES,
-  buildTimeline,
-  declareIncident,
-  fillTemplate,
-  getIncident,
-  incidentEntries,
-  incidentImpact,
-  INCIDENT_ROLES,
-  listIncidents,
-  overdue,
-  PRIORITIES,
-  receiveAlertGroup,
-  resolveIncident,
-  reviewMarkdown,
-  STATUSES,
-  timelineMarkdown,
-  updateIncident,
-  type AlertGroup,
-  type Audience,
-} from '../../incidents/index.ts';
+import { acknowledgeIncident, assignRole, AUDIENCES, buildTimeline, declareIncident, fillTemplate, getIncident, INCIDENT_ROLES, incidentEntries, incidentImpact, listIncidents, overdue, PRIORITIES, receiveAlertGroup, resolveIncident, reviewMarkdown, STATUSES, timelineMarkdown, updateIncident, type AlertGroup, type Audience } from '../../incidents/index.ts';
 import type { Role } from '../../keys/index.ts';
 import { SLOS } from '../../slos/index.ts';
 import type { ServiceContext } from '../context.ts';

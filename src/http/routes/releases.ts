@@ -1,30 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditEventsFor } from '../../audit/index.ts';
+import { backtestRelease, backtestWindow } from '../../backtest/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import type { Role } from '../../keys/index.ts';
-import {
-  affectedApplications,
-  approveRelease,
-  candidateFromDir,
-  createRelease,
-  type GateSettings,
-  gateSettingsFrom,
-  getRelease,
-  judge,
-  listReleases,
-  promoteRelease,
-  readStats,
-  rejectRelease,
-  releaseSamples,
-  rollbackRelease,
-  setCanary,
-  startShadow,
-  withRuleSetFiles,
-  worklistCsv,
-} from '../../releases/index.ts';
-import type { ServiceContext } from '../context.ts';
+import { affectedApplications, approveRelease, candidateFromDir, createRelease, gateSettingsFrom, getRelease, judge, listReleases, promoteRelease, readStats, rejectRelease, releaseSamples, rollbackRelease, setCanary, startShadow, withRuleSetFiles, worklistCsv, type GateSettings } from '../../releases/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
-import { backtestRelease, backtestWindow } from '../../backtest/index.ts';
+import type { ServiceContext } from '../context.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const reason = { type: 'string', minLength: 1, maxLength: 2_000 } as const;

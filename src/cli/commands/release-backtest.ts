@@ -1,14 +1,14 @@
 import { Option, type Command } from 'commander';
+import { backtestRelease, backtestWindow, type BacktestExample, type BacktestResult } from '../../backtest/index.ts';
 import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import type { Release } from '../../releases/index.ts';
 import { formatIsoDate, formatMoney, formatRate, ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
-import { EXIT } from '../exit.ts';
-import { withDatabase } from './data.ts';
-import { dataDirOption } from './data-options.ts';
-import { count, progressBar, type Progress } from '../progress.ts';
 import { formatLondon } from '../../uk-time/index.ts';
-import { type BacktestExample, backtestRelease, type BacktestResult, backtestWindow } from '../../backtest/index.ts';
+import { withDatabase } from '../database.ts';
+import { EXIT } from '../exit.ts';
+import { dataDirOption } from '../options.ts';
+import { count, progressBar, type Progress } from '../progress.ts';
 
 interface BacktestFlags {
   last?: string;

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { EntitleError } from '../../errors/index.ts';
+import { createKey, listKeys, revokeKey, ROLES } from '../../keys/index.ts';
+import { withDatabase } from '../database.ts';
+import { dataDirOption } from '../options.ts';
+
+/** `entitle keys create|list|revoke`. */
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('Create, list and revoke API keys.');
+  keys
+    .command('create')
+    .description('Create an API key. The key is printed once; only its hash is stored.')
+    .requiredOption('--name <name>', 'a name for the key, such as front-end-1')
+    .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
+    .addOption(dataDirOption())
+    .action(async (options: { name: string; roles: string; dataDir?: string }) => {
+      const roles = options.roles.split(',').map((r) => r.trim()).filter(Boolean);
+      const { key, apiKey } = await withDatabase(options, (db) => createKey(db, options.name, roles), 'migrate');
+      process.stdout.write(`${key}\n`);
+      process.stderr.write(`created key ${apiKey.name} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`);
+    });
+  keys
+    .command('list')
+    .description('List API keys (names, roles, dates; never the keys).')
+    .addOption(dataDirOption())
+    .action(async (options: { dataDir?: string }) => {
+      for (const key of await withDatabase(options, listKeys)) {
+        process.stdout.write(`${key.name}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`);
+      }
+    });
+  keys
+    .command('revoke')
+    .description('Revoke an API key by name.')
+    .argument('<name>', 'the key to revoke')
+    .addOption(dataDirOption())
+    .action(async (name: string, options: { dataDir?: string }) => {
+      if (!(await withDatabase(options, (db) => revokeKey(db, name)))) {
+        throw new EntitleError('ENTITLE_NOT_FOUND', `no active key named ${name}`, [{ field: 'name', message: 'check the name with "entitle keys list"' }]);
+      }
+      process.stdout.write(`revoked ${name}\n`);
+    });
+}
