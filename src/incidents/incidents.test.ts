@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { appendAuditEvent, auditEventsFor, verifyAuditChain } from '../audit/index.ts';
+import { buildTimeline, fillTemplate, incidentImpact, reviewMarkdown, timelineMarkdown } from '../incident-reports/index.ts';
 import { loadEscalationPolicy } from '../notify/index.ts';
 import { openPglite, withFaults } from '../store/index.ts';
 import { household, testDatabases, testService } from '../testing/index.ts';
 import { isWorkingDay, workingDaysAfter } from '../uk-time/index.ts';
-import { acknowledgeIncident, assignRole, buildTimeline, declareIncident, fillTemplate, getIncident, incidentEntries, incidentImpact, listIncidents, overdue, PRIORITIES, PRIORITY_DEFINITIONS, receiveAlertGroup, reviewMarkdown, timelineMarkdown, updateIncident, type AlertGroup, type Incident } from './index.ts';
+import { acknowledgeIncident, assignRole, declareIncident, getIncident, incidentEntries, listIncidents, overdue, PRIORITIES, PRIORITY_DEFINITIONS, receiveAlertGroup, updateIncident, type AlertGroup, type Incident } from './index.ts';
 
 // Alertmanager resends an alert with the same fingerprint and start.
 const startsAt = new Date(Date.now() - 120_000).toISOString();

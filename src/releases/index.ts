@@ -5,7 +5,7 @@
  * repository and the evidence it is judged on; src/live serves and compares in each instance,
  * src/backtest replays stored decisions. This is the module's public surface.
  */
-export { Comparator, evaluateSafely, type Comparison, type ComparisonKind, type Difference, type Evaluation } from './compare.ts';
+export { awardPence, Comparator, evaluateSafely, type Comparison, type ComparisonKind, type Difference, type Evaluation } from './compare.ts';
 export { NO_CHANGES, parseExpectations, readExpectations, type ExpectedChange, type Expectations } from './expectations.ts';
 export { DEFAULT_GATES, gateSettingsFrom, judge, type GateReport, type GateSettings, type Verdict } from './gates.ts';
 export { checkTransition, percentText, TRANSITIONS, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
@@ -38,5 +38,4 @@ export {
   type SampleSummary,
   type StatsDelta,
 } from './stats.ts';
-export { affectedApplications, worklistCsv, type Worklist, type WorklistEntry } from './remediation.ts';
 export { candidateFromDir, withRuleSetFiles } from './candidate.ts';

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { acknowledgeIncident, assignRole, AUDIENCES, buildTimeline, declareIncident, fillTemplate, getIncident, INCIDENT_ROLES, incidentEntries, incidentImpact, listIncidents, overdue, PRIORITIES, receiveAlertGroup, resolveIncident, reviewMarkdown, STATUSES, timelineMarkdown, updateIncident, type AlertGroup, type Audience } from '../../incidents/index.ts';
+import { AUDIENCES, buildTimeline, fillTemplate, incidentImpact, resolveIncident, reviewMarkdown, timelineMarkdown, type Audience } from '../../incident-reports/index.ts';
+import { acknowledgeIncident, assignRole, declareIncident, getIncident, INCIDENT_ROLES, incidentEntries, listIncidents, overdue, PRIORITIES, receiveAlertGroup, STATUSES, updateIncident, type AlertGroup } from '../../incidents/index.ts';
 import type { Role } from '../../keys/index.ts';
 import { SLOS } from '../../slos/index.ts';
 import type { ServiceContext } from '../context.ts';

@@ -3,7 +3,8 @@ import { auditEventsFor } from '../../audit/index.ts';
 import { backtestRelease, backtestWindow } from '../../backtest/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import type { Role } from '../../keys/index.ts';
-import { affectedApplications, approveRelease, candidateFromDir, createRelease, gateSettingsFrom, getRelease, judge, listReleases, promoteRelease, readStats, rejectRelease, releaseSamples, rollbackRelease, setCanary, startShadow, withRuleSetFiles, worklistCsv, type GateSettings } from '../../releases/index.ts';
+import { approveRelease, candidateFromDir, createRelease, gateSettingsFrom, getRelease, judge, listReleases, promoteRelease, readStats, rejectRelease, releaseSamples, rollbackRelease, setCanary, startShadow, withRuleSetFiles, type GateSettings } from '../../releases/index.ts';
+import { affectedApplications, worklistCsv } from '../../remediation/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
 import type { ServiceContext } from '../context.ts';
 

@@ -1,8 +1,7 @@
+import { incidentEntries, type Incident } from '../incidents/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { ukTimeText } from '../uk-time/index.ts';
 import { assessmentsByMinute, impactWindow } from './impact.ts';
-import type { Incident } from './model.ts';
-import { incidentEntries } from './repository.ts';
 
 export type TimelineSource = 'incident' | 'alert' | 'release' | 'deploy' | 'assessments';
 

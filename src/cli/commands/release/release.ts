@@ -1,17 +1,21 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { auditEventsFor } from '../../audit/index.ts';
-import { storedBundle } from '../../decisions/index.ts';
-import { EntitleError } from '../../errors/index.ts';
-import { addFreezeWindow, freezeWindows } from '../../freeze-windows/index.ts';
-import { affectedApplications, approveRelease, candidateFromDir, createRelease, gateSettingsFrom, getRelease, judge, listReleases, percentText, promoteRelease, readStats, rejectRelease, releaseSamples, rollbackRelease, setCanary, startShadow, TRANSITIONS, worklistCsv, type Release } from '../../releases/index.ts';
-import { poundsText, ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
-import type { Database } from '../../store/index.ts';
-import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
-import { withDatabase } from '../database.ts';
-import { actorOption, dataDirOption } from '../options.ts';
-import { registerBacktest, valueText } from './release-backtest.ts';
+import { auditEventsFor } from '../../../audit/index.ts';
+import { storedBundle } from '../../../decisions/index.ts';
+import { EntitleError } from '../../../errors/index.ts';
+import { addFreezeWindow, freezeWindows } from '../../../freeze-windows/index.ts';
+import { approveRelease, candidateFromDir, createRelease, gateSettingsFrom, getRelease, judge, listReleases, promoteRelease, readStats, rejectRelease, releaseSamples, rollbackRelease, setCanary, startShadow } from '../../../releases/index.ts';
+import { affectedApplications, worklistCsv } from '../../../remediation/index.ts';
+import { poundsText, ruleSetFromBundle } from '../../../rules/index.ts';
+import type { Database } from '../../../store/index.ts';
+import { formatLondon, londonToInstant } from '../../../uk-time/index.ts';
+import { withDatabase } from '../../database.ts';
+import { actorOption, dataDirOption } from '../../options.ts';
+import { registerBacktest } from './backtest.ts';
+import { describe, describeSample, print } from './describe.ts';
+
+
 
 interface Common {
   actor?: string;
@@ -31,40 +35,6 @@ function percent(value: string | undefined): number {
   const n = Number(need(value, '--percent', 'such as 5'));
   if (!Number.isFinite(n)) throw new EntitleError('ENTITLE_INPUT_INVALID', '--percent must be a number', [{ field: '--percent', message: 'enter a percentage such as 5 or 0.5' }]);
   return n;
-}
-
-/** What a person needs to see of a release, in plain lines. */
-function describe(release: Release): string {
-  const lines = [
-    `release ${release.id}`,
-    `  benefit      ${release.benefit}`,
-    `  rule set     ${release.rulesetId} ${release.rulesetHash}`,
-    `  state        ${release.state}${release.state === 'canary' ? ` (${percentText(release.canaryBasisPoints)} of applications)` : ''}${release.state === 'shadow' ? ` (${release.shadowSharePpm / 10_000}% of assessments compared${release.preview ? ', previewed at the effective date' : ''})` : ''}`,
-    `  author       ${release.author}`,
-    `  summary      ${release.summary}`,
-    `  effective    ${formatLondon(release.effectiveAt)}`,
-    `  expects      ${release.expectations.changes.length === 0 ? 'no difference at all' : release.expectations.changes.map((c) => c.variable).join(', ')}`,
-  ];
-  if (release.baselineHash) lines.push(`  compared to  ${release.baselineHash}`);
-  for (const a of release.approvals) lines.push(`  ${a.kind === 'promotion' ? 'approved by ' : 'emergency by'} ${a.approver}: ${a.reason}`);
-  if (release.promoteAt) lines.push(`  promotes at  ${formatLondon(release.promoteAt)}`);
-  const next = TRANSITIONS[release.state];
-  lines.push(`  next steps   ${next.length > 0 ? next.join(', ') : 'none: this state is final'}`);
-  return `${lines.join('\n')}\n`;
-}
-
-/** The first differences of a kept case, such as "earnedIncomeDeduction £100.45 -> £102.28 (undeclared)". */
-function describeSample(program: RuleProgram, comparison: unknown): string {
-  const c = comparison as { differences?: { variable: string; index?: number; active: unknown; candidate: unknown; cause: string }[]; activeError?: string; candidateError?: string };
-  if (c.candidateError || c.activeError) return `active ${c.activeError ?? 'decided'}, candidate ${c.candidateError ?? 'decided'}`;
-  const shown = (c.differences ?? [])
-    .slice(0, 2)
-    .map((d) => `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`);
-  return `${shown.join(', ')}${(c.differences?.length ?? 0) > 2 ? ', ...' : ''}`;
-}
-
-function print(release: Release, options: Common): void {
-  process.stdout.write(options.json ? `${JSON.stringify(release, null, 2)}\n` : describe(release));
 }
 
 export function registerRelease(program: Command): void {

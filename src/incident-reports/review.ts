@@ -1,8 +1,7 @@
+import { overdue, PRIORITY_DEFINITIONS, type Incident, type IncidentEntry } from '../incidents/index.ts';
 import { poundsText } from '../rules/index.ts';
 import { ukTimeText } from '../uk-time/index.ts';
 import type { Impact } from './impact.ts';
-import { PRIORITY_DEFINITIONS, type Incident, type IncidentEntry } from './model.ts';
-import { overdue } from './repository.ts';
 import { timelineMarkdown, type Timeline } from './timeline.ts';
 
 function duration(fromIso: string, toIso: string): string {

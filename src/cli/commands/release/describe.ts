@@ -1,23 +1,42 @@
-import { Option, type Command } from 'commander';
-import { backtestRelease, backtestWindow, type BacktestExample, type BacktestResult } from '../../backtest/index.ts';
-import { storedBundle } from '../../decisions/index.ts';
-import { EntitleError } from '../../errors/index.ts';
-import type { Release } from '../../releases/index.ts';
-import { formatIsoDate, formatMoney, formatRate, ruleSetFromBundle, type RuleProgram } from '../../rules/index.ts';
-import { formatLondon } from '../../uk-time/index.ts';
-import { withDatabase } from '../database.ts';
-import { EXIT } from '../exit.ts';
-import { dataDirOption } from '../options.ts';
-import { count, progressBar, type Progress } from '../progress.ts';
+/** Releases and backtests as people read them at a terminal: plain lines, amounts in pounds. */
+import type { BacktestExample, BacktestResult } from '../../../backtest/index.ts';
+import { percentText, TRANSITIONS, type Release } from '../../../releases/index.ts';
+import { formatIsoDate, formatMoney, formatRate, type RuleProgram } from '../../../rules/index.ts';
+import { formatLondon } from '../../../uk-time/index.ts';
+import { count } from '../../progress.ts';
 
-interface BacktestFlags {
-  last?: string;
-  from?: string;
-  to?: string;
-  workers?: string;
-  json?: boolean;
-  actor?: string;
-  dataDir?: string;
+/** What a person needs to see of a release, in plain lines. */
+export function describe(release: Release): string {
+  const lines = [
+    `release ${release.id}`,
+    `  benefit      ${release.benefit}`,
+    `  rule set     ${release.rulesetId} ${release.rulesetHash}`,
+    `  state        ${release.state}${release.state === 'canary' ? ` (${percentText(release.canaryBasisPoints)} of applications)` : ''}${release.state === 'shadow' ? ` (${release.shadowSharePpm / 10_000}% of assessments compared${release.preview ? ', previewed at the effective date' : ''})` : ''}`,
+    `  author       ${release.author}`,
+    `  summary      ${release.summary}`,
+    `  effective    ${formatLondon(release.effectiveAt)}`,
+    `  expects      ${release.expectations.changes.length === 0 ? 'no difference at all' : release.expectations.changes.map((c) => c.variable).join(', ')}`,
+  ];
+  if (release.baselineHash) lines.push(`  compared to  ${release.baselineHash}`);
+  for (const a of release.approvals) lines.push(`  ${a.kind === 'promotion' ? 'approved by ' : 'emergency by'} ${a.approver}: ${a.reason}`);
+  if (release.promoteAt) lines.push(`  promotes at  ${formatLondon(release.promoteAt)}`);
+  const next = TRANSITIONS[release.state];
+  lines.push(`  next steps   ${next.length > 0 ? next.join(', ') : 'none: this state is final'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The first differences of a kept case, such as "earnedIncomeDeduction £100.45 -> £102.28 (undeclared)". */
+export function describeSample(program: RuleProgram, comparison: unknown): string {
+  const c = comparison as { differences?: { variable: string; index?: number; active: unknown; candidate: unknown; cause: string }[]; activeError?: string; candidateError?: string };
+  if (c.candidateError || c.activeError) return `active ${c.activeError ?? 'decided'}, candidate ${c.candidateError ?? 'decided'}`;
+  const shown = (c.differences ?? [])
+    .slice(0, 2)
+    .map((d) => `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`);
+  return `${shown.join(', ')}${(c.differences?.length ?? 0) > 2 ? ', ...' : ''}`;
+}
+
+export function print(release: Release, options: { readonly json?: boolean | undefined }): void {
+  process.stdout.write(options.json ? `${JSON.stringify(release, null, 2)}\n` : describe(release));
 }
 
 /** A variable's value as people read it: money in pounds, rates as percentages, dates as dates. */
@@ -83,44 +102,4 @@ export function describeBacktest(release: Release, program: RuleProgram, result:
   }
   lines.push(`  took         ${result.seconds.toFixed(1)} s with ${result.workers} worker${result.workers === 1 ? '' : 's'} (${count(Math.round(r.decisions / Math.max(result.seconds, 0.001)))} decisions/s)`);
   return `${lines.join('\n')}\n`;
-}
-
-export function registerBacktest(release: Command): void {
-  release
-    .command('backtest')
-    .description(
-      "Re-evaluate recorded decisions under a release's rule set, compare each with the version that made it, and report what would change. The summary is recorded as evidence on the release. Exits 1 if any decision differs unexpectedly or only the candidate fails.",
-    )
-    .argument('<release>', 'release id')
-    .option('--last <n>', 'the most recent N decisions of its benefit')
-    .option('--from <date>', 'decisions made from this UK date (or date and time)')
-    .option('--to <date>', 'decisions made up to this UK date, which is included')
-    .option('--workers <n>', 'worker threads comparing (default: the cores available)')
-    .option('--json', 'print the report as JSON')
-    .addOption(new Option('--actor <name>', 'who ran it: recorded with the evidence').env('ENTITLE_ACTOR'))
-    .addOption(dataDirOption())
-    .action(async (id: string, flags: BacktestFlags) => {
-      const actor = flags.actor?.trim();
-      if (!actor) throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [{ field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' }]);
-      const window = backtestWindow(flags, { last: '--last', from: '--from', to: '--to' });
-      const { found, program, result } = await withDatabase(flags, async (db) => {
-        let bar: Progress | undefined;
-        const { release: found, result } = await backtestRelease(db, id, actor, {
-          ...(window ? { window } : {}),
-          ...(flags.workers !== undefined ? { workers: Number(flags.workers) } : {}),
-          onProgress: ({ done, total }) => {
-            bar ??= progressBar('comparing', total);
-            bar.update(done);
-          },
-        });
-        bar?.finish();
-        return { found, program: ruleSetFromBundle(await storedBundle(db, found.rulesetHash)).program, result };
-      });
-      process.stdout.write(flags.json ? `${JSON.stringify({ release: found.id, ...result }, null, 2)}\n` : describeBacktest(found, program, result));
-      const { unexpected, candidateError } = result.report.kinds;
-      if (unexpected > 0 || candidateError > 0) {
-        if (!flags.json) process.stderr.write(`the candidate differs unexpectedly on ${count(unexpected)} decisions and fails on ${count(candidateError)} the active version decides\n`);
-        process.exitCode = EXIT.failed;
-      }
-    });
 }

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { EntitleError } from '../errors/index.ts';
+import { PRIORITY_DEFINITIONS, type Incident, type IncidentEntry } from '../incidents/index.ts';
 import { ukTimeText } from '../uk-time/index.ts';
 import type { Impact } from './impact.ts';
 import { impactWindow } from './impact.ts';
-import { PRIORITY_DEFINITIONS, type Incident, type IncidentEntry } from './model.ts';
 
 export const AUDIENCES = ['citizens', 'stakeholders', 'caseworkers', 'resolution'] as const;
 export type Audience = (typeof AUDIENCES)[number];

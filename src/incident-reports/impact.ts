@@ -1,6 +1,7 @@
-import { affectedApplications, getRelease, type WorklistEntry } from '../releases/index.ts';
+import type { Incident } from '../incidents/index.ts';
+import { getRelease } from '../releases/index.ts';
+import { affectedApplications, type WorklistEntry } from '../remediation/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
-import type { Incident } from './model.ts';
 
 /** The impact window: from when citizens were first affected to resolution (or now). */
 export interface Window {

@@ -1,8 +1,7 @@
+import { getIncident, incidentEntries, updateIncident, type Incident, type IncidentChange, type StoredIncident } from '../incidents/index.ts';
 import type { Database } from '../store/index.ts';
 import { fillTemplate } from './comms.ts';
 import { incidentImpact } from './impact.ts';
-import type { Incident } from './model.ts';
-import { getIncident, incidentEntries, updateIncident, type IncidentChange, type StoredIncident } from './repository.ts';
 
 /**
  * Resolves an incident and, in the same step, puts the resolution notice on the status page (the

@@ -1,12 +1,9 @@
 import { appendAuditEvent } from '../audit/index.ts';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { activeVersions, awardPence, getRelease, type Release } from '../releases/index.ts';
 import { poundsText, ruleSetFromBundle, type Outcome, type RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
-import { activeVersions } from './active-versions.ts';
-import { awardPence } from './compare.ts';
-import type { Release } from './model.ts';
-import { getRelease } from './repository.ts';
 
 /** One decision made under a rolled-back release that the version it returned to makes differently. */
 export interface WorklistEntry {
