@@ -13,7 +13,12 @@ const root = import.meta.dirname;
 function folders(dir) {
   const entries = readdirSync(join(root, dir), { withFileTypes: true });
   const own = entries.some((e) => e.isFile() && e.name.endsWith('.ts')) ? [dir] : [];
-  return [...own, ...entries.filter((e) => e.isDirectory() && e.name !== 'node_modules').flatMap((e) => folders(posix.join(dir, e.name)))];
+  return [
+    ...own,
+    ...entries
+      .filter((e) => e.isDirectory() && e.name !== 'node_modules')
+      .flatMap((e) => folders(posix.join(dir, e.name))),
+  ];
 }
 
 const modules = folders('src').filter((dir) => readdirSync(join(root, dir)).includes('index.ts'));
@@ -35,10 +40,17 @@ function layoutRules(dir) {
       regex: `^${escape(relativeTo(dir, module))}/(?!index\\.ts$)`,
       message: `import ${module} through its public surface, ${module}/index.ts (docs/ARCHITECTURE.md, "Layout").`,
     }));
-  const harness = { regex: `^${escape(relativeTo(dir, 'src/testing'))}/`, message: 'production code never imports the test harnesses in src/testing.' };
+  const harness = {
+    regex: `^${escape(relativeTo(dir, 'src/testing'))}/`,
+    message: 'production code never imports the test harnesses in src/testing.',
+  };
   const production = dir.startsWith('src/') && dir !== 'src/testing' && !dir.startsWith('src/testing/');
   return [
-    { files: [`${dir}/*.ts`], ignores: [`${dir}/*.test.ts`], rules: { 'no-restricted-imports': ['error', { patterns: production ? [...surface, harness] : surface }] } },
+    {
+      files: [`${dir}/*.ts`],
+      ignores: [`${dir}/*.test.ts`],
+      rules: { 'no-restricted-imports': ['error', { patterns: production ? [...surface, harness] : surface }] },
+    },
     { files: [`${dir}/*.test.ts`], rules: { 'no-restricted-imports': ['error', { patterns: surface }] } },
   ];
 }
@@ -49,7 +61,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*.js', 'scripts/*.js'] }, tsconfigRootDir: root },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*.js', 'scripts/*.js'] },
+        tsconfigRootDir: root,
+      },
     },
     rules: {
       'no-console': 'off',
@@ -57,7 +72,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'Evaluation must be deterministic: no randomness.' },
+        {
+          selector: "MemberExpression[object.name='Math'][property.name='random']",
+          message: 'Evaluation must be deterministic: no randomness.',
+        },
       ],
     },
   },

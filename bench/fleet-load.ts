@@ -16,8 +16,17 @@ import { shadowRelease } from './shadow-release.ts';
  * Two instances of `entitle serve` on one PostgreSQL database behind nginx, an assessor key, and a
  * release in shadow at 100% that every instance already follows.
  */
-export async function benchFleet(database: { url?: string; db: Database }, version: string): Promise<{ fleet: Fleet; key: string }> {
-  const fleet = await Fleet.start({ databaseUrl: database.url!, instances: 2, version, drainMs: 0, clientKeepAlive: true });
+export async function benchFleet(
+  database: { url?: string; db: Database },
+  version: string,
+): Promise<{ fleet: Fleet; key: string }> {
+  const fleet = await Fleet.start({
+    databaseUrl: database.url!,
+    instances: 2,
+    version,
+    drainMs: 0,
+    clientKeepAlive: true,
+  });
   try {
     const { key } = await createKey(database.db, `${version}-bench`, ['assessor']);
     await shadowRelease(database.db);
@@ -30,8 +39,21 @@ export async function benchFleet(database: { url?: string; db: Database }, versi
 }
 
 /** Closed-loop load (autocannon): the anchor, what the fleet decides at most. Every answer must be a 201. */
-export async function closedLoop(url: string, key: string, body: unknown, connections: number, seconds: number): Promise<{ rate: number; p99: number; answered: number }> {
-  const result = await autocannon({ url: `${url}/v1/assessments`, method: 'POST', connections, duration: seconds, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function closedLoop(
+  url: string,
+  key: string,
+  body: unknown,
+  connections: number,
+  seconds: number,
+): Promise<{ rate: number; p99: number; answered: number }> {
+  const result = await autocannon({
+    url: `${url}/v1/assessments`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const wrong = result.non2xx + result.errors + result.timeouts;
   if (wrong > 0) throw new Error(`closed-loop load: ${wrong} answers were not 201`);
   return { rate: result.requests.average, p99: result.latency.p99, answered: result.requests.total };
@@ -86,7 +108,13 @@ function errorCode(text: string): string {
  * same as its Idempotency-Key.
  */
 export function openLoad(target: LoadTarget, rate: number, seconds: number, tag: string): Phase {
-  const pool = new Pool(target.url, { connections: target.connections, pipelining: 1, headersTimeout: target.timeoutMs, bodyTimeout: target.timeoutMs, keepAliveTimeout: 60_000 });
+  const pool = new Pool(target.url, {
+    connections: target.connections,
+    pipelining: 1,
+    headersTimeout: target.timeoutMs,
+    bodyTimeout: target.timeoutMs,
+    keepAliveTimeout: 60_000,
+  });
   const answers: Answer[] = [];
   const pending: Promise<void>[] = [];
   const total = Math.round(rate * seconds);
@@ -99,7 +127,11 @@ export function openLoad(target: LoadTarget, rate: number, seconds: number, tag:
       .request({
         path: n % target.traceEvery === 0 ? '/v1/assessments?explain=trace' : '/v1/assessments',
         method: 'POST',
-        headers: { authorization: `Bearer ${target.key}`, 'content-type': 'application/json', 'idempotency-key': applicationId },
+        headers: {
+          authorization: `Bearer ${target.key}`,
+          'content-type': 'application/json',
+          'idempotency-key': applicationId,
+        },
         body: JSON.stringify({ ...target.body, applicationId }),
       })
       .then(
@@ -107,10 +139,20 @@ export function openLoad(target: LoadTarget, rate: number, seconds: number, tag:
           const text = await response.body.text();
           const ms = performance.now() - start;
           const failed = response.statusCode === 201 ? {} : { code: errorCode(text) };
-          answers.push({ at: start - target.origin, status: response.statusCode, ms, ...failed, ...(response.statusCode === 503 ? { retryAfter: response.headers['retry-after'] !== undefined } : {}) });
+          answers.push({
+            at: start - target.origin,
+            status: response.statusCode,
+            ms,
+            ...failed,
+            ...(response.statusCode === 503 ? { retryAfter: response.headers['retry-after'] !== undefined } : {}),
+          });
         },
         (error: { code?: string; name?: string }) => {
-          answers.push({ at: start - target.origin, status: error.code ?? error.name ?? 'error', ms: performance.now() - start });
+          answers.push({
+            at: start - target.origin,
+            status: error.code ?? error.name ?? 'error',
+            ms: performance.now() - start,
+          });
         },
       );
   };
@@ -161,10 +203,17 @@ export async function cpuSecondsOf(name: string): Promise<number> {
 }
 
 /** CPU seconds used so far by the instances (their process_cpu_seconds_total), PostgreSQL, nginx and this process (the load generator). */
-export async function cpuNow(instanceUrls: readonly string[]): Promise<{ entitle: number; postgres: number; nginx: number; generator: number }> {
+export async function cpuNow(
+  instanceUrls: readonly string[],
+): Promise<{ entitle: number; postgres: number; nginx: number; generator: number }> {
   const scrapes = await Promise.all(instanceUrls.map((u) => scrape(u, ['process_cpu_seconds_total'])));
   const own = process.cpuUsage();
-  return { entitle: total(scrapes, 'process_cpu_seconds_total'), postgres: await cpuSecondsOf('postgres'), nginx: await cpuSecondsOf('nginx'), generator: (own.user + own.system) / 1e6 };
+  return {
+    entitle: total(scrapes, 'process_cpu_seconds_total'),
+    postgres: await cpuSecondsOf('postgres'),
+    nginx: await cpuSecondsOf('nginx'),
+    generator: (own.user + own.system) / 1e6,
+  };
 }
 
 /** One instance's /metrics, as name{labels} → value for the series asked for. */
@@ -175,7 +224,8 @@ export async function scrape(instanceUrl: string, names: readonly string[]): Pro
     if (line.startsWith('#')) continue;
     const space = line.lastIndexOf(' ');
     const series = line.slice(0, space);
-    if (names.some((name) => series === name || series.startsWith(`${name}{`))) values.set(series, Number(line.slice(space + 1)));
+    if (names.some((name) => series === name || series.startsWith(`${name}{`)))
+      values.set(series, Number(line.slice(space + 1)));
   }
   return values;
 }
@@ -183,11 +233,17 @@ export async function scrape(instanceUrl: string, names: readonly string[]): Pro
 /** The sum over instances of every series of `name` whose labels include `labels`. */
 export function total(scrapes: readonly Map<string, number>[], name: string, labels = ''): number {
   let sum = 0;
-  for (const values of scrapes) for (const [series, value] of values) if ((series === name || series.startsWith(`${name}{`)) && series.includes(labels)) sum += value;
+  for (const values of scrapes)
+    for (const [series, value] of values)
+      if ((series === name || series.startsWith(`${name}{`)) && series.includes(labels)) sum += value;
   return sum;
 }
 
-const CALM = ['entitle_pressure_event_loop_delay_seconds', 'entitle_admission_queue_depth', 'entitle_degradation_level'];
+const CALM = [
+  'entitle_pressure_event_loop_delay_seconds',
+  'entitle_admission_queue_depth',
+  'entitle_degradation_level',
+];
 
 /**
  * Waits until every instance is back to level 0 with nobody waiting for admission and its event
@@ -196,11 +252,16 @@ const CALM = ['entitle_pressure_event_loop_delay_seconds', 'entitle_admission_qu
  */
 export async function settle(instanceUrls: readonly string[]): Promise<number | undefined> {
   const start = performance.now();
-  for (let calm = 0; calm < 3; ) {
+  for (let calm = 0; calm < 3;) {
     if (performance.now() - start > 60_000) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const instances = await Promise.all(instanceUrls.map((u) => scrape(u, CALM)));
-    const quiet = instances.every((i) => i.get('entitle_degradation_level') === 0 && total([i], 'entitle_admission_queue_depth') === 0 && i.get('entitle_pressure_event_loop_delay_seconds')! < 0.05);
+    const quiet = instances.every(
+      (i) =>
+        i.get('entitle_degradation_level') === 0 &&
+        total([i], 'entitle_admission_queue_depth') === 0 &&
+        i.get('entitle_pressure_event_loop_delay_seconds')! < 0.05,
+    );
     calm = quiet ? calm + 1 : 0;
   }
   return performance.now() - start;

@@ -42,7 +42,11 @@ export function readLayout(): Layout {
   const modules = files.filter((f) => f.endsWith('/index.ts')).map((f) => relative(SRC, dirname(f)));
   // The module a file belongs to: the nearest folder above it with an index.ts.
   const moduleOf = (file: string): string | undefined => {
-    for (let dir = relative(SRC, dirname(file)); dir !== '' && dir !== '.'; dir = dirname(dir) === '.' ? '' : dirname(dir)) {
+    for (
+      let dir = relative(SRC, dirname(file));
+      dir !== '' && dir !== '.';
+      dir = dirname(dir) === '.' ? '' : dirname(dir)
+    ) {
       if (modules.includes(dir)) return dir;
     }
     return undefined;
@@ -61,7 +65,8 @@ export function readLayout(): Layout {
       if (!fileName.startsWith('.')) continue;
       const to = moduleOf(resolve(dirname(file), fileName));
       // A module's own sub-modules (rules and rules/engine) are its inside, not an edge.
-      if (to !== undefined && to !== from && !to.startsWith(`${from}/`) && !from.startsWith(`${to}/`)) imports.get(from)!.add(to);
+      if (to !== undefined && to !== from && !to.startsWith(`${from}/`) && !from.startsWith(`${to}/`))
+        imports.get(from)!.add(to);
     }
   }
   return { modules, imports, folderLines };
@@ -106,9 +111,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const layout = readLayout();
   const width = Math.max(...layout.modules.map((m) => m.length));
   console.log('module imports (production code; tests and src/testing left out)');
-  for (const m of [...layout.modules].sort().filter((m) => m !== 'testing')) console.log(`  ${m.padEnd(width)} -> ${[...layout.imports.get(m)!].sort().join(', ') || '(nothing)'}`);
+  for (const m of [...layout.modules].sort().filter((m) => m !== 'testing'))
+    console.log(`  ${m.padEnd(width)} -> ${[...layout.imports.get(m)!].sort().join(', ') || '(nothing)'}`);
   const cycles = moduleCycles(layout);
   console.log(`cycles: ${cycles.length === 0 ? 'none' : cycles.map((c) => c.join(' <-> ')).join('; ')}`);
   console.log(`lines of code per folder, tests apart (limit ${FOLDER_LINE_LIMIT.toLocaleString('en-GB')})`);
-  for (const [folder, lines] of [...layout.folderLines].sort((a, b) => b[1] - a[1])) console.log(`  ${String(lines).padStart(5)}  src/${folder}`);
+  for (const [folder, lines] of [...layout.folderLines].sort((a, b) => b[1] - a[1]))
+    console.log(`  ${String(lines).padStart(5)}  src/${folder}`);
 }

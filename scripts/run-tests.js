@@ -19,7 +19,10 @@ function find(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = roots.flatMap((root) => find(root)).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const files = roots
+  .flatMap((root) => find(root))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
@@ -27,10 +30,15 @@ if (files.length === 0) {
 // Every service the tests start logs here; after a full run the logs are scanned for personal data.
 const logDir = mkdtempSync(join(tmpdir(), 'entitle-test-logs-'));
 const env = { ...process.env, ENTITLE_TEST_LOG_DIR: logDir };
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+  env,
+});
 let status = result.status ?? 1;
 if (filters.length === 0) {
-  const scan = spawnSync(process.execPath, [join(import.meta.dirname, 'scan-logs.js'), logDir, '100'], { stdio: 'inherit' });
+  const scan = spawnSync(process.execPath, [join(import.meta.dirname, 'scan-logs.js'), logDir, '100'], {
+    stdio: 'inherit',
+  });
   if (scan.status !== 0) status = status || 1;
 }
 rmSync(logDir, { recursive: true, force: true });

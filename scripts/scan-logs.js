@@ -22,11 +22,13 @@ const minLines = Number(minLinesArg ?? 1);
 let lines = 0;
 const found = [];
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.log'))) {
-  readFileSync(join(dir, file), 'utf8').split('\n').forEach((line, index) => {
-    if (!line.trim()) return;
-    lines += 1;
-    for (const [what, pattern] of FORBIDDEN) if (pattern.test(line)) found.push(`${file}:${index + 1}: ${what}`);
-  });
+  readFileSync(join(dir, file), 'utf8')
+    .split('\n')
+    .forEach((line, index) => {
+      if (!line.trim()) return;
+      lines += 1;
+      for (const [what, pattern] of FORBIDDEN) if (pattern.test(line)) found.push(`${file}:${index + 1}: ${what}`);
+    });
 }
 if (found.length > 0) {
   console.error(`personal data or secrets in the test logs (${found.length}):\n${found.slice(0, 20).join('\n')}`);

@@ -48,14 +48,18 @@ async function openBenchDatabase(): Promise<Database> {
 
 /** Tops the database up to DECISIONS decisions; the requests continue the same seeded sequence. */
 async function ensureDecisions(db: Database): Promise<void> {
-  const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM decisions WHERE benefit = 'universal-credit'");
+  const { rows } = await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM decisions WHERE benefit = 'universal-credit'",
+  );
   const have = Number(rows[0]?.n ?? 0);
   if (have >= DECISIONS) {
     console.error(`${have.toLocaleString('en-GB')} decisions already recorded in ${DATABASE}`);
     return;
   }
   const missing = DECISIONS - have;
-  console.error(`recording ${missing.toLocaleString('en-GB')} synthetic decisions (done once; the database is kept)...`);
+  console.error(
+    `recording ${missing.toLocaleString('en-GB')} synthetic decisions (done once; the database is kept)...`,
+  );
   const active = compile(await ucBundle());
   // Larger transactions than the service's default: nothing waits on any one decision here.
   const writer = new DecisionWriter(db, undefined, 5_000);
@@ -76,7 +80,9 @@ async function ensureDecisions(db: Database): Promise<void> {
   });
   await writer.drain();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  console.error(`recorded ${summary.recorded.toLocaleString('en-GB')} in ${seconds.toFixed(1)} s (${rate(summary.recorded, seconds)}/s)`);
+  console.error(
+    `recorded ${summary.recorded.toLocaleString('en-GB')} in ${seconds.toFixed(1)} s (${rate(summary.recorded, seconds)}/s)`,
+  );
 }
 
 /** The anchor: the backtest's own read of every decision, with nothing sent or compared. */
@@ -103,7 +109,8 @@ try {
     const result = await backtest(db, { candidate: { bundle: candidate }, expectations: NO_CHANGES, workers: WORKERS });
     const r = result.report;
     decisions = r.decisions;
-    if (r.decisions !== anchor.rows) throw new Error(`the backtest read ${r.decisions} decisions and the anchor ${anchor.rows}`);
+    if (r.decisions !== anchor.rows)
+      throw new Error(`the backtest read ${r.decisions} decisions and the anchor ${anchor.rows}`);
     times.push(result.seconds);
     console.error(
       `run ${run}: backtest ${result.seconds.toFixed(1)} s (${rate(r.decisions, result.seconds)} decisions/s; ${r.kinds.unexpected.toLocaleString('en-GB')} unexpected, ${r.awards.losing.toLocaleString('en-GB')} lose); read only ${anchor.seconds.toFixed(1)} s (${rate(anchor.rows, anchor.seconds)}/s)`,
@@ -118,7 +125,9 @@ try {
   console.log(`| anchor: the same read, nothing compared | ${anchor.toFixed(1)} | ${rate(decisions, anchor)} |`);
   console.log(`\nbacktest / anchor: ${(seconds / anchor).toFixed(2)}x the time of reading alone`);
   const perMillion = (seconds * 1_000_000) / decisions;
-  console.log(`target: 1,000,000 in under ${TARGET_SECONDS} s; at this rate ${perMillion.toFixed(1)} s: ${perMillion < TARGET_SECONDS ? 'met' : 'MISSED'}`);
+  console.log(
+    `target: 1,000,000 in under ${TARGET_SECONDS} s; at this rate ${perMillion.toFixed(1)} s: ${perMillion < TARGET_SECONDS ? 'met' : 'MISSED'}`,
+  );
 } finally {
   await db.close();
 }

@@ -25,7 +25,6 @@ interface Result {
   readonly median: number;
 }
 
-
 /** Evaluations per second: repeated calls for RUN_SECONDS, checked every 256 calls. */
 function timeSync(run: (i: number) => unknown): number {
   let count = 0;
@@ -92,34 +91,55 @@ async function main(): Promise<void> {
   for (const input of inputs) {
     const ours = Math.round(ruleSet.assess(input, 'none').outcome.amount * 100);
     const [z, j] = await Promise.all([zen.evaluate(input), jre.evaluate(input)]);
-    if (ours !== z || ours !== j) throw new Error(`engines disagree on ${input.applicationId}: entitle ${ours}, zen ${z}, json-rules-engine ${j}`);
+    if (ours !== z || ours !== j)
+      throw new Error(`engines disagree on ${input.applicationId}: entitle ${ours}, zen ${z}, json-rules-engine ${j}`);
   }
 
   // What each figure includes. Entitle's "assess" is the whole contract: validation of every
   // field, conversion to pence, evaluation and the outcome object; "evaluate" is the compiled
   // rules alone on input already validated and converted.
   const prepared = inputs.map((input) => ({
-    household: ruleSet.program.functions.normalise(input.household as unknown as Record<string, unknown>, Number(input.assessmentDate.replaceAll('-', '')), []),
+    household: ruleSet.program.functions.normalise(
+      input.household as unknown as Record<string, unknown>,
+      Number(input.assessmentDate.replaceAll('-', '')),
+      [],
+    ),
     params: ruleSet.program.parameters.snapshotOn(Number(input.assessmentDate.replaceAll('-', ''))).values,
   }));
   const fast = ruleSet.program.functions.fast;
 
   console.error(`${inputs.length} inputs, ${RUNS} runs of ${RUN_SECONDS}s each (evaluations/s per run):`);
   const results = [
-    await measure('entitle evaluate (compiled rules only)', () => timeSync((i) => { const p = prepared[i % prepared.length]!; return fast(p.household, p.params); })),
+    await measure('entitle evaluate (compiled rules only)', () =>
+      timeSync((i) => {
+        const p = prepared[i % prepared.length]!;
+        return fast(p.household, p.params);
+      }),
+    ),
     await measure('entitle assess, no trace', entitle(ruleSet, inputs, 'none')),
     await measure('entitle assess, reasons', entitle(ruleSet, inputs, 'reasons')),
     await measure('entitle assess, full trace and reasons', entitle(ruleSet, inputs, 'trace')),
-    await measure('GoRules zen 0.54 (one evaluation at a time)', () => timeAsync((i) => zen.evaluate(inputs[i % inputs.length]!))),
-    await measure('GoRules zen 0.54 (64 evaluations in flight)', () => timeConcurrent((i) => zen.evaluate(inputs[i % inputs.length]!), 64)),
-    await measure('json-rules-engine 7.3 (one at a time)', () => timeAsync((i) => jre.evaluate(inputs[i % inputs.length]!))),
+    await measure('GoRules zen 0.54 (one evaluation at a time)', () =>
+      timeAsync((i) => zen.evaluate(inputs[i % inputs.length]!)),
+    ),
+    await measure('GoRules zen 0.54 (64 evaluations in flight)', () =>
+      timeConcurrent((i) => zen.evaluate(inputs[i % inputs.length]!), 64),
+    ),
+    await measure('json-rules-engine 7.3 (one at a time)', () =>
+      timeAsync((i) => jre.evaluate(inputs[i % inputs.length]!)),
+    ),
   ];
   // The anchor is zen's better figure, so every ratio is the conservative one.
   const zenRate = Math.max(...results.filter((r) => r.name.startsWith('GoRules')).map((r) => r.median));
-  console.log(`\n${inputs.length} inputs; median of ${RUNS} runs of ${RUN_SECONDS}s; ratio against zen's better figure (${Math.round(zenRate).toLocaleString('en-GB')}/s)\n`);
+  console.log(
+    `\n${inputs.length} inputs; median of ${RUNS} runs of ${RUN_SECONDS}s; ratio against zen's better figure (${Math.round(zenRate).toLocaleString('en-GB')}/s)\n`,
+  );
   console.log('| engine | median evaluations/s | ratio to zen |');
   console.log('|---|---:|---:|');
-  for (const r of results) console.log(`| ${r.name} | ${Math.round(r.median).toLocaleString('en-GB')} | ${(r.median / zenRate).toFixed(1)}x |`);
+  for (const r of results)
+    console.log(
+      `| ${r.name} | ${Math.round(r.median).toLocaleString('en-GB')} | ${(r.median / zenRate).toFixed(1)}x |`,
+    );
 }
 
 await main();

@@ -8,7 +8,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_GATES } from '../../src/releases/index.ts';
-import { beforeUprating, compile, spawnServer, switchTwice, taper, testDatabases, ucBundle, writeRuleSetDir, type ServerProcess } from '../../src/testing/index.ts';
+import {
+  beforeUprating,
+  compile,
+  spawnServer,
+  switchTwice,
+  taper,
+  testDatabases,
+  ucBundle,
+  writeRuleSetDir,
+  type ServerProcess,
+} from '../../src/testing/index.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const median = (xs: readonly number[]) => {
@@ -25,7 +35,14 @@ async function measure(notify: boolean): Promise<{ switches: number[]; anchor: n
   try {
     const active = compile(beforeUprating(await ucBundle()));
     await writeRuleSetDir(join(dir, 'uk-universal-credit'), beforeUprating(await ucBundle()));
-    for (let i = 0; i < 3; i++) servers.push(await spawnServer({ DATABASE_URL: t.url!, LOG_LEVEL: 'warn', ENTITLE_RELEASE_NOTIFY: notify ? 'on' : 'off' }, [], ['--rules', dir]));
+    for (let i = 0; i < 3; i++)
+      servers.push(
+        await spawnServer(
+          { DATABASE_URL: t.url!, LOG_LEVEL: 'warn', ENTITLE_RELEASE_NOTIFY: notify ? 'on' : 'off' },
+          [],
+          ['--rules', dir],
+        ),
+      );
     const urls = servers.map((s) => s.url);
     const candidate = compile(taper(await ucBundle(), '56%'));
     const anchors: number[] = [];
@@ -36,7 +53,10 @@ async function measure(notify: boolean): Promise<{ switches: number[]; anchor: n
     }
     const switches: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const { promotion, rollback } = await switchTwice(t.db, urls, candidate.program, active.hash, { ...DEFAULT_GATES, minSample: 0 });
+      const { promotion, rollback } = await switchTwice(t.db, urls, candidate.program, active.hash, {
+        ...DEFAULT_GATES,
+        minSample: 0,
+      });
       switches.push(Math.max(...promotion), Math.max(...rollback));
       process.stderr.write('.');
     }
@@ -53,5 +73,7 @@ async function measure(notify: boolean): Promise<{ switches: number[]; anchor: n
 for (const notify of [true, false]) {
   const { switches, anchor } = await measure(notify);
   const label = notify ? 'LISTEN/NOTIFY with polling' : 'polling alone (notifications off)';
-  console.log(`${label}: ${switches.length} switches across 3 instances: median ${ms(median(switches))}, worst ${ms(Math.max(...switches))}; anchor /version round trip ${ms(anchor)} (median is ${(median(switches) / anchor).toFixed(1)}x the anchor)`);
+  console.log(
+    `${label}: ${switches.length} switches across 3 instances: median ${ms(median(switches))}, worst ${ms(Math.max(...switches))}; anchor /version round trip ${ms(anchor)} (median is ${(median(switches) / anchor).toFixed(1)}x the anchor)`,
+  );
 }

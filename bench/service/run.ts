@@ -24,8 +24,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RUNS = 3;
 const body = await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8');
 
-
-async function load(url: string, key: string, seconds: number): Promise<{ rps: number; p99: number; p50: number; errors: number }> {
+async function load(
+  url: string,
+  key: string,
+  seconds: number,
+): Promise<{ rps: number; p99: number; p50: number; errors: number }> {
   const result = await autocannon({
     url: `${url}/v1/assessments`,
     method: 'POST',
@@ -38,7 +41,11 @@ async function load(url: string, key: string, seconds: number): Promise<{ rps: n
   return { rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, errors };
 }
 
-async function measure(name: string, url: string, key: string): Promise<{ name: string; rps: number; p99: number; p50: number }> {
+async function measure(
+  name: string,
+  url: string,
+  key: string,
+): Promise<{ name: string; rps: number; p99: number; p50: number }> {
   await load(url, key, 3); // warm-up
   const runs = [];
   for (let i = 0; i < RUNS; i++) {
@@ -47,7 +54,12 @@ async function measure(name: string, url: string, key: string): Promise<{ name: 
     runs.push(run);
     console.error(`${name} run ${i + 1}: ${Math.round(run.rps)} assessments/s, p50 ${run.p50} ms, p99 ${run.p99} ms`);
   }
-  return { name, rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)), p50: median(runs.map((r) => r.p50)) };
+  return {
+    name,
+    rps: median(runs.map((r) => r.rps)),
+    p99: median(runs.map((r) => r.p99)),
+    p50: median(runs.map((r) => r.p50)),
+  };
 }
 
 async function check(db: Database): Promise<number> {
@@ -60,7 +72,9 @@ const results = [];
 
 // The anchor: the same load against a server that does nothing but parse the body.
 {
-  const anchor = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./anchor.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const anchor = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./anchor.ts', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [line] = (await once(anchor.stdout, 'data')) as [Buffer];
   try {
     results.push(await measure('anchor: bare node:http', `http://127.0.0.1:${line.toString().trim()}`, 'none'));
@@ -87,7 +101,9 @@ const results = [];
       const stats = await readStats(t.db, release);
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       const dropped = Number(/entitle_release_shadow_dropped_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
-      console.error(`shadow: ${compared(stats).toLocaleString('en-GB')} comparisons stored (${stats.unexpected} unexpected, A/A ${stats.aaDifferent} different), ${dropped.toLocaleString('en-GB')} dropped when the queue was full`);
+      console.error(
+        `shadow: ${compared(stats).toLocaleString('en-GB')} comparisons stored (${stats.unexpected} unexpected, A/A ${stats.aaDifferent} different), ${dropped.toLocaleString('en-GB')} dropped when the queue was full`,
+      );
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
@@ -106,7 +122,11 @@ const results = [];
     await migrate(db);
     const { key } = await createKey(db, 'bench', ['assessor']);
     await db.close();
-    const server = await spawnServer({ ENTITLE_DATA_DIR: dir, DATABASE_URL: '', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
+    const server = await spawnServer({
+      ENTITLE_DATA_DIR: dir,
+      DATABASE_URL: '',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    });
     try {
       results.push(await measure('PGlite', server.url, key));
     } finally {

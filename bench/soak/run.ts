@@ -12,14 +12,30 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { testDatabases } from '../../src/testing/index.ts';
-import { benchFleet, closedLoop, openLoad, scrape, settle, total, type Answer, type LoadTarget } from '../fleet-load.ts';
+import {
+  benchFleet,
+  closedLoop,
+  openLoad,
+  scrape,
+  settle,
+  total,
+  type Answer,
+  type LoadTarget,
+} from '../fleet-load.ts';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
 const SAMPLE_MS = 10_000;
 const MIB = 1024 * 1024;
-const body = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const body = JSON.parse(
+  await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 const MEMORY = ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes'] as const;
-const PRESSURE = ['entitle_pressure_event_loop_delay_seconds', 'entitle_pressure_db_pool_waiting', 'entitle_admission_queue_depth', 'entitle_degradation_level'] as const;
+const PRESSURE = [
+  'entitle_pressure_event_loop_delay_seconds',
+  'entitle_pressure_db_pool_waiting',
+  'entitle_admission_queue_depth',
+  'entitle_degradation_level',
+] as const;
 const REFUSALS = ['entitle_admission_rejected_total'] as const;
 
 /** Each instance's pressure gauges at one second of the run. */
@@ -54,7 +70,9 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 function floors(readings: readonly Reading[], pick: (r: Reading) => number): Reading[] {
   const minutes = groupBy(readings, (r) => Math.floor(r.minutes));
   // A minute with one or two readings (the last) has no floor to speak of.
-  return [...minutes].filter(([, rs]) => rs.length >= 3).map(([minute, rs]) => ({ ...rs.reduce((low, r) => (pick(r) < pick(low) ? r : low)), minutes: minute }));
+  return [...minutes]
+    .filter(([, rs]) => rs.length >= 3)
+    .map(([minute, rs]) => ({ ...rs.reduce((low, r) => (pick(r) < pick(low) ? r : low)), minutes: minute }));
 }
 
 const database = await testDatabases.postgres();
@@ -62,18 +80,26 @@ const { fleet, key } = await benchFleet(database, 'soak');
 try {
   const anchor = await closedLoop(fleet.url, key, body, 96, 15);
   const rate = Math.round(anchor.rate / 5);
-  console.error(`anchor: ${Math.round(anchor.rate)} assessments/s closed loop; soaking at ${rate}/s for ${MINUTES} min after a minute's warm-up`);
+  console.error(
+    `anchor: ${Math.round(anchor.rate)} assessments/s closed loop; soaking at ${rate}/s for ${MINUTES} min after a minute's warm-up`,
+  );
 
   // The anchor saturates the fleet: it leaves instances degraded, with shadow comparisons and
   // chain verification to catch up on. A soak that began then would measure that, not steady load.
   const settled = await settle(fleet.instanceUrls);
-  console.error(settled === undefined ? 'the fleet was not calm a minute after the anchor; soaking anyway' : `settled ${(settled / 1000).toFixed(1)} s after the anchor`);
+  console.error(
+    settled === undefined
+      ? 'the fleet was not calm a minute after the anchor; soaking anyway'
+      : `settled ${(settled / 1000).toFixed(1)} s after the anchor`,
+  );
 
   const origin = performance.now();
   const pressure: Pressure[] = [];
   const gauges = setInterval(() => {
     const second = Math.round((performance.now() - origin) / 1000);
-    void Promise.all(fleet.instanceUrls.map((u) => scrape(u, PRESSURE))).then((instances) => pressure.push({ second, instances }));
+    void Promise.all(fleet.instanceUrls.map((u) => scrape(u, PRESSURE))).then((instances) =>
+      pressure.push({ second, instances }),
+    );
   }, 1000);
   const target: LoadTarget = { url: fleet.url, key, body, origin, connections: 512, traceEvery: 10, timeoutMs: 10_000 };
   const warm = openLoad(target, rate, 60, 'W');
@@ -83,7 +109,13 @@ try {
   const read = async () => {
     const minutes = (performance.now() - soakStart) / 60_000;
     const scrapes = await Promise.all(fleet.instanceUrls.map((u) => scrape(u, MEMORY)));
-    scrapes.forEach((s, i) => readings[i]!.push({ minutes, rss: s.get('process_resident_memory_bytes')!, heap: s.get('nodejs_heap_size_used_bytes')! }));
+    scrapes.forEach((s, i) =>
+      readings[i]!.push({
+        minutes,
+        rss: s.get('process_resident_memory_bytes')!,
+        heap: s.get('nodejs_heap_size_used_bytes')!,
+      }),
+    );
   };
   await read();
   const sampler = setInterval(() => void read(), SAMPLE_MS);
@@ -97,7 +129,9 @@ try {
   const refusals = await Promise.all(fleet.instanceUrls.map((u) => scrape(u, REFUSALS)));
 
   const outcome = wrong.length === 0 ? 'every one a 201' : `${wrong.length.toLocaleString('en-GB')} not a 201`;
-  console.log(`\nSoak: ${MINUTES} min at ${rate} assessments/s open loop (a fifth of the ${Math.round(anchor.rate)}/s anchor), ${answers.length.toLocaleString('en-GB')} assessments, ${outcome}\n`);
+  console.log(
+    `\nSoak: ${MINUTES} min at ${rate} assessments/s open loop (a fifth of the ${Math.round(anchor.rate)}/s anchor), ${answers.length.toLocaleString('en-GB')} assessments, ${outcome}\n`,
+  );
   console.log('| instance | measure | first minute | last minute | highest | slope | slope of the floor |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   readings.forEach((rs, i) => {
@@ -110,7 +144,9 @@ try {
       const highest = Math.max(...rs.map(pick)) / MIB;
       const perMinute = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)} MiB/min`;
       const floor = slope(floors(rs, pick), pick);
-      console.log(`| ${i + 1} | ${name} | ${first.toFixed(1)} MiB | ${last.toFixed(1)} MiB | ${highest.toFixed(1)} MiB | ${perMinute(slope(rs, pick))} | ${perMinute(floor)} |`);
+      console.log(
+        `| ${i + 1} | ${name} | ${first.toFixed(1)} MiB | ${last.toFixed(1)} MiB | ${highest.toFixed(1)} MiB | ${perMinute(slope(rs, pick))} | ${perMinute(floor)} |`,
+      );
     }
   });
   if (wrong.length > 0) {
@@ -135,18 +171,41 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
 }
 
 /** Each second that had an answer other than a 201: what it was, and what the gauges read then. */
-function reportWrong(wrong: readonly Answer[], pressure: readonly Pressure[], refusals: readonly Map<string, number>[]): void {
+function reportWrong(
+  wrong: readonly Answer[],
+  pressure: readonly Pressure[],
+  refusals: readonly Map<string, number>[],
+): void {
   console.log('\nAnswers other than 201, by the second they were sent (from the start of the warm-up):\n');
-  console.log('| second | answers | slowest | gauges per instance around it: event-loop p99, pool waiting, queue depth, level |');
+  console.log(
+    '| second | answers | slowest | gauges per instance around it: event-loop p99, pool waiting, queue depth, level |',
+  );
   console.log('|---:|---|---:|---|');
   const bySecond = groupBy(wrong, (a) => Math.floor(a.at / 1000));
   for (const [second, group] of bySecond) {
-    const kinds = [...groupBy(group, (a) => `${a.status} ${a.code ?? ''}`.trim())].map(([k, g]) => `${g.length}× ${k}`).join(', ');
+    const kinds = [...groupBy(group, (a) => `${a.status} ${a.code ?? ''}`.trim())]
+      .map(([k, g]) => `${g.length}× ${k}`)
+      .join(', ');
     const around = pressure
       .filter((p) => Math.abs(p.second - second) <= 2)
-      .map((p) => `${p.second}s ` + p.instances.map((i) => PRESSURE.map((name) => (name === PRESSURE[0] ? `${Math.round(i.get(name)! * 1000)} ms` : String(total([i], name)))).join('/')).join(' · '))
+      .map(
+        (p) =>
+          `${p.second}s ` +
+          p.instances
+            .map((i) =>
+              PRESSURE.map((name) =>
+                name === PRESSURE[0] ? `${Math.round(i.get(name)! * 1000)} ms` : String(total([i], name)),
+              ).join('/'),
+            )
+            .join(' · '),
+      )
       .join('; ');
     console.log(`| ${second} | ${kinds} | ${Math.round(Math.max(...group.map((a) => a.ms)))} ms | ${around} |`);
   }
-  console.log('\nRefused by admission control (both instances):', ['queue_full', 'waited_too_long', 'displaced'].map((reason) => `${reason} ${total(refusals, 'entitle_admission_rejected_total', `reason="${reason}"`)}`).join(', '));
+  console.log(
+    '\nRefused by admission control (both instances):',
+    ['queue_full', 'waited_too_long', 'displaced']
+      .map((reason) => `${reason} ${total(refusals, 'entitle_admission_rejected_total', `reason="${reason}"`)}`)
+      .join(', '),
+  );
 }

@@ -37,12 +37,33 @@ interface AuditRow {
 
 function eventHash(event: Omit<AuditEvent, 'hash'>): string {
   return sha256(
-    canonicalJson({ seq: event.seq, id: event.id, at: event.at, actor: event.actor, action: event.action, subject: event.subject, reason: event.reason, evidence: event.evidence, prevHash: event.prevHash }),
+    canonicalJson({
+      seq: event.seq,
+      id: event.id,
+      at: event.at,
+      actor: event.actor,
+      action: event.action,
+      subject: event.subject,
+      reason: event.reason,
+      evidence: event.evidence,
+      prevHash: event.prevHash,
+    }),
   );
 }
 
 function fromRow(row: AuditRow): AuditEvent {
-  return { seq: Number(row.seq), id: row.id, at: row.at, actor: row.actor, action: row.action, subject: row.subject, reason: row.reason, evidence: row.evidence, prevHash: row.prev_hash, hash: row.hash };
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    reason: row.reason,
+    evidence: row.evidence,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
 }
 
 /**
@@ -54,20 +75,30 @@ export async function appendAuditEvent(tx: Queryable, draft: AuditEventDraft): P
   const { rows } = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head FOR UPDATE');
   const head = rows[0];
   if (!head) throw new Error('the audit chain head is missing: the database was not migrated');
-  const unsigned = { ...draft, evidence: draft.evidence ?? {}, seq: Number(head.seq) + 1, id: uuidv7(), at: new Date().toISOString(), prevHash: head.hash };
+  const unsigned = {
+    ...draft,
+    evidence: draft.evidence ?? {},
+    seq: Number(head.seq) + 1,
+    id: uuidv7(),
+    at: new Date().toISOString(),
+    prevHash: head.hash,
+  };
   const event: AuditEvent = { ...unsigned, hash: eventHash(unsigned) };
-  await tx.query('INSERT INTO audit_events (seq, id, at, actor, action, subject, reason, evidence, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
-    event.seq,
-    event.id,
-    event.at,
-    event.actor,
-    event.action,
-    event.subject,
-    event.reason,
-    JSON.stringify(event.evidence),
-    event.prevHash,
-    event.hash,
-  ]);
+  await tx.query(
+    'INSERT INTO audit_events (seq, id, at, actor, action, subject, reason, evidence, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+    [
+      event.seq,
+      event.id,
+      event.at,
+      event.actor,
+      event.action,
+      event.subject,
+      event.reason,
+      JSON.stringify(event.evidence),
+      event.prevHash,
+      event.hash,
+    ],
+  );
   await tx.query('UPDATE audit_head SET seq = $1, hash = $2', [event.seq, event.hash]);
   return event;
 }
@@ -84,7 +115,9 @@ export async function auditEventsSince(db: Queryable, since: string): Promise<Au
   return rows.map(fromRow);
 }
 
-export type AuditReport = { readonly ok: true; readonly verified: number; readonly head: string } | { readonly ok: false; readonly verified: number; readonly seq: number; readonly message: string };
+export type AuditReport =
+  | { readonly ok: true; readonly verified: number; readonly head: string }
+  | { readonly ok: false; readonly verified: number; readonly seq: number; readonly message: string };
 
 /** Walks the audit chain and reports the first event missing, out of order, altered or removed. */
 export async function verifyAuditChain(db: Database): Promise<AuditReport> {
@@ -92,13 +125,34 @@ export async function verifyAuditChain(db: Database): Promise<AuditReport> {
   let prevHash = GENESIS_HASH;
   const PAGE = 1000;
   for (;;) {
-    const { rows } = await db.query<AuditRow>('SELECT * FROM audit_events WHERE seq >= $1 ORDER BY seq LIMIT $2', [expected, PAGE]);
+    const { rows } = await db.query<AuditRow>('SELECT * FROM audit_events WHERE seq >= $1 ORDER BY seq LIMIT $2', [
+      expected,
+      PAGE,
+    ]);
     for (const row of rows) {
       const event = fromRow(row);
       const verified = expected - 1;
-      if (event.seq !== expected) return { ok: false, verified, seq: expected, message: `audit event ${expected} is missing: the chain goes from ${expected - 1} to ${event.seq}` };
-      if (event.prevHash !== prevHash) return { ok: false, verified, seq: event.seq, message: `audit event ${event.seq} does not follow event ${event.seq - 1}: events were reordered, removed or replaced` };
-      if (eventHash(event) !== event.hash) return { ok: false, verified, seq: event.seq, message: `audit event ${event.seq} was altered: its content no longer matches its hash` };
+      if (event.seq !== expected)
+        return {
+          ok: false,
+          verified,
+          seq: expected,
+          message: `audit event ${expected} is missing: the chain goes from ${expected - 1} to ${event.seq}`,
+        };
+      if (event.prevHash !== prevHash)
+        return {
+          ok: false,
+          verified,
+          seq: event.seq,
+          message: `audit event ${event.seq} does not follow event ${event.seq - 1}: events were reordered, removed or replaced`,
+        };
+      if (eventHash(event) !== event.hash)
+        return {
+          ok: false,
+          verified,
+          seq: event.seq,
+          message: `audit event ${event.seq} was altered: its content no longer matches its hash`,
+        };
       prevHash = event.hash;
       expected += 1;
     }
@@ -108,10 +162,16 @@ export async function verifyAuditChain(db: Database): Promise<AuditReport> {
   const { rows } = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head');
   const head = rows[0];
   if (!head || Number(head.seq) !== verified || head.hash !== prevHash) {
-    return { ok: false, verified, seq: verified + 1, message: `the audit chain ends at event ${verified} but its head names event ${head?.seq ?? 'none'}: events at the end were removed or the head was altered` };
+    return {
+      ok: false,
+      verified,
+      seq: verified + 1,
+      message: `the audit chain ends at event ${verified} but its head names event ${head?.seq ?? 'none'}: events at the end were removed or the head was altered`,
+    };
   }
   const counted = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_events');
-  if (Number(counted.rows[0]?.n ?? 0) !== verified) return { ok: false, verified, seq: 0, message: 'audit events were inserted outside the chain' };
+  if (Number(counted.rows[0]?.n ?? 0) !== verified)
+    return { ok: false, verified, seq: 0, message: 'audit events were inserted outside the chain' };
   return { ok: true, verified, head: prevHash };
 }
 

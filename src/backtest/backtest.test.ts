@@ -24,7 +24,15 @@ const WORKED: AssessmentRequest = {
   applicationId: 'SYN-WORKED-1',
   assessmentDate: '2025-06-01',
   household: {
-    adults: [{ dateOfBirth: '1995-01-15', monthlyNetEarnings: 1000, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
+    adults: [
+      {
+        dateOfBirth: '1995-01-15',
+        monthlyNetEarnings: 1000,
+        limitedCapabilityForWorkRelatedActivity: false,
+        lcwraProtected: false,
+        carer: false,
+      },
+    ],
     children: [],
     monthlyEligibleHousingCosts: 600,
     nonDependants: 0,
@@ -47,7 +55,8 @@ async function record(db: TestDatabase['db'], requests: Iterable<AssessmentReque
 function independently(inputs: readonly unknown[], active: RuleSet, candidate: RuleSet) {
   const pence = (ruleSet: RuleSet, input: unknown) => Math.round(ruleSet.assess(input, 'none').outcome.amount * 100);
   const changes = inputs.map((input) => pence(candidate, input) - pence(active, input));
-  const deduction = (ruleSet: RuleSet, input: unknown) => ruleSet.assess(input, 'none').outcome.details?.earnedIncomeDeduction;
+  const deduction = (ruleSet: RuleSet, input: unknown) =>
+    ruleSet.assess(input, 'none').outcome.details?.earnedIncomeDeduction;
   return {
     deductionDiffers: inputs.filter((input) => deduction(candidate, input) !== deduction(active, input)).length,
     losing: changes.filter((c) => c < 0).length,
@@ -55,13 +64,19 @@ function independently(inputs: readonly unknown[], active: RuleSet, candidate: R
     unchanged: changes.filter((c) => c === 0).length,
     total: changes.reduce((a, b) => a + b, 0),
     // The lower middle of the changes that are not zero, sorted.
-    median: changes.filter((c) => c !== 0).sort((a, b) => a - b)[Math.floor((changes.filter((c) => c !== 0).length - 1) / 2)],
-    lossBands: [1, 100, 1_000, 5_000, 10_000, 50_000].map((min, i, mins) => changes.filter((c) => -c >= min && -c < (mins[i + 1] ?? Infinity)).length),
+    median: changes.filter((c) => c !== 0).sort((a, b) => a - b)[
+      Math.floor((changes.filter((c) => c !== 0).length - 1) / 2)
+    ],
+    lossBands: [1, 100, 1_000, 5_000, 10_000, 50_000].map(
+      (min, i, mins) => changes.filter((c) => -c >= min && -c < (mins[i + 1] ?? Infinity)).length,
+    ),
   };
 }
 
 async function storedInputs(db: TestDatabase['db']): Promise<unknown[]> {
-  const { rows } = await db.query<{ inputs: unknown }>('SELECT inputs FROM decisions WHERE inputs IS NOT NULL ORDER BY id');
+  const { rows } = await db.query<{ inputs: unknown }>(
+    'SELECT inputs FROM decisions WHERE inputs IS NOT NULL ORDER BY id',
+  );
   return rows.map((r) => r.inputs);
 }
 
@@ -75,14 +90,24 @@ for (const kind of ['pglite', 'postgres'] as const) {
         const requests = [WORKED, ...simulate(simulationOptions({ seed: 11 }), DECISIONS - 1)];
         await record(t.db, requests, active);
         // The first decisions made lose their inputs under the retention policy.
-        await t.db.query(`UPDATE decisions SET inputs = NULL, purged_at = $1 WHERE seq > 1 AND seq <= ${PURGED + 1}`, [new Date().toISOString()]);
+        await t.db.query(`UPDATE decisions SET inputs = NULL, purged_at = $1 WHERE seq > 1 AND seq <= ${PURGED + 1}`, [
+          new Date().toISOString(),
+        ]);
 
-        const same = await backtest(t.db, { candidate: { bundle }, expectations: NO_CHANGES, workers: 2, batchSize: 300 });
+        const same = await backtest(t.db, {
+          candidate: { bundle },
+          expectations: NO_CHANGES,
+          workers: 2,
+          batchSize: 300,
+        });
         assert.equal(same.report.decisions, DECISIONS);
         assert.equal(same.report.skipped, PURGED);
         assert.equal(same.report.compared, DECISIONS - PURGED);
         assert.equal(same.report.kinds.identical, DECISIONS - PURGED);
-        assert.deepEqual([same.report.awards.gaining, same.report.awards.losing, same.report.awards.unchanged], [0, 0, DECISIONS - PURGED]);
+        assert.deepEqual(
+          [same.report.awards.gaining, same.report.awards.losing, same.report.awards.unchanged],
+          [0, 0, DECISIONS - PURGED],
+        );
         assert.deepEqual(same.report.versions, [{ hash: active.hash, decisions: DECISIONS - PURGED }]);
         assert.deepEqual(same.report.variables, []);
 
@@ -90,7 +115,13 @@ for (const kind of ['pglite', 'postgres'] as const) {
         const progress: number[] = [];
         const runs: BacktestReport[] = [];
         for (const workers of [1, 2]) {
-          const result = await backtest(t.db, { candidate: { bundle: candidate.program.bundle }, expectations: NO_CHANGES, workers, batchSize: 250, onProgress: (p) => progress.push(p.total) });
+          const result = await backtest(t.db, {
+            candidate: { bundle: candidate.program.bundle },
+            expectations: NO_CHANGES,
+            workers,
+            batchSize: 250,
+            onProgress: (p) => progress.push(p.total),
+          });
           assert.equal(result.workers, workers);
           runs.push(result.report);
         }
@@ -104,9 +135,15 @@ for (const kind of ['pglite', 'postgres'] as const) {
         assert.equal(report.kinds.unexpected, expected.deductionDiffers);
         assert.ok(expected.deductionDiffers > expected.losing);
         assert.equal(report.kinds.identical, DECISIONS - PURGED - expected.deductionDiffers);
-        assert.deepEqual([report.awards.gaining, report.awards.losing, report.awards.unchanged], [0, expected.losing, expected.unchanged]);
+        assert.deepEqual(
+          [report.awards.gaining, report.awards.losing, report.awards.unchanged],
+          [0, expected.losing, expected.unchanged],
+        );
         assert.equal(report.awards.totalChangePence, expected.total);
-        assert.deepEqual(report.awards.bands.map((b) => b.losing), expected.lossBands);
+        assert.deepEqual(
+          report.awards.bands.map((b) => b.losing),
+          expected.lossBands,
+        );
         assert.equal(report.awards.medianChangePence, expected.median);
         assert.equal(report.awards.medianLossPence, -expected.median!);
         assert.equal(report.awards.medianGainPence, 0);
@@ -120,17 +157,40 @@ for (const kind of ['pglite', 'postgres'] as const) {
         const first = report.examples.unexpected[0]!;
         assert.equal(first.applicationId, 'SYN-WORKED-1');
         assert.deepEqual([first.activeAwardPence, first.candidateAwardPence], [45014, 44014]);
-        assert.ok(first.differences.some((d) => d.variable === 'earnedIncomeDeduction' && d.cause === 'undeclared' && d.active === 55000 && d.candidate === 56000));
+        assert.ok(
+          first.differences.some(
+            (d) =>
+              d.variable === 'earnedIncomeDeduction' &&
+              d.cause === 'undeclared' &&
+              d.active === 55000 &&
+              d.candidate === 56000,
+          ),
+        );
         assert.equal(report.examples.unexpected.length, 5);
         const ids = report.examples.unexpected.map((e) => e.decisionId);
         assert.deepEqual([...ids].sort(), ids, 'examples are the earliest decisions');
 
         // The most recent N, and a window in time.
-        const last = await backtest(t.db, { candidate: { bundle: candidate.program.bundle }, expectations: NO_CHANGES, workers: 1, window: { last: 500 } });
+        const last = await backtest(t.db, {
+          candidate: { bundle: candidate.program.bundle },
+          expectations: NO_CHANGES,
+          workers: 1,
+          window: { last: 500 },
+        });
         assert.equal(last.report.decisions, 500);
-        const all = await backtest(t.db, { candidate: { bundle }, expectations: NO_CHANGES, workers: 1, window: { from: '2020-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' } });
+        const all = await backtest(t.db, {
+          candidate: { bundle },
+          expectations: NO_CHANGES,
+          workers: 1,
+          window: { from: '2020-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z' },
+        });
         assert.equal(all.report.decisions, DECISIONS);
-        const none = await backtest(t.db, { candidate: { bundle }, expectations: NO_CHANGES, workers: 1, window: { from: '2020-01-01T00:00:00Z', to: '2021-01-01T00:00:00Z' } });
+        const none = await backtest(t.db, {
+          candidate: { bundle },
+          expectations: NO_CHANGES,
+          workers: 1,
+          window: { from: '2020-01-01T00:00:00Z', to: '2021-01-01T00:00:00Z' },
+        });
         assert.equal(none.report.decisions, 0);
       } finally {
         await t.drop();
@@ -147,13 +207,29 @@ for (const kind of ['pglite', 'postgres'] as const) {
         await record(t.db, requests.slice(0, 300), old);
         await record(t.db, requests.slice(300), current);
 
-        const recorded = await backtest(t.db, { candidate: { hash: current.hash }, expectations: NO_CHANGES, workers: 2, batchSize: 100 });
-        assert.deepEqual(recorded.report.versions, [{ hash: old.hash, decisions: 300 }, { hash: current.hash, decisions: 300 }].sort((a, b) => (a.hash < b.hash ? -1 : 1)));
+        const recorded = await backtest(t.db, {
+          candidate: { hash: current.hash },
+          expectations: NO_CHANGES,
+          workers: 2,
+          batchSize: 100,
+        });
+        assert.deepEqual(
+          recorded.report.versions,
+          [
+            { hash: old.hash, decisions: 300 },
+            { hash: current.hash, decisions: 300 },
+          ].sort((a, b) => (a.hash < b.hash ? -1 : 1)),
+        );
         const earlier = independently(requests.slice(0, 300), old, current);
         assert.equal(recorded.report.awards.gaining, earlier.gaining, 'those decided at 56% gain at 55%');
         assert.equal(recorded.report.awards.losing, 0);
 
-        const against = await backtest(t.db, { candidate: { hash: current.hash }, expectations: NO_CHANGES, workers: 2, baselineHash: current.hash });
+        const against = await backtest(t.db, {
+          candidate: { hash: current.hash },
+          expectations: NO_CHANGES,
+          workers: 2,
+          baselineHash: current.hash,
+        });
         assert.equal(against.report.baseline, current.hash);
         assert.equal(against.report.kinds.identical, 600);
       } finally {
@@ -171,7 +247,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
         const candidate = taper(bundle, '56%');
         await assert.rejects(
           backtest(t.db, { candidate: { bundle: candidate }, expectations: NO_CHANGES, workers: 2, batchSize: 10 }),
-          (error: unknown) => error instanceof EntitleError && error.code === 'ENTITLE_RULESET_INVALID' && /could not compare a batch: stored rule set sha256:\w+ does not compile/.test(error.message),
+          (error: unknown) =>
+            error instanceof EntitleError &&
+            error.code === 'ENTITLE_RULESET_INVALID' &&
+            /could not compare a batch: stored rule set sha256:\w+ does not compile/.test(error.message),
         );
       } finally {
         await t.drop();
@@ -182,7 +261,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
       const t = await testDatabases[kind]();
       try {
         const bundle = await ucBundle();
-        await assert.rejects(backtest(t.db, { candidate: { bundle }, expectations: NO_CHANGES, workers: 0, window: { last: -3 } }), /not valid/);
+        await assert.rejects(
+          backtest(t.db, { candidate: { bundle }, expectations: NO_CHANGES, workers: 0, window: { last: -3 } }),
+          /not valid/,
+        );
       } finally {
         await t.drop();
       }
@@ -195,7 +277,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
  * code, not by a flag), so the worker threads must register it themselves. Until the commands are
  * registered in src/cli/main.ts this builds the program here; afterwards runEntitle can be used.
  */
-async function entitle(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function entitle(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
   const script = `
     import { register } from 'tsx/esm/api';
@@ -213,7 +298,11 @@ async function entitle(args: readonly string[], env: Record<string, string>): Pr
       process.exitCode = error instanceof CommanderError ? 2 : reportError(error);
     }`;
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, ...args], { env: { ...process.env, ...env }, cwd: new URL('../..', import.meta.url).pathname });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, ...args],
+      { env: { ...process.env, ...env }, cwd: new URL('../..', import.meta.url).pathname },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -228,7 +317,10 @@ describe('the simulate and release backtest commands', { timeout: 180_000 }, () 
       const env = { DATABASE_URL: t.url!, ENTITLE_ACTOR: 'alice' };
       const printed = await entitle(['simulate', '--households', '3', '--seed', '4'], env);
       assert.equal(printed.code, 0, printed.stderr);
-      const lines = printed.stdout.trim().split('\n').map((line) => JSON.parse(line) as AssessmentRequest);
+      const lines = printed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as AssessmentRequest);
       assert.deepEqual(lines, [...simulate(simulationOptions({ seed: 4 }), 3)]);
       assert.match(printed.stderr, /wrote 3 synthetic universal-credit requests \(seed 4/);
 
@@ -238,7 +330,14 @@ describe('the simulate and release backtest commands', { timeout: 180_000 }, () 
 
       const bundle = await ucBundle();
       const candidate = compile(taper(bundle, '56%'));
-      const release = await createRelease(t.db, { program: candidate.program, author: 'bob', summary: 'taper 56%', effectiveAt: '2026-12-01T00:00:00.000Z', expectations: NO_CHANGES, golden: { total: 1, failed: [] } });
+      const release = await createRelease(t.db, {
+        program: candidate.program,
+        author: 'bob',
+        summary: 'taper 56%',
+        effectiveAt: '2026-12-01T00:00:00.000Z',
+        expectations: NO_CHANGES,
+        golden: { total: 1, failed: [] },
+      });
 
       const json = await entitle(['release', 'backtest', release.id, '--workers', '2', '--json'], env);
       assert.equal(json.code, 1, json.stderr);
@@ -258,7 +357,11 @@ describe('the simulate and release backtest commands', { timeout: 180_000 }, () 
       assert.equal(events.length, 2);
       assert.equal(events[0]!.actor, 'alice');
       assert.equal((events[0]!.evidence as { compared: number }).compared, 400);
-      assert.doesNotMatch(JSON.stringify(events[0]!.evidence), /SYN-/, 'the audit chain keeps no application ids or values');
+      assert.doesNotMatch(
+        JSON.stringify(events[0]!.evidence),
+        /SYN-/,
+        'the audit chain keeps no application ids or values',
+      );
 
       const wrong = await entitle(['release', 'backtest', release.id, '--last', '10', '--from', '2026-01-01'], env);
       assert.equal(wrong.code, 2);

@@ -30,20 +30,37 @@ async function bundleOf(db: Database, hash: string): Promise<unknown> {
 export async function backtest(db: Database, options: BacktestOptions): Promise<BacktestResult> {
   const started = process.hrtime.bigint();
   const workers = checkOptions(options);
-  const candidateBundle = 'bundle' in options.candidate ? options.candidate.bundle : await bundleOf(db, options.candidate.hash);
+  const candidateBundle =
+    'bundle' in options.candidate ? options.candidate.bundle : await bundleOf(db, options.candidate.hash);
   const candidate = ruleSetFromBundle(candidateBundle, 'the candidate rule set');
   const bundles = new Map<string, unknown>();
   if (options.baselineHash) bundles.set(options.baselineHash, await bundleOf(db, options.baselineHash));
 
   const totals = new Totals();
   const range = await decisionRange(db, candidate.benefit, options.window);
-  if (!range) return { report: report(totals, candidate, options), workers, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  if (!range)
+    return {
+      report: report(totals, candidate, options),
+      workers,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    };
   const total = options.onProgress
-    ? Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions WHERE benefit = $1 AND id >= $2 AND id <= $3', [candidate.benefit, range.low, range.high])).rows[0]?.n ?? 0)
+    ? Number(
+        (
+          await db.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM decisions WHERE benefit = $1 AND id >= $2 AND id <= $3',
+            [candidate.benefit, range.low, range.high],
+          )
+        ).rows[0]?.n ?? 0,
+      )
     : 0;
   options.onProgress?.({ done: 0, total });
 
-  const pool = new Pool(workers, { role: 'entitle-backtest', candidate: candidateBundle, expectations: options.expectations });
+  const pool = new Pool(workers, {
+    role: 'entitle-backtest',
+    candidate: candidateBundle,
+    expectations: options.expectations,
+  });
   const limit = workers * 2;
   const inFlight = new Set<Promise<void>>();
   let failure: Error | undefined;
@@ -92,7 +109,11 @@ export async function backtest(db: Database, options: BacktestOptions): Promise<
   }
   if (failure !== undefined) throw failure;
   options.onProgress?.({ done: totals.compared + totals.skipped, total });
-  return { report: report(totals, candidate, options), workers, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return {
+    report: report(totals, candidate, options),
+    workers,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
 }
 
 /**
@@ -103,7 +124,9 @@ function backtestEvidence(result: BacktestResult): Record<string, unknown> {
   const { examples, ...summary } = result.report;
   return {
     ...summary,
-    exampleDecisions: Object.fromEntries(Object.entries(examples).map(([kind, list]) => [kind, list.map((e) => e.decisionId)])),
+    exampleDecisions: Object.fromEntries(
+      Object.entries(examples).map(([kind, list]) => [kind, list.map((e) => e.decisionId)]),
+    ),
     workers: result.workers,
     seconds: Math.round(result.seconds * 10) / 10,
   };
@@ -120,7 +143,11 @@ export async function backtestRelease(
   options: Pick<BacktestOptions, 'window' | 'workers' | 'onProgress'>,
 ): Promise<{ release: Release; result: BacktestResult }> {
   const release = await getRelease(db, id);
-  const result = await backtest(db, { candidate: { hash: release.rulesetHash }, expectations: release.expectations, ...options });
+  const result = await backtest(db, {
+    candidate: { hash: release.rulesetHash },
+    expectations: release.expectations,
+    ...options,
+  });
   await db.transaction((tx) =>
     appendAuditEvent(tx, {
       actor,
@@ -132,4 +159,3 @@ export async function backtestRelease(
   );
   return { release, result };
 }
-

@@ -25,14 +25,19 @@ export interface BacktestOptions {
 export function checkOptions(options: BacktestOptions): number {
   const workers = options.workers ?? availableParallelism();
   const problems = [];
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) problems.push({ field: '--workers', message: 'enter a whole number of worker threads from 1 to 64' });
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    problems.push({ field: '--workers', message: 'enter a whole number of worker threads from 1 to 64' });
   const window = options.window;
-  if (window && 'last' in window && (!Number.isInteger(window.last) || window.last < 1)) problems.push({ field: '--last', message: 'enter a whole number of decisions, 1 or more, such as 100000' });
+  if (window && 'last' in window && (!Number.isInteger(window.last) || window.last < 1))
+    problems.push({ field: '--last', message: 'enter a whole number of decisions, 1 or more, such as 100000' });
   if (window && 'from' in window) {
-    if (Number.isNaN(Date.parse(window.from)) || Number.isNaN(Date.parse(window.to))) problems.push({ field: '--from', message: 'enter dates such as 2026-10-01' });
-    else if (Date.parse(window.to) <= Date.parse(window.from)) problems.push({ field: '--to', message: 'enter an end after the start' });
+    if (Number.isNaN(Date.parse(window.from)) || Number.isNaN(Date.parse(window.to)))
+      problems.push({ field: '--from', message: 'enter dates such as 2026-10-01' });
+    else if (Date.parse(window.to) <= Date.parse(window.from))
+      problems.push({ field: '--to', message: 'enter an end after the start' });
   }
-  if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the backtest options are not valid', problems);
+  if (problems.length > 0)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the backtest options are not valid', problems);
   return workers;
 }
 
@@ -44,12 +49,21 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
  * `fields` names the options as the caller shows them (`--last` on the command line).
  */
 export function backtestWindow(
-  spec: { readonly last?: number | string | undefined; readonly from?: string | undefined; readonly to?: string | undefined },
+  spec: {
+    readonly last?: number | string | undefined;
+    readonly from?: string | undefined;
+    readonly to?: string | undefined;
+  },
   fields = { last: 'last', from: 'from', to: 'to' },
   now = new Date(),
 ): BacktestWindow | undefined {
   if (spec.last !== undefined && (spec.from !== undefined || spec.to !== undefined)) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `give ${fields.last} or a period, not both`, [{ field: fields.last, message: `give ${fields.last} N for the most recent decisions, or ${fields.from} and ${fields.to} for a period` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `give ${fields.last} or a period, not both`, [
+      {
+        field: fields.last,
+        message: `give ${fields.last} N for the most recent decisions, or ${fields.from} and ${fields.to} for a period`,
+      },
+    ]);
   }
   if (spec.last !== undefined) return { last: Number(spec.last) };
   if (spec.from === undefined && spec.to === undefined) return undefined;

@@ -29,7 +29,11 @@ function inIdOrder<Row>(db: Database, sql: string, params: readonly unknown[]): 
 }
 
 /** The first and last decision ids to compare, both included, fixed when the backtest starts. */
-export async function decisionRange(db: Database, benefit: string, window: BacktestWindow | undefined): Promise<{ low: string; high: string } | undefined> {
+export async function decisionRange(
+  db: Database,
+  benefit: string,
+  window: BacktestWindow | undefined,
+): Promise<{ low: string; high: string } | undefined> {
   let low = LOWEST_ID;
   let below = HIGHEST_ID;
   if (window && 'from' in window) {
@@ -37,11 +41,19 @@ export async function decisionRange(db: Database, benefit: string, window: Backt
     below = idFloor(window.to);
   }
   // Decisions made while the backtest runs are not part of it: the range ends at the last id now.
-  const last = await inIdOrder<{ id: string }>(db, 'SELECT id FROM decisions WHERE benefit = $1 AND id >= $2 AND id < $3 ORDER BY id DESC LIMIT 1', [benefit, low, below]);
+  const last = await inIdOrder<{ id: string }>(
+    db,
+    'SELECT id FROM decisions WHERE benefit = $1 AND id >= $2 AND id < $3 ORDER BY id DESC LIMIT 1',
+    [benefit, low, below],
+  );
   const high = last.rows[0]?.id;
   if (high === undefined) return undefined;
   if (window && 'last' in window) {
-    const first = await inIdOrder<{ id: string }>(db, 'SELECT id FROM decisions WHERE benefit = $1 AND id <= $2 ORDER BY id DESC LIMIT 1 OFFSET $3', [benefit, high, window.last - 1]);
+    const first = await inIdOrder<{ id: string }>(
+      db,
+      'SELECT id FROM decisions WHERE benefit = $1 AND id <= $2 ORDER BY id DESC LIMIT 1 OFFSET $3',
+      [benefit, high, window.last - 1],
+    );
     low = first.rows[0]?.id ?? LOWEST_ID;
   }
   return { low, high };
@@ -56,7 +68,12 @@ export interface DecisionRow {
 }
 
 /** The decisions of a benefit in a range, in id order, `size` at a time (keyset pagination). */
-export async function* decisionBatches(db: Database, benefit: string, range: { low: string; high: string }, size: number): AsyncGenerator<DecisionRow[]> {
+export async function* decisionBatches(
+  db: Database,
+  benefit: string,
+  range: { low: string; high: string },
+  size: number,
+): AsyncGenerator<DecisionRow[]> {
   let after: string | undefined;
   for (;;) {
     const { rows } = await inIdOrder<DecisionRow>(
@@ -70,4 +87,3 @@ export async function* decisionBatches(db: Database, benefit: string, range: { l
     after = rows[rows.length - 1]!.id;
   }
 }
-

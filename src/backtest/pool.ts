@@ -34,7 +34,10 @@ interface Slot {
 /** The worker threads, each taking batches in turn; a worker that fails fails the backtest. */
 export class Pool {
   readonly slots: Slot[];
-  private readonly waiting = new Map<number, { resolve: (tally: BatchTally) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (tally: BatchTally) => void; reject: (error: Error) => void }
+  >();
   /** Set once any worker fails: later batches are refused at once rather than sent to it. */
   private broken: Error | undefined;
 
@@ -42,8 +45,12 @@ export class Pool {
     this.slots = Array.from({ length: size }, () => {
       const slot: Slot = { worker: startWorker(setup), busy: 0, sent: new Set() };
       slot.worker.on('message', (message: WorkerAnswer) => this.answer(slot, message));
-      slot.worker.on('error', (error) => this.failAll(new EntitleError('ENTITLE_INTERNAL', `a backtest worker failed: ${error.name}: ${error.message}`)));
-      slot.worker.on('exit', (code) => this.failAll(new EntitleError('ENTITLE_INTERNAL', `a backtest worker stopped (exit code ${code})`)));
+      slot.worker.on('error', (error) =>
+        this.failAll(new EntitleError('ENTITLE_INTERNAL', `a backtest worker failed: ${error.name}: ${error.message}`)),
+      );
+      slot.worker.on('exit', (code) =>
+        this.failAll(new EntitleError('ENTITLE_INTERNAL', `a backtest worker stopped (exit code ${code})`)),
+      );
       return slot;
     });
   }
@@ -72,7 +79,13 @@ export class Pool {
     this.waiting.delete(message.seq);
     slot.busy--;
     if (message.tally) waiter?.resolve(message.tally);
-    else waiter?.reject(new EntitleError(isErrorCode(message.code) ? message.code : 'ENTITLE_INTERNAL', `the backtest could not compare a batch: ${message.error}`));
+    else
+      waiter?.reject(
+        new EntitleError(
+          isErrorCode(message.code) ? message.code : 'ENTITLE_INTERNAL',
+          `the backtest could not compare a batch: ${message.error}`,
+        ),
+      );
   }
 
   private failAll(error: Error): void {
@@ -86,4 +99,3 @@ export class Pool {
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 }
-

@@ -41,7 +41,14 @@ export interface BacktestReport {
   readonly compared: number;
   /** Decisions whose inputs were removed under the retention policy: they cannot be replayed. */
   readonly skipped: number;
-  readonly kinds: { readonly identical: number; readonly expected: number; readonly unexpected: number; readonly candidateError: number; readonly activeError: number; readonly bothError: number };
+  readonly kinds: {
+    readonly identical: number;
+    readonly expected: number;
+    readonly unexpected: number;
+    readonly candidateError: number;
+    readonly activeError: number;
+    readonly bothError: number;
+  };
   /** Comparisons in which both versions decided; an award is in pence for the outcome's period. */
   readonly awards: {
     readonly gaining: number;
@@ -76,7 +83,14 @@ const TOP_VARIABLES = 10;
 
 /** The running totals, merged from each batch's tally as it arrives. */
 export class Totals {
-  readonly kinds: Record<ComparisonKind, number> = { identical: 0, expected: 0, unexpected: 0, candidate_error: 0, active_error: 0, both_error: 0 };
+  readonly kinds: Record<ComparisonKind, number> = {
+    identical: 0,
+    expected: 0,
+    unexpected: 0,
+    candidate_error: 0,
+    active_error: 0,
+    both_error: 0,
+  };
   gaining = 0;
   losing = 0;
   unchanged = 0;
@@ -107,7 +121,8 @@ export class Totals {
       const entry = this.variables.get(name) ?? [0, 0];
       this.variables.set(name, [entry[0] + decisions, entry[1] + unexpected]);
     }
-    for (const e of tally.examples) this.examples.push({ seq: tally.seq, row: e.row, example: toExample(e, ids[e.row]!, applicationIds[e.row]!) });
+    for (const e of tally.examples)
+      this.examples.push({ seq: tally.seq, row: e.row, example: toExample(e, ids[e.row]!, applicationIds[e.row]!) });
   }
 }
 
@@ -143,7 +158,10 @@ export function report(totals: Totals, candidate: RuleSet, options: BacktestOpti
   const split = firstGain === -1 ? all.length : firstGain;
   const gains = all.subarray(split);
   const losses = all.subarray(0, split);
-  const examples = { expected: [], unexpected: [], candidate_error: [], active_error: [], both_error: [] } as Record<Exclude<ComparisonKind, 'identical'>, BacktestExample[]>;
+  const examples = { expected: [], unexpected: [], candidate_error: [], active_error: [], both_error: [] } as Record<
+    Exclude<ComparisonKind, 'identical'>,
+    BacktestExample[]
+  >;
   totals.examples.sort((a, b) => a.seq - b.seq || a.row - b.row);
   for (const { example } of totals.examples) {
     const list = examples[example.kind as Exclude<ComparisonKind, 'identical'>];
@@ -174,14 +192,21 @@ export function report(totals: Totals, candidate: RuleSet, options: BacktestOpti
       medianChangePence: median(all),
       medianGainPence: median(gains),
       medianLossPence: losses.length === 0 ? 0 : -median(losses),
-      bands: CHANGE_BANDS.map((band, i) => ({ label: band.label, minPence: band.minPence, maxPence: CHANGE_BANDS[i + 1]?.minPence ?? null, gaining: totals.gainBands[i]!, losing: totals.lossBands[i]! })),
+      bands: CHANGE_BANDS.map((band, i) => ({
+        label: band.label,
+        minPence: band.minPence,
+        maxPence: CHANGE_BANDS[i + 1]?.minPence ?? null,
+        gaining: totals.gainBands[i]!,
+        losing: totals.lossBands[i]!,
+      })),
     },
     variables: [...totals.variables]
       .map(([variable, [decisions, unexpected]]) => ({ variable, decisions, unexpected }))
       .sort((a, b) => b.decisions - a.decisions || (a.variable < b.variable ? -1 : 1))
       .slice(0, TOP_VARIABLES),
-    versions: [...totals.versions].map(([hash, decisions]) => ({ hash, decisions })).sort((a, b) => (a.hash < b.hash ? -1 : 1)),
+    versions: [...totals.versions]
+      .map(([hash, decisions]) => ({ hash, decisions }))
+      .sort((a, b) => (a.hash < b.hash ? -1 : 1)),
     examples,
   };
 }
-

@@ -15,7 +15,14 @@ export const CHANGE_BANDS = [
   { label: '£500 or more', minPence: 50_000 },
 ] as const;
 
-export const KINDS: readonly ComparisonKind[] = ['identical', 'expected', 'unexpected', 'candidate_error', 'active_error', 'both_error'];
+export const KINDS: readonly ComparisonKind[] = [
+  'identical',
+  'expected',
+  'unexpected',
+  'candidate_error',
+  'active_error',
+  'both_error',
+];
 /** Examples are kept of every kind but identical, which has nothing to show. */
 export const EXAMPLES_PER_KIND = 5;
 /** An example shows at most this many differences; the count says how many there were. */
@@ -95,7 +102,12 @@ function emptyTally(seq: number, size: number): BatchTally & { changeCount: numb
  * Compares each decision in a batch and tallies the results. A top-level function with a plain
  * loop: it runs once per decision, and under tsx a named closure costs more than the work.
  */
-export function tallyBatch(seq: number, inputs: readonly unknown[], baselines: Uint16Array, comparators: readonly Comparator[]): BatchTally {
+export function tallyBatch(
+  seq: number,
+  inputs: readonly unknown[],
+  baselines: Uint16Array,
+  comparators: readonly Comparator[],
+): BatchTally {
   const tally = emptyTally(seq, inputs.length);
   const examplesOfKind: Record<string, number> = {};
   for (let row = 0; row < inputs.length; row++) {
@@ -148,4 +160,3 @@ function countVariables(variables: Record<string, [number, number]>, differences
     if (unexpected) entry[1]++;
   }
 }
-

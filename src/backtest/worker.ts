@@ -28,9 +28,11 @@ function serve(setup: WorkerSetup): void {
     let comparator = compiled.get(hash);
     if (!comparator) {
       const bundle = bundles[hash];
-      if (hash !== candidate.hash && bundle === undefined) throw new Error(`the worker was not sent rule-set version ${hash}`);
+      if (hash !== candidate.hash && bundle === undefined)
+        throw new Error(`the worker was not sent rule-set version ${hash}`);
       // Decisions the candidate itself made (in a canary, say) are compared with it: identical.
-      const baseline: RuleSet = hash === candidate.hash ? candidate : ruleSetFromBundle(bundle, `stored rule set ${hash}`);
+      const baseline: RuleSet =
+        hash === candidate.hash ? candidate : ruleSetFromBundle(bundle, `stored rule set ${hash}`);
       comparator = new Comparator(baseline, candidate, setup.expectations);
       compiled.set(hash, comparator);
     }

@@ -16,7 +16,12 @@ export interface AdmissionSettings {
   readonly citizenReserved: number;
 }
 
-export const DEFAULT_ADMISSION: AdmissionSettings = { maxConcurrent: 64, queueLimit: 64, maxWaitMs: 1_000, citizenReserved: 16 };
+export const DEFAULT_ADMISSION: AdmissionSettings = {
+  maxConcurrent: 64,
+  queueLimit: 64,
+  maxWaitMs: 1_000,
+  citizenReserved: 16,
+};
 
 interface Waiter {
   readonly priority: Priority;
@@ -32,7 +37,7 @@ function overloaded(reason: RejectReason): EntitleError {
   const why: Record<RejectReason, string> = {
     queue_full: 'every place in the queue is taken',
     waited_too_long: 'the request waited too long for a place',
-    displaced: 'a citizen assessment took this request\'s place in the queue',
+    displaced: "a citizen assessment took this request's place in the queue",
   };
   return new EntitleError('ENTITLE_OVERLOADED', `the service is at capacity: ${why[reason]}; nothing was recorded`);
 }
@@ -74,9 +79,14 @@ export class Admission {
    */
   async acquire(priority: Priority): Promise<() => void> {
     if (this.canStart(priority) && !this.anyWaitingFor(priority)) return this.started(priority, 0);
-    if (this.queued >= this.settings.queueLimit && !this.displaceFor(priority)) throw this.refused(priority, 'queue_full');
+    if (this.queued >= this.settings.queueLimit && !this.displaceFor(priority))
+      throw this.refused(priority, 'queue_full');
     // Lower priorities may fill at most half the queue: the rest is kept for citizens.
-    if (priority !== 'citizen' && this.queues.batch.length + this.queues.operator.length >= this.settings.queueLimit / 2) throw this.refused(priority, 'queue_full');
+    if (
+      priority !== 'citizen' &&
+      this.queues.batch.length + this.queues.operator.length >= this.settings.queueLimit / 2
+    )
+      throw this.refused(priority, 'queue_full');
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         priority,
@@ -94,7 +104,10 @@ export class Admission {
   }
 
   private canStart(priority: Priority): boolean {
-    const limit = priority === 'citizen' ? this.settings.maxConcurrent : this.settings.maxConcurrent - this.settings.citizenReserved;
+    const limit =
+      priority === 'citizen'
+        ? this.settings.maxConcurrent
+        : this.settings.maxConcurrent - this.settings.citizenReserved;
     return this.active < limit;
   }
 
@@ -170,7 +183,14 @@ function admissionMetrics(registry: Registry, admission: Admission) {
       buckets: [0, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
-    inFlight: new Gauge({ name: 'entitle_admission_in_flight', help: 'Requests being worked on now (admitted).', registers: [registry], collect() { this.set(admission.inFlight); } }),
+    inFlight: new Gauge({
+      name: 'entitle_admission_in_flight',
+      help: 'Requests being worked on now (admitted).',
+      registers: [registry],
+      collect() {
+        this.set(admission.inFlight);
+      },
+    }),
     queued: new Gauge({
       name: 'entitle_admission_queue_depth',
       help: 'Requests waiting for admission, by priority.',

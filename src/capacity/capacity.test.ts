@@ -83,10 +83,18 @@ function blockFor(ms: number): void {
 describe('graceful degradation', () => {
   it('drops shadow evaluation, then traces, then reports under event-loop pressure, and restores them when it passes', async () => {
     const logs: { event: unknown; level: unknown }[] = [];
-    const log = { info: (f: Record<string, unknown>) => logs.push({ event: f.event, level: f.level }), warn: (f: Record<string, unknown>) => logs.push({ event: f.event, level: f.level }) };
+    const log = {
+      info: (f: Record<string, unknown>) => logs.push({ event: f.event, level: f.level }),
+      warn: (f: Record<string, unknown>) => logs.push({ event: f.event, level: f.level }),
+    };
     const registry = new Registry();
     const degradation = new Degradation(
-      { thresholds: { eventLoopDelayMs: 40, poolWaiting: 100, queueDepth: 100 }, tickMs: 150, sustainTicks: 2, calmMs: 300 },
+      {
+        thresholds: { eventLoopDelayMs: 40, poolWaiting: 100, queueDepth: 100 },
+        tickMs: 150,
+        sustainTicks: 2,
+        calmMs: 300,
+      },
       { poolWaiting: () => 0, queueDepth: () => 0, automatic: () => true, flagOn: () => true },
       registry,
       log,
@@ -100,7 +108,10 @@ describe('graceful degradation', () => {
       while (degradation.level < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       clearInterval(pressure);
       assert.equal(degradation.level, 3);
-      assert.deepEqual([available('shadow-evaluation'), available('explanation-traces'), available('replay-and-reports')], [false, false, false]);
+      assert.deepEqual(
+        [available('shadow-evaluation'), available('explanation-traces'), available('replay-and-reports')],
+        [false, false, false],
+      );
       assert.deepEqual(logs.slice(0, 3), [
         { event: 'degradation_engaged', level: 1 },
         { event: 'degradation_engaged', level: 2 },
@@ -121,7 +132,10 @@ describe('graceful degradation', () => {
       assert.equal(degradation.level, 0);
       assert.equal(restoredAt.length, 3, 'restored one step at a time');
       assert.ok(restoredAt[0]! >= 250, `the first step came back after ${restoredAt[0]} ms, before the calm period`);
-      assert.deepEqual(logs.slice(3).map((l) => l.event), ['degradation_restored', 'degradation_restored', 'degradation_restored']);
+      assert.deepEqual(
+        logs.slice(3).map((l) => l.event),
+        ['degradation_restored', 'degradation_restored', 'degradation_restored'],
+      );
       assert.equal(available('shadow-evaluation') && available('replay-and-reports'), true);
     } finally {
       degradation.stop();
@@ -131,7 +145,12 @@ describe('graceful degradation', () => {
   it('holds a step that pressure has not cleared: a signal between half and the threshold keeps the level', () => {
     let waiting = 20;
     const degradation = new Degradation(
-      { thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 16, queueDepth: 100 }, tickMs: 1_000, sustainTicks: 1, calmMs: 0 },
+      {
+        thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 16, queueDepth: 100 },
+        tickMs: 1_000,
+        sustainTicks: 1,
+        calmMs: 0,
+      },
       { poolWaiting: () => waiting, queueDepth: () => 0, automatic: () => true, flagOn: () => true },
       new Registry(),
       { info: () => undefined, warn: () => undefined },
@@ -150,7 +169,12 @@ describe('graceful degradation', () => {
   it('waits for pressure that lasts: one stalled tick drops nothing', () => {
     let waiting = 20;
     const degradation = new Degradation(
-      { thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 16, queueDepth: 100 }, tickMs: 1_000, sustainTicks: 2, calmMs: 0 },
+      {
+        thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 16, queueDepth: 100 },
+        tickMs: 1_000,
+        sustainTicks: 2,
+        calmMs: 0,
+      },
       { poolWaiting: () => waiting, queueDepth: () => 0, automatic: () => true, flagOn: () => true },
       new Registry(),
       { info: () => undefined, warn: () => undefined },
@@ -172,8 +196,18 @@ describe('graceful degradation', () => {
   it('does nothing by itself when automatic degradation is switched off, and a kill switch still drops its step', () => {
     let automatic = true;
     const degradation = new Degradation(
-      { thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 1, queueDepth: 100 }, tickMs: 1_000, sustainTicks: 1, calmMs: 0 },
-      { poolWaiting: () => 5, queueDepth: () => 0, automatic: () => automatic, flagOn: (step) => step !== 'replay-and-reports' },
+      {
+        thresholds: { eventLoopDelayMs: 10_000, poolWaiting: 1, queueDepth: 100 },
+        tickMs: 1_000,
+        sustainTicks: 1,
+        calmMs: 0,
+      },
+      {
+        poolWaiting: () => 5,
+        queueDepth: () => 0,
+        automatic: () => automatic,
+        flagOn: (step) => step !== 'replay-and-reports',
+      },
       new Registry(),
       { info: () => undefined, warn: () => undefined },
     );

@@ -164,15 +164,31 @@ export class Degradation {
     const step = DEGRADATION_STEPS[rising ? level - 1 : level]!;
     this.current = level;
     this.metrics.changes.inc({ direction: rising ? 'engaged' : 'restored', step });
-    const fields = { event: rising ? 'degradation_engaged' : 'degradation_restored', level, step, signals, eventLoopDelayMs: Math.round(reading.eventLoopDelayMs), poolWaiting: reading.poolWaiting, queueDepth: reading.queueDepth };
-    if (rising) this.log.warn(fields, `under pressure: ${step} is dropped until pressure falls; citizen assessments continue`);
+    const fields = {
+      event: rising ? 'degradation_engaged' : 'degradation_restored',
+      level,
+      step,
+      signals,
+      eventLoopDelayMs: Math.round(reading.eventLoopDelayMs),
+      poolWaiting: reading.poolWaiting,
+      queueDepth: reading.queueDepth,
+    };
+    if (rising)
+      this.log.warn(fields, `under pressure: ${step} is dropped until pressure falls; citizen assessments continue`);
     else this.log.info(fields, `pressure has fallen: ${step} is restored`);
   }
 }
 
 function degradationMetrics(registry: Registry, degradation: Degradation) {
   return {
-    level: new Gauge({ name: 'entitle_degradation_level', help: 'Graceful degradation level of this instance: 0 all work runs; 1 no shadow evaluation; 2 no explanation traces; 3 no replay or report endpoints.', registers: [registry], collect() { this.set(degradation.level); } }),
+    level: new Gauge({
+      name: 'entitle_degradation_level',
+      help: 'Graceful degradation level of this instance: 0 all work runs; 1 no shadow evaluation; 2 no explanation traces; 3 no replay or report endpoints.',
+      registers: [registry],
+      collect() {
+        this.set(degradation.level);
+      },
+    }),
     available: new Gauge({
       name: 'entitle_feature_available',
       help: 'Whether each piece of non-critical work runs on this instance now (1) or is dropped (0), by its flag or by pressure.',
@@ -182,9 +198,33 @@ function degradationMetrics(registry: Registry, degradation: Degradation) {
         for (const step of DEGRADATION_STEPS) this.set({ step }, degradation.allows(step) ? 1 : 0);
       },
     }),
-    changes: new Counter({ name: 'entitle_degradation_changes_total', help: 'Degradation steps engaged or restored by this instance, by direction and step.', labelNames: ['direction', 'step'] as const, registers: [registry] }),
-    shed: new Counter({ name: 'entitle_degradation_shed_total', help: 'Work not done because its step was dropped, by step and by what dropped it (pressure, flag).', labelNames: ['step', 'by'] as const, registers: [registry] }),
-    eventLoop: new Gauge({ name: 'entitle_pressure_event_loop_delay_seconds', help: 'p99 event-loop delay over the last degradation tick.', registers: [registry], collect() { this.set(degradation.reading.eventLoopDelayMs / 1000); } }),
-    poolWaiting: new Gauge({ name: 'entitle_pressure_db_pool_waiting', help: 'Requests waiting for a database connection at the last degradation tick.', registers: [registry], collect() { this.set(degradation.reading.poolWaiting); } }),
+    changes: new Counter({
+      name: 'entitle_degradation_changes_total',
+      help: 'Degradation steps engaged or restored by this instance, by direction and step.',
+      labelNames: ['direction', 'step'] as const,
+      registers: [registry],
+    }),
+    shed: new Counter({
+      name: 'entitle_degradation_shed_total',
+      help: 'Work not done because its step was dropped, by step and by what dropped it (pressure, flag).',
+      labelNames: ['step', 'by'] as const,
+      registers: [registry],
+    }),
+    eventLoop: new Gauge({
+      name: 'entitle_pressure_event_loop_delay_seconds',
+      help: 'p99 event-loop delay over the last degradation tick.',
+      registers: [registry],
+      collect() {
+        this.set(degradation.reading.eventLoopDelayMs / 1000);
+      },
+    }),
+    poolWaiting: new Gauge({
+      name: 'entitle_pressure_db_pool_waiting',
+      help: 'Requests waiting for a database connection at the last degradation tick.',
+      registers: [registry],
+      collect() {
+        this.set(degradation.reading.poolWaiting);
+      },
+    }),
   };
 }

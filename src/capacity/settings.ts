@@ -43,6 +43,7 @@ export function capacitySettingsFrom(env: Readonly<Record<string, string | undef
       calmMs: read('ENTITLE_PRESSURE_CALM_MS', d.calmMs, 0),
     },
   };
-  if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the capacity settings cannot be read', problems);
+  if (problems.length > 0)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the capacity settings cannot be read', problems);
   return settings;
 }

@@ -28,7 +28,12 @@ describe('entitle command', () => {
   it('assesses the worked example and prints JSON with the rule-set hash', async () => {
     const { code, stdout } = await entitle('assess', '--input', example);
     assert.equal(code, 0);
-    const result = JSON.parse(stdout) as { outcome: { amount: number }; ruleset: { hash: string }; explanation: string[]; trace?: unknown };
+    const result = JSON.parse(stdout) as {
+      outcome: { amount: number };
+      ruleset: { hash: string };
+      explanation: string[];
+      trace?: unknown;
+    };
     assert.equal(result.outcome.amount, 764.92);
     assert.match(result.ruleset.hash, /^sha256:/);
     assert.ok(result.explanation.length > 0);
@@ -42,7 +47,9 @@ describe('entitle command', () => {
   });
 
   it('exits 2 with every field at fault, and no stack trace, for invalid input', async () => {
-    const input = JSON.parse(await readFile(example, 'utf8')) as { household: { adults: Record<string, unknown>[]; capital: unknown } };
+    const input = JSON.parse(await readFile(example, 'utf8')) as {
+      household: { adults: Record<string, unknown>[]; capital: unknown };
+    };
     input.household.adults[0]!.dateOfBirth = '1990-31-01';
     input.household.capital = -5;
     const file = await tempFile('bad.json', JSON.stringify(input));
@@ -95,7 +102,13 @@ describe('entitle command', () => {
     try {
       await cp(ucDir, copy, { recursive: true });
       const params = join(copy, 'parameters.yaml');
-      await writeFile(params, (await readFile(params, 'utf8')).replace("value: 424.90, source: 'S3 \"Universal Credit\"'", "value: 425.00, source: 'S3 corrected'"));
+      await writeFile(
+        params,
+        (await readFile(params, 'utf8')).replace(
+          'value: 424.90, source: \'S3 "Universal Credit"\'',
+          "value: 425.00, source: 'S3 corrected'",
+        ),
+      );
       const diff = await entitle('rules', 'diff', ucDir, copy);
       assert.equal(diff.code, 0);
       assert.match(diff.stdout, /parameter standardAllowanceSingle25OrOver \(changed\)/);

@@ -21,7 +21,20 @@ describe('data commands', { timeout: 60_000 }, () => {
       const writer = new DecisionWriter(t.db);
       for (let i = 0; i < 3; i++) {
         const a = ruleSet.assess(canaryInput);
-        await writer.write({ id: uuidv7(), benefit: a.benefit, applicationId: a.applicationId, assessmentDate: a.assessmentDate, ruleset: a.ruleset, engineVersion: a.engine.version, inputs: canaryInput, outcome: a.outcome, explanation: a.explanation }, ruleSet.program.bundle);
+        await writer.write(
+          {
+            id: uuidv7(),
+            benefit: a.benefit,
+            applicationId: a.applicationId,
+            assessmentDate: a.assessmentDate,
+            ruleset: a.ruleset,
+            engineVersion: a.engine.version,
+            inputs: canaryInput,
+            outcome: a.outcome,
+            explanation: a.explanation,
+          },
+          ruleSet.program.bundle,
+        );
       }
       const env = { DATABASE_URL: t.url! };
       const intact = await entitle(env, 'audit', 'verify');
@@ -86,6 +99,9 @@ describe('serve settings', () => {
   it('reads rate limits by role and names every bad one', async () => {
     const { parseRateLimits } = await import('./commands/serve.ts');
     assert.deepEqual(parseRateLimits('assessor=100000, caseworker=60'), { assessor: 100000, caseworker: 60 });
-    assert.throws(() => parseRateLimits('assessor=lots,boss=5'), (error: unknown) => (error as { problems: unknown[] }).problems.length === 2);
+    assert.throws(
+      () => parseRateLimits('assessor=lots,boss=5'),
+      (error: unknown) => (error as { problems: unknown[] }).problems.length === 2,
+    );
   });
 });

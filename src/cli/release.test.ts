@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { seedActiveVersions } from '../releases/index.ts';
-import { beforeUprating, compile, GOLDEN_SINGLE as golden, runEntitle, taper, testDatabases, ucBundle, uprating, writeRuleSetDir } from '../testing/index.ts';
+import {
+  beforeUprating,
+  compile,
+  GOLDEN_SINGLE as golden,
+  runEntitle,
+  taper,
+  testDatabases,
+  ucBundle,
+  uprating,
+  writeRuleSetDir,
+} from '../testing/index.ts';
 
 describe('release commands', { timeout: 120_000 }, () => {
   it('create, status, the two-person rule and rollback, with exit statuses a script can act on', async () => {
@@ -16,9 +26,29 @@ describe('release commands', { timeout: 120_000 }, () => {
       const env = { DATABASE_URL: t.url!, ENTITLE_ACTOR: 'alice' };
       const good = await writeRuleSetDir(join(dir, 'uprating'), uprating(bundle), { 'single.yaml': golden });
       const expect = join(dir, 'expect.yaml');
-      await writeFile(expect, 'changes:\n  - variable: standardAllowance\n    direction: rise\n    maxPercent: 7\n    why: 2026/27 uprating\n');
+      await writeFile(
+        expect,
+        'changes:\n  - variable: standardAllowance\n    direction: rise\n    maxPercent: 7\n    why: 2026/27 uprating\n',
+      );
 
-      const created = await runEntitle(['release', 'create', '--benefit', 'universal-credit', '--rules', good, '--summary', 'April 2026 uprating', '--expect', expect, '--effective', '2026-04-06', '--json'], env);
+      const created = await runEntitle(
+        [
+          'release',
+          'create',
+          '--benefit',
+          'universal-credit',
+          '--rules',
+          good,
+          '--summary',
+          'April 2026 uprating',
+          '--expect',
+          expect,
+          '--effective',
+          '2026-04-06',
+          '--json',
+        ],
+        env,
+      );
       assert.equal(created.code, 0, created.stderr);
       const release = JSON.parse(created.stdout) as { id: string; state: string; effectiveAt: string };
       assert.equal(release.state, 'validated');
@@ -26,7 +56,23 @@ describe('release commands', { timeout: 120_000 }, () => {
 
       const badExpect = join(dir, 'bad.yaml');
       await writeFile(badExpect, 'changes:\n  - variable: standardAlowance\n    why: typo\n');
-      const typo = await runEntitle(['release', 'create', '--benefit', 'universal-credit', '--rules', good, '--summary', 's', '--expect', badExpect, '--effective', '2026-04-06'], env);
+      const typo = await runEntitle(
+        [
+          'release',
+          'create',
+          '--benefit',
+          'universal-credit',
+          '--rules',
+          good,
+          '--summary',
+          's',
+          '--expect',
+          badExpect,
+          '--effective',
+          '2026-04-06',
+        ],
+        env,
+      );
       assert.equal(typo.code, 2);
       assert.match(typo.stderr, /bad\.yaml:2:15: standardAlowance is not a variable of uk-universal-credit/);
 
@@ -37,12 +83,18 @@ describe('release commands', { timeout: 120_000 }, () => {
       const self = await runEntitle(['release', 'approve', release.id], env);
       assert.equal(self.code, 6);
       assert.match(self.stderr, /ENTITLE_RELEASE_APPROVAL_REQUIRED: alice wrote this release and cannot approve it/);
-      const approved = await runEntitle(['release', 'approve', release.id, '--reason', 'read the shadow report'], { ...env, ENTITLE_ACTOR: 'bob' });
+      const approved = await runEntitle(['release', 'approve', release.id, '--reason', 'read the shadow report'], {
+        ...env,
+        ENTITLE_ACTOR: 'bob',
+      });
       assert.equal(approved.code, 0, approved.stderr);
 
       const early = await runEntitle(['release', 'promote', release.id], { ...env, ENTITLE_ACTOR: 'bob' });
       assert.equal(early.code, 6);
-      assert.match(early.stderr, /ENTITLE_RELEASE_GATE_CLOSED: the gates say inconclusive\n {2}gates: 0 comparisons so far; at least 1000 are needed/);
+      assert.match(
+        early.stderr,
+        /ENTITLE_RELEASE_GATE_CLOSED: the gates say inconclusive\n {2}gates: 0 comparisons so far; at least 1000 are needed/,
+      );
 
       const status = await runEntitle(['release', 'status', release.id], env);
       assert.equal(status.code, 0, status.stderr);
@@ -60,8 +112,24 @@ describe('release commands', { timeout: 120_000 }, () => {
       assert.match(list.stdout, new RegExp(`${release.id}  universal-credit  rolled-back  alice  April 2026 uprating`));
 
       // A candidate whose golden tests fail is rejected, and the command says which.
-      const failing = await writeRuleSetDir(join(dir, 'taper'), taper(bundle, '56%'), { 'single.yaml': { ...golden, cases: [{ ...golden.cases[0]!, expect: { amount: 1 } }] } });
-      const rejected = await runEntitle(['release', 'create', '--benefit', 'universal-credit', '--rules', failing, '--summary', 'taper', '--effective', '2026-04-06'], env);
+      const failing = await writeRuleSetDir(join(dir, 'taper'), taper(bundle, '56%'), {
+        'single.yaml': { ...golden, cases: [{ ...golden.cases[0]!, expect: { amount: 1 } }] },
+      });
+      const rejected = await runEntitle(
+        [
+          'release',
+          'create',
+          '--benefit',
+          'universal-credit',
+          '--rules',
+          failing,
+          '--summary',
+          'taper',
+          '--effective',
+          '2026-04-06',
+        ],
+        env,
+      );
       assert.equal(rejected.code, 1);
       assert.match(rejected.stderr, /rejected: 1 of 1 golden tests fail/);
 

@@ -22,12 +22,18 @@ export function idempotencyClaim(header: unknown, callerId: string, body: unknow
   if (header === undefined) return undefined;
   if (typeof header !== 'string' || !KEY_FORMAT.test(header)) {
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'the Idempotency-Key header is not valid', [
-      { field: 'Idempotency-Key', message: 'send 1 to 200 visible ASCII characters, such as a UUID made once per submission and sent again with every retry of it' },
+      {
+        field: 'Idempotency-Key',
+        message:
+          'send 1 to 200 visible ASCII characters, such as a UUID made once per submission and sent again with every retry of it',
+      },
     ]);
   }
   return {
     keyHash: createHash('sha256').update(callerId).update('\u0000').update(header).digest('hex'),
-    requestHash: createHash('sha256').update(canonicalJson(body ?? null)).digest('hex'),
+    requestHash: createHash('sha256')
+      .update(canonicalJson(body ?? null))
+      .digest('hex'),
   };
 }
 
@@ -44,13 +50,23 @@ export class DuplicateSubmission extends Error {
 
 /** The decision a key already names, if it does (until pruned); refuses a different request. */
 export async function decisionForKey(db: Queryable, claim: IdempotencyClaim): Promise<string | undefined> {
-  const { rows } = await db.query<{ decision_id: string; request_hash: string }>('SELECT decision_id, request_hash FROM idempotency_keys WHERE key_hash = $1', [claim.keyHash]);
+  const { rows } = await db.query<{ decision_id: string; request_hash: string }>(
+    'SELECT decision_id, request_hash FROM idempotency_keys WHERE key_hash = $1',
+    [claim.keyHash],
+  );
   const row = rows[0];
   if (!row) return undefined;
   if (row.request_hash !== claim.requestHash) {
-    throw new EntitleError('ENTITLE_IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was sent before with a different request', [
-      { field: 'Idempotency-Key', message: 'use a new key for a different request; a key may only retry exactly the same request' },
-    ]);
+    throw new EntitleError(
+      'ENTITLE_IDEMPOTENCY_KEY_REUSED',
+      'this Idempotency-Key was sent before with a different request',
+      [
+        {
+          field: 'Idempotency-Key',
+          message: 'use a new key for a different request; a key may only retry exactly the same request',
+        },
+      ],
+    );
   }
   return row.decision_id;
 }
@@ -58,6 +74,9 @@ export async function decisionForKey(db: Queryable, claim: IdempotencyClaim): Pr
 /** Forgets keys older than their lifetime; returns how many. */
 export async function pruneIdempotencyKeys(db: Queryable): Promise<number> {
   const before = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3_600_000).toISOString();
-  const { rows } = await db.query<{ n: string }>('WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < $1 RETURNING 1) SELECT count(*) AS n FROM gone', [before]);
+  const { rows } = await db.query<{ n: string }>(
+    'WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < $1 RETURNING 1) SELECT count(*) AS n FROM gone',
+    [before],
+  );
   return Number(rows[0]?.n ?? 0);
 }

@@ -93,7 +93,9 @@ export function recordHash(record: Omit<DecisionRecord, 'recordHash' | 'inputs' 
  * those three. Only they are added inside the transaction that holds the chain head. A test
  * checks the result equals `recordHash`.
  */
-export function recordHashPrefix(record: Omit<DecisionRecord, 'recordHash' | 'inputs' | 'purgedAt' | 'seq' | 'prevHash'>): { prefix: string; ruleset: string } {
+export function recordHashPrefix(
+  record: Omit<DecisionRecord, 'recordHash' | 'inputs' | 'purgedAt' | 'seq' | 'prevHash'>,
+): { prefix: string; ruleset: string } {
   const rest = canonicalJson({
     id: record.id,
     benefit: record.benefit,
@@ -110,7 +112,9 @@ export function recordHashPrefix(record: Omit<DecisionRecord, 'recordHash' | 'in
 }
 
 export function recordHashFrom(prepared: { prefix: string; ruleset: string }, seq: number, prevHash: string): string {
-  return sha256(`${prepared.prefix},"prevHash":${JSON.stringify(prevHash)},"ruleset":${prepared.ruleset},"seq":${seq}}`);
+  return sha256(
+    `${prepared.prefix},"prevHash":${JSON.stringify(prevHash)},"ruleset":${prepared.ruleset},"seq":${seq}}`,
+  );
 }
 
 /** A row of the decisions table, as both drivers return it. */

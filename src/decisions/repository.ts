@@ -12,30 +12,30 @@ export interface Reader {
  * Fetches a decision and records the read in the same transaction: if the read cannot be
  * recorded, the decision is not returned.
  */
-export async function readDecision(db: Database, id: string, reader: Reader, action: 'read' | 'replay'): Promise<DecisionRecord | undefined> {
+export async function readDecision(
+  db: Database,
+  id: string,
+  reader: Reader,
+  action: 'read' | 'replay',
+): Promise<DecisionRecord | undefined> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<DecisionRow>('SELECT * FROM decisions WHERE id = $1', [id]);
     const row = rows[0];
     if (!row) return undefined;
-    await tx.query('INSERT INTO decision_reads (decision_id, key_id, key_name, action, read_at) VALUES ($1, $2, $3, $4, $5)', [
-      id,
-      reader.keyId,
-      reader.keyName,
-      action,
-      new Date().toISOString(),
-    ]);
+    await tx.query(
+      'INSERT INTO decision_reads (decision_id, key_id, key_name, action, read_at) VALUES ($1, $2, $3, $4, $5)',
+      [id, reader.keyId, reader.keyName, action, new Date().toISOString()],
+    );
     return fromRow(row);
   });
 }
 
 /** Stores a rule-set version (idempotent): replay and rollback never need the files again. */
 export async function storeBundle(db: Queryable, bundle: RuleSetBundle, hash: string): Promise<void> {
-  await db.query('INSERT INTO ruleset_versions (hash, ruleset_id, benefit, bundle) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING', [
-    hash,
-    bundle.ruleset.id,
-    bundle.ruleset.benefit,
-    JSON.stringify(bundle),
-  ]);
+  await db.query(
+    'INSERT INTO ruleset_versions (hash, ruleset_id, benefit, bundle) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING',
+    [hash, bundle.ruleset.id, bundle.ruleset.benefit, JSON.stringify(bundle)],
+  );
 }
 
 /** The stored rule-set bundle with this hash, as it was when first used. */

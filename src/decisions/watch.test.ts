@@ -10,7 +10,12 @@ describe('the chain watch', () => {
       const states: { intact: boolean; verified: number }[] = [];
       const watch = new ChainWatch(service.db, (s) => states.push(s), 2, 2);
       const assess = async (n: number) => {
-        const response = await service.app.inject({ method: 'POST', url: '/v1/assessments', headers: { authorization: `Bearer ${service.keys.assessor}` }, payload: { ...canaryInput, applicationId: `WATCH-${n}` } });
+        const response = await service.app.inject({
+          method: 'POST',
+          url: '/v1/assessments',
+          headers: { authorization: `Bearer ${service.keys.assessor}` },
+          payload: { ...canaryInput, applicationId: `WATCH-${n}` },
+        });
         assert.equal(response.statusCode, 201);
       };
       for (let n = 0; n < 5; n++) await assess(n);

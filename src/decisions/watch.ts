@@ -26,7 +26,10 @@ export class ChainWatch {
   async tick(): Promise<void> {
     if (this.broken) return this.report({ intact: false, verified: this.seq, problem: this.broken });
     for (let page = 0; page < this.pagesPerTick; page++) {
-      const { rows } = await this.db.query<DecisionRow>('SELECT * FROM decisions WHERE seq > $1 ORDER BY seq LIMIT $2', [this.seq, this.pageSize]);
+      const { rows } = await this.db.query<DecisionRow>(
+        'SELECT * FROM decisions WHERE seq > $1 ORDER BY seq LIMIT $2',
+        [this.seq, this.pageSize],
+      );
       for (const row of rows) {
         const record = fromRow(row);
         const problem = checkLink(record, this.seq + 1, this.hash);
@@ -42,7 +45,10 @@ export class ChainWatch {
         const { rows: heads } = await this.db.query<{ seq: number }>('SELECT seq FROM chain_head');
         const head = Number(heads[0]?.seq ?? 0);
         if (head < this.seq) {
-          this.broken = { seq: head, message: `the chain head names record ${head}, but record ${this.seq} exists: the head was altered` };
+          this.broken = {
+            seq: head,
+            message: `the chain head names record ${head}, but record ${this.seq} exists: the head was altered`,
+          };
           return this.report({ intact: false, verified: this.seq, problem: this.broken });
         }
         break;

@@ -89,7 +89,13 @@ export class DecisionWriter {
         try {
           const { records, duplicates } = await this.db.transaction(async (tx) => {
             const duplicates = await this.claimKeys(tx, batch);
-            return { records: await this.append(tx, batch.filter((p) => !duplicates.has(p))), duplicates };
+            return {
+              records: await this.append(
+                tx,
+                batch.filter((p) => !duplicates.has(p)),
+              ),
+              duplicates,
+            };
           });
           this.observer?.batch(batch.length, Number(process.hrtime.bigint() - started) / 1e9, true);
           for (const hash of new Set(batch.map((p) => p.draft.ruleset.hash))) this.storedRuleSets.add(hash);
@@ -127,7 +133,12 @@ export class DecisionWriter {
     const { rows } = await tx.query<{ key_hash: string }>(
       `INSERT INTO idempotency_keys (key_hash, request_hash, decision_id, created_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[]) ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash`,
-      [claimed.map((p) => p.claim!.keyHash), claimed.map((p) => p.claim!.requestHash), claimed.map((p) => p.draft.id), claimed.map((p) => p.createdAt)],
+      [
+        claimed.map((p) => p.claim!.keyHash),
+        claimed.map((p) => p.claim!.requestHash),
+        claimed.map((p) => p.draft.id),
+        claimed.map((p) => p.createdAt),
+      ],
     );
     const stored = new Set(rows.map((r) => r.key_hash));
     for (const pending of claimed) if (!stored.has(pending.claim!.keyHash)) duplicates.add(pending);
@@ -142,7 +153,8 @@ export class DecisionWriter {
     if (!head) throw new Error('the chain head is missing: the database was not migrated');
 
     const newRuleSets = new Map<string, RuleSetBundle>();
-    for (const { draft, bundle } of batch) if (!this.storedRuleSets.has(draft.ruleset.hash)) newRuleSets.set(draft.ruleset.hash, bundle);
+    for (const { draft, bundle } of batch)
+      if (!this.storedRuleSets.has(draft.ruleset.hash)) newRuleSets.set(draft.ruleset.hash, bundle);
     for (const [hash, bundle] of newRuleSets) await storeBundle(tx, bundle, hash);
 
     let seq = Number(head.seq);
@@ -152,9 +164,35 @@ export class DecisionWriter {
     const columns: unknown[][] = Array.from({ length: COLUMNS }, () => []);
     const records = batch.map((p): DecisionRecord => {
       seq += 1;
-      const record = { ...p.draft, seq, inputsDigest: p.inputsDigest, createdAt: p.createdAt, prevHash, purgedAt: null, recordHash: recordHashFrom(p.hashParts, seq, prevHash) };
+      const record = {
+        ...p.draft,
+        seq,
+        inputsDigest: p.inputsDigest,
+        createdAt: p.createdAt,
+        prevHash,
+        purgedAt: null,
+        recordHash: recordHashFrom(p.hashParts, seq, prevHash),
+      };
       const d = p.draft;
-      const row = [seq, d.id, d.benefit, d.applicationId, d.assessmentDate, d.ruleset.id, d.ruleset.hash, d.engineVersion, p.inputsJson, p.inputsDigest, p.outcomeJson, p.explanationJson, p.createdAt, prevHash, record.recordHash, d.assignment?.releaseId ?? null, d.assignment ? JSON.stringify(d.assignment) : null];
+      const row = [
+        seq,
+        d.id,
+        d.benefit,
+        d.applicationId,
+        d.assessmentDate,
+        d.ruleset.id,
+        d.ruleset.hash,
+        d.engineVersion,
+        p.inputsJson,
+        p.inputsDigest,
+        p.outcomeJson,
+        p.explanationJson,
+        p.createdAt,
+        prevHash,
+        record.recordHash,
+        d.assignment?.releaseId ?? null,
+        d.assignment ? JSON.stringify(d.assignment) : null,
+      ];
       row.forEach((value, c) => columns[c]!.push(value));
       prevHash = record.recordHash;
       return record;

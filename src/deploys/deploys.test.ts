@@ -14,11 +14,37 @@ describe('entitle deploy', () => {
     const env = { ENTITLE_DATA_DIR: join(dir, 'data'), ENTITLE_ACTOR: 'sam' };
     const entitle = (...args: string[]) => runEntitle(args, env);
     try {
-      const record = ['deploy', 'record', '--environment', 'production', '--version', '1.4.2', '--commit', 'abc1234def5678', '--strategy', 'canary', '--verification', 'smoke run 42'];
+      const record = [
+        'deploy',
+        'record',
+        '--environment',
+        'production',
+        '--version',
+        '1.4.2',
+        '--commit',
+        'abc1234def5678',
+        '--strategy',
+        'canary',
+        '--verification',
+        'smoke run 42',
+      ];
       const alone = await entitle(...record, '--approvals', 'sam');
       assert.equal(alone.code, 2, 'the operator cannot approve their own production deploy');
       assert.match(alone.stderr, /--approvals: name who approved it/);
-      const bad = await entitle('deploy', 'record', '--environment', 'production', '--version', '1 4', '--commit', 'XYZ', '--strategy', 'canary', '--verification', 'x');
+      const bad = await entitle(
+        'deploy',
+        'record',
+        '--environment',
+        'production',
+        '--version',
+        '1 4',
+        '--commit',
+        'XYZ',
+        '--strategy',
+        'canary',
+        '--verification',
+        'x',
+      );
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--version: give a version/);
       assert.match(bad.stderr, /--commit: give the git commit/);
@@ -26,29 +52,128 @@ describe('entitle deploy', () => {
       const ok = await entitle(...record, '--approvals', 'ben,asha');
       assert.equal(ok.code, 0, ok.stderr);
       const written = JSON.parse(ok.stdout) as DeployRecord;
-      assert.deepEqual(Object.keys(written), ['timestamp', 'environment', 'version', 'commit', 'operator', 'strategy', 'approvals', 'verification']);
-      assert.deepEqual({ ...written, timestamp: 'T' }, { timestamp: 'T', environment: 'production', version: '1.4.2', commit: 'abc1234def5678', operator: 'sam', strategy: 'canary', approvals: ['ben', 'asha'], verification: 'smoke run 42' });
-      assert.equal((await entitle('deploy', 'record', '--environment', 'production', '--version', '1.4.1', '--commit', 'abc1234', '--strategy', 'rollback', '--approvals', 'ben', '--verification', 'smoke run 43')).code, 0);
+      assert.deepEqual(Object.keys(written), [
+        'timestamp',
+        'environment',
+        'version',
+        'commit',
+        'operator',
+        'strategy',
+        'approvals',
+        'verification',
+      ]);
+      assert.deepEqual(
+        { ...written, timestamp: 'T' },
+        {
+          timestamp: 'T',
+          environment: 'production',
+          version: '1.4.2',
+          commit: 'abc1234def5678',
+          operator: 'sam',
+          strategy: 'canary',
+          approvals: ['ben', 'asha'],
+          verification: 'smoke run 42',
+        },
+      );
+      assert.equal(
+        (
+          await entitle(
+            'deploy',
+            'record',
+            '--environment',
+            'production',
+            '--version',
+            '1.4.1',
+            '--commit',
+            'abc1234',
+            '--strategy',
+            'rollback',
+            '--approvals',
+            'ben',
+            '--verification',
+            'smoke run 43',
+          )
+        ).code,
+        0,
+      );
 
       const history = await entitle('deploy', 'history', '--json');
       const records = JSON.parse(history.stdout) as (DeployRecord & { action: string })[];
-      assert.deepEqual(records.map((r) => [r.action, r.version]), [['deploy.rolled_back', '1.4.1'], ['deploy.recorded', '1.4.2']]);
-      assert.match((await entitle('deploy', 'history')).stdout, /production {2}ROLLBACK 1\.4\.1 \(abc1234\) rollback by sam/);
+      assert.deepEqual(
+        records.map((r) => [r.action, r.version]),
+        [
+          ['deploy.rolled_back', '1.4.1'],
+          ['deploy.recorded', '1.4.2'],
+        ],
+      );
+      assert.match(
+        (await entitle('deploy', 'history')).stdout,
+        /production {2}ROLLBACK 1\.4\.1 \(abc1234\) rollback by sam/,
+      );
 
       assert.equal((await entitle('deploy', 'check-window', '--at', '2026-12-22T12:00')).code, 0);
-      assert.equal((await entitle('release', 'freeze', 'add', '--from', '2026-12-22', '--to', '2026-12-24T18:00', '--reason', 'Christmas payment run')).code, 0);
+      assert.equal(
+        (
+          await entitle(
+            'release',
+            'freeze',
+            'add',
+            '--from',
+            '2026-12-22',
+            '--to',
+            '2026-12-24T18:00',
+            '--reason',
+            'Christmas payment run',
+          )
+        ).code,
+        0,
+      );
       const frozen = await entitle('deploy', 'check-window', '--at', '2026-12-22T12:00');
       assert.equal(frozen.code, 6);
-      assert.match(frozen.stderr, /ENTITLE_FREEZE_WINDOW: deploys are frozen until 24 December 2026 at 18:00 \(UK time\): Christmas payment run/);
-      assert.equal((await entitle('deploy', 'check-window', '--at', '2026-12-22T12:00', '--emergency', '--approvals', 'ben', '--reason', 'fix')).code, 6, 'one approver is not enough');
-      const override = await entitle('deploy', 'check-window', '--at', '2026-12-22T12:00', '--emergency', '--approvals', 'ben,asha', '--reason', 'a fix citizens need now');
+      assert.match(
+        frozen.stderr,
+        /ENTITLE_FREEZE_WINDOW: deploys are frozen until 24 December 2026 at 18:00 \(UK time\): Christmas payment run/,
+      );
+      assert.equal(
+        (
+          await entitle(
+            'deploy',
+            'check-window',
+            '--at',
+            '2026-12-22T12:00',
+            '--emergency',
+            '--approvals',
+            'ben',
+            '--reason',
+            'fix',
+          )
+        ).code,
+        6,
+        'one approver is not enough',
+      );
+      const override = await entitle(
+        'deploy',
+        'check-window',
+        '--at',
+        '2026-12-22T12:00',
+        '--emergency',
+        '--approvals',
+        'ben,asha',
+        '--reason',
+        'a fix citizens need now',
+      );
       assert.equal(override.code, 0, override.stderr);
       assert.match(override.stdout, /emergency override by ben and asha recorded/);
 
       const db = await openPglite(join(dir, 'data'));
       try {
-        const { rows } = await db.query<{ action: string }>("SELECT action FROM audit_events WHERE action LIKE 'deploy.%' ORDER BY seq");
-        assert.deepEqual(rows.map((r) => r.action), ['deploy.recorded', 'deploy.rolled_back', 'deploy.freeze_overridden']);
+        const { rows } = await db.query<{ action: string }>(
+          "SELECT action FROM audit_events WHERE action LIKE 'deploy.%' ORDER BY seq",
+        );
+        assert.deepEqual(
+          rows.map((r) => r.action),
+          ['deploy.recorded', 'deploy.rolled_back', 'deploy.freeze_overridden'],
+        );
         assert.equal((await verifyAuditChain(db)).ok, true);
       } finally {
         await db.close();

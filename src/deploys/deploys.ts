@@ -15,7 +15,12 @@ export const STRATEGIES = ['rolling', 'canary', 'blue-green', 'rollback'] as con
 export const deployRecordSchema = z.strictObject({
   timestamp: z.iso.datetime(),
   environment: z.enum(ENVIRONMENTS),
-  version: z.string().trim().min(1).max(100).regex(/^[\w.+-]+$/, 'give a version such as 1.4.2 or 2026.11.22-1'),
+  version: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[\w.+-]+$/, 'give a version such as 1.4.2 or 2026.11.22-1'),
   commit: z.string().regex(/^[0-9a-f]{7,40}$/, 'give the git commit as 7 to 40 lower-case hex characters'),
   operator: z.string().trim().min(1, 'give the name of the person deploying').max(200),
   strategy: z.enum(STRATEGIES),
@@ -32,21 +37,35 @@ function problemsOf(error: z.ZodError): Problem[] {
  * Records a deploy (or a rollback: strategy `rollback`) in the audit chain. Production follows the
  * two-person rule: someone other than the operator must have approved it.
  */
-export async function recordDeploy(db: Database, input: Omit<DeployRecord, 'timestamp'> & { readonly timestamp?: string }): Promise<{ record: DeployRecord; event: AuditEvent }> {
+export async function recordDeploy(
+  db: Database,
+  input: Omit<DeployRecord, 'timestamp'> & { readonly timestamp?: string },
+): Promise<{ record: DeployRecord; event: AuditEvent }> {
   const parsed = deployRecordSchema.safeParse({ ...input, timestamp: input.timestamp ?? new Date().toISOString() });
-  if (!parsed.success) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the deploy record is not valid', problemsOf(parsed.error));
+  if (!parsed.success)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the deploy record is not valid', problemsOf(parsed.error));
   const record = parsed.data;
   if (record.environment === 'production' && !record.approvals.some((a) => a !== record.operator)) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', 'a production deploy needs the approval of someone other than the operator', [{ field: '--approvals', message: 'name who approved it (the two-person rule): not only the person deploying' }]);
+    throw new EntitleError(
+      'ENTITLE_INPUT_INVALID',
+      'a production deploy needs the approval of someone other than the operator',
+      [{ field: '--approvals', message: 'name who approved it (the two-person rule): not only the person deploying' }],
+    );
   }
   const action = record.strategy === 'rollback' ? 'deploy.rolled_back' : 'deploy.recorded';
   const reason = `version ${record.version} (commit ${record.commit.slice(0, 12)}), ${record.strategy}, by ${record.operator}`;
-  const event = await db.transaction((tx) => appendAuditEvent(tx, { actor: record.operator, action, subject: record.environment, reason, evidence: { record } }));
+  const event = await db.transaction((tx) =>
+    appendAuditEvent(tx, { actor: record.operator, action, subject: record.environment, reason, evidence: { record } }),
+  );
   return { record, event };
 }
 
 /** Deploys and rollbacks, newest first, from the audit chain. */
-export async function deployHistory(db: Queryable, environment?: string, limit = 100): Promise<(DeployRecord & { readonly action: string; readonly seq: number })[]> {
+export async function deployHistory(
+  db: Queryable,
+  environment?: string,
+  limit = 100,
+): Promise<(DeployRecord & { readonly action: string; readonly seq: number })[]> {
   const values: unknown[] = [limit];
   const where = environment ? 'AND subject = $2' : '';
   if (environment) values.push(environment);
@@ -70,21 +89,40 @@ export interface WindowCheck {
  * releases: payment days, the April uprating), unless two people approve an emergency override
  * with a reason, which is recorded in the audit chain.
  */
-export async function checkDeployWindow(db: Database, at: Date, emergency?: { readonly approvers: readonly string[]; readonly reason: string; readonly actor: string }): Promise<WindowCheck> {
+export async function checkDeployWindow(
+  db: Database,
+  at: Date,
+  emergency?: { readonly approvers: readonly string[]; readonly reason: string; readonly actor: string },
+): Promise<WindowCheck> {
   const frozen = await freezeWindowAt(db, at);
   if (!frozen) return { open: true };
   if (!emergency) {
-    throw new EntitleError('ENTITLE_FREEZE_WINDOW', `deploys are frozen until ${formatLondon(frozen.endsAt)}: ${frozen.reason}`, [
-      { field: '--emergency', message: 'wait for the window to end, or give --emergency with --approvals of two people and a --reason' },
-    ]);
+    throw new EntitleError(
+      'ENTITLE_FREEZE_WINDOW',
+      `deploys are frozen until ${formatLondon(frozen.endsAt)}: ${frozen.reason}`,
+      [
+        {
+          field: '--emergency',
+          message: 'wait for the window to end, or give --emergency with --approvals of two people and a --reason',
+        },
+      ],
+    );
   }
   const approvers = [...new Set(emergency.approvers.map((a) => a.trim()).filter(Boolean))];
   const problems: Problem[] = [];
-  if (approvers.length < 2) problems.push({ field: '--approvals', message: 'an emergency override needs two different approvers' });
+  if (approvers.length < 2)
+    problems.push({ field: '--approvals', message: 'an emergency override needs two different approvers' });
   if (!emergency.reason.trim()) problems.push({ field: '--reason', message: 'say why the freeze must be overridden' });
-  if (problems.length > 0) throw new EntitleError('ENTITLE_FREEZE_WINDOW', 'the emergency override is not complete', problems);
+  if (problems.length > 0)
+    throw new EntitleError('ENTITLE_FREEZE_WINDOW', 'the emergency override is not complete', problems);
   await db.transaction((tx) =>
-    appendAuditEvent(tx, { actor: emergency.actor, action: 'deploy.freeze_overridden', subject: frozen.id, reason: emergency.reason.trim(), evidence: { approvers, window: frozen, at: at.toISOString() } }),
+    appendAuditEvent(tx, {
+      actor: emergency.actor,
+      action: 'deploy.freeze_overridden',
+      subject: frozen.id,
+      reason: emergency.reason.trim(),
+      evidence: { approvers, window: frozen, at: at.toISOString() },
+    }),
   );
   return { open: true, frozen, overriddenBy: approvers };
 }

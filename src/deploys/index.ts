@@ -1,4 +1,20 @@
 /** Deploys: the audited record of every deploy and rollback, and freeze windows for them. */
-export { checkDeployWindow, deployHistory, deployRecordSchema, recordDeploy, STRATEGIES, type DeployRecord, type WindowCheck } from './deploys.ts';
+export {
+  checkDeployWindow,
+  deployHistory,
+  deployRecordSchema,
+  recordDeploy,
+  STRATEGIES,
+  type DeployRecord,
+  type WindowCheck,
+} from './deploys.ts';
 export { buildInfo, PACKAGE_VERSION, type BuildInfo } from './build.ts';
-export { checkStatements, preparable, readReleaseQueries, RELEASE_QUERIES_FILE, writeReleaseQueries, type Incompatibility, type ReleaseQueries } from './schema-compat.ts';
+export {
+  checkStatements,
+  preparable,
+  readReleaseQueries,
+  RELEASE_QUERIES_FILE,
+  writeReleaseQueries,
+  type Incompatibility,
+  type ReleaseQueries,
+} from './schema-compat.ts';

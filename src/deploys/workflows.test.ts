@@ -36,13 +36,16 @@ const dir = join(projectRoot, '.github/workflows');
 
 async function workflows(): Promise<Map<string, Workflow>> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yml'));
-  return new Map(await Promise.all(files.map(async (f) => [f, parse(await readFile(join(dir, f), 'utf8')) as Workflow] as const)));
+  return new Map(
+    await Promise.all(files.map(async (f) => [f, parse(await readFile(join(dir, f), 'utf8')) as Workflow] as const)),
+  );
 }
 
 /** Shell words of one command, quotes removed; GitHub expressions count as a single word. */
 function words(command: string): string[] {
   const out: string[] = [];
-  for (const match of command.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\$\{\{.*?\}\}\S*|\S+)/g)) out.push(match[1] ?? match[2] ?? match[3]!);
+  for (const match of command.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\$\{\{.*?\}\}\S*|\S+)/g))
+    out.push(match[1] ?? match[2] ?? match[3]!);
   return out;
 }
 
@@ -76,11 +79,19 @@ function check(program: Command, args: string[]): string[] {
   }
   for (const option of command.options) {
     const fromEnv = option.envVar !== undefined;
-    if (option.mandatory && !fromEnv && !given.has(option.attributeName())) problems.push(`"entitle ${command.name()}" needs ${option.long}`);
+    if (option.mandatory && !fromEnv && !given.has(option.attributeName()))
+      problems.push(`"entitle ${command.name()}" needs ${option.long}`);
   }
-  const positionals = args.slice(i).filter((w, at, all) => !w.startsWith('--') && !(at > 0 && all[at - 1]!.startsWith('--') && command.options.find((o) => o.long === all[at - 1])?.required));
+  const positionals = args
+    .slice(i)
+    .filter(
+      (w, at, all) =>
+        !w.startsWith('--') &&
+        !(at > 0 && all[at - 1]!.startsWith('--') && command.options.find((o) => o.long === all[at - 1])?.required),
+    );
   const required = command.registeredArguments.filter((a) => a.required).length;
-  if (positionals.length < required) problems.push(`"entitle ${command.name()}" needs ${required} argument(s), got ${positionals.length}`);
+  if (positionals.length < required)
+    problems.push(`"entitle ${command.name()}" needs ${required} argument(s), got ${positionals.length}`);
   return problems;
 }
 
@@ -94,25 +105,55 @@ describe('delivery workflows', () => {
     assert.ok(needs('dev').includes('image'));
     assert.ok(needs('staging').includes('dev'));
     assert.ok(needs('production').includes('staging'));
-    for (const env of ['dev', 'staging', 'production']) assert.equal(pipeline.jobs[env]!.uses, './.github/workflows/deploy.yml');
+    for (const env of ['dev', 'staging', 'production'])
+      assert.equal(pipeline.jobs[env]!.uses, './.github/workflows/deploy.yml');
     assert.equal(pipeline.jobs.staging!.with!['end-to-end'], true, 'staging runs the end-to-end journeys');
 
     const validate = pipeline.jobs.validate!.steps!.map((s) => s.run ?? '').join('\n');
-    for (const expected of ['.ci/run', 'npm audit', 'entitle db check-migrations']) assert.ok(validate.includes(expected), `validate runs ${expected}`);
-    assert.ok(pipeline.jobs.image!.steps!.some((s) => s.uses?.startsWith('aquasecurity/trivy-action')), 'the image is scanned');
+    for (const expected of ['.ci/run', 'npm audit', 'entitle db check-migrations'])
+      assert.ok(validate.includes(expected), `validate runs ${expected}`);
+    assert.ok(
+      pipeline.jobs.image!.steps!.some((s) => s.uses?.startsWith('aquasecurity/trivy-action')),
+      'the image is scanned',
+    );
 
     const deploy = all.get('deploy.yml')!.jobs.deploy!.steps!.map((s) => s.run ?? '');
     const at = (text: string) => deploy.findIndex((r) => r.includes(text));
-    assert.ok(at('entitle deploy check-window') < at('kubectl apply -k'), 'the freeze window is checked before anything changes');
-    assert.ok(at('job/entitle-migrate') < at('kubectl apply -k'), 'migrations run before the new version takes traffic');
-    assert.ok(at('entitle smoke') > at('argo rollouts status'), 'the citizen journeys run against the promoted version');
-    assert.ok(deploy.some((r) => r.includes('entitle deploy record') && r.includes('--strategy ${{ inputs.strategy }}')), 'every deploy is recorded');
+    assert.ok(
+      at('entitle deploy check-window') < at('kubectl apply -k'),
+      'the freeze window is checked before anything changes',
+    );
+    assert.ok(
+      at('job/entitle-migrate') < at('kubectl apply -k'),
+      'migrations run before the new version takes traffic',
+    );
+    assert.ok(
+      at('entitle smoke') > at('argo rollouts status'),
+      'the citizen journeys run against the promoted version',
+    );
+    assert.ok(
+      deploy.some((r) => r.includes('entitle deploy record') && r.includes('--strategy ${{ inputs.strategy }}')),
+      'every deploy is recorded',
+    );
     const rollback = all.get('deploy.yml')!.jobs.deploy!.steps!.filter((s) => s.if?.includes('failure()'));
-    assert.ok(rollback.some((s) => s.run?.includes('argo rollouts undo')) && rollback.some((s) => s.run?.includes('--strategy rollback')), 'a failed deploy is rolled back and the rollback recorded');
+    assert.ok(
+      rollback.some((s) => s.run?.includes('argo rollouts undo')) &&
+        rollback.some((s) => s.run?.includes('--strategy rollback')),
+      'a failed deploy is rolled back and the rollback recorded',
+    );
 
     const rules = all.get('rules.yml')!;
-    const ruleRuns = Object.values(rules.jobs).flatMap((j) => j.steps ?? []).map((s) => s.run ?? '').join('\n');
-    for (const expected of ['entitle rules test', 'entitle release create', 'entitle release backtest', 'gh pr comment']) assert.ok(ruleRuns.includes(expected), `the rules workflow runs ${expected}`);
+    const ruleRuns = Object.values(rules.jobs)
+      .flatMap((j) => j.steps ?? [])
+      .map((s) => s.run ?? '')
+      .join('\n');
+    for (const expected of [
+      'entitle rules test',
+      'entitle release create',
+      'entitle release backtest',
+      'gh pr comment',
+    ])
+      assert.ok(ruleRuns.includes(expected), `the rules workflow runs ${expected}`);
   });
 
   it('call real entitle commands with real options, one command per step, and pin every action', async () => {
@@ -123,7 +164,8 @@ describe('delivery workflows', () => {
       for (const [name, job] of Object.entries(workflow.jobs)) {
         for (const step of job.steps ?? []) {
           const where = `${file} ${name} "${step.name ?? step.run ?? step.uses}"`;
-          if (step.uses && !/@(v\d+(\.\d+)*|[0-9a-f]{40}|\d+\.\d+\.\d+)$/.test(step.uses)) problems.push(`${where}: ${step.uses} is not pinned to a release`);
+          if (step.uses && !/@(v\d+(\.\d+)*|[0-9a-f]{40}|\d+\.\d+\.\d+)$/.test(step.uses))
+            problems.push(`${where}: ${step.uses} is not pinned to a release`);
           if (!step.run) continue;
           if (step.run.trim().includes('\n')) problems.push(`${where}: a multi-line script; make it a command`);
           for (const args of entitleCalls(step.run)) {
@@ -143,6 +185,9 @@ describe('delivery workflows', () => {
     assert.match(check(program, ['smoke', '--uri', 'x']).join(), /has no option --uri/);
     assert.match(check(program, ['deploy', 'record', '--version', '1']).join(), /needs --environment/);
     assert.match(check(program, ['env', 'diff', 'staging']).join(), /needs 2 argument/);
-    assert.match(check(program, ['release', 'create', '--benefit', 'universal-credit', '--rules', 'r', '--summary', 's']).join(), /needs --effective/);
+    assert.match(
+      check(program, ['release', 'create', '--benefit', 'universal-credit', '--rules', 'r', '--summary', 's']).join(),
+      /needs --effective/,
+    );
   });
 });

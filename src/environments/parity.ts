@@ -23,7 +23,10 @@ interface Kustomization {
   readonly namespace?: string;
   readonly images?: readonly { readonly name: string; readonly newName?: string; readonly newTag?: string }[];
   readonly configMapGenerator?: readonly { readonly name: string; readonly literals?: readonly string[] }[];
-  readonly patches?: readonly { readonly path: string; readonly target: { readonly kind: string; readonly name: string } }[];
+  readonly patches?: readonly {
+    readonly path: string;
+    readonly target: { readonly kind: string; readonly name: string };
+  }[];
 }
 
 const ALIASES: Readonly<Record<string, string>> = { development: 'dev' };
@@ -33,7 +36,9 @@ async function readYaml<T>(path: string, what: string): Promise<T> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${what} could not be read`, [{ message: `run from the project's folder, or generate the manifests with "entitle deploy manifests"` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${what} could not be read`, [
+      { message: `run from the project's folder, or generate the manifests with "entitle deploy manifests"` },
+    ]);
   }
   return parse(text) as T;
 }
@@ -50,7 +55,10 @@ function literalsOf(k: Kustomization, into: Map<string, string>): void {
 /** Every key an overlay sets, with its value (kept here only to compare). */
 async function settings(root: string, overlay: string): Promise<Map<string, string>> {
   const dir = join(root, K8S_DIR, 'overlays', overlay);
-  const base = await readYaml<Kustomization>(join(root, K8S_DIR, 'base', 'kustomization.yaml'), 'the base kustomization');
+  const base = await readYaml<Kustomization>(
+    join(root, K8S_DIR, 'base', 'kustomization.yaml'),
+    'the base kustomization',
+  );
   const own = await readYaml<Kustomization>(join(dir, 'kustomization.yaml'), `the ${overlay} overlay`);
   const keys = new Map<string, string>();
   literalsOf(base, keys);
@@ -58,8 +66,12 @@ async function settings(root: string, overlay: string): Promise<Map<string, stri
   if (own.namespace) keys.set('namespace', own.namespace);
   for (const image of own.images ?? []) keys.set(`image ${image.name}`, `${image.newName ?? ''}:${image.newTag ?? ''}`);
   for (const patch of own.patches ?? []) {
-    const operations = await readYaml<{ path: string; value: unknown }[]>(join(dir, patch.path), `the ${overlay} overlay's ${patch.path}`);
-    for (const op of operations) keys.set(`${patch.target.kind}/${patch.target.name} ${op.path}`, JSON.stringify(op.value));
+    const operations = await readYaml<{ path: string; value: unknown }[]>(
+      join(dir, patch.path),
+      `the ${overlay} overlay's ${patch.path}`,
+    );
+    for (const op of operations)
+      keys.set(`${patch.target.kind}/${patch.target.name} ${op.path}`, JSON.stringify(op.value));
   }
   return keys;
 }
@@ -67,7 +79,9 @@ async function settings(root: string, overlay: string): Promise<Map<string, stri
 function overlayName(name: string, field: string): string {
   const overlay = ALIASES[name] ?? name;
   if (!(OVERLAYS as readonly string[]).includes(overlay)) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `there is no environment "${name}"`, [{ field, message: `give one of ${OVERLAYS.join(', ')}` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `there is no environment "${name}"`, [
+      { field, message: `give one of ${OVERLAYS.join(', ')}` },
+    ]);
   }
   return overlay;
 }

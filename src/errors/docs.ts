@@ -2,7 +2,9 @@ import { errorRegistry } from './registry.ts';
 
 /** docs/errors.md, generated from the registry so the two cannot drift. */
 export function renderErrorDocs(): string {
-  const rows = Object.entries(errorRegistry).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} | ${e.action} |`);
+  const rows = Object.entries(errorRegistry).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} | ${e.action} |`,
+  );
   return [
     '# Error codes',
     '',

@@ -57,7 +57,8 @@ export const errorRegistry = {
   ENTITLE_REQUEST_INVALID: {
     status: 400,
     title: 'The request is not valid',
-    action: 'Correct each field listed and send the request again: JSON with Content-Type: application/json, ids as the API gives them.',
+    action:
+      'Correct each field listed and send the request again: JSON with Content-Type: application/json, ids as the API gives them.',
   },
   ENTITLE_BODY_TOO_LARGE: {
     status: 413,
@@ -117,7 +118,8 @@ export const errorRegistry = {
   ENTITLE_CANDIDATE_INVALID: {
     status: 400,
     title: 'The candidate rule set sent is not valid',
-    action: 'Fix every problem listed (each names its file, line and column in the files sent) and send the release again.',
+    action:
+      'Fix every problem listed (each names its file, line and column in the files sent) and send the release again.',
   },
   ENTITLE_INCIDENT_NOT_FOUND: {
     status: 404,
@@ -127,17 +129,20 @@ export const errorRegistry = {
   ENTITLE_INCIDENT_TRANSITION_INVALID: {
     status: 409,
     title: 'The incident cannot move to that status from where it is',
-    action: 'Run "entitle incident show ID" to see its status; an incident goes investigating, identified, monitoring, resolved, then reviewed.',
+    action:
+      'Run "entitle incident show ID" to see its status; an incident goes investigating, identified, monitoring, resolved, then reviewed.',
   },
   ENTITLE_ESCALATION_POLICY_INVALID: {
     status: 500,
     title: 'The escalation policy is not valid',
-    action: 'Fix every problem listed (each names its line, column and setting) in the policy file; docs/notifications.md describes each setting.',
+    action:
+      'Fix every problem listed (each names its line, column and setting) in the policy file; docs/notifications.md describes each setting.',
   },
   ENTITLE_NOTIFICATION_FAILED: {
     status: 502,
     title: 'A notification channel did not take the message',
-    action: 'Check the setting named and that the chat or mail service is up; "entitle notify test CHANNEL" sends a test message.',
+    action:
+      'Check the setting named and that the chat or mail service is up; "entitle notify test CHANNEL" sends a test message.',
   },
   ENTITLE_RELEASE_NOT_FOUND: {
     status: 404,
@@ -152,7 +157,8 @@ export const errorRegistry = {
   ENTITLE_RELEASE_APPROVAL_REQUIRED: {
     status: 403,
     title: 'The release needs an approval it does not have',
-    action: 'Ask someone other than the author to approve it with "entitle release approve"; the message says which approval is missing.',
+    action:
+      'Ask someone other than the author to approve it with "entitle release approve"; the message says which approval is missing.',
   },
   ENTITLE_RELEASE_GATE_CLOSED: {
     status: 409,
@@ -162,7 +168,8 @@ export const errorRegistry = {
   ENTITLE_FREEZE_WINDOW: {
     status: 409,
     title: 'Changes are frozen now',
-    action: 'Wait until the freeze window ends, or, in an emergency, get two people to approve an override with a reason.',
+    action:
+      'Wait until the freeze window ends, or, in an emergency, get two people to approve an override with a reason.',
   },
   ENTITLE_INTERNAL: {
     status: 500,
@@ -172,17 +179,20 @@ export const errorRegistry = {
   ENTITLE_OVERLOADED: {
     status: 503,
     title: 'The service is at capacity',
-    action: 'Send the same request again after the time in the Retry-After header, with the same Idempotency-Key: it is answered at once and nothing was recorded for it.',
+    action:
+      'Send the same request again after the time in the Retry-After header, with the same Idempotency-Key: it is answered at once and nothing was recorded for it.',
   },
   ENTITLE_DEGRADED: {
     status: 503,
     title: 'This function is paused to keep assessments running',
-    action: 'Citizen assessments are served first while demand is high, or an operator has switched this off. Try again after the time in the Retry-After header; "entitle flags list" shows why.',
+    action:
+      'Citizen assessments are served first while demand is high, or an operator has switched this off. Try again after the time in the Retry-After header; "entitle flags list" shows why.',
   },
   ENTITLE_IDEMPOTENCY_KEY_REUSED: {
     status: 422,
     title: 'The Idempotency-Key was used for a different request',
-    action: 'Send a new Idempotency-Key for a new application or changed answers; reuse a key only to retry exactly the same request.',
+    action:
+      'Send a new Idempotency-Key for a new application or changed answers; reuse a key only to retry exactly the same request.',
   },
   ENTITLE_FLAG_NOT_FOUND: {
     status: 404,
@@ -197,7 +207,8 @@ export const errorRegistry = {
   ENTITLE_FLAG_APPROVAL_REQUIRED: {
     status: 403,
     title: 'The flag change needs a second person',
-    action: 'In production a flag change takes effect only when someone other than the person who asked approves it: ask them to run "entitle flags approve" with the change id.',
+    action:
+      'In production a flag change takes effect only when someone other than the person who asked approves it: ask them to run "entitle flags approve" with the change id.',
   },
   ENTITLE_FLAG_CHANGE_PENDING: {
     status: 409,

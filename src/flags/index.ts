@@ -4,7 +4,20 @@
  * within a second. The kill switches are also the steps of automatic degradation (src/capacity).
  */
 export { DatabaseFlagProvider, DEFAULT_FLAG_SETTINGS, LiveFlags, type FlagLog, type FlagSettings } from './live.ts';
-export { DECLARED_FLAGS, evaluateFlag, FLAG_KINDS, isStale, percentOf, rolloutBucket, stateOf, type DeclaredFlag, type Flag, type FlagChange, type FlagKind, type FlagState } from './model.ts';
+export {
+  DECLARED_FLAGS,
+  evaluateFlag,
+  FLAG_KINDS,
+  isStale,
+  percentOf,
+  rolloutBucket,
+  stateOf,
+  type DeclaredFlag,
+  type Flag,
+  type FlagChange,
+  type FlagKind,
+  type FlagState,
+} from './model.ts';
 export {
   approveFlagChange,
   FLAG_CHANNEL,

@@ -1,5 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, NOOP_PROVIDER, OpenFeature, OpenFeatureEventEmitter, ProviderEvents, ProviderStatus, type Client, type EvaluationContext, type JsonValue, type Provider, type ResolutionDetails } from '@openfeature/server-sdk';
+import {
+  ErrorCode,
+  NOOP_PROVIDER,
+  OpenFeature,
+  OpenFeatureEventEmitter,
+  ProviderEvents,
+  ProviderStatus,
+  type Client,
+  type EvaluationContext,
+  type JsonValue,
+  type Provider,
+  type ResolutionDetails,
+} from '@openfeature/server-sdk';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { follow, type Follower } from '../live/index.ts';
 import type { Database } from '../store/index.ts';
@@ -33,11 +45,26 @@ export class DatabaseFlagProvider implements Provider {
   constructor(private readonly flags: () => ReadonlyMap<string, Flag>) {}
 
   // The interface is asynchronous; these answer from memory, so they return settled promises.
-  resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
+  resolveBooleanEvaluation(
+    flagKey: string,
+    defaultValue: boolean,
+    context: EvaluationContext,
+  ): Promise<ResolutionDetails<boolean>> {
     const flag = this.flags().get(flagKey);
-    if (!flag) return Promise.resolve({ value: defaultValue, reason: 'ERROR', errorCode: ErrorCode.FLAG_NOT_FOUND, errorMessage: `no flag "${flagKey}"` });
+    if (!flag)
+      return Promise.resolve({
+        value: defaultValue,
+        reason: 'ERROR',
+        errorCode: ErrorCode.FLAG_NOT_FOUND,
+        errorMessage: `no flag "${flagKey}"`,
+      });
     const { value, reason } = evaluateFlag(flag, context.targetingKey);
-    return Promise.resolve({ value, reason, variant: value ? 'on' : 'off', flagMetadata: { kind: flag.kind, owner: flag.owner } });
+    return Promise.resolve({
+      value,
+      reason,
+      variant: value ? 'on' : 'off',
+      flagMetadata: { kind: flag.kind, owner: flag.owner },
+    });
   }
 
   resolveStringEvaluation(flagKey: string, defaultValue: string): Promise<ResolutionDetails<string>> {
@@ -53,21 +80,40 @@ export class DatabaseFlagProvider implements Provider {
   }
 
   private mismatch<T>(flagKey: string, defaultValue: T): ResolutionDetails<T> {
-    return { value: defaultValue, reason: 'ERROR', errorCode: ErrorCode.TYPE_MISMATCH, errorMessage: `Entitle's flags are boolean; "${flagKey}" was read as another type` };
+    return {
+      value: defaultValue,
+      reason: 'ERROR',
+      errorCode: ErrorCode.TYPE_MISMATCH,
+      errorMessage: `Entitle's flags are boolean; "${flagKey}" was read as another type`,
+    };
   }
 }
 
 function flagMetrics(registry: Registry) {
   return {
-    enabled: new Gauge({ name: 'entitle_flag_enabled', help: 'Whether each feature flag is on (1) or off (0) in this instance\'s copy.', labelNames: ['flag'] as const, registers: [registry] }),
-    rollout: new Gauge({ name: 'entitle_flag_rollout_ratio', help: 'The share of applications each feature flag is rolled out to (0 to 1), when on.', labelNames: ['flag'] as const, registers: [registry] }),
+    enabled: new Gauge({
+      name: 'entitle_flag_enabled',
+      help: "Whether each feature flag is on (1) or off (0) in this instance's copy.",
+      labelNames: ['flag'] as const,
+      registers: [registry],
+    }),
+    rollout: new Gauge({
+      name: 'entitle_flag_rollout_ratio',
+      help: 'The share of applications each feature flag is rolled out to (0 to 1), when on.',
+      labelNames: ['flag'] as const,
+      registers: [registry],
+    }),
     switchLag: new Histogram({
       name: 'entitle_flag_switch_seconds',
       help: 'Time from a flag change being committed to this instance applying it.',
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    syncFailures: new Counter({ name: 'entitle_flag_sync_failures_total', help: 'Times this instance could not read the flags; it keeps the values it had.', registers: [registry] }),
+    syncFailures: new Counter({
+      name: 'entitle_flag_sync_failures_total',
+      help: 'Times this instance could not read the flags; it keeps the values it had.',
+      registers: [registry],
+    }),
   };
 }
 
@@ -97,9 +143,20 @@ export class LiveFlags {
     this.client = OpenFeature.getClient(this.domain);
   }
 
-  static async start(db: Database, registry: Registry, log: FlagLog, settings: FlagSettings = DEFAULT_FLAG_SETTINGS): Promise<LiveFlags> {
+  static async start(
+    db: Database,
+    registry: Registry,
+    log: FlagLog,
+    settings: FlagSettings = DEFAULT_FLAG_SETTINGS,
+  ): Promise<LiveFlags> {
     const live = new LiveFlags(registry, log);
-    live.follower = await follow(db, FLAG_CHANNEL, { ...settings, failed: (error) => live.syncFailed(error) }, listFlags, (flags) => live.load(flags));
+    live.follower = await follow(
+      db,
+      FLAG_CHANNEL,
+      { ...settings, failed: (error) => live.syncFailed(error) },
+      listFlags,
+      (flags) => live.load(flags),
+    );
     // Each instance (and each test app) has its own OpenFeature domain: one provider per database.
     await OpenFeature.setProviderAndWait(live.domain, live.provider);
     await live.refreshSwitches();
@@ -122,7 +179,12 @@ export class LiveFlags {
    * value.
    */
   isOn(key: string): boolean {
-    return this.switches.get(key) ?? this.snapshot.get(key)?.enabled ?? DECLARED_FLAGS.find((f) => f.key === key)?.enabled ?? false;
+    return (
+      this.switches.get(key) ??
+      this.snapshot.get(key)?.enabled ??
+      DECLARED_FLAGS.find((f) => f.key === key)?.enabled ??
+      false
+    );
   }
 
   /** A flag for one application, through OpenFeature: sticky by applicationId for rollouts. */
@@ -147,7 +209,10 @@ export class LiveFlags {
 
   private syncFailed(error: unknown): void {
     this.metrics.syncFailures.inc();
-    this.log.warn({ event: 'flag_sync_failed', cause: (error as Error).name }, 'could not read the feature flags; keeping the values loaded, and retrying');
+    this.log.warn(
+      { event: 'flag_sync_failed', cause: (error as Error).name },
+      'could not read the feature flags; keeping the values loaded, and retrying',
+    );
   }
 
   /** Installs the flags read in one snapshot (follow's transaction). */
@@ -155,7 +220,13 @@ export class LiveFlags {
     const before = this.snapshot;
     const changed = flags.filter((flag) => {
       const old = before.get(flag.key);
-      return !old || old.enabled !== flag.enabled || old.rolloutBasisPoints !== flag.rolloutBasisPoints || old.owner !== flag.owner || old.expiresOn !== flag.expiresOn;
+      return (
+        !old ||
+        old.enabled !== flag.enabled ||
+        old.rolloutBasisPoints !== flag.rolloutBasisPoints ||
+        old.owner !== flag.owner ||
+        old.expiresOn !== flag.expiresOn
+      );
     });
     this.snapshot = new Map(flags.map((flag) => [flag.key, flag]));
     for (const flag of flags) {
@@ -168,7 +239,17 @@ export class LiveFlags {
       for (const flag of changed) {
         const lagSeconds = Math.max(0, (Date.now() - Date.parse(flag.updatedAt)) / 1000);
         this.metrics.switchLag.observe(lagSeconds);
-        this.log.info({ event: 'flag_changed', flag: flag.key, enabled: flag.enabled, rolloutBasisPoints: flag.rolloutBasisPoints, by: flag.updatedBy, lagMs: Math.round(lagSeconds * 1000) }, 'a feature flag changed; this instance now follows it');
+        this.log.info(
+          {
+            event: 'flag_changed',
+            flag: flag.key,
+            enabled: flag.enabled,
+            rolloutBasisPoints: flag.rolloutBasisPoints,
+            by: flag.updatedBy,
+            lagMs: Math.round(lagSeconds * 1000),
+          },
+          'a feature flag changed; this instance now follows it',
+        );
       }
       this.provider.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: changed.map((f) => f.key) });
     }
@@ -179,7 +260,8 @@ export class LiveFlags {
     // Before the provider is registered (the first load) evaluations would return defaults.
     if (this.client.providerStatus !== ProviderStatus.READY) return;
     for (const flag of this.snapshot.values()) {
-      if (flag.kind !== 'release') this.switches.set(flag.key, await this.client.getBooleanValue(flag.key, flag.enabled));
+      if (flag.kind !== 'release')
+        this.switches.set(flag.key, await this.client.getBooleanValue(flag.key, flag.enabled));
     }
   }
 }

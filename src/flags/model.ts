@@ -50,7 +50,12 @@ export interface FlagChange {
 export type FlagState = Pick<Flag, 'enabled' | 'rolloutBasisPoints' | 'owner' | 'expiresOn'>;
 
 export function stateOf(flag: Flag): FlagState {
-  return { enabled: flag.enabled, rolloutBasisPoints: flag.rolloutBasisPoints, owner: flag.owner, expiresOn: flag.expiresOn };
+  return {
+    enabled: flag.enabled,
+    rolloutBasisPoints: flag.rolloutBasisPoints,
+    owner: flag.owner,
+    expiresOn: flag.expiresOn,
+  };
 }
 
 /** A flag the code reads, with the value it starts with when first seeded into a database. */
@@ -64,7 +69,8 @@ export type DeclaredFlag = Omit<Flag, 'updatedAt' | 'updatedBy'>;
 export const DECLARED_FLAGS: readonly DeclaredFlag[] = [
   {
     key: 'shadow-evaluation',
-    description: 'Compare releases under test with the active rule set on live applications (shadow share). Off: no shadow comparisons; canary applications are still compared.',
+    description:
+      'Compare releases under test with the active rule set on live applications (shadow share). Off: no shadow comparisons; canary applications are still compared.',
     kind: 'kill-switch',
     owner: 'policy-releases',
     expiresOn: '2027-12-31',
@@ -73,7 +79,8 @@ export const DECLARED_FLAGS: readonly DeclaredFlag[] = [
   },
   {
     key: 'explanation-traces',
-    description: 'Answer POST /v1/assessments?explain=trace with the full explanation trace, for the share of applications rolled out to. Off: the citizen-readable reasons only.',
+    description:
+      'Answer POST /v1/assessments?explain=trace with the full explanation trace, for the share of applications rolled out to. Off: the citizen-readable reasons only.',
     kind: 'release',
     owner: 'assessment-service',
     expiresOn: '2027-06-30',
@@ -82,7 +89,8 @@ export const DECLARED_FLAGS: readonly DeclaredFlag[] = [
   },
   {
     key: 'replay-and-reports',
-    description: 'Serve decision replay and the report endpoints (backtests, affected decisions, incident timelines, impact, reviews, communications). Off: they answer 503 with Retry-After.',
+    description:
+      'Serve decision replay and the report endpoints (backtests, affected decisions, incident timelines, impact, reviews, communications). Off: they answer 503 with Retry-After.',
     kind: 'kill-switch',
     owner: 'operations',
     expiresOn: '2027-12-31',
@@ -91,7 +99,8 @@ export const DECLARED_FLAGS: readonly DeclaredFlag[] = [
   },
   {
     key: 'automatic-degradation',
-    description: 'Let each instance drop shadow evaluation, traces, then replay and reports by itself under pressure, and restore them when it passes. Off: only the flags above decide.',
+    description:
+      'Let each instance drop shadow evaluation, traces, then replay and reports by itself under pressure, and restore them when it passes. Off: only the flags above decide.',
     kind: 'operational',
     owner: 'operations',
     expiresOn: '2027-12-31',
@@ -108,7 +117,10 @@ export const DATE = /^\d{4}-\d{2}-\d{2}$/;
  * each flag's rollout is independent of the others and of release canaries.
  */
 export function rolloutBucket(flagKey: string, targetingKey: string): number {
-  return createHash('sha256').update(`flag:${flagKey}`).update('\u0000').update(targetingKey).digest().readUInt32BE(0) % 10_000;
+  return (
+    createHash('sha256').update(`flag:${flagKey}`).update('\u0000').update(targetingKey).digest().readUInt32BE(0) %
+    10_000
+  );
 }
 
 export type Evaluation = { readonly value: boolean; readonly reason: 'DISABLED' | 'STATIC' | 'SPLIT' | 'DEFAULT' };

@@ -2,7 +2,17 @@ import { appendAuditEvent, auditEventsFor, type AuditEvent } from '../audit/inde
 import { ENVIRONMENTS, type Environment } from '../environments/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
-import { DATE, DECLARED_FLAGS, isStale, stateOf, type DeclaredFlag, type Flag, type FlagChange, type FlagSettings, type FlagState } from './model.ts';
+import {
+  DATE,
+  DECLARED_FLAGS,
+  isStale,
+  stateOf,
+  type DeclaredFlag,
+  type Flag,
+  type FlagChange,
+  type FlagSettings,
+  type FlagState,
+} from './model.ts';
 
 /** Every flag change is announced here, in its own transaction; instances also poll the audit head. */
 export const FLAG_CHANNEL = 'entitle_flags';
@@ -84,7 +94,15 @@ export async function seedFlags(db: Database, declared: readonly DeclaredFlag[] 
         action: 'flag.created',
         subject: subjectOf(flag.key),
         reason: 'declared by the code and seeded on start',
-        evidence: { kind: flag.kind, after: { enabled: flag.enabled, rolloutBasisPoints: flag.rolloutBasisPoints, owner: flag.owner, expiresOn: flag.expiresOn } },
+        evidence: {
+          kind: flag.kind,
+          after: {
+            enabled: flag.enabled,
+            rolloutBasisPoints: flag.rolloutBasisPoints,
+            owner: flag.owner,
+            expiresOn: flag.expiresOn,
+          },
+        },
       });
     }
     if (added) await tx.query('SELECT pg_notify($1, $2)', [FLAG_CHANNEL, 'seeded']);
@@ -97,14 +115,22 @@ export async function listFlags(db: Queryable): Promise<Flag[]> {
 }
 
 export async function getFlag(db: Queryable, key: string, forUpdate = false): Promise<Flag> {
-  const { rows } = await db.query<FlagRow>(`SELECT * FROM feature_flags WHERE key = $1${forUpdate ? ' FOR UPDATE' : ''}`, [key]);
-  if (!rows[0]) throw new EntitleError('ENTITLE_FLAG_NOT_FOUND', `there is no flag "${key}"`, [{ field: 'flag', message: 'use a key that "entitle flags list" shows' }]);
+  const { rows } = await db.query<FlagRow>(
+    `SELECT * FROM feature_flags WHERE key = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [key],
+  );
+  if (!rows[0])
+    throw new EntitleError('ENTITLE_FLAG_NOT_FOUND', `there is no flag "${key}"`, [
+      { field: 'flag', message: 'use a key that "entitle flags list" shows' },
+    ]);
   return flagOf(rows[0]);
 }
 
 /** The environment the service recorded; development until a service says otherwise. */
 export async function recordedEnvironment(db: Queryable): Promise<Environment> {
-  const { rows } = await db.query<{ value: Environment }>("SELECT value FROM service_settings WHERE name = 'environment'");
+  const { rows } = await db.query<{ value: Environment }>(
+    "SELECT value FROM service_settings WHERE name = 'environment'",
+  );
   return rows[0]?.value ?? 'development';
 }
 
@@ -115,7 +141,9 @@ export async function recordedEnvironment(db: Queryable): Promise<Environment> {
  */
 export async function recordEnvironment(db: Database, environment: Environment, actor: string): Promise<Environment> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ value: Environment }>("SELECT value FROM service_settings WHERE name = 'environment' FOR UPDATE");
+    const { rows } = await tx.query<{ value: Environment }>(
+      "SELECT value FROM service_settings WHERE name = 'environment' FOR UPDATE",
+    );
     const current = rows[0]?.value ?? 'development';
     if (rows[0] && ENVIRONMENTS.indexOf(environment) <= ENVIRONMENTS.indexOf(current)) return current;
     const now = new Date().toISOString();
@@ -124,7 +152,13 @@ export async function recordEnvironment(db: Database, environment: Environment, 
        ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
       [environment, now, actor],
     );
-    await appendAuditEvent(tx, { actor, action: 'service.environment_recorded', subject: 'service:environment', reason: 'from ENTITLE_ENVIRONMENT when the service started', evidence: { from: current, to: environment } });
+    await appendAuditEvent(tx, {
+      actor,
+      action: 'service.environment_recorded',
+      subject: 'service:environment',
+      reason: 'from ENTITLE_ENVIRONMENT when the service started',
+      evidence: { from: current, to: environment },
+    });
     return environment;
   });
 }
@@ -146,20 +180,39 @@ export interface ChangeResult {
 function checkSettings(settings: FlagSettings, flag: Flag): FlagState {
   const problems: { field: string; message: string }[] = [];
   const after: FlagState = { ...stateOf(flag), ...settings };
-  if (!Number.isInteger(after.rolloutBasisPoints) || after.rolloutBasisPoints < 0 || after.rolloutBasisPoints > 10_000) {
+  if (
+    !Number.isInteger(after.rolloutBasisPoints) ||
+    after.rolloutBasisPoints < 0 ||
+    after.rolloutBasisPoints > 10_000
+  ) {
     problems.push({ field: 'rollout', message: 'give a percentage from 0 to 100, with at most two decimal places' });
   }
-  if (flag.kind !== 'release' && after.rolloutBasisPoints !== 10_000) problems.push({ field: 'rollout', message: `"${flag.key}" is a ${flag.kind}: it is on or off for every application, so give no rollout` });
-  if (!DATE.test(after.expiresOn) || Number.isNaN(Date.parse(after.expiresOn))) problems.push({ field: 'expires', message: 'give the expiry date as YYYY-MM-DD' });
-  if (after.owner.trim() === '' || after.owner.length > 100) problems.push({ field: 'owner', message: 'give the owning team, 1 to 100 characters' });
+  if (flag.kind !== 'release' && after.rolloutBasisPoints !== 10_000)
+    problems.push({
+      field: 'rollout',
+      message: `"${flag.key}" is a ${flag.kind}: it is on or off for every application, so give no rollout`,
+    });
+  if (!DATE.test(after.expiresOn) || Number.isNaN(Date.parse(after.expiresOn)))
+    problems.push({ field: 'expires', message: 'give the expiry date as YYYY-MM-DD' });
+  if (after.owner.trim() === '' || after.owner.length > 100)
+    problems.push({ field: 'owner', message: 'give the owning team, 1 to 100 characters' });
   if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the flag change is not valid', problems);
   return after;
 }
 
 function checkWords(actor: string, reason: string): void {
   const problems = [
-    ...(actor.trim() === '' ? [{ field: 'actor', message: 'give your name with --actor or ENTITLE_ACTOR: the audit chain records who changed the flag' }] : []),
-    ...(reason.trim() === '' ? [{ field: 'reason', message: 'give the reason with --reason: the audit chain records why' }] : []),
+    ...(actor.trim() === ''
+      ? [
+          {
+            field: 'actor',
+            message: 'give your name with --actor or ENTITLE_ACTOR: the audit chain records who changed the flag',
+          },
+        ]
+      : []),
+    ...(reason.trim() === ''
+      ? [{ field: 'reason', message: 'give the reason with --reason: the audit chain records why' }]
+      : []),
   ];
   if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'a flag change needs who and why', problems);
 }
@@ -174,9 +227,16 @@ export async function requestFlagChange(db: Database, request: ChangeRequest): P
   return db.transaction(async (tx) => {
     const flag = await getFlag(tx, request.key, true);
     const after = checkSettings(request.settings, flag);
-    const pending = await tx.query<{ id: string }>("SELECT id FROM feature_flag_changes WHERE flag_key = $1 AND status = 'pending'", [flag.key]);
+    const pending = await tx.query<{ id: string }>(
+      "SELECT id FROM feature_flag_changes WHERE flag_key = $1 AND status = 'pending'",
+      [flag.key],
+    );
     if (pending.rows[0]) {
-      throw new EntitleError('ENTITLE_FLAG_CHANGE_PENDING', `change ${pending.rows[0].id} to "${flag.key}" is waiting for approval`, [{ field: 'flag', message: `approve or reject ${pending.rows[0].id} first` }]);
+      throw new EntitleError(
+        'ENTITLE_FLAG_CHANGE_PENDING',
+        `change ${pending.rows[0].id} to "${flag.key}" is waiting for approval`,
+        [{ field: 'flag', message: `approve or reject ${pending.rows[0].id} first` }],
+      );
     }
     const environment = await recordedEnvironment(tx);
     const twoPeople = environment === 'production';
@@ -189,55 +249,97 @@ export async function requestFlagChange(db: Database, request: ChangeRequest): P
        VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7)`,
       [id, flag.key, JSON.stringify(before), JSON.stringify(after), request.reason, request.actor, now],
     );
-    await appendAuditEvent(tx, { actor: request.actor, action: 'flag.change_requested', subject: subjectOf(flag.key), reason: request.reason, evidence: { change: id, environment, before, after } });
+    await appendAuditEvent(tx, {
+      actor: request.actor,
+      action: 'flag.change_requested',
+      subject: subjectOf(flag.key),
+      reason: request.reason,
+      evidence: { change: id, environment, before, after },
+    });
     if (twoPeople) return { change: await getChange(tx, id), flag, applied: false };
     const applied = await apply(tx, id, flag, after, request.actor, null, request.reason);
     return { change: await getChange(tx, id), flag: applied, applied: true };
   });
 }
 
-async function apply(tx: Queryable, changeId: string, flag: Flag, after: FlagState, requestedBy: string, approvedBy: string | null, reason: string): Promise<Flag> {
+async function apply(
+  tx: Queryable,
+  changeId: string,
+  flag: Flag,
+  after: FlagState,
+  requestedBy: string,
+  approvedBy: string | null,
+  reason: string,
+): Promise<Flag> {
   const now = new Date().toISOString();
   const by = approvedBy ?? requestedBy;
-  await tx.query('UPDATE feature_flags SET enabled = $2, rollout_basis_points = $3, owner = $4, expires_on = $5, updated_at = $6, updated_by = $7 WHERE key = $1', [
-    flag.key,
-    after.enabled,
-    after.rolloutBasisPoints,
-    after.owner,
-    after.expiresOn,
-    now,
+  await tx.query(
+    'UPDATE feature_flags SET enabled = $2, rollout_basis_points = $3, owner = $4, expires_on = $5, updated_at = $6, updated_by = $7 WHERE key = $1',
+    [flag.key, after.enabled, after.rolloutBasisPoints, after.owner, after.expiresOn, now, by],
+  );
+  await tx.query("UPDATE feature_flag_changes SET status = 'applied', decided_by = $2, decided_at = $3 WHERE id = $1", [
+    changeId,
     by,
+    now,
   ]);
-  await tx.query("UPDATE feature_flag_changes SET status = 'applied', decided_by = $2, decided_at = $3 WHERE id = $1", [changeId, by, now]);
-  await appendAuditEvent(tx, { actor: by, action: 'flag.changed', subject: subjectOf(flag.key), reason, evidence: { change: changeId, requestedBy, approvedBy, before: stateOf(flag), after } });
+  await appendAuditEvent(tx, {
+    actor: by,
+    action: 'flag.changed',
+    subject: subjectOf(flag.key),
+    reason,
+    evidence: { change: changeId, requestedBy, approvedBy, before: stateOf(flag), after },
+  });
   await tx.query('SELECT pg_notify($1, $2)', [FLAG_CHANNEL, flag.key]);
   return getFlag(tx, flag.key);
 }
 
 export async function getChange(db: Queryable, id: string, forUpdate = false): Promise<FlagChange> {
-  const { rows } = await db.query<ChangeRow>(`SELECT * FROM feature_flag_changes WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
-  if (!rows[0]) throw new EntitleError('ENTITLE_FLAG_CHANGE_NOT_FOUND', `there is no flag change "${id}"`, [{ field: 'change', message: 'use an id that "entitle flags pending" shows, such as FC-3' }]);
+  const { rows } = await db.query<ChangeRow>(
+    `SELECT * FROM feature_flag_changes WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  if (!rows[0])
+    throw new EntitleError('ENTITLE_FLAG_CHANGE_NOT_FOUND', `there is no flag change "${id}"`, [
+      { field: 'change', message: 'use an id that "entitle flags pending" shows, such as FC-3' },
+    ]);
   return changeOf(rows[0]);
 }
 
 async function pendingChange(tx: Queryable, id: string): Promise<FlagChange> {
   const change = await getChange(tx, id, true);
   if (change.status !== 'pending') {
-    throw new EntitleError('ENTITLE_FLAG_CHANGE_NOT_FOUND', `flag change ${id} is already ${change.status}`, [{ field: 'change', message: 'only a change waiting for approval can be approved or rejected' }]);
+    throw new EntitleError('ENTITLE_FLAG_CHANGE_NOT_FOUND', `flag change ${id} is already ${change.status}`, [
+      { field: 'change', message: 'only a change waiting for approval can be approved or rejected' },
+    ]);
   }
   return change;
 }
 
 /** The second person's approval: applies the change, unless the flag moved since it was asked for. */
-export async function approveFlagChange(db: Database, id: string, actor: string, reason: string): Promise<ChangeResult> {
+export async function approveFlagChange(
+  db: Database,
+  id: string,
+  actor: string,
+  reason: string,
+): Promise<ChangeResult> {
   checkWords(actor, reason);
   return db.transaction(async (tx) => {
     const change = await pendingChange(tx, id);
     if (change.requestedBy === actor) {
-      throw new EntitleError('ENTITLE_FLAG_APPROVAL_REQUIRED', `${actor} asked for ${id}, so cannot approve it`, [{ field: 'actor', message: 'a second person must approve a flag change in production' }]);
+      throw new EntitleError('ENTITLE_FLAG_APPROVAL_REQUIRED', `${actor} asked for ${id}, so cannot approve it`, [
+        { field: 'actor', message: 'a second person must approve a flag change in production' },
+      ]);
     }
     const flag = await getFlag(tx, change.flagKey, true);
-    const applied = await apply(tx, id, flag, change.after, change.requestedBy, actor, `${change.reason} (approved: ${reason})`);
+    const applied = await apply(
+      tx,
+      id,
+      flag,
+      change.after,
+      change.requestedBy,
+      actor,
+      `${change.reason} (approved: ${reason})`,
+    );
     return { change: await getChange(tx, id), flag: applied, applied: true };
   });
 }
@@ -247,14 +349,25 @@ export async function rejectFlagChange(db: Database, id: string, actor: string, 
   return db.transaction(async (tx) => {
     const change = await pendingChange(tx, id);
     const now = new Date().toISOString();
-    await tx.query("UPDATE feature_flag_changes SET status = 'rejected', decided_by = $2, decided_at = $3 WHERE id = $1", [id, actor, now]);
-    await appendAuditEvent(tx, { actor, action: 'flag.change_rejected', subject: subjectOf(change.flagKey), reason, evidence: { change: id, requestedBy: change.requestedBy, before: change.before, after: change.after } });
+    await tx.query(
+      "UPDATE feature_flag_changes SET status = 'rejected', decided_by = $2, decided_at = $3 WHERE id = $1",
+      [id, actor, now],
+    );
+    await appendAuditEvent(tx, {
+      actor,
+      action: 'flag.change_rejected',
+      subject: subjectOf(change.flagKey),
+      reason,
+      evidence: { change: id, requestedBy: change.requestedBy, before: change.before, after: change.after },
+    });
     return getChange(tx, id);
   });
 }
 
 export async function pendingFlagChanges(db: Queryable): Promise<FlagChange[]> {
-  const { rows } = await db.query<ChangeRow>("SELECT * FROM feature_flag_changes WHERE status = 'pending' ORDER BY requested_at");
+  const { rows } = await db.query<ChangeRow>(
+    "SELECT * FROM feature_flag_changes WHERE status = 'pending' ORDER BY requested_at",
+  );
   return rows.map(changeOf);
 }
 

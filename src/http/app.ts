@@ -40,7 +40,12 @@ function priorityOf(request: FastifyRequest): Priority {
   const header = request.headers['entitle-priority'];
   if (header === undefined || header === 'citizen') return 'citizen';
   if (header === 'batch') return 'batch';
-  throw new EntitleError('ENTITLE_INPUT_INVALID', 'the Entitle-Priority header is not valid', [{ field: 'Entitle-Priority', message: 'send "batch" for bulk or background assessments, or leave it out for a citizen\'s own' }]);
+  throw new EntitleError('ENTITLE_INPUT_INVALID', 'the Entitle-Priority header is not valid', [
+    {
+      field: 'Entitle-Priority',
+      message: 'send "batch" for bulk or background assessments, or leave it out for a citizen\'s own',
+    },
+  ]);
 }
 
 /**
@@ -120,7 +125,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: {
       level: options.logLevel ?? 'info',
       serializers: redactedSerializers,
-      redact: { paths: ['req.headers', 'req.body', 'body', 'inputs', 'household', 'err.message'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers', 'req.body', 'body', 'inputs', 'household', 'err.message'],
+        censor: '[redacted]',
+      },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
@@ -142,7 +150,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request) => {
     const roles = request.routeOptions.config.roles;
     if (!roles) return;
-    if (failedLogins.blocked(request.ip)) throw new EntitleError('ENTITLE_RATE_LIMITED', 'too many requests with keys that are not valid came from this address');
+    if (failedLogins.blocked(request.ip))
+      throw new EntitleError(
+        'ENTITLE_RATE_LIMITED',
+        'too many requests with keys that are not valid came from this address',
+      );
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header) : null;
     const key = match ? await context.keys.verify(match[1]!) : undefined;
@@ -151,7 +163,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       throw new EntitleError('ENTITLE_UNAUTHENTICATED', 'no valid API key was sent');
     }
     if (!key.roles.includes('admin') && !roles.some((role) => key.roles.includes(role))) {
-      throw new EntitleError('ENTITLE_FORBIDDEN', `this key may not do this: it needs one of the roles ${roles.join(', ')}`);
+      throw new EntitleError(
+        'ENTITLE_FORBIDDEN',
+        `this key may not do this: it needs one of the roles ${roles.join(', ')}`,
+      );
     }
     request.apiKey = key;
   });
@@ -165,7 +180,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (!roles) return;
     if (report && !degradation.allows('replay-and-reports')) {
       degradation.shed('replay-and-reports');
-      throw new EntitleError('ENTITLE_DEGRADED', degradation.dropsAutomatically('replay-and-reports') ? 'replay and reports are paused while demand is high, so citizen assessments keep being served' : 'replay and reports are switched off (flag replay-and-reports)');
+      throw new EntitleError(
+        'ENTITLE_DEGRADED',
+        degradation.dropsAutomatically('replay-and-reports')
+          ? 'replay and reports are paused while demand is high, so citizen assessments keep being served'
+          : 'replay and reports are switched off (flag replay-and-reports)',
+      );
     }
     const release = await admission.acquire(priorityOf(request));
     reply.raw.once('close', release);
@@ -186,18 +206,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    metrics.requestDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.setErrorHandler((error, request, reply) => {
     const entitleError = toEntitleError(error);
     if (entitleError.code === 'ENTITLE_INTERNAL') {
       // The message could quote anything (a database error can quote values): log its kind only.
-      request.log.error({ event: 'unexpected_error', kind: (error as Error).name, code: (error as { code?: unknown }).code }, 'unexpected error');
+      request.log.error(
+        { event: 'unexpected_error', kind: (error as Error).name, code: (error as { code?: unknown }).code },
+        'unexpected error',
+      );
     }
     return sendProblem(reply, request, entitleError);
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new EntitleError('ENTITLE_NOT_FOUND', 'there is nothing at this address')));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new EntitleError('ENTITLE_NOT_FOUND', 'there is nothing at this address')),
+  );
 
   registerOperations(app, context, openApiDocument([...rules.active.values()]));
   registerAssessments(app, context);
@@ -208,10 +236,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerFlags(app, context);
   if (options.faults) {
     const faults = options.faults;
-    app.post('/test/faults', { config: { roles: ['admin'] }, schema: { body: { type: 'object', required: ['database'], properties: { database: { enum: ['down', 'up'] } } } } }, (request, reply) => {
-      faults.setDatabaseDown((request.body as { database: 'down' | 'up' }).database === 'down');
-      return reply.send({ database: faults.databaseDown ? 'down' : 'up' });
-    });
+    app.post(
+      '/test/faults',
+      {
+        config: { roles: ['admin'] },
+        schema: {
+          body: { type: 'object', required: ['database'], properties: { database: { enum: ['down', 'up'] } } },
+        },
+      },
+      (request, reply) => {
+        faults.setDatabaseDown((request.body as { database: 'down' | 'up' }).database === 'down');
+        return reply.send({ database: faults.databaseDown ? 'down' : 'up' });
+      },
+    );
   }
   return app;
 }

@@ -13,7 +13,11 @@ const FIELDS: readonly [string[], Kind, string][] = [
   [['household', 'adults'], 'list', 'adults'],
   [['household', 'adults', '0', 'dateOfBirth'], 'date', 'adults[0].dateOfBirth'],
   [['household', 'adults', '0', 'monthlyNetEarnings'], 'money', 'adults[0].monthlyNetEarnings'],
-  [['household', 'adults', '0', 'limitedCapabilityForWorkRelatedActivity'], 'bool', 'adults[0].limitedCapabilityForWorkRelatedActivity'],
+  [
+    ['household', 'adults', '0', 'limitedCapabilityForWorkRelatedActivity'],
+    'bool',
+    'adults[0].limitedCapabilityForWorkRelatedActivity',
+  ],
   [['household', 'adults', '0', 'carer'], 'bool', 'adults[0].carer'],
   [['household', 'children', '0', 'dateOfBirth'], 'date', 'children[0].dateOfBirth'],
   [['household', 'children', '0', 'disability'], 'enum', 'children[0].disability'],
@@ -25,13 +29,50 @@ const FIELDS: readonly [string[], Kind, string][] = [
 ];
 
 const notA: Record<Kind, fc.Arbitrary<unknown>> = {
-  money: fc.oneof(fc.string(), fc.boolean(), fc.constant(null), fc.double({ min: -1e6, max: -0.01 }), fc.integer({ min: 1, max: 999 }).map((n) => n + 0.001), fc.constant(1e20), fc.array(fc.integer())),
-  date: fc.oneof(fc.string().filter((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s)), fc.integer(), fc.constant('2025-02-30'), fc.constant('1999-13-01'), fc.constant(null)),
+  money: fc.oneof(
+    fc.string(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.double({ min: -1e6, max: -0.01 }),
+    fc.integer({ min: 1, max: 999 }).map((n) => n + 0.001),
+    fc.constant(1e20),
+    fc.array(fc.integer()),
+  ),
+  date: fc.oneof(
+    fc.string().filter((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s)),
+    fc.integer(),
+    fc.constant('2025-02-30'),
+    fc.constant('1999-13-01'),
+    fc.constant(null),
+  ),
   bool: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constant('true')),
-  int: fc.oneof(fc.double({ min: 0.1, max: 5.9 }).filter((n) => !Number.isInteger(n)), fc.string(), fc.integer({ min: -100, max: -1 }), fc.integer({ min: 21, max: 1e6 }), fc.constant(null)),
-  enum: fc.oneof(fc.string().filter((s) => !['none', 'lower', 'higher'].includes(s)), fc.integer(), fc.constant(null)),
-  list: fc.oneof(fc.string(), fc.integer(), fc.constant({}), fc.constant(null), fc.constant([]), fc.array(fc.constant({}), { minLength: 3, maxLength: 5 })),
-  text: fc.oneof(fc.integer(), fc.constant(null), fc.constant(''), fc.constant('x'.repeat(65)), fc.constant('no spaces allowed')),
+  int: fc.oneof(
+    fc.double({ min: 0.1, max: 5.9 }).filter((n) => !Number.isInteger(n)),
+    fc.string(),
+    fc.integer({ min: -100, max: -1 }),
+    fc.integer({ min: 21, max: 1e6 }),
+    fc.constant(null),
+  ),
+  enum: fc.oneof(
+    fc.string().filter((s) => !['none', 'lower', 'higher'].includes(s)),
+    fc.integer(),
+    fc.constant(null),
+  ),
+  list: fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.constant({}),
+    fc.constant(null),
+    fc.constant([]),
+    fc.array(fc.constant({}), { minLength: 3, maxLength: 5 }),
+  ),
+  text: fc.oneof(
+    fc.integer(),
+    fc.constant(null),
+    fc.constant(''),
+    fc.constant('x'.repeat(65)),
+    fc.constant('no spaces allowed'),
+  ),
   object: fc.oneof(fc.string(), fc.integer(), fc.array(fc.anything()), fc.constant(null)),
 };
 
@@ -40,7 +81,14 @@ const brokenInput = fc.constantFrom(...FIELDS).chain(([path, kind, field]) =>
   fc.oneof(
     notA[kind].map((value) => ({ path, value: value, remove: false, field })),
     fc.constant({ path, value: undefined, remove: true, field }),
-    fc.stringMatching(/^[a-z][A-Za-z]{2,20}$/).map((name) => ({ path: [...path.slice(0, -1), `unknown${name}`], value: 1, remove: false, field: undefined as string | undefined })),
+    fc
+      .stringMatching(/^[a-z][A-Za-z]{2,20}$/)
+      .map((name) => ({
+        path: [...path.slice(0, -1), `unknown${name}`],
+        value: 1,
+        remove: false,
+        field: undefined as string | undefined,
+      })),
   ),
 );
 
@@ -64,7 +112,12 @@ describe('invalid assessment input', () => {
   it('10,000 generated invalid payloads all get 400 naming the field at fault, never a 500', async () => {
     await fc.assert(
       fc.asyncProperty(brokenInput, async (change) => {
-        const response = await service.app.inject({ method: 'POST', url: '/v1/assessments', headers: { authorization: `Bearer ${service.keys.assessor}` }, payload: apply(change) as object });
+        const response = await service.app.inject({
+          method: 'POST',
+          url: '/v1/assessments',
+          headers: { authorization: `Bearer ${service.keys.assessor}` },
+          payload: apply(change) as object,
+        });
         assert.equal(response.statusCode, 400, `${change.path.join('.')}: ${response.body}`);
         assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8');
         const problem = response.json<{ errors?: { field?: string; message: string }[] }>();
@@ -72,7 +125,10 @@ describe('invalid assessment input', () => {
         for (const error of problem.errors) assert.ok(error.message.length > 0);
         if (change.field && !change.path[change.path.length - 1]!.startsWith('unknown')) {
           const fields = problem.errors.map((e) => e.field ?? '');
-          assert.ok(fields.some((f) => f === change.field || f.startsWith(`${change.field}`) || change.field!.startsWith(f)), `expected ${change.field} among ${fields.join(', ')}`);
+          assert.ok(
+            fields.some((f) => f === change.field || f.startsWith(`${change.field}`) || change.field!.startsWith(f)),
+            `expected ${change.field} among ${fields.join(', ')}`,
+          );
         }
       }),
       { numRuns: 10_000 },
@@ -82,7 +138,12 @@ describe('invalid assessment input', () => {
   it('any JSON body at all gets a clear 4xx or a decision, never a 500', async () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue(), async (body) => {
-        const response = await service.app.inject({ method: 'POST', url: '/v1/assessments', headers: { authorization: `Bearer ${service.keys.assessor}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+        const response = await service.app.inject({
+          method: 'POST',
+          url: '/v1/assessments',
+          headers: { authorization: `Bearer ${service.keys.assessor}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(body),
+        });
         assert.ok(response.statusCode < 500, `${response.statusCode}: ${response.body}`);
       }),
       { numRuns: 2_000 },

@@ -18,11 +18,22 @@ function fieldSchema(field: InputField): JsonSchema {
         description: `Pounds, at most 2 decimal places.${field.description ? ` ${field.description}` : ''}`,
       };
     case 'int':
-      return { type: 'integer', ...(field.min !== undefined ? { minimum: field.min } : {}), ...(field.max !== undefined ? { maximum: field.max } : {}), ...description };
+      return {
+        type: 'integer',
+        ...(field.min !== undefined ? { minimum: field.min } : {}),
+        ...(field.max !== undefined ? { maximum: field.max } : {}),
+        ...description,
+      };
     case 'bool':
       return { type: 'boolean', ...description };
     case 'date':
-      return { type: 'string', format: 'date', ...(field.notAfterAssessmentDate ? { description: `Not after the assessment date.${field.description ? ` ${field.description}` : ''}` } : description) };
+      return {
+        type: 'string',
+        format: 'date',
+        ...(field.notAfterAssessmentDate
+          ? { description: `Not after the assessment date.${field.description ? ` ${field.description}` : ''}` }
+          : description),
+      };
     case 'enum':
       return { type: 'string', enum: field.type.values, ...description };
     default:
@@ -50,7 +61,11 @@ export function assessmentRequestSchema(ruleSet: RuleSet): JsonSchema {
     required: ['benefit', 'applicationId', 'assessmentDate', 'household'],
     properties: {
       benefit: { const: ruleSet.benefit },
-      applicationId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$', description: 'The application reference.' },
+      applicationId: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$',
+        description: 'The application reference.',
+      },
       assessmentDate: { type: 'string', format: 'date', description: 'The first day of the assessment period.' },
       household: objectOf(inputs.fields, lists),
     },
@@ -58,8 +73,14 @@ export function assessmentRequestSchema(ruleSet: RuleSet): JsonSchema {
 }
 
 const problem = { $ref: '#/components/schemas/Problem' };
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
-const json = (schema: JsonSchema, description: string) => ({ description, content: { 'application/json': { schema } } });
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: problem } },
+});
+const json = (schema: JsonSchema, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const roles = (list: readonly string[]) => `Roles: ${list.join(', ')} (admin may do everything).`;
 
@@ -71,7 +92,8 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
     info: {
       title: 'Entitle',
       version: ENGINE.version,
-      description: 'Benefit assessments from rules as code. Every decision is recorded, hash-chained and replayable before it is returned.',
+      description:
+        'Benefit assessments from rules as code. Every decision is recorded, hash-chained and replayable before it is returned.',
     },
     security: [{ bearer: [] }],
     paths: {
@@ -79,16 +101,27 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
         post: {
           summary: 'Assess an application and record the decision',
           description: `Responds only after the decision is committed. ${roles(['assessor'])}`,
-          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: Object.keys(requests).map((k) => ({ $ref: `#/components/schemas/${k}` })) } } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { oneOf: Object.keys(requests).map((k) => ({ $ref: `#/components/schemas/${k}` })) },
+              },
+            },
+          },
           responses: {
             201: json({ $ref: '#/components/schemas/Decision' }, 'The decision, recorded.'),
             400: problemResponse('The input is not valid: every field at fault is listed.'),
             401: problemResponse('No valid API key.'),
             403: problemResponse('The key may not assess.'),
             413: problemResponse('The body is too large.'),
-            422: problemResponse('A rate this decision needs is not confirmed, or the rule set has none for the date: no decision is made.'),
+            422: problemResponse(
+              'A rate this decision needs is not confirmed, or the rule set has none for the date: no decision is made.',
+            ),
             429: problemResponse('Too many requests for this key; see Retry-After.'),
-            503: problemResponse('The decision could not be recorded, so none was made; retry after Retry-After seconds.'),
+            503: problemResponse(
+              'The decision could not be recorded, so none was made; retry after Retry-After seconds.',
+            ),
           },
         },
       },
@@ -97,7 +130,12 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
           summary: 'A recorded decision with its inputs, outcome and explanation',
           description: `Every read is itself recorded. ${roles(['caseworker', 'auditor'])}`,
           parameters: [idParam],
-          responses: { 200: json({ $ref: '#/components/schemas/StoredDecision' }, 'The decision.'), 400: problemResponse('The id is not a UUID.'), 404: problemResponse('No such decision.'), 503: problemResponse('The store is unavailable.') },
+          responses: {
+            200: json({ $ref: '#/components/schemas/StoredDecision' }, 'The decision.'),
+            400: problemResponse('The id is not a UUID.'),
+            404: problemResponse('No such decision.'),
+            503: problemResponse('The store is unavailable.'),
+          },
         },
       },
       '/v1/decisions/{id}/reads': {
@@ -105,7 +143,28 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
           summary: 'Who read a decision, and when',
           description: roles(['auditor']),
           parameters: [idParam],
-          responses: { 200: json({ type: 'object', properties: { decisionId: { type: 'string' }, reads: { type: 'array', items: { type: 'object', properties: { keyName: { type: 'string' }, action: { type: 'string' }, readAt: { type: 'string' } } } } } }, 'The reads, oldest first.') },
+          responses: {
+            200: json(
+              {
+                type: 'object',
+                properties: {
+                  decisionId: { type: 'string' },
+                  reads: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        keyName: { type: 'string' },
+                        action: { type: 'string' },
+                        readAt: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              },
+              'The reads, oldest first.',
+            ),
+          },
         },
       },
       '/v1/decisions/{id}/replay': {
@@ -122,13 +181,41 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
         },
       },
       ...releasePaths(),
-      '/health': { get: { summary: 'The process is alive', security: [], responses: { 200: { description: 'Alive.' } } } },
-      '/version': { get: { summary: 'The build this instance runs and the rule-set version it decides with, per benefit', security: [], responses: { 200: { description: 'The build (version and commit) and, per benefit, the rule-set id and hash.' } } } },
-      '/ready': { get: { summary: 'Ready for traffic: database reachable, migrations current, rules loaded', security: [], responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'Prometheus text format.' } } } },
+      '/health': {
+        get: { summary: 'The process is alive', security: [], responses: { 200: { description: 'Alive.' } } },
+      },
+      '/version': {
+        get: {
+          summary: 'The build this instance runs and the rule-set version it decides with, per benefit',
+          security: [],
+          responses: {
+            200: { description: 'The build (version and commit) and, per benefit, the rule-set id and hash.' },
+          },
+        },
+      },
+      '/ready': {
+        get: {
+          summary: 'Ready for traffic: database reachable, migrations current, rules loaded',
+          security: [],
+          responses: { 200: { description: 'Ready.' }, 503: { description: 'Not ready.' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          security: [],
+          responses: { 200: { description: 'Prometheus text format.' } },
+        },
+      },
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: `An API key from "entitle keys create". Roles: ${ROLES.join(', ')}.` } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: `An API key from "entitle keys create". Roles: ${ROLES.join(', ')}.`,
+        },
+      },
       schemas: {
         ...requests,
         Problem: {
@@ -141,12 +228,30 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             code: { type: 'string', description: 'Stable error code; see docs/errors.md.' },
             detail: { type: 'string' },
             instance: { type: 'string' },
-            errors: { type: 'array', items: { type: 'object', required: ['message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['message'],
+                properties: { field: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
           },
         },
         Decision: {
           type: 'object',
-          required: ['decisionId', 'benefit', 'applicationId', 'assessmentDate', 'ruleset', 'engine', 'outcome', 'explanation', 'recordedAt', 'recordHash'],
+          required: [
+            'decisionId',
+            'benefit',
+            'applicationId',
+            'assessmentDate',
+            'ruleset',
+            'engine',
+            'outcome',
+            'explanation',
+            'recordedAt',
+            'recordHash',
+          ],
           properties: {
             decisionId: { type: 'string', format: 'uuid' },
             benefit: { type: 'string' },
@@ -154,7 +259,16 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             assessmentDate: { type: 'string', format: 'date' },
             ruleset: { type: 'object', properties: { id: { type: 'string' }, hash: { type: 'string' } } },
             engine: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } },
-            outcome: { type: 'object', properties: { entitled: { type: 'boolean' }, amount: { type: 'number' }, period: { type: 'string' }, elements: { type: 'object' }, details: { type: 'object' } } },
+            outcome: {
+              type: 'object',
+              properties: {
+                entitled: { type: 'boolean' },
+                amount: { type: 'number' },
+                period: { type: 'string' },
+                elements: { type: 'object' },
+                details: { type: 'object' },
+              },
+            },
             explanation: { type: 'array', items: { type: 'string' } },
             recordedAt: { type: 'string', format: 'date-time' },
             recordHash: { type: 'string' },
@@ -163,7 +277,15 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
         StoredDecision: {
           allOf: [
             { $ref: '#/components/schemas/Decision' },
-            { type: 'object', properties: { seq: { type: 'integer' }, inputs: { type: ['object', 'null'] }, purgedAt: { type: ['string', 'null'] }, prevHash: { type: 'string' } } },
+            {
+              type: 'object',
+              properties: {
+                seq: { type: 'integer' },
+                inputs: { type: ['object', 'null'] },
+                purgedAt: { type: ['string', 'null'] },
+                prevHash: { type: 'string' },
+              },
+            },
           ],
         },
         Replay: {
@@ -174,7 +296,10 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             match: { type: 'boolean' },
             ruleset: { type: 'object' },
             engine: { type: 'object', properties: { recorded: { type: 'string' }, current: { type: 'string' } } },
-            differences: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, recorded: {}, replayed: {} } } },
+            differences: {
+              type: 'array',
+              items: { type: 'object', properties: { path: { type: 'string' }, recorded: {}, replayed: {} } },
+            },
           },
         },
       },
@@ -185,31 +310,84 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
 /** The releases API (src/http/routes/releases.ts), with the same body schemas it validates. */
 function releasePaths(): Record<string, unknown> {
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-  const refused = { 403: problemResponse('The key lacks the role, or the two-person rule refuses it.'), 404: problemResponse('No such release.'), 409: problemResponse('The release cannot take this step now (state, gates or a freeze window).') };
+  const refused = {
+    403: problemResponse('The key lacks the role, or the two-person rule refuses it.'),
+    404: problemResponse('No such release.'),
+    409: problemResponse('The release cannot take this step now (state, gates or a freeze window).'),
+  };
   const step = (summary: string, who: readonly Role[], body: unknown) => ({
-    post: { summary, description: roles(who), parameters: [idParam], requestBody: { required: false, content: { 'application/json': { schema: body } } }, responses: { 200: { description: 'The release after the step.' }, ...refused } },
+    post: {
+      summary,
+      description: roles(who),
+      parameters: [idParam],
+      requestBody: { required: false, content: { 'application/json': { schema: body } } },
+      responses: { 200: { description: 'The release after the step.' }, ...refused },
+    },
   });
   return {
     '/v1/releases': {
-      get: { summary: 'Releases, oldest first', description: roles(['policy-author', 'approver', 'operator', 'auditor']), responses: { 200: { description: 'The releases.' } } },
+      get: {
+        summary: 'Releases, oldest first',
+        description: roles(['policy-author', 'approver', 'operator', 'auditor']),
+        responses: { 200: { description: 'The releases.' } },
+      },
       post: {
         summary: 'Record a candidate rule set as a release: compiled, golden tests run, validated or rejected',
         description: roles(['policy-author']),
         requestBody: { required: true, content: { 'application/json': { schema: releaseSchemas.create } } },
-        responses: { 201: { description: 'The release, validated or rejected, with the golden test results.' }, 400: problemResponse('The rule set, declaration or a field is not valid.') },
+        responses: {
+          201: { description: 'The release, validated or rejected, with the golden test results.' },
+          400: problemResponse('The rule set, declaration or a field is not valid.'),
+        },
       },
     },
-    '/v1/releases/{id}': { get: { summary: 'A release with its comparisons, gate verdict and every step', description: roles(['policy-author', 'approver', 'operator', 'auditor']), parameters: [idParam], responses: { 200: { description: 'The release status.' }, 404: problemResponse('No such release.') } } },
-    '/v1/releases/{id}/shadow': step('Compare the candidate with the active version on a share of live assessments', ['policy-author'], releaseSchemas.shadow),
-    '/v1/releases/{id}/canary': step('Let the candidate decide a share of applications (only grows)', ['operator'], releaseSchemas.canary),
-    '/v1/releases/{id}/approve': step('Approve for promotion (never by the author); emergency approvals override a freeze window', ['approver'], releaseSchemas.approve),
-    '/v1/releases/{id}/promote': step('Make an approved release that passed its gates active, now or at its effective time', ['approver'], releaseSchemas.step),
-    '/v1/releases/{id}/rollback': step('Roll a release back; if active, the version it replaced decides again', ['operator'], releaseSchemas.required),
-    '/v1/releases/{id}/backtest': step('Backtest the release on stored decisions (by default the last 100,000), with one worker thread; the summary is recorded on the release', ['policy-author'], releaseSchemas.backtest),
-    '/v1/releases/{id}/reject': step('Reject a release that has not decided anything', ['policy-author', 'operator'], releaseSchemas.required),
+    '/v1/releases/{id}': {
+      get: {
+        summary: 'A release with its comparisons, gate verdict and every step',
+        description: roles(['policy-author', 'approver', 'operator', 'auditor']),
+        parameters: [idParam],
+        responses: { 200: { description: 'The release status.' }, 404: problemResponse('No such release.') },
+      },
+    },
+    '/v1/releases/{id}/shadow': step(
+      'Compare the candidate with the active version on a share of live assessments',
+      ['policy-author'],
+      releaseSchemas.shadow,
+    ),
+    '/v1/releases/{id}/canary': step(
+      'Let the candidate decide a share of applications (only grows)',
+      ['operator'],
+      releaseSchemas.canary,
+    ),
+    '/v1/releases/{id}/approve': step(
+      'Approve for promotion (never by the author); emergency approvals override a freeze window',
+      ['approver'],
+      releaseSchemas.approve,
+    ),
+    '/v1/releases/{id}/promote': step(
+      'Make an approved release that passed its gates active, now or at its effective time',
+      ['approver'],
+      releaseSchemas.step,
+    ),
+    '/v1/releases/{id}/rollback': step(
+      'Roll a release back; if active, the version it replaced decides again',
+      ['operator'],
+      releaseSchemas.required,
+    ),
+    '/v1/releases/{id}/backtest': step(
+      'Backtest the release on stored decisions (by default the last 100,000), with one worker thread; the summary is recorded on the release',
+      ['policy-author'],
+      releaseSchemas.backtest,
+    ),
+    '/v1/releases/{id}/reject': step(
+      'Reject a release that has not decided anything',
+      ['policy-author', 'operator'],
+      releaseSchemas.required,
+    ),
     '/v1/releases/{id}/affected': {
       get: {
-        summary: 'The remediation worklist of a rolled-back release: applications whose outcome changes under the version now active',
+        summary:
+          'The remediation worklist of a rolled-back release: applications whose outcome changes under the version now active',
         description: `${roles(['operator'])} Send Accept: text/csv for the spreadsheet.`,
         parameters: [idParam],
         responses: { 200: { description: 'The worklist, in pence (JSON) or pounds (CSV).' }, ...refused },

@@ -18,7 +18,9 @@ export const RETRY_AFTER_SECONDS = 2;
 
 export function problemOf(error: EntitleError, requestId?: string): ProblemDocument {
   const definition = errorRegistry[error.code];
-  const errors = error.problems.map((p: Problem) => (p.field !== undefined ? { field: p.field, message: p.message } : { message: p.message }));
+  const errors = error.problems.map((p: Problem) =>
+    p.field !== undefined ? { field: p.field, message: p.message } : { message: p.message },
+  );
   return {
     type: `urn:entitle:problem:${error.code}`,
     title: definition.title,
@@ -45,19 +47,28 @@ interface Validation {
 /** A schema violation as a field and what to do: the allowed values, the missing field, the unknown one. */
 function validationProblem(v: Validation): { field: string; message: string } {
   const path = v.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '';
-  if (v.keyword === 'enum' && v.params?.allowedValues) return { field: path || 'request', message: `give one of: ${v.params.allowedValues.map(String).join(', ')}` };
-  if (v.keyword === 'required' && v.params?.missingProperty) return { field: path ? `${path}.${v.params.missingProperty}` : v.params.missingProperty, message: `give ${v.params.missingProperty}` };
+  if (v.keyword === 'enum' && v.params?.allowedValues)
+    return { field: path || 'request', message: `give one of: ${v.params.allowedValues.map(String).join(', ')}` };
+  if (v.keyword === 'required' && v.params?.missingProperty)
+    return {
+      field: path ? `${path}.${v.params.missingProperty}` : v.params.missingProperty,
+      message: `give ${v.params.missingProperty}`,
+    };
   // The unknown name is the caller's text: not echoed (it could be anything).
-  if (v.keyword === 'additionalProperties') return { field: path || 'request', message: 'remove the field this request does not take (see /openapi.json)' };
+  if (v.keyword === 'additionalProperties')
+    return { field: path || 'request', message: 'remove the field this request does not take (see /openapi.json)' };
   return { field: path || 'request', message: v.message ?? 'is not valid' };
 }
 
 export function toEntitleError(error: unknown): EntitleError {
   if (error instanceof EntitleError) return error;
   const fastifyError = error as Partial<FastifyError> & { validation?: Validation[] };
-  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new EntitleError('ENTITLE_BODY_TOO_LARGE', 'the request body is larger than allowed');
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new EntitleError('ENTITLE_BODY_TOO_LARGE', 'the request body is larger than allowed');
   if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new EntitleError('ENTITLE_REQUEST_INVALID', 'the request body must be JSON', [{ message: 'send Content-Type: application/json' }]);
+    return new EntitleError('ENTITLE_REQUEST_INVALID', 'the request body must be JSON', [
+      { message: 'send Content-Type: application/json' },
+    ]);
   }
   if (fastifyError.validation) {
     return new EntitleError(
@@ -68,7 +79,9 @@ export function toEntitleError(error: unknown): EntitleError {
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     // Fastify's messages can quote the body (a JSON syntax error does): never repeat them.
-    return new EntitleError('ENTITLE_REQUEST_INVALID', 'the request could not be read', [{ message: 'send the body as valid JSON with Content-Type: application/json' }]);
+    return new EntitleError('ENTITLE_REQUEST_INVALID', 'the request could not be read', [
+      { message: 'send the body as valid JSON with Content-Type: application/json' },
+    ]);
   }
   return new EntitleError('ENTITLE_INTERNAL', 'an unexpected error stopped the request');
 }

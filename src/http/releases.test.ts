@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_GATES, seedActiveVersions } from '../releases/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
-import { beforeUprating, compile, GOLDEN_SINGLE, household, taper, testService, ucBundle, writeRuleSetDir, type TestService } from '../testing/index.ts';
+import {
+  beforeUprating,
+  compile,
+  GOLDEN_SINGLE,
+  household,
+  taper,
+  testService,
+  ucBundle,
+  writeRuleSetDir,
+  type TestService,
+} from '../testing/index.ts';
 
 /** A rule-set directory's files as the API takes them: name to text. */
 async function filesOf(bundle: RuleSetBundle): Promise<Record<string, string>> {
@@ -13,7 +23,12 @@ async function filesOf(bundle: RuleSetBundle): Promise<Record<string, string>> {
   try {
     await writeRuleSetDir(dir, bundle, { 'single.yaml': GOLDEN_SINGLE });
     const files: Record<string, string> = {};
-    for (const name of ['ruleset.yaml', 'parameters.yaml', ...(await readdir(join(dir, 'tests'))).map((f) => `tests/${f}`)]) files[name] = await readFile(join(dir, name), 'utf8');
+    for (const name of [
+      'ruleset.yaml',
+      'parameters.yaml',
+      ...(await readdir(join(dir, 'tests'))).map((f) => `tests/${f}`),
+    ])
+      files[name] = await readFile(join(dir, name), 'utf8');
     return files;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -32,31 +47,68 @@ interface Reply {
   workers: number;
 }
 
-async function call(service: TestService, key: string, method: 'GET' | 'POST', url: string, payload?: unknown, accept?: string) {
-  const response = await service.app.inject({ method, url, headers: { authorization: `Bearer ${key}`, ...(accept ? { accept } : {}) }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+async function call(
+  service: TestService,
+  key: string,
+  method: 'GET' | 'POST',
+  url: string,
+  payload?: unknown,
+  accept?: string,
+) {
+  const response = await service.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${key}`, ...(accept ? { accept } : {}) },
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
   const type = String(response.headers['content-type']);
-  return { status: response.statusCode, body: (type.includes('json') ? response.json() : {}) as Reply, text: response.body, type };
+  return {
+    status: response.statusCode,
+    body: (type.includes('json') ? response.json() : {}) as Reply,
+    text: response.body,
+    type,
+  };
 }
 
 describe('releases over HTTP', () => {
   it('takes a release from creation to rollback and its worklist, each step by a key with the right role, recorded with its name', async () => {
     const active = compile(beforeUprating(await ucBundle()));
-    const service = await testService({ rules: new Map([['universal-credit', active]]), gates: { ...DEFAULT_GATES, minSample: 10 } });
+    const service = await testService({
+      rules: new Map([['universal-credit', active]]),
+      gates: { ...DEFAULT_GATES, minSample: 10 },
+    });
     try {
       await seedActiveVersions(service.db, [active.program]);
       const { keys } = service;
       const files = await filesOf(taper(beforeUprating(await ucBundle()), '57%'));
-      const create = { benefit: 'universal-credit', summary: 'taper to 57%', effective: '2025-04-07', expectations: 'changes:\n  - variable: earnedIncomeDeduction\n    direction: rise\n    why: taper\n', files };
+      const create = {
+        benefit: 'universal-credit',
+        summary: 'taper to 57%',
+        effective: '2025-04-07',
+        expectations: 'changes:\n  - variable: earnedIncomeDeduction\n    direction: rise\n    why: taper\n',
+        files,
+      };
 
       assert.equal((await call(service, keys.assessor, 'POST', '/v1/releases', create)).status, 403);
-      const badName = await call(service, keys['policy-author'], 'POST', '/v1/releases', { ...create, files: { ...files, '../escape.yaml': 'x' } });
+      const badName = await call(service, keys['policy-author'], 'POST', '/v1/releases', {
+        ...create,
+        files: { ...files, '../escape.yaml': 'x' },
+      });
       assert.equal(badName.status, 400);
-      assert.deepEqual(badName.body.errors, [{ field: 'files.../escape.yaml', message: 'send only ruleset.yaml, parameters.yaml and tests/NAME.yaml' }]);
-      const badDate = await call(service, keys['policy-author'], 'POST', '/v1/releases', { ...create, effective: 'soon' });
+      assert.deepEqual(badName.body.errors, [
+        { field: 'files.../escape.yaml', message: 'send only ruleset.yaml, parameters.yaml and tests/NAME.yaml' },
+      ]);
+      const badDate = await call(service, keys['policy-author'], 'POST', '/v1/releases', {
+        ...create,
+        effective: 'soon',
+      });
       assert.equal(badDate.status, 400);
       assert.equal(badDate.body.errors[0]!.field, 'effective');
 
-      const broken = await call(service, keys['policy-author'], 'POST', '/v1/releases', { ...create, files: { ...files, 'parameters.yaml': 'standardAllowance: [' } });
+      const broken = await call(service, keys['policy-author'], 'POST', '/v1/releases', {
+        ...create,
+        files: { ...files, 'parameters.yaml': 'standardAllowance: [' },
+      });
       assert.equal(broken.status, 400);
       assert.equal(broken.body.code, 'ENTITLE_CANDIDATE_INVALID');
       assert.match(broken.body.errors[0]!.field, /^files\.parameters\.yaml:\d+:\d+$/);
@@ -69,25 +121,58 @@ describe('releases over HTTP', () => {
       assert.equal(created.body.release.author, 'test-policy-author');
       assert.deepEqual(created.body.golden, { total: 1, failed: [] });
 
-      for (let n = 1; n <= 6; n++) assert.equal((await call(service, keys.assessor, 'POST', '/v1/assessments', household(n))).status, 201);
+      for (let n = 1; n <= 6; n++)
+        assert.equal((await call(service, keys.assessor, 'POST', '/v1/assessments', household(n))).status, 201);
       const backtest = await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { last: 10 });
       assert.equal(backtest.status, 200, JSON.stringify(backtest.body));
       assert.equal(backtest.body.report.compared, 6);
       assert.equal(backtest.body.report.kinds.unexpected, 0);
       assert.equal(backtest.body.workers, 1);
-      assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { last: 10, from: '2025-01-01' })).body.errors[0]!.field, 'last');
-      assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { from: '1800-01-01' })).status, 200, 'a date before 1970 is clamped, not a fault');
+      assert.equal(
+        (
+          await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, {
+            last: 10,
+            from: '2025-01-01',
+          })
+        ).body.errors[0]!.field,
+        'last',
+      );
+      assert.equal(
+        (await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { from: '1800-01-01' }))
+          .status,
+        200,
+        'a date before 1970 is clamped, not a fault',
+      );
 
       assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/shadow`, {})).status, 403);
-      const noBody = await service.app.inject({ method: 'POST', url: `/v1/releases/${id}/backtest`, headers: { authorization: `Bearer ${keys['policy-author']}` } });
+      const noBody = await service.app.inject({
+        method: 'POST',
+        url: `/v1/releases/${id}/backtest`,
+        headers: { authorization: `Bearer ${keys['policy-author']}` },
+      });
       assert.equal(noBody.statusCode, 200, 'a step with no body takes its defaults');
-      assert.equal((await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/shadow`, { percent: 100 })).body.release.state, 'shadow');
-      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 150 })).status, 400);
-      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 20 })).body.release.canaryBasisPoints, 2000);
+      assert.equal(
+        (await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/shadow`, { percent: 100 })).body.release
+          .state,
+        'shadow',
+      );
+      assert.equal(
+        (await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 150 })).status,
+        400,
+      );
+      assert.equal(
+        (await call(service, keys.operator, 'POST', `/v1/releases/${id}/canary`, { percent: 20 })).body.release
+          .canaryBasisPoints,
+        2000,
+      );
       const early = await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, {});
       assert.equal(early.status, 403);
       assert.equal(early.body.code, 'ENTITLE_RELEASE_APPROVAL_REQUIRED');
-      assert.equal((await call(service, keys.approver, 'POST', `/v1/releases/${id}/approve`, { reason: 'read the report' })).status, 200);
+      assert.equal(
+        (await call(service, keys.approver, 'POST', `/v1/releases/${id}/approve`, { reason: 'read the report' }))
+          .status,
+        200,
+      );
       const inconclusive = await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, {});
       assert.equal(inconclusive.status, 409);
       assert.match(inconclusive.body.errors[0]!.message, /0 comparisons so far/);
@@ -96,13 +181,32 @@ describe('releases over HTTP', () => {
       assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
       assert.equal(promoted.body.release.state, 'active');
 
-      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/rollback`, {})).status, 400, 'a rollback needs a reason');
-      assert.equal((await call(service, keys.operator, 'POST', `/v1/releases/${id}/rollback`, { reason: 'not agreed' })).body.release.state, 'rolled-back');
+      assert.equal(
+        (await call(service, keys.operator, 'POST', `/v1/releases/${id}/rollback`, {})).status,
+        400,
+        'a rollback needs a reason',
+      );
+      assert.equal(
+        (await call(service, keys.operator, 'POST', `/v1/releases/${id}/rollback`, { reason: 'not agreed' })).body
+          .release.state,
+        'rolled-back',
+      );
 
       const status = await call(service, keys.auditor, 'GET', `/v1/releases/${id}`);
       assert.deepEqual(
         status.body.steps.map((s) => `${s.action} by ${s.actor}`),
-        ['release.created by test-policy-author', 'release.validated by entitle', 'release.backtested by test-policy-author', 'release.backtested by test-policy-author', 'release.backtested by test-policy-author', 'release.shadow by test-policy-author', 'release.canary by test-operator', 'release.approved by test-approver', 'release.active by test-approver', 'release.rolled_back by test-operator'],
+        [
+          'release.created by test-policy-author',
+          'release.validated by entitle',
+          'release.backtested by test-policy-author',
+          'release.backtested by test-policy-author',
+          'release.backtested by test-policy-author',
+          'release.shadow by test-policy-author',
+          'release.canary by test-operator',
+          'release.approved by test-approver',
+          'release.active by test-approver',
+          'release.rolled_back by test-operator',
+        ],
       );
       const worklist = await call(service, keys.operator, 'GET', `/v1/releases/${id}/affected`);
       assert.equal(worklist.status, 200);

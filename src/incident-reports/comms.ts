@@ -13,11 +13,19 @@ export type Audience = (typeof AUDIENCES)[number];
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../communications/', import.meta.url));
 
 // Plain text: nothing is escaped; the templates control their own whitespace with {%- and -%}.
-const templates = new nunjucks.Environment(new nunjucks.FileSystemLoader(TEMPLATES_DIR, { noCache: true }), { autoescape: false, throwOnUndefined: false });
+const templates = new nunjucks.Environment(new nunjucks.FileSystemLoader(TEMPLATES_DIR, { noCache: true }), {
+  autoescape: false,
+  throwOnUndefined: false,
+});
 
 /** "Universal Credit" from universal-credit; "Universal Credit and Child Benefit" for two. */
 export function benefitsText(benefits: readonly string[]): string {
-  const names = benefits.map((b) => b.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' '));
+  const names = benefits.map((b) =>
+    b
+      .split('-')
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join(' '),
+  );
   if (names.length === 0) return 'your benefit';
   return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
@@ -27,7 +35,10 @@ function journeyFlags(incident: Incident): { notWorking: boolean; slow: boolean;
   const all = incident.journeys.length === 0;
   const has = (id: string) => incident.journeys.includes(id);
   return {
-    notWorking: (all && (incident.priority === 'P1' || incident.priority === 'P2')) || has('assessment_availability') || has('decisions_recorded'),
+    notWorking:
+      (all && (incident.priority === 'P1' || incident.priority === 'P2')) ||
+      has('assessment_availability') ||
+      has('decisions_recorded'),
     slow: has('assessment_latency'),
     consistency: has('decisions_consistent') || has('bad_release_undone_quickly') || incident.releaseIds.length > 0,
   };
@@ -50,9 +61,17 @@ export interface FilledMessage {
  * Fills a communication template from the incident, its latest update and its computed impact.
  * Citizens get the resolution notice once the incident is resolved.
  */
-export function fillTemplate(audience: Audience, incident: Incident, entries: readonly IncidentEntry[], impact: Impact | null, now: Date = new Date()): FilledMessage {
+export function fillTemplate(
+  audience: Audience,
+  incident: Incident,
+  entries: readonly IncidentEntry[],
+  impact: Impact | null,
+  now: Date = new Date(),
+): FilledMessage {
   if (!(AUDIENCES as readonly string[]).includes(audience)) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `unknown audience ${String(audience).slice(0, 40)}`, [{ field: '--audience', message: `give one of: ${AUDIENCES.join(', ')}` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `unknown audience ${String(audience).slice(0, 40)}`, [
+      { field: '--audience', message: `give one of: ${AUDIENCES.join(', ')}` },
+    ]);
   }
   const chosen: Audience = audience === 'citizens' && incident.resolvedAt ? 'resolution' : audience;
   const window = impactWindow(incident, now);
@@ -84,7 +103,15 @@ export function fillTemplate(audience: Audience, incident: Incident, entries: re
     latestUpdate: latest?.text ?? 'Investigating.',
     lead,
     commsLead,
-    nextUpdateText: every && !incident.resolvedAt ? ukTimeText(new Date(Date.parse(incident.lastUpdateAt) + every * 60_000).toISOString()) : null,
+    nextUpdateText:
+      every && !incident.resolvedAt
+        ? ukTimeText(new Date(Date.parse(incident.lastUpdateAt) + every * 60_000).toISOString())
+        : null,
   });
-  return { audience: chosen, template: `communications/${chosen}.njk`, version: templateVersion(chosen), text: `${text.trim().replace(/\n{3,}/g, '\n\n')}\n` };
+  return {
+    audience: chosen,
+    template: `communications/${chosen}.njk`,
+    version: templateVersion(chosen),
+    text: `${text.trim().replace(/\n{3,}/g, '\n\n')}\n`,
+  };
 }

@@ -30,7 +30,15 @@ export interface ReleaseImpact {
   /** Decisions the release made (in its canary, or while active). */
   readonly decisions: number;
   /** Counts from the remediation worklist, when the release was rolled back. */
-  readonly worklist: { readonly unchanged: number; readonly underpaid: number; readonly overpaid: number; readonly entitlementChanged: number; readonly byHand: number; readonly totalUnderpaidPence: number; readonly totalOverpaidPence: number } | null;
+  readonly worklist: {
+    readonly unchanged: number;
+    readonly underpaid: number;
+    readonly overpaid: number;
+    readonly entitlementChanged: number;
+    readonly byHand: number;
+    readonly totalUnderpaidPence: number;
+    readonly totalOverpaidPence: number;
+  } | null;
   /** The command that lists the decisions to correct. */
   readonly command: string;
 }
@@ -73,16 +81,38 @@ const LOOK_BACK_MS = 30 * 60_000;
 
 async function failuresBetween(db: Queryable, from: string, to: string, benefits: readonly string[]): Promise<number> {
   const values: unknown[] = [from, to];
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM assessment_failures WHERE at >= $1 AND at < $2${benefitFilter(benefits, values)}`, values);
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM assessment_failures WHERE at >= $1 AND at < $2${benefitFilter(benefits, values)}`,
+    values,
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
-async function assessmentFigures(db: Queryable, window: Window, benefits: readonly string[]): Promise<{ decided: number; recontact: Recontact[]; failed: number; failedApplications: number; laterDecided: number }> {
+async function assessmentFigures(
+  db: Queryable,
+  window: Window,
+  benefits: readonly string[],
+): Promise<{
+  decided: number;
+  recontact: Recontact[];
+  failed: number;
+  failedApplications: number;
+  laterDecided: number;
+}> {
   const decidedValues: unknown[] = [window.from, window.to];
-  const decided = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM decisions WHERE created_at >= $1 AND created_at <= $2${benefitFilter(benefits, decidedValues)}`, decidedValues);
+  const decided = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM decisions WHERE created_at >= $1 AND created_at <= $2${benefitFilter(benefits, decidedValues)}`,
+    decidedValues,
+  );
   const values: unknown[] = [window.from, window.to];
   const filter = benefitFilter(benefits, values);
-  const { rows } = await db.query<{ application_id: string | null; benefit: string; first_at: string; failures: number; decided_at: string | null }>(
+  const { rows } = await db.query<{
+    application_id: string | null;
+    benefit: string;
+    first_at: string;
+    failures: number;
+    decided_at: string | null;
+  }>(
     `WITH failed AS (
        SELECT application_id, benefit, min(at) AS first_at, count(*)::int AS failures
        FROM assessment_failures WHERE at >= $1 AND at <= $2${filter}
@@ -94,8 +124,21 @@ async function assessmentFigures(db: Queryable, window: Window, benefits: readon
   const failed = rows.reduce((sum, r) => sum + Number(r.failures), 0);
   // Failures without a reference (the input never named one) cannot be followed up or counted as applications.
   const known = rows.filter((r) => r.application_id !== null);
-  const recontact = known.filter((r) => r.decided_at === null).map((r) => ({ applicationId: r.application_id!, benefit: r.benefit, firstFailedAt: r.first_at, failures: Number(r.failures) }));
-  return { decided: Number(decided.rows[0]?.n ?? 0), failed, failedApplications: known.length, laterDecided: known.filter((r) => r.decided_at !== null).length, recontact };
+  const recontact = known
+    .filter((r) => r.decided_at === null)
+    .map((r) => ({
+      applicationId: r.application_id!,
+      benefit: r.benefit,
+      firstFailedAt: r.first_at,
+      failures: Number(r.failures),
+    }));
+  return {
+    decided: Number(decided.rows[0]?.n ?? 0),
+    failed,
+    failedApplications: known.length,
+    laterDecided: known.filter((r) => r.decided_at !== null).length,
+    recontact,
+  };
 }
 
 /**
@@ -104,23 +147,51 @@ async function assessmentFigures(db: Queryable, window: Window, benefits: readon
  * release, the remediation worklist); and the applications to recontact or correct. Listing a
  * worklist is audited under `actor`.
  */
-export async function incidentImpact(db: Database, incident: Incident, actor: string, now: Date = new Date()): Promise<Impact> {
+export async function incidentImpact(
+  db: Database,
+  incident: Incident,
+  actor: string,
+  now: Date = new Date(),
+): Promise<Impact> {
   const window = impactWindow(incident, now);
   const figures = await assessmentFigures(db, window, incident.benefits);
-  const failedJustBefore = await failuresBetween(db, new Date(Date.parse(window.from) - LOOK_BACK_MS).toISOString(), window.from, incident.benefits);
+  const failedJustBefore = await failuresBetween(
+    db,
+    new Date(Date.parse(window.from) - LOOK_BACK_MS).toISOString(),
+    window.from,
+    incident.benefits,
+  );
   const releases: ReleaseImpact[] = [];
   const correct: (WorklistEntry & { releaseId: string })[] = [];
   for (const releaseId of incident.releaseIds) {
     const release = await getRelease(db, releaseId);
-    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions WHERE release_id = $1', [releaseId]);
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions WHERE release_id = $1', [
+      releaseId,
+    ]);
     const decisions = Number(rows[0]?.n ?? 0);
     let worklist: ReleaseImpact['worklist'] = null;
     if (release.state === 'rolled-back' && decisions > 0) {
       const list = await affectedApplications(db, releaseId, actor);
-      worklist = { unchanged: list.unchanged, underpaid: list.underpaid, overpaid: list.overpaid, entitlementChanged: list.entitlementChanged, byHand: list.byHand, totalUnderpaidPence: list.totalUnderpaidPence, totalOverpaidPence: list.totalOverpaidPence };
+      worklist = {
+        unchanged: list.unchanged,
+        underpaid: list.underpaid,
+        overpaid: list.overpaid,
+        entitlementChanged: list.entitlementChanged,
+        byHand: list.byHand,
+        totalUnderpaidPence: list.totalUnderpaidPence,
+        totalOverpaidPence: list.totalOverpaidPence,
+      };
       correct.push(...list.entries.map((e) => ({ ...e, releaseId })));
     }
-    releases.push({ releaseId, benefit: release.benefit, state: release.state, summary: release.summary, decisions, worklist, command: `entitle release affected ${releaseId}` });
+    releases.push({
+      releaseId,
+      benefit: release.benefit,
+      state: release.state,
+      summary: release.summary,
+      decisions,
+      worklist,
+      command: `entitle release affected ${releaseId}`,
+    });
   }
   return {
     incident: incident.id,
@@ -141,7 +212,12 @@ export async function incidentImpact(db: Database, incident: Incident, actor: st
 }
 
 /** Per-minute counts of decisions and failed assessments between two instants (minutes with any). */
-export async function assessmentsByMinute(db: Queryable, from: string, to: string, benefits: readonly string[]): Promise<{ minute: string; decided: number; failed: number }[]> {
+export async function assessmentsByMinute(
+  db: Queryable,
+  from: string,
+  to: string,
+  benefits: readonly string[],
+): Promise<{ minute: string; decided: number; failed: number }[]> {
   const dValues: unknown[] = [from, to];
   const decided = await db.query<{ minute: string; n: number }>(
     `SELECT substr(created_at, 1, 16) AS minute, count(*)::int AS n FROM decisions WHERE created_at >= $1 AND created_at <= $2${benefitFilter(benefits, dValues)} GROUP BY 1`,
@@ -153,7 +229,8 @@ export async function assessmentsByMinute(db: Queryable, from: string, to: strin
     fValues,
   );
   const minutes = new Map<string, { minute: string; decided: number; failed: number }>();
-  const at = (minute: string) => minutes.get(minute) ?? minutes.set(minute, { minute: `${minute}:00.000Z`, decided: 0, failed: 0 }).get(minute)!;
+  const at = (minute: string) =>
+    minutes.get(minute) ?? minutes.set(minute, { minute: `${minute}:00.000Z`, decided: 0, failed: 0 }).get(minute)!;
   for (const row of decided.rows) at(row.minute).decided = Number(row.n);
   for (const row of failed.rows) at(row.minute).failed = Number(row.n);
   return [...minutes.values()].sort((a, b) => a.minute.localeCompare(b.minute));

@@ -4,7 +4,15 @@
  * communications filled from the versioned templates in communications/, the post-incident
  * review, and resolving an incident with its impact and resolution message.
  */
-export { assessmentsByMinute, impactWindow, incidentImpact, type Impact, type Recontact, type ReleaseImpact, type Window } from './impact.ts';
+export {
+  assessmentsByMinute,
+  impactWindow,
+  incidentImpact,
+  type Impact,
+  type Recontact,
+  type ReleaseImpact,
+  type Window,
+} from './impact.ts';
 export { buildTimeline, timelineMarkdown, type Timeline, type TimelineItem, type TimelineSource } from './timeline.ts';
 export { AUDIENCES, benefitsText, fillTemplate, templateVersion, type Audience, type FilledMessage } from './comms.ts';
 export { impactMarkdown, reviewMarkdown } from './review.ts';

@@ -1,4 +1,11 @@
-import { getIncident, incidentEntries, updateIncident, type Incident, type IncidentChange, type StoredIncident } from '../incidents/index.ts';
+import {
+  getIncident,
+  incidentEntries,
+  updateIncident,
+  type Incident,
+  type IncidentChange,
+  type StoredIncident,
+} from '../incidents/index.ts';
 import type { Database } from '../store/index.ts';
 import { fillTemplate } from './comms.ts';
 import { incidentImpact } from './impact.ts';
@@ -16,7 +23,17 @@ export async function resolveIncident(db: Database, id: string, change: Incident
     const now = new Date();
     const resolved: Incident = { ...before, status: 'resolved', resolvedAt: now.toISOString() };
     const impact = await incidentImpact(db, resolved, change.actor, now);
-    citizenMessage = fillTemplate('resolution', resolved, await incidentEntries(db, before.id), impact, now).text.trim();
+    citizenMessage = fillTemplate(
+      'resolution',
+      resolved,
+      await incidentEntries(db, before.id),
+      impact,
+      now,
+    ).text.trim();
   }
-  return updateIncident(db, before.id, { ...change, status: 'resolved', ...(citizenMessage !== undefined ? { citizenMessage } : {}) });
+  return updateIncident(db, before.id, {
+    ...change,
+    status: 'resolved',
+    ...(citizenMessage !== undefined ? { citizenMessage } : {}),
+  });
 }

@@ -43,10 +43,15 @@ export function impactMarkdown(impact: Impact): string {
   }
   lines.push('');
   if (impact.failedJustBefore > 0) {
-    lines.push(`${impact.failedJustBefore} more assessments failed in the 30 minutes before the window opened. If they belong to this incident, move its start: \`entitle incident update ${impact.incident} --started TIME\` (the timeline shows when failures began).`, '');
+    lines.push(
+      `${impact.failedJustBefore} more assessments failed in the 30 minutes before the window opened. If they belong to this incident, move its start: \`entitle incident update ${impact.incident} --started TIME\` (the timeline shows when failures began).`,
+      '',
+    );
   }
-  if (a.stillWithoutDecision > 0) lines.push(`Applications to recontact: \`entitle incident impact ${impact.incident} --recontact\`.`);
-  for (const release of impact.releases.filter((r) => r.worklist)) lines.push(`Decisions to correct: \`${release.command}\` (the remediation worklist).`);
+  if (a.stillWithoutDecision > 0)
+    lines.push(`Applications to recontact: \`entitle incident impact ${impact.incident} --recontact\`.`);
+  for (const release of impact.releases.filter((r) => r.worklist))
+    lines.push(`Decisions to correct: \`${release.command}\` (the remediation worklist).`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -55,16 +60,27 @@ export function impactMarkdown(impact: Impact): string {
  * runbook; the sections only people can write are left for them. Blameless by construction:
  * it names roles and systems, and asks what let the failure happen.
  */
-export function reviewMarkdown(incident: Incident, entries: readonly IncidentEntry[], impact: Impact, timeline: Timeline, now: Date = new Date()): string {
+export function reviewMarkdown(
+  incident: Incident,
+  entries: readonly IncidentEntry[],
+  impact: Impact,
+  timeline: Timeline,
+  now: Date = new Date(),
+): string {
   const declared = entries.find((e) => e.kind === 'declared');
-  const resolution = [...entries].reverse().find((e) => e.kind === 'update' && incident.resolvedAt !== null && e.at <= incident.resolvedAt);
+  const resolution = [...entries]
+    .reverse()
+    .find((e) => e.kind === 'update' && incident.resolvedAt !== null && e.at <= incident.resolvedAt);
   const end = incident.resolvedAt ?? now.toISOString();
   const late = overdue(incident, now).review;
   const a = impact.assessments;
   const summary = [
     `${incident.title}. Citizens were affected from ${ukTimeText(incident.startedAt)} to ${incident.resolvedAt ? ukTimeText(incident.resolvedAt) : 'now (still open)'} (UK time), ${duration(incident.startedAt, end)}.`,
     `In that time ${a.decided} decisions were recorded and ${a.failed} assessments failed, for ${a.failedApplications} applications; ${a.laterDecided} of them were decided later and ${a.stillWithoutDecision} still have no decision.`,
-    ...impact.releases.map((r) => `Rule release ${r.releaseId} (${r.state}) made ${r.decisions} decisions${r.worklist ? `, of which ${r.worklist.underpaid + r.worklist.overpaid + r.worklist.entitlementChanged + r.worklist.byHand} need correcting` : ''}.`),
+    ...impact.releases.map(
+      (r) =>
+        `Rule release ${r.releaseId} (${r.state}) made ${r.decisions} decisions${r.worklist ? `, of which ${r.worklist.underpaid + r.worklist.overpaid + r.worklist.entitlementChanged + r.worklist.byHand} need correcting` : ''}.`,
+    ),
     declared ? `Declared: ${declared.text}` : '',
     resolution ? `Resolved: ${resolution.text}` : '',
   ].filter(Boolean);

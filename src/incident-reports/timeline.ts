@@ -36,21 +36,52 @@ export async function buildTimeline(db: Queryable, incident: Incident, now: Date
   const to = new Date(Math.min(Date.parse(window.to) + MARGIN_MS, now.getTime())).toISOString();
   const items: TimelineItem[] = [];
   for (const entry of await incidentEntries(db, incident.id)) {
-    items.push({ at: entry.at, source: entry.kind.startsWith('alert-') ? 'alert' : 'incident', kind: entry.kind, actor: entry.actor, text: entry.text });
+    items.push({
+      at: entry.at,
+      source: entry.kind.startsWith('alert-') ? 'alert' : 'incident',
+      kind: entry.kind,
+      actor: entry.actor,
+      text: entry.text,
+    });
   }
-  const { rows } = await db.query<{ at: string; actor: string; action: string; subject: string; reason: string; evidence: Record<string, unknown> }>(
+  const { rows } = await db.query<{
+    at: string;
+    actor: string;
+    action: string;
+    subject: string;
+    reason: string;
+    evidence: Record<string, unknown>;
+  }>(
     "SELECT at, actor, action, subject, reason, evidence FROM audit_events WHERE at >= $1 AND at <= $2 AND (action LIKE 'release.%' OR action LIKE 'deploy.%') ORDER BY seq",
     [from, to],
   );
   for (const event of rows) {
     const source: TimelineSource = event.action.startsWith('deploy.') ? 'deploy' : 'release';
-    items.push({ at: event.at, source, kind: event.action, actor: event.actor, text: `${event.action} ${event.subject}: ${event.reason}` });
+    items.push({
+      at: event.at,
+      source,
+      kind: event.action,
+      actor: event.actor,
+      text: `${event.action} ${event.subject}: ${event.reason}`,
+    });
   }
   for (const minute of await assessmentsByMinute(db, from, to, incident.benefits)) {
-    items.push({ at: minute.minute, source: 'assessments', kind: 'per-minute', actor: 'entitle', text: `${minute.decided} decided, ${minute.failed} failed`, data: { decided: minute.decided, failed: minute.failed } });
+    items.push({
+      at: minute.minute,
+      source: 'assessments',
+      kind: 'per-minute',
+      actor: 'entitle',
+      text: `${minute.decided} decided, ${minute.failed} failed`,
+      data: { decided: minute.decided, failed: minute.failed },
+    });
   }
   items.sort((a, b) => a.at.localeCompare(b.at) || SOURCE_ORDER[a.source] - SOURCE_ORDER[b.source]);
-  return { incident: { id: incident.id, title: incident.title, priority: incident.priority, status: incident.status }, from, to, items };
+  return {
+    incident: { id: incident.id, title: incident.title, priority: incident.priority, status: incident.status },
+    from,
+    to,
+    items,
+  };
 }
 
 function cell(text: string): string {
@@ -62,7 +93,9 @@ export function timelineMarkdown(timeline: Timeline): string {
   const lines = [
     `| Time (UK) | Source | What | Who |`,
     `|---|---|---|---|`,
-    ...timeline.items.map((item) => `| ${cell(ukTimeText(item.at))} | ${item.source} | ${cell(item.text)} | ${cell(item.actor)} |`),
+    ...timeline.items.map(
+      (item) => `| ${cell(ukTimeText(item.at))} | ${item.source} | ${cell(item.text)} | ${cell(item.actor)} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

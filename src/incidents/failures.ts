@@ -60,7 +60,10 @@ export class FailureRecorder {
         return `($${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
       });
       try {
-        await this.db.query(`INSERT INTO assessment_failures (at, benefit, application_id, code) VALUES ${rows.join(', ')}`, values);
+        await this.db.query(
+          `INSERT INTO assessment_failures (at, benefit, application_id, code) VALUES ${rows.join(', ')}`,
+          values,
+        );
       } catch {
         return;
       }
@@ -82,6 +85,20 @@ export class FailureRecorder {
 
 /** The recorder's two gauges, on the registry given: what is waiting for the database, and what was lost. */
 export function failureMetrics(registry: Registry, failures: FailureRecorder): void {
-  new Gauge({ name: 'entitle_assessment_failures_pending', help: 'Failed assessments kept in memory until the database records them (for incident impact).', registers: [registry], collect() { this.set(failures.pending); } });
-  new Gauge({ name: 'entitle_assessment_failures_dropped', help: 'Failed assessments not kept because the buffer was full while the database was away: missing from incident impact.', registers: [registry], collect() { this.set(failures.overflowed); } });
+  new Gauge({
+    name: 'entitle_assessment_failures_pending',
+    help: 'Failed assessments kept in memory until the database records them (for incident impact).',
+    registers: [registry],
+    collect() {
+      this.set(failures.pending);
+    },
+  });
+  new Gauge({
+    name: 'entitle_assessment_failures_dropped',
+    help: 'Failed assessments not kept because the buffer was full while the database was away: missing from incident impact.',
+    registers: [registry],
+    collect() {
+      this.set(failures.overflowed);
+    },
+  });
 }

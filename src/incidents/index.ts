@@ -25,7 +25,13 @@ export {
   type PriorityTiming,
   type StoredIncident,
 } from './repository.ts';
-export { ALERTMANAGER_ACTOR, receiveAlertGroup, type AlertGroup, type AlertGroupResult, type WebhookAlert } from './alerts.ts';
+export {
+  ALERTMANAGER_ACTOR,
+  receiveAlertGroup,
+  type AlertGroup,
+  type AlertGroupResult,
+  type WebhookAlert,
+} from './alerts.ts';
 export { openRollbackIncident, SERVICE_ACTOR } from './rollbacks.ts';
 export { failureMetrics, FailureRecorder, type AssessmentFailure } from './failures.ts';
 export { priorityTimings } from './timings.ts';

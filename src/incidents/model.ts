@@ -25,14 +25,38 @@ export const TRANSITIONS: Readonly<Record<IncidentStatus, readonly IncidentStatu
 
 export const OPEN_STATUSES: readonly IncidentStatus[] = ['investigating', 'identified', 'monitoring'];
 
-export const INCIDENT_ROLES = ['incident-lead', 'communications-lead', 'responder', 'scribe', 'subject-expert'] as const;
+export const INCIDENT_ROLES = [
+  'incident-lead',
+  'communications-lead',
+  'responder',
+  'scribe',
+  'subject-expert',
+] as const;
 export type IncidentRole = (typeof INCIDENT_ROLES)[number];
 
 /** What citizens and responders are promised for each priority (../shared/brief/OPERATIONS.md). */
-export const PRIORITY_DEFINITIONS: Readonly<Record<Priority, { readonly meaning: string; readonly respondWithinMinutes: number; readonly updateEveryMinutes: number | null }>> = {
-  P1: { meaning: 'citizens cannot complete the primary journey (no assessment can be made), wrong decisions are being issued, or personal data is exposed', respondWithinMinutes: 20, updateEveryMinutes: 60 },
-  P2: { meaning: 'citizens see degraded service: slow, partial failures, or a benefit unavailable', respondWithinMinutes: 60, updateEveryMinutes: 120 },
-  P3: { meaning: 'internal systems affected; the citizen-facing service is working', respondWithinMinutes: 120, updateEveryMinutes: null },
+export const PRIORITY_DEFINITIONS: Readonly<
+  Record<
+    Priority,
+    { readonly meaning: string; readonly respondWithinMinutes: number; readonly updateEveryMinutes: number | null }
+  >
+> = {
+  P1: {
+    meaning:
+      'citizens cannot complete the primary journey (no assessment can be made), wrong decisions are being issued, or personal data is exposed',
+    respondWithinMinutes: 20,
+    updateEveryMinutes: 60,
+  },
+  P2: {
+    meaning: 'citizens see degraded service: slow, partial failures, or a benefit unavailable',
+    respondWithinMinutes: 60,
+    updateEveryMinutes: 120,
+  },
+  P3: {
+    meaning: 'internal systems affected; the citizen-facing service is working',
+    respondWithinMinutes: 120,
+    updateEveryMinutes: null,
+  },
   P4: { meaning: 'cosmetic or minor, no citizen impact', respondWithinMinutes: 24 * 60, updateEveryMinutes: null },
 };
 

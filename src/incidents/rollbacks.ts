@@ -9,9 +9,14 @@ export const SERVICE_ACTOR = 'entitle';
  * decisions (a canary), citizens may hold wrong decisions that need correcting (P2); if it was
  * only in shadow, no citizen was decided by it (P3). Opened once per release.
  */
-export async function openRollbackIncident(db: Database, rollback: AutomaticRollback): Promise<{ incident: StoredIncident; created: boolean; decisions: number }> {
+export async function openRollbackIncident(
+  db: Database,
+  rollback: AutomaticRollback,
+): Promise<{ incident: StoredIncident; created: boolean; decisions: number }> {
   const { release } = rollback;
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions WHERE release_id = $1', [release.id]);
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions WHERE release_id = $1', [
+    release.id,
+  ]);
   const decisions = Number(rows[0]?.n ?? 0);
   const { incident, created } = await declareIncident(db, {
     title: `A ${release.benefit} rules release was rolled back automatically`,

@@ -65,19 +65,31 @@ describe('incident watch', () => {
       const { incident } = await declareIncident(db, { title: 'Assessments failing', priority: 'P1', actor: 'asha' });
       const at = (minutes: number) => new Date(Date.parse(incident.declaredAt) + minutes * 60_000);
       await watch.tick(at(1));
-      assert.deepEqual(received.map((r) => r.channel), ['on-call'], 'declared: on-call at once');
+      assert.deepEqual(
+        received.map((r) => r.channel),
+        ['on-call'],
+        'declared: on-call at once',
+      );
       assert.match(received[0]!.text, /Assessments failing/);
 
       await watch.tick(at(10));
       assert.equal(received.length, 1, 'nothing due yet');
       await watch.tick(at(16));
-      assert.deepEqual(received.slice(1).map((r) => r.channel), ['managers'], 'not acknowledged in 15 minutes: escalated');
+      assert.deepEqual(
+        received.slice(1).map((r) => r.channel),
+        ['managers'],
+        'not acknowledged in 15 minutes: escalated',
+      );
       await watch.tick(at(30));
       assert.equal(received.length, 2, 'escalated once');
 
       await acknowledgeIncident(db, incident.id, 'asha');
       await watch.tick(at(61));
-      assert.deepEqual(received.slice(2).map((r) => r.channel), ['on-call'], 'an hour without an update: reminded');
+      assert.deepEqual(
+        received.slice(2).map((r) => r.channel),
+        ['on-call'],
+        'an hour without an update: reminded',
+      );
       assert.match(received[2]!.text, /Update due/);
       await watch.tick(at(90));
       assert.equal(received.length, 3, 'reminded once per missed update');
@@ -86,8 +98,17 @@ describe('incident watch', () => {
 
       await updateIncident(db, incident.id, { actor: 'asha', status: 'resolved', text: 'fixed' });
       await watch.tick(at(123));
-      assert.deepEqual(received.slice(4).map((r) => r.channel).sort(), ['managers', 'on-call'], 'the resolution reaches everyone who was told');
-      const kinds = (await incidentEntries(db, incident.id)).filter((e) => ['notification', 'reminder', 'escalation'].includes(e.kind)).map((e) => `${e.kind}: ${e.text}`);
+      assert.deepEqual(
+        received
+          .slice(4)
+          .map((r) => r.channel)
+          .sort(),
+        ['managers', 'on-call'],
+        'the resolution reaches everyone who was told',
+      );
+      const kinds = (await incidentEntries(db, incident.id))
+        .filter((e) => ['notification', 'reminder', 'escalation'].includes(e.kind))
+        .map((e) => `${e.kind}: ${e.text}`);
       assert.deepEqual(kinds, [
         'notification: declared sent to on-call',
         'escalation: escalation sent to incident-managers',
@@ -102,14 +123,17 @@ describe('incident watch', () => {
     }
   });
 
-  it('tries a channel that refused again on the next pass without repeating the others, and tells the new priority\'s people when it rises', async () => {
+  it("tries a channel that refused again on the next pass without repeating the others, and tells the new priority's people when it rises", async () => {
     const chat = await chatReceiver();
     // The notifier retries once itself: two refusals make the whole attempt fail.
     chat.refuse('on-call', 2);
     const db = await openPglite(undefined);
     await migrate(db);
     const log = { info: () => undefined, warn: () => undefined };
-    const policy = parseEscalationPolicy('policy.yml', POLICY.replace('P2: { notify: [on-call]', 'P2: { notify: [on-call, team]'));
+    const policy = parseEscalationPolicy(
+      'policy.yml',
+      POLICY.replace('P2: { notify: [on-call]', 'P2: { notify: [on-call, team]'),
+    );
     const dispatcher = Dispatcher.fromEnvironment(policy, chat.env);
     const watch = new IncidentWatch(db, dispatcher, log);
     try {
@@ -127,7 +151,9 @@ describe('incident watch', () => {
       await updateIncident(db, p3.incident.id, { actor: 'asha', priority: 'P1', text: 'It is blocking assessments' });
       await watch.tick();
       assert.deepEqual(chat.channels().slice(3), ['on-call'], 'raised to P1: on-call is told');
-      const entries = (await incidentEntries(db, incident.id)).filter((e) => e.kind === 'notification').map((e) => e.text);
+      const entries = (await incidentEntries(db, incident.id))
+        .filter((e) => e.kind === 'notification')
+        .map((e) => e.text);
       assert.deepEqual(entries, ['declared sent to team; failed: on-call (will retry)', 'declared sent to on-call']);
     } finally {
       await watch.stop();

@@ -68,7 +68,12 @@ export class IncidentWatch {
   /** One pass; resolves when done. Failures are logged and retried on the next pass. */
   tick(now: Date = new Date()): Promise<void> {
     this.running ??= this.pass(now)
-      .catch((error: unknown) => this.log.warn({ event: 'incident_watch_failed', cause: (error as Error).name }, 'could not check incidents for notifications this time; retrying'))
+      .catch((error: unknown) =>
+        this.log.warn(
+          { event: 'incident_watch_failed', cause: (error as Error).name },
+          'could not check incidents for notifications this time; retrying',
+        ),
+      )
       .finally(() => (this.running = undefined));
     return this.running;
   }
@@ -90,29 +95,80 @@ export class IncidentWatch {
     const escalateTo = policy?.escalateTo ?? [];
     const due: Due[] = [];
     if (!row.notified_at) {
-      due.push({ incident, kind: 'declared', column: 'notified_at', was: null, becomes: at, channels: notify, text: `${incident.priority} declared: ${incident.title}`, key: 'declared' });
+      due.push({
+        incident,
+        kind: 'declared',
+        column: 'notified_at',
+        was: null,
+        becomes: at,
+        channels: notify,
+        text: `${incident.priority} declared: ${incident.title}`,
+        key: 'declared',
+      });
     }
     if (row.resolved_at && !row.resolution_notified_at) {
       // Whoever heard of an escalation hears of the resolution too.
       const channels = [...new Set([...notify, ...(row.escalated_at ? escalateTo : [])])];
-      due.push({ incident, kind: 'resolved', column: 'resolution_notified_at', was: null, becomes: at, channels, text: `Resolved: ${incident.title}`, key: 'resolved' });
+      due.push({
+        incident,
+        kind: 'resolved',
+        column: 'resolution_notified_at',
+        was: null,
+        becomes: at,
+        channels,
+        text: `Resolved: ${incident.title}`,
+        key: 'resolved',
+      });
     }
     if (!OPEN_STATUSES.includes(incident.status)) return due;
     if (row.notified_at && row.pending_notice) {
-      due.push({ incident, kind: 'updated', column: 'pending_notice', was: row.pending_notice, becomes: null, channels: notify, text: row.pending_notice, key: `notice:${row.pending_notice}` });
+      due.push({
+        incident,
+        kind: 'updated',
+        column: 'pending_notice',
+        was: row.pending_notice,
+        becomes: null,
+        channels: notify,
+        text: row.pending_notice,
+        key: `notice:${row.pending_notice}`,
+      });
     }
     if (policy?.updateEveryMinutes) {
       // Due an interval after the last update, and again an interval after each reminder.
-      const since = row.reminded_at && row.reminded_at > incident.lastUpdateAt ? row.reminded_at : incident.lastUpdateAt;
+      const since =
+        row.reminded_at && row.reminded_at > incident.lastUpdateAt ? row.reminded_at : incident.lastUpdateAt;
       const dueAt = Date.parse(since) + policy.updateEveryMinutes * 60_000;
       if (now.getTime() >= dueAt) {
         const text = `An update on ${incident.id} is overdue: ${incident.priority} incidents are updated every ${policy.updateEveryMinutes} minutes. Post one with "entitle incident update ${incident.id} --text ..."`;
-        due.push({ incident, kind: 'reminder', column: 'reminded_at', was: row.reminded_at, becomes: at, channels: notify, text, key: `reminder:${new Date(dueAt).toISOString()}` });
+        due.push({
+          incident,
+          kind: 'reminder',
+          column: 'reminded_at',
+          was: row.reminded_at,
+          becomes: at,
+          channels: notify,
+          text,
+          key: `reminder:${new Date(dueAt).toISOString()}`,
+        });
       }
     }
-    if (policy?.escalateAfterMinutes && !incident.acknowledgedAt && !row.escalated_at && now.getTime() >= Date.parse(incident.declaredAt) + policy.escalateAfterMinutes * 60_000) {
+    if (
+      policy?.escalateAfterMinutes &&
+      !incident.acknowledgedAt &&
+      !row.escalated_at &&
+      now.getTime() >= Date.parse(incident.declaredAt) + policy.escalateAfterMinutes * 60_000
+    ) {
       const text = `${incident.id} (${incident.priority}) has not been acknowledged within ${policy.escalateAfterMinutes} minutes: ${incident.title}. Acknowledge with "entitle incident ack ${incident.id}"`;
-      due.push({ incident, kind: 'escalation', column: 'escalated_at', was: null, becomes: at, channels: escalateTo, text, key: 'escalation' });
+      due.push({
+        incident,
+        kind: 'escalation',
+        column: 'escalated_at',
+        was: null,
+        becomes: at,
+        channels: escalateTo,
+        text,
+        key: 'escalation',
+      });
     }
     return due;
   }
@@ -153,9 +209,15 @@ export class IncidentWatch {
     });
     if (failed.length > 0) {
       await this.db.query(`UPDATE incidents SET ${due.column} = $1 WHERE id = $2`, [due.was, incident.id]);
-      this.log.warn({ event: 'incident_notification_failed', incident: incident.id, kind: due.kind, channels: failed }, 'an incident notification could not be delivered to every channel; it will be tried again');
+      this.log.warn(
+        { event: 'incident_notification_failed', incident: incident.id, kind: due.kind, channels: failed },
+        'an incident notification could not be delivered to every channel; it will be tried again',
+      );
     } else {
-      this.log.info({ event: 'incident_notification_sent', incident: incident.id, kind: due.kind, channels: sent }, 'incident notification sent');
+      this.log.info(
+        { event: 'incident_notification_sent', incident: incident.id, kind: due.kind, channels: sent },
+        'incident notification sent',
+      );
     }
   }
 

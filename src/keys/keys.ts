@@ -4,7 +4,16 @@ import { EntitleError } from '../errors/index.ts';
 import type { Database } from '../store/index.ts';
 
 /** What a key may do. Each route names the roles it accepts; admin may do everything. */
-export const ROLES = ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'alertmanager', 'admin'] as const;
+export const ROLES = [
+  'assessor',
+  'caseworker',
+  'auditor',
+  'policy-author',
+  'approver',
+  'operator',
+  'alertmanager',
+  'admin',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface ApiKey {
@@ -25,19 +34,36 @@ function hashKey(key: string): string {
 }
 
 /** Creates a key. The key itself is returned once and never stored: only its SHA-256 is. */
-export async function createKey(db: Database, name: string, roles: readonly string[]): Promise<{ key: string; apiKey: ApiKey }> {
+export async function createKey(
+  db: Database,
+  name: string,
+  roles: readonly string[],
+): Promise<{ key: string; apiKey: ApiKey }> {
   const problems = [];
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) problems.push({ field: '--name', message: 'use 1 to 64 letters, digits, dots, hyphens or underscores, such as front-end-1' });
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
+    problems.push({
+      field: '--name',
+      message: 'use 1 to 64 letters, digits, dots, hyphens or underscores, such as front-end-1',
+    });
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (roles.length === 0 || unknown.length > 0) problems.push({ field: '--roles', message: `give one or more of: ${ROLES.join(', ')}` });
+  if (roles.length === 0 || unknown.length > 0)
+    problems.push({ field: '--roles', message: `give one or more of: ${ROLES.join(', ')}` });
   if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', problems);
   const key = `${PREFIX}${randomBytes(32).toString('base64url')}`;
   const apiKey: ApiKey = { id: uuidv7(), name, roles: roles as Role[] };
   try {
-    await db.query('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES ($1, $2, $3, $4, $5)', [apiKey.id, name, hashKey(key), roles, new Date().toISOString()]);
+    await db.query('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      apiKey.id,
+      name,
+      hashKey(key),
+      roles,
+      new Date().toISOString(),
+    ]);
   } catch (error) {
     if (/unique|duplicate/i.test((error as Error).message)) {
-      throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [{ field: '--name', message: `a key named ${name} exists already: choose another name, or revoke it first` }]);
+      throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
+        { field: '--name', message: `a key named ${name} exists already: choose another name, or revoke it first` },
+      ]);
     }
     throw error;
   }
@@ -45,15 +71,28 @@ export async function createKey(db: Database, name: string, roles: readonly stri
 }
 
 export async function listKeys(db: Database): Promise<KeyListing[]> {
-  const { rows } = await db.query<{ id: string; name: string; roles: Role[]; created_at: string; revoked_at: string | null }>(
-    'SELECT id, name, roles, created_at, revoked_at FROM api_keys ORDER BY created_at',
-  );
-  return rows.map((r) => ({ id: r.id, name: r.name, roles: r.roles, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  const { rows } = await db.query<{
+    id: string;
+    name: string;
+    roles: Role[];
+    created_at: string;
+    revoked_at: string | null;
+  }>('SELECT id, name, roles, created_at, revoked_at FROM api_keys ORDER BY created_at');
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    roles: r.roles,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  }));
 }
 
 /** Revokes a key by name; it stops working within the verifier's cache time. */
 export async function revokeKey(db: Database, name: string): Promise<boolean> {
-  const { rows } = await db.query<{ id: string }>('UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL RETURNING id', [name, new Date().toISOString()]);
+  const { rows } = await db.query<{ id: string }>(
+    'UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL RETURNING id',
+    [name, new Date().toISOString()],
+  );
   return rows.length > 0;
 }
 
@@ -77,7 +116,10 @@ export class KeyVerifier {
     if (cached && cached.until > now) return cached.key;
     let rows: { id: string; name: string; roles: Role[] }[];
     try {
-      ({ rows } = await this.db.query<{ id: string; name: string; roles: Role[] }>('SELECT id, name, roles FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]));
+      ({ rows } = await this.db.query<{ id: string; name: string; roles: Role[] }>(
+        'SELECT id, name, roles FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+        [hash],
+      ));
     } catch {
       // While the database is unreachable a key it already knew keeps working (reads and writes
       // will fail with 503 on their own); a key it cannot check is answered 503, never 500.

@@ -63,7 +63,11 @@ class Following<T> implements Follower {
   ) {}
 
   async start(channel: string): Promise<void> {
-    if (this.settings.listen) this.unlisten = await this.db.listen(channel, () => void this.sync().catch((error: unknown) => this.settings.failed(error)));
+    if (this.settings.listen)
+      this.unlisten = await this.db.listen(
+        channel,
+        () => void this.sync().catch((error: unknown) => this.settings.failed(error)),
+      );
     this.timer = setInterval(() => {
       if (!this.stopped) this.polling ??= this.poll().finally(() => (this.polling = undefined));
     }, this.settings.pollMs);

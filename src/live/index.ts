@@ -5,5 +5,15 @@
  */
 export { follow, type Follower, type FollowSettings } from './follow.ts';
 export { DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from './live-releases.ts';
-export { BUCKETS, canaryBucket, fixedRouter, inShadowShare, Routing, underTest, type Route, type RuleRouter, type UnderTest } from './routing.ts';
+export {
+  BUCKETS,
+  canaryBucket,
+  fixedRouter,
+  inShadowShare,
+  Routing,
+  underTest,
+  type Route,
+  type RuleRouter,
+  type UnderTest,
+} from './routing.ts';
 export { ShadowEvaluator, type ShadowObserver, type ShadowSettings } from './shadow.ts';

@@ -1,7 +1,19 @@
 import type { Registry } from 'prom-client';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { activeVersions, addStats, RELEASE_CHANNEL, releasesUnderTest, resolveActiveRuleSets, rollbackIfFailing, runScheduledPromotions, type ActiveVersion, type AutomaticRollback, type GateSettings, type Release } from '../releases/index.ts';
+import {
+  activeVersions,
+  addStats,
+  RELEASE_CHANNEL,
+  releasesUnderTest,
+  resolveActiveRuleSets,
+  rollbackIfFailing,
+  runScheduledPromotions,
+  type ActiveVersion,
+  type AutomaticRollback,
+  type GateSettings,
+  type Release,
+} from '../releases/index.ts';
 import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { follow, type Follower } from './follow.ts';
@@ -33,7 +45,6 @@ export interface LiveSettings {
    */
   readonly onAutomaticRollback?: (rollback: AutomaticRollback) => Promise<void>;
 }
-
 
 export const DEFAULT_LIVE_SETTINGS: Omit<LiveSettings, 'gates'> = {
   listen: true,
@@ -90,7 +101,13 @@ export class LiveReleases implements RuleRouter {
    * Loads what the database says is active and under test, and starts following it (follow.ts).
    * The rule sets on disk seed benefits served for the first time (see resolveActiveRuleSets).
    */
-  static async start(db: Database, onDisk: ReadonlyMap<string, RuleSet>, settings: LiveSettings, registry: Registry, log: LiveLog): Promise<{ live: LiveReleases; differing: { benefit: string; onDisk: string; active: string }[] }> {
+  static async start(
+    db: Database,
+    onDisk: ReadonlyMap<string, RuleSet>,
+    settings: LiveSettings,
+    registry: Registry,
+    log: LiveLog,
+  ): Promise<{ live: LiveReleases; differing: { benefit: string; onDisk: string; active: string }[] }> {
     const live = new LiveReleases(db, settings, registry, log);
     const { ruleSets, differing } = await resolveActiveRuleSets(db, onDisk);
     for (const ruleSet of ruleSets.values()) live.compiled.set(ruleSet.hash, ruleSet);
@@ -150,7 +167,10 @@ export class LiveReleases implements RuleRouter {
   }
 
   private syncFailed(error: unknown): void {
-    this.log.warn({ event: 'release_sync_failed', cause: (error as Error).name }, 'could not read the release state; still serving the versions loaded, and retrying');
+    this.log.warn(
+      { event: 'release_sync_failed', cause: (error as Error).name },
+      'could not read the release state; still serving the versions loaded, and retrying',
+    );
   }
 
   /**
@@ -158,11 +178,20 @@ export class LiveReleases implements RuleRouter {
    * committing between the reads must not pair the new active version with the old release under test.
    */
   private async read(tx: Queryable): Promise<{ active: Map<string, ActiveVersion>; tested: Map<string, Release> }> {
-    return { active: await activeVersions(tx), tested: new Map((await releasesUnderTest(tx)).map((r) => [r.benefit, r])) };
+    return {
+      active: await activeVersions(tx),
+      tested: new Map((await releasesUnderTest(tx)).map((r) => [r.benefit, r])),
+    };
   }
 
   /** Loads what the snapshot names; false when a benefit could not be loaded, so the next poll retries it. */
-  private async load({ active, tested }: { active: Map<string, ActiveVersion>; tested: Map<string, Release> }): Promise<boolean> {
+  private async load({
+    active,
+    tested,
+  }: {
+    active: Map<string, ActiveVersion>;
+    tested: Map<string, Release>;
+  }): Promise<boolean> {
     let failed = false;
     for (const [benefit, version] of active) {
       // Each benefit on its own: one version that cannot be loaded leaves the others following.
@@ -172,7 +201,13 @@ export class LiveReleases implements RuleRouter {
         failed = true;
         this.metrics.reloadFailures.inc({ benefit });
         this.log.error(
-          { event: 'release_reload_failed', benefit, active: version.hash, candidate: tested.get(benefit)?.rulesetHash, code: error instanceof EntitleError ? error.code : (error as Error).name },
+          {
+            event: 'release_reload_failed',
+            benefit,
+            active: version.hash,
+            candidate: tested.get(benefit)?.rulesetHash,
+            code: error instanceof EntitleError ? error.code : (error as Error).name,
+          },
           'could not load a rule-set version; this benefit keeps deciding with the version loaded before',
         );
       }
@@ -191,13 +226,19 @@ export class LiveReleases implements RuleRouter {
       test =
         current && current.release.id === release.id && current.comparator.active === activeRuleSet
           ? { ...current, release }
-          : underTest(release, activeRuleSet, ruleSetFromBundle(activeRuleSet.program.bundle, `A/A copy of ${version.hash}`), await this.ruleSet(release.rulesetHash));
+          : underTest(
+              release,
+              activeRuleSet,
+              ruleSetFromBundle(activeRuleSet.program.bundle, `A/A copy of ${version.hash}`),
+              await this.ruleSet(release.rulesetHash),
+            );
     }
     this.routing.set(benefit, activeRuleSet, version.releaseId, test);
     this.noteServed(benefit, version.hash, version.changedAt);
     if (current && current.release.id !== test?.release.id) {
       this.metrics.served.remove({ benefit, ruleset: current.release.rulesetHash, role: 'candidate' });
-      for (const verdict of ['pass', 'fail', 'inconclusive']) this.metrics.verdict.remove({ release: current.release.id, benefit, verdict });
+      for (const verdict of ['pass', 'fail', 'inconclusive'])
+        this.metrics.verdict.remove({ release: current.release.id, benefit, verdict });
     }
     if (test) this.metrics.served.set({ benefit, ruleset: test.release.rulesetHash, role: 'candidate' }, 1);
   }
@@ -217,7 +258,8 @@ export class LiveReleases implements RuleRouter {
       if (test?.release.baselineHash) keep.add(test.release.baselineHash);
     }
     if (this.compiled.size > keep.size + 8) {
-      for (const hash of [...this.compiled.keys()]) if (!keep.has(hash) && this.compiled.size > keep.size + 8) this.compiled.delete(hash);
+      for (const hash of [...this.compiled.keys()])
+        if (!keep.has(hash) && this.compiled.size > keep.size + 8) this.compiled.delete(hash);
     }
     this.shadow.forget(new Set([...tested.values()].map((r) => r.id)));
   }
@@ -230,7 +272,10 @@ export class LiveReleases implements RuleRouter {
       this.metrics.served.remove({ benefit, ruleset: before, role: 'active' });
       const lagSeconds = Math.max(0, (Date.now() - Date.parse(changedAt)) / 1000);
       this.metrics.switchLag.observe(lagSeconds);
-      this.log.info({ event: 'ruleset_switched', benefit, from: before, to: hash, lagMs: Math.round(lagSeconds * 1000) }, 'now serving another rule-set version');
+      this.log.info(
+        { event: 'ruleset_switched', benefit, from: before, to: hash, lagMs: Math.round(lagSeconds * 1000) },
+        'now serving another rule-set version',
+      );
     }
     this.metrics.served.set({ benefit, ruleset: hash, role: 'active' }, 1);
   }
@@ -253,7 +298,10 @@ export class LiveReleases implements RuleRouter {
       await addStats(this.db, tallies);
     } catch (error) {
       this.shadow.restore(tallies);
-      this.log.warn({ event: 'release_stats_not_stored', cause: (error as Error).name }, 'comparison counts could not be stored; kept for the next attempt');
+      this.log.warn(
+        { event: 'release_stats_not_stored', cause: (error as Error).name },
+        'comparison counts could not be stored; kept for the next attempt',
+      );
     }
   }
 
@@ -267,39 +315,70 @@ export class LiveReleases implements RuleRouter {
         if (!test) continue;
         const { release } = test;
         const { rolledBack, report, stats } = await rollbackIfFailing(this.db, release.id, this.settings.gates);
-        for (const verdict of ['pass', 'fail', 'inconclusive'] as const) this.metrics.verdict.set({ release: release.id, benefit, verdict }, report.verdict === verdict ? 1 : 0);
+        for (const verdict of ['pass', 'fail', 'inconclusive'] as const)
+          this.metrics.verdict.set({ release: release.id, benefit, verdict }, report.verdict === verdict ? 1 : 0);
         if (rolledBack) {
           this.metrics.rollbacks.inc({ benefit });
           const firstAt = stats.firstUnexpectedAt;
           const delay = firstAt ? (Date.now() - Date.parse(firstAt)) / 1000 : undefined;
           if (delay !== undefined) this.metrics.rollbackSeconds.observe(delay);
           this.log.error(
-            { event: 'release_rolled_back_automatically', release: release.id, benefit, reasons: report.reasons, compared: report.compared, secondsSinceFirstUnexpected: delay },
+            {
+              event: 'release_rolled_back_automatically',
+              release: release.id,
+              benefit,
+              reasons: report.reasons,
+              compared: report.compared,
+              secondsSinceFirstUnexpected: delay,
+            },
             'a release failed its gates and was rolled back; the previous version serves every application',
           );
           // Stop serving it here first; the incident follows whether or not this reload worked.
           await this.sync().catch((error: unknown) => this.syncFailed(error));
-          await this.settings.onAutomaticRollback?.({ release, reasons: report.reasons, compared: report.compared, firstUnexpectedAt: firstAt ?? null }).catch((error: unknown) => {
-            this.log.error({ event: 'rollback_incident_not_opened', release: release.id, cause: (error as Error).name }, 'the rollback stands, but its incident could not be opened: declare one with "entitle incident declare"');
-          });
+          await this.settings
+            .onAutomaticRollback?.({
+              release,
+              reasons: report.reasons,
+              compared: report.compared,
+              firstUnexpectedAt: firstAt ?? null,
+            })
+            .catch((error: unknown) => {
+              this.log.error(
+                { event: 'rollback_incident_not_opened', release: release.id, cause: (error as Error).name },
+                'the rollback stands, but its incident could not be opened: declare one with "entitle incident declare"',
+              );
+            });
         }
       }
       const scheduled = await runScheduledPromotions(this.db, this.settings.gates);
-      for (const release of scheduled.promoted) this.log.info({ event: 'release_promoted_on_schedule', release: release.id, benefit: release.benefit }, 'a scheduled release became active at its effective time');
+      for (const release of scheduled.promoted)
+        this.log.info(
+          { event: 'release_promoted_on_schedule', release: release.id, benefit: release.benefit },
+          'a scheduled release became active at its effective time',
+        );
       for (const { release, reason } of scheduled.cancelled) {
         this.metrics.scheduleCancelled.inc({ benefit: release.benefit });
-        this.log.error({ event: 'release_schedule_cancelled', release: release.id, benefit: release.benefit, reason }, 'a release due to become active at its effective time was refused; the current version still decides');
+        this.log.error(
+          { event: 'release_schedule_cancelled', release: release.id, benefit: release.benefit, reason },
+          'a release due to become active at its effective time was refused; the current version still decides',
+        );
       }
       for (const release of scheduled.waiting) {
         if (this.warnedWaiting.has(release.id)) continue;
         this.warnedWaiting.add(release.id);
-        this.log.warn({ event: 'release_schedule_waiting', release: release.id, benefit: release.benefit }, 'a release is due to become active but has too few comparisons for a verdict; it waits');
+        this.log.warn(
+          { event: 'release_schedule_waiting', release: release.id, benefit: release.benefit },
+          'a release is due to become active but has too few comparisons for a verdict; it waits',
+        );
       }
       this.metrics.scheduleWaiting.reset();
       for (const release of scheduled.waiting) this.metrics.scheduleWaiting.inc({ benefit: release.benefit });
       if (scheduled.promoted.length + scheduled.cancelled.length > 0) await this.sync();
     } catch (error) {
-      this.log.warn({ event: 'release_watch_failed', cause: (error as Error).name }, 'could not judge the releases under test this time; retrying');
+      this.log.warn(
+        { event: 'release_watch_failed', cause: (error as Error).name },
+        'could not judge the releases under test this time; retrying',
+      );
     } finally {
       this.watching = false;
     }

@@ -5,10 +5,30 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { auditEventsFor } from '../audit/index.ts';
 import { createKey } from '../keys/index.ts';
-import { createRelease, DEFAULT_GATES, getRelease, readStats, setCanary, startShadow, type GateSettings } from '../releases/index.ts';
+import {
+  createRelease,
+  DEFAULT_GATES,
+  getRelease,
+  readStats,
+  setCanary,
+  startShadow,
+  type GateSettings,
+} from '../releases/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
-import { beforeUprating, CAPACITY_WITHOUT_PRESSURE, compile, eventually, household, taper, testDatabases, testLogStream, ucBundle, uprating, writeRuleSetDir } from '../testing/index.ts';
+import {
+  beforeUprating,
+  CAPACITY_WITHOUT_PRESSURE,
+  compile,
+  eventually,
+  household,
+  taper,
+  testDatabases,
+  testLogStream,
+  ucBundle,
+  uprating,
+  writeRuleSetDir,
+} from '../testing/index.ts';
 import { canaryBucket } from './index.ts';
 
 const PAST = '2025-04-01T00:00:00.000Z';
@@ -16,10 +36,16 @@ const PAST = '2025-04-01T00:00:00.000Z';
 interface Harness {
   readonly service: RunningService;
   readonly key: string;
-  readonly assess: (n: number) => Promise<{ statusCode: number; body: { decisionId: string; ruleset: { hash: string } } }>;
+  readonly assess: (
+    n: number,
+  ) => Promise<{ statusCode: number; body: { decisionId: string; ruleset: { hash: string } } }>;
 }
 
-async function withService(kind: 'pglite' | 'postgres', gates: Partial<GateSettings>, work: (h: Harness) => Promise<void>): Promise<void> {
+async function withService(
+  kind: 'pglite' | 'postgres',
+  gates: Partial<GateSettings>,
+  work: (h: Harness) => Promise<void>,
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'entitle-live-'));
   const t = kind === 'postgres' ? await testDatabases.postgres() : undefined;
   const logStream = testLogStream();
@@ -42,7 +68,12 @@ async function withService(kind: 'pglite' | 'postgres', gates: Partial<GateSetti
       service,
       key,
       assess: async (n) => {
-        const response = await running.app.inject({ method: 'POST', url: '/v1/assessments', headers: { authorization: `Bearer ${key}` }, payload: household(n) });
+        const response = await running.app.inject({
+          method: 'POST',
+          url: '/v1/assessments',
+          headers: { authorization: `Bearer ${key}` },
+          payload: household(n),
+        });
         return { statusCode: response.statusCode, body: response.json() };
       },
     });
@@ -53,9 +84,20 @@ async function withService(kind: 'pglite' | 'postgres', gates: Partial<GateSetti
   }
 }
 
-async function release(service: RunningService, bundle: RuleSetBundle, expectations: { changes: unknown[] } = { changes: [] }) {
+async function release(
+  service: RunningService,
+  bundle: RuleSetBundle,
+  expectations: { changes: unknown[] } = { changes: [] },
+) {
   const { program } = compile(bundle);
-  return createRelease(service.db, { program, author: 'alice', summary: 'test release', effectiveAt: PAST, expectations: expectations as never, golden: { total: 1, failed: [] } });
+  return createRelease(service.db, {
+    program,
+    author: 'alice',
+    summary: 'test release',
+    effectiveAt: PAST,
+    expectations: expectations as never,
+    golden: { total: 1, failed: [] },
+  });
 }
 
 for (const kind of ['pglite', 'postgres'] as const) {
@@ -83,16 +125,31 @@ for (const kind of ['pglite', 'postgres'] as const) {
         assert.equal(stats.aaIdentical, 60);
         assert.ok(stats.firstUnexpectedAt);
 
-        const { rows } = await service.db.query<{ kind: string; comparison: { differences: { variable: string; cause: string }[] }; active_trace: { trace?: unknown }; candidate_trace: { trace?: unknown } }>(
-          'SELECT kind, comparison, active_trace, candidate_trace FROM release_samples WHERE release_id = $1',
-          [candidate.id],
-        );
+        const { rows } = await service.db.query<{
+          kind: string;
+          comparison: { differences: { variable: string; cause: string }[] };
+          active_trace: { trace?: unknown };
+          candidate_trace: { trace?: unknown };
+        }>('SELECT kind, comparison, active_trace, candidate_trace FROM release_samples WHERE release_id = $1', [
+          candidate.id,
+        ]);
         assert.equal(rows.length, 20, 'samples are capped per kind');
-        assert.ok(rows.every((r) => r.kind === 'unexpected' && r.comparison.differences.some((d) => d.variable === 'earnedIncomeDeduction' && d.cause === 'undeclared')));
+        assert.ok(
+          rows.every(
+            (r) =>
+              r.kind === 'unexpected' &&
+              r.comparison.differences.some((d) => d.variable === 'earnedIncomeDeduction' && d.cause === 'undeclared'),
+          ),
+        );
         assert.ok(rows[0]!.active_trace.trace && rows[0]!.candidate_trace.trace, 'both traces are kept');
 
         const metrics = await service.app.inject({ method: 'GET', url: '/metrics' });
-        assert.match(metrics.body, new RegExp(`entitle_release_comparisons_total\\{release="${candidate.id}",benefit="universal-credit",kind="unexpected"\\} ${stats.unexpected}`));
+        assert.match(
+          metrics.body,
+          new RegExp(
+            `entitle_release_comparisons_total\\{release="${candidate.id}",benefit="universal-credit",kind="unexpected"\\} ${stats.unexpected}`,
+          ),
+        );
         assert.match(metrics.body, /entitle_release_aa_checks_total\{[^}]*result="same"\} 60/);
         // Still under test: the minimum sample is not reached, so the watcher waits.
         assert.equal((await getRelease(service.db, candidate.id)).state, 'shadow');
@@ -119,7 +176,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
         const delay = Date.parse(event.at) - Date.parse(stats.firstUnexpectedAt!);
         assert.ok(delay < 60_000, `rolled back ${delay} ms after the first unexpected difference`);
 
-        const { rows } = await service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions WHERE ruleset_hash = $1 OR release_id = $2', [candidate.rulesetHash, candidate.id]);
+        const { rows } = await service.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM decisions WHERE ruleset_hash = $1 OR release_id = $2',
+          [candidate.rulesetHash, candidate.id],
+        );
         assert.equal(rows[0]!.n, 0, 'no citizen decision was made with the rolled-back release');
         const metrics = await service.app.inject({ method: 'GET', url: '/metrics' });
         assert.match(metrics.body, /entitle_release_automatic_rollbacks_total\{benefit="universal-credit"\} 1/);
@@ -150,16 +210,23 @@ for (const kind of ['pglite', 'postgres'] as const) {
         // The same application gets the same version again.
         for (let n = 0; n < 10; n++) assert.equal((await assess(n)).body.ruleset.hash, decided.get(n));
 
-        const { rows } = await service.db.query<{ release_id: string | null; assignment: { bucket: number; reason: string; releaseId: string | null } }>("SELECT release_id, assignment FROM decisions WHERE application_id = 'LIVE-00001' LIMIT 1");
+        const { rows } = await service.db.query<{
+          release_id: string | null;
+          assignment: { bucket: number; reason: string; releaseId: string | null };
+        }>("SELECT release_id, assignment FROM decisions WHERE application_id = 'LIVE-00001' LIMIT 1");
         const assignment = rows[0]!.assignment;
         assert.equal(assignment.bucket, canaryBucket(candidate.id, 'LIVE-00001'));
-        assert.match(assignment.reason, assignment.bucket < 3_000 ? /in the canary: bucket \d+ is below 3000 \(30%\)/ : /not in the canary/);
+        assert.match(
+          assignment.reason,
+          assignment.bucket < 3_000 ? /in the canary: bucket \d+ is below 3000 \(30%\)/ : /not in the canary/,
+        );
 
         await setCanary(service.db, candidate.id, 60, 'alice', 'widen');
         await service.live.sync();
         for (let n = 0; n < 80; n++) {
           const hash = (await assess(n)).body.ruleset.hash;
-          if (decided.get(n) === candidate.rulesetHash) assert.equal(hash, candidate.rulesetHash, `application ${n} left the canary as it grew`);
+          if (decided.get(n) === candidate.rulesetHash)
+            assert.equal(hash, candidate.rulesetHash, `application ${n} left the canary as it grew`);
         }
       });
     });

@@ -21,7 +21,11 @@ export function liveMetrics(registry: Registry) {
       labelNames: ['benefit'] as const,
       registers: [registry],
     }),
-    queue: new Gauge({ name: 'entitle_release_shadow_queue_depth', help: 'Applications waiting for shadow comparison.', registers: [registry] }),
+    queue: new Gauge({
+      name: 'entitle_release_shadow_queue_depth',
+      help: 'Applications waiting for shadow comparison.',
+      registers: [registry],
+    }),
     rollbacks: new Counter({
       name: 'entitle_release_automatic_rollbacks_total',
       help: 'Releases this instance rolled back on its own because their gates failed.',
@@ -30,7 +34,7 @@ export function liveMetrics(registry: Registry) {
     }),
     rollbackSeconds: new Histogram({
       name: 'entitle_release_rollback_delay_seconds',
-      help: 'Time from a rolled-back release\'s first unexpected difference to its automatic rollback.',
+      help: "Time from a rolled-back release's first unexpected difference to its automatic rollback.",
       buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300],
       registers: [registry],
     }),

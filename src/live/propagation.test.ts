@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_GATES } from '../releases/index.ts';
-import { beforeUprating, compile, spawnServer, switchTwice, taper, testDatabases, ucBundle, writeRuleSetDir, type ServerProcess } from '../testing/index.ts';
+import {
+  beforeUprating,
+  compile,
+  spawnServer,
+  switchTwice,
+  taper,
+  testDatabases,
+  ucBundle,
+  writeRuleSetDir,
+  type ServerProcess,
+} from '../testing/index.ts';
 
 describe('propagation across instances', () => {
   it('switches three instances on one PostgreSQL database within 1 s of a promotion and of a rollback', async () => {
@@ -18,8 +28,12 @@ describe('propagation across instances', () => {
       const candidate = compile(taper(await ucBundle(), '56%'));
       const urls = servers.map((s) => s.url);
       for (let round = 0; round < 2; round++) {
-        const { promotion, rollback } = await switchTwice(t.db, urls, candidate.program, active.hash, { ...DEFAULT_GATES, minSample: 0 });
-        for (const ms of [...promotion, ...rollback]) assert.ok(ms < 1_000, `an instance took ${Math.round(ms)} ms to switch`);
+        const { promotion, rollback } = await switchTwice(t.db, urls, candidate.program, active.hash, {
+          ...DEFAULT_GATES,
+          minSample: 0,
+        });
+        for (const ms of [...promotion, ...rollback])
+          assert.ok(ms < 1_000, `an instance took ${Math.round(ms)} ms to switch`);
       }
     } finally {
       for (const s of servers) s.child.kill('SIGTERM');

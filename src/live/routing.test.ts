@@ -14,7 +14,7 @@ describe('canary and shadow selection', () => {
     assert.ok(Math.abs(inFivePercent - 0.05) < 0.01, `${inFivePercent} in a 5% canary`);
     // Another release orders applications differently, so the same people are not always first.
     const other = applications.map((a) => canaryBucket('01900000-0000-7000-8000-000000000002', a));
-    assert.ok(other.filter((b, i) => (b < 500) === (buckets[i]! < 500)).length < applications.length);
+    assert.ok(other.filter((b, i) => b < 500 === buckets[i]! < 500).length < applications.length);
   });
 
   it('only adds applications as the canary grows', () => {

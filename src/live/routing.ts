@@ -83,7 +83,11 @@ export interface RuleRouter {
 export function fixedRouter(ruleSets: ReadonlyMap<string, RuleSet>): RuleRouter {
   const routing = new Routing();
   for (const [benefit, ruleSet] of ruleSets) routing.set(benefit, ruleSet, null, undefined);
-  return { active: routing.active, route: (benefit, applicationId) => routing.route(benefit, applicationId), compareLater: () => undefined };
+  return {
+    active: routing.active,
+    route: (benefit, applicationId) => routing.route(benefit, applicationId),
+    compareLater: () => undefined,
+  };
 }
 
 interface BenefitRoutes {
@@ -107,7 +111,11 @@ export class Routing {
     this.active.set(benefit, active);
   }
 
-  get(benefit: string): { readonly active: RuleSet; readonly activeReleaseId: string | null; readonly test: UnderTest | undefined } | undefined {
+  get(
+    benefit: string,
+  ):
+    | { readonly active: RuleSet; readonly activeReleaseId: string | null; readonly test: UnderTest | undefined }
+    | undefined {
     return this.routes.get(benefit);
   }
 
@@ -124,14 +132,22 @@ export class Routing {
     if (bucket < release.canaryBasisPoints) {
       return {
         ruleSet: test.candidate,
-        assignment: { releaseId: release.id, bucket, reason: `in the canary: bucket ${bucket} is below ${release.canaryBasisPoints} (${percentText(release.canaryBasisPoints)})` },
+        assignment: {
+          releaseId: release.id,
+          bucket,
+          reason: `in the canary: bucket ${bucket} is below ${release.canaryBasisPoints} (${percentText(release.canaryBasisPoints)})`,
+        },
         test,
         byCandidate: true,
       };
     }
     return {
       ruleSet: active,
-      assignment: { releaseId: activeReleaseId, bucket, reason: `not in the canary of release ${release.id}: bucket ${bucket} is not below ${release.canaryBasisPoints} (${percentText(release.canaryBasisPoints)})` },
+      assignment: {
+        releaseId: activeReleaseId,
+        bucket,
+        reason: `not in the canary of release ${release.id}: bucket ${bucket} is not below ${release.canaryBasisPoints} (${percentText(release.canaryBasisPoints)})`,
+      },
       test,
       byCandidate: false,
     };

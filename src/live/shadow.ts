@@ -3,7 +3,19 @@
  * path, through a bounded queue, with an A/A check; the counts gathered are taken and added to
  * release_stats by the live releases (live-releases.ts).
  */
-import { COUNT_OF_KIND, EMPTY_STATS, evaluateSafely, sumStats, type Comparison, type ComparisonKind, type Evaluation, type Release, type ReleaseStats, type Sample, type StatsDelta } from '../releases/index.ts';
+import {
+  COUNT_OF_KIND,
+  EMPTY_STATS,
+  evaluateSafely,
+  sumStats,
+  type Comparison,
+  type ComparisonKind,
+  type Evaluation,
+  type Release,
+  type ReleaseStats,
+  type Sample,
+  type StatsDelta,
+} from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { inShadowShare, type Route, type UnderTest } from './routing.ts';
 
@@ -119,12 +131,15 @@ export class ShadowEvaluator {
   }
 
   private compareOne(test: UnderTest, input: unknown, applicationId: string): void {
-    const application = test.on === undefined ? input : { ...(input as Record<string, unknown>), assessmentDate: test.on };
+    const application =
+      test.on === undefined ? input : { ...(input as Record<string, unknown>), assessmentDate: test.on };
     const active = timed(test.comparator.active, application);
     const candidate = timed(test.comparator.candidate, application);
     const twin = evaluateSafely(test.twin.candidate, application);
     const comparison = test.comparator.compareEvaluations(active.evaluation, candidate.evaluation);
-    const aaSame = test.twin.compareEvaluations(active.evaluation, twin).kind === ('error' in active.evaluation ? 'both_error' : 'identical');
+    const aaSame =
+      test.twin.compareEvaluations(active.evaluation, twin).kind ===
+      ('error' in active.evaluation ? 'both_error' : 'identical');
     const tally = this.tallyFor(test.release.id, test.release.benefit);
     const stats = tally.stats;
     stats[COUNT_OF_KIND[comparison.kind]] += 1;
@@ -140,7 +155,13 @@ export class ShadowEvaluator {
     if (comparison.kind !== 'identical') this.keepSample(test, tally, comparison, application, applicationId);
   }
 
-  private keepSample(test: UnderTest, tally: Tally, comparison: Comparison, application: unknown, applicationId: string): void {
+  private keepSample(
+    test: UnderTest,
+    tally: Tally,
+    comparison: Comparison,
+    application: unknown,
+    applicationId: string,
+  ): void {
     const key = `${test.release.id}/${comparison.kind}`;
     const kept = this.kept.get(key) ?? 0;
     if (kept >= this.settings.samplesPerKind) return;

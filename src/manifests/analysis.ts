@@ -27,7 +27,10 @@ function slo(id: string): Slo {
 /** Puts `scope` into every selector of an SLI expression (each is followed by its range, `[$w]`). */
 export function scoped(expression: string, scope: string, window: string): string {
   return expression
-    .replace(/(entitle_[a-z0-9_]+)(?:\{([^}]*)\})?(?=\[\$w\])/g, (_all, metric: string, inner?: string) => `${metric}{${scope}${inner ? `,${inner}` : ''}}`)
+    .replace(
+      /(entitle_[a-z0-9_]+)(?:\{([^}]*)\})?(?=\[\$w\])/g,
+      (_all, metric: string, inner?: string) => `${metric}{${scope}${inner ? `,${inner}` : ''}}`,
+    )
     .replaceAll('$w', window);
 }
 
@@ -78,7 +81,13 @@ export const SMOKE_TEMPLATE = 'entitle-canary-smoke';
 /** The analysis that runs in the background from the first canary step until promotion. */
 export function canaryAnalysisTemplate(prometheusAddress: string): AnalysisTemplate {
   return new AnalysisTemplate({
-    metadata: { name: ANALYSIS_TEMPLATE, annotations: { 'entitle.service.gov.uk/what': 'Judges a canary by the SLIs of src/slos on its pods; a failure aborts the rollout and traffic returns to the stable version.' } },
+    metadata: {
+      name: ANALYSIS_TEMPLATE,
+      annotations: {
+        'entitle.service.gov.uk/what':
+          'Judges a canary by the SLIs of src/slos on its pods; a failure aborts the rollout and traffic returns to the stable version.',
+      },
+    },
     spec: {
       args: [{ name: 'canary-hash' }, { name: 'namespace' }],
       metrics: CANARY_METRICS.map((m) => ({

@@ -23,7 +23,11 @@ export const SECRET = 'entitle-secrets';
 export const LABELS = { 'app.kubernetes.io/name': APP, 'app.kubernetes.io/part-of': APP } as const;
 /** Labels of a Job's pods: part of Entitle, but never selected by its Services or its disruption budget. */
 export function jobLabels(component: string): Record<string, string> {
-  return { 'app.kubernetes.io/name': `${APP}-${component}`, 'app.kubernetes.io/part-of': APP, 'app.kubernetes.io/component': component };
+  return {
+    'app.kubernetes.io/name': `${APP}-${component}`,
+    'app.kubernetes.io/part-of': APP,
+    'app.kubernetes.io/component': component,
+  };
 }
 
 /**
@@ -71,7 +75,10 @@ export const CONTAINER_SECURITY: ISecurityContext = {
 };
 
 function secretEnv(keys = SECRET_KEYS): IEnvVar[] {
-  return keys.map(({ key, optional }) => ({ name: key, valueFrom: { secretKeyRef: { name: SECRET, key, ...(optional ? { optional: true } : {}) } } }));
+  return keys.map(({ key, optional }) => ({
+    name: key,
+    valueFrom: { secretKeyRef: { name: SECRET, key, ...(optional ? { optional: true } : {}) } },
+  }));
 }
 
 /** The one writable place: tsx's compile cache and Node's temporary files. */
@@ -150,7 +157,11 @@ export function rollout(): Rollout {
       template: {
         metadata: {
           labels: { ...LABELS },
-          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(PORT), 'prometheus.io/path': '/metrics' },
+          annotations: {
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(PORT),
+            'prometheus.io/path': '/metrics',
+          },
         },
         spec: {
           serviceAccountName: APP,
@@ -158,7 +169,12 @@ export function rollout(): Rollout {
           securityContext: POD_SECURITY,
           terminationGracePeriodSeconds: DRAIN_SECONDS + SHUTDOWN_GRACE_MS / 1000 + 30,
           topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': APP } } },
+            {
+              maxSkew: 1,
+              topologyKey: 'topology.kubernetes.io/zone',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: { 'app.kubernetes.io/name': APP } },
+            },
           ],
           containers: [serviceContainer()],
           volumes: [TMP_VOLUME],
@@ -171,7 +187,10 @@ export function rollout(): Rollout {
 function service(name: string, what: string): Service {
   return new Service({
     metadata: { name, labels: { ...LABELS }, annotations: { 'entitle.service.gov.uk/what': what } },
-    spec: { selector: { 'app.kubernetes.io/name': APP }, ports: [{ name: 'http', port: PORT, targetPort: 'http', protocol: 'TCP' }] },
+    spec: {
+      selector: { 'app.kubernetes.io/name': APP },
+      ports: [{ name: 'http', port: PORT, targetPort: 'http', protocol: 'TCP' }],
+    },
   });
 }
 
@@ -185,7 +204,10 @@ export function migrationJob(): Job {
     metadata: {
       name: `${APP}-migrate`,
       labels: jobLabels('migration'),
-      annotations: { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' },
+      annotations: {
+        'argocd.argoproj.io/hook': 'PreSync',
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+      },
     },
     spec: {
       backoffLimit: 2,
@@ -228,7 +250,9 @@ export function autoscaler(): HorizontalPodAutoscaler {
       scaleTargetRef: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: APP },
       minReplicas: 3,
       maxReplicas: 12,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+      metrics: [
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } },
+      ],
       behavior: {
         scaleUp: {
           stabilizationWindowSeconds: 0,
@@ -238,7 +262,11 @@ export function autoscaler(): HorizontalPodAutoscaler {
             { type: 'Pods', value: 4, periodSeconds: 30 },
           ],
         },
-        scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] },
+        scaleDown: {
+          stabilizationWindowSeconds: 300,
+          selectPolicy: 'Min',
+          policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }],
+        },
       },
     },
   });
@@ -256,7 +284,9 @@ export function disruptionBudget(): PodDisruptionBudget {
  * out to DNS, PostgreSQL and HTTPS/SMTP for notifications. Everything else is refused.
  */
 export function networkPolicy(): NetworkPolicy {
-  const fromNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
+  const fromNamespace = (name: string) => ({
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+  });
   return new NetworkPolicy({
     metadata: { name: APP, labels: { ...LABELS } },
     spec: {
@@ -265,14 +295,29 @@ export function networkPolicy(): NetworkPolicy {
       ingress: [
         {
           // The ingress controller, Prometheus and Alertmanager, and Entitle's own pods and Jobs (the canary smoke test).
-          from: [fromNamespace('ingress-nginx'), fromNamespace('monitoring'), { podSelector: { matchLabels: { 'app.kubernetes.io/part-of': APP } } }],
+          from: [
+            fromNamespace('ingress-nginx'),
+            fromNamespace('monitoring'),
+            { podSelector: { matchLabels: { 'app.kubernetes.io/part-of': APP } } },
+          ],
           ports: [{ protocol: 'TCP', port: PORT }],
         },
       ],
       egress: [
-        { to: [fromNamespace('kube-system')], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+        {
+          to: [fromNamespace('kube-system')],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
         { ports: [{ protocol: 'TCP', port: 5432 }] },
-        { ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 587 }] },
+        {
+          ports: [
+            { protocol: 'TCP', port: 443 },
+            { protocol: 'TCP', port: 587 },
+          ],
+        },
         // Prometheus, read by the console's SLO page and `entitle status`.
         { to: [fromNamespace('monitoring')], ports: [{ protocol: 'TCP', port: 9090 }] },
       ],
@@ -285,12 +330,28 @@ export function ingress(host: string): Ingress {
     metadata: {
       name: APP,
       labels: { ...LABELS },
-      annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/proxy-next-upstream': 'error timeout http_502 http_503' },
+      annotations: {
+        'nginx.ingress.kubernetes.io/proxy-body-size': '1m',
+        'nginx.ingress.kubernetes.io/proxy-next-upstream': 'error timeout http_502 http_503',
+      },
     },
     spec: {
       ingressClassName: 'nginx',
       tls: [{ hosts: [host], secretName: `${APP}-tls` }],
-      rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: `${APP}-stable`, port: { name: 'http' } } } }] } }],
+      rules: [
+        {
+          host,
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: `${APP}-stable`, port: { name: 'http' } } },
+              },
+            ],
+          },
+        },
+      ],
     },
   });
 }
@@ -327,9 +388,17 @@ export function canarySmokeTemplate(): AnalysisTemplate {
                         name: 'smoke',
                         image: IMAGE,
                         args: ['smoke', '--url', CANARY_URL],
-                        env: [{ name: 'ENTITLE_SMOKE_KEY', valueFrom: { secretKeyRef: { name: SECRET, key: 'ENTITLE_SMOKE_KEY' } } }],
+                        env: [
+                          {
+                            name: 'ENTITLE_SMOKE_KEY',
+                            valueFrom: { secretKeyRef: { name: SECRET, key: 'ENTITLE_SMOKE_KEY' } },
+                          },
+                        ],
                         securityContext: CONTAINER_SECURITY,
-                        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+                        resources: {
+                          requests: { cpu: '50m', memory: '128Mi' },
+                          limits: { cpu: '500m', memory: '256Mi' },
+                        },
                         volumeMounts: [TMP_MOUNT],
                       },
                     ],
@@ -349,11 +418,17 @@ export function canarySmokeTemplate(): AnalysisTemplate {
 export function baseObjects(): Map<string, Model<unknown>> {
   return new Map<string, Model<unknown>>([
     // Labelled as configuration: the pipeline applies it with the settings before the migration Job, which runs as it.
-    ['service-account.yaml', new ServiceAccount({ metadata: { name: APP, labels: { ...LABELS, 'app.kubernetes.io/component': 'config' } }, automountServiceAccountToken: false })],
+    [
+      'service-account.yaml',
+      new ServiceAccount({
+        metadata: { name: APP, labels: { ...LABELS, 'app.kubernetes.io/component': 'config' } },
+        automountServiceAccountToken: false,
+      }),
+    ],
     ['rollout.yaml', rollout()],
-    ['services.yaml', service(APP, 'Every ready pod: in-cluster callers such as Alertmanager\'s webhook.')],
-    ['service-stable.yaml', service(`${APP}-stable`, 'The stable version\'s pods (Argo Rollouts sets the selector).')],
-    ['service-canary.yaml', service(`${APP}-canary`, 'The canary\'s pods (Argo Rollouts sets the selector).')],
+    ['services.yaml', service(APP, "Every ready pod: in-cluster callers such as Alertmanager's webhook.")],
+    ['service-stable.yaml', service(`${APP}-stable`, "The stable version's pods (Argo Rollouts sets the selector).")],
+    ['service-canary.yaml', service(`${APP}-canary`, "The canary's pods (Argo Rollouts sets the selector).")],
     ['ingress.yaml', ingress('entitle.example')],
     ['analysis-template.yaml', canaryAnalysisTemplate(PROMETHEUS_ADDRESS)],
     ['smoke-template.yaml', canarySmokeTemplate()],

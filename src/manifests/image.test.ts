@@ -23,14 +23,34 @@ describe('container image', () => {
   it('is multi-stage, installs from the lock file alone, runs unprivileged with a health check and the build stamped in', async () => {
     const file = await dockerfile();
     const stages = file.getFROMs();
-    assert.deepEqual(stages.map((s) => s.getBuildStage()), ['dependencies', 'runtime']);
-    const base = file.getARGs().find((a) => a.getProperty()?.getName() === 'NODE_IMAGE')?.getProperty()?.getValue() ?? '';
-    assert.match(base, /^node:20\.\d+\.\d+-bookworm-slim$/, 'the base image is pinned to an exact Node.js release, never "latest"');
+    assert.deepEqual(
+      stages.map((s) => s.getBuildStage()),
+      ['dependencies', 'runtime'],
+    );
+    const base =
+      file
+        .getARGs()
+        .find((a) => a.getProperty()?.getName() === 'NODE_IMAGE')
+        ?.getProperty()
+        ?.getValue() ?? '';
+    assert.match(
+      base,
+      /^node:20\.\d+\.\d+-bookworm-slim$/,
+      'the base image is pinned to an exact Node.js release, never "latest"',
+    );
 
-    const instructions = file.getInstructions().map((i) => ({ keyword: i.getKeyword(), args: i.getArgumentsContent() ?? '' }));
+    const instructions = file
+      .getInstructions()
+      .map((i) => ({ keyword: i.getKeyword(), args: i.getArgumentsContent() ?? '' }));
     const runs = instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
-    assert.ok(runs.some((r) => r.startsWith('npm ci --omit=dev')), 'dependencies come from npm ci with the lock file');
-    assert.ok(!runs.some((r) => /npm install\b|curl|wget/.test(r)), 'nothing is installed or downloaded beyond the lock file');
+    assert.ok(
+      runs.some((r) => r.startsWith('npm ci --omit=dev')),
+      'dependencies come from npm ci with the lock file',
+    );
+    assert.ok(
+      !runs.some((r) => /npm install\b|curl|wget/.test(r)),
+      'nothing is installed or downloaded beyond the lock file',
+    );
     const lockCopied = instructions.findIndex((i) => i.keyword === 'COPY' && i.args.includes('package-lock.json'));
     const installed = instructions.findIndex((i) => i.keyword === 'RUN' && i.args.startsWith('npm ci'));
     assert.ok(lockCopied >= 0 && lockCopied < installed, 'the lock file is copied before npm ci');
@@ -42,73 +62,120 @@ describe('container image', () => {
     assert.match(last('ENV') ?? '', /ENTITLE_BUILD_COMMIT=\$\{ENTITLE_BUILD_COMMIT\}/);
 
     const ignored = await readFile(join(projectRoot, '.dockerignore'), 'utf8');
-    for (const entry of ['.git', 'node_modules', 'data', '.env', '**/*.test.ts']) assert.ok(ignored.split('\n').includes(entry), `.dockerignore keeps ${entry} out of the image`);
+    for (const entry of ['.git', 'node_modules', 'data', '.env', '**/*.test.ts'])
+      assert.ok(ignored.split('\n').includes(entry), `.dockerignore keeps ${entry} out of the image`);
   });
 
   // Running as another user needs root, as in CI; elsewhere the test says why it did not run.
   const root = process.getuid?.() === 0;
-  if (!root && process.env.CI) throw new Error('the image test runs the service as user 10001, which needs root: run CI as root');
-  it('assembled as the Dockerfile says, installs from the lock file and serves as an unprivileged user who cannot write to it', { skip: root ? false : 'needs root to run the service as user 10001' }, async () => {
-    const file = await dockerfile();
-    const runtime = file.getFROMs()[1]!.getRange().start.line;
-    const steps = file.getInstructions().filter((i) => i.getRange().start.line > runtime);
-    const dir = await mkdtemp(join(tmpdir(), 'entitle-image-'));
-    const app = join(dir, 'app');
-    const database = await testDatabases.postgres();
-    try {
-      // The dependencies stage: the lock file, npm ci of production dependencies (from the cache where it can).
-      await cp(join(projectRoot, 'package.json'), join(app, 'package.json'));
-      await cp(join(projectRoot, 'package-lock.json'), join(app, 'package-lock.json'));
-      await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, maxBuffer: 8 * 1024 * 1024 });
-      // The runtime stage's COPY steps, without what .dockerignore keeps out.
-      for (const copy of steps.filter((i) => i.getKeyword() === 'COPY' && !(i.getArgumentsContent() ?? '').includes('node_modules'))) {
-        const parts = (copy.getArgumentsContent() ?? '').split(/\s+/);
-        const target = parts.pop()!;
-        for (const source of parts) {
-          await cp(join(projectRoot, source), join(app, target.endsWith('/') || parts.length > 1 ? join(target, source.split('/').pop()!) : target), {
-            recursive: true,
-            filter: (path) => !path.endsWith('.test.ts'),
-          });
-        }
-      }
-      await run('chmod', ['-R', 'go=rX,u=rwX', dir]);
-      await chmod(dir, 0o755);
-
-      // The image's environment, parsed from its ENV step, and its user.
-      const env: Record<string, string> = { PATH: process.env.PATH ?? '', DATABASE_URL: database.url!, PORT: '0', TMPDIR: join(dir, 'no-such-tmp') };
-      for (const i of steps.filter((x) => x.getKeyword() === 'ENV')) {
-        for (const [, key, value] of (i.getArgumentsContent() ?? '').matchAll(/(\w+)=(\S+)/g)) env[key!] = value!.replace(/\$\{(\w+)\}/, (_m, name: string) => (name === 'ENTITLE_BUILD_VERSION' ? '9.9.9' : name === 'ENTITLE_BUILD_COMMIT' ? 'abc1234' : ''));
-      }
-      env.PORT = '0';
-      const child = spawn('node', ['bin/entitle.js', 'serve'], { cwd: app, env, uid: 10001, gid: 10001, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (!root && process.env.CI)
+    throw new Error('the image test runs the service as user 10001, which needs root: run CI as root');
+  it(
+    'assembled as the Dockerfile says, installs from the lock file and serves as an unprivileged user who cannot write to it',
+    { skip: root ? false : 'needs root to run the service as user 10001' },
+    async () => {
+      const file = await dockerfile();
+      const runtime = file.getFROMs()[1]!.getRange().start.line;
+      const steps = file.getInstructions().filter((i) => i.getRange().start.line > runtime);
+      const dir = await mkdtemp(join(tmpdir(), 'entitle-image-'));
+      const app = join(dir, 'app');
+      const database = await testDatabases.postgres();
       try {
-        // Port 0: the system picks a free one, which the service logs when it starts.
-        const deadline = Date.now() + 30_000;
-        let port: string | undefined;
-        let ready = false;
-        while (!ready && Date.now() < deadline && child.exitCode === null) {
-          port ??= /"address":"http:\/\/[^"]*:(\d+)"/.exec(output)?.[1];
-          ready = port !== undefined && (await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false));
-          if (!ready) await new Promise((r) => setTimeout(r, 250));
+        // The dependencies stage: the lock file, npm ci of production dependencies (from the cache where it can).
+        await cp(join(projectRoot, 'package.json'), join(app, 'package.json'));
+        await cp(join(projectRoot, 'package-lock.json'), join(app, 'package-lock.json'));
+        await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+          cwd: app,
+          maxBuffer: 8 * 1024 * 1024,
+        });
+        // The runtime stage's COPY steps, without what .dockerignore keeps out.
+        for (const copy of steps.filter(
+          (i) => i.getKeyword() === 'COPY' && !(i.getArgumentsContent() ?? '').includes('node_modules'),
+        )) {
+          const parts = (copy.getArgumentsContent() ?? '').split(/\s+/);
+          const target = parts.pop()!;
+          for (const source of parts) {
+            await cp(
+              join(projectRoot, source),
+              join(app, target.endsWith('/') || parts.length > 1 ? join(target, source.split('/').pop()!) : target),
+              {
+                recursive: true,
+                filter: (path) => !path.endsWith('.test.ts'),
+              },
+            );
+          }
         }
-        const url = `http://127.0.0.1:${port}`;
-        assert.ok(ready, `the image's service became ready:\n${output}`);
-        const version = (await (await fetch(`${url}/version`)).json()) as { build: { version: string; commit: string } };
-        assert.deepEqual(version.build, { version: '9.9.9', commit: 'abc1234' });
-        const health = await run('node', ['bin/healthcheck.js'], { cwd: app, env: { ...env, PORT: port! }, uid: 10001, gid: 10001 }).then(() => 0, (e: { code: number }) => e.code);
-        assert.equal(health, 0, 'the HEALTHCHECK command passes');
-        await assert.rejects(run('touch', [join(app, 'written')], { uid: 10001, gid: 10001 }), 'the service user cannot write to the application');
+        await run('chmod', ['-R', 'go=rX,u=rwX', dir]);
+        await chmod(dir, 0o755);
+
+        // The image's environment, parsed from its ENV step, and its user.
+        const env: Record<string, string> = {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: database.url!,
+          PORT: '0',
+          TMPDIR: join(dir, 'no-such-tmp'),
+        };
+        for (const i of steps.filter((x) => x.getKeyword() === 'ENV')) {
+          for (const [, key, value] of (i.getArgumentsContent() ?? '').matchAll(/(\w+)=(\S+)/g))
+            env[key!] = value!.replace(/\$\{(\w+)\}/, (_m, name: string) =>
+              name === 'ENTITLE_BUILD_VERSION' ? '9.9.9' : name === 'ENTITLE_BUILD_COMMIT' ? 'abc1234' : '',
+            );
+        }
+        env.PORT = '0';
+        const child = spawn('node', ['bin/entitle.js', 'serve'], {
+          cwd: app,
+          env,
+          uid: 10001,
+          gid: 10001,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+        try {
+          // Port 0: the system picks a free one, which the service logs when it starts.
+          const deadline = Date.now() + 30_000;
+          let port: string | undefined;
+          let ready = false;
+          while (!ready && Date.now() < deadline && child.exitCode === null) {
+            port ??= /"address":"http:\/\/[^"]*:(\d+)"/.exec(output)?.[1];
+            ready =
+              port !== undefined &&
+              (await fetch(`http://127.0.0.1:${port}/ready`).then(
+                (r) => r.ok,
+                () => false,
+              ));
+            if (!ready) await new Promise((r) => setTimeout(r, 250));
+          }
+          const url = `http://127.0.0.1:${port}`;
+          assert.ok(ready, `the image's service became ready:\n${output}`);
+          const version = (await (await fetch(`${url}/version`)).json()) as {
+            build: { version: string; commit: string };
+          };
+          assert.deepEqual(version.build, { version: '9.9.9', commit: 'abc1234' });
+          const health = await run('node', ['bin/healthcheck.js'], {
+            cwd: app,
+            env: { ...env, PORT: port! },
+            uid: 10001,
+            gid: 10001,
+          }).then(
+            () => 0,
+            (e: { code: number }) => e.code,
+          );
+          assert.equal(health, 0, 'the HEALTHCHECK command passes');
+          await assert.rejects(
+            run('touch', [join(app, 'written')], { uid: 10001, gid: 10001 }),
+            'the service user cannot write to the application',
+          );
+        } finally {
+          child.kill('SIGTERM');
+        }
+        assert.equal(await exited, 0, `stopped cleanly on SIGTERM:\n${output}`);
       } finally {
-        child.kill('SIGTERM');
+        await database.drop();
+        await rm(dir, { recursive: true, force: true });
       }
-      assert.equal(await exited, 0, `stopped cleanly on SIGTERM:\n${output}`);
-    } finally {
-      await database.drop();
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -4,6 +4,23 @@
  * production overlays, written to deploy/k8s by `entitle deploy manifests`; and `entitle env diff`.
  */
 export { CANARY_METRICS, canaryAnalysisTemplate, scoped, type CanaryMetric } from './analysis.ts';
-export { baseObjects, BASE_CONFIG, CANARY_STEPS, CONTAINER_SECURITY, DRAIN_SECONDS, POD_SECURITY, SECRET, SECRET_KEYS } from './base.ts';
-export { configDigest, K8S_DIR, manifestFiles, OVERLAY_SPECS, overlayConfig, OVERLAYS, type Overlay } from './overlays.ts';
+export {
+  baseObjects,
+  BASE_CONFIG,
+  CANARY_STEPS,
+  CONTAINER_SECURITY,
+  DRAIN_SECONDS,
+  POD_SECURITY,
+  SECRET,
+  SECRET_KEYS,
+} from './base.ts';
+export {
+  configDigest,
+  K8S_DIR,
+  manifestFiles,
+  OVERLAY_SPECS,
+  overlayConfig,
+  OVERLAYS,
+  type Overlay,
+} from './overlays.ts';
 export { writeManifests } from './write.ts';

@@ -16,7 +16,16 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { envDiff } from '../environments/index.ts';
 import { startService } from '../service/index.ts';
 import { BUNDLED_RULESETS, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
-import { CANARY_METRICS, configDigest, OVERLAY_SPECS, overlayConfig, OVERLAYS, SECRET_KEYS, writeManifests, type Overlay } from './index.ts';
+import {
+  CANARY_METRICS,
+  configDigest,
+  OVERLAY_SPECS,
+  overlayConfig,
+  OVERLAYS,
+  SECRET_KEYS,
+  writeManifests,
+  type Overlay,
+} from './index.ts';
 
 const run = promisify(execFile);
 
@@ -44,7 +53,9 @@ interface Doc {
 /** kubectl's built-in kustomize: the same build `kubectl apply -k` does. */
 async function kustomize(overlay: Overlay): Promise<Doc[] | undefined> {
   try {
-    const { stdout } = await run('kubectl', ['kustomize', join(projectRoot, 'deploy/k8s/overlays', overlay)], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('kubectl', ['kustomize', join(projectRoot, 'deploy/k8s/overlays', overlay)], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return parseAllDocuments(stdout).map((d) => d.toJSON() as Doc);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && process.env.CI !== 'true') return undefined;
@@ -58,15 +69,23 @@ function validate(doc: Doc): void {
   new Model(doc as never).validate();
 }
 
-const find = (docs: Doc[], kind: string, name?: string) => docs.filter((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+const find = (docs: Doc[], kind: string, name?: string) =>
+  docs.filter((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
 
 /** Every pod spec in a build: the Rollout's, the migration Job's and the smoke analysis Job's. */
 function podSpecs(docs: Doc[]): { where: string; spec: IPodSpec }[] {
   const out: { where: string; spec: IPodSpec }[] = [];
   for (const d of docs.filter((doc) => doc.spec !== undefined)) {
-    const spec = d.spec as Record<string, unknown> & { template?: { spec: IPodSpec }; metrics?: { provider: { job?: { spec: { template: { spec: IPodSpec } } } } }[] };
-    if (d.kind === 'Rollout' || d.kind === 'Job') out.push({ where: `${d.kind}/${d.metadata.name}`, spec: spec.template!.spec });
-    if (d.kind === 'AnalysisTemplate') for (const metric of spec.metrics ?? []) if (metric.provider.job) out.push({ where: `${d.kind}/${d.metadata.name}`, spec: metric.provider.job.spec.template.spec });
+    const spec = d.spec as Record<string, unknown> & {
+      template?: { spec: IPodSpec };
+      metrics?: { provider: { job?: { spec: { template: { spec: IPodSpec } } } } }[];
+    };
+    if (d.kind === 'Rollout' || d.kind === 'Job')
+      out.push({ where: `${d.kind}/${d.metadata.name}`, spec: spec.template!.spec });
+    if (d.kind === 'AnalysisTemplate')
+      for (const metric of spec.metrics ?? [])
+        if (metric.provider.job)
+          out.push({ where: `${d.kind}/${d.metadata.name}`, spec: metric.provider.job.spec.template.spec });
   }
   return out;
 }
@@ -89,35 +108,68 @@ describe('Kubernetes manifests', () => {
       const spec = OVERLAY_SPECS[overlay];
       for (const doc of docs) {
         validate(doc);
-        assert.equal(doc.metadata.namespace, spec.namespace, `${doc.kind}/${doc.metadata.name} is in the overlay's namespace`);
+        assert.equal(
+          doc.metadata.namespace,
+          spec.namespace,
+          `${doc.kind}/${doc.metadata.name} is in the overlay's namespace`,
+        );
       }
-      assert.deepEqual(find(docs, 'Secret'), [], 'no Secret objects in the manifests: secrets are created outside them');
+      assert.deepEqual(
+        find(docs, 'Secret'),
+        [],
+        'no Secret objects in the manifests: secrets are created outside them',
+      );
 
       // Settings: exactly the overlay's, none of them a secret, and their digest on the pods.
       const [config] = find(docs, 'ConfigMap') as unknown as { data: Record<string, string> }[];
       assert.deepEqual(config!.data, overlayConfig(overlay));
-      for (const key of Object.keys(config!.data)) assert.doesNotMatch(key, /SECRET|PASSWORD|TOKEN|DATABASE_URL|WEBHOOK|SMTP/, `${key} belongs in the Secret`);
+      for (const key of Object.keys(config!.data))
+        assert.doesNotMatch(key, /SECRET|PASSWORD|TOKEN|DATABASE_URL|WEBHOOK|SMTP/, `${key} belongs in the Secret`);
 
       const [rollout] = find(docs, 'Rollout', 'entitle') as unknown as Rollout[];
       const template = rollout!.spec.template!;
-      assert.equal(rollout!.spec.replicas, undefined, 'the autoscaler owns the replica count: applying must not reset it');
+      assert.equal(
+        rollout!.spec.replicas,
+        undefined,
+        'the autoscaler owns the replica count: applying must not reset it',
+      );
       assert.equal(template.metadata!.annotations!['entitle.service.gov.uk/config-digest'], configDigest(config!.data));
       const container = template.spec!.containers[0]!;
       assert.equal(container.readinessProbe?.httpGet?.path, '/ready');
       assert.equal(container.livenessProbe?.httpGet?.path, '/health');
-      assert.ok(container.lifecycle?.preStop?.exec?.command?.includes('/bin/sleep'), 'a preStop delay drains connections');
+      assert.ok(
+        container.lifecycle?.preStop?.exec?.command?.includes('/bin/sleep'),
+        'a preStop delay drains connections',
+      );
       assert.deepEqual(container.resources, spec.resources);
 
       const canary = rollout!.spec.strategy!.canary!;
-      assert.deepEqual(canary.steps!.filter((s) => s.setWeight !== undefined).map((s) => s.setWeight), [10, 50, 100]);
-      assert.deepEqual(canary.steps!.filter((s) => s.pause).map((s) => s.pause!.duration), [...spec.pauses]);
-      const templates = [...canary.analysis!.templates!, ...canary.steps!.flatMap((s) => s.analysis?.templates ?? [])].map((x) => x.templateName);
-      for (const name of templates) assert.equal(find(docs, 'AnalysisTemplate', name).length, 1, `analysis template ${name} is in the build`);
+      assert.deepEqual(
+        canary.steps!.filter((s) => s.setWeight !== undefined).map((s) => s.setWeight),
+        [10, 50, 100],
+      );
+      assert.deepEqual(
+        canary.steps!.filter((s) => s.pause).map((s) => s.pause!.duration),
+        [...spec.pauses],
+      );
+      const templates = [
+        ...canary.analysis!.templates!,
+        ...canary.steps!.flatMap((s) => s.analysis?.templates ?? []),
+      ].map((x) => x.templateName);
+      for (const name of templates)
+        assert.equal(find(docs, 'AnalysisTemplate', name).length, 1, `analysis template ${name} is in the build`);
       const analysis = find(docs, 'AnalysisTemplate', 'entitle-canary-analysis')[0] as unknown as AnalysisTemplate;
-      assert.deepEqual(analysis.spec.metrics.map((m) => m.name), ['error-ratio', 'p99-latency', 'unexpected-decision-differences']);
+      assert.deepEqual(
+        analysis.spec.metrics.map((m) => m.name),
+        ['error-ratio', 'p99-latency', 'unexpected-decision-differences'],
+      );
 
       const [hpa] = find(docs, 'HorizontalPodAutoscaler') as unknown as HorizontalPodAutoscaler[];
-      assert.deepEqual(hpa!.spec!.scaleTargetRef, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'entitle' });
+      assert.deepEqual(hpa!.spec!.scaleTargetRef, {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        name: 'entitle',
+      });
       assert.deepEqual([hpa!.spec!.minReplicas, hpa!.spec!.maxReplicas], [spec.autoscale.min, spec.autoscale.max]);
       assert.equal(find(docs, 'PodDisruptionBudget').length, 1);
       assert.equal(find(docs, 'NetworkPolicy').length, 1);
@@ -126,19 +178,39 @@ describe('Kubernetes manifests', () => {
       assert.deepEqual(job!.spec!.template.spec!.containers[0]!.args, ['db', 'migrate']);
 
       // What the pipeline applies before the new pods: the settings, the account and the migration Job.
-      const first = docs.filter((d) => ['config', 'migration'].includes((d.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/component'] ?? ''));
+      const first = docs.filter((d) =>
+        ['config', 'migration'].includes(
+          (d.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/component'] ?? '',
+        ),
+      );
       assert.deepEqual(first.map((d) => d.kind).sort(), ['ConfigMap', 'Job', 'ServiceAccount']);
       // Jobs' pods are Entitle's (the network policy admits the smoke test) but not the service's
       // (no Service or disruption budget selects them).
-      const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+      const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+        Object.entries(selector).every(([k, v]) => labels[k] === v);
       const policy = find(docs, 'NetworkPolicy')[0] as unknown as NetworkPolicy;
-      const admitted = policy.spec!.ingress![0]!.from!.flatMap((f) => (f.podSelector?.matchLabels ? [f.podSelector.matchLabels] : []));
+      const admitted = policy.spec!.ingress![0]!.from!.flatMap((f) =>
+        f.podSelector?.matchLabels ? [f.podSelector.matchLabels] : [],
+      );
       const pdb = find(docs, 'PodDisruptionBudget')[0] as unknown as PodDisruptionBudget;
-      const jobPods = [(job!.spec!.template.metadata?.labels ?? {}) as Record<string, string>, ((analysisJob(docs)?.metadata?.labels ?? {}))];
+      const jobPods = [
+        (job!.spec!.template.metadata?.labels ?? {}) as Record<string, string>,
+        analysisJob(docs)?.metadata?.labels ?? {},
+      ];
       for (const labels of jobPods) {
-        assert.ok(admitted.some((selector) => matches(selector, labels)), `the network policy admits ${labels['app.kubernetes.io/name']}`);
-        assert.ok(!matches(pdb.spec!.selector!.matchLabels!, labels), `the disruption budget does not select ${labels['app.kubernetes.io/name']}`);
-        for (const service of find(docs, 'Service') as unknown as Service[]) assert.ok(!matches(service.spec!.selector!, labels), `Service ${service.metadata!.name} does not select ${labels['app.kubernetes.io/name']}`);
+        assert.ok(
+          admitted.some((selector) => matches(selector, labels)),
+          `the network policy admits ${labels['app.kubernetes.io/name']}`,
+        );
+        assert.ok(
+          !matches(pdb.spec!.selector!.matchLabels!, labels),
+          `the disruption budget does not select ${labels['app.kubernetes.io/name']}`,
+        );
+        for (const service of find(docs, 'Service') as unknown as Service[])
+          assert.ok(
+            !matches(service.spec!.selector!, labels),
+            `Service ${service.metadata!.name} does not select ${labels['app.kubernetes.io/name']}`,
+          );
       }
 
       // Every pod, wherever it is defined: non-root, read-only root filesystem, no privileges,
@@ -156,7 +228,11 @@ describe('Kubernetes manifests', () => {
           assert.match(c.image ?? '', /^ghcr\.io\/entitle\/entitle:/);
           for (const e of c.env ?? []) {
             assert.equal(e.value, undefined, `${where}: ${e.name} is not a literal`);
-            assert.equal(e.valueFrom?.secretKeyRef?.name, 'entitle-secrets', `${where}: ${e.name} comes from the Secret`);
+            assert.equal(
+              e.valueFrom?.secretKeyRef?.name,
+              'entitle-secrets',
+              `${where}: ${e.name} comes from the Secret`,
+            );
             assert.ok(SECRET_KEYS.some((s) => s.key === e.name) || e.name === 'ENTITLE_SMOKE_KEY');
           }
         }
@@ -178,15 +254,30 @@ describe('Kubernetes manifests', () => {
   it('judges the canary with queries promtool accepts, on metrics the service exposes', async () => {
     // The whole service, live releases included: they register the release comparison metrics.
     const database = await testDatabases.postgres();
-    const service = await startService({ store: { databaseUrl: database.url }, rulesDir: BUNDLED_RULESETS, host: '127.0.0.1', port: 0, shutdownGraceMs: 0, logLevel: 'silent' });
+    const service = await startService({
+      store: { databaseUrl: database.url },
+      rulesDir: BUNDLED_RULESETS,
+      host: '127.0.0.1',
+      port: 0,
+      shutdownGraceMs: 0,
+      logLevel: 'silent',
+    });
     try {
       const exposed = await (await fetch(`${service.address}/metrics`)).text();
       for (const metric of CANARY_METRICS) {
         for (const [name] of metric.query.matchAll(/entitle_[a-z0-9_]+/g)) {
           const family = name.replace(/_(bucket|count|sum|total)$/, '');
-          assert.match(exposed, new RegExp(`^# TYPE ${family}(_total)? `, 'm'), `${metric.name} reads ${name}, which the service exposes`);
+          assert.match(
+            exposed,
+            new RegExp(`^# TYPE ${family}(_total)? `, 'm'),
+            `${metric.name} reads ${name}, which the service exposes`,
+          );
         }
-        assert.match(metric.query, /rollouts_pod_template_hash="\{\{args\.canary-hash\}\}"/, `${metric.name} looks at the canary's pods only`);
+        assert.match(
+          metric.query,
+          /rollouts_pod_template_hash="\{\{args\.canary-hash\}\}"/,
+          `${metric.name} looks at the canary's pods only`,
+        );
       }
     } finally {
       await service.stop();
@@ -194,13 +285,27 @@ describe('Kubernetes manifests', () => {
     }
     const dir = await mkdtemp(join(tmpdir(), 'entitle-analysis-'));
     try {
-      const rules = { groups: [{ name: 'canary', rules: CANARY_METRICS.map((m) => ({ record: `entitle:canary_${m.name.replaceAll('-', '_')}`, expr: m.query.replaceAll('{{args.canary-hash}}', 'abc123').replaceAll('{{args.namespace}}', 'entitle-production') })) }] };
+      const rules = {
+        groups: [
+          {
+            name: 'canary',
+            rules: CANARY_METRICS.map((m) => ({
+              record: `entitle:canary_${m.name.replaceAll('-', '_')}`,
+              expr: m.query
+                .replaceAll('{{args.canary-hash}}', 'abc123')
+                .replaceAll('{{args.namespace}}', 'entitle-production'),
+            })),
+          },
+        ],
+      };
       await writeFile(join(dir, 'canary.yml'), stringify(rules));
       try {
         await run('promtool', ['check', 'rules', join(dir, 'canary.yml')]);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT' && process.env.CI !== 'true') return;
-        throw new Error(`promtool refused a canary query: ${(error as { stdout?: string; stderr?: string }).stderr ?? ''}${(error as { stdout?: string }).stdout ?? ''}`);
+        throw new Error(
+          `promtool refused a canary query: ${(error as { stdout?: string; stderr?: string }).stderr ?? ''}${(error as { stdout?: string }).stdout ?? ''}`,
+        );
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -221,7 +326,13 @@ describe('entitle env diff', () => {
     const cli = await runEntitle(['env', 'diff', 'development', 'production']);
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /Set only in production \(\d+\)\n {2}config entitle-config ENTITLE_CONSOLE_URL/);
-    for (const value of ['https://entitle.service.gov.uk/ops', '2557', 'debug', 'entitle-production', 'entitle.dev.internal']) {
+    for (const value of [
+      'https://entitle.service.gov.uk/ops',
+      '2557',
+      'debug',
+      'entitle-production',
+      'entitle.dev.internal',
+    ]) {
       assert.ok(!cli.stdout.includes(value), `the value ${value} is not shown`);
     }
     const parity = await runEntitle(['env', 'diff', 'staging', 'production', '--fail-on-difference']);

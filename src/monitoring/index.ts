@@ -3,7 +3,13 @@
  * open incidents (`entitle status`), the weekly report, and the synthetic journeys run against the
  * service (`entitle probe` on a schedule, `entitle smoke` after a deploy).
  */
-export { formatStatus, PrometheusClient, statusFromPrometheus, statusFromService, type StatusReport } from './status.ts';
+export {
+  formatStatus,
+  PrometheusClient,
+  statusFromPrometheus,
+  statusFromService,
+  type StatusReport,
+} from './status.ts';
 export { weeklyReport } from './report.ts';
 export { Probe, PROBE_EXPECTED_PENCE, PROBE_PREFIX, SINGLE_ADULT_NO_INCOME, type JourneyResult } from './probe.ts';
 export { formatSmoke, smoke, type SmokeReport, type SmokeStep } from './smoke.ts';

@@ -7,28 +7,64 @@ import { EntitleError } from '../errors/index.ts';
 import { createKey } from '../keys/index.ts';
 import { startService } from '../service/index.ts';
 import { projectRoot as root, runEntitle } from '../testing/index.ts';
-import { formatSmoke, formatStatus, Probe, PrometheusClient, smoke, statusFromPrometheus, statusFromService } from './index.ts';
+import {
+  formatSmoke,
+  formatStatus,
+  Probe,
+  PrometheusClient,
+  smoke,
+  statusFromPrometheus,
+  statusFromService,
+} from './index.ts';
 
 describe('entitle status without Prometheus', () => {
-  it('summarises from the service\'s own metrics and the audit log, and says what it cannot know', async () => {
+  it("summarises from the service's own metrics and the audit log, and says what it cannot know", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'entitle-ops-status-'));
-    const service = await startService({ store: { dataDir: join(dir, 'data') }, rulesDir: join(root, 'rulesets'), host: '127.0.0.1', port: 0, shutdownGraceMs: 0, logLevel: 'silent' });
+    const service = await startService({
+      store: { dataDir: join(dir, 'data') },
+      rulesDir: join(root, 'rulesets'),
+      host: '127.0.0.1',
+      port: 0,
+      shutdownGraceMs: 0,
+      logLevel: 'silent',
+    });
     try {
       const { key } = await createKey(service.db, 'status-test', ['assessor']);
       const input = await readFile(join(root, 'examples/universal-credit.json'), 'utf8');
-      for (let i = 0; i < 3; i++) await fetch(`${service.address}/v1/assessments`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: input });
+      for (let i = 0; i < 3; i++)
+        await fetch(`${service.address}/v1/assessments`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: input,
+        });
       const report = await statusFromService(service.address, service.db);
       assert.equal(report.verdict, 'HEALTHY');
       assert.equal(report.source, 'service');
       assert.equal(report.journeys.find((j) => j.slo === 'assessment_availability')?.budgetLeft, 1);
-      assert.equal(report.journeys.find((j) => j.slo === 'assessment_latency')?.budgetLeft, null, 'no windows without Prometheus');
-      assert.ok(report.changes.some((c) => c.what === 'ruleset.first_active'), 'the first rule set served is a change of the last 7 days');
-      assert.match(formatStatus(report), /^HEALTHY {2}\(from the service's own metrics, since it started; set PROMETHEUS_URL for burn rates and alerts/);
+      assert.equal(
+        report.journeys.find((j) => j.slo === 'assessment_latency')?.budgetLeft,
+        null,
+        'no windows without Prometheus',
+      );
+      assert.ok(
+        report.changes.some((c) => c.what === 'ruleset.first_active'),
+        'the first rule set served is a change of the last 7 days',
+      );
+      assert.match(
+        formatStatus(report),
+        /^HEALTHY {2}\(from the service's own metrics, since it started; set PROMETHEUS_URL for burn rates and alerts/,
+      );
 
       // A wrong address is the operator's to fix: a clear error naming the setting, not a fault.
-      const unreachable = (field: string) => (error: unknown) => error instanceof EntitleError && error.code === 'ENTITLE_SOURCE_UNREACHABLE' && error.problems[0]?.field === field;
+      const unreachable = (field: string) => (error: unknown) =>
+        error instanceof EntitleError &&
+        error.code === 'ENTITLE_SOURCE_UNREACHABLE' &&
+        error.problems[0]?.field === field;
       await assert.rejects(statusFromService('http://127.0.0.1:9', service.db), unreachable('ENTITLE_URL'));
-      await assert.rejects(statusFromPrometheus(new PrometheusClient('http://127.0.0.1:9'), service.db), unreachable('PROMETHEUS_URL'));
+      await assert.rejects(
+        statusFromPrometheus(new PrometheusClient('http://127.0.0.1:9'), service.db),
+        unreachable('PROMETHEUS_URL'),
+      );
     } finally {
       await service.stop();
       await rm(dir, { recursive: true, force: true });
@@ -39,13 +75,23 @@ describe('entitle status without Prometheus', () => {
 describe('entitle probe', () => {
   it('runs the synthetic journey against a live service, marks its household, and reports a broken step', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'entitle-ops-probe-'));
-    const service = await startService({ store: { dataDir: join(dir, 'data') }, rulesDir: join(root, 'rulesets'), host: '127.0.0.1', port: 0, shutdownGraceMs: 0, logLevel: 'silent' });
+    const service = await startService({
+      store: { dataDir: join(dir, 'data') },
+      rulesDir: join(root, 'rulesets'),
+      host: '127.0.0.1',
+      port: 0,
+      shutdownGraceMs: 0,
+      logLevel: 'silent',
+    });
     try {
       const { key } = await createKey(service.db, 'probe', ['assessor', 'caseworker']);
       const probe = new Probe(service.address, key);
       const result = await probe.run();
       assert.equal(result.ok, true, JSON.stringify(result.failure));
-      const { rows } = await service.db.query<{ application_id: string }>('SELECT application_id FROM decisions WHERE id = $1', [result.decisionId]);
+      const { rows } = await service.db.query<{ application_id: string }>(
+        'SELECT application_id FROM decisions WHERE id = $1',
+        [result.decisionId],
+      );
       assert.match(rows[0]!.application_id, /^PROBE-SYNTHETIC-\d+$/);
       assert.match(await probe.registry.metrics(), /entitle_probe_journeys_total\{result="ok"\} 1/);
 
@@ -66,17 +112,30 @@ describe('entitle probe', () => {
 describe('entitle smoke', () => {
   it('passes every citizen journey against a live service within 60 s, and names each failing step, with the exit status a pipeline acts on', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'entitle-ops-smoke-'));
-    const service = await startService({ store: { dataDir: join(dir, 'data') }, rulesDir: join(root, 'rulesets'), host: '127.0.0.1', port: 0, shutdownGraceMs: 0, logLevel: 'silent', testFaults: true });
+    const service = await startService({
+      store: { dataDir: join(dir, 'data') },
+      rulesDir: join(root, 'rulesets'),
+      host: '127.0.0.1',
+      port: 0,
+      shutdownGraceMs: 0,
+      logLevel: 'silent',
+      testFaults: true,
+    });
     try {
       const { key } = await createKey(service.db, 'smoke', ['assessor', 'caseworker']);
       const passed = await runEntitle(['smoke', '--url', service.address], { ENTITLE_SMOKE_KEY: key });
       assert.equal(passed.code, 0, passed.stdout);
       assert.match(passed.stdout, /^PASSED {2}smoke test of http:\/\/127\.0\.0\.1:\d+ in \d+\.\d s\n/);
-      for (const step of ['health', 'ready', 'metrics', 'assess', 'fetch', 'replay']) assert.match(passed.stdout, new RegExp(`ok {5}${step}`));
+      for (const step of ['health', 'ready', 'metrics', 'assess', 'fetch', 'replay'])
+        assert.match(passed.stdout, new RegExp(`ok {5}${step}`));
 
       // The database fails: the report says which journeys broke, and how.
       const admin = (await createKey(service.db, 'smoke-admin', ['admin'])).key;
-      await fetch(`${service.address}/test/faults`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ database: 'down' }) });
+      await fetch(`${service.address}/test/faults`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ database: 'down' }),
+      });
       const failed = await smoke(service.address, key);
       assert.equal(failed.ok, false);
       assert.deepEqual(

@@ -13,7 +13,15 @@ export const PROBE_EXPECTED_PENCE = 40014;
 
 /** That household: also the golden case every rule-set variant in the release tests must pass. */
 export const SINGLE_ADULT_NO_INCOME = Object.freeze({
-  adults: [{ dateOfBirth: '1995-03-01', monthlyNetEarnings: 0, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
+  adults: [
+    {
+      dateOfBirth: '1995-03-01',
+      monthlyNetEarnings: 0,
+      limitedCapabilityForWorkRelatedActivity: false,
+      lcwraProtected: false,
+      carer: false,
+    },
+  ],
   children: [],
   monthlyEligibleHousingCosts: 0,
   nonDependants: 0,
@@ -24,7 +32,12 @@ export const SINGLE_ADULT_NO_INCOME = Object.freeze({
 });
 
 function probeHousehold(n: number) {
-  return { benefit: 'universal-credit', applicationId: `${PROBE_PREFIX}${n}`, assessmentDate: '2025-06-01', household: SINGLE_ADULT_NO_INCOME };
+  return {
+    benefit: 'universal-credit',
+    applicationId: `${PROBE_PREFIX}${n}`,
+    assessmentDate: '2025-06-01',
+    household: SINGLE_ADULT_NO_INCOME,
+  };
 }
 
 export interface JourneyResult {
@@ -37,7 +50,12 @@ export interface JourneyResult {
 
 export class Probe {
   readonly registry = new Registry();
-  private readonly journeys = new Counter({ name: 'entitle_probe_journeys_total', help: 'Synthetic journeys run against the service, by result (ok, or the step that failed).', labelNames: ['result'] as const, registers: [this.registry] });
+  private readonly journeys = new Counter({
+    name: 'entitle_probe_journeys_total',
+    help: 'Synthetic journeys run against the service, by result (ok, or the step that failed).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   private readonly steps = new Histogram({
     name: 'entitle_probe_step_seconds',
     help: 'Time of each step of the synthetic journey: assess, fetch, replay.',
@@ -45,7 +63,11 @@ export class Probe {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
-  private readonly lastSuccess = new Gauge({ name: 'entitle_probe_last_success_timestamp_seconds', help: 'When a synthetic journey last succeeded (Unix seconds).', registers: [this.registry] });
+  private readonly lastSuccess = new Gauge({
+    name: 'entitle_probe_last_success_timestamp_seconds',
+    help: 'When a synthetic journey last succeeded (Unix seconds).',
+    registers: [this.registry],
+  });
   private n = 0;
 
   constructor(
@@ -61,7 +83,12 @@ export class Probe {
       this.journeys.inc({ result: `${step}_failed` });
       return { ok: false, failure: { step, reason }, seconds };
     };
-    const call = async (step: 'assess' | 'fetch' | 'replay', method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; error?: string }> => {
+    const call = async (
+      step: 'assess' | 'fetch' | 'replay',
+      method: string,
+      path: string,
+      body?: unknown,
+    ): Promise<{ status: number; json: Record<string, unknown>; error?: string }> => {
       const started = performance.now();
       try {
         const response = await fetch(`${this.url}${path}`, {
@@ -82,14 +109,30 @@ export class Probe {
 
     this.n += 1;
     const assessed = await call('assess', 'POST', '/v1/assessments', probeHousehold(this.n));
-    if (assessed.status !== 201) return fail('assess', assessed.error ? `no answer (${assessed.error})` : `answered ${assessed.status}${typeof assessed.json.code === 'string' ? ` ${assessed.json.code}` : ''}`);
+    if (assessed.status !== 201)
+      return fail(
+        'assess',
+        assessed.error
+          ? `no answer (${assessed.error})`
+          : `answered ${assessed.status}${typeof assessed.json.code === 'string' ? ` ${assessed.json.code}` : ''}`,
+      );
     const amount = (assessed.json.outcome as { amount?: number } | undefined)?.amount;
-    if (amount === undefined || Math.round(amount * 100) !== PROBE_EXPECTED_PENCE) return fail('assess', `the award was not the expected £400.14: a wrong decision`);
+    if (amount === undefined || Math.round(amount * 100) !== PROBE_EXPECTED_PENCE)
+      return fail('assess', `the award was not the expected £400.14: a wrong decision`);
     const decisionId = String(assessed.json.decisionId);
     const fetched = await call('fetch', 'GET', `/v1/decisions/${decisionId}`);
-    if (fetched.status !== 200 || fetched.json.decisionId !== decisionId) return fail('fetch', fetched.error ? `no answer (${fetched.error})` : `answered ${fetched.status}`);
+    if (fetched.status !== 200 || fetched.json.decisionId !== decisionId)
+      return fail('fetch', fetched.error ? `no answer (${fetched.error})` : `answered ${fetched.status}`);
     const replayed = await call('replay', 'POST', `/v1/decisions/${decisionId}/replay`);
-    if (replayed.status !== 200 || replayed.json.match !== true) return fail('replay', replayed.error ? `no answer (${replayed.error})` : replayed.status === 200 ? 'the replay did not match the recorded decision' : `answered ${replayed.status}`);
+    if (replayed.status !== 200 || replayed.json.match !== true)
+      return fail(
+        'replay',
+        replayed.error
+          ? `no answer (${replayed.error})`
+          : replayed.status === 200
+            ? 'the replay did not match the recorded decision'
+            : `answered ${replayed.status}`,
+      );
     this.journeys.inc({ result: 'ok' });
     this.lastSuccess.set(Date.now() / 1000);
     return { ok: true, seconds, decisionId };

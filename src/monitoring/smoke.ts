@@ -25,19 +25,36 @@ export async function smoke(url: string, key: string, deadlineMs = 60_000): Prom
   const started = performance.now();
   const left = () => Math.max(1, deadlineMs - (performance.now() - started));
   const steps: SmokeStep[] = [];
-  const get = async (step: 'health' | 'ready' | 'metrics', path: string, check: (status: number, text: string) => string | undefined) => {
+  const get = async (
+    step: 'health' | 'ready' | 'metrics',
+    path: string,
+    check: (status: number, text: string) => string | undefined,
+  ) => {
     const began = performance.now();
     try {
       const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(Math.min(10_000, left())) });
       const reason = check(response.status, await response.text());
-      steps.push({ step, ok: reason === undefined, seconds: (performance.now() - began) / 1000, ...(reason ? { reason } : {}) });
+      steps.push({
+        step,
+        ok: reason === undefined,
+        seconds: (performance.now() - began) / 1000,
+        ...(reason ? { reason } : {}),
+      });
     } catch (error) {
       steps.push({ step, ok: false, seconds: null, reason: `no answer (${networkReason(error)})` });
     }
   };
   await get('health', '/health', (status) => (status === 200 ? undefined : `answered ${status}`));
-  await get('ready', '/ready', (status, text) => (status === 200 ? undefined : `answered ${status}: not ready (${notReady(text)})`));
-  await get('metrics', '/metrics', (status, text) => (status !== 200 ? `answered ${status}` : /^entitle_http_request_duration_seconds_count/m.test(text) || /^# HELP entitle_/m.test(text) ? undefined : 'no Entitle metrics in the answer'));
+  await get('ready', '/ready', (status, text) =>
+    status === 200 ? undefined : `answered ${status}: not ready (${notReady(text)})`,
+  );
+  await get('metrics', '/metrics', (status, text) =>
+    status !== 200
+      ? `answered ${status}`
+      : /^entitle_http_request_duration_seconds_count/m.test(text) || /^# HELP entitle_/m.test(text)
+        ? undefined
+        : 'no Entitle metrics in the answer',
+  );
   const journey = await new Probe(url, key, Math.min(10_000, left())).run();
   for (const step of ['assess', 'fetch', 'replay'] as const) {
     const seconds = journey.seconds[step] ?? null;
@@ -54,7 +71,9 @@ export async function smoke(url: string, key: string, deadlineMs = 60_000): Prom
 function notReady(text: string): string {
   try {
     const checks = (JSON.parse(text) as { checks?: Record<string, boolean> }).checks ?? {};
-    const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+    const failed = Object.entries(checks)
+      .filter(([, ok]) => !ok)
+      .map(([name]) => name);
     return failed.length > 0 ? `${failed.join(', ')} failing` : 'no checks given';
   } catch {
     return 'its answer was not the expected JSON';
@@ -62,7 +81,12 @@ function notReady(text: string): string {
 }
 
 export function formatSmoke(report: SmokeReport): string {
-  const lines = [`${report.ok ? 'PASSED' : 'FAILED'}  smoke test of ${report.url} in ${report.seconds.toFixed(1)} s${report.seconds > 60 ? ' (over the 60 s allowed)' : ''}`];
-  for (const s of report.steps) lines.push(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.step.padEnd(8)} ${s.seconds === null ? '' : `${Math.round(s.seconds * 1000)} ms`}${s.reason ? `  ${s.reason}` : ''}`);
+  const lines = [
+    `${report.ok ? 'PASSED' : 'FAILED'}  smoke test of ${report.url} in ${report.seconds.toFixed(1)} s${report.seconds > 60 ? ' (over the 60 s allowed)' : ''}`,
+  ];
+  for (const s of report.steps)
+    lines.push(
+      `  ${s.ok ? 'ok    ' : 'FAILED'} ${s.step.padEnd(8)} ${s.seconds === null ? '' : `${Math.round(s.seconds * 1000)} ms`}${s.reason ? `  ${s.reason}` : ''}`,
+    );
   return `${lines.join('\n')}\n`;
 }

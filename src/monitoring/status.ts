@@ -83,10 +83,17 @@ async function getFrom<T>(url: string, setting: string, what: string): Promise<T
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `${what} could not be reached (${(error as Error).name})`, [{ field: setting, message: `check ${setting} and that ${what} is running there` }]);
+    throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `${what} could not be reached (${(error as Error).name})`, [
+      { field: setting, message: `check ${setting} and that ${what} is running there` },
+    ]);
   }
-  if (!response.ok) throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `${what} answered ${response.status}`, [{ field: setting, message: `check ${setting} points at ${what}` }]);
-  return (response.headers.get('content-type') ?? '').includes('json') ? ((await response.json()) as T) : ((await response.text()) as T);
+  if (!response.ok)
+    throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `${what} answered ${response.status}`, [
+      { field: setting, message: `check ${setting} points at ${what}` },
+    ]);
+  return (response.headers.get('content-type') ?? '').includes('json')
+    ? ((await response.json()) as T)
+    : ((await response.text()) as T);
 }
 
 /** Reads Prometheus's HTTP API (instant queries and firing alerts). */
@@ -94,7 +101,11 @@ export class PrometheusClient {
   constructor(private readonly url: string) {}
 
   private query<T>(query: string, at?: number): Promise<T> {
-    return getFrom<T>(`${this.url}/api/v1/query?query=${encodeURIComponent(query)}${at === undefined ? '' : `&time=${at}`}`, 'PROMETHEUS_URL', 'Prometheus');
+    return getFrom<T>(
+      `${this.url}/api/v1/query?query=${encodeURIComponent(query)}${at === undefined ? '' : `&time=${at}`}`,
+      'PROMETHEUS_URL',
+      'Prometheus',
+    );
   }
 
   async scalar(query: string, at?: number): Promise<number | null> {
@@ -106,7 +117,10 @@ export class PrometheusClient {
 
   /** An instant vector as pairs of one label's value and the sample, largest first. */
   async vector(query: string, label: string, at?: number): Promise<[string, number][]> {
-    const body = await this.query<{ data: { result: { metric: Record<string, string>; value: [number, string] }[] } }>(query, at);
+    const body = await this.query<{ data: { result: { metric: Record<string, string>; value: [number, string] }[] } }>(
+      query,
+      at,
+    );
     return body.data.result
       .map((r): [string, number] => [r.metric[label] ?? '', Number(r.value[1])])
       .filter(([, n]) => Number.isFinite(n))
@@ -114,7 +128,16 @@ export class PrometheusClient {
   }
 
   async alerts(): Promise<FiringAlert[]> {
-    const body = await getFrom<{ data: { alerts: { state: string; activeAt: string; labels: Record<string, string>; annotations: Record<string, string> }[] } }>(`${this.url}/api/v1/alerts`, 'PROMETHEUS_URL', 'Prometheus');
+    const body = await getFrom<{
+      data: {
+        alerts: {
+          state: string;
+          activeAt: string;
+          labels: Record<string, string>;
+          annotations: Record<string, string>;
+        }[];
+      };
+    }>(`${this.url}/api/v1/alerts`, 'PROMETHEUS_URL', 'Prometheus');
     return body.data.alerts
       .filter((a) => a.state === 'firing' && a.labels.service === 'entitle')
       .map((a) => ({
@@ -133,7 +156,10 @@ async function journeyFromPrometheus(prometheus: PrometheusClient, slo: Slo): Pr
   // Bad and all events apart: with no failure ever, the bad series does not exist (no data means
   // none failed), while no events at all means nothing can be said.
   const ratio = async (w: string) => {
-    const [bad, total] = await Promise.all([prometheus.scalar(slo.bad.replaceAll('$w', w)), prometheus.scalar(slo.total.replaceAll('$w', w))]);
+    const [bad, total] = await Promise.all([
+      prometheus.scalar(slo.bad.replaceAll('$w', w)),
+      prometheus.scalar(slo.total.replaceAll('$w', w)),
+    ]);
     return total === null || total === 0 ? null : (bad ?? 0) / total;
   };
   const [overPeriod, lastHour] = await Promise.all([ratio(`${slo.periodDays}d`), ratio('1h')]);
@@ -165,9 +191,27 @@ function verdictOf(alerts: readonly FiringAlert[], journeys: readonly JourneySta
  * The summary from Prometheus, which holds the history burn rates and budgets need. Without
  * Prometheus only the alerts cannot be known: `statusFromService` says so instead of guessing.
  */
-export async function statusFromPrometheus(prometheus: PrometheusClient, db: Queryable, now = new Date()): Promise<StatusReport> {
-  const [journeys, alerts, changes, incidents] = await Promise.all([Promise.all(SLOS.map((slo) => journeyFromPrometheus(prometheus, slo))), prometheus.alerts(), recentChanges(db, now), incidentLines(db, now)]);
-  return { verdict: verdictOf(alerts, journeys), source: 'prometheus', generatedAt: now.toISOString(), journeys, alerts, changes, correlations: correlate(alerts, changes), incidents };
+export async function statusFromPrometheus(
+  prometheus: PrometheusClient,
+  db: Queryable,
+  now = new Date(),
+): Promise<StatusReport> {
+  const [journeys, alerts, changes, incidents] = await Promise.all([
+    Promise.all(SLOS.map((slo) => journeyFromPrometheus(prometheus, slo))),
+    prometheus.alerts(),
+    recentChanges(db, now),
+    incidentLines(db, now),
+  ]);
+  return {
+    verdict: verdictOf(alerts, journeys),
+    source: 'prometheus',
+    generatedAt: now.toISOString(),
+    journeys,
+    alerts,
+    changes,
+    correlations: correlate(alerts, changes),
+    incidents,
+  };
 }
 
 function correlate(alerts: readonly FiringAlert[], changes: readonly Change[]): StatusReport['correlations'] {
@@ -185,8 +229,12 @@ function correlate(alerts: readonly FiringAlert[], changes: readonly Change[]): 
 export async function statusFromService(serviceUrl: string, db: Queryable, now = new Date()): Promise<StatusReport> {
   const text = await getFrom<string>(`${serviceUrl}/metrics`, 'ENTITLE_URL', 'the Entitle service');
   const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
-  const assessments = sum(/^entitle_http_request_duration_seconds_count\{[^}]*route="\/v1\/assessments"[^}]*\} (\S+)$/gm);
-  const failed = sum(/^entitle_http_request_duration_seconds_count\{[^}]*route="\/v1\/assessments"[^}]*status="5\d\d"[^}]*\} (\S+)$/gm);
+  const assessments = sum(
+    /^entitle_http_request_duration_seconds_count\{[^}]*route="\/v1\/assessments"[^}]*\} (\S+)$/gm,
+  );
+  const failed = sum(
+    /^entitle_http_request_duration_seconds_count\{[^}]*route="\/v1\/assessments"[^}]*status="5\d\d"[^}]*\} (\S+)$/gm,
+  );
   const writes = sum(/^entitle_decision_batch_size_sum (\S+)$/gm);
   const writeFailures = sum(/^entitle_decision_write_failures_total (\S+)$/gm);
   const left = (bad: number, total: number, slo: Slo) => (total === 0 ? null : 1 - bad / total / budget(slo));
@@ -194,30 +242,69 @@ export async function statusFromService(serviceUrl: string, db: Queryable, now =
     slo: slo.id,
     journey: slo.journey,
     objective: slo.objectiveText,
-    budgetLeft: slo.id === 'assessment_availability' ? left(failed, assessments, slo) : slo.id === 'decisions_recorded' ? left(writeFailures, writes, slo) : null,
+    budgetLeft:
+      slo.id === 'assessment_availability'
+        ? left(failed, assessments, slo)
+        : slo.id === 'decisions_recorded'
+          ? left(writeFailures, writes, slo)
+          : null,
     burnRate1h: null,
   }));
   const [changes, incidents] = await Promise.all([recentChanges(db, now), incidentLines(db, now)]);
-  return { verdict: verdictOf([], journeys), source: 'service', generatedAt: now.toISOString(), journeys, alerts: [], changes, correlations: [], incidents };
+  return {
+    verdict: verdictOf([], journeys),
+    source: 'service',
+    generatedAt: now.toISOString(),
+    journeys,
+    alerts: [],
+    changes,
+    correlations: [],
+    incidents,
+  };
 }
 
 const percent = (x: number | null) => (x === null ? 'no data' : `${(x * 100).toFixed(1)}%`);
 
 /** The summary as a person reads it at 3am. */
 export function formatStatus(report: StatusReport): string {
-  const lines = [`${report.verdict}  (from ${report.source === 'prometheus' ? 'Prometheus' : "the service's own metrics, since it started; set PROMETHEUS_URL for burn rates and alerts"}, ${report.generatedAt})`, '', 'journeys'];
+  const lines = [
+    `${report.verdict}  (from ${report.source === 'prometheus' ? 'Prometheus' : "the service's own metrics, since it started; set PROMETHEUS_URL for burn rates and alerts"}, ${report.generatedAt})`,
+    '',
+    'journeys',
+  ];
   for (const j of report.journeys) {
-    lines.push(`  ${j.journey}`, `    budget left ${percent(j.budgetLeft)}; burn rate over the last hour ${j.burnRate1h === null ? 'no data' : `${j.burnRate1h.toFixed(1)}x`}`);
+    lines.push(
+      `  ${j.journey}`,
+      `    budget left ${percent(j.budgetLeft)}; burn rate over the last hour ${j.burnRate1h === null ? 'no data' : `${j.burnRate1h.toFixed(1)}x`}`,
+    );
   }
   lines.push('', report.alerts.length === 0 ? 'alerts firing: none' : 'alerts firing');
-  for (const a of report.alerts) lines.push(`  ${a.priority} ${a.severity}${a.tier ? ` (${a.tier})` : ''}  ${a.alert} since ${a.activeAt}`, `    ${a.summary}`, `    runbook: ${a.runbook}`);
-  lines.push('', report.incidents.length === 0 ? 'incidents: none open' : 'incidents (open, or resolved and awaiting review)');
+  for (const a of report.alerts)
+    lines.push(
+      `  ${a.priority} ${a.severity}${a.tier ? ` (${a.tier})` : ''}  ${a.alert} since ${a.activeAt}`,
+      `    ${a.summary}`,
+      `    runbook: ${a.runbook}`,
+    );
+  lines.push(
+    '',
+    report.incidents.length === 0 ? 'incidents: none open' : 'incidents (open, or resolved and awaiting review)',
+  );
   for (const i of report.incidents) {
-    lines.push(`  ${i.id} ${i.priority} ${i.status.padEnd(13)} ${i.title}  (lead: ${i.lead ?? 'none'})${i.overdue.length > 0 ? `  OVERDUE: ${i.overdue.join(', ')}` : ''}`);
+    lines.push(
+      `  ${i.id} ${i.priority} ${i.status.padEnd(13)} ${i.title}  (lead: ${i.lead ?? 'none'})${i.overdue.length > 0 ? `  OVERDUE: ${i.overdue.join(', ')}` : ''}`,
+    );
   }
-  lines.push('', report.changes.length === 0 ? 'changes in the last 7 days: none' : 'changes in the last 7 days (newest first)');
-  for (const c of report.changes.slice(0, 15)) lines.push(`  ${c.at}  ${c.what.padEnd(26)} ${c.subject}  by ${c.actor}`);
+  lines.push(
+    '',
+    report.changes.length === 0 ? 'changes in the last 7 days: none' : 'changes in the last 7 days (newest first)',
+  );
+  for (const c of report.changes.slice(0, 15))
+    lines.push(`  ${c.at}  ${c.what.padEnd(26)} ${c.subject}  by ${c.actor}`);
   if (report.changes.length > 15) lines.push(`  ... and ${report.changes.length - 15} more (--json for all)`);
-  for (const c of report.correlations) lines.push('', `${c.alert} started ${c.startedAt}, within 30 minutes after ${c.change.what} of ${c.change.subject} at ${c.change.at}: look there first`);
+  for (const c of report.correlations)
+    lines.push(
+      '',
+      `${c.alert} started ${c.startedAt}, within 30 minutes after ${c.change.what} of ${c.change.subject} at ${c.change.at}: look there first`,
+    );
   return `${lines.join('\n')}\n`;
 }

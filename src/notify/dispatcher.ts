@@ -42,13 +42,19 @@ export class Dispatcher {
   readonly #sent: Counter<'channel' | 'kind' | 'result'> | undefined;
 
   /** With explicit notifiers, by channel name (tests, or channels built elsewhere). */
-  constructor(policy: EscalationPolicy, notifiers: Readonly<Record<string, Notifier>>, options: DispatcherOptions = {}) {
+  constructor(
+    policy: EscalationPolicy,
+    notifiers: Readonly<Record<string, Notifier>>,
+    options: DispatcherOptions = {},
+  ) {
     this.policy = policy;
     this.#notifiers = new Map(Object.entries(notifiers));
     this.#notConfigured = options.notConfigured ?? {};
     this.warnings = Object.keys(policy.channels)
       .filter((name) => !this.#notifiers.has(name))
-      .map((name) => `channel "${name}" is not configured: ${this.#notConfigured[name] ?? 'no notifier was given for it'}`);
+      .map(
+        (name) => `channel "${name}" is not configured: ${this.#notConfigured[name] ?? 'no notifier was given for it'}`,
+      );
     this.#sent = options.registry
       ? new Counter({
           name: 'entitle_notifications_total',
@@ -76,7 +82,10 @@ export class Dispatcher {
       try {
         notifiers[name] = notifierFor(name, channel, url, setting, options);
       } catch (error) {
-        notConfigured[name] = error instanceof NotifyError ? `${setting} is set but is not usable: ${error.problems[0]?.message ?? error.message}` : `${setting} is set but is not usable`;
+        notConfigured[name] =
+          error instanceof NotifyError
+            ? `${setting} is set but is not usable: ${error.problems[0]?.message ?? error.message}`
+            : `${setting} is set but is not usable`;
       }
     }
     return new Dispatcher(policy, notifiers, { notConfigured, registry: options.registry });
@@ -101,22 +110,51 @@ export class Dispatcher {
     const notifier = this.#notifiers.get(channel);
     let result: ChannelResult;
     if (!notifier) {
-      result = { channel, ok: false, warning: `not configured: ${this.#notConfigured[channel] ?? (channel in this.policy.channels ? 'no notifier was given for it' : 'the policy has no such channel')}` };
+      result = {
+        channel,
+        ok: false,
+        warning: `not configured: ${this.#notConfigured[channel] ?? (channel in this.policy.channels ? 'no notifier was given for it' : 'the policy has no such channel')}`,
+      };
     } else {
       try {
         await notifier.send(notification);
         result = { channel, ok: true };
       } catch (error) {
         // A NotifyError is written to be safe to show; anything else might quote an address.
-        result = { channel, ok: false, error: error instanceof NotifyError ? error.message : hideUrls(`${(error as Error).name}: ${(error as Error).message}`) };
+        result = {
+          channel,
+          ok: false,
+          error:
+            error instanceof NotifyError
+              ? error.message
+              : hideUrls(`${(error as Error).name}: ${(error as Error).message}`),
+        };
       }
     }
-    this.#sent?.inc({ channel, kind: notification.kind, result: result.ok ? 'sent' : result.warning ? 'not_configured' : 'failed' });
+    this.#sent?.inc({
+      channel,
+      kind: notification.kind,
+      result: result.ok ? 'sent' : result.warning ? 'not_configured' : 'failed',
+    });
     return result;
   }
 }
 
-function notifierFor(name: string, channel: Channel, url: string, setting: string, options: EnvironmentOptions): Notifier {
-  if (channel.type === 'webhook') return new WebhookNotifier({ name, url, setting, timeoutMs: options.webhookTimeoutMs });
-  return new EmailNotifier({ name, smtpUrl: url, setting, from: channel.from, to: channel.to, timeoutMs: options.emailTimeoutMs });
+function notifierFor(
+  name: string,
+  channel: Channel,
+  url: string,
+  setting: string,
+  options: EnvironmentOptions,
+): Notifier {
+  if (channel.type === 'webhook')
+    return new WebhookNotifier({ name, url, setting, timeoutMs: options.webhookTimeoutMs });
+  return new EmailNotifier({
+    name,
+    smtpUrl: url,
+    setting,
+    from: channel.from,
+    to: channel.to,
+    timeoutMs: options.emailTimeoutMs,
+  });
 }

@@ -27,31 +27,53 @@ export class EmailNotifier implements Notifier {
     this.#setting = options.setting ?? `the SMTP URL of channel "${options.name}"`;
     if (!/^smtps?:\/\/[^/?#\s]+/.test(options.smtpUrl)) {
       throw new NotifyError('ENTITLE_NOTIFICATION_FAILED', `email channel "${this.name}" has no usable SMTP URL`, [
-        { field: this.#setting, message: 'set it to smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS)' },
+        {
+          field: this.#setting,
+          message: 'set it to smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (TLS)',
+        },
       ]);
     }
     this.#from = options.from;
     this.#to = options.to;
     // Nodemailer waits minutes by default; an incident cannot.
     const timeout = options.timeoutMs ?? 10_000;
-    this.#transport = createTransport({ url: options.smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout, dnsTimeout: timeout });
+    this.#transport = createTransport({
+      url: options.smtpUrl,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+      dnsTimeout: timeout,
+    });
   }
 
   async send(notification: Notification): Promise<void> {
     let rejected: string[];
     try {
-      const info = await this.#transport.sendMail({ from: this.#from, to: [...this.#to], subject: emailSubject(notification), text: emailBody(notification, this.name) });
+      const info = await this.#transport.sendMail({
+        from: this.#from,
+        to: [...this.#to],
+        subject: emailSubject(notification),
+        text: emailBody(notification, this.name),
+      });
       rejected = info.rejected;
     } catch (error) {
       throw this.#failure(smtpReason(error as NodemailerError));
     }
-    if (rejected.length > 0) throw this.#failure(`the SMTP server refused ${rejected.join(', ')} (the other recipients were sent it)`);
+    if (rejected.length > 0)
+      throw this.#failure(`the SMTP server refused ${rejected.join(', ')} (the other recipients were sent it)`);
   }
 
   #failure(reason: string): NotifyError {
-    return new NotifyError('ENTITLE_NOTIFICATION_FAILED', `email channel "${this.name}" did not take the notification: ${reason}`, [
-      { field: this.#setting, message: `check the host, port and login in ${this.#setting}, and the channel's addresses in the escalation policy` },
-    ]);
+    return new NotifyError(
+      'ENTITLE_NOTIFICATION_FAILED',
+      `email channel "${this.name}" did not take the notification: ${reason}`,
+      [
+        {
+          field: this.#setting,
+          message: `check the host, port and login in ${this.#setting}, and the channel's addresses in the escalation policy`,
+        },
+      ],
+    );
   }
 }
 

@@ -2,7 +2,14 @@
  * Telling people about incidents: chat webhooks and email, chosen per priority by the escalation
  * policy (deploy/incidents/escalation-policy.yml). See docs/notifications.md.
  */
-export { NotifyError, type Notification, type NotificationKind, type NotificationPriority, type Notifier, type NotifyErrorCode } from './notifier.ts';
+export {
+  NotifyError,
+  type Notification,
+  type NotificationKind,
+  type NotificationPriority,
+  type Notifier,
+  type NotifyErrorCode,
+} from './notifier.ts';
 export { WebhookNotifier, type WebhookOptions } from './webhook.ts';
 export { EmailNotifier, type EmailOptions } from './email.ts';
 export {

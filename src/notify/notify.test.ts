@@ -7,7 +7,17 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { SMTPServer } from 'smtp-server';
-import { Dispatcher, EmailNotifier, loadEscalationPolicy, NotifyError, parseEscalationPolicy, tryChannel, WebhookNotifier, type Notification, type Notifier } from './index.ts';
+import {
+  Dispatcher,
+  EmailNotifier,
+  loadEscalationPolicy,
+  NotifyError,
+  parseEscalationPolicy,
+  tryChannel,
+  WebhookNotifier,
+  type Notification,
+  type Notifier,
+} from './index.ts';
 
 const declared: Notification = {
   kind: 'declared',
@@ -34,7 +44,9 @@ after(async () => {
 });
 
 /** A real HTTP server on a free local port, answering each request as `answer` says. */
-async function webhookReceiver(answer: Answer = (_, response) => response.end('ok')): Promise<{ url: string; received: Received[] }> {
+async function webhookReceiver(
+  answer: Answer = (_, response) => response.end('ok'),
+): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
   const server = createHttpServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -71,7 +83,11 @@ async function smtpReceiver(): Promise<{ url: string; mails: Mail[] }> {
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const { mailFrom, rcptTo } = session.envelope;
-        mails.push({ from: mailFrom ? mailFrom.address : '', to: rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        mails.push({
+          from: mailFrom ? mailFrom.address : '',
+          to: rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
         callback();
       });
     },
@@ -104,13 +120,16 @@ function readMail(raw: string): { headers: Record<string, string>; body: string 
   }
   let body = rest.join('\r\n\r\n');
   if (headers['content-transfer-encoding'] === 'quoted-printable') {
-    body = body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    body = body
+      .replace(/=\r\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   }
   return { headers, body: body.replaceAll('\r\n', '\n') };
 }
 
 /** What an error shows anyone: its message and problems. */
-const shown = (error: unknown) => JSON.stringify({ message: (error as Error).message, problems: (error as NotifyError).problems });
+const shown = (error: unknown) =>
+  JSON.stringify({ message: (error as Error).message, problems: (error as NotifyError).problems });
 
 describe('WebhookNotifier', () => {
   it('posts Slack-compatible JSON: a header, the priority, incident and text, and the link', async () => {
@@ -119,7 +138,10 @@ describe('WebhookNotifier', () => {
 
     assert.equal(received.length, 1);
     assert.equal(received[0]!.contentType, 'application/json');
-    const message = JSON.parse(received[0]!.body) as { text: string; blocks: { type: string; text?: { type: string; text: string }; fields?: { text: string }[] }[] };
+    const message = JSON.parse(received[0]!.body) as {
+      text: string;
+      blocks: { type: string; text?: { type: string; text: string }; fields?: { text: string }[] }[];
+    };
     assert.equal(message.text, '[P1] INC-7: Incident declared: Assessments failing');
     assert.deepEqual(
       message.blocks.map((b) => b.type),
@@ -138,7 +160,13 @@ describe('WebhookNotifier', () => {
 
   it('leaves the link out when there is none', async () => {
     const { url, received } = await webhookReceiver();
-    await new WebhookNotifier({ name: 'team', url }).send({ kind: 'resolved', incidentId: 'INC-8', priority: 'P4', title: 'Typo on the start page', text: 'Fixed.' });
+    await new WebhookNotifier({ name: 'team', url }).send({
+      kind: 'resolved',
+      incidentId: 'INC-8',
+      priority: 'P4',
+      title: 'Typo on the start page',
+      text: 'Fixed.',
+    });
     const message = JSON.parse(received[0]!.body) as { blocks: { type: string }[] };
     assert.equal(message.blocks.length, 2);
   });
@@ -158,10 +186,17 @@ describe('WebhookNotifier', () => {
       response.statusCode = 404;
       response.end('no_service');
     });
-    const error = await new WebhookNotifier({ name: 'on-call', url, setting: 'ENTITLE_ONCALL_WEBHOOK_URL', retryDelayMs: 10 }).send(declared).then(
-      () => assert.fail('expected a failure'),
-      (e: unknown) => e,
-    );
+    const error = await new WebhookNotifier({
+      name: 'on-call',
+      url,
+      setting: 'ENTITLE_ONCALL_WEBHOOK_URL',
+      retryDelayMs: 10,
+    })
+      .send(declared)
+      .then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      );
     assert.equal(received.length, 1);
     assert.ok(error instanceof NotifyError);
     assert.equal(error.code, 'ENTITLE_NOTIFICATION_FAILED');
@@ -172,13 +207,24 @@ describe('WebhookNotifier', () => {
   it('gives up on a receiver that never answers, twice, without showing the URL', async () => {
     const { url, received } = await webhookReceiver(() => {});
     const started = Date.now();
-    const error = await new WebhookNotifier({ name: 'on-call', url, setting: 'ENTITLE_ONCALL_WEBHOOK_URL', timeoutMs: 200, retryDelayMs: 10 }).send(declared).then(
-      () => assert.fail('expected a failure'),
-      (e: unknown) => e,
-    );
+    const error = await new WebhookNotifier({
+      name: 'on-call',
+      url,
+      setting: 'ENTITLE_ONCALL_WEBHOOK_URL',
+      timeoutMs: 200,
+      retryDelayMs: 10,
+    })
+      .send(declared)
+      .then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      );
     assert.ok(Date.now() - started < 2000, 'each attempt stops at the timeout');
     assert.equal(received.length, 2);
-    assert.match((error as Error).message, /webhook channel "on-call" did not take the notification: no answer within 0.2 s \(tried twice\)/);
+    assert.match(
+      (error as Error).message,
+      /webhook channel "on-call" did not take the notification: no answer within 0.2 s \(tried twice\)/,
+    );
     assert.ok(!shown(error).includes(SECRET_PATH) && !shown(error).includes(url));
   });
 
@@ -199,8 +245,16 @@ describe('WebhookNotifier', () => {
 
   it('refuses a URL that is not http(s), without repeating it', () => {
     assert.throws(
-      () => new WebhookNotifier({ name: 'on-call', url: 'hooks.slack.com/services/T0/B0/s3cr3t', setting: 'ENTITLE_ONCALL_WEBHOOK_URL' }),
-      (error: unknown) => error instanceof NotifyError && error.problems[0]?.field === 'ENTITLE_ONCALL_WEBHOOK_URL' && !shown(error).includes('s3cr3t'),
+      () =>
+        new WebhookNotifier({
+          name: 'on-call',
+          url: 'hooks.slack.com/services/T0/B0/s3cr3t',
+          setting: 'ENTITLE_ONCALL_WEBHOOK_URL',
+        }),
+      (error: unknown) =>
+        error instanceof NotifyError &&
+        error.problems[0]?.field === 'ENTITLE_ONCALL_WEBHOOK_URL' &&
+        !shown(error).includes('s3cr3t'),
     );
   });
 });
@@ -208,7 +262,12 @@ describe('WebhookNotifier', () => {
 describe('EmailNotifier', () => {
   it('sends a plain-text email with the priority and incident in the subject', async () => {
     const { url, mails } = await smtpReceiver();
-    await new EmailNotifier({ name: 'on-call-email', smtpUrl: url, from: 'entitle-incidents@example.gov.uk', to: ['on-call@example.gov.uk', 'leads@example.gov.uk'] }).send(declared);
+    await new EmailNotifier({
+      name: 'on-call-email',
+      smtpUrl: url,
+      from: 'entitle-incidents@example.gov.uk',
+      to: ['on-call@example.gov.uk', 'leads@example.gov.uk'],
+    }).send(declared);
 
     assert.equal(mails.length, 1);
     const mail = mails[0]!;
@@ -240,7 +299,14 @@ describe('EmailNotifier', () => {
     const port = await silentServer();
     const smtpUrl = `smtp://alert:pa55word@127.0.0.1:${port}`;
     const started = Date.now();
-    const error = await new EmailNotifier({ name: 'on-call-email', smtpUrl, setting: 'ENTITLE_SMTP_URL', from: 'entitle@example.gov.uk', to: ['on-call@example.gov.uk'], timeoutMs: 200 })
+    const error = await new EmailNotifier({
+      name: 'on-call-email',
+      smtpUrl,
+      setting: 'ENTITLE_SMTP_URL',
+      from: 'entitle@example.gov.uk',
+      to: ['on-call@example.gov.uk'],
+      timeoutMs: 200,
+    })
       .send(declared)
       .then(
         () => assert.fail('expected a failure'),
@@ -248,7 +314,10 @@ describe('EmailNotifier', () => {
       );
     assert.ok(Date.now() - started < 2000);
     assert.ok(error instanceof NotifyError);
-    assert.match(error.message, /email channel "on-call-email" did not take the notification: the SMTP server did not answer in time/);
+    assert.match(
+      error.message,
+      /email channel "on-call-email" did not take the notification: the SMTP server did not answer in time/,
+    );
     assert.equal(error.problems[0]?.field, 'ENTITLE_SMTP_URL');
     assert.ok(!shown(error).includes('pa55word') && !shown(error).includes(smtpUrl));
   });
@@ -290,10 +359,34 @@ describe('escalation policy', () => {
     const policy = await loadEscalationPolicy({});
     assert.equal(policy.file, 'deploy/incidents/escalation-policy.yml');
     const { P1, P2, P3, P4 } = policy.priorities;
-    assert.deepEqual(P1, { notify: ['on-call'], escalateAfterMinutes: 15, escalateTo: ['incident-managers'], updateEveryMinutes: 60, respondWithinMinutes: 20 });
-    assert.deepEqual(P2, { notify: ['on-call'], escalateAfterMinutes: 60, escalateTo: ['incident-managers'], updateEveryMinutes: 120, respondWithinMinutes: 60 });
-    assert.deepEqual(P3, { notify: ['team'], escalateAfterMinutes: null, escalateTo: [], updateEveryMinutes: null, respondWithinMinutes: 120 });
-    assert.deepEqual(P4, { notify: ['team'], escalateAfterMinutes: null, escalateTo: [], updateEveryMinutes: null, respondWithinMinutes: 1440 });
+    assert.deepEqual(P1, {
+      notify: ['on-call'],
+      escalateAfterMinutes: 15,
+      escalateTo: ['incident-managers'],
+      updateEveryMinutes: 60,
+      respondWithinMinutes: 20,
+    });
+    assert.deepEqual(P2, {
+      notify: ['on-call'],
+      escalateAfterMinutes: 60,
+      escalateTo: ['incident-managers'],
+      updateEveryMinutes: 120,
+      respondWithinMinutes: 60,
+    });
+    assert.deepEqual(P3, {
+      notify: ['team'],
+      escalateAfterMinutes: null,
+      escalateTo: [],
+      updateEveryMinutes: null,
+      respondWithinMinutes: 120,
+    });
+    assert.deepEqual(P4, {
+      notify: ['team'],
+      escalateAfterMinutes: null,
+      escalateTo: [],
+      updateEveryMinutes: null,
+      respondWithinMinutes: 1440,
+    });
     for (const channel of Object.values(policy.channels)) assert.equal(channel.type, 'webhook');
   });
 
@@ -303,17 +396,30 @@ describe('escalation policy', () => {
     const path = join(dir, 'policy.yml');
     await writeFile(path, POLICY);
     const policy = await loadEscalationPolicy({ ENTITLE_ESCALATION_POLICY: path });
-    assert.deepEqual(policy.channels['team-email'], { type: 'email', smtpUrlFrom: 'TEAM_SMTP_URL', from: 'entitle-incidents@example.gov.uk', to: ['entitle-team@example.gov.uk'] });
-
-    await assert.rejects(loadEscalationPolicy({ ENTITLE_ESCALATION_POLICY: join(dir, 'missing.yml') }), (error: unknown) => {
-      assert.ok(error instanceof NotifyError);
-      assert.equal(error.problems[0]?.field, 'ENTITLE_ESCALATION_POLICY');
-      return true;
+    assert.deepEqual(policy.channels['team-email'], {
+      type: 'email',
+      smtpUrlFrom: 'TEAM_SMTP_URL',
+      from: 'entitle-incidents@example.gov.uk',
+      to: ['entitle-team@example.gov.uk'],
     });
+
+    await assert.rejects(
+      loadEscalationPolicy({ ENTITLE_ESCALATION_POLICY: join(dir, 'missing.yml') }),
+      (error: unknown) => {
+        assert.ok(error instanceof NotifyError);
+        assert.equal(error.problems[0]?.field, 'ENTITLE_ESCALATION_POLICY');
+        return true;
+      },
+    );
   });
 
   it('names the setting, line and column of each problem, all at once', () => {
-    const problems = problemsOf(POLICY.replace('escalateAfterMinutes: 15', 'escalateAfterMinutes: 0').replace('respondWithinMinutes: 60', 'respondWithinMinutes: an hour'));
+    const problems = problemsOf(
+      POLICY.replace('escalateAfterMinutes: 15', 'escalateAfterMinutes: 0').replace(
+        'respondWithinMinutes: 60',
+        'respondWithinMinutes: an hour',
+      ),
+    );
     assert.deepEqual(
       problems.map((p) => [p.field, p.line]),
       [
@@ -326,14 +432,27 @@ describe('escalation policy', () => {
   });
 
   it('refuses a priority that names a channel the policy does not define', () => {
-    const problems = problemsOf(POLICY.replace('escalateTo: [managers], respondWithinMinutes: 20', 'escalateTo: [incident-managers], respondWithinMinutes: 20'));
+    const problems = problemsOf(
+      POLICY.replace(
+        'escalateTo: [managers], respondWithinMinutes: 20',
+        'escalateTo: [incident-managers], respondWithinMinutes: 20',
+      ),
+    );
     assert.equal(problems.length, 1);
     assert.equal(problems[0]!.field, 'priorities.P1.escalateTo[0]');
-    assert.match(problems[0]!.message, /there is no channel named "incident-managers": the channels are on-call, managers, team-email/);
+    assert.match(
+      problems[0]!.message,
+      /there is no channel named "incident-managers": the channels are on-call, managers, team-email/,
+    );
   });
 
   it('refuses a misspelt setting, half an escalation, and a missing priority', () => {
-    const problems = problemsOf(POLICY.replace('escalateTo: [managers], respondWithinMinutes: 60', 'respondWithinMinute: 60').replace(/ {2}P4:.*\n/, ''));
+    const problems = problemsOf(
+      POLICY.replace('escalateTo: [managers], respondWithinMinutes: 60', 'respondWithinMinute: 60').replace(
+        / {2}P4:.*\n/,
+        '',
+      ),
+    );
     assert.deepEqual(
       problems.map((p) => p.message),
       [
@@ -346,7 +465,9 @@ describe('escalation policy', () => {
   });
 
   it('refuses a URL written where the name of its environment variable belongs, without repeating it', () => {
-    const problems = problemsOf(POLICY.replace('urlFrom: ONCALL_URL', 'urlFrom: https://hooks.slack.com/services/T0/B0/s3cr3t'));
+    const problems = problemsOf(
+      POLICY.replace('urlFrom: ONCALL_URL', 'urlFrom: https://hooks.slack.com/services/T0/B0/s3cr3t'),
+    );
     assert.equal(problems.length, 1);
     assert.equal(problems[0]!.field, 'channels.on-call.urlFrom');
     assert.match(problems[0]!.message, /name of the environment variable/);
@@ -376,7 +497,11 @@ describe('Dispatcher', () => {
     const managers = await webhookReceiver(() => {});
     const mail = await smtpReceiver();
     const registry = new Registry();
-    const dispatcher = Dispatcher.fromEnvironment(policy, { ONCALL_URL: onCall.url, MANAGERS_URL: managers.url, TEAM_SMTP_URL: mail.url }, { registry, webhookTimeoutMs: 200 });
+    const dispatcher = Dispatcher.fromEnvironment(
+      policy,
+      { ONCALL_URL: onCall.url, MANAGERS_URL: managers.url, TEAM_SMTP_URL: mail.url },
+      { registry, webhookTimeoutMs: 200 },
+    );
     assert.deepEqual(dispatcher.warnings, []);
 
     assert.deepEqual(await dispatcher.notifyNow(declared), [
@@ -391,10 +516,18 @@ describe('Dispatcher', () => {
     assert.equal(others.length, 0);
     assert.equal(result!.channel, 'managers');
     assert.equal(result!.ok, false);
-    assert.match(result!.error ?? '', /webhook channel "managers" did not take the notification: no answer within 0.2 s/);
+    assert.match(
+      result!.error ?? '',
+      /webhook channel "managers" did not take the notification: no answer within 0.2 s/,
+    );
     assert.ok(!JSON.stringify(result).includes(managers.url) && !JSON.stringify(result).includes('127.0.0.1'));
 
-    const counts = (await registry.getSingleMetric('entitle_notifications_total')!.get()).values.map((v) => [v.labels.channel, v.labels.kind, v.labels.result, v.value]);
+    const counts = (await registry.getSingleMetric('entitle_notifications_total')!.get()).values.map((v) => [
+      v.labels.channel,
+      v.labels.kind,
+      v.labels.result,
+      v.value,
+    ]);
     assert.deepEqual(counts, [
       ['on-call', 'declared', 'sent', 1],
       ['team-email', 'declared', 'sent', 1],
@@ -404,7 +537,10 @@ describe('Dispatcher', () => {
 
   it('treats a set but unusable URL as not configured, naming the variable and not the value', async () => {
     const dispatcher = Dispatcher.fromEnvironment(policy, { ONCALL_URL: 'not-a-url/s3cr3t' });
-    assert.match(dispatcher.warnings[0] ?? '', /channel "on-call" is not configured: ONCALL_URL is set but is not usable: set it to the https:\/\/ address of an incoming webhook/);
+    assert.match(
+      dispatcher.warnings[0] ?? '',
+      /channel "on-call" is not configured: ONCALL_URL is set but is not usable: set it to the https:\/\/ address of an incoming webhook/,
+    );
     const [onCall] = await dispatcher.notifyNow(declared);
     assert.ok(onCall!.warning && !onCall!.warning.includes('s3cr3t'));
   });
@@ -422,7 +558,10 @@ describe('Dispatcher', () => {
         if (fail) throw new Error(fail);
       },
     });
-    const dispatcher = new Dispatcher(policy, { 'on-call': slow('on-call'), 'team-email': slow('team-email', 'post to https://hooks.example/s3cr3t failed') });
+    const dispatcher = new Dispatcher(policy, {
+      'on-call': slow('on-call'),
+      'team-email': slow('team-email', 'post to https://hooks.example/s3cr3t failed'),
+    });
     const results = await dispatcher.notifyNow(declared);
     assert.equal(most, 2);
     assert.deepEqual(results, [
@@ -441,9 +580,18 @@ describe('tryChannel', () => {
     await writeFile(path, POLICY);
     const { url, received } = await webhookReceiver();
 
-    assert.deepEqual(await tryChannel('on-call', { ENTITLE_ESCALATION_POLICY: path, ONCALL_URL: url }), { status: 0, lines: ['channel "on-call" took the test notification: check it arrived'] });
+    assert.deepEqual(await tryChannel('on-call', { ENTITLE_ESCALATION_POLICY: path, ONCALL_URL: url }), {
+      status: 0,
+      lines: ['channel "on-call" took the test notification: check it arrived'],
+    });
     assert.match(received[0]!.body, /Test notification from Entitle/);
-    assert.deepEqual(await tryChannel('managers', { ENTITLE_ESCALATION_POLICY: path }), { status: 1, lines: ['channel "managers": not configured: set MANAGERS_URL to turn it on'] });
-    assert.deepEqual(await tryChannel('oncall', { ENTITLE_ESCALATION_POLICY: path }), { status: 2, lines: [`${path} has no channel named "oncall": the channels are on-call, managers, team-email`] });
+    assert.deepEqual(await tryChannel('managers', { ENTITLE_ESCALATION_POLICY: path }), {
+      status: 1,
+      lines: ['channel "managers": not configured: set MANAGERS_URL to turn it on'],
+    });
+    assert.deepEqual(await tryChannel('oncall', { ENTITLE_ESCALATION_POLICY: path }), {
+      status: 2,
+      lines: [`${path} has no channel named "oncall": the channels are on-call, managers, team-email`],
+    });
   });
 });

@@ -6,7 +6,9 @@ import { parseYamlSource } from '../rules/index.ts';
 import { NotifyError, type NotificationPriority } from './notifier.ts';
 
 /** The committed policy, wherever the service is started from. */
-export const DEFAULT_ESCALATION_POLICY = fileURLToPath(new URL('../../deploy/incidents/escalation-policy.yml', import.meta.url));
+export const DEFAULT_ESCALATION_POLICY = fileURLToPath(
+  new URL('../../deploy/incidents/escalation-policy.yml', import.meta.url),
+);
 const DEFAULT_DISPLAY = 'deploy/incidents/escalation-policy.yml';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -48,13 +50,20 @@ export interface EscalationPolicy {
 
 const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
 
-const minutes = z.int({ error: 'write a whole number of minutes, such as 15' }).positive({ error: 'write a whole number of minutes above 0' });
-const minutesOrNone = z.int({ error: 'write a whole number of minutes, such as 15, or leave the setting out for none' }).positive({ error: 'write a whole number of minutes above 0' });
+const minutes = z
+  .int({ error: 'write a whole number of minutes, such as 15' })
+  .positive({ error: 'write a whole number of minutes above 0' });
+const minutesOrNone = z
+  .int({ error: 'write a whole number of minutes, such as 15, or leave the setting out for none' })
+  .positive({ error: 'write a whole number of minutes above 0' });
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {
-  error: 'give the name of the environment variable that holds the URL, such as ENTITLE_ONCALL_WEBHOOK_URL, never the URL itself',
+  error:
+    'give the name of the environment variable that holds the URL, such as ENTITLE_ONCALL_WEBHOOK_URL, never the URL itself',
 });
 const address = z.email({ error: 'write an email address, such as entitle-team@example.gov.uk' });
-const channelNames = z.array(z.string().min(1), { error: 'list channel names, such as [on-call]' }).min(1, { error: 'list at least one channel' });
+const channelNames = z
+  .array(z.string().min(1), { error: 'list channel names, such as [on-call]' })
+  .min(1, { error: 'list at least one channel' });
 
 const priority = z.strictObject({
   notify: channelNames,
@@ -69,7 +78,12 @@ const schema = z.strictObject({
     z.string().min(1),
     z.discriminatedUnion('type', [
       z.strictObject({ type: z.literal('webhook'), urlFrom: envName }),
-      z.strictObject({ type: z.literal('email'), smtpUrlFrom: envName, from: address, to: z.array(address).min(1, { error: 'list at least one address' }) }),
+      z.strictObject({
+        type: z.literal('email'),
+        smtpUrlFrom: envName,
+        from: address,
+        to: z.array(address).min(1, { error: 'list at least one address' }),
+      }),
     ]),
   ),
   priorities: z.strictObject({ P1: priority, P2: priority, P3: priority, P4: priority }),
@@ -80,15 +94,25 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
 }
 
-const EXPECTED: Readonly<Record<string, string>> = { object: 'a set of settings', record: 'a set of named entries', array: 'a list, such as [on-call]', string: 'text' };
+const EXPECTED: Readonly<Record<string, string>> = {
+  object: 'a set of settings',
+  record: 'a set of named entries',
+  array: 'a list, such as [on-call]',
+  string: 'text',
+};
 
 function plainIssue(issue: z.core.$ZodIssue, data: unknown): string {
   switch (issue.code) {
     case 'invalid_type': {
       // Zod leaves the input out of its issues, so whether the setting is there is looked up.
-      const value = issue.path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), data);
+      const value = issue.path.reduce<unknown>(
+        (node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+        data,
+      );
       if (value === undefined) return 'missing: add it (see docs/notifications.md)';
-      return issue.message.startsWith('Invalid input') ? `should be ${EXPECTED[issue.expected] ?? issue.expected}` : issue.message;
+      return issue.message.startsWith('Invalid input')
+        ? `should be ${EXPECTED[issue.expected] ?? issue.expected}`
+        : issue.message;
     }
     case 'unrecognized_keys':
       return `${issue.keys.join(', ')} ${issue.keys.length === 1 ? 'is not a setting' : 'are not settings'} here: check the spelling (see docs/notifications.md)`;
@@ -112,13 +136,25 @@ function referenceProblems(data: unknown): { path: (string | number)[]; message:
       const names = settings[key];
       if (!Array.isArray(names)) continue;
       names.forEach((name: unknown, i) => {
-        if (typeof name === 'string' && !channels.includes(name)) problems.push({ path: ['priorities', priority, key, i], message: `there is no channel named "${name}": ${known}` });
+        if (typeof name === 'string' && !channels.includes(name))
+          problems.push({
+            path: ['priorities', priority, key, i],
+            message: `there is no channel named "${name}": ${known}`,
+          });
       });
     }
     const after = settings.escalateAfterMinutes !== undefined;
     const to = settings.escalateTo !== undefined;
-    if (after && !to) problems.push({ path: ['priorities', priority, 'escalateAfterMinutes'], message: 'name the channels to escalate to in escalateTo, or remove escalateAfterMinutes' });
-    if (to && !after) problems.push({ path: ['priorities', priority, 'escalateTo'], message: 'say after how many minutes without acknowledgement in escalateAfterMinutes, or remove escalateTo' });
+    if (after && !to)
+      problems.push({
+        path: ['priorities', priority, 'escalateAfterMinutes'],
+        message: 'name the channels to escalate to in escalateTo, or remove escalateAfterMinutes',
+      });
+    if (to && !after)
+      problems.push({
+        path: ['priorities', priority, 'escalateTo'],
+        message: 'say after how many minutes without acknowledgement in escalateAfterMinutes, or remove escalateTo',
+      });
   }
   return problems;
 }
@@ -129,7 +165,12 @@ export function parseEscalationPolicy(file: string, text: string): EscalationPol
   if (source.problems.length > 0) throw invalid(file, source.problems);
   const result = schema.safeParse(source.data ?? {});
   const found = [
-    ...(result.success ? [] : result.error.issues.map((issue) => ({ path: issue.path as (string | number)[], message: plainIssue(issue, source.data) }))),
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => ({
+          path: issue.path as (string | number)[],
+          message: plainIssue(issue, source.data),
+        }))),
     ...referenceProblems(source.data),
   ];
   const problems: Problem[] = found.map(({ path, message }) => {
@@ -140,8 +181,18 @@ export function parseEscalationPolicy(file: string, text: string): EscalationPol
   if (!result.success || problems.length > 0) throw invalid(file, problems);
   const priorities = Object.fromEntries(
     PRIORITIES.map((p): [NotificationPriority, PriorityPolicy] => {
-      const { notify, escalateAfterMinutes, escalateTo, updateEveryMinutes, respondWithinMinutes } = result.data.priorities[p];
-      return [p, { notify, escalateAfterMinutes: escalateAfterMinutes ?? null, escalateTo: escalateTo ?? [], updateEveryMinutes: updateEveryMinutes ?? null, respondWithinMinutes }];
+      const { notify, escalateAfterMinutes, escalateTo, updateEveryMinutes, respondWithinMinutes } =
+        result.data.priorities[p];
+      return [
+        p,
+        {
+          notify,
+          escalateAfterMinutes: escalateAfterMinutes ?? null,
+          escalateTo: escalateTo ?? [],
+          updateEveryMinutes: updateEveryMinutes ?? null,
+          respondWithinMinutes,
+        },
+      ];
     }),
   ) as Record<NotificationPriority, PriorityPolicy>;
   return { file, channels: result.data.channels, priorities };
@@ -155,13 +206,24 @@ export async function loadEscalationPolicy(env: Env): Promise<EscalationPolicy> 
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new NotifyError('ENTITLE_ESCALATION_POLICY_INVALID', `the escalation policy ${display} could not be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, [
-      { field: 'ENTITLE_ESCALATION_POLICY', message: `set ENTITLE_ESCALATION_POLICY to the path of a policy file, or unset it to use ${DEFAULT_DISPLAY}` },
-    ]);
+    throw new NotifyError(
+      'ENTITLE_ESCALATION_POLICY_INVALID',
+      `the escalation policy ${display} could not be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      [
+        {
+          field: 'ENTITLE_ESCALATION_POLICY',
+          message: `set ENTITLE_ESCALATION_POLICY to the path of a policy file, or unset it to use ${DEFAULT_DISPLAY}`,
+        },
+      ],
+    );
   }
   return parseEscalationPolicy(display, text);
 }
 
 function invalid(file: string, problems: readonly Problem[]): NotifyError {
-  return new NotifyError('ENTITLE_ESCALATION_POLICY_INVALID', `the escalation policy ${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+  return new NotifyError(
+    'ENTITLE_ESCALATION_POLICY_INVALID',
+    `the escalation policy ${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+    problems,
+  );
 }

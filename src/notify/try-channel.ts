@@ -26,7 +26,11 @@ export async function tryChannel(channel: string, env: Env): Promise<{ status: 0
     return { status: 2, lines: [error.message, ...error.problems.map((p) => `  ${formatProblem(p)}`)] };
   }
   const channels = Object.keys(dispatcher.policy.channels);
-  if (!channels.includes(channel)) return { status: 2, lines: [`${dispatcher.policy.file} has no channel named "${channel}": the channels are ${channels.join(', ')}`] };
+  if (!channels.includes(channel))
+    return {
+      status: 2,
+      lines: [`${dispatcher.policy.file} has no channel named "${channel}": the channels are ${channels.join(', ')}`],
+    };
   const [result] = (await dispatcher.sendTo([channel], TEST_NOTIFICATION)) as [ChannelResult];
   if (result.ok) return { status: 0, lines: [`channel "${channel}" took the test notification: check it arrived`] };
   return { status: 1, lines: [`channel "${channel}": ${result.error ?? result.warning}`] };

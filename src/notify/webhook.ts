@@ -49,15 +49,27 @@ export class WebhookNotifier implements Notifier {
       tries = ' (tried twice)';
     }
     if (attempt.ok) return;
-    throw new NotifyError('ENTITLE_NOTIFICATION_FAILED', `webhook channel "${this.name}" did not take the notification: ${attempt.reason}${tries}`, [
-      { field: this.#setting, message: `check ${this.#setting} holds the channel's current webhook URL and that the chat service is up` },
-    ]);
+    throw new NotifyError(
+      'ENTITLE_NOTIFICATION_FAILED',
+      `webhook channel "${this.name}" did not take the notification: ${attempt.reason}${tries}`,
+      [
+        {
+          field: this.#setting,
+          message: `check ${this.#setting} holds the channel's current webhook URL and that the chat service is up`,
+        },
+      ],
+    );
   }
 
   async #post(body: string): Promise<Attempt> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     try {
-      const response = await fetch(this.#url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
+      const response = await fetch(this.#url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal,
+      });
       const answer = await response.text();
       if (response.ok) return { ok: true };
       // Slack explains a refusal in one short code (invalid_payload, channel_is_archived); any
@@ -67,7 +79,8 @@ export class WebhookNotifier implements Notifier {
     } catch (error) {
       // Only the error's name and code: fetch's messages can hold the URL.
       const { name, cause } = error as Error & { cause?: { code?: string } };
-      if (name === 'TimeoutError' || name === 'AbortError') return { ok: false, retry: true, reason: `no answer within ${this.#timeoutMs / 1000} s` };
+      if (name === 'TimeoutError' || name === 'AbortError')
+        return { ok: false, retry: true, reason: `no answer within ${this.#timeoutMs / 1000} s` };
       return { ok: false, retry: true, reason: `could not be reached (${cause?.code ?? name})` };
     }
   }

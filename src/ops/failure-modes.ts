@@ -6,7 +6,17 @@
  * endpoint, metric and table named here exists.
  */
 import { SLOS } from '../slos/index.ts';
-import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, OVERLOADED_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT } from './rules.ts';
+import {
+  ABSENT_ALERT,
+  burnAlertName,
+  CHAIN_BROKEN_ALERT,
+  DEGRADED_ALERT,
+  EVENT_LOOP_ALERT,
+  INSTANCES_DISAGREE_ALERT,
+  OVERLOADED_ALERT,
+  ROLLBACK_SLOW_ALERT,
+  ROLLED_BACK_ALERT,
+} from './rules.ts';
 
 export interface Step {
   readonly text: string;
@@ -38,40 +48,76 @@ const LATENCY = slo('assessment_latency');
 const RECORDED = slo('decisions_recorded');
 const CONSISTENT = slo('decisions_consistent');
 
-const READY: Step = { text: 'Ask an instance whether it is ready; each check says what it can reach.', command: 'curl -s $ENTITLE_URL/ready', expect: '{"status":"ready","checks":{"shutdown":true,"database":true,"migrations":true,"rules":true}}' };
+const READY: Step = {
+  text: 'Ask an instance whether it is ready; each check says what it can reach.',
+  command: 'curl -s $ENTITLE_URL/ready',
+  expect: '{"status":"ready","checks":{"shutdown":true,"database":true,"migrations":true,"rules":true}}',
+};
 const WRITE_FAILURES: Step = {
   text: 'See whether decisions are failing to be written on this instance.',
-  command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_decision_write_failures_total|^entitle_decision_write_seconds_sum|^entitle_decision_write_seconds_count"',
+  command:
+    'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_decision_write_failures_total|^entitle_decision_write_seconds_sum|^entitle_decision_write_seconds_count"',
   expect: 'entitle_decision_write_failures_total 0 when healthy; a growing number means commits fail',
 };
-const AUDIT: Step = { text: 'Check both hash chains (decisions and the audit log) end to end.', command: 'entitle audit verify', expect: 'verified N decisions: the chain is intact ... verified M audit events: the audit chain is intact' };
+const AUDIT: Step = {
+  text: 'Check both hash chains (decisions and the audit log) end to end.',
+  command: 'entitle audit verify',
+  expect: 'verified N decisions: the chain is intact ... verified M audit events: the audit chain is intact',
+};
 const TELL_OUTAGE =
   'If citizens cannot get decisions for more than 15 minutes, this is a P1: declare an incident, name an incident lead and a communications lead, and publish the citizen status message (plain English, no promised time). Update stakeholders hourly.';
-const ESCALATE_DB = 'After 20 minutes without a cause, call the database on-call (the platform team). P1: the service owner is told at once.';
+const ESCALATE_DB =
+  'After 20 minutes without a cause, call the database on-call (the platform team). P1: the service owner is told at once.';
 
 export const FAILURE_MODES: readonly FailureMode[] = [
   {
     id: 'database-unavailable',
     title: 'The database is unavailable or slow',
     alerts: [AVAILABILITY, RECORDED, LATENCY],
-    symptom: 'Assessments answer 503 with Retry-After ("the decision could not be recorded, so no decision was made"), or slowly; /ready reports database:false.',
-    citizenImpact: 'Citizens cannot get a decision; front ends ask them to try again later. No wrong decision is issued: the service never answers with a decision it did not record.',
+    symptom:
+      'Assessments answer 503 with Retry-After ("the decision could not be recorded, so no decision was made"), or slowly; /ready reports database:false.',
+    citizenImpact:
+      'Citizens cannot get a decision; front ends ask them to try again later. No wrong decision is issued: the service never answers with a decision it did not record.',
     diagnosis: [
       READY,
       WRITE_FAILURES,
-      { text: 'Check the database connection pool of an instance: waiting connections mean the database is slow or saturated.', command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_db_pool_connections', expect: 'entitle_db_pool_connections{state="waiting"} 0 when healthy' },
-      { text: 'From a machine that can reach the database, check it answers and what holds its connections.', command: 'psql "$DATABASE_URL" -c "SELECT state, count(*) FROM pg_stat_activity WHERE datname = current_database() GROUP BY state"', expect: 'a few rows; many "idle in transaction" or "active" for minutes point at a stuck query' },
-      { text: 'Look for locks held a long time on the chain head (every decision takes it briefly).', command: 'psql "$DATABASE_URL" -c "SELECT pid, now() - xact_start AS age, left(query, 60) FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL ORDER BY age DESC LIMIT 5"', expect: 'ages of milliseconds; minutes mean a stuck transaction' },
+      {
+        text: 'Check the database connection pool of an instance: waiting connections mean the database is slow or saturated.',
+        command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_db_pool_connections',
+        expect: 'entitle_db_pool_connections{state="waiting"} 0 when healthy',
+      },
+      {
+        text: 'From a machine that can reach the database, check it answers and what holds its connections.',
+        command:
+          'psql "$DATABASE_URL" -c "SELECT state, count(*) FROM pg_stat_activity WHERE datname = current_database() GROUP BY state"',
+        expect: 'a few rows; many "idle in transaction" or "active" for minutes point at a stuck query',
+      },
+      {
+        text: 'Look for locks held a long time on the chain head (every decision takes it briefly).',
+        command:
+          'psql "$DATABASE_URL" -c "SELECT pid, now() - xact_start AS age, left(query, 60) FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL ORDER BY age DESC LIMIT 5"',
+        expect: 'ages of milliseconds; minutes mean a stuck transaction',
+      },
     ],
     resolution: [
-      { text: 'If a stuck transaction holds locks, end it (take its pid from the query above).', command: 'psql "$DATABASE_URL" -c "SELECT pg_terminate_backend(PID)"' },
-      { text: 'If the database is down, restore it (platform runbook). Entitle recovers by itself: the pool reconnects, and /ready returns to ready.' },
+      {
+        text: 'If a stuck transaction holds locks, end it (take its pid from the query above).',
+        command: 'psql "$DATABASE_URL" -c "SELECT pg_terminate_backend(PID)"',
+      },
+      {
+        text: 'If the database is down, restore it (platform runbook). Entitle recovers by itself: the pool reconnects, and /ready returns to ready.',
+      },
     ],
     verification: [READY, WRITE_FAILURES, AUDIT],
-    rollback: [{ text: 'Ending a backend is final for its transaction only; nothing recorded is lost (a failed commit was never acknowledged). If a database change made things worse, revert it through the platform team.' }],
+    rollback: [
+      {
+        text: 'Ending a backend is final for its transaction only; nothing recorded is lost (a failed commit was never acknowledged). If a database change made things worse, revert it through the platform team.',
+      },
+    ],
     tellCitizens: TELL_OUTAGE,
     escalation: ESCALATE_DB,
-    prevention: 'Capacity review of the database; statement timeouts stay set (ENTITLE statement timeout 10 s); alert on pool waiting before it reaches citizens.',
+    prevention:
+      'Capacity review of the database; statement timeouts stay set (ENTITLE statement timeout 10 s); alert on pool waiting before it reaches citizens.',
   },
   {
     id: 'decision-writes-failing',
@@ -82,15 +128,29 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     diagnosis: [
       WRITE_FAILURES,
       READY,
-      { text: 'Check the service log for the failure kind (never personal data): look for event "decision_not_recorded".', command: 'kubectl logs deploy/entitle --since=15m | grep decision_not_recorded | head -5', expect: 'lines with "cause" naming the error kind, such as "DatabaseError"' },
-      { text: 'Check the table is writable and has room.', command: 'psql "$DATABASE_URL" -c "SELECT seq, created_at FROM decisions ORDER BY seq DESC LIMIT 1"', expect: 'the latest decision, a moment ago' },
+      {
+        text: 'Check the service log for the failure kind (never personal data): look for event "decision_not_recorded".',
+        command: 'kubectl logs deploy/entitle --since=15m | grep decision_not_recorded | head -5',
+        expect: 'lines with "cause" naming the error kind, such as "DatabaseError"',
+      },
+      {
+        text: 'Check the table is writable and has room.',
+        command: 'psql "$DATABASE_URL" -c "SELECT seq, created_at FROM decisions ORDER BY seq DESC LIMIT 1"',
+        expect: 'the latest decision, a moment ago',
+      },
     ],
     resolution: [
       { text: 'If the database is unavailable, follow the "database unavailable" steps above.' },
-      { text: 'If the disk is full or the database read-only, free space or fail over (platform team); the service recovers on its own.' },
+      {
+        text: 'If the disk is full or the database read-only, free space or fail over (platform team); the service recovers on its own.',
+      },
     ],
     verification: [WRITE_FAILURES, AUDIT],
-    rollback: [{ text: 'No rollback: nothing was changed by the service. If a deploy preceded the failures, roll the deploy back.' }],
+    rollback: [
+      {
+        text: 'No rollback: nothing was changed by the service. If a deploy preceded the failures, roll the deploy back.',
+      },
+    ],
     tellCitizens: TELL_OUTAGE,
     escalation: ESCALATE_DB,
     prevention: 'Watch write latency (entitle_decision_write_seconds) and disk; test failover in staging.',
@@ -99,38 +159,83 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     id: 'audit-chain-broken',
     title: 'The decision or audit hash chain does not verify',
     alerts: [CHAIN_BROKEN_ALERT],
-    symptom: 'An instance reports entitle_chain_intact 0 (it verifies records as they are added), or `entitle audit verify` exits 1 naming the first broken, altered, missing or reordered record.',
-    citizenImpact: 'None immediately. But a decision whose record was altered cannot be trusted in a legal challenge: this is a P1 for integrity, and may be a security incident.',
+    symptom:
+      'An instance reports entitle_chain_intact 0 (it verifies records as they are added), or `entitle audit verify` exits 1 naming the first broken, altered, missing or reordered record.',
+    citizenImpact:
+      'None immediately. But a decision whose record was altered cannot be trusted in a legal challenge: this is a P1 for integrity, and may be a security incident.',
     diagnosis: [
-      { text: 'See which instance found it, and how far it had verified.', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_chain_intact|^entitle_chain_verified_records"', expect: 'entitle_chain_intact 1 on a healthy instance; 0 on the one that found the problem' },
+      {
+        text: 'See which instance found it, and how far it had verified.',
+        command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_chain_intact|^entitle_chain_verified_records"',
+        expect: 'entitle_chain_intact 1 on a healthy instance; 0 on the one that found the problem',
+      },
       AUDIT,
-      { text: 'Look at the record named, and its neighbours.', command: 'psql "$DATABASE_URL" -c "SELECT seq, id, created_at, record_hash, prev_hash FROM decisions WHERE seq BETWEEN N-2 AND N+2 ORDER BY seq"', expect: 'each prev_hash equal to the record_hash of the row before' },
+      {
+        text: 'Look at the record named, and its neighbours.',
+        command:
+          'psql "$DATABASE_URL" -c "SELECT seq, id, created_at, record_hash, prev_hash FROM decisions WHERE seq BETWEEN N-2 AND N+2 ORDER BY seq"',
+        expect: 'each prev_hash equal to the record_hash of the row before',
+      },
     ],
-    resolution: [{ text: 'Do not "repair" the chain. Preserve a copy of the database (pg_dump), declare a P1 security incident, and restore the altered rows from backup only with the security lead.' }],
+    resolution: [
+      {
+        text: 'Do not "repair" the chain. Preserve a copy of the database (pg_dump), declare a P1 security incident, and restore the altered rows from backup only with the security lead.',
+      },
+    ],
     verification: [AUDIT],
-    rollback: [{ text: 'Restoring from backup is done by the platform team with the security lead; keep the altered copy as evidence.' }],
+    rollback: [
+      {
+        text: 'Restoring from backup is done by the platform team with the security lead; keep the altered copy as evidence.',
+      },
+    ],
     tellCitizens: 'Not until the security lead decides; no security detail in any citizen message.',
     escalation: 'At once: security lead and service owner (P1).',
-    prevention: 'Database access restricted to the service; each instance verifies new records as they come, and a daily `entitle audit verify` checks every record; anchoring the chain head outside the database is planned.',
+    prevention:
+      'Database access restricted to the service; each instance verifies new records as they come, and a daily `entitle audit verify` checks every record; anchoring the chain head outside the database is planned.',
   },
   {
     id: 'rule-evaluation-errors',
     title: 'Rules fail to evaluate or need a rate that is not confirmed',
     alerts: [AVAILABILITY],
-    symptom: 'Assessments answer 500 ENTITLE_EVALUATION_FAILED, or 422 ENTITLE_PARAMETER_UNCONFIRMED for dates whose rates are not confirmed.',
+    symptom:
+      'Assessments answer 500 ENTITLE_EVALUATION_FAILED, or 422 ENTITLE_PARAMETER_UNCONFIRMED for dates whose rates are not confirmed.',
     citizenImpact: 'Some citizens (a benefit, or some households) cannot get a decision.',
     diagnosis: [
-      { text: 'See assessments by outcome and rule-set version.', command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_assessments_total', expect: 'outcome="entitled" and "not_entitled" growing; "cannot_assess" or many 5xx point here' },
+      {
+        text: 'See assessments by outcome and rule-set version.',
+        command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_assessments_total',
+        expect: 'outcome="entitled" and "not_entitled" growing; "cannot_assess" or many 5xx point here',
+      },
       { text: 'See which version decides now, per benefit.', command: 'curl -s $ENTITLE_URL/version' },
-      { text: 'Run the golden tests of the bundled rule sets.', command: 'entitle rules test', expect: 'every test passes' },
+      {
+        text: 'Run the golden tests of the bundled rule sets.',
+        command: 'entitle rules test',
+        expect: 'every test passes',
+      },
     ],
     resolution: [
-      { text: 'If a release made this happen, roll it back (it is the active one in the list).', command: 'entitle release list', expect: 'the release in state active' },
-      { text: 'Roll it back with a reason.', command: 'entitle release rollback RELEASE --reason "evaluation errors after release" --actor YOUR_NAME' },
-      { text: 'If rates are unconfirmed for the dates asked, the policy team must confirm them and release a rule set: never estimate a rate.' },
+      {
+        text: 'If a release made this happen, roll it back (it is the active one in the list).',
+        command: 'entitle release list',
+        expect: 'the release in state active',
+      },
+      {
+        text: 'Roll it back with a reason.',
+        command: 'entitle release rollback RELEASE --reason "evaluation errors after release" --actor YOUR_NAME',
+      },
+      {
+        text: 'If rates are unconfirmed for the dates asked, the policy team must confirm them and release a rule set: never estimate a rate.',
+      },
     ],
-    verification: [{ text: 'Errors stop, and every instance serves the version you expect.', command: 'curl -s $ENTITLE_URL/version' }],
-    rollback: [{ text: 'A rolled-back release cannot decide again; re-release a fixed version with `entitle release create`.' }],
+    verification: [
+      {
+        text: 'Errors stop, and every instance serves the version you expect.',
+        command: 'curl -s $ENTITLE_URL/version',
+      },
+    ],
+    rollback: [
+      { text: 'A rolled-back release cannot decide again; re-release a fixed version with `entitle release create`.' },
+    ],
     tellCitizens: 'If one benefit cannot be assessed for more than an hour, a P2 status message for that benefit.',
     escalation: 'The policy team owning the rule set, then the service owner.',
     prevention: 'Golden tests, backtests and shadow comparison before any release (docs/releasing-rules.md).',
@@ -139,24 +244,53 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     id: 'unexpected-decision-differences',
     title: 'A release decides differently than it declared',
     alerts: [ROLLED_BACK_ALERT, CONSISTENT, ROLLBACK_SLOW_ALERT],
-    symptom: 'A release in shadow or canary was rolled back automatically, or replays of recorded decisions do not match.',
-    citizenImpact: 'In shadow: none. In a canary or active: citizens decided by the release may have had a wrong decision, and must be listed and corrected.',
+    symptom:
+      'A release in shadow or canary was rolled back automatically, or replays of recorded decisions do not match.',
+    citizenImpact:
+      'In shadow: none. In a canary or active: citizens decided by the release may have had a wrong decision, and must be listed and corrected.',
     diagnosis: [
-      { text: 'Find the release rolled back, and why.', command: 'entitle release list', expect: 'the release in state rolled-back' },
-      { text: 'Read its comparisons, gate verdict, differing cases and steps.', command: 'entitle release status RELEASE', expect: 'gates fail: N of M comparisons differ unexpectedly ...' },
-      { text: 'See comparisons by kind on an instance.', command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_release_comparisons_total' },
-      { text: 'Replays that do not match point at a changed engine or stored rule set.', command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_replays_total', expect: 'result="mismatch" stays at 0' },
+      {
+        text: 'Find the release rolled back, and why.',
+        command: 'entitle release list',
+        expect: 'the release in state rolled-back',
+      },
+      {
+        text: 'Read its comparisons, gate verdict, differing cases and steps.',
+        command: 'entitle release status RELEASE',
+        expect: 'gates fail: N of M comparisons differ unexpectedly ...',
+      },
+      {
+        text: 'See comparisons by kind on an instance.',
+        command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_release_comparisons_total',
+      },
+      {
+        text: 'Replays that do not match point at a changed engine or stored rule set.',
+        command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_replays_total',
+        expect: 'result="mismatch" stays at 0',
+      },
     ],
     resolution: [
-      { text: 'If the release is still under test or active, roll it back.', command: 'entitle release rollback RELEASE --reason "unexpected differences" --actor YOUR_NAME' },
-      { text: 'List the decisions it made that the version returned to would make differently, for caseworkers.', command: 'entitle release affected RELEASE --actor YOUR_NAME --out worklists', expect: 'the counts to pay arrears, to recover, to review, and worklists/worklist-RELEASE.csv' },
+      {
+        text: 'If the release is still under test or active, roll it back.',
+        command: 'entitle release rollback RELEASE --reason "unexpected differences" --actor YOUR_NAME',
+      },
+      {
+        text: 'List the decisions it made that the version returned to would make differently, for caseworkers.',
+        command: 'entitle release affected RELEASE --actor YOUR_NAME --out worklists',
+        expect: 'the counts to pay arrears, to recover, to review, and worklists/worklist-RELEASE.csv',
+      },
     ],
     verification: [
       { text: 'Every instance serves the version returned to.', command: 'curl -s $ENTITLE_URL/version' },
       { text: 'The audit chain records the rollback and the worklist.', command: 'entitle audit verify' },
     ],
-    rollback: [{ text: 'A rollback is final for that release. If the rollback itself was wrong, release the same rule set again as a new release.' }],
-    tellCitizens: 'If any citizen received a wrong decision, a P1: the caseworker briefing and, once the worklist is known, the resolution notice. Citizens on the worklist are contacted by caseworkers.',
+    rollback: [
+      {
+        text: 'A rollback is final for that release. If the rollback itself was wrong, release the same rule set again as a new release.',
+      },
+    ],
+    tellCitizens:
+      'If any citizen received a wrong decision, a P1: the caseworker briefing and, once the worklist is known, the resolution notice. Citizens on the worklist are contacted by caseworkers.',
     escalation: 'The policy team that wrote the release, and the service owner (P1 if decisions were wrong).',
     prevention: 'Declare every expected change; backtest before shadow; keep canaries small until the gates pass.',
   },
@@ -167,29 +301,55 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     symptom: 'Some instances still serve a version after a promotion or rollback changed it.',
     citizenImpact: 'The same circumstances get different decisions depending on which instance answers: a P1.',
     diagnosis: [
-      { text: 'Ask each instance what it serves (repeat for each instance address).', command: 'curl -s $ENTITLE_URL/version', expect: 'the same hash for each benefit on every instance' },
-      { text: 'Compare with what the database says is active.', command: 'psql "$DATABASE_URL" -c "SELECT benefit, ruleset_hash, release_id, changed_at FROM active_rulesets"' },
-      { text: 'Look for reload failures on the lagging instance.', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_release_reload_failures_total|^entitle_ruleset_served"' },
+      {
+        text: 'Ask each instance what it serves (repeat for each instance address).',
+        command: 'curl -s $ENTITLE_URL/version',
+        expect: 'the same hash for each benefit on every instance',
+      },
+      {
+        text: 'Compare with what the database says is active.',
+        command: 'psql "$DATABASE_URL" -c "SELECT benefit, ruleset_hash, release_id, changed_at FROM active_rulesets"',
+      },
+      {
+        text: 'Look for reload failures on the lagging instance.',
+        command:
+          'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_release_reload_failures_total|^entitle_ruleset_served"',
+      },
     ],
-    resolution: [{ text: 'Restart the lagging instance: it loads the active version from the database at start.', command: 'kubectl rollout restart deploy/entitle' }],
+    resolution: [
+      {
+        text: 'Restart the lagging instance: it loads the active version from the database at start.',
+        command: 'kubectl rollout restart deploy/entitle',
+      },
+    ],
     verification: [{ text: 'Every instance answers the same hash.', command: 'curl -s $ENTITLE_URL/version' }],
     rollback: [{ text: 'Restarting is safe: in-flight requests finish first (graceful shutdown).' }],
-    tellCitizens: 'If it lasted long enough for decisions to differ, treat as "unexpected decision differences": list affected decisions.',
+    tellCitizens:
+      'If it lasted long enough for decisions to differ, treat as "unexpected decision differences": list affected decisions.',
     escalation: 'Service owner (P1).',
-    prevention: 'Keep LISTEN connections allowed through proxies; the 250 ms polling fallback covers lost notifications.',
+    prevention:
+      'Keep LISTEN connections allowed through proxies; the 250 ms polling fallback covers lost notifications.',
   },
   {
     id: 'migration-pending-or-failed',
     title: 'A database migration is pending or failed',
     alerts: [],
-    detectedBy: 'the deploy pipeline (the migration step fails) and /ready answering 503 with migrations:false, so load balancers stop sending traffic to that instance.',
+    detectedBy:
+      'the deploy pipeline (the migration step fails) and /ready answering 503 with migrations:false, so load balancers stop sending traffic to that instance.',
     symptom: '/ready reports migrations:false on new instances; the deploy does not progress.',
     citizenImpact: 'None while old instances serve; if every instance is unready, citizens cannot get decisions.',
     diagnosis: [
       READY,
-      { text: 'See which migrations are applied.', command: 'psql "$DATABASE_URL" -c "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"' },
+      {
+        text: 'See which migrations are applied.',
+        command: 'psql "$DATABASE_URL" -c "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"',
+      },
     ],
-    resolution: [{ text: 'Migrations run at start under an advisory lock; start one instance and read its log for the failing statement, fix, and deploy again. Migrations are backward compatible, so old instances keep serving.' }],
+    resolution: [
+      {
+        text: 'Migrations run at start under an advisory lock; start one instance and read its log for the failing statement, fix, and deploy again. Migrations are backward compatible, so old instances keep serving.',
+      },
+    ],
     verification: [READY],
     rollback: [{ text: 'Roll the deploy back; expand-only migrations leave the old version working.' }],
     tellCitizens: 'Only if every instance is unready for more than 15 minutes (then as an outage).',
@@ -202,29 +362,61 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     alerts: [OVERLOADED_ALERT, DEGRADED_ALERT, LATENCY, AVAILABILITY],
     symptom:
       'Some assessments answer 503 ENTITLE_OVERLOADED with Retry-After at once (admission control: the queue is full or a request waited past its limit); instances have dropped shadow evaluation, then full explanation traces, then replay and report endpoints (503 ENTITLE_DEGRADED). Citizen assessments that are admitted are decided as usual.',
-    citizenImpact: 'Some citizens are asked to try again in a few seconds; the rest get their decision and its reasons. Retrying with the same Idempotency-Key returns the first decision, never a second one.',
+    citizenImpact:
+      'Some citizens are asked to try again in a few seconds; the rest get their decision and its reasons. Retrying with the same Idempotency-Key returns the first decision, never a second one.',
     diagnosis: [
-      { text: 'See what admission control is refusing, by priority and reason (queue_full, waited_too_long, displaced), and how full it is now.', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_admission_rejected_total|^entitle_admission_in_flight|^entitle_admission_queue_depth"', expect: 'rejected_total growing for priority="citizen" means the fleet is past its capacity' },
-      { text: 'See what the instance is dropping under pressure and why (event-loop delay, database pool waiting, queue depth).', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_degradation_level|^entitle_feature_available|^entitle_pressure_event_loop_delay_seconds|^entitle_pressure_db_pool_waiting"', expect: 'entitle_degradation_level 0 when calm; 1 to 3 while shedding' },
-      { text: 'See the flags, and each flag change waiting for approval, as every instance follows them; the Feature flags page of the operations console shows the same with the degradation level and the admission queue.', command: 'entitle flags list' },
-      { text: 'See how many decisions each commit carries: large batches mean the writer is saturated.', command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_decision_batch_size' },
+      {
+        text: 'See what admission control is refusing, by priority and reason (queue_full, waited_too_long, displaced), and how full it is now.',
+        command:
+          'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_admission_rejected_total|^entitle_admission_in_flight|^entitle_admission_queue_depth"',
+        expect: 'rejected_total growing for priority="citizen" means the fleet is past its capacity',
+      },
+      {
+        text: 'See what the instance is dropping under pressure and why (event-loop delay, database pool waiting, queue depth).',
+        command:
+          'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_degradation_level|^entitle_feature_available|^entitle_pressure_event_loop_delay_seconds|^entitle_pressure_db_pool_waiting"',
+        expect: 'entitle_degradation_level 0 when calm; 1 to 3 while shedding',
+      },
+      {
+        text: 'See the flags, and each flag change waiting for approval, as every instance follows them; the Feature flags page of the operations console shows the same with the degradation level and the admission queue.',
+        command: 'entitle flags list',
+      },
+      {
+        text: 'See how many decisions each commit carries: large batches mean the writer is saturated.',
+        command: 'curl -s $ENTITLE_URL/metrics | grep ^entitle_decision_batch_size',
+      },
     ],
     resolution: [
-      { text: 'Add instances: each decides about the figure in docs/capacity.md, and the database takes several.', command: 'kubectl scale deploy/entitle --replicas=N' },
+      {
+        text: 'Add instances: each decides about the figure in docs/capacity.md, and the database takes several.',
+        command: 'kubectl scale deploy/entitle --replicas=N',
+      },
       { text: 'If batch or operator work is adding to the load, pause it; citizen assessments already come first.' },
-      { text: 'To shed non-critical work on every instance at once, before pressure does, switch off its kill switch (in production a second person approves).', command: 'entitle flags set shadow-evaluation --off --actor YOUR_NAME --reason "surge: shed shadow evaluation"' },
+      {
+        text: 'To shed non-critical work on every instance at once, before pressure does, switch off its kill switch (in production a second person approves).',
+        command: 'entitle flags set shadow-evaluation --off --actor YOUR_NAME --reason "surge: shed shadow evaluation"',
+      },
     ],
     verification: [
-      { text: 'No citizen refusals: the rejected count stops growing, and the degradation level is back to 0 on every instance (it restores one step every 2 s of calm).', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_admission_rejected_total|^entitle_degradation_level"' },
+      {
+        text: 'No citizen refusals: the rejected count stops growing, and the degradation level is back to 0 on every instance (it restores one step every 2 s of calm).',
+        command:
+          'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_admission_rejected_total|^entitle_degradation_level"',
+      },
       { text: 'Latency back under 500 ms at the 99th percentile; the alerts resolve.' },
     ],
     rollback: [
-      { text: 'Switch a kill switch you turned off back on.', command: 'entitle flags set shadow-evaluation --on --actor YOUR_NAME --reason "surge over"' },
+      {
+        text: 'Switch a kill switch you turned off back on.',
+        command: 'entitle flags set shadow-evaluation --on --actor YOUR_NAME --reason "surge over"',
+      },
       { text: 'Scale back down once the surge has passed.', command: 'kubectl scale deploy/entitle --replicas=N' },
     ],
-    tellCitizens: 'If citizens are turned away for more than 15 minutes, a P2 status message: the service is busy, try again in a few minutes, nothing already sent is lost.',
+    tellCitizens:
+      'If citizens are turned away for more than 15 minutes, a P2 status message: the service is busy, try again in a few minutes, nothing already sent is lost.',
     escalation: 'Platform team for capacity; service owner if it lasts an hour.',
-    prevention: 'Capacity planning before announcements and the April uprating, from docs/capacity.md; the surge benchmark (npm run bench:surge) after every change to the assessment path.',
+    prevention:
+      'Capacity planning before announcements and the April uprating, from docs/capacity.md; the surge benchmark (npm run bench:surge) after every change to the assessment path.',
   },
   {
     id: 'event-loop-saturated',
@@ -233,14 +425,31 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     symptom: 'Event loop lag above half a second on an instance; every request on it is slow.',
     citizenImpact: 'Citizens served by that instance wait; some front ends time out.',
     diagnosis: [
-      { text: 'See the event loop lag and memory of an instance.', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^nodejs_eventloop_lag_p99_seconds|^process_resident_memory_bytes"', expect: 'lag in milliseconds; memory steady' },
-      { text: 'See whether shadow comparisons are queued (they are shed first).', command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_release_shadow_queue_depth|^entitle_release_shadow_dropped_total"' },
+      {
+        text: 'See the event loop lag and memory of an instance.',
+        command:
+          'curl -s $ENTITLE_URL/metrics | grep -E "^nodejs_eventloop_lag_p99_seconds|^process_resident_memory_bytes"',
+        expect: 'lag in milliseconds; memory steady',
+      },
+      {
+        text: 'See whether shadow comparisons are queued (they are shed first).',
+        command:
+          'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_release_shadow_queue_depth|^entitle_release_shadow_dropped_total"',
+      },
     ],
     resolution: [
-      { text: 'If a release in shadow at a large share is the load, lower its share.', command: 'entitle release shadow RELEASE --percent 10 --actor YOUR_NAME --reason "shed shadow load"' },
+      {
+        text: 'If a release in shadow at a large share is the load, lower its share.',
+        command: 'entitle release shadow RELEASE --percent 10 --actor YOUR_NAME --reason "shed shadow load"',
+      },
       { text: 'Restart the instance if memory keeps growing.', command: 'kubectl rollout restart deploy/entitle' },
     ],
-    verification: [{ text: 'Lag back to milliseconds.', command: 'curl -s $ENTITLE_URL/metrics | grep ^nodejs_eventloop_lag_p99_seconds' }],
+    verification: [
+      {
+        text: 'Lag back to milliseconds.',
+        command: 'curl -s $ENTITLE_URL/metrics | grep ^nodejs_eventloop_lag_p99_seconds',
+      },
+    ],
     rollback: [{ text: 'Raise the shadow share again once the load has passed.' }],
     tellCitizens: 'Usually not needed; as a surge if citizens are turned away.',
     escalation: 'The service owner if it recurs.',
@@ -255,10 +464,17 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     diagnosis: [
       { text: 'Is the service alive?', command: 'curl -s $ENTITLE_URL/health', expect: '{"status":"alive"}' },
       READY,
-      { text: 'Does it serve metrics?', command: 'curl -s $ENTITLE_URL/metrics | grep -c ^entitle_', expect: 'a count above 10' },
+      {
+        text: 'Does it serve metrics?',
+        command: 'curl -s $ENTITLE_URL/metrics | grep -c ^entitle_',
+        expect: 'a count above 10',
+      },
     ],
     resolution: [
-      { text: 'If the service is down, restart it and follow "database unavailable" if /ready says database:false.', command: 'kubectl rollout restart deploy/entitle' },
+      {
+        text: 'If the service is down, restart it and follow "database unavailable" if /ready says database:false.',
+        command: 'kubectl rollout restart deploy/entitle',
+      },
       { text: 'If the service is up, fix Prometheus scraping (target, network policy).' },
     ],
     verification: [{ text: 'The absent alert resolves; other alerts evaluate again.' }],
@@ -271,11 +487,17 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     id: 'certificate-or-key-expiry',
     title: 'Certificates or keys expire',
     alerts: [],
-    detectedBy: 'not applicable inside Entitle: TLS ends at the ingress (platform-owned certificates, with their own expiry alerts), and Entitle API keys do not expire; they are revoked with `entitle keys revoke`.',
+    detectedBy:
+      'not applicable inside Entitle: TLS ends at the ingress (platform-owned certificates, with their own expiry alerts), and Entitle API keys do not expire; they are revoked with `entitle keys revoke`.',
     symptom: 'Front ends get TLS errors (ingress), or 401 after a key was revoked.',
     citizenImpact: 'Citizens cannot get decisions through the affected front end.',
     diagnosis: [{ text: 'List API keys and whether they are revoked.', command: 'entitle keys list' }],
-    resolution: [{ text: 'Issue a new key for the front end and give it to its team.', command: 'entitle keys create --name FRONT_END --roles assessor' }],
+    resolution: [
+      {
+        text: 'Issue a new key for the front end and give it to its team.',
+        command: 'entitle keys create --name FRONT_END --roles assessor',
+      },
+    ],
     verification: [{ text: 'The front end gets 201 again.' }],
     rollback: [{ text: 'Revoke the new key if it was issued in error.', command: 'entitle keys revoke KEY_NAME' }],
     tellCitizens: 'As an outage if a front end is cut off for more than 15 minutes.',

@@ -1,5 +1,17 @@
 import { budget, SLOS, TIERS, type Slo } from '../slos/index.ts';
-import { ABSENT_ALERT, burnAlertName, CHAIN_BROKEN_ALERT, DEGRADED_ALERT, EVENT_LOOP_ALERT, INSTANCES_DISAGREE_ALERT, OVERLOADED_ALERT, ROLLBACK_SLOW_ALERT, ROLLED_BACK_ALERT, type AlertRule, type RuleGroup } from './rules.ts';
+import {
+  ABSENT_ALERT,
+  burnAlertName,
+  CHAIN_BROKEN_ALERT,
+  DEGRADED_ALERT,
+  EVENT_LOOP_ALERT,
+  INSTANCES_DISAGREE_ALERT,
+  OVERLOADED_ALERT,
+  ROLLBACK_SLOW_ALERT,
+  ROLLED_BACK_ALERT,
+  type AlertRule,
+  type RuleGroup,
+} from './rules.ts';
 
 /**
  * promtool unit tests for every generated alert: for each, input series that make it fire (and
@@ -18,7 +30,11 @@ interface PromtoolTest {
   readonly name: string;
   readonly interval: string;
   readonly input_series: readonly { readonly series: string; readonly values: string }[];
-  readonly alert_rule_test: readonly { readonly eval_time: string; readonly alertname: string; readonly exp_alerts: readonly ExpectedAlert[] }[];
+  readonly alert_rule_test: readonly {
+    readonly eval_time: string;
+    readonly alertname: string;
+    readonly exp_alerts: readonly ExpectedAlert[];
+  }[];
 }
 
 interface ExpectedAlert {
@@ -52,8 +68,12 @@ function sloTests(slo: Slo, rules: readonly AlertRule[]): PromtoolTest[] {
     tests.push({
       name: `${name} ${tier.name}: fires at ${tier.burnRate * 1.5}x the budget rate`,
       interval: '1m',
-      input_series: slo.testSeries(total - bad, bad).map((s) => ({ series: s.series, values: growing(s.perMinute, evalMinutes + 5) })),
-      alert_rule_test: [{ eval_time: `${evalMinutes}m`, alertname: name, exp_alerts: [expected(rule, { slo: slo.id })] }],
+      input_series: slo
+        .testSeries(total - bad, bad)
+        .map((s) => ({ series: s.series, values: growing(s.perMinute, evalMinutes + 5) })),
+      alert_rule_test: [
+        { eval_time: `${evalMinutes}m`, alertname: name, exp_alerts: [expected(rule, { slo: slo.id })] },
+      ],
     });
   }
   const slowest = Math.min(...rules.map((r) => TIERS.find((t) => t.name === r.labels.tier)!.burnRate));
@@ -62,7 +82,9 @@ function sloTests(slo: Slo, rules: readonly AlertRule[]): PromtoolTest[] {
   tests.push({
     name: `${name}: does not fire within budget (half the slowest tier's rate)`,
     interval: '1m',
-    input_series: slo.testSeries(total - within, within).map((s) => ({ series: s.series, values: growing(s.perMinute, quietMinutes + 5) })),
+    input_series: slo
+      .testSeries(total - within, within)
+      .map((s) => ({ series: s.series, values: growing(s.perMinute, quietMinutes + 5) })),
     alert_rule_test: [{ eval_time: `${quietMinutes}m`, alertname: name, exp_alerts: [] }],
   });
   // Half of all events failing, but one event every two minutes: below the traffic guard.
@@ -79,20 +101,66 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
   switch (rule.alert) {
     case ABSENT_ALERT:
       return [
-        { name: `${ABSENT_ALERT}: fires when no instance reports`, interval: '1m', input_series: [{ series: 'up{job="entitle"}', values: '0x20' }], alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [expected(rule)] }] },
-        { name: `${ABSENT_ALERT}: does not fire while instances report`, interval: '1m', input_series: [{ series: 'entitle_decision_write_failures_total{instance="a"}', values: growing(0, 20) }], alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [] }] },
-        { name: `${ABSENT_ALERT}: does not fire for an idle service`, interval: '1m', input_series: [{ series: 'entitle_decision_write_failures_total{instance="a"}', values: '0x20' }], alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [] }] },
+        {
+          name: `${ABSENT_ALERT}: fires when no instance reports`,
+          interval: '1m',
+          input_series: [{ series: 'up{job="entitle"}', values: '0x20' }],
+          alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [expected(rule)] }],
+        },
+        {
+          name: `${ABSENT_ALERT}: does not fire while instances report`,
+          interval: '1m',
+          input_series: [{ series: 'entitle_decision_write_failures_total{instance="a"}', values: growing(0, 20) }],
+          alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [] }],
+        },
+        {
+          name: `${ABSENT_ALERT}: does not fire for an idle service`,
+          interval: '1m',
+          input_series: [{ series: 'entitle_decision_write_failures_total{instance="a"}', values: '0x20' }],
+          alert_rule_test: [{ eval_time: '10m', alertname: ABSENT_ALERT, exp_alerts: [] }],
+        },
       ];
     case ROLLED_BACK_ALERT:
       return [
         {
           name: `${ROLLED_BACK_ALERT}: fires after an automatic rollback`,
           interval: '1m',
-          input_series: [{ series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}', values: '0x5 1x10' }],
-          alert_rule_test: [{ eval_time: '7m', alertname: ROLLED_BACK_ALERT, exp_alerts: [expected(rule, { benefit: 'universal-credit' })] }],
+          input_series: [
+            {
+              series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}',
+              values: '0x5 1x10',
+            },
+          ],
+          alert_rule_test: [
+            {
+              eval_time: '7m',
+              alertname: ROLLED_BACK_ALERT,
+              exp_alerts: [expected(rule, { benefit: 'universal-credit' })],
+            },
+          ],
         },
-        { name: `${ROLLED_BACK_ALERT}: quiet without rollbacks`, interval: '1m', input_series: [{ series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}', values: '0x15' }], alert_rule_test: [{ eval_time: '7m', alertname: ROLLED_BACK_ALERT, exp_alerts: [] }] },
-        { name: `${ROLLED_BACK_ALERT}: quiet ten minutes after`, interval: '1m', input_series: [{ series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}', values: '0x5 1x30' }], alert_rule_test: [{ eval_time: '30m', alertname: ROLLED_BACK_ALERT, exp_alerts: [] }] },
+        {
+          name: `${ROLLED_BACK_ALERT}: quiet without rollbacks`,
+          interval: '1m',
+          input_series: [
+            {
+              series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}',
+              values: '0x15',
+            },
+          ],
+          alert_rule_test: [{ eval_time: '7m', alertname: ROLLED_BACK_ALERT, exp_alerts: [] }],
+        },
+        {
+          name: `${ROLLED_BACK_ALERT}: quiet ten minutes after`,
+          interval: '1m',
+          input_series: [
+            {
+              series: 'entitle_release_automatic_rollbacks_total{benefit="universal-credit",instance="a"}',
+              values: '0x5 1x30',
+            },
+          ],
+          alert_rule_test: [{ eval_time: '30m', alertname: ROLLED_BACK_ALERT, exp_alerts: [] }],
+        },
       ];
     case ROLLBACK_SLOW_ALERT:
       return [
@@ -114,10 +182,16 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
           ],
           alert_rule_test: [{ eval_time: '7m', alertname: ROLLBACK_SLOW_ALERT, exp_alerts: [] }],
         },
-        { name: `${ROLLBACK_SLOW_ALERT}: quiet with no rollbacks at all`, interval: '1m', input_series: [{ series: 'up{job="entitle"}', values: '1x15' }], alert_rule_test: [{ eval_time: '7m', alertname: ROLLBACK_SLOW_ALERT, exp_alerts: [] }] },
+        {
+          name: `${ROLLBACK_SLOW_ALERT}: quiet with no rollbacks at all`,
+          interval: '1m',
+          input_series: [{ series: 'up{job="entitle"}', values: '1x15' }],
+          alert_rule_test: [{ eval_time: '7m', alertname: ROLLBACK_SLOW_ALERT, exp_alerts: [] }],
+        },
       ];
     case INSTANCES_DISAGREE_ALERT: {
-      const served = (instance: string, ruleset: string) => `entitle_ruleset_served{instance="${instance}",benefit="universal-credit",ruleset="${ruleset}",role="active"}`;
+      const served = (instance: string, ruleset: string) =>
+        `entitle_ruleset_served{instance="${instance}",benefit="universal-credit",ruleset="${ruleset}",role="active"}`;
       return [
         {
           name: `${INSTANCES_DISAGREE_ALERT}: fires when an instance keeps serving the old version`,
@@ -127,18 +201,31 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
             { series: served('b', 'sha256:new'), values: '1x10' },
             { series: served('c', 'sha256:old'), values: '1x10' },
           ],
-          alert_rule_test: [{ eval_time: '5m', alertname: INSTANCES_DISAGREE_ALERT, exp_alerts: [expected(rule, { benefit: 'universal-credit' })] }],
+          alert_rule_test: [
+            {
+              eval_time: '5m',
+              alertname: INSTANCES_DISAGREE_ALERT,
+              exp_alerts: [expected(rule, { benefit: 'universal-credit' })],
+            },
+          ],
         },
         {
           name: `${INSTANCES_DISAGREE_ALERT}: quiet when every instance agrees`,
           interval: '1m',
-          input_series: [{ series: served('a', 'sha256:new'), values: '1x10' }, { series: served('b', 'sha256:new'), values: '1x10' }],
+          input_series: [
+            { series: served('a', 'sha256:new'), values: '1x10' },
+            { series: served('b', 'sha256:new'), values: '1x10' },
+          ],
           alert_rule_test: [{ eval_time: '5m', alertname: INSTANCES_DISAGREE_ALERT, exp_alerts: [] }],
         },
         {
           name: `${INSTANCES_DISAGREE_ALERT}: quiet during a switch shorter than 2 minutes`,
           interval: '1m',
-          input_series: [{ series: served('a', 'sha256:new'), values: '1x10' }, { series: served('b', 'sha256:old'), values: '1 stale' }, { series: served('b', 'sha256:new'), values: '_ 1x9' }],
+          input_series: [
+            { series: served('a', 'sha256:new'), values: '1x10' },
+            { series: served('b', 'sha256:old'), values: '1 stale' },
+            { series: served('b', 'sha256:new'), values: '_ 1x9' },
+          ],
           alert_rule_test: [{ eval_time: '5m', alertname: INSTANCES_DISAGREE_ALERT, exp_alerts: [] }],
         },
       ];
@@ -154,8 +241,21 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
           ],
           alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [expected(rule)] }],
         },
-        { name: `${CHAIN_BROKEN_ALERT}: quiet while the chain is intact`, interval: '1m', input_series: [{ series: 'entitle_chain_intact{instance="a"}', values: '1x10' }], alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [] }] },
-        { name: `${CHAIN_BROKEN_ALERT}: quiet for an idle service (nothing new to verify)`, interval: '1m', input_series: [{ series: 'entitle_chain_intact{instance="a"}', values: '1x10' }, { series: 'entitle_chain_verified_records{instance="a"}', values: '0x10' }], alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [] }] },
+        {
+          name: `${CHAIN_BROKEN_ALERT}: quiet while the chain is intact`,
+          interval: '1m',
+          input_series: [{ series: 'entitle_chain_intact{instance="a"}', values: '1x10' }],
+          alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [] }],
+        },
+        {
+          name: `${CHAIN_BROKEN_ALERT}: quiet for an idle service (nothing new to verify)`,
+          interval: '1m',
+          input_series: [
+            { series: 'entitle_chain_intact{instance="a"}', values: '1x10' },
+            { series: 'entitle_chain_verified_records{instance="a"}', values: '0x10' },
+          ],
+          alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [] }],
+        },
       ];
     case EVENT_LOOP_ALERT:
       return [
@@ -163,31 +263,88 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
           name: `${EVENT_LOOP_ALERT}: fires after 5 minutes of lag`,
           interval: '1m',
           input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.9x15' }],
-          alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [expected(rule, { instance: 'a' })] }],
+          alert_rule_test: [
+            { eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [expected(rule, { instance: 'a' })] },
+          ],
         },
-        { name: `${EVENT_LOOP_ALERT}: quiet at normal lag`, interval: '1m', input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.01x15' }], alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [] }] },
-        { name: `${EVENT_LOOP_ALERT}: quiet for a short spike`, interval: '1m', input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.01x5 0.9x2 0.01x8' }], alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [] }] },
+        {
+          name: `${EVENT_LOOP_ALERT}: quiet at normal lag`,
+          interval: '1m',
+          input_series: [{ series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.01x15' }],
+          alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [] }],
+        },
+        {
+          name: `${EVENT_LOOP_ALERT}: quiet for a short spike`,
+          interval: '1m',
+          input_series: [
+            { series: 'nodejs_eventloop_lag_p99_seconds{job="entitle",instance="a"}', values: '0.01x5 0.9x2 0.01x8' },
+          ],
+          alert_rule_test: [{ eval_time: '10m', alertname: EVENT_LOOP_ALERT, exp_alerts: [] }],
+        },
       ];
     case OVERLOADED_ALERT: {
-      const refused = (values: string) => [{ series: 'entitle_admission_rejected_total{job="entitle",instance="a",priority="citizen",reason="queue_full"}', values }];
+      const refused = (values: string) => [
+        {
+          series: 'entitle_admission_rejected_total{job="entitle",instance="a",priority="citizen",reason="queue_full"}',
+          values,
+        },
+      ];
       return [
-        { name: `${OVERLOADED_ALERT}: fires when citizens are refused for 2 minutes`, interval: '1m', input_series: refused('0+600x15'), alert_rule_test: [{ eval_time: '10m', alertname: OVERLOADED_ALERT, exp_alerts: [expected(rule, {})] }] },
-        { name: `${OVERLOADED_ALERT}: quiet when nobody is refused`, interval: '1m', input_series: refused('0x15'), alert_rule_test: [{ eval_time: '10m', alertname: OVERLOADED_ALERT, exp_alerts: [] }] },
+        {
+          name: `${OVERLOADED_ALERT}: fires when citizens are refused for 2 minutes`,
+          interval: '1m',
+          input_series: refused('0+600x15'),
+          alert_rule_test: [{ eval_time: '10m', alertname: OVERLOADED_ALERT, exp_alerts: [expected(rule, {})] }],
+        },
+        {
+          name: `${OVERLOADED_ALERT}: quiet when nobody is refused`,
+          interval: '1m',
+          input_series: refused('0x15'),
+          alert_rule_test: [{ eval_time: '10m', alertname: OVERLOADED_ALERT, exp_alerts: [] }],
+        },
         {
           name: `${OVERLOADED_ALERT}: quiet when only batch work is refused`,
           interval: '1m',
-          input_series: [{ series: 'entitle_admission_rejected_total{job="entitle",instance="a",priority="batch",reason="queue_full"}', values: '0+600x15' }],
+          input_series: [
+            {
+              series:
+                'entitle_admission_rejected_total{job="entitle",instance="a",priority="batch",reason="queue_full"}',
+              values: '0+600x15',
+            },
+          ],
           alert_rule_test: [{ eval_time: '10m', alertname: OVERLOADED_ALERT, exp_alerts: [] }],
         },
-        { name: `${OVERLOADED_ALERT}: quiet for a handful of refusals`, interval: '1m', input_series: refused('0x5 20x10'), alert_rule_test: [{ eval_time: '8m', alertname: OVERLOADED_ALERT, exp_alerts: [] }] },
+        {
+          name: `${OVERLOADED_ALERT}: quiet for a handful of refusals`,
+          interval: '1m',
+          input_series: refused('0x5 20x10'),
+          alert_rule_test: [{ eval_time: '8m', alertname: OVERLOADED_ALERT, exp_alerts: [] }],
+        },
       ];
     }
     case DEGRADED_ALERT: {
       const level = (values: string) => [{ series: 'entitle_degradation_level{job="entitle",instance="a"}', values }];
       return [
-        { name: `${DEGRADED_ALERT}: fires after 15 minutes degraded`, interval: '1m', input_series: level('1x25'), alert_rule_test: [{ eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [expected(rule, { instance: 'a' })] }] },
-        { name: `${DEGRADED_ALERT}: quiet for a surge that passes`, interval: '1m', input_series: level('0x5 3x5 0x15'), alert_rule_test: [{ eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [] }] },
-        { name: `${DEGRADED_ALERT}: quiet when nothing is shed`, interval: '1m', input_series: level('0x25'), alert_rule_test: [{ eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [] }] },
+        {
+          name: `${DEGRADED_ALERT}: fires after 15 minutes degraded`,
+          interval: '1m',
+          input_series: level('1x25'),
+          alert_rule_test: [
+            { eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [expected(rule, { instance: 'a' })] },
+          ],
+        },
+        {
+          name: `${DEGRADED_ALERT}: quiet for a surge that passes`,
+          interval: '1m',
+          input_series: level('0x5 3x5 0x15'),
+          alert_rule_test: [{ eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [] }],
+        },
+        {
+          name: `${DEGRADED_ALERT}: quiet when nothing is shed`,
+          interval: '1m',
+          input_series: level('0x25'),
+          alert_rule_test: [{ eval_time: '20m', alertname: DEGRADED_ALERT, exp_alerts: [] }],
+        },
       ];
     }
     default:
@@ -201,8 +358,14 @@ export function promtoolTests(groups: readonly RuleGroup[], rulesFile: string): 
   const files = new Map<string, PromtoolTestFile>();
   for (const slo of SLOS) {
     const rules = alerts.filter((a) => a.alert === burnAlertName(slo));
-    if (rules.length > 0) files.set(burnAlertName(slo), { rule_files: [rulesFile], evaluation_interval: '1m', tests: sloTests(slo, rules) });
+    if (rules.length > 0)
+      files.set(burnAlertName(slo), {
+        rule_files: [rulesFile],
+        evaluation_interval: '1m',
+        tests: sloTests(slo, rules),
+      });
   }
-  for (const rule of alerts.filter((a) => !a.labels.tier)) files.set(rule.alert, { rule_files: [rulesFile], evaluation_interval: '1m', tests: serviceTests(rule) });
+  for (const rule of alerts.filter((a) => !a.labels.tier))
+    files.set(rule.alert, { rule_files: [rulesFile], evaluation_interval: '1m', tests: serviceTests(rule) });
   return files;
 }

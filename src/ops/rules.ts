@@ -1,4 +1,14 @@
-import { budget, ROLLBACK_WITHIN_SECONDS, SLOS, TIERS, WINDOWS, type Priority, type Slo, type Tier, type TierName } from '../slos/index.ts';
+import {
+  budget,
+  ROLLBACK_WITHIN_SECONDS,
+  SLOS,
+  TIERS,
+  WINDOWS,
+  type Priority,
+  type Slo,
+  type Tier,
+  type TierName,
+} from '../slos/index.ts';
 
 /** Where runbooks are published; `entitle ops generate --runbook-base` sets it for a deployment. */
 export const DEFAULT_RUNBOOK_BASE = 'docs/runbooks';
@@ -57,7 +67,11 @@ function recordingRules(slo: Slo, scale: number): RecordingRule[] {
   return WINDOWS.flatMap((w) => {
     const range = scaled(w, scale);
     return [
-      { record: `slo:sli_error:ratio_rate${w}`, expr: `(${slo.bad.replaceAll('$w', range)})\n/\n(${slo.total.replaceAll('$w', range)})`, labels: { slo: slo.id } },
+      {
+        record: `slo:sli_error:ratio_rate${w}`,
+        expr: `(${slo.bad.replaceAll('$w', range)})\n/\n(${slo.total.replaceAll('$w', range)})`,
+        labels: { slo: slo.id },
+      },
       { record: `slo:sli_events:rate${w}`, expr: slo.total.replaceAll('$w', range), labels: { slo: slo.id } },
     ];
   });
@@ -75,9 +89,19 @@ function burnAlert(slo: Slo, tier: Tier, runbookBase: string, scale: number): Al
     alert: name,
     // Both windows must burn (the long one proves it matters, the short one that it is still
     // happening), and there must be enough traffic for a ratio to mean anything.
-    expr: [`${ratio(slo, tier.longWindow)} > ${threshold}`, `and ${ratio(slo, tier.shortWindow)} > ${threshold}`, `and ${events(slo, tier.longWindow)} > ${slo.minEventsPerSecond}`].join('\n'),
+    expr: [
+      `${ratio(slo, tier.longWindow)} > ${threshold}`,
+      `and ${ratio(slo, tier.shortWindow)} > ${threshold}`,
+      `and ${events(slo, tier.longWindow)} > ${slo.minEventsPerSecond}`,
+    ].join('\n'),
     for: scaled(tier.for, scale),
-    labels: { severity: tier.severity, priority: priorityOf(slo, tier), tier: tier.name, slo: slo.id, service: 'entitle' },
+    labels: {
+      severity: tier.severity,
+      priority: priorityOf(slo, tier),
+      tier: tier.name,
+      slo: slo.id,
+      service: 'entitle',
+    },
     annotations: {
       summary: `${slo.journey}: the error budget is burning ${tier.burnRate}x too fast`,
       description: `More than ${pct(threshold)} of events failed over both the last ${tier.longWindow} and the last ${tier.shortWindow} (objective: ${slo.objectiveText}). At this rate the ${slo.periodDays}-day budget lasts ${budgetDays(slo, tier)}.`,
@@ -103,8 +127,10 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       labels: { severity: 'page', priority: 'P1', service: 'entitle' },
       annotations: {
         summary: 'No Entitle instance is reporting metrics',
-        description: 'Prometheus has no Entitle metrics: every instance is down, or Prometheus cannot reach them. Every other Entitle alert is blind until this is fixed.',
-        citizen_impact: 'Possibly none, possibly total: if the service is down, no citizen can get an assessment. Check at once.',
+        description:
+          'Prometheus has no Entitle metrics: every instance is down, or Prometheus cannot reach them. Every other Entitle alert is blind until this is fixed.',
+        citizen_impact:
+          'Possibly none, possibly total: if the service is down, no citizen can get an assessment. Check at once.',
         runbook_url: `${runbookBase}/${ABSENT_ALERT}.md`,
       },
     },
@@ -115,8 +141,10 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       labels: { severity: 'ticket', priority: 'P2', service: 'entitle' },
       annotations: {
         summary: 'A rule release was rolled back automatically',
-        description: 'A release under test differed from the active version in ways it did not declare, or failed where the active version did not, and the service rolled it back. If it was in a canary or active, some citizens were decided by it.',
-        citizen_impact: 'The previous rules decide every application again. Citizens decided by the release while it was in a canary may have had a wrong decision: list them with "entitle release affected".',
+        description:
+          'A release under test differed from the active version in ways it did not declare, or failed where the active version did not, and the service rolled it back. If it was in a canary or active, some citizens were decided by it.',
+        citizen_impact:
+          'The previous rules decide every application again. Citizens decided by the release while it was in a canary may have had a wrong decision: list them with "entitle release affected".',
         runbook_url: `${runbookBase}/${ROLLED_BACK_ALERT}.md`,
       },
     },
@@ -128,7 +156,8 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       annotations: {
         summary: `A bad release took more than ${ROLLBACK_WITHIN_SECONDS} s to be rolled back`,
         description: `An automatic rollback came more than ${ROLLBACK_WITHIN_SECONDS} s after the release's first unexpected difference (objective: a bad release is undone within ${ROLLBACK_WITHIN_SECONDS} s).`,
-        citizen_impact: 'While a bad release is in a canary, the citizens it decides may get wrong decisions; a slow rollback means more of them.',
+        citizen_impact:
+          'While a bad release is in a canary, the citizens it decides may get wrong decisions; a slow rollback means more of them.',
         runbook_url: `${runbookBase}/${ROLLBACK_SLOW_ALERT}.md`,
       },
     },
@@ -141,7 +170,8 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       labels: { severity: 'page', priority: 'P1', service: 'entitle' },
       annotations: {
         summary: 'Instances are deciding with different rule-set versions',
-        description: 'For at least 2 minutes, instances have served different active versions of one benefit: a promotion or rollback has not reached every instance (it should within a second).',
+        description:
+          'For at least 2 minutes, instances have served different active versions of one benefit: a promotion or rollback has not reached every instance (it should within a second).',
         citizen_impact: 'The same circumstances get different decisions depending on which instance answers.',
         runbook_url: `${runbookBase}/${INSTANCES_DISAGREE_ALERT}.md`,
       },
@@ -154,8 +184,10 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       labels: { severity: 'page', priority: 'P1', service: 'entitle', slo: 'decisions_recorded' },
       annotations: {
         summary: 'The decision chain does not verify',
-        description: 'An instance found a decision record that is missing, out of order or altered: the record of decisions can no longer be trusted as it stands.',
-        citizen_impact: 'Decisions already made stand, but one that was altered cannot be relied on in a challenge or appeal; this may be a security incident.',
+        description:
+          'An instance found a decision record that is missing, out of order or altered: the record of decisions can no longer be trusted as it stands.',
+        citizen_impact:
+          'Decisions already made stand, but one that was altered cannot be relied on in a challenge or appeal; this may be a security incident.',
         runbook_url: `${runbookBase}/${CHAIN_BROKEN_ALERT}.md`,
       },
     },
@@ -166,8 +198,10 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       labels: { severity: 'ticket', priority: 'P2', service: 'entitle' },
       annotations: {
         summary: 'An Entitle instance is saturated: its event loop lags by more than half a second',
-        description: 'For 5 minutes, the 99th percentile of event loop lag on one instance has been above 0.5 s: every request on it waits at least that long.',
-        citizen_impact: 'Citizens served by that instance wait longer; some front ends may time out and ask them to try again.',
+        description:
+          'For 5 minutes, the 99th percentile of event loop lag on one instance has been above 0.5 s: every request on it waits at least that long.',
+        citizen_impact:
+          'Citizens served by that instance wait longer; some front ends may time out and ask them to try again.',
         runbook_url: `${runbookBase}/${EVENT_LOOP_ALERT}.md`,
       },
     },
@@ -179,8 +213,10 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       labels: { severity: 'page', priority: 'P2', service: 'entitle' },
       annotations: {
         summary: 'Entitle is past its capacity: citizen assessments are being refused with 503 and Retry-After',
-        description: 'For 2 minutes, admission control has refused citizen assessments (queue full or waited too long) on at least one instance. Add instances.',
-        citizen_impact: 'Some citizens are asked to try again shortly; those who get an answer get it as quickly as usual. No decision is lost or recorded twice.',
+        description:
+          'For 2 minutes, admission control has refused citizen assessments (queue full or waited too long) on at least one instance. Add instances.',
+        citizen_impact:
+          'Some citizens are asked to try again shortly; those who get an answer get it as quickly as usual. No decision is lost or recorded twice.',
         runbook_url: `${runbookBase}/${OVERLOADED_ALERT}.md`,
       },
     },
@@ -191,8 +227,10 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       labels: { severity: 'ticket', priority: 'P3', service: 'entitle' },
       annotations: {
         summary: 'An Entitle instance has been shedding non-critical work under pressure for 15 minutes',
-        description: 'The instance has dropped shadow evaluation, and perhaps explanation traces and replay and report endpoints, for 15 minutes: pressure has not fallen. Releases under test gather fewer comparisons meanwhile.',
-        citizen_impact: 'None yet: citizens keep getting decisions and their reasons. Full explanation traces, decision replay and reports may be unavailable to staff.',
+        description:
+          'The instance has dropped shadow evaluation, and perhaps explanation traces and replay and report endpoints, for 15 minutes: pressure has not fallen. Releases under test gather fewer comparisons meanwhile.',
+        citizen_impact:
+          'None yet: citizens keep getting decisions and their reasons. Full explanation traces, decision replay and reports may be unavailable to staff.',
         runbook_url: `${runbookBase}/${DEGRADED_ALERT}.md`,
       },
     },
@@ -213,10 +251,18 @@ export function ruleGroups(options: GenerateOptions = {}): RuleGroup[] {
   const off = new Set(options.disabledTiers ?? []);
   const scale = options.timeScale ?? 1;
   return [
-    ...SLOS.map((slo) => ({ name: `entitle-slo-${slo.id}-recording`, interval: scale === 1 ? '30s' : '1s', rules: recordingRules(slo, scale) })),
+    ...SLOS.map((slo) => ({
+      name: `entitle-slo-${slo.id}-recording`,
+      interval: scale === 1 ? '30s' : '1s',
+      rules: recordingRules(slo, scale),
+    })),
     {
       name: 'entitle-slo-alerts',
-      rules: SLOS.flatMap((slo) => TIERS.filter((t) => slo.tiers.includes(t.name) && !off.has(t.name)).map((tier) => burnAlert(slo, tier, base, scale))),
+      rules: SLOS.flatMap((slo) =>
+        TIERS.filter((t) => slo.tiers.includes(t.name) && !off.has(t.name)).map((tier) =>
+          burnAlert(slo, tier, base, scale),
+        ),
+      ),
     },
     { name: 'entitle-service-alerts', rules: serviceAlerts(base) },
   ];
@@ -237,7 +283,13 @@ export function alertmanagerConfig(
 ): Record<string, unknown> {
   // Alerts go to Entitle's own incident webhook, which opens or updates an incident per group and
   // tells on-call through the escalation policy; it takes an API key with the alertmanager role.
-  const config = { url: webhook.url, send_resolved: true, ...(webhook.keyFile ? { http_config: { authorization: { type: 'Bearer', credentials_file: webhook.keyFile } } } : {}) };
+  const config = {
+    url: webhook.url,
+    send_resolved: true,
+    ...(webhook.keyFile
+      ? { http_config: { authorization: { type: 'Bearer', credentials_file: webhook.keyFile } } }
+      : {}),
+  };
   // The incident webhook needs Entitle and its database: when they are what failed, the page
   // must still arrive, so on-call is also paged straight from Alertmanager.
   const pager = webhook.pagerSlackUrlFile
@@ -253,13 +305,26 @@ export function alertmanagerConfig(
       }
     : {};
   return {
-    route: { receiver: 'entitle-on-call', group_by: ['alertname', 'slo', 'benefit'], group_wait: timing.groupWait, group_interval: timing.groupInterval, repeat_interval: timing.repeatInterval },
+    route: {
+      receiver: 'entitle-on-call',
+      group_by: ['alertname', 'slo', 'benefit'],
+      group_wait: timing.groupWait,
+      group_interval: timing.groupInterval,
+      repeat_interval: timing.repeatInterval,
+    },
     receivers: [{ name: 'entitle-on-call', webhook_configs: [config], ...pager }],
     inhibit_rules: [
-      { source_matchers: ['tier="page-fast"'], target_matchers: ['tier=~"page-slow|ticket-fast|ticket-slow"'], equal: ['slo'] },
+      {
+        source_matchers: ['tier="page-fast"'],
+        target_matchers: ['tier=~"page-slow|ticket-fast|ticket-slow"'],
+        equal: ['slo'],
+      },
       { source_matchers: ['tier="page-slow"'], target_matchers: ['tier=~"ticket-fast|ticket-slow"'], equal: ['slo'] },
       { source_matchers: ['tier="ticket-fast"'], target_matchers: ['tier="ticket-slow"'], equal: ['slo'] },
-      { source_matchers: [`alertname="${ABSENT_ALERT}"`], target_matchers: ['service="entitle"', `alertname!="${ABSENT_ALERT}"`] },
+      {
+        source_matchers: [`alertname="${ABSENT_ALERT}"`],
+        target_matchers: ['service="entitle"', `alertname!="${ABSENT_ALERT}"`],
+      },
     ],
   };
 }

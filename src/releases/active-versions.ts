@@ -16,14 +16,29 @@ export interface ActiveVersion {
 
 /** The benefit's active version, locked until the transaction ends. */
 export async function lockedPointer(tx: Queryable, benefit: string): Promise<ActiveVersion | undefined> {
-  const { rows } = await tx.query<{ benefit: string; ruleset_hash: string; release_id: string | null; changed_at: string }>('SELECT * FROM active_rulesets WHERE benefit = $1 FOR UPDATE', [benefit]);
+  const { rows } = await tx.query<{
+    benefit: string;
+    ruleset_hash: string;
+    release_id: string | null;
+    changed_at: string;
+  }>('SELECT * FROM active_rulesets WHERE benefit = $1 FOR UPDATE', [benefit]);
   const r = rows[0];
   return r ? { benefit: r.benefit, hash: r.ruleset_hash, releaseId: r.release_id, changedAt: r.changed_at } : undefined;
 }
 
 export async function activeVersions(db: Queryable): Promise<Map<string, ActiveVersion>> {
-  const { rows } = await db.query<{ benefit: string; ruleset_hash: string; release_id: string | null; changed_at: string }>('SELECT * FROM active_rulesets');
-  return new Map(rows.map((r) => [r.benefit, { benefit: r.benefit, hash: r.ruleset_hash, releaseId: r.release_id, changedAt: r.changed_at }]));
+  const { rows } = await db.query<{
+    benefit: string;
+    ruleset_hash: string;
+    release_id: string | null;
+    changed_at: string;
+  }>('SELECT * FROM active_rulesets');
+  return new Map(
+    rows.map((r) => [
+      r.benefit,
+      { benefit: r.benefit, hash: r.ruleset_hash, releaseId: r.release_id, changedAt: r.changed_at },
+    ]),
+  );
 }
 
 /**
@@ -35,13 +50,18 @@ export async function seedActiveVersions(db: Database, programs: readonly RulePr
   await db.transaction(async (tx) => {
     for (const program of programs) {
       await storeBundle(tx, program.bundle, program.hash);
-      const { rows } = await tx.query('INSERT INTO active_rulesets (benefit, ruleset_hash, changed_at) VALUES ($1, $2, $3) ON CONFLICT (benefit) DO NOTHING RETURNING benefit', [
-        program.benefit,
-        program.hash,
-        new Date().toISOString(),
-      ]);
+      const { rows } = await tx.query(
+        'INSERT INTO active_rulesets (benefit, ruleset_hash, changed_at) VALUES ($1, $2, $3) ON CONFLICT (benefit) DO NOTHING RETURNING benefit',
+        [program.benefit, program.hash, new Date().toISOString()],
+      );
       if (rows.length > 0) {
-        await appendAuditEvent(tx, { actor: 'entitle', action: 'ruleset.first_active', subject: program.benefit, reason: 'the first rule set served for this benefit', evidence: { ruleset: { id: program.id, hash: program.hash } } });
+        await appendAuditEvent(tx, {
+          actor: 'entitle',
+          action: 'ruleset.first_active',
+          subject: program.benefit,
+          reason: 'the first rule set served for this benefit',
+          evidence: { ruleset: { id: program.id, hash: program.hash } },
+        });
       }
     }
   });
@@ -53,8 +73,14 @@ export async function seedActiveVersions(db: Database, programs: readonly RulePr
  * is reported (`differing`) and not served, because rule changes reach citizens only through a
  * release.
  */
-export async function resolveActiveRuleSets(db: Database, onDisk: ReadonlyMap<string, RuleSet>): Promise<{ ruleSets: Map<string, RuleSet>; differing: { benefit: string; onDisk: string; active: string }[] }> {
-  await seedActiveVersions(db, [...onDisk.values()].map((r) => r.program));
+export async function resolveActiveRuleSets(
+  db: Database,
+  onDisk: ReadonlyMap<string, RuleSet>,
+): Promise<{ ruleSets: Map<string, RuleSet>; differing: { benefit: string; onDisk: string; active: string }[] }> {
+  await seedActiveVersions(
+    db,
+    [...onDisk.values()].map((r) => r.program),
+  );
   const active = await activeVersions(db);
   const ruleSets = new Map(onDisk);
   const differing: { benefit: string; onDisk: string; active: string }[] = [];

@@ -21,11 +21,20 @@ export async function candidateFromDir(
   const shown = (file: string) => relative(displayRoot, resolve(process.cwd(), file)) || file;
   const ruleSet = await loadRuleSet(dir);
   if (ruleSet.benefit !== benefit) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `the rule set decides ${ruleSet.benefit}, not ${benefit}`, [{ field: 'benefit', message: `give the benefit ${ruleSet.benefit}, or the right rule set (${field})` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `the rule set decides ${ruleSet.benefit}, not ${benefit}`, [
+      { field: 'benefit', message: `give the benefit ${ruleSet.benefit}, or the right rule set (${field})` },
+    ]);
   }
-  const expectations = expect === undefined ? NO_CHANGES : 'file' in expect ? await readExpectations(expect.file, ruleSet.program) : parseExpectations(expect.name, expect.text, ruleSet.program);
+  const expectations =
+    expect === undefined
+      ? NO_CHANGES
+      : 'file' in expect
+        ? await readExpectations(expect.file, ruleSet.program)
+        : parseExpectations(expect.name, expect.text, ruleSet.program);
   const cases = await readGoldenCases(dir, ruleSet);
-  const failed = cases.filter((c) => !runGoldenCase(ruleSet, c).passed).map((c) => `${c.name} (${shown(c.file)}:${c.line})`);
+  const failed = cases
+    .filter((c) => !runGoldenCase(ruleSet, c).passed)
+    .map((c) => `${c.name} (${shown(c.file)}:${c.line})`);
   return { program: ruleSet.program, expectations, golden: { total: cases.length, failed } };
 }
 
@@ -36,13 +45,21 @@ const ALLOWED = /^(ruleset\.yaml|parameters\.yaml|tests\/[A-Za-z0-9][A-Za-z0-9_-
  * Writes rule-set files sent over HTTP to a private temporary directory, runs `work` on it, and
  * removes it. File names are checked first, so a name can never reach outside the directory.
  */
-export async function withRuleSetFiles<T>(files: Readonly<Record<string, string>>, work: (dir: string) => Promise<T>): Promise<T> {
+export async function withRuleSetFiles<T>(
+  files: Readonly<Record<string, string>>,
+  work: (dir: string) => Promise<T>,
+): Promise<T> {
   // Written by hand: no library writes a map of names to texts into a checked, private directory.
   const bad = Object.keys(files).filter((name) => !ALLOWED.test(name));
   if (bad.length > 0 || !('ruleset.yaml' in files) || !('parameters.yaml' in files)) {
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'the rule-set files are not a rule-set directory', [
-      ...bad.map((name) => ({ field: `files.${name}`, message: 'send only ruleset.yaml, parameters.yaml and tests/NAME.yaml' })),
-      ...(['ruleset.yaml', 'parameters.yaml'] as const).filter((name) => !(name in files)).map((name) => ({ field: `files.${name}`, message: 'is required' })),
+      ...bad.map((name) => ({
+        field: `files.${name}`,
+        message: 'send only ruleset.yaml, parameters.yaml and tests/NAME.yaml',
+      })),
+      ...(['ruleset.yaml', 'parameters.yaml'] as const)
+        .filter((name) => !(name in files))
+        .map((name) => ({ field: `files.${name}`, message: 'is required' })),
     ]);
   }
   const root = await mkdtemp(join(tmpdir(), 'entitle-candidate-'));
@@ -55,11 +72,19 @@ export async function withRuleSetFiles<T>(files: Readonly<Record<string, string>
   } catch (error) {
     // Problems in the files sent are the sender's to fix: a 400 naming each file sent, its line and
     // column, and never this server's temporary directory.
-    if (error instanceof EntitleError && (error.code === 'ENTITLE_RULESET_INVALID' || error.code === 'ENTITLE_GOLDEN_TEST_INVALID')) {
+    if (
+      error instanceof EntitleError &&
+      (error.code === 'ENTITLE_RULESET_INVALID' || error.code === 'ENTITLE_GOLDEN_TEST_INVALID')
+    ) {
       throw new EntitleError(
         'ENTITLE_CANDIDATE_INVALID',
         `the rule-set files sent have ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}`,
-        error.problems.map((p) => ({ field: p.file ? `files.${relative(root, resolve(process.cwd(), p.file))}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}` : 'files', message: p.message })),
+        error.problems.map((p) => ({
+          field: p.file
+            ? `files.${relative(root, resolve(process.cwd(), p.file))}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}`
+            : 'files',
+          message: p.message,
+        })),
       );
     }
     throw error;

@@ -6,7 +6,9 @@ import type { RuleSet } from '../rules/index.ts';
 import { beforeUprating, compile, taper, ucBundle, uprating, UPRATING_DECLARATION } from '../testing/index.ts';
 import { Comparator, EMPTY_STATS, judge, NO_CHANGES, parseExpectations } from './index.ts';
 
-const example = JSON.parse(await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const example = JSON.parse(
+  await readFile(new URL('../../examples/universal-credit.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 
 describe('comparing a candidate with the active rule set', () => {
   let active: RuleSet, candidate: RuleSet, badTaper: RuleSet;
@@ -27,7 +29,10 @@ describe('comparing a candidate with the active rule set', () => {
     const result = new Comparator(active, badTaper, NO_CHANGES).compare(example);
     assert.equal(result.kind, 'unexpected');
     const roots = result.differences.filter((d) => d.cause === 'undeclared');
-    assert.deepEqual(roots.map((d) => d.variable), ['earnedIncomeDeduction']);
+    assert.deepEqual(
+      roots.map((d) => d.variable),
+      ['earnedIncomeDeduction'],
+    );
     assert.equal(result.activeAward, 76492);
     assert.equal(result.candidateAward, 75676); // 55% -> 56% of £816.00 = £8.16 less
     assert.ok(result.differences.some((d) => d.variable === 'award' && d.cause === 'follows'));
@@ -39,15 +44,28 @@ describe('comparing a candidate with the active rule set', () => {
     assert.equal(comparator.compare(example).kind, 'identical'); // June 2025: both use 2025/26 rates
     const previewed = comparator.compare(example, '2026-04-06');
     assert.equal(previewed.kind, 'expected');
-    assert.ok(previewed.differences.some((d) => d.variable === 'standardAllowance' && d.cause === 'declared' && d.active === 62810 && d.candidate === 66697));
+    assert.ok(
+      previewed.differences.some(
+        (d) =>
+          d.variable === 'standardAllowance' && d.cause === 'declared' && d.active === 62810 && d.candidate === 66697,
+      ),
+    );
   });
 
   it('calls a declared change outside its bounds unexpected', () => {
-    const tight = parseExpectations('tight.yaml', UPRATING_DECLARATION.replace('maxPercent: 7', 'maxPercent: 5'), candidate.program);
+    const tight = parseExpectations(
+      'tight.yaml',
+      UPRATING_DECLARATION.replace('maxPercent: 7', 'maxPercent: 5'),
+      candidate.program,
+    );
     const result = new Comparator(active, candidate, tight).compare(example, '2026-04-06');
     assert.equal(result.kind, 'unexpected'); // 628.10 -> 666.97 is 6.2%
     assert.ok(result.differences.some((d) => d.variable === 'standardAllowance' && d.cause === 'out_of_bounds'));
-    const falling = parseExpectations('fall.yaml', UPRATING_DECLARATION.replace('direction: rise\n    maxPercent: 7', 'direction: fall'), candidate.program);
+    const falling = parseExpectations(
+      'fall.yaml',
+      UPRATING_DECLARATION.replace('direction: rise\n    maxPercent: 7', 'direction: fall'),
+      candidate.program,
+    );
     assert.equal(new Comparator(active, candidate, falling).compare(example, '2026-04-06').kind, 'unexpected');
   });
 
@@ -61,34 +79,65 @@ describe('comparing a candidate with the active rule set', () => {
   });
 
   it('reports every problem of a declaration with its line', () => {
-    const text = 'changes:\n  - variable: standardAllowence\n    why: typo\n  - variable: entitled\n    maxPercent: 5\n    why: not a number\n  - variable: award\n    maxAmount: 1.234\n    why: too precise\n';
+    const text =
+      'changes:\n  - variable: standardAllowence\n    why: typo\n  - variable: entitled\n    maxPercent: 5\n    why: not a number\n  - variable: award\n    maxAmount: 1.234\n    why: too precise\n';
     assert.throws(
       () => parseExpectations('bad.yaml', text, candidate.program),
       (error: EntitleError) => {
         assert.equal(error.code, 'ENTITLE_EXPECTATIONS_INVALID');
         const lines = error.problems.map((p) => `${p.line}: ${p.message}`);
-        assert.ok(lines.some((l) => l.startsWith('2:') && l.includes('standardAllowence is not a variable')), lines.join('\n'));
-        assert.ok(lines.some((l) => l.startsWith('5:') && l.includes('not a number')), lines.join('\n'));
-        assert.ok(lines.some((l) => l.startsWith('8:') && l.includes('two decimals')), lines.join('\n'));
+        assert.ok(
+          lines.some((l) => l.startsWith('2:') && l.includes('standardAllowence is not a variable')),
+          lines.join('\n'),
+        );
+        assert.ok(
+          lines.some((l) => l.startsWith('5:') && l.includes('not a number')),
+          lines.join('\n'),
+        );
+        assert.ok(
+          lines.some((l) => l.startsWith('8:') && l.includes('two decimals')),
+          lines.join('\n'),
+        );
         return true;
       },
     );
-    assert.throws(() => parseExpectations('shape.yaml', 'changes:\n  - variable: award\n', candidate.program), /why is required|1 problem/);
+    assert.throws(
+      () => parseExpectations('shape.yaml', 'changes:\n  - variable: award\n', candidate.program),
+      /why is required|1 problem/,
+    );
   });
 });
 
 describe('gates', () => {
-  const stats = (identical: number, unexpected: number, extra: Partial<typeof EMPTY_STATS> = {}) => ({ ...EMPTY_STATS, identical, unexpected, ...extra });
-  const settings = { unexpectedRate: 0.001, errorRate: 0.001, minSample: 1000, latencyRatio: 2, latencyFloorMicros: 1000 };
+  const stats = (identical: number, unexpected: number, extra: Partial<typeof EMPTY_STATS> = {}) => ({
+    ...EMPTY_STATS,
+    identical,
+    unexpected,
+    ...extra,
+  });
+  const settings = {
+    unexpectedRate: 0.001,
+    errorRate: 0.001,
+    minSample: 1000,
+    latencyRatio: 2,
+    latencyFloorMicros: 1000,
+  };
 
   it('is inconclusive below the minimum sample, and pauses rather than passes', () => {
     assert.equal(judge(stats(999, 0), settings).verdict, 'inconclusive');
-    assert.equal(judge(stats(50, 1), settings).verdict, 'inconclusive', 'one unexpected in 51 could still be within 0.1% of 1,000');
+    assert.equal(
+      judge(stats(50, 1), settings).verdict,
+      'inconclusive',
+      'one unexpected in 51 could still be within 0.1% of 1,000',
+    );
   });
   it('fails before the minimum sample once the limit is broken whatever comes next', () => {
     const report = judge(stats(10, 2), settings);
     assert.equal(report.verdict, 'fail');
-    assert.match(report.reasons[0]!, /2 of 12 comparisons differ unexpectedly, more than the 0\.1% limit allows in the minimum sample of 1000/);
+    assert.match(
+      report.reasons[0]!,
+      /2 of 12 comparisons differ unexpectedly, more than the 0\.1% limit allows in the minimum sample of 1000/,
+    );
     assert.equal(judge(stats(10, 0, { candidateError: 2 }), settings).verdict, 'fail');
   });
   it('passes at 0.1% unexpected and fails above it', () => {
@@ -99,8 +148,14 @@ describe('gates', () => {
   });
   it('fails on candidate-only errors and on slow evaluation', () => {
     assert.equal(judge(stats(990, 0, { candidateError: 10 }), settings).verdict, 'fail');
-    assert.equal(judge(stats(1000, 0, { timed: 10, activeMicros: 100, candidateMicros: 50_000 }), settings).verdict, 'fail');
-    assert.equal(judge(stats(1000, 0, { timed: 10, activeMicros: 100, candidateMicros: 300 }), settings).verdict, 'pass');
+    assert.equal(
+      judge(stats(1000, 0, { timed: 10, activeMicros: 100, candidateMicros: 50_000 }), settings).verdict,
+      'fail',
+    );
+    assert.equal(
+      judge(stats(1000, 0, { timed: 10, activeMicros: 100, candidateMicros: 300 }), settings).verdict,
+      'pass',
+    );
   });
   it('does not pass while the A/A check finds noise', () => {
     assert.equal(judge(stats(1000, 0, { aaDifferent: 1 }), settings).verdict, 'inconclusive');

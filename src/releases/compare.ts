@@ -3,7 +3,8 @@ import type { Outcome, RuleSet } from '../rules/index.ts';
 import type { ExpectedChange, Expectations } from './expectations.ts';
 
 /** How a comparison of the active and the candidate rule set on one application came out. */
-export type ComparisonKind = 'identical' | 'expected' | 'unexpected' | 'candidate_error' | 'active_error' | 'both_error';
+export type ComparisonKind =
+  'identical' | 'expected' | 'unexpected' | 'candidate_error' | 'active_error' | 'both_error';
 
 /**
  * One variable that differs. `cause` says why it is or is not expected:
@@ -61,27 +62,46 @@ export class Comparator {
   ) {
     const activeIndex = new Map(active.program.variables.map((v, i) => [v.name, i]));
     const declared = new Map(expectations.changes.map((c) => [c.variable, c]));
-    const shared: { name: string; active: number; candidate: number; readsNames: readonly string[]; expected: ExpectedChange | undefined }[] = [];
+    const shared: {
+      name: string;
+      active: number;
+      candidate: number;
+      readsNames: readonly string[];
+      expected: ExpectedChange | undefined;
+    }[] = [];
     candidate.program.variables.forEach((variable, i) => {
       const a = activeIndex.get(variable.name);
       if (a === undefined || active.program.variables[a]!.list !== variable.list) return;
-      shared.push({ name: variable.name, active: a, candidate: i, readsNames: variable.reads, expected: declared.get(variable.name) });
+      shared.push({
+        name: variable.name,
+        active: a,
+        candidate: i,
+        readsNames: variable.reads,
+        expected: declared.get(variable.name),
+      });
     });
     // Candidate evaluation order is a topological order, so each variable's reads come first.
     const position = new Map(shared.map((s, i) => [s.name, i]));
-    this.shared = shared.map((s) => ({ ...s, reads: s.readsNames.flatMap((name) => (position.has(name) ? [position.get(name)!] : [])) }));
+    this.shared = shared.map((s) => ({
+      ...s,
+      reads: s.readsNames.flatMap((name) => (position.has(name) ? [position.get(name)!] : [])),
+    }));
   }
 
   /** Evaluates both on one application (its own assessment date, or `on` to preview another). */
   compare(input: unknown, on?: string): Comparison {
     const application = on === undefined ? input : { ...(input as Record<string, unknown>), assessmentDate: on };
-    return this.compareEvaluations(evaluateSafely(this.active, application), evaluateSafely(this.candidate, application));
+    return this.compareEvaluations(
+      evaluateSafely(this.active, application),
+      evaluateSafely(this.candidate, application),
+    );
   }
 
   /** Compares two evaluations already made, either of which may have failed. */
   compareEvaluations(a: Evaluation, c: Evaluation): Comparison {
     if ('error' in a || 'error' in c) {
-      const kind: ComparisonKind = 'error' in a && 'error' in c ? 'both_error' : 'error' in a ? 'active_error' : 'candidate_error';
+      const kind: ComparisonKind =
+        'error' in a && 'error' in c ? 'both_error' : 'error' in a ? 'active_error' : 'candidate_error';
       return {
         kind,
         differences: [],
@@ -93,7 +113,12 @@ export class Comparator {
   }
 
   /** Compares the values of two successful evaluations of the same application. */
-  compareValues(activeValues: readonly unknown[], candidateValues: readonly unknown[], activeOutcome: Outcome, candidateOutcome: Outcome): Comparison {
+  compareValues(
+    activeValues: readonly unknown[],
+    candidateValues: readonly unknown[],
+    activeOutcome: Outcome,
+    candidateOutcome: Outcome,
+  ): Comparison {
     const differences: Difference[] = [];
     const differs = new Uint8Array(this.shared.length);
     let unexpected = false;
@@ -104,12 +129,22 @@ export class Comparator {
       if (sameValue(before, after)) continue;
       differs[i] = 1;
       const follows = variable.reads.some((r) => differs[r] === 1);
-      const pairs = Array.isArray(before) && Array.isArray(after) && before.length === after.length ? before.map((b, k) => [b, after[k], k] as const) : [[before, after, undefined] as const];
+      const pairs =
+        Array.isArray(before) && Array.isArray(after) && before.length === after.length
+          ? before.map((b, k) => [b, after[k], k] as const)
+          : [[before, after, undefined] as const];
       for (const [b, n, index] of pairs) {
         if (sameValue(b, n)) continue;
         const cause = classify(variable.expected, b, n, follows);
         if (cause === 'out_of_bounds' || cause === 'undeclared') unexpected = true;
-        differences.push({ variable: variable.name, ...(index !== undefined ? { index } : {}), active: b, candidate: n, cause, ...(variable.expected ? { why: variable.expected.why } : {}) });
+        differences.push({
+          variable: variable.name,
+          ...(index !== undefined ? { index } : {}),
+          active: b,
+          candidate: n,
+          cause,
+          ...(variable.expected ? { why: variable.expected.why } : {}),
+        });
       }
     }
     const activeAward = awardPence(activeOutcome);
@@ -117,7 +152,12 @@ export class Comparator {
     const outcomeDiffers = activeAward !== candidateAward || activeOutcome.entitled !== candidateOutcome.entitled;
     if (outcomeDiffers && differences.length === 0) {
       // The outcome changed but no variable both rule sets have did: nothing explains it.
-      differences.push({ variable: 'outcome.amount', active: activeAward, candidate: candidateAward, cause: 'undeclared' });
+      differences.push({
+        variable: 'outcome.amount',
+        active: activeAward,
+        candidate: candidateAward,
+        cause: 'undeclared',
+      });
       unexpected = true;
     }
     const kind: ComparisonKind = unexpected ? 'unexpected' : differences.length > 0 ? 'expected' : 'identical';
@@ -126,7 +166,8 @@ export class Comparator {
 }
 
 /** One rule set's evaluation of one application: its values, or the code of the error it raised. */
-export type Evaluation = { readonly outcome: Outcome; readonly values: readonly unknown[] } | { readonly error: string };
+export type Evaluation =
+  { readonly outcome: Outcome; readonly values: readonly unknown[] } | { readonly error: string };
 
 /** Evaluates without throwing: a failure is a result to compare, not an exception. */
 export function evaluateSafely(ruleSet: RuleSet, input: unknown): Evaluation {
@@ -151,7 +192,12 @@ function sameValue(a: unknown, b: unknown): boolean {
   return false;
 }
 
-function classify(expected: ExpectedChange | undefined, before: unknown, after: unknown, follows: boolean): Difference['cause'] {
+function classify(
+  expected: ExpectedChange | undefined,
+  before: unknown,
+  after: unknown,
+  follows: boolean,
+): Difference['cause'] {
   if (!expected) return follows ? 'follows' : 'undeclared';
   if (typeof before !== 'number' || typeof after !== 'number') return 'declared';
   if (expected.direction === 'rise' && after < before) return 'out_of_bounds';
@@ -160,6 +206,7 @@ function classify(expected: ExpectedChange | undefined, before: unknown, after: 
   if (expected.maxPence !== undefined && change > expected.maxPence) return 'out_of_bounds';
   // Integer arithmetic: change / |before| <= basis points / 10,000. A value rising from zero
   // has no percentage, so a percentage bound does not allow it.
-  if (expected.maxBasisPoints !== undefined && change * 10_000 > expected.maxBasisPoints * Math.abs(before)) return 'out_of_bounds';
+  if (expected.maxBasisPoints !== undefined && change * 10_000 > expected.maxBasisPoints * Math.abs(before))
+    return 'out_of_bounds';
   return 'declared';
 }

@@ -48,9 +48,16 @@ export async function readExpectations(path: string, candidate: RuleProgram): Pr
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new EntitleError('ENTITLE_EXPECTATIONS_INVALID', `the expected changes file ${basename(path)} could not be read`, [
-      { field: 'expect', message: 'give the path of a YAML file listing the expected changes (see docs/releasing-rules.md)' },
-    ]);
+    throw new EntitleError(
+      'ENTITLE_EXPECTATIONS_INVALID',
+      `the expected changes file ${basename(path)} could not be read`,
+      [
+        {
+          field: 'expect',
+          message: 'give the path of a YAML file listing the expected changes (see docs/releasing-rules.md)',
+        },
+      ],
+    );
   }
   return parseExpectations(basename(path), text, candidate);
 }
@@ -73,11 +80,13 @@ export function parseExpectations(file: string, text: string, candidate: RulePro
     if (variable && spec.direction && spec.direction !== 'either' && !NUMERIC.has(type!) && type !== 'date') {
       at('direction', `${spec.variable} is ${type}, which does not rise or fall; remove direction`);
     }
-    if (variable && spec.maxPercent !== undefined && !NUMERIC.has(type!)) at('maxPercent', `${spec.variable} is ${type}, not a number; remove maxPercent`);
+    if (variable && spec.maxPercent !== undefined && !NUMERIC.has(type!))
+      at('maxPercent', `${spec.variable} is ${type}, not a number; remove maxPercent`);
     let maxPence: number | undefined;
     if (spec.maxAmount !== undefined) {
       maxPence = poundsToPence(spec.maxAmount);
-      if (maxPence === undefined || maxPence < 0) at('maxAmount', 'enter an amount in pounds with at most two decimals, such as 25.00');
+      if (maxPence === undefined || maxPence < 0)
+        at('maxAmount', 'enter an amount in pounds with at most two decimals, such as 25.00');
       if (variable && type !== 'money') at('maxAmount', `${spec.variable} is ${type}, not money; use maxPercent`);
     }
     return {
@@ -93,5 +102,9 @@ export function parseExpectations(file: string, text: string, candidate: RulePro
 }
 
 function invalid(file: string, problems: readonly Problem[]): EntitleError {
-  return new EntitleError('ENTITLE_EXPECTATIONS_INVALID', `the expected changes in ${file} have ${problems.length} problem${problems.length === 1 ? "" : "s"}`, [...problems]);
+  return new EntitleError(
+    'ENTITLE_EXPECTATIONS_INVALID',
+    `the expected changes in ${file} have ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+    [...problems],
+  );
 }

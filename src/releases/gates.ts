@@ -14,7 +14,13 @@ export interface GateSettings {
   readonly latencyFloorMicros: number;
 }
 
-export const DEFAULT_GATES: GateSettings = Object.freeze({ unexpectedRate: 0.001, errorRate: 0.001, minSample: 1000, latencyRatio: 2, latencyFloorMicros: 1000 });
+export const DEFAULT_GATES: GateSettings = Object.freeze({
+  unexpectedRate: 0.001,
+  errorRate: 0.001,
+  minSample: 1000,
+  latencyRatio: 2,
+  latencyFloorMicros: 1000,
+});
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -46,27 +52,49 @@ export function judge(stats: ReleaseStats, settings: GateSettings = DEFAULT_GATE
     // In a canary those are citizens' decisions, so this fails at once rather than waiting.
     const early: string[] = [];
     if (stats.unexpected > settings.unexpectedRate * settings.minSample) {
-      early.push(`${stats.unexpected} of ${n} comparisons differ unexpectedly, more than the ${pct(settings.unexpectedRate)} limit allows in the minimum sample of ${settings.minSample}`);
+      early.push(
+        `${stats.unexpected} of ${n} comparisons differ unexpectedly, more than the ${pct(settings.unexpectedRate)} limit allows in the minimum sample of ${settings.minSample}`,
+      );
     }
     if (stats.candidateError > settings.errorRate * settings.minSample) {
-      early.push(`the candidate failed where the active did not in ${stats.candidateError} of ${n} comparisons, more than the ${pct(settings.errorRate)} limit allows in the minimum sample of ${settings.minSample}`);
+      early.push(
+        `the candidate failed where the active did not in ${stats.candidateError} of ${n} comparisons, more than the ${pct(settings.errorRate)} limit allows in the minimum sample of ${settings.minSample}`,
+      );
     }
     if (early.length > 0) return { ...base, verdict: 'fail', reasons: early };
-    return { ...base, verdict: 'inconclusive', reasons: [`${n} comparison${n === 1 ? '' : 's'} so far; at least ${settings.minSample} are needed for a verdict`] };
+    return {
+      ...base,
+      verdict: 'inconclusive',
+      reasons: [`${n} comparison${n === 1 ? '' : 's'} so far; at least ${settings.minSample} are needed for a verdict`],
+    };
   }
   const reasons: string[] = [];
-  if (unexpectedRate > settings.unexpectedRate) reasons.push(`${stats.unexpected} of ${n} comparisons (${pct(unexpectedRate)}) differ unexpectedly; the limit is ${pct(settings.unexpectedRate)}`);
-  if (errorRate > settings.errorRate) reasons.push(`the candidate failed where the active did not in ${stats.candidateError} of ${n} comparisons (${pct(errorRate)}); the limit is ${pct(settings.errorRate)}`);
+  if (unexpectedRate > settings.unexpectedRate)
+    reasons.push(
+      `${stats.unexpected} of ${n} comparisons (${pct(unexpectedRate)}) differ unexpectedly; the limit is ${pct(settings.unexpectedRate)}`,
+    );
+  if (errorRate > settings.errorRate)
+    reasons.push(
+      `the candidate failed where the active did not in ${stats.candidateError} of ${n} comparisons (${pct(errorRate)}); the limit is ${pct(settings.errorRate)}`,
+    );
   if (stats.timed > 0) {
     const active = stats.activeMicros / stats.timed;
     const candidate = stats.candidateMicros / stats.timed;
     if (candidate > active * settings.latencyRatio && candidate - active > settings.latencyFloorMicros) {
-      reasons.push(`the candidate takes ${Math.round(candidate)} µs per evaluation against ${Math.round(active)} µs for the active`);
+      reasons.push(
+        `the candidate takes ${Math.round(candidate)} µs per evaluation against ${Math.round(active)} µs for the active`,
+      );
     }
   }
   if (reasons.length > 0) return { ...base, verdict: 'fail', reasons };
   if (stats.aaDifferent > 0) {
-    return { ...base, verdict: 'inconclusive', reasons: [`the A/A check (the active against itself) found ${stats.aaDifferent} difference(s): comparisons are not reliable until that is explained`] };
+    return {
+      ...base,
+      verdict: 'inconclusive',
+      reasons: [
+        `the A/A check (the active against itself) found ${stats.aaDifferent} difference(s): comparisons are not reliable until that is explained`,
+      ],
+    };
   }
   return { ...base, verdict: 'pass', reasons: [] };
 }
@@ -77,7 +105,10 @@ export function gateSettingsFrom(env: NodeJS.ProcessEnv): GateSettings {
     const value = env[name];
     if (value === undefined || value === '') return fallback;
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new EntitleError('ENTITLE_INPUT_INVALID', `${name} is not valid`, [{ field: name, message: 'enter a number of 0 or more' }]);
+    if (!Number.isFinite(n) || n < 0)
+      throw new EntitleError('ENTITLE_INPUT_INVALID', `${name} is not valid`, [
+        { field: name, message: 'enter a number of 0 or more' },
+      ]);
     return n;
   };
   return {

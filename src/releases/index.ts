@@ -5,10 +5,32 @@
  * repository and the evidence it is judged on; src/live serves and compares in each instance,
  * src/backtest replays stored decisions. This is the module's public surface.
  */
-export { awardPence, Comparator, evaluateSafely, type Comparison, type ComparisonKind, type Difference, type Evaluation } from './compare.ts';
-export { NO_CHANGES, parseExpectations, readExpectations, type ExpectedChange, type Expectations } from './expectations.ts';
+export {
+  awardPence,
+  Comparator,
+  evaluateSafely,
+  type Comparison,
+  type ComparisonKind,
+  type Difference,
+  type Evaluation,
+} from './compare.ts';
+export {
+  NO_CHANGES,
+  parseExpectations,
+  readExpectations,
+  type ExpectedChange,
+  type Expectations,
+} from './expectations.ts';
 export { DEFAULT_GATES, gateSettingsFrom, judge, type GateReport, type GateSettings, type Verdict } from './gates.ts';
-export { checkTransition, percentText, TRANSITIONS, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
+export {
+  checkTransition,
+  percentText,
+  TRANSITIONS,
+  UNDER_TEST,
+  type Approval,
+  type Release,
+  type ReleaseState,
+} from './model.ts';
 export { activeVersions, resolveActiveRuleSets, seedActiveVersions, type ActiveVersion } from './active-versions.ts';
 export {
   approveRelease,
@@ -23,7 +45,15 @@ export {
   startShadow,
   type NewRelease,
 } from './repository.ts';
-export { promoteRelease, rollbackIfFailing, rollbackRelease, runScheduledPromotions, type AutomaticRollback, type PromotionResult, type ScheduledOutcome } from './promotion.ts';
+export {
+  promoteRelease,
+  rollbackIfFailing,
+  rollbackRelease,
+  runScheduledPromotions,
+  type AutomaticRollback,
+  type PromotionResult,
+  type ScheduledOutcome,
+} from './promotion.ts';
 export {
   addStats,
   compared,

@@ -5,7 +5,8 @@ import type { Expectations } from './expectations.ts';
  * A release's life: draft -> validated (compiled, golden tests pass) -> shadow -> canary -> active
  * -> superseded, or rejected, or rolled-back. Every step is recorded in the audit chain.
  */
-export type ReleaseState = 'draft' | 'validated' | 'shadow' | 'canary' | 'active' | 'superseded' | 'rejected' | 'rolled-back';
+export type ReleaseState =
+  'draft' | 'validated' | 'shadow' | 'canary' | 'active' | 'superseded' | 'rejected' | 'rolled-back';
 
 /** The steps open from each state. Shadow and canary may be repeated to change their share. */
 export const TRANSITIONS: Readonly<Record<ReleaseState, readonly ReleaseState[]>> = {
@@ -54,9 +55,19 @@ export interface Release {
 export function checkTransition(release: Release, to: ReleaseState): void {
   if (TRANSITIONS[release.state].includes(to)) return;
   const open = TRANSITIONS[release.state];
-  throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `release ${release.id} is ${release.state} and cannot become ${to}`, [
-    { field: 'state', message: open.length > 0 ? `from ${release.state} it can become: ${open.join(', ')}` : `${release.state} is final: create a new release instead` },
-  ]);
+  throw new EntitleError(
+    'ENTITLE_RELEASE_TRANSITION_INVALID',
+    `release ${release.id} is ${release.state} and cannot become ${to}`,
+    [
+      {
+        field: 'state',
+        message:
+          open.length > 0
+            ? `from ${release.state} it can become: ${open.join(', ')}`
+            : `${release.state} is final: create a new release instead`,
+      },
+    ],
+  );
 }
 
 /** The canary's share as a percentage, for people: 250 basis points is "2.5%". */

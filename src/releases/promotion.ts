@@ -26,7 +26,14 @@ export interface PromotionResult {
  * Inside a freeze window it also needs an emergency override approved by two people. If its
  * effective time is still ahead, the promotion is scheduled and happens then, with no one awake.
  */
-export async function promoteRelease(db: Database, id: string, actor: string, reason: string, gates: GateSettings, now = new Date()): Promise<PromotionResult> {
+export async function promoteRelease(
+  db: Database,
+  id: string,
+  actor: string,
+  reason: string,
+  gates: GateSettings,
+  now = new Date(),
+): Promise<PromotionResult> {
   let scheduled = false;
   let report: GateReport | undefined;
   const release = await step(db, id, async (tx, current) => {
@@ -36,7 +43,13 @@ export async function promoteRelease(db: Database, id: string, actor: string, re
     if (Date.parse(current.effectiveAt) > now.getTime()) {
       scheduled = true;
       await tx.query('UPDATE releases SET promote_at = $2 WHERE id = $1', [id, current.effectiveAt]);
-      await appendAuditEvent(tx, { actor, action: 'release.scheduled', subject: id, reason, evidence: { promoteAt: current.effectiveAt, shownAs: formatLondon(current.effectiveAt), gates: report } });
+      await appendAuditEvent(tx, {
+        actor,
+        action: 'release.scheduled',
+        subject: id,
+        reason,
+        evidence: { promoteAt: current.effectiveAt, shownAs: formatLondon(current.effectiveAt), gates: report },
+      });
       await tx.query('SELECT pg_notify($1, $2)', [RELEASE_CHANNEL, id]);
       return;
     }
@@ -48,43 +61,76 @@ export async function promoteRelease(db: Database, id: string, actor: string, re
 async function checkPromotable(tx: Queryable, release: Release, report: GateReport, now: Date): Promise<void> {
   if (!release.approvals.some((a) => a.kind === 'promotion' && a.approver !== release.author)) {
     throw new EntitleError('ENTITLE_RELEASE_APPROVAL_REQUIRED', 'the release has not been approved', [
-      { field: 'release', message: `someone other than its author (${release.author}) must run "entitle release approve ${release.id}" first` },
+      {
+        field: 'release',
+        message: `someone other than its author (${release.author}) must run "entitle release approve ${release.id}" first`,
+      },
     ]);
   }
   if (report.verdict !== 'pass') {
-    throw new EntitleError('ENTITLE_RELEASE_GATE_CLOSED', `the gates say ${report.verdict}`, report.reasons.map((message) => ({ field: 'gates', message })));
+    throw new EntitleError(
+      'ENTITLE_RELEASE_GATE_CLOSED',
+      `the gates say ${report.verdict}`,
+      report.reasons.map((message) => ({ field: 'gates', message })),
+    );
   }
   const frozen = await freezeWindowAt(tx, now);
   if (frozen) {
     const overrides = release.approvals.filter((a) => a.kind === 'emergency');
     if (overrides.length < 2) {
-      throw new EntitleError('ENTITLE_FREEZE_WINDOW', `rule changes are frozen until ${formatLondon(frozen.endsAt)}: ${frozen.reason}`, [
-        { field: 'release', message: `an emergency override needs two people to run "entitle release approve ${release.id} --emergency --reason TEXT" (${overrides.length} so far)` },
-      ]);
+      throw new EntitleError(
+        'ENTITLE_FREEZE_WINDOW',
+        `rule changes are frozen until ${formatLondon(frozen.endsAt)}: ${frozen.reason}`,
+        [
+          {
+            field: 'release',
+            message: `an emergency override needs two people to run "entitle release approve ${release.id} --emergency --reason TEXT" (${overrides.length} so far)`,
+          },
+        ],
+      );
     }
   }
 }
 
 /** The pointer switch: the release decides every application of its benefit from now on. */
-async function activate(tx: Queryable, release: Release, actor: string, reason: string, evidence: Record<string, unknown>): Promise<void> {
+async function activate(
+  tx: Queryable,
+  release: Release,
+  actor: string,
+  reason: string,
+  evidence: Record<string, unknown>,
+): Promise<void> {
   // The pointer row is locked first, so a rollback or another promotion of this benefit waits
   // and then sees this one: two can never both take "the previous version" as theirs.
   const previous = await lockedPointer(tx, release.benefit);
   if (previous?.releaseId) {
     const old = await getRelease(tx, previous.releaseId, true);
-    if (old.state === 'active') await changed(tx, old, 'superseded', {}, actor, `superseded by release ${release.id}`, { by: release.id });
+    if (old.state === 'active')
+      await changed(tx, old, 'superseded', {}, actor, `superseded by release ${release.id}`, { by: release.id });
   }
   await tx.query(
     `INSERT INTO active_rulesets (benefit, ruleset_hash, release_id, changed_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (benefit) DO UPDATE SET ruleset_hash = excluded.ruleset_hash, release_id = excluded.release_id, changed_at = excluded.changed_at`,
     [release.benefit, release.rulesetHash, release.id, new Date().toISOString()],
   );
-  await rebaseUnderTest(tx, release.benefit, release.rulesetHash, release.id, actor, `release ${release.id} became active`, release.id);
+  await rebaseUnderTest(
+    tx,
+    release.benefit,
+    release.rulesetHash,
+    release.id,
+    actor,
+    `release ${release.id} became active`,
+    release.id,
+  );
   await changed(
     tx,
     release,
     'active',
-    { promote_at: null, baseline_hash: previous?.hash ?? release.baselineHash, baseline_release_id: previous?.releaseId ?? release.baselineReleaseId },
+    {
+      promote_at: null,
+      baseline_hash: previous?.hash ?? release.baselineHash,
+      baseline_release_id: previous?.releaseId ?? release.baselineReleaseId,
+    },
     actor,
     reason,
     { ...evidence, previous: previous?.hash ?? null },
@@ -101,9 +147,20 @@ export interface ScheduledOutcome {
 }
 
 /** Promotes every scheduled release whose time has come; run by each instance, once per tick. */
-export async function runScheduledPromotions(db: Database, gates: GateSettings, now = new Date()): Promise<ScheduledOutcome> {
-  const { rows } = await db.query<{ id: string }>("SELECT id FROM releases WHERE promote_at IS NOT NULL AND promote_at <= $1 AND state IN ('shadow', 'canary')", [now.toISOString()]);
-  const outcome = { promoted: [] as Release[], waiting: [] as Release[], cancelled: [] as { release: Release; reason: string }[] };
+export async function runScheduledPromotions(
+  db: Database,
+  gates: GateSettings,
+  now = new Date(),
+): Promise<ScheduledOutcome> {
+  const { rows } = await db.query<{ id: string }>(
+    "SELECT id FROM releases WHERE promote_at IS NOT NULL AND promote_at <= $1 AND state IN ('shadow', 'canary')",
+    [now.toISOString()],
+  );
+  const outcome = {
+    promoted: [] as Release[],
+    waiting: [] as Release[],
+    cancelled: [] as { release: Release; reason: string }[],
+  };
   for (const { id } of rows) {
     await db.transaction(async (tx) => {
       const release = await getRelease(tx, id, true);
@@ -118,14 +175,29 @@ export async function runScheduledPromotions(db: Database, gates: GateSettings, 
       try {
         await checkPromotable(tx, release, report, now);
       } catch (error) {
-        const reason = error instanceof EntitleError ? [error.message, ...error.problems.map((p) => p.message)].join(': ') : (error as Error).message;
+        const reason =
+          error instanceof EntitleError
+            ? [error.message, ...error.problems.map((p) => p.message)].join(': ')
+            : (error as Error).message;
         await tx.query('UPDATE releases SET promote_at = NULL WHERE id = $1', [id]);
-        await appendAuditEvent(tx, { actor: SERVICE_ACTOR, action: 'release.schedule_cancelled', subject: id, reason, evidence: { gates: report } });
+        await appendAuditEvent(tx, {
+          actor: SERVICE_ACTOR,
+          action: 'release.schedule_cancelled',
+          subject: id,
+          reason,
+          evidence: { gates: report },
+        });
         await tx.query('SELECT pg_notify($1, $2)', [RELEASE_CHANNEL, id]);
         outcome.cancelled.push({ release, reason });
         return;
       }
-      await activate(tx, release, SERVICE_ACTOR, `scheduled for its effective time, ${formatLondon(release.effectiveAt)}`, { gates: report });
+      await activate(
+        tx,
+        release,
+        SERVICE_ACTOR,
+        `scheduled for its effective time, ${formatLondon(release.effectiveAt)}`,
+        { gates: report },
+      );
       outcome.promoted.push(release);
     });
   }
@@ -136,11 +208,23 @@ export async function runScheduledPromotions(db: Database, gates: GateSettings, 
  * Rolls a release back. One in shadow or canary stops deciding or being compared at once; an
  * active one hands its benefit back to the version it replaced. The evidence is kept.
  */
-export async function rollbackRelease(db: Database, id: string, actor: string, reason: string, evidence: Record<string, unknown> = {}): Promise<Release> {
+export async function rollbackRelease(
+  db: Database,
+  id: string,
+  actor: string,
+  reason: string,
+  evidence: Record<string, unknown> = {},
+): Promise<Release> {
   return step(db, id, (tx, release) => rollBack(tx, release, actor, reason, evidence));
 }
 
-async function rollBack(tx: Queryable, release: Release, actor: string, reason: string, evidence: Record<string, unknown>): Promise<void> {
+async function rollBack(
+  tx: Queryable,
+  release: Release,
+  actor: string,
+  reason: string,
+  evidence: Record<string, unknown>,
+): Promise<void> {
   checkTransition(release, 'rolled-back');
   if (release.state === 'active') {
     if (!release.baselineHash) throw new Error(`release ${release.id} has no previous version to return to`);
@@ -148,19 +232,48 @@ async function rollBack(tx: Queryable, release: Release, actor: string, reason: 
     if (pointer?.releaseId !== release.id) {
       // Only the release the benefit points at can hand it back; anything else is a record out of
       // step with the pointer, and must not move it.
-      throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `release ${release.id} is recorded as active but ${release.benefit} is decided by ${pointer?.releaseId ?? pointer?.hash ?? 'nothing'}`, [
-        { field: 'release', message: 'roll back the release that decides the benefit now ("entitle release list" shows it)' },
-      ]);
+      throw new EntitleError(
+        'ENTITLE_RELEASE_TRANSITION_INVALID',
+        `release ${release.id} is recorded as active but ${release.benefit} is decided by ${pointer?.releaseId ?? pointer?.hash ?? 'nothing'}`,
+        [
+          {
+            field: 'release',
+            message: 'roll back the release that decides the benefit now ("entitle release list" shows it)',
+          },
+        ],
+      );
     }
-    await tx.query('UPDATE active_rulesets SET ruleset_hash = $2, release_id = $3, changed_at = $4 WHERE benefit = $1', [release.benefit, release.baselineHash, release.baselineReleaseId, new Date().toISOString()]);
-    await rebaseUnderTest(tx, release.benefit, release.baselineHash, release.baselineReleaseId, actor, `release ${release.id} was rolled back`);
+    await tx.query(
+      'UPDATE active_rulesets SET ruleset_hash = $2, release_id = $3, changed_at = $4 WHERE benefit = $1',
+      [release.benefit, release.baselineHash, release.baselineReleaseId, new Date().toISOString()],
+    );
+    await rebaseUnderTest(
+      tx,
+      release.benefit,
+      release.baselineHash,
+      release.baselineReleaseId,
+      actor,
+      `release ${release.id} was rolled back`,
+    );
     if (release.baselineReleaseId) {
       // The release it replaced decides again: superseded is final for people, not for rollback.
-      await tx.query("UPDATE releases SET state = 'active', updated_at = $2 WHERE id = $1 AND state = 'superseded'", [release.baselineReleaseId, new Date().toISOString()]);
-      await appendAuditEvent(tx, { actor, action: 'release.reinstated', subject: release.baselineReleaseId, reason: `release ${release.id} was rolled back`, evidence: { rolledBack: release.id } });
+      await tx.query("UPDATE releases SET state = 'active', updated_at = $2 WHERE id = $1 AND state = 'superseded'", [
+        release.baselineReleaseId,
+        new Date().toISOString(),
+      ]);
+      await appendAuditEvent(tx, {
+        actor,
+        action: 'release.reinstated',
+        subject: release.baselineReleaseId,
+        reason: `release ${release.id} was rolled back`,
+        evidence: { rolledBack: release.id },
+      });
     }
   }
-  await changed(tx, release, 'rolled-back', { promote_at: null }, actor, reason, { ...evidence, returnedTo: release.baselineHash });
+  await changed(tx, release, 'rolled-back', { promote_at: null }, actor, reason, {
+    ...evidence,
+    returnedTo: release.baselineHash,
+  });
 }
 
 /**
@@ -169,14 +282,36 @@ async function rollBack(tx: Queryable, release: Release, actor: string, reason: 
  * start again, the kept cases stay) and its baseline moves, so its verdict never mixes evidence
  * from two versions.
  */
-async function rebaseUnderTest(tx: Queryable, benefit: string, hash: string, releaseId: string | null, actor: string, why: string, except?: string): Promise<void> {
-  const { rows } = await tx.query<{ id: string }>('SELECT id FROM releases WHERE benefit = $1 AND state = ANY($2) AND id <> $3 FOR UPDATE', [benefit, UNDER_TEST, except ?? '00000000-0000-0000-0000-000000000000']);
+async function rebaseUnderTest(
+  tx: Queryable,
+  benefit: string,
+  hash: string,
+  releaseId: string | null,
+  actor: string,
+  why: string,
+  except?: string,
+): Promise<void> {
+  const { rows } = await tx.query<{ id: string }>(
+    'SELECT id FROM releases WHERE benefit = $1 AND state = ANY($2) AND id <> $3 FOR UPDATE',
+    [benefit, UNDER_TEST, except ?? '00000000-0000-0000-0000-000000000000'],
+  );
   for (const { id } of rows) {
     const before = await readStats(tx, id);
-    await tx.query('UPDATE releases SET baseline_hash = $2, baseline_release_id = $3, updated_at = $4 WHERE id = $1', [id, hash, releaseId, new Date().toISOString()]);
+    await tx.query('UPDATE releases SET baseline_hash = $2, baseline_release_id = $3, updated_at = $4 WHERE id = $1', [
+      id,
+      hash,
+      releaseId,
+      new Date().toISOString(),
+    ]);
     await tx.query('DELETE FROM release_stats WHERE release_id = $1', [id]);
     await tx.query('INSERT INTO release_stats (release_id) VALUES ($1)', [id]);
-    await appendAuditEvent(tx, { actor, action: 'release.rebased', subject: id, reason: `the active version changed (${why}): comparisons start again against it`, evidence: { baseline: hash, setAside: before } });
+    await appendAuditEvent(tx, {
+      actor,
+      action: 'release.rebased',
+      subject: id,
+      reason: `the active version changed (${why}): comparisons start again against it`,
+      evidence: { baseline: hash, setAside: before },
+    });
   }
 }
 
@@ -194,7 +329,11 @@ export interface AutomaticRollback {
  * the counts and the sample cases as evidence. Any instance may call it at any time: the row
  * lock makes the verdict and the rollback one step, and a release already rolled back is left.
  */
-export async function rollbackIfFailing(db: Database, id: string, gates: GateSettings): Promise<{ rolledBack: Release | undefined; report: GateReport; stats: ReleaseStats }> {
+export async function rollbackIfFailing(
+  db: Database,
+  id: string,
+  gates: GateSettings,
+): Promise<{ rolledBack: Release | undefined; report: GateReport; stats: ReleaseStats }> {
   // Judged first without a lock: passing and inconclusive releases, the usual case, cost every
   // instance one read a second, not a row lock.
   let stats = await readStats(db, id);
@@ -207,8 +346,17 @@ export async function rollbackIfFailing(db: Database, id: string, gates: GateSet
     stats = await readStats(tx, id);
     report = judge(stats, gates);
     if (report.verdict !== 'fail') return;
-    const { rows } = await tx.query<{ id: number; kind: string }>('SELECT id, kind FROM release_samples WHERE release_id = $1 ORDER BY id LIMIT 20', [id]);
-    await rollBack(tx, release, SERVICE_ACTOR, `automatic rollback: ${report.reasons.join('; ')}`, { automatic: true, gates: report, stats, samples: rows.map((r) => ({ id: Number(r.id), kind: r.kind })), firstUnexpectedAt: stats.firstUnexpectedAt });
+    const { rows } = await tx.query<{ id: number; kind: string }>(
+      'SELECT id, kind FROM release_samples WHERE release_id = $1 ORDER BY id LIMIT 20',
+      [id],
+    );
+    await rollBack(tx, release, SERVICE_ACTOR, `automatic rollback: ${report.reasons.join('; ')}`, {
+      automatic: true,
+      gates: report,
+      stats,
+      samples: rows.map((r) => ({ id: Number(r.id), kind: r.kind })),
+      firstUnexpectedAt: stats.firstUnexpectedAt,
+    });
     rolledBack = true;
   });
   return { rolledBack: rolledBack ? await getRelease(db, id) : undefined, report, stats };

@@ -70,9 +70,13 @@ async function approvalsOf(db: Queryable, id: string): Promise<Approval[]> {
 
 /** Reads a release; `forUpdate` locks it for the rest of the transaction. */
 export async function getRelease(db: Queryable, id: string, forUpdate = false): Promise<Release> {
-  const notFound = new EntitleError('ENTITLE_RELEASE_NOT_FOUND', 'there is no release with that id', [{ field: 'release', message: 'give a release id as "entitle release list" shows it' }]);
+  const notFound = new EntitleError('ENTITLE_RELEASE_NOT_FOUND', 'there is no release with that id', [
+    { field: 'release', message: 'give a release id as "entitle release list" shows it' },
+  ]);
   if (!isUuid(id)) throw notFound;
-  const { rows } = await db.query<ReleaseRow>(`SELECT * FROM releases WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  const { rows } = await db.query<ReleaseRow>(`SELECT * FROM releases WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [
+    id,
+  ]);
   const row = rows[0];
   if (!row) throw notFound;
   return fromRow(row, await approvalsOf(db, id));
@@ -94,10 +98,29 @@ export async function releasesUnderTest(db: Queryable): Promise<Release[]> {
 }
 
 /** Moves a release to `to` (or changes it in place), with its audit event and a NOTIFY. */
-export async function changed(tx: Queryable, release: Release, to: ReleaseState, fields: Record<string, unknown>, actor: string, reason: string, evidence: Record<string, unknown>): Promise<void> {
+export async function changed(
+  tx: Queryable,
+  release: Release,
+  to: ReleaseState,
+  fields: Record<string, unknown>,
+  actor: string,
+  reason: string,
+  evidence: Record<string, unknown>,
+): Promise<void> {
   const sets = Object.keys(fields).map((column, i) => `, ${column} = $${i + 4}`);
-  await tx.query(`UPDATE releases SET state = $2, updated_at = $3${sets.join('')} WHERE id = $1`, [release.id, to, new Date().toISOString(), ...Object.values(fields)]);
-  await appendAuditEvent(tx, { actor, action: `release.${to === release.state ? `${to}_changed` : to.replace('-', '_')}`, subject: release.id, reason, evidence: { from: release.state, to, benefit: release.benefit, ruleset: release.rulesetHash, ...evidence } });
+  await tx.query(`UPDATE releases SET state = $2, updated_at = $3${sets.join('')} WHERE id = $1`, [
+    release.id,
+    to,
+    new Date().toISOString(),
+    ...Object.values(fields),
+  ]);
+  await appendAuditEvent(tx, {
+    actor,
+    action: `release.${to === release.state ? `${to}_changed` : to.replace('-', '_')}`,
+    subject: release.id,
+    reason,
+    evidence: { from: release.state, to, benefit: release.benefit, ruleset: release.rulesetHash, ...evidence },
+  });
   await tx.query('SELECT pg_notify($1, $2)', [RELEASE_CHANNEL, release.id]);
 }
 
@@ -121,7 +144,17 @@ export async function createRelease(db: Database, input: NewRelease): Promise<Re
     await tx.query(
       `INSERT INTO releases (id, benefit, ruleset_hash, ruleset_id, author, summary, effective_at, expectations, state, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'draft', $9, $9)`,
-      [id, program.benefit, program.hash, program.id, input.author, input.summary, input.effectiveAt, JSON.stringify(input.expectations), now],
+      [
+        id,
+        program.benefit,
+        program.hash,
+        program.id,
+        input.author,
+        input.summary,
+        input.effectiveAt,
+        JSON.stringify(input.expectations),
+        now,
+      ],
     );
     const draft = await getRelease(tx, id, true);
     await appendAuditEvent(tx, {
@@ -129,13 +162,21 @@ export async function createRelease(db: Database, input: NewRelease): Promise<Re
       action: 'release.created',
       subject: id,
       reason: input.summary,
-      evidence: { benefit: program.benefit, ruleset: { id: program.id, hash: program.hash }, effectiveAt: input.effectiveAt, expectations: input.expectations },
+      evidence: {
+        benefit: program.benefit,
+        ruleset: { id: program.id, hash: program.hash },
+        effectiveAt: input.effectiveAt,
+        expectations: input.expectations,
+      },
     });
     const { total, failed } = input.golden;
     if (total > 0 && failed.length === 0) {
-      await changed(tx, draft, 'validated', {}, 'entitle', `compiled, and all ${total} golden tests pass`, { goldenTests: total });
+      await changed(tx, draft, 'validated', {}, 'entitle', `compiled, and all ${total} golden tests pass`, {
+        goldenTests: total,
+      });
     } else {
-      const reason = total === 0 ? 'the rule set has no golden tests' : `${failed.length} of ${total} golden tests fail`;
+      const reason =
+        total === 0 ? 'the rule set has no golden tests' : `${failed.length} of ${total} golden tests fail`;
       await changed(tx, draft, 'rejected', {}, 'entitle', reason, { goldenTests: total, failed: failed.slice(0, 20) });
     }
   });
@@ -143,39 +184,87 @@ export async function createRelease(db: Database, input: NewRelease): Promise<Re
 }
 
 /** Runs one step on a release locked for the transaction, and reads it back once committed. */
-export async function step<T>(db: Database, id: string, work: (tx: Queryable, release: Release) => Promise<T>): Promise<Release> {
+export async function step<T>(
+  db: Database,
+  id: string,
+  work: (tx: Queryable, release: Release) => Promise<T>,
+): Promise<Release> {
   await db.transaction(async (tx) => work(tx, await getRelease(tx, id, true)));
   return getRelease(db, id);
 }
 
 /** Starts (or changes) shadow evaluation: a share of live assessments also goes to the candidate. */
-export async function startShadow(db: Database, id: string, options: { sharePercent: number; preview: boolean }, actor: string, reason: string): Promise<Release> {
+export async function startShadow(
+  db: Database,
+  id: string,
+  options: { sharePercent: number; preview: boolean },
+  actor: string,
+  reason: string,
+): Promise<Release> {
   checkShare(options.sharePercent, 'percent', 0);
   return step(db, id, async (tx, release) => {
     checkTransition(release, 'shadow');
-    const { rows } = await tx.query<{ id: string; state: string }>('SELECT id, state FROM releases WHERE benefit = $1 AND state = ANY($2) AND id <> $3', [release.benefit, UNDER_TEST, release.id]);
+    const { rows } = await tx.query<{ id: string; state: string }>(
+      'SELECT id, state FROM releases WHERE benefit = $1 AND state = ANY($2) AND id <> $3',
+      [release.benefit, UNDER_TEST, release.id],
+    );
     if (rows[0]) {
-      throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `release ${rows[0].id} for ${release.benefit} is already in ${rows[0].state}`, [
-        { field: 'release', message: 'one release per benefit is tested at a time: promote, roll back or reject that one first' },
-      ]);
+      throw new EntitleError(
+        'ENTITLE_RELEASE_TRANSITION_INVALID',
+        `release ${rows[0].id} for ${release.benefit} is already in ${rows[0].state}`,
+        [
+          {
+            field: 'release',
+            message: 'one release per benefit is tested at a time: promote, roll back or reject that one first',
+          },
+        ],
+      );
     }
     const active = (await activeVersions(tx)).get(release.benefit);
-    if (!active) throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `no version of ${release.benefit} is active yet`, [{ field: 'release', message: 'start the service once with the current rules, so there is an active version to compare with' }]);
-    await tx.query('INSERT INTO release_stats (release_id) VALUES ($1) ON CONFLICT (release_id) DO NOTHING', [release.id]);
+    if (!active)
+      throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `no version of ${release.benefit} is active yet`, [
+        {
+          field: 'release',
+          message: 'start the service once with the current rules, so there is an active version to compare with',
+        },
+      ]);
+    await tx.query('INSERT INTO release_stats (release_id) VALUES ($1) ON CONFLICT (release_id) DO NOTHING', [
+      release.id,
+    ]);
     const sharePpm = Math.round(options.sharePercent * 10_000);
     if (sharePpm < 1) throw shareTooSmall('percent', '0.0001');
     try {
-      await changed(tx, release, 'shadow', { shadow_share_ppm: sharePpm, preview: options.preview, baseline_hash: active.hash, baseline_release_id: active.releaseId }, actor, reason, {
-        sharePercent: options.sharePercent,
-        preview: options.preview ? formatLondon(release.effectiveAt) : false,
-        baseline: active.hash,
-      });
+      await changed(
+        tx,
+        release,
+        'shadow',
+        {
+          shadow_share_ppm: sharePpm,
+          preview: options.preview,
+          baseline_hash: active.hash,
+          baseline_release_id: active.releaseId,
+        },
+        actor,
+        reason,
+        {
+          sharePercent: options.sharePercent,
+          preview: options.preview ? formatLondon(release.effectiveAt) : false,
+          baseline: active.hash,
+        },
+      );
     } catch (error) {
       // Another release of this benefit started shadow at the same moment (releases_one_under_test).
       if ((error as { code?: string }).code === '23505') {
-        throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `another release for ${release.benefit} started shadow at the same time`, [
-          { field: 'release', message: 'one release per benefit is tested at a time: promote, roll back or reject that one first' },
-        ]);
+        throw new EntitleError(
+          'ENTITLE_RELEASE_TRANSITION_INVALID',
+          `another release for ${release.benefit} started shadow at the same time`,
+          [
+            {
+              field: 'release',
+              message: 'one release per benefit is tested at a time: promote, roll back or reject that one first',
+            },
+          ],
+        );
       }
       throw error;
     }
@@ -183,43 +272,82 @@ export async function startShadow(db: Database, id: string, options: { sharePerc
 }
 
 function shareTooSmall(field: string, smallest: string): EntitleError {
-  return new EntitleError('ENTITLE_INPUT_INVALID', `${field} is too small to select any application`, [{ field, message: `enter ${smallest} or more` }]);
+  return new EntitleError('ENTITLE_INPUT_INVALID', `${field} is too small to select any application`, [
+    { field, message: `enter ${smallest} or more` },
+  ]);
 }
 
 function checkShare(percent: number, field: string, min: number): void {
   if (!Number.isFinite(percent) || percent <= min || percent > 100) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} must be more than ${min} and at most 100`, [{ field, message: `enter a percentage above ${min} and up to 100, such as 5` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} must be more than ${min} and at most 100`, [
+      { field, message: `enter a percentage above ${min} and up to 100, such as 5` },
+    ]);
   }
 }
 
 /** Starts or widens the canary: that share of applications is decided by the candidate. */
-export async function setCanary(db: Database, id: string, percent: number, actor: string, reason: string): Promise<Release> {
+export async function setCanary(
+  db: Database,
+  id: string,
+  percent: number,
+  actor: string,
+  reason: string,
+): Promise<Release> {
   checkShare(percent, 'percent', 0);
   const basisPoints = Math.round(percent * 100);
   if (basisPoints < 1) throw shareTooSmall('percent', '0.01');
   return step(db, id, async (tx, release) => {
     checkTransition(release, 'canary');
     if (basisPoints < release.canaryBasisPoints) {
-      throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `the canary is at ${percentText(release.canaryBasisPoints)} and only grows`, [
-        { field: 'percent', message: 'applications already decided by the candidate stay with it: give a larger percentage, or roll the release back' },
-      ]);
+      throw new EntitleError(
+        'ENTITLE_RELEASE_TRANSITION_INVALID',
+        `the canary is at ${percentText(release.canaryBasisPoints)} and only grows`,
+        [
+          {
+            field: 'percent',
+            message:
+              'applications already decided by the candidate stay with it: give a larger percentage, or roll the release back',
+          },
+        ],
+      );
     }
     await changed(tx, release, 'canary', { canary_basis_points: basisPoints }, actor, reason, { percent });
   });
 }
 
 /** Records an approval. No one may approve their own release, and each person approves once. */
-export async function approveRelease(db: Database, id: string, kind: Approval['kind'], approver: string, reason: string): Promise<Release> {
+export async function approveRelease(
+  db: Database,
+  id: string,
+  kind: Approval['kind'],
+  approver: string,
+  reason: string,
+): Promise<Release> {
   return step(db, id, async (tx, release) => {
     if (approver === release.author) {
-      throw new EntitleError('ENTITLE_RELEASE_APPROVAL_REQUIRED', `${approver} wrote this release and cannot approve it`, [{ field: 'actor', message: 'a second person must approve: ask someone other than the author' }]);
+      throw new EntitleError(
+        'ENTITLE_RELEASE_APPROVAL_REQUIRED',
+        `${approver} wrote this release and cannot approve it`,
+        [{ field: 'actor', message: 'a second person must approve: ask someone other than the author' }],
+      );
     }
     if (['superseded', 'rejected', 'rolled-back', 'active'].includes(release.state)) checkTransition(release, 'active');
     if (release.approvals.some((a) => a.kind === kind && a.approver === approver)) {
-      throw new EntitleError('ENTITLE_RELEASE_APPROVAL_REQUIRED', `${approver} has already approved this release`, [{ field: 'actor', message: 'each person approves once; ask another person' }]);
+      throw new EntitleError('ENTITLE_RELEASE_APPROVAL_REQUIRED', `${approver} has already approved this release`, [
+        { field: 'actor', message: 'each person approves once; ask another person' },
+      ]);
     }
-    await tx.query('INSERT INTO release_approvals (release_id, kind, approver, reason, approved_at) VALUES ($1, $2, $3, $4, $5)', [id, kind, approver, reason, new Date().toISOString()]);
-    await appendAuditEvent(tx, { actor: approver, action: kind === 'promotion' ? 'release.approved' : 'release.emergency_approved', subject: id, reason, evidence: { state: release.state } });
+    await tx.query(
+      'INSERT INTO release_approvals (release_id, kind, approver, reason, approved_at) VALUES ($1, $2, $3, $4, $5)',
+      [id, kind, approver, reason, new Date().toISOString()],
+    );
+    await appendAuditEvent(tx, {
+      actor: approver,
+      action: kind === 'promotion' ? 'release.approved' : 'release.emergency_approved',
+      subject: id,
+      reason,
+      evidence: { state: release.state },
+    });
     await tx.query('SELECT pg_notify($1, $2)', [RELEASE_CHANNEL, id]);
   });
 }

@@ -41,11 +41,15 @@ export const EMPTY_STATS: ReleaseStats = Object.freeze({
 });
 
 export function compared(stats: ReleaseStats): number {
-  return stats.identical + stats.expected + stats.unexpected + stats.candidateError + stats.activeError + stats.bothError;
+  return (
+    stats.identical + stats.expected + stats.unexpected + stats.candidateError + stats.activeError + stats.bothError
+  );
 }
 
 /** Which count each kind of comparison adds one to. */
-export const COUNT_OF_KIND: Readonly<Record<ComparisonKind, 'identical' | 'expected' | 'unexpected' | 'candidateError' | 'activeError' | 'bothError'>> = {
+export const COUNT_OF_KIND: Readonly<
+  Record<ComparisonKind, 'identical' | 'expected' | 'unexpected' | 'candidateError' | 'activeError' | 'bothError'>
+> = {
   identical: 'identical',
   expected: 'expected',
   unexpected: 'unexpected',
@@ -93,7 +97,9 @@ export interface StatsDelta {
 
 /** The counts every instance has stored for a release: EMPTY_STATS before the first. */
 export async function readStats(db: Queryable, id: string): Promise<ReleaseStats> {
-  const { rows } = await db.query<Record<string, string | null>>('SELECT * FROM release_stats WHERE release_id = $1', [id]);
+  const { rows } = await db.query<Record<string, string | null>>('SELECT * FROM release_stats WHERE release_id = $1', [
+    id,
+  ]);
   const row = rows[0];
   if (!row) return EMPTY_STATS;
   const n = (column: string) => Number(row[column] ?? 0);
@@ -126,19 +132,37 @@ export async function addStats(db: Database, deltas: readonly StatsDelta[]): Pro
            active_micros = active_micros + $10, candidate_micros = candidate_micros + $11, timed = timed + $12,
            first_unexpected_at = LEAST(first_unexpected_at, $13), updated_at = $14
          WHERE release_id = $1`,
-        [d.releaseId, c.identical, c.expected, c.unexpected, c.candidateError, c.activeError, c.bothError, c.aaIdentical, c.aaDifferent, Math.round(c.activeMicros), Math.round(c.candidateMicros), c.timed, c.firstUnexpectedAt, new Date().toISOString()],
+        [
+          d.releaseId,
+          c.identical,
+          c.expected,
+          c.unexpected,
+          c.candidateError,
+          c.activeError,
+          c.bothError,
+          c.aaIdentical,
+          c.aaDifferent,
+          Math.round(c.activeMicros),
+          Math.round(c.candidateMicros),
+          c.timed,
+          c.firstUnexpectedAt,
+          new Date().toISOString(),
+        ],
       );
       for (const s of d.samples) {
-        await tx.query('INSERT INTO release_samples (release_id, kind, application_id, inputs, comparison, active_trace, candidate_trace, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-          d.releaseId,
-          s.kind,
-          s.applicationId,
-          JSON.stringify(s.inputs),
-          JSON.stringify(s.comparison),
-          JSON.stringify(s.activeTrace),
-          JSON.stringify(s.candidateTrace),
-          s.recordedAt,
-        ]);
+        await tx.query(
+          'INSERT INTO release_samples (release_id, kind, application_id, inputs, comparison, active_trace, candidate_trace, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [
+            d.releaseId,
+            s.kind,
+            s.applicationId,
+            JSON.stringify(s.inputs),
+            JSON.stringify(s.comparison),
+            JSON.stringify(s.activeTrace),
+            JSON.stringify(s.candidateTrace),
+            s.recordedAt,
+          ],
+        );
       }
     }
   });
@@ -168,9 +192,21 @@ export interface SampleSummary {
 
 /** The differing cases kept for a release, unexpected ones first, newest first within a kind. */
 export async function releaseSamples(db: Queryable, id: string, limit = 20): Promise<SampleSummary[]> {
-  const { rows } = await db.query<{ id: number; kind: string; application_id: string; recorded_at: string; comparison: unknown }>(
+  const { rows } = await db.query<{
+    id: number;
+    kind: string;
+    application_id: string;
+    recorded_at: string;
+    comparison: unknown;
+  }>(
     "SELECT id, kind, application_id, recorded_at, comparison FROM release_samples WHERE release_id = $1 ORDER BY kind = 'unexpected' DESC, id DESC LIMIT $2",
     [id, limit],
   );
-  return rows.map((r) => ({ id: Number(r.id), kind: r.kind, applicationId: r.application_id, recordedAt: r.recorded_at, comparison: r.comparison }));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    kind: r.kind,
+    applicationId: r.application_id,
+    recordedAt: r.recorded_at,
+    comparison: r.comparison,
+  }));
 }

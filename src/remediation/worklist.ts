@@ -23,7 +23,12 @@ export interface WorklistEntry {
 }
 
 export interface Worklist {
-  readonly release: { readonly id: string; readonly benefit: string; readonly rulesetHash: string; readonly summary: string };
+  readonly release: {
+    readonly id: string;
+    readonly benefit: string;
+    readonly rulesetHash: string;
+    readonly summary: string;
+  };
   /** The version the decisions were re-evaluated with: the one the rollback returned to. */
   readonly reevaluatedWith: string;
   readonly generatedAt: string;
@@ -64,9 +69,17 @@ function actionFor(entitledThen: boolean, entitledNow: boolean, change: number):
 export async function affectedApplications(db: Database, releaseId: string, actor: string): Promise<Worklist> {
   const release = await getRelease(db, releaseId);
   if (release.state !== 'rolled-back') {
-    throw new EntitleError('ENTITLE_RELEASE_TRANSITION_INVALID', `release ${release.id} is ${release.state}, not rolled back`, [
-      { field: 'release', message: 'the worklist lists decisions to correct after a rollback: roll the release back first, or give the id of a rolled-back release' },
-    ]);
+    throw new EntitleError(
+      'ENTITLE_RELEASE_TRANSITION_INVALID',
+      `release ${release.id} is ${release.state}, not rolled back`,
+      [
+        {
+          field: 'release',
+          message:
+            'the worklist lists decisions to correct after a rollback: roll the release back first, or give the id of a rolled-back release',
+        },
+      ],
+    );
   }
   // The version the rollback returned to (the one the release was compared with): a release
   // promoted since must not show its own, legitimate changes as corrections.
@@ -81,7 +94,7 @@ export async function affectedApplications(db: Database, releaseId: string, acto
   let decisions = 0;
   // Keyset pages in decision order (UUIDv7 ids follow time); only the decisions to correct are
   // kept, so memory grows with the worklist, not with everything the release decided.
-  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+  for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
     const { rows } = await db.query<DecisionRow>(
       'SELECT id, application_id, assessment_date, created_at, inputs, outcome FROM decisions WHERE release_id = $1 AND ruleset_hash = $2 AND id > $3 ORDER BY id LIMIT 2000',
       [release.id, release.rulesetHash, after],
@@ -120,7 +133,14 @@ export async function affectedApplications(db: Database, releaseId: string, acto
 }
 
 function reevaluate(now: RuleSet, row: DecisionRow): WorklistEntry | undefined {
-  const base = { applicationId: row.application_id, decisionId: row.id, decidedAt: row.created_at, assessmentDate: row.assessment_date, entitledThen: row.outcome.entitled, awardThenPence: awardPence(row.outcome) };
+  const base = {
+    applicationId: row.application_id,
+    decisionId: row.id,
+    decidedAt: row.created_at,
+    assessmentDate: row.assessment_date,
+    entitledThen: row.outcome.entitled,
+    awardThenPence: awardPence(row.outcome),
+  };
   if (row.inputs === null) return { ...base, action: 'reassess by hand' };
   let outcome: Outcome;
   try {
@@ -131,7 +151,13 @@ function reevaluate(now: RuleSet, row: DecisionRow): WorklistEntry | undefined {
   }
   const change = awardPence(outcome) - base.awardThenPence;
   if (change === 0 && outcome.entitled === base.entitledThen) return undefined;
-  return { ...base, entitledNow: outcome.entitled, awardNowPence: awardPence(outcome), changePence: change, action: actionFor(base.entitledThen, outcome.entitled, change) };
+  return {
+    ...base,
+    entitledNow: outcome.entitled,
+    awardNowPence: awardPence(outcome),
+    changePence: change,
+    action: actionFor(base.entitledThen, outcome.entitled, change),
+  };
 }
 
 async function recordListing(db: Database, release: Release, worklist: Worklist, actor: string): Promise<void> {
@@ -156,7 +182,18 @@ async function recordListing(db: Database, release: Release, worklist: Worklist,
   );
 }
 
-const CSV_COLUMNS = ['applicationId', 'decisionId', 'decidedAt', 'assessmentDate', 'entitledThen', 'awardThen', 'entitledNow', 'awardNow', 'change', 'action'] as const;
+const CSV_COLUMNS = [
+  'applicationId',
+  'decisionId',
+  'decidedAt',
+  'assessmentDate',
+  'entitledThen',
+  'awardThen',
+  'entitledNow',
+  'awardNow',
+  'change',
+  'action',
+] as const;
 
 /** The worklist as CSV (RFC 4180), one decision a row, amounts in pounds with two decimals. */
 export function worklistCsv(worklist: Worklist): string {

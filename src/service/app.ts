@@ -50,7 +50,10 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   const rules = settings.rules instanceof Map ? fixedRouter(settings.rules) : (settings.rules as RuleRouter);
   // The app's logger does not exist yet; flag and degradation events are forwarded to it.
   const to: { log?: FastifyBaseLogger } = {};
-  const forward = { info: (f: Record<string, unknown>, m: string) => to.log?.info(f, m), warn: (f: Record<string, unknown>, m: string) => to.log?.warn(f, m) };
+  const forward = {
+    info: (f: Record<string, unknown>, m: string) => to.log?.info(f, m),
+    warn: (f: Record<string, unknown>, m: string) => to.log?.warn(f, m),
+  };
   let ownFlags: LiveFlags | undefined;
   if (!settings.flags) {
     await seedFlags(db);

@@ -58,7 +58,13 @@ describe('resilience of the running service on PostgreSQL', { timeout: 120_000 }
     await withPostgres(async (t) => {
       const { key } = await createKey(t.db, 'load', ['assessor']);
       const server = await spawnServer({ DATABASE_URL: t.url });
-      const load = runLoad(server.url, key, canaryInput, 32, sleep(1_500).then(() => void server.child.kill('SIGKILL')));
+      const load = runLoad(
+        server.url,
+        key,
+        canaryInput,
+        32,
+        sleep(1_500).then(() => void server.child.kill('SIGKILL')),
+      );
       const result = await load;
       await server.exited;
       assert.ok(result.recorded.length > 50, `expected load before the kill, got ${result.recorded.length} decisions`);
@@ -95,11 +101,18 @@ describe('resilience of the running service on PostgreSQL', { timeout: 120_000 }
         assert.equal(result.statuses.get(500) ?? 0, 0, `500s: ${seen}`);
         assert.ok((result.statuses.get(503) ?? 0) > 0, `expected 503s during the outage: ${seen}`);
         // Recovered without a restart: the same process records decisions again.
-        const after = await fetch(`${server.url}/v1/assessments`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(canaryInput) });
+        const after = await fetch(`${server.url}/v1/assessments`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(canaryInput),
+        });
         assert.equal(after.status, 201);
         assert.equal((await fetch(`${server.url}/ready`)).status, 200);
         const stored = await storedIds(t);
-        assert.deepEqual(result.recorded.filter((id) => !stored.has(id)), []);
+        assert.deepEqual(
+          result.recorded.filter((id) => !stored.has(id)),
+          [],
+        );
         assert.equal((await verifyChain(t.db)).ok, true);
       } finally {
         server.child.kill('SIGKILL');
@@ -113,15 +126,30 @@ describe('resilience of the running service on PostgreSQL', { timeout: 120_000 }
     await withPostgres(async (t) => {
       const { key } = await createKey(t.db, 'load', ['assessor']);
       const server = await spawnServer({ DATABASE_URL: t.url });
-      const result = await runLoad(server.url, key, canaryInput, 16, sleep(1_000).then(() => void server.child.kill('SIGTERM')).then(() => sleep(1_500)));
+      const result = await runLoad(
+        server.url,
+        key,
+        canaryInput,
+        16,
+        sleep(1_000)
+          .then(() => void server.child.kill('SIGTERM'))
+          .then(() => sleep(1_500)),
+      );
       assert.equal(await server.exited, 0);
       assert.equal(result.statuses.get(500) ?? 0, 0);
       // No accepted request is lost: every decision the server recorded reached its client as a
       // 201, and every 201 is recorded. (A request sent on a keep-alive connection at the moment
       // the server closes it is reset before the server reads it: not accepted, so not lost.)
       const stored = await storedIds(t);
-      assert.deepEqual(result.recorded.filter((id) => !stored.has(id)), []);
-      assert.equal(stored.size, result.recorded.length, `recorded ${stored.size} decisions but acknowledged ${result.recorded.length}: ${JSON.stringify([...result.statuses])}`);
+      assert.deepEqual(
+        result.recorded.filter((id) => !stored.has(id)),
+        [],
+      );
+      assert.equal(
+        stored.size,
+        result.recorded.length,
+        `recorded ${stored.size} decisions but acknowledged ${result.recorded.length}: ${JSON.stringify([...result.statuses])}`,
+      );
       assert.equal((await verifyChain(t.db)).ok, true);
     });
   });
@@ -134,7 +162,10 @@ describe('resilience of the running service on PostgreSQL', { timeout: 120_000 }
       const name = `${fresh.pathname.slice(1)}_fresh`;
       await t.db.query(`CREATE DATABASE ${name}`);
       fresh.pathname = `/${name}`;
-      const [a, b] = await Promise.all([spawnServer({ DATABASE_URL: fresh.toString() }), spawnServer({ DATABASE_URL: fresh.toString() })]);
+      const [a, b] = await Promise.all([
+        spawnServer({ DATABASE_URL: fresh.toString() }),
+        spawnServer({ DATABASE_URL: fresh.toString() }),
+      ]);
       try {
         assert.equal((await fetch(`${a.url}/ready`)).status, 200);
         assert.equal((await fetch(`${b.url}/ready`)).status, 200);

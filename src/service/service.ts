@@ -66,7 +66,11 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     const registry = new Registry();
     // The app's logger exists only once the app does; the live releases log through it.
     const to: { log?: LiveLog } = {};
-    const forward: LiveLog = { info: (f, m) => to.log?.info(f, m), warn: (f, m) => to.log?.warn(f, m), error: (f, m) => to.log?.error(f, m) };
+    const forward: LiveLog = {
+      info: (f, m) => to.log?.info(f, m),
+      warn: (f, m) => to.log?.warn(f, m),
+      error: (f, m) => to.log?.error(f, m),
+    };
     const env = config.incidents?.env ?? process.env;
     const dispatcher = Dispatcher.fromEnvironment(await loadEscalationPolicy(env), env, { registry });
     const settings: LiveSettings = {
@@ -76,10 +80,26 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       // An automatic rollback opens an incident, once, from the instance that rolled back.
       onAutomaticRollback: async (rollback) => {
         const { incident, created, decisions } = await openRollbackIncident(db, rollback);
-        if (created) to.log?.warn({ event: 'rollback_incident_opened', incident: incident.id, release: rollback.release.id, priority: incident.priority, decisions }, 'an incident was opened for the automatic rollback');
+        if (created)
+          to.log?.warn(
+            {
+              event: 'rollback_incident_opened',
+              incident: incident.id,
+              release: rollback.release.id,
+              priority: incident.priority,
+              decisions,
+            },
+            'an incident was opened for the automatic rollback',
+          );
       },
     };
-    const { live, differing } = await LiveReleases.start(db, await loadRuleSets(config.rulesDir), settings, registry, forward);
+    const { live, differing } = await LiveReleases.start(
+      db,
+      await loadRuleSets(config.rulesDir),
+      settings,
+      registry,
+      forward,
+    );
     started = live;
     const ruleSets = live.active;
     await seedFlags(db);
@@ -104,14 +124,30 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     for (const warning of dispatcher.warnings) app.log.warn({ event: 'notification_channel_not_configured' }, warning);
     const secret = env.ENTITLE_SESSION_SECRET;
     if (!secret || Buffer.byteLength(secret) < 32) {
-      app.log.warn({ event: 'session_secret_weak' }, secret ? 'ENTITLE_SESSION_SECRET is shorter than 32 bytes: use a long random value' : 'ENTITLE_SESSION_SECRET is not set: console sessions end when this instance stops and do not work across instances');
+      app.log.warn(
+        { event: 'session_secret_weak' },
+        secret
+          ? 'ENTITLE_SESSION_SECRET is shorter than 32 bytes: use a long random value'
+          : 'ENTITLE_SESSION_SECRET is not set: console sessions end when this instance stops and do not work across instances',
+      );
     }
     const incidentWatch = new IncidentWatch(db, dispatcher, app.log, env.ENTITLE_CONSOLE_URL);
     incidentWatch.start(config.incidents?.watchMs ?? 15_000);
-    if (faults) app.log.warn({ event: 'test_faults_enabled' }, 'ENTITLE_TEST_FAULTS is on: POST /test/faults can make this instance fail. Never in production.');
+    if (faults)
+      app.log.warn(
+        { event: 'test_faults_enabled' },
+        'ENTITLE_TEST_FAULTS is on: POST /test/faults can make this instance fail. Never in production.',
+      );
     const address = await app.listen({ host: config.host, port: config.port });
     app.log.info(
-      { event: 'started', address, environment, store: describeStore(config.store), migrationsApplied: migrated.applied, ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })) },
+      {
+        event: 'started',
+        address,
+        environment,
+        store: describeStore(config.store),
+        migrationsApplied: migrated.applied,
+        ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })),
+      },
       'entitle is serving',
     );
     for (const d of differing) {
@@ -146,9 +182,22 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
 }
 
 /** The chain watch on a timer, with its two gauges; stop() waits for a tick in progress. */
-function watchChain(db: Database, registry: Registry, log: FastifyInstance['log'], everyMs: number): { stop(): Promise<void> } {
-  const intact = new Gauge({ name: 'entitle_chain_intact', help: 'Whether the decision chain verified by this instance is intact (1) or broken (0). Broken is a P1.', registers: [registry] });
-  const verified = new Gauge({ name: 'entitle_chain_verified_records', help: 'Decision records this instance has verified in the chain since it started.', registers: [registry] });
+function watchChain(
+  db: Database,
+  registry: Registry,
+  log: FastifyInstance['log'],
+  everyMs: number,
+): { stop(): Promise<void> } {
+  const intact = new Gauge({
+    name: 'entitle_chain_intact',
+    help: 'Whether the decision chain verified by this instance is intact (1) or broken (0). Broken is a P1.',
+    registers: [registry],
+  });
+  const verified = new Gauge({
+    name: 'entitle_chain_verified_records',
+    help: 'Decision records this instance has verified in the chain since it started.',
+    registers: [registry],
+  });
   intact.set(1);
   let reported = false;
   const watch = new ChainWatch(db, (state) => {
@@ -156,7 +205,10 @@ function watchChain(db: Database, registry: Registry, log: FastifyInstance['log'
     verified.set(state.verified);
     if (!state.intact && !reported) {
       reported = true;
-      log.error({ event: 'chain_broken', seq: state.problem?.seq, problem: state.problem?.message }, 'the decision chain does not verify: run "entitle audit verify" and follow the runbook');
+      log.error(
+        { event: 'chain_broken', seq: state.problem?.seq, problem: state.problem?.message },
+        'the decision chain does not verify: run "entitle audit verify" and follow the runbook',
+      );
     }
   });
   let running: Promise<void> | undefined;

@@ -217,7 +217,13 @@ const money = (pence: number): number => pence / 100;
  * younger than the claimant; younger ones a gap of 0 to 4 years apart, never below 0. A young
  * claimant has fewer children, as in life.
  */
-function childAges(random: Random, count: number, claimantAge: number, oldest: number, gaps: readonly Weighted<number>[]): number[] {
+function childAges(
+  random: Random,
+  count: number,
+  claimantAge: number,
+  oldest: number,
+  gaps: readonly Weighted<number>[],
+): number[] {
   const ceiling = Math.max(0, Math.min(oldest, claimantAge - 17));
   const n = Math.min(count, ceiling + 1);
   // The larger of two draws: families claim for years, so their eldest children are older.
@@ -232,16 +238,32 @@ export function universalCreditHousehold(random: Random, on: string): Record<str
   const d = UC_DISTRIBUTIONS;
   const type = random.pick(d.householdType);
   const claimantAge = random.inBand(random.pick(d.claimantAge));
-  const ages = type.couple ? [claimantAge, Math.max(18, Math.min(65, claimantAge + random.inBand(d.partnerAgeGap)))] : [claimantAge];
+  const ages = type.couple
+    ? [claimantAge, Math.max(18, Math.min(65, claimantAge + random.inBand(d.partnerAgeGap)))]
+    : [claimantAge];
 
   const children = type.children
-    ? childAges(random, random.pick(d.childCount), claimantAge, d.oldestChildAge, d.siblingGap).map((age) => ({ age, dateOfBirth: bornAged(random, on, age), disability: random.pick(d.disability) }))
+    ? childAges(random, random.pick(d.childCount), claimantAge, d.oldestChildAge, d.siblingGap).map((age) => ({
+        age,
+        dateOfBirth: bornAged(random, on, age),
+        disability: random.pick(d.disability),
+      }))
     : [];
 
   const adults = ages.map((age, i) => {
-    const lcwra = random.chance(!type.couple && !type.children ? d.lcwraPercent.singleWithoutChildren : d.lcwraPercent.otherAdult);
+    const lcwra = random.chance(
+      !type.couple && !type.children ? d.lcwraPercent.singleWithoutChildren : d.lcwraPercent.otherAdult,
+    );
     const working = d.inWorkPercent;
-    const workPercent = lcwra ? working.withLcwra : type.couple ? (i === 0 ? working.firstPartner : working.secondPartner) : type.children ? working.loneParent : working.singleWithoutChildren;
+    const workPercent = lcwra
+      ? working.withLcwra
+      : type.couple
+        ? i === 0
+          ? working.firstPartner
+          : working.secondPartner
+        : type.children
+          ? working.loneParent
+          : working.singleWithoutChildren;
     const earnings = random.chance(workPercent) ? random.inBand(random.pick(d.monthlyEarnings)) : 0;
     return {
       dateOfBirth: bornAged(random, on, age),
@@ -263,9 +285,14 @@ export function universalCreditHousehold(random: Random, on: string): Record<str
 
   // The childcare work condition as S5 reg. 32(1) puts it (see the rule set): someone works, and
   // in a couple the other works too or cannot provide childcare.
-  const workConditionMet = adults.some((a) => a.monthlyNetEarnings > 0) && adults.every((a) => a.monthlyNetEarnings > 0 || a.limitedCapabilityForWorkRelatedActivity || a.carer);
+  const workConditionMet =
+    adults.some((a) => a.monthlyNetEarnings > 0) &&
+    adults.every((a) => a.monthlyNetEarnings > 0 || a.limitedCapabilityForWorkRelatedActivity || a.carer);
   const youngChild = children.some((c) => c.age < d.childcareAgeBelow);
-  const childcare = youngChild && random.chance(workConditionMet ? d.childcarePercent.workConditionMet : d.childcarePercent.otherwise) ? random.inBand(d.childcare) : 0;
+  const childcare =
+    youngChild && random.chance(workConditionMet ? d.childcarePercent.workConditionMet : d.childcarePercent.otherwise)
+      ? random.inBand(d.childcare)
+      : 0;
 
   const capital = random.inBand(random.pick(d.capital));
   const unearned = random.chance(d.unearnedIncomePercent) ? random.inBand(d.unearnedIncome) : 0;
@@ -287,7 +314,15 @@ export function childBenefitHousehold(random: Random, on: string): Record<string
   const d = CHILD_BENEFIT_DISTRIBUTIONS;
   const parentAge = random.inBand(d.parentAge);
   const adultCount = random.chance(d.couplePercent) ? 2 : 1;
-  const adults = Array.from({ length: adultCount }, () => ({ annualAdjustedNetIncome: money(random.inBand(random.pick(d.annualAdjustedNetIncome))) }));
-  const children = childAges(random, random.pick(d.childCount), parentAge, UC_DISTRIBUTIONS.oldestChildAge, UC_DISTRIBUTIONS.siblingGap).map((age) => ({ dateOfBirth: bornAged(random, on, age) }));
+  const adults = Array.from({ length: adultCount }, () => ({
+    annualAdjustedNetIncome: money(random.inBand(random.pick(d.annualAdjustedNetIncome))),
+  }));
+  const children = childAges(
+    random,
+    random.pick(d.childCount),
+    parentAge,
+    UC_DISTRIBUTIONS.oldestChildAge,
+    UC_DISTRIBUTIONS.siblingGap,
+  ).map((age) => ({ dateOfBirth: bornAged(random, on, age) }));
   return { adults, children };
 }

@@ -54,7 +54,10 @@ export interface Slo {
    * Counter series that produce `good` and `bad` events a minute, for the generated promtool
    * tests: each is a series selector and how much it grows a minute.
    */
-  readonly testSeries: (good: number, bad: number) => readonly { readonly series: string; readonly perMinute: number }[];
+  readonly testSeries: (
+    good: number,
+    bad: number,
+  ) => readonly { readonly series: string; readonly perMinute: number }[];
   /** Priorities of a page and of a ticket for this journey. */
   readonly priority: { readonly page: Priority; readonly ticket: Priority };
   /** What a citizen experiences while this SLO burns. */
@@ -71,7 +74,8 @@ export const SLOS: readonly Slo[] = [
     id: 'assessment_availability',
     journey: 'A citizen gets an assessment',
     publicName: 'Getting a decision about your benefit',
-    objectiveText: '99.9% of assessment requests get a recorded decision or a clear answer about their input, over 28 days',
+    objectiveText:
+      '99.9% of assessment requests get a recorded decision or a clear answer about their input, over 28 days',
     objective: 0.999,
     periodDays: 28,
     bad: 'sum(rate(entitle_http_request_duration_seconds_count{route="/v1/assessments",status=~"5.."}[$w]))',
@@ -82,7 +86,8 @@ export const SLOS: readonly Slo[] = [
       { series: 'entitle_http_request_duration_seconds_count{route="/v1/assessments",status="503"}', perMinute: bad },
     ],
     priority: { page: 'P1', ticket: 'P3' },
-    citizenImpact: 'Citizens applying for a benefit are told the service cannot give them a decision now, and must try again later.',
+    citizenImpact:
+      'Citizens applying for a benefit are told the service cannot give them a decision now, and must try again later.',
     tiers: ALL_TIERS,
   },
   {
@@ -96,8 +101,14 @@ export const SLOS: readonly Slo[] = [
     total: `sum(rate(${ASSESSMENTS}[$w]))`,
     minEventsPerSecond: 0.05,
     testSeries: (good, bad) => [
-      { series: 'entitle_http_request_duration_seconds_count{route="/v1/assessments",status="201"}', perMinute: good + bad },
-      { series: 'entitle_http_request_duration_seconds_bucket{route="/v1/assessments",status="201",le="0.5"}', perMinute: good },
+      {
+        series: 'entitle_http_request_duration_seconds_count{route="/v1/assessments",status="201"}',
+        perMinute: good + bad,
+      },
+      {
+        series: 'entitle_http_request_duration_seconds_bucket{route="/v1/assessments",status="201",le="0.5"}',
+        perMinute: good,
+      },
     ],
     priority: { page: 'P2', ticket: 'P3' },
     citizenImpact: 'Citizens wait longer for their assessment; front ends may time out and ask them to try again.',
@@ -107,7 +118,8 @@ export const SLOS: readonly Slo[] = [
     id: 'decisions_recorded',
     journey: 'Every decision is recorded and verifiable',
     publicName: 'Keeping a record of your decision',
-    objectiveText: '99.99% of decisions are committed to the hash chain, over 28 days (a decision not recorded is never returned)',
+    objectiveText:
+      '99.99% of decisions are committed to the hash chain, over 28 days (a decision not recorded is never returned)',
     objective: 0.9999,
     periodDays: 28,
     bad: 'sum(rate(entitle_decision_write_failures_total[$w]))',
@@ -125,18 +137,27 @@ export const SLOS: readonly Slo[] = [
     id: 'decisions_consistent',
     journey: 'Decisions are consistent and reproducible',
     publicName: 'Decisions following the published rules',
-    objectiveText: 'At most 0.1% of release comparisons differ unexpectedly or fail only under the candidate, and replays reproduce recorded decisions',
+    objectiveText:
+      'At most 0.1% of release comparisons differ unexpectedly or fail only under the candidate, and replays reproduce recorded decisions',
     objective: 0.999,
     periodDays: 28,
     bad: '(sum(rate(entitle_release_comparisons_total{kind=~"unexpected|candidate_error"}[$w])) or vector(0)) + (sum(rate(entitle_replays_total{result="mismatch"}[$w])) or vector(0))',
-    total: '(sum(rate(entitle_release_comparisons_total[$w])) or vector(0)) + (sum(rate(entitle_replays_total{result=~"match|mismatch"}[$w])) or vector(0))',
+    total:
+      '(sum(rate(entitle_release_comparisons_total[$w])) or vector(0)) + (sum(rate(entitle_replays_total{result=~"match|mismatch"}[$w])) or vector(0))',
     minEventsPerSecond: 0.05,
     testSeries: (good, bad) => [
-      { series: 'entitle_release_comparisons_total{release="r",benefit="universal-credit",kind="identical"}', perMinute: good },
-      { series: 'entitle_release_comparisons_total{release="r",benefit="universal-credit",kind="unexpected"}', perMinute: bad },
+      {
+        series: 'entitle_release_comparisons_total{release="r",benefit="universal-credit",kind="identical"}',
+        perMinute: good,
+      },
+      {
+        series: 'entitle_release_comparisons_total{release="r",benefit="universal-credit",kind="unexpected"}',
+        perMinute: bad,
+      },
     ],
     priority: { page: 'P1', ticket: 'P2' },
-    citizenImpact: 'Citizens may be getting decisions that differ from what the published rules say, or a decision could not be reproduced for a challenge.',
+    citizenImpact:
+      'Citizens may be getting decisions that differ from what the published rules say, or a decision could not be reproduced for a challenge.',
     tiers: ALL_TIERS,
   },
 ];

@@ -21,9 +21,15 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
     const holder = (await readFile(join(dir, HOLDER), 'utf8').catch(() => '')).trim() || 'unknown';
-    throw new EntitleError('ENTITLE_DATA_DIR_IN_USE', `the embedded database in ${dir} is in use by process ${holder}`, [
-      { message: `stop the process using it (for example a running "entitle serve", pid ${holder}), or set DATABASE_URL to use PostgreSQL, which serves many processes` },
-    ]);
+    throw new EntitleError(
+      'ENTITLE_DATA_DIR_IN_USE',
+      `the embedded database in ${dir} is in use by process ${holder}`,
+      [
+        {
+          message: `stop the process using it (for example a running "entitle serve", pid ${holder}), or set DATABASE_URL to use PostgreSQL, which serves many processes`,
+        },
+      ],
+    );
   }
   await writeFile(join(dir, HOLDER), String(process.pid));
   return async () => {

@@ -13,7 +13,8 @@ export interface FaultSwitch {
 
 export function withFaults(inner: Database): FaultSwitch {
   let down = false;
-  const fail = () => Promise.reject(Object.assign(new Error('the database is down (test fault)'), { name: 'InjectedFault' }));
+  const fail = () =>
+    Promise.reject(Object.assign(new Error('the database is down (test fault)'), { name: 'InjectedFault' }));
   const db: Database = {
     ...inner,
     query: (sql, params) => (down ? fail() : inner.query(sql, params)),

@@ -1,5 +1,12 @@
 export type { Database, PoolStats, Queryable } from './database.ts';
-export { migrate, migrationsCurrent, readMigrations, shippedMigrations, type Migration, type MigrationResult } from './migrate.ts';
+export {
+  migrate,
+  migrationsCurrent,
+  readMigrations,
+  shippedMigrations,
+  type Migration,
+  type MigrationResult,
+} from './migrate.ts';
 export { describeStore, openDatabase, storeSettingsFrom, type StoreSettings } from './open.ts';
 export { lockDataDir } from './data-dir-lock.ts';
 export { openPglite } from './pglite.ts';

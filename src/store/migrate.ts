@@ -27,7 +27,12 @@ export async function readMigrations(dir: URL | string): Promise<Migration[]> {
   return Promise.all(
     files.map(async (file) => {
       const sql = await readFile(new URL(file, base), 'utf8');
-      return { version: Number(file.slice(0, 3)), name: file.replace(/\.sql$/, ''), sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      return {
+        version: Number(file.slice(0, 3)),
+        name: file.replace(/\.sql$/, ''),
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
     }),
   );
 }
@@ -52,7 +57,9 @@ export function shippedMigrations(): Promise<Migration[]> {
  */
 async function lockForMigration(conn: Queryable): Promise<void> {
   for (;;) {
-    const { rows } = await conn.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK]);
+    const { rows } = await conn.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      MIGRATION_LOCK,
+    ]);
     if (rows[0]?.locked) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -67,7 +74,9 @@ export async function migrate(db: Database, migrations?: readonly Migration[]): 
     try {
       await conn.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-      const { rows } = await conn.query<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+      const { rows } = await conn.query<{ version: number; name: string; checksum: string }>(
+        'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+      );
       const done = new Map(rows.map((r) => [r.version, r]));
       for (const row of rows) {
         const shipped = all.find((m) => m.version === row.version);
@@ -78,7 +87,12 @@ export async function migrate(db: Database, migrations?: readonly Migration[]): 
       const applied: string[] = [];
       for (const migration of all) {
         if (done.has(migration.version)) continue;
-        const record = () => conn.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migration.checksum]);
+        const record = () =>
+          conn.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+            migration.version,
+            migration.name,
+            migration.checksum,
+          ]);
         if (runsOutsideTransaction(migration)) {
           for (const statement of sqlStatements(migration.sql)) await conn.exec(statement);
           await record();

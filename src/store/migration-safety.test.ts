@@ -2,12 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkMigrations, shippedMigrations, type Migration } from './index.ts';
 
-const m = (version: number, sql: string): Migration => ({ version, name: `${String(version).padStart(3, '0')}-test`, sql, checksum: '' });
-const rules = (sql: string, earlier: Migration[] = [m(1, 'CREATE TABLE people (id int, name text);')]) => checkMigrations([...earlier, m(9, sql)], 8).problems.map((p) => p.rule);
+const m = (version: number, sql: string): Migration => ({
+  version,
+  name: `${String(version).padStart(3, '0')}-test`,
+  sql,
+  checksum: '',
+});
+const rules = (sql: string, earlier: Migration[] = [m(1, 'CREATE TABLE people (id int, name text);')]) =>
+  checkMigrations([...earlier, m(9, sql)], 8).problems.map((p) => p.rule);
 
 describe('migration safety', () => {
   it('lets expand-only migrations through', () => {
-    assert.deepEqual(rules(`
+    assert.deepEqual(
+      rules(`
       CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);
       CREATE INDEX notes_body ON notes (body);
       ALTER TABLE people ADD COLUMN email text;
@@ -16,7 +23,9 @@ describe('migration safety', () => {
       CREATE INDEX people_name ON people (name);
       ALTER TABLE decisions ADD CONSTRAINT d_check CHECK (seq > 0) NOT VALID;
       INSERT INTO people (id, name) VALUES (1, 'a;b');
-    `), []);
+    `),
+      [],
+    );
   });
 
   it('refuses what would break the release still running, each for its reason', () => {
@@ -36,23 +45,48 @@ describe('migration safety', () => {
   });
 
   it('allows a contract step naming its earlier expand step, and a marked lock; refuses a marker naming nothing', () => {
-    assert.deepEqual(rules('-- entitle:contract expand=001 (nothing reads name since release 1.5)\nALTER TABLE people DROP COLUMN name;'), []);
-    assert.deepEqual(rules('-- entitle:contract expand=007\nALTER TABLE people DROP COLUMN name;'), ['contract-marker']);
-    assert.deepEqual(rules('-- entitle:locks-large-table (run at 3am with the service drained)\nCREATE INDEX d ON decisions (benefit);'), []);
+    assert.deepEqual(
+      rules(
+        '-- entitle:contract expand=001 (nothing reads name since release 1.5)\nALTER TABLE people DROP COLUMN name;',
+      ),
+      [],
+    );
+    assert.deepEqual(rules('-- entitle:contract expand=007\nALTER TABLE people DROP COLUMN name;'), [
+      'contract-marker',
+    ]);
+    assert.deepEqual(
+      rules(
+        '-- entitle:locks-large-table (run at 3am with the service drained)\nCREATE INDEX d ON decisions (benefit);',
+      ),
+      [],
+    );
   });
 
   it('runs concurrent index builds only outside a transaction, dropping first so a failed build is redone', () => {
     const outside = '-- entitle:no-transaction\n';
-    assert.deepEqual(rules(`${outside}DROP INDEX CONCURRENTLY IF EXISTS decisions_x;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS decisions_x ON decisions (benefit);`), []);
+    assert.deepEqual(
+      rules(
+        `${outside}DROP INDEX CONCURRENTLY IF EXISTS decisions_x;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS decisions_x ON decisions (benefit);`,
+      ),
+      [],
+    );
     assert.deepEqual(rules('CREATE INDEX CONCURRENTLY decisions_x ON decisions (benefit);'), ['transaction']);
     assert.deepEqual(rules(`${outside}CREATE INDEX CONCURRENTLY decisions_x ON decisions (benefit);`), ['transaction']);
-    assert.deepEqual(rules(`${outside}DROP INDEX CONCURRENTLY IF EXISTS x;\nCREATE INDEX CONCURRENTLY x ON decisions (benefit);\nALTER TABLE people ADD COLUMN email text;`), ['transaction']);
+    assert.deepEqual(
+      rules(
+        `${outside}DROP INDEX CONCURRENTLY IF EXISTS x;\nCREATE INDEX CONCURRENTLY x ON decisions (benefit);\nALTER TABLE people ADD COLUMN email text;`,
+      ),
+      ['transaction'],
+    );
   });
 
   it('finds what the shipped migrations did, and passes those after the check existed', async () => {
     const shipped = await shippedMigrations();
     // 002 and 003 locked decisions while it was small; they shipped before this check.
-    assert.deepEqual(checkMigrations(shipped).problems.map((p) => `${p.migration} ${p.rule}`), ['002-decision-seq-positive large-table-lock', '003-releases large-table-lock']);
+    assert.deepEqual(
+      checkMigrations(shipped).problems.map((p) => `${p.migration} ${p.rule}`),
+      ['002-decision-seq-positive large-table-lock', '003-releases large-table-lock'],
+    );
     assert.deepEqual(checkMigrations(shipped, 4).problems, []);
   });
 });

@@ -21,12 +21,27 @@ import type { Migration } from './migrate.ts';
  */
 
 /** Tables that grow with citizens' traffic: a lock on them stops assessments. */
-export const LARGE_TABLES = ['decisions', 'decision_reads', 'audit_events', 'assessment_failures', 'release_samples', 'incident_entries'] as const;
+export const LARGE_TABLES = [
+  'decisions',
+  'decision_reads',
+  'audit_events',
+  'assessment_failures',
+  'release_samples',
+  'incident_entries',
+] as const;
 
 export interface MigrationProblem {
   readonly migration: string;
   readonly statement: string;
-  readonly rule: 'drop' | 'rename' | 'type-change' | 'not-null' | 'truncate' | 'large-table-lock' | 'contract-marker' | 'transaction';
+  readonly rule:
+    | 'drop'
+    | 'rename'
+    | 'type-change'
+    | 'not-null'
+    | 'truncate'
+    | 'large-table-lock'
+    | 'contract-marker'
+    | 'transaction';
   readonly message: string;
 }
 
@@ -59,10 +74,16 @@ export function checkMigration(migration: Migration, earlier: readonly Migration
   const contract = /^--\s*entitle:contract\s+expand=(\d{3})/m.exec(migration.sql);
   const locksAllowed = /^--\s*entitle:locks-large-table\s+\S/m.test(migration.sql);
   if (contract && !earlier.some((m) => m.version === Number(contract[1]))) {
-    problems.push({ migration: migration.name, statement: contract[0], rule: 'contract-marker', message: `the contract step names expand=${contract[1]}, which is not an earlier migration` });
+    problems.push({
+      migration: migration.name,
+      statement: contract[0],
+      rule: 'contract-marker',
+      message: `the contract step names expand=${contract[1]}, which is not an earlier migration`,
+    });
   }
   const created = new Set<string>();
-  const add = (statement: string, rule: MigrationProblem['rule'], message: string) => problems.push({ migration: migration.name, statement: statement.slice(0, 160), rule, message });
+  const add = (statement: string, rule: MigrationProblem['rule'], message: string) =>
+    problems.push({ migration: migration.name, statement: statement.slice(0, 160), rule, message });
   const outside = runsOutsideTransaction(migration);
   const dropped = new Set<string>();
   for (const statement of sqlStatements(migration.sql)) {
@@ -70,38 +91,84 @@ export function checkMigration(migration: Migration, earlier: readonly Migration
     const createTable = new RegExp(`^CREATE TABLE (?:IF NOT EXISTS )?${IDENT}`, 'i').exec(s);
     if (createTable) created.add(createTable[1]!.replaceAll('"', '').toLowerCase());
     const destructive = (rule: MigrationProblem['rule'], message: string) => {
-      if (!contract) add(s, rule, `${message}: the previous release may still use it. Expand first; do this as the contract step of an expand/contract pair, a release later, marked "-- entitle:contract expand=NNN"`);
+      if (!contract)
+        add(
+          s,
+          rule,
+          `${message}: the previous release may still use it. Expand first; do this as the contract step of an expand/contract pair, a release later, marked "-- entitle:contract expand=NNN"`,
+        );
     };
     if (/^DROP (TABLE|VIEW|SEQUENCE)\b/i.test(s)) destructive('drop', 'drops a table, view or sequence');
-    if (/^ALTER TABLE\b.*\bDROP (COLUMN\b|(?!CONSTRAINT|DEFAULT|NOT NULL)\b)/i.test(s)) destructive('drop', 'drops a column');
+    if (/^ALTER TABLE\b.*\bDROP (COLUMN\b|(?!CONSTRAINT|DEFAULT|NOT NULL)\b)/i.test(s))
+      destructive('drop', 'drops a column');
     if (/^ALTER (TABLE|VIEW|SEQUENCE)\b.*\bRENAME\b/i.test(s)) destructive('rename', 'renames a table or column');
-    if (/^ALTER TABLE\b.*\bALTER (COLUMN )?\S+ (SET DATA )?TYPE\b/i.test(s)) destructive('type-change', 'changes a column\'s type');
-    if (/^ALTER TABLE\b.*\bALTER (COLUMN )?\S+ SET NOT NULL\b/i.test(s)) destructive('not-null', 'makes a column NOT NULL, which the previous release may not fill');
-    if (/^ALTER TABLE\b.*\bADD (COLUMN )?(?!CONSTRAINT\b)[^,]*\bNOT NULL\b/i.test(s) && !/\bDEFAULT\b/i.test(s)) destructive('not-null', 'adds a NOT NULL column without a default, which the previous release does not fill');
+    if (/^ALTER TABLE\b.*\bALTER (COLUMN )?\S+ (SET DATA )?TYPE\b/i.test(s))
+      destructive('type-change', "changes a column's type");
+    if (/^ALTER TABLE\b.*\bALTER (COLUMN )?\S+ SET NOT NULL\b/i.test(s))
+      destructive('not-null', 'makes a column NOT NULL, which the previous release may not fill');
+    if (/^ALTER TABLE\b.*\bADD (COLUMN )?(?!CONSTRAINT\b)[^,]*\bNOT NULL\b/i.test(s) && !/\bDEFAULT\b/i.test(s))
+      destructive('not-null', 'adds a NOT NULL column without a default, which the previous release does not fill');
     if (/^(TRUNCATE|DELETE FROM)\b/i.test(s) && !/\bWHERE\b/i.test(s)) destructive('truncate', 'deletes every row');
-    const concurrently = new RegExp(`^(CREATE (?:UNIQUE )?INDEX|DROP INDEX|REINDEX (?:INDEX|TABLE)) CONCURRENTLY (?:IF (?:NOT )?EXISTS )?${IDENT}`, 'i').exec(s);
-    if (concurrently && !outside) add(s, 'transaction', 'a CONCURRENTLY statement cannot run inside a transaction: put it in a migration of its own marked "-- entitle:no-transaction"');
-    if (outside && !concurrently) add(s, 'transaction', 'a migration marked "-- entitle:no-transaction" cannot be rolled back if it fails half-way, so it may hold only CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY');
+    const concurrently = new RegExp(
+      `^(CREATE (?:UNIQUE )?INDEX|DROP INDEX|REINDEX (?:INDEX|TABLE)) CONCURRENTLY (?:IF (?:NOT )?EXISTS )?${IDENT}`,
+      'i',
+    ).exec(s);
+    if (concurrently && !outside)
+      add(
+        s,
+        'transaction',
+        'a CONCURRENTLY statement cannot run inside a transaction: put it in a migration of its own marked "-- entitle:no-transaction"',
+      );
+    if (outside && !concurrently)
+      add(
+        s,
+        'transaction',
+        'a migration marked "-- entitle:no-transaction" cannot be rolled back if it fails half-way, so it may hold only CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY',
+      );
     if (outside && concurrently) {
       const name = concurrently[2]!.replaceAll('"', '').toLowerCase();
       if (/^DROP/i.test(concurrently[1]!)) dropped.add(name);
       else if (/^CREATE/i.test(concurrently[1]!) && !dropped.has(name)) {
-        add(s, 'transaction', `a failed concurrent build leaves an invalid index behind: put "DROP INDEX CONCURRENTLY IF EXISTS ${name}" before it, so running the migration again rebuilds it`);
+        add(
+          s,
+          'transaction',
+          `a failed concurrent build leaves an invalid index behind: put "DROP INDEX CONCURRENTLY IF EXISTS ${name}" before it, so running the migration again rebuilds it`,
+        );
       }
     }
-    const index = new RegExp(`^CREATE (?:UNIQUE )?INDEX (?!CONCURRENTLY)(?:IF NOT EXISTS )?(?:${IDENT} )?ON (?:ONLY )?${IDENT}`, 'i').exec(s);
-    const constraint = new RegExp(`^ALTER TABLE (?:ONLY )?${IDENT} ADD CONSTRAINT\\b(?!.*\\bNOT VALID\\b)`, 'i').exec(s);
+    const index = new RegExp(
+      `^CREATE (?:UNIQUE )?INDEX (?!CONCURRENTLY)(?:IF NOT EXISTS )?(?:${IDENT} )?ON (?:ONLY )?${IDENT}`,
+      'i',
+    ).exec(s);
+    const constraint = new RegExp(`^ALTER TABLE (?:ONLY )?${IDENT} ADD CONSTRAINT\\b(?!.*\\bNOT VALID\\b)`, 'i').exec(
+      s,
+    );
     const table = (index?.[2] ?? constraint?.[1])?.replaceAll('"', '').toLowerCase();
     if (table && (LARGE_TABLES as readonly string[]).includes(table) && !created.has(table) && !locksAllowed) {
-      add(s, 'large-table-lock', `${index ? 'builds an index on' : 'validates a constraint on'} ${table}, a large table, holding a lock that stops assessments for the whole build; if it must, mark the file "-- entitle:locks-large-table (why)" and run it in a quiet hour`);
+      add(
+        s,
+        'large-table-lock',
+        `${index ? 'builds an index on' : 'validates a constraint on'} ${table}, a large table, holding a lock that stops assessments for the whole build; if it must, mark the file "-- entitle:locks-large-table (why)" and run it in a quiet hour`,
+      );
     }
   }
   return problems;
 }
 
 /** Checks the migrations newer than `since` (those the deploy would apply), each against those before it. */
-export function checkMigrations(all: readonly Migration[], since = 0): { checked: string[]; problems: MigrationProblem[] } {
+export function checkMigrations(
+  all: readonly Migration[],
+  since = 0,
+): { checked: string[]; problems: MigrationProblem[] } {
   const sorted = [...all].sort((a, b) => a.version - b.version);
   const fresh = sorted.filter((m) => m.version > since);
-  return { checked: fresh.map((m) => m.name), problems: fresh.flatMap((m) => checkMigration(m, sorted.filter((e) => e.version < m.version))) };
+  return {
+    checked: fresh.map((m) => m.name),
+    problems: fresh.flatMap((m) =>
+      checkMigration(
+        m,
+        sorted.filter((e) => e.version < m.version),
+      ),
+    ),
+  };
 }

@@ -13,7 +13,10 @@ export interface StoreSettings {
 }
 
 /** Where data lives, said the same way by `serve` and every command that touches data. */
-export function storeSettingsFrom(options: { dataDir?: string | undefined }, env: NodeJS.ProcessEnv = process.env): StoreSettings {
+export function storeSettingsFrom(
+  options: { dataDir?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): StoreSettings {
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: options.dataDir ?? env.ENTITLE_DATA_DIR ?? './data',
@@ -35,7 +38,10 @@ export function describeStore(settings: StoreSettings): string {
 /** Opens the configured database. The embedded one is locked to this process until closed. */
 export async function openDatabase(settings: StoreSettings): Promise<Database> {
   if (settings.databaseUrl) {
-    return openPostgres({ connectionString: settings.databaseUrl, ...(settings.maxConnections ? { maxConnections: settings.maxConnections } : {}) });
+    return openPostgres({
+      connectionString: settings.databaseUrl,
+      ...(settings.maxConnections ? { maxConnections: settings.maxConnections } : {}),
+    });
   }
   const dir = resolve(settings.dataDir ?? './data');
   const release = await lockDataDir(dir);

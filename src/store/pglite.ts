@@ -9,7 +9,11 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   const db = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     // As for PostgreSQL: timestamps and dates as exact text, bigint as a number.
-    parsers: { [types.TIMESTAMPTZ]: (v: string) => v, [types.DATE]: (v: string) => v, [types.INT8]: (v: string) => Number(v) },
+    parsers: {
+      [types.TIMESTAMPTZ]: (v: string) => v,
+      [types.DATE]: (v: string) => v,
+      [types.INT8]: (v: string) => Number(v),
+    },
   });
   const query = async <Row>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) => {
     const result = await target.query<Row>(sql, params as unknown[] | undefined);
@@ -20,9 +24,12 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     query: (sql, params) => query(db, sql, params),
     exec: async (sql) => void (await db.exec(sql)),
     transaction: <T>(work: (tx: Queryable) => Promise<T>) =>
-      db.transaction((tx) => work({ query: (sql, params) => query(tx, sql, params), exec: async (sql) => void (await tx.exec(sql)) })),
+      db.transaction((tx) =>
+        work({ query: (sql, params) => query(tx, sql, params), exec: async (sql) => void (await tx.exec(sql)) }),
+      ),
     // One connection: a session is the database itself (one process at a time holds it).
-    session: (work) => work({ query: (sql, params) => query(db, sql, params), exec: async (sql) => void (await db.exec(sql)) }),
+    session: (work) =>
+      work({ query: (sql, params) => query(db, sql, params), exec: async (sql) => void (await db.exec(sql)) }),
     // One connection, serialised by PGlite itself.
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
     async listen(channel, onNotify) {

@@ -55,7 +55,10 @@ export function openPostgres(options: PostgresOptions): Database {
       let broken = false;
       try {
         await client.query('BEGIN');
-        const result = await work({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });
+        const result = await work({
+          query: (sql, params) => run(client, sql, params),
+          exec: async (sql) => void (await client.query(sql)),
+        });
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -75,7 +78,10 @@ export function openPostgres(options: PostgresOptions): Database {
       const onError = () => undefined;
       client.on('error', onError);
       try {
-        return await work({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });
+        return await work({
+          query: (sql, params) => run(client, sql, params),
+          exec: async (sql) => void (await client.query(sql)),
+        });
       } finally {
         client.off('error', onError);
         // Closed, not returned to the pool: session locks and settings end with it.
@@ -105,7 +111,11 @@ export function openPostgres(options: PostgresOptions): Database {
  * lives. When it breaks (database restart, failover) it reconnects after a pause; notifications
  * sent meanwhile are lost, which is why every listener also polls.
  */
-async function listenOn(options: PostgresOptions, channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+async function listenOn(
+  options: PostgresOptions,
+  channel: string,
+  onNotify: (payload: string) => void,
+): Promise<() => Promise<void>> {
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -113,7 +123,10 @@ async function listenOn(options: PostgresOptions, channel: string, onNotify: (pa
     if (!stopped) retry = setTimeout(() => void connect().catch(reconnect), 1_000);
   };
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000 });
+    const next = new pg.Client({
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
+    });
     next.on('notification', (message) => {
       if (message.channel === channel) onNotify(message.payload ?? '');
     });

@@ -27,7 +27,15 @@ export const canaryInput = {
   applicationId: CANARY.applicationId,
   assessmentDate: '2025-06-01',
   household: {
-    adults: [{ dateOfBirth: CANARY.dateOfBirth, monthlyNetEarnings: CANARY.earnings, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
+    adults: [
+      {
+        dateOfBirth: CANARY.dateOfBirth,
+        monthlyNetEarnings: CANARY.earnings,
+        limitedCapabilityForWorkRelatedActivity: false,
+        lcwraProtected: false,
+        carer: false,
+      },
+    ],
     children: [{ dateOfBirth: CANARY.childDateOfBirth, disability: 'none' }],
     monthlyEligibleHousingCosts: 0,
     nonDependants: 0,
@@ -64,9 +72,24 @@ export async function testService(options: Partial<AppSettings> = {}, db?: Datab
   await migrate(database);
   const ruleSets = await loadRuleSets(rulesDir);
   const logStream = testLogStream();
-  const { app, context } = await assembleApp({ db: database, rules: ruleSets, capacity: CAPACITY_WITHOUT_PRESSURE, ...(logStream ? { logStream } : { logLevel: 'silent' }), ...options });
+  const { app, context } = await assembleApp({
+    db: database,
+    rules: ruleSets,
+    capacity: CAPACITY_WITHOUT_PRESSURE,
+    ...(logStream ? { logStream } : { logLevel: 'silent' }),
+    ...options,
+  });
   const keys = {} as Record<Role | 'nobody', string>;
-  for (const role of ['assessor', 'caseworker', 'auditor', 'policy-author', 'approver', 'operator', 'alertmanager', 'admin'] as const) {
+  for (const role of [
+    'assessor',
+    'caseworker',
+    'auditor',
+    'policy-author',
+    'approver',
+    'operator',
+    'alertmanager',
+    'admin',
+  ] as const) {
     keys[role] = (await createKey(database, `test-${role}`, [role])).key;
   }
   keys.nobody = (await createKey(database, 'test-nobody', ['policy-author'])).key;

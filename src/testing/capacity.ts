@@ -7,5 +7,8 @@ import { DEFAULT_CAPACITY, type CapacitySettings } from '../capacity/index.ts';
  */
 export const CAPACITY_WITHOUT_PRESSURE: CapacitySettings = {
   ...DEFAULT_CAPACITY,
-  degradation: { ...DEFAULT_CAPACITY.degradation, thresholds: { eventLoopDelayMs: 3_600_000, poolWaiting: 1_000_000, queueDepth: 1_000_000 } },
+  degradation: {
+    ...DEFAULT_CAPACITY.degradation,
+    thresholds: { eventLoopDelayMs: 3_600_000, poolWaiting: 1_000_000, queueDepth: 1_000_000 },
+  },
 };

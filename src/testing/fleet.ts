@@ -70,17 +70,29 @@ export class Fleet {
     try {
       for (let i = 0; i < options.instances; i++) {
         const port = await freePort();
-        instances.push({ port, server: await startInstance(options, port, options.version), version: options.version, inRotation: true });
+        instances.push({
+          port,
+          server: await startInstance(options, port, options.version),
+          version: options.version,
+          inRotation: true,
+        });
       }
       const listen = await freePort();
       await writeFile(join(dir, 'nginx.conf'), nginxConfig(dir, listen, instances, options.clientKeepAlive ?? false));
       // Debian's nginx wants its log directory even when the configuration names others.
-      nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let log = '';
       nginx.stderr!.on('data', (d: Buffer) => (log += d.toString()));
       const url = `http://127.0.0.1:${listen}`;
       const deadline = Date.now() + 10_000;
-      while (!(await fetch(`${url}/health`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`${url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         if (nginx.exitCode !== null || Date.now() > deadline) throw new Error(`nginx did not start: ${log}`);
         await sleep(100);
       }
@@ -100,7 +112,12 @@ export class Fleet {
 
   /** The version each instance reports on /version, asked directly (not through nginx). */
   async versions(): Promise<string[]> {
-    return Promise.all(this.instances.map(async (i) => ((await (await fetch(`${i.server.url}/version`)).json()) as { build: { version: string } }).build.version));
+    return Promise.all(
+      this.instances.map(
+        async (i) =>
+          ((await (await fetch(`${i.server.url}/version`)).json()) as { build: { version: string } }).build.version,
+      ),
+    );
   }
 
   /** Replaces every instance, one at a time, with `version`. */
@@ -125,8 +142,20 @@ export class Fleet {
   }
 
   private async reload(): Promise<void> {
-    await writeFile(join(this.dir, 'nginx.conf'), nginxConfig(this.dir, Number(new URL(this.url).port), this.instances, this.options.clientKeepAlive ?? false));
-    await run(NGINX, ['-p', this.dir, '-c', join(this.dir, 'nginx.conf'), '-e', join(this.dir, 'logs', 'error.log'), '-s', 'reload']);
+    await writeFile(
+      join(this.dir, 'nginx.conf'),
+      nginxConfig(this.dir, Number(new URL(this.url).port), this.instances, this.options.clientKeepAlive ?? false),
+    );
+    await run(NGINX, [
+      '-p',
+      this.dir,
+      '-c',
+      join(this.dir, 'nginx.conf'),
+      '-e',
+      join(this.dir, 'logs', 'error.log'),
+      '-s',
+      'reload',
+    ]);
     // The master starts workers with the new configuration and lets the old ones finish.
     await sleep(200);
   }
@@ -150,12 +179,28 @@ export class Fleet {
 }
 
 function startInstance(options: FleetOptions, port: number, version: string): Promise<ServerProcess> {
-  return spawnServer({ DATABASE_URL: options.databaseUrl, ENTITLE_BUILD_VERSION: version, LOG_LEVEL: 'warn', ENTITLE_DB_POOL_SIZE: '8', ...options.env }, [], [], port);
+  return spawnServer(
+    {
+      DATABASE_URL: options.databaseUrl,
+      ENTITLE_BUILD_VERSION: version,
+      LOG_LEVEL: 'warn',
+      ENTITLE_DB_POOL_SIZE: '8',
+      ...options.env,
+    },
+    [],
+    [],
+    port,
+  );
 }
 
 async function waitReady(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while (!(await fetch(`${url}/ready`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error('an instance did not become ready within 30 s');
     await sleep(50);
   }
@@ -166,8 +211,15 @@ async function waitReady(url: string): Promise<void> {
  * connection to an instance fails before it was sent is passed to the next one; a POST that
  * reached an instance is never sent twice (nginx's default for non-idempotent methods).
  */
-function nginxConfig(dir: string, listen: number, instances: readonly { port: number; inRotation: boolean }[], clientKeepAlive: boolean): string {
-  const servers = instances.map((i) => `    server 127.0.0.1:${i.port} max_fails=0${i.inRotation ? '' : ' down'};`).join('\n');
+function nginxConfig(
+  dir: string,
+  listen: number,
+  instances: readonly { port: number; inRotation: boolean }[],
+  clientKeepAlive: boolean,
+): string {
+  const servers = instances
+    .map((i) => `    server 127.0.0.1:${i.port} max_fails=0${i.inRotation ? '' : ' down'};`)
+    .join('\n');
   return `# Written by the rolling deploy test (src/deploys/testing.ts).
 daemon off;
 worker_processes 1;
@@ -264,13 +316,36 @@ function constantLoad(url: string, key: string, body: unknown, connections: numb
         else failures[String(status)] = count;
       }
       const failed = Object.values(failures).reduce((x, y) => x + y, 0);
-      return { requests: sorted.length, seconds, ok, failed, failures, p50: at(0.5), p99: at(0.99), max: Math.round(sorted.at(-1) ?? 0) };
+      return {
+        requests: sorted.length,
+        seconds,
+        ok,
+        failed,
+        failures,
+        p50: at(0.5),
+        p99: at(0.99),
+        max: Math.round(sorted.at(-1) ?? 0),
+      };
     },
   };
 }
 
-export async function proveRollingDeploy(options: { databaseUrl: string; key: string; body: unknown; connections: number; drainMs: number; steadyMs: number; baselineMs?: number; countDecisions: () => Promise<number> }): Promise<RollingProof> {
-  const fleet = await Fleet.start({ databaseUrl: options.databaseUrl, instances: 3, version: '1.0.0', drainMs: options.drainMs });
+export async function proveRollingDeploy(options: {
+  databaseUrl: string;
+  key: string;
+  body: unknown;
+  connections: number;
+  drainMs: number;
+  steadyMs: number;
+  baselineMs?: number;
+  countDecisions: () => Promise<number>;
+}): Promise<RollingProof> {
+  const fleet = await Fleet.start({
+    databaseUrl: options.databaseUrl,
+    instances: 3,
+    version: '1.0.0',
+    drainMs: options.drainMs,
+  });
   try {
     let steady: RollingProof['steady'];
     let answered = 0;
@@ -292,7 +367,8 @@ export async function proveRollingDeploy(options: { databaseUrl: string; key: st
         const steps = await fleet.roll(version);
         const versions = await fleet.versions();
         const allServingMs = performance.now() - began;
-        if (versions.some((v) => v !== version)) throw new Error(`after the roll the instances serve ${versions.join(', ')}, not ${version}`);
+        if (versions.some((v) => v !== version))
+          throw new Error(`after the roll the instances serve ${versions.join(', ')}, not ${version}`);
         await sleep(options.steadyMs);
         return { ...(await load.stop()), steps, allServingMs };
       } finally {
@@ -303,7 +379,13 @@ export async function proveRollingDeploy(options: { databaseUrl: string; key: st
     const roll = await phase('1.1.0');
     const rollback = await phase('1.0.0');
     answered += roll.ok + rollback.ok;
-    return { ...(steady ? { steady } : {}), roll, rollback, answered, decisionsRecorded: await options.countDecisions() };
+    return {
+      ...(steady ? { steady } : {}),
+      roll,
+      rollback,
+      answered,
+      decisionsRecorded: await options.countDecisions(),
+    };
   } catch (error) {
     throw new Error(`${(error as Error).message}\nnginx: ${fleet.log}`);
   } finally {

@@ -7,7 +7,15 @@ export { CANARY, canaryInput, testLogStream, testService, type TestService } fro
 export { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
 export { BUNDLED_RULESETS, projectRoot, runEntitle } from './cli.ts';
 export { TEST_POSTGRES_URL, testDatabases, type TestDatabase } from './databases.ts';
-export { Fleet, NGINX, proveRollingDeploy, type FleetOptions, type PhaseResult, type RollingProof, type RollStep } from './fleet.ts';
+export {
+  Fleet,
+  NGINX,
+  proveRollingDeploy,
+  type FleetOptions,
+  type PhaseResult,
+  type RollingProof,
+  type RollStep,
+} from './fleet.ts';
 export { freePort, runLoad, sleep, spawnServer, type LoadResult, type ServerProcess } from './processes.ts';
 export { switchTwice, whenServed } from './propagation.ts';
 export {

@@ -26,7 +26,12 @@ export async function freePort(): Promise<number> {
  * Starts the real `entitle serve` as a separate process on a free port (or on `fixedPort`, to replace an instance where a load balancer expects it) and waits until it
  * listens. Its logs go to the test run's log directory, so the log scan covers them too.
  */
-export async function spawnServer(env: Record<string, string>, nodeArgs: readonly string[] = [], serveArgs: readonly string[] = [], fixedPort?: number): Promise<ServerProcess> {
+export async function spawnServer(
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+  serveArgs: readonly string[] = [],
+  fixedPort?: number,
+): Promise<ServerProcess> {
   const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', String(port), ...serveArgs], {
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
@@ -74,7 +79,14 @@ export interface LoadResult {
  * (or network error codes), timing each request and collecting the id of every decision answered
  * 201. With `timeoutMs`, a request unanswered that long counts as a TimeoutError.
  */
-export async function runLoad(url: string, key: string, body: unknown, connections: number, until: Promise<void>, timeoutMs?: number): Promise<LoadResult> {
+export async function runLoad(
+  url: string,
+  key: string,
+  body: unknown,
+  connections: number,
+  until: Promise<void>,
+  timeoutMs?: number,
+): Promise<LoadResult> {
   const statuses = new Map<number | string, number>();
   const recorded: string[] = [];
   const latencies: number[] = [];
@@ -99,7 +111,9 @@ export async function runLoad(url: string, key: string, body: unknown, connectio
         const json = (await response.json()) as { decisionId?: string };
         if (response.status === 201 && json.decisionId) recorded.push(json.decisionId);
       } catch (error) {
-        const code = (error as { cause?: { code?: string } }).cause?.code ?? ((error as Error).name === 'TimeoutError' ? 'TimeoutError' : 'network-error');
+        const code =
+          (error as { cause?: { code?: string } }).cause?.code ??
+          ((error as Error).name === 'TimeoutError' ? 'TimeoutError' : 'network-error');
         statuses.set(code, (statuses.get(code) ?? 0) + 1);
         await new Promise((r) => setTimeout(r, 20));
       } finally {

@@ -9,7 +9,10 @@ import { readRuleSetDir, ruleSetFromBundle, type RuleSet, type RuleSetBundle } f
 
 export const UC_DIR = fileURLToPath(new URL('../../rulesets/uk-universal-credit', import.meta.url));
 
-type Parameters = Record<string, { values: { from: string; value?: unknown; unconfirmed?: boolean; source: string; note?: string }[] }>;
+type Parameters = Record<
+  string,
+  { values: { from: string; value?: unknown; unconfirmed?: boolean; source: string; note?: string }[] }
+>;
 
 export async function ucBundle(): Promise<RuleSetBundle> {
   const { bundle } = await readRuleSetDir(UC_DIR);
@@ -29,7 +32,8 @@ export function beforeUprating(bundle: RuleSetBundle): RuleSetBundle {
   return edit(
     bundle,
     (parameters) => {
-      for (const parameter of Object.values(parameters)) parameter.values = parameter.values.filter((v) => String(v.from) < '2026-04-06');
+      for (const parameter of Object.values(parameters))
+        parameter.values = parameter.values.filter((v) => String(v.from) < '2026-04-06');
     },
     'Universal Credit (2025/26 rates)',
   );
@@ -76,7 +80,11 @@ export function compile(bundle: RuleSetBundle): RuleSet {
 }
 
 /** Writes a variant as a rule-set directory, with golden test files if given. */
-export async function writeRuleSetDir(dir: string, bundle: RuleSetBundle, tests: Record<string, unknown> = {}): Promise<string> {
+export async function writeRuleSetDir(
+  dir: string,
+  bundle: RuleSetBundle,
+  tests: Record<string, unknown> = {},
+): Promise<string> {
   await mkdir(join(dir, 'tests'), { recursive: true });
   await writeFile(join(dir, 'ruleset.yaml'), stringify(bundle.ruleset));
   await writeFile(join(dir, 'parameters.yaml'), stringify(bundle.parameters));
@@ -91,7 +99,15 @@ export function household(n: number, assessmentDate = '2025-06-01') {
     applicationId: `LIVE-${String(n).padStart(5, '0')}`,
     assessmentDate,
     household: {
-      adults: [{ dateOfBirth: '1990-01-01', monthlyNetEarnings: (n * 37) % 2400, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false }],
+      adults: [
+        {
+          dateOfBirth: '1990-01-01',
+          monthlyNetEarnings: (n * 37) % 2400,
+          limitedCapabilityForWorkRelatedActivity: false,
+          lcwraProtected: false,
+          carer: false,
+        },
+      ],
       children: n % 3 === 0 ? [] : [{ dateOfBirth: '2018-05-05', disability: 'none' }],
       monthlyEligibleHousingCosts: (n * 13) % 700,
       nonDependants: 0,
@@ -116,7 +132,12 @@ export const GOLDEN_SINGLE = {
 };
 
 /** Polls `check` until it returns a value, failing with `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

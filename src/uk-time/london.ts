@@ -3,11 +3,27 @@ import { EntitleError } from '../errors/index.ts';
 // Legal effective dates are given in UK time. The zone rules come from the platform (Intl, with
 // its time-zone database); only the conversion of a wall-clock time to an instant is written here.
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$/;
-const london = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const london = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
 
 function wallClockMillis(instant: number): number {
   const parts = Object.fromEntries(london.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
-  return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
 }
 
 /**
@@ -19,7 +35,9 @@ export function londonToInstant(text: string, field = 'effective'): string {
   if (!match) {
     const instant = Date.parse(text);
     if (/[zZ]|[+-]\d{2}:\d{2}$/.test(text) && !Number.isNaN(instant)) return new Date(instant).toISOString();
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is not a date or time`, [{ field, message: 'enter a UK date such as 2026-04-06, or a date and time such as 2026-04-06T09:00' }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is not a date or time`, [
+      { field, message: 'enter a UK date such as 2026-04-06, or a date and time such as 2026-04-06T09:00' },
+    ]);
   }
   const [, y, mo, d, h = '00', mi = '00'] = match;
   const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi));
@@ -27,7 +45,9 @@ export function londonToInstant(text: string, field = 'effective'): string {
   let instant = wall - (wallClockMillis(wall) - wall);
   instant = wall - (wallClockMillis(instant) - instant);
   if (Number.isNaN(instant) || new Date(wall).getUTCDate() !== Number(d)) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is not a real date`, [{ field, message: 'enter a real date such as 2026-04-06' }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is not a real date`, [
+      { field, message: 'enter a real date such as 2026-04-06' },
+    ]);
   }
   return new Date(instant).toISOString();
 }
@@ -43,14 +63,31 @@ export function londonDate(instant: string): string {
   return `${parts.year}-${parts.month}-${parts.day}`;
 }
 
-const toTheSecond = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const toTheSecond = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
 
 /** An instant in UK time to the second, for timelines and reviews: "22 Nov 2026, 03:10:12". */
 export function ukTimeText(instant: string): string {
   return toTheSecond.format(new Date(instant));
 }
 
-const govuk = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', hourCycle: 'h12' });
+const govuk = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  hourCycle: 'h12',
+});
 
 /**
  * An instant in UK time as the GOV.UK style guide writes it, for web pages: "14 May 2026 at

@@ -60,7 +60,13 @@ export function bankHolidays(year: number): ReadonlySet<string> {
   const known = cache.get(year);
   if (known) return known;
   const easter = easterSunday(year);
-  const days = new Set<string>([addDays(easter, -2), addDays(easter, 1), firstMonday(year, 5), lastMonday(year, 5), lastMonday(year, 8)]);
+  const days = new Set<string>([
+    addDays(easter, -2),
+    addDays(easter, 1),
+    firstMonday(year, 5),
+    lastMonday(year, 5),
+    lastMonday(year, 8),
+  ]);
   // New Year's Day: the next Monday when it falls at a weekend.
   const newYear = iso(year, 1, 1);
   days.add(weekday(newYear) === 6 ? addDays(newYear, 2) : weekday(newYear) === 0 ? addDays(newYear, 1) : newYear);
@@ -83,7 +89,7 @@ export function isWorkingDay(date: string): boolean {
 /** The end (23:59 UK time) of the `count`th working day after the UK date of `instant`. */
 export function workingDaysAfter(instant: string, count: number): string {
   let date = londonDate(instant);
-  for (let left = count; left > 0; ) {
+  for (let left = count; left > 0;) {
     date = addDays(date, 1);
     if (isWorkingDay(date)) left -= 1;
   }

@@ -23,7 +23,9 @@ export async function registerAssets(web: FastifyInstance): Promise<void> {
   web.get<{ Params: { '*': string } }>('/assets/*', open, (request, reply) => {
     const path = request.params['*'];
     // Font names carry a hash of their content; the rest keep their names across versions.
-    return path.startsWith('fonts/') ? reply.sendFile(path, ASSETS, { immutable: true, maxAge: 365 * DAY_MS }) : reply.sendFile(path, ASSETS, { maxAge: DAY_MS });
+    return path.startsWith('fonts/')
+      ? reply.sendFile(path, ASSETS, { immutable: true, maxAge: 365 * DAY_MS })
+      : reply.sendFile(path, ASSETS, { maxAge: DAY_MS });
   });
 
   web.get<{ Params: { name: string } }>('/stylesheets/:name', open, (request, reply) => {

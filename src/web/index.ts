@@ -28,10 +28,22 @@ export function webSettingsFrom(env: NodeJS.ProcessEnv): WebSettings {
 
 /** What each failure looks like as a page: a heading and what to do, never the error itself. */
 const ERROR_PAGES: Readonly<Record<number, { title: string; paragraphs: string[] }>> = {
-  400: { title: 'Sorry, there is a problem with the service', paragraphs: ['The form could not be read. Go back and try again.'] },
-  404: { title: 'Page not found', paragraphs: ['If you typed the web address, check it is correct.', 'If you pasted the web address, check you copied the entire address.'] },
+  400: {
+    title: 'Sorry, there is a problem with the service',
+    paragraphs: ['The form could not be read. Go back and try again.'],
+  },
+  404: {
+    title: 'Page not found',
+    paragraphs: [
+      'If you typed the web address, check it is correct.',
+      'If you pasted the web address, check you copied the entire address.',
+    ],
+  },
   429: { title: 'Sorry, there have been too many attempts', paragraphs: ['Wait a minute, then try again.'] },
-  503: { title: 'Sorry, the service is unavailable', paragraphs: ['The service could not reach its database. Try again in a few minutes.'] },
+  503: {
+    title: 'Sorry, the service is unavailable',
+    paragraphs: ['The service could not reach its database. Try again in a few minutes.'],
+  },
 };
 const INTERNAL = { title: 'Sorry, there is a problem with the service', paragraphs: ['Try again later.'] };
 
@@ -39,14 +51,29 @@ function errorPage(views: Views, request: FastifyRequest, reply: FastifyReply, s
   const page = ERROR_PAGES[status] ?? INTERNAL;
   if (status === 503 || status === 429) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   const inConsole = request.url.startsWith('/ops');
-  return render(views, reply, 'error.njk', { pageTitle: page.title, paragraphs: page.paragraphs, console: inConsole, session: inConsole ? request.opsSession : null }, status);
+  return render(
+    views,
+    reply,
+    'error.njk',
+    {
+      pageTitle: page.title,
+      paragraphs: page.paragraphs,
+      console: inConsole,
+      session: inConsole ? request.opsSession : null,
+    },
+    status,
+  );
 }
 
 /**
  * Registers /status, /status.json, /ops and the assets they use, in their own encapsulated
  * context: form bodies, cookies and HTML error pages stay out of the JSON API.
  */
-export function registerWeb(app: FastifyInstance, context: ServiceContext, settings: WebSettings = webSettingsFrom(process.env)): void {
+export function registerWeb(
+  app: FastifyInstance,
+  context: ServiceContext,
+  settings: WebSettings = webSettingsFrom(process.env),
+): void {
   void app.register(async (web) => {
     const views = createViews();
     const sealer = new SessionSealer(settings.sessionSecret);
@@ -57,7 +84,8 @@ export function registerWeb(app: FastifyInstance, context: ServiceContext, setti
 
     web.setErrorHandler((error: FastifyError, request, reply) => {
       const entitleError = toEntitleError(error);
-      if (entitleError.code === 'ENTITLE_INTERNAL') request.log.error({ event: 'unexpected_error', kind: error.name, code: error.code }, 'unexpected error');
+      if (entitleError.code === 'ENTITLE_INTERNAL')
+        request.log.error({ event: 'unexpected_error', kind: error.name, code: error.code }, 'unexpected error');
       if (request.url.startsWith('/status.json')) return sendProblem(reply, request, entitleError);
       return errorPage(views, request, reply, problemOf(entitleError).status);
     });

@@ -21,7 +21,11 @@ const PROMETHEUS_TIMEOUT_MS = 3_000;
 
 /** An incident as a row of a table: its lead and what is late. */
 function row(incident: Incident, now: Date) {
-  return { incident, lead: incident.roles.findLast((r) => r.role === 'incident-lead')?.person, overdue: overdue(incident, now) };
+  return {
+    incident,
+    lead: incident.roles.findLast((r) => r.role === 'incident-lead')?.person,
+    overdue: overdue(incident, now),
+  };
 }
 
 /** What a release page may show: ids, benefit, state, summary and dates (never its author). */
@@ -39,7 +43,17 @@ function flagStateText(state: Pick<FlagState, 'enabled' | 'rolloutBasisPoints'>)
 /** What a flag page may show: the flag as every instance follows it (never who changed it). */
 function flagRow(flag: Flag, today: string) {
   const { key, description, kind, owner, expiresOn, enabled, updatedAt } = flag;
-  return { key, description, kind, owner, expiresOn, enabled, updatedAt, state: flagStateText(flag), stale: isStale(flag, today) };
+  return {
+    key,
+    description,
+    kind,
+    owner,
+    expiresOn,
+    enabled,
+    updatedAt,
+    state: flagStateText(flag),
+    stale: isStale(flag, today),
+  };
 }
 
 /** Whether each degradation step runs on this instance now, and if not, what dropped it. */
@@ -52,21 +66,46 @@ function stepRows(context: ServiceContext) {
 }
 
 /** Budget left per journey from Prometheus, or why it cannot be shown. */
-async function budgets(context: ServiceContext, prometheusUrl: string | undefined): Promise<{ left?: Record<string, string>; notice?: string }> {
-  if (!prometheusUrl) return { notice: 'Prometheus is not configured, so error budgets are not shown. Set PROMETHEUS_URL to show how much error budget each journey has left.' };
+async function budgets(
+  context: ServiceContext,
+  prometheusUrl: string | undefined,
+): Promise<{ left?: Record<string, string>; notice?: string }> {
+  if (!prometheusUrl)
+    return {
+      notice:
+        'Prometheus is not configured, so error budgets are not shown. Set PROMETHEUS_URL to show how much error budget each journey has left.',
+    };
   try {
-    const report = await within(PROMETHEUS_TIMEOUT_MS, statusFromPrometheus(new PrometheusClient(prometheusUrl), context.db));
-    return { left: Object.fromEntries(report.journeys.map((j) => [j.slo, j.budgetLeft === null ? 'No data' : `${(j.budgetLeft * 100).toFixed(1)}%`])) };
+    const report = await within(
+      PROMETHEUS_TIMEOUT_MS,
+      statusFromPrometheus(new PrometheusClient(prometheusUrl), context.db),
+    );
+    return {
+      left: Object.fromEntries(
+        report.journeys.map((j) => [j.slo, j.budgetLeft === null ? 'No data' : `${(j.budgetLeft * 100).toFixed(1)}%`]),
+      ),
+    };
   } catch {
-    return { notice: `Prometheus at ${prometheusUrl} did not answer, so error budgets are not shown. Check PROMETHEUS_URL and that Prometheus is running.` };
+    return {
+      notice: `Prometheus at ${prometheusUrl} did not answer, so error budgets are not shown. Check PROMETHEUS_URL and that Prometheus is running.`,
+    };
   }
 }
 
 /** The console's read-only pages; the caller has checked the session. */
-export function registerOpsPages(pages: FastifyInstance, context: ServiceContext, views: Views, prometheusUrl: string | undefined): void {
+export function registerOpsPages(
+  pages: FastifyInstance,
+  context: ServiceContext,
+  views: Views,
+  prometheusUrl: string | undefined,
+): void {
   pages.get('/', PAGE, async (request, reply) => {
     const now = new Date();
-    const [open, underTest, budget] = await Promise.all([fromStore(listIncidents(context.db, { open: true })), fromStore(releasesUnderTest(context.db)), budgets(context, prometheusUrl)]);
+    const [open, underTest, budget] = await Promise.all([
+      fromStore(listIncidents(context.db, { open: true })),
+      fromStore(releasesUnderTest(context.db)),
+      budgets(context, prometheusUrl),
+    ]);
     return render(views, reply, 'ops/overview.njk', {
       session: request.opsSession,
       incidents: open.map((i) => row(i, now)),
@@ -79,7 +118,10 @@ export function registerOpsPages(pages: FastifyInstance, context: ServiceContext
   pages.get('/incidents', PAGE, async (request, reply) => {
     const now = new Date();
     const incidents = await fromStore(listIncidents(context.db));
-    return render(views, reply, 'ops/incidents.njk', { session: request.opsSession, incidents: incidents.map((i) => row(i, now)) });
+    return render(views, reply, 'ops/incidents.njk', {
+      session: request.opsSession,
+      incidents: incidents.map((i) => row(i, now)),
+    });
   });
 
   pages.get<{ Params: { id: string } }>('/incidents/:id', PAGE, async (request, reply) => {
@@ -100,7 +142,10 @@ export function registerOpsPages(pages: FastifyInstance, context: ServiceContext
 
   pages.get('/releases', PAGE, async (request, reply) => {
     const releases = await fromStore(listReleases(context.db));
-    return render(views, reply, 'ops/releases.njk', { session: request.opsSession, releases: releases.map(releaseRow).reverse() });
+    return render(views, reply, 'ops/releases.njk', {
+      session: request.opsSession,
+      releases: releases.map(releaseRow).reverse(),
+    });
   });
 
   pages.get('/flags', PAGE, async (request, reply) => {
@@ -110,9 +155,25 @@ export function registerOpsPages(pages: FastifyInstance, context: ServiceContext
     return render(views, reply, 'ops/flags.njk', {
       session: request.opsSession,
       flags: context.flags.flags.map((flag) => flagRow(flag, today)),
-      pending: pending.map(({ id, flagKey, before, after, reason, requestedAt }) => ({ id, flagKey, before: flagStateText(before), after: flagStateText(after), reason, requestedAt })),
-      degradation: { level: degradation.level, automatic: context.flags.isOn('automatic-degradation'), steps: stepRows(context) },
-      admission: { inFlight: admission.inFlight, queued: admission.queued, maxConcurrent: admission.settings.maxConcurrent, queueLimit: admission.settings.queueLimit },
+      pending: pending.map(({ id, flagKey, before, after, reason, requestedAt }) => ({
+        id,
+        flagKey,
+        before: flagStateText(before),
+        after: flagStateText(after),
+        reason,
+        requestedAt,
+      })),
+      degradation: {
+        level: degradation.level,
+        automatic: context.flags.isOn('automatic-degradation'),
+        steps: stepRows(context),
+      },
+      admission: {
+        inFlight: admission.inFlight,
+        queued: admission.queued,
+        maxConcurrent: admission.settings.maxConcurrent,
+        queueLimit: admission.settings.queueLimit,
+      },
     });
   });
 }

@@ -14,7 +14,12 @@ export const STATE_TEXT: Readonly<Record<JourneyState, string>> = {
 export interface PublicStatus {
   /** When this was read from the database. */
   readonly updatedAt: string;
-  readonly journeys: readonly { readonly id: string; readonly name: string; readonly state: JourneyState; readonly stateText: string }[];
+  readonly journeys: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly state: JourneyState;
+    readonly stateText: string;
+  }[];
   /** Messages of open incidents, newest first. */
   readonly messages: readonly { readonly message: string; readonly updatedAt: string }[];
   /** Messages of incidents resolved in the last 7 days, newest first. */
@@ -35,7 +40,12 @@ function stateOf(incident: Incident): JourneyState {
  * Each journey's state from the open incidents (the worst one affecting it wins; an incident a
  * person declared naming no journeys affects all), and the citizen messages of open and recently resolved ones.
  */
-export function publicStatus(slos: readonly Slo[], open: readonly Incident[], recent: readonly Incident[], now: Date): PublicStatus {
+export function publicStatus(
+  slos: readonly Slo[],
+  open: readonly Incident[],
+  recent: readonly Incident[],
+  now: Date,
+): PublicStatus {
   const journeys = slos.map((slo) => {
     let state: JourneyState = 'working';
     for (const incident of open) {

@@ -50,8 +50,10 @@ export class SessionSealer {
     } catch {
       return undefined;
     }
-    if (typeof session.expiresAt !== 'number' || session.expiresAt <= now || !Array.isArray(session.roles)) return undefined;
-    if (!(session.roles as readonly unknown[]).some((role) => (CONSOLE_ROLES as readonly unknown[]).includes(role))) return undefined;
+    if (typeof session.expiresAt !== 'number' || session.expiresAt <= now || !Array.isArray(session.roles))
+      return undefined;
+    if (!(session.roles as readonly unknown[]).some((role) => (CONSOLE_ROLES as readonly unknown[]).includes(role)))
+      return undefined;
     return session;
   }
 }

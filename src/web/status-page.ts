@@ -12,7 +12,9 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 /** CSP sources allowing exactly the inline scripts in a page, by their SHA-256. */
 function inlineScriptHashes(html: string): string[] {
-  return [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`);
+  return [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
+    (m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
+  );
 }
 
 /**
@@ -23,10 +25,17 @@ export function registerStatusPage(web: FastifyInstance, context: ServiceContext
   const cache = new StatusCache(
     async () => {
       const now = new Date();
-      const [open, recent] = await Promise.all([listIncidents(context.db, { open: true }), listIncidents(context.db, { since: new Date(now.getTime() - WEEK_MS).toISOString() })]);
+      const [open, recent] = await Promise.all([
+        listIncidents(context.db, { open: true }),
+        listIncidents(context.db, { since: new Date(now.getTime() - WEEK_MS).toISOString() }),
+      ]);
       return publicStatus(SLOS, open, recent, now);
     },
-    (error) => web.log.warn({ event: 'status_page_stale', kind: (error as Error).name }, 'the status page could not read incidents: serving the last known status'),
+    (error) =>
+      web.log.warn(
+        { event: 'status_page_stale', kind: (error as Error).name },
+        'the status page could not read incidents: serving the last known status',
+      ),
   );
 
   // Citizens refresh this page hardest exactly when things fail. It is the same for everyone, so it
@@ -40,14 +49,21 @@ export function registerStatusPage(web: FastifyInstance, context: ServiceContext
       const html = views.render('status.njk', snapshot);
       rendered = { key, html, scriptSources: inlineScriptHashes(html) };
     }
-    reply.helmet({ contentSecurityPolicy: { useDefaults: true, directives: { 'script-src': ["'self'", ...rendered.scriptSources] } } });
+    reply.helmet({
+      contentSecurityPolicy: { useDefaults: true, directives: { 'script-src': ["'self'", ...rendered.scriptSources] } },
+    });
     reply.header('cache-control', 'public, max-age=5');
     return reply.type('text/html; charset=utf-8').send(rendered.html);
   });
 
   web.get('/status.json', { config: { rateLimit: false } }, async (request, reply) => {
     const { status, current, checkedAt } = await cache.get();
-    if (!status) return sendProblem(reply, request, new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the status of the service cannot be checked now'));
+    if (!status)
+      return sendProblem(
+        reply,
+        request,
+        new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the status of the service cannot be checked now'),
+      );
     reply.header('cache-control', 'public, max-age=5');
     return reply.send({ current, checkedAt, ...status });
   });

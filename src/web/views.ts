@@ -32,7 +32,9 @@ export function render(views: Views, reply: FastifyReply, view: string, data: ob
   let nonce = reply.cspNonce?.script;
   if (!nonce) {
     nonce = randomBytes(16).toString('hex');
-    reply.helmet({ contentSecurityPolicy: { useDefaults: true, directives: { 'script-src': ["'self'", `'nonce-${nonce}'`] } } });
+    reply.helmet({
+      contentSecurityPolicy: { useDefaults: true, directives: { 'script-src': ["'self'", `'nonce-${nonce}'`] } },
+    });
   }
   const html = views.render(view, { ...data, cspNonce: nonce });
   if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

@@ -19,7 +19,12 @@ const [AVAILABILITY, LATENCY, RECORDED, CONSISTENT] = SLOS.map((slo) => slo.id) 
 
 /** Signs in with a key through the form; the session cookie as a Cookie header. */
 async function signIn(service: TestService, key: string): Promise<string> {
-  const response = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: new URLSearchParams({ apiKey: key }).toString() });
+  const response = await service.app.inject({
+    method: 'POST',
+    url: '/ops/sign-in',
+    headers: FORM,
+    payload: new URLSearchParams({ apiKey: key }).toString(),
+  });
   assert.equal(response.statusCode, 303, response.body);
   return String(response.headers['set-cookie']).split(';')[0]!;
 }
@@ -27,7 +32,10 @@ async function signIn(service: TestService, key: string): Promise<string> {
 /** Each journey's public state as the HTML page shows it: name, then the tag's text. */
 function pageStates(html: string): Record<string, string> {
   const states: Record<string, string> = {};
-  for (const m of html.matchAll(/govuk-summary-list__key">\s*([^<]+?)\s*<\/dt>\s*<dd class="govuk-summary-list__value">\s*<strong class="govuk-tag[^"]*">\s*([^<]+?)\s*<\/strong>/g)) states[m[1]!] = m[2]!;
+  for (const m of html.matchAll(
+    /govuk-summary-list__key">\s*([^<]+?)\s*<\/dt>\s*<dd class="govuk-summary-list__value">\s*<strong class="govuk-tag[^"]*">\s*([^<]+?)\s*<\/strong>/g,
+  ))
+    states[m[1]!] = m[2]!;
   return states;
 }
 
@@ -43,9 +51,35 @@ function nameOf(id: string): string {
 describe('public status', () => {
   const at = (minutesAgo: number) => new Date(Date.parse('2026-05-14T12:00:00Z') - minutesAgo * 60_000).toISOString();
   const incident = (priority: 'P1' | 'P2' | 'P3' | 'P4', journeys: string[]) =>
-    ({ id: 'INC-1', title: 'internal', priority, status: 'investigating', citizenMessage: null, benefits: [], journeys, roles: [], source: 'manual', releaseIds: [], runbook: null, startedAt: at(10), declaredAt: at(10), declaredBy: 'x', acknowledgedAt: null, acknowledgedBy: null, lastUpdateAt: at(5), resolvedAt: null, reviewedAt: null, reviewDueAt: null }) as const;
+    ({
+      id: 'INC-1',
+      title: 'internal',
+      priority,
+      status: 'investigating',
+      citizenMessage: null,
+      benefits: [],
+      journeys,
+      roles: [],
+      source: 'manual',
+      releaseIds: [],
+      runbook: null,
+      startedAt: at(10),
+      declaredAt: at(10),
+      declaredBy: 'x',
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      lastUpdateAt: at(5),
+      resolvedAt: null,
+      reviewedAt: null,
+      reviewDueAt: null,
+    }) as const;
   const states = (status: PublicStatus) => Object.fromEntries(status.journeys.map((j) => [j.id, j.state]));
-  const all = (state: JourneyState) => ({ [AVAILABILITY]: state, [LATENCY]: state, [RECORDED]: state, [CONSISTENT]: state });
+  const all = (state: JourneyState) => ({
+    [AVAILABILITY]: state,
+    [LATENCY]: state,
+    [RECORDED]: state,
+    [CONSISTENT]: state,
+  });
   const now = new Date('2026-05-14T12:00:00Z');
 
   const cases: [string, Incident[], Record<string, JourneyState>][] = [
@@ -54,18 +88,36 @@ describe('public status', () => {
     ['a P2 on one journey', [incident('P2', [LATENCY])], { ...all('working'), [LATENCY]: 'some-problems' }],
     ['a P3 or P4 naming no journeys', [incident('P3', []), incident('P4', [])], all('working')],
     ['a P1 naming no journeys', [incident('P1', [])], all('not-working')],
-    ['the worst of a P2 on all and a P1 on one', [incident('P2', []), incident('P1', [RECORDED])], { ...all('some-problems'), [RECORDED]: 'not-working' }],
-    ['a P1 alert naming no journey (until a person names them)', [{ ...incident('P1', []), source: 'alertmanager' }], all('working')],
-    ['a P1 alert naming its journey', [{ ...incident('P1', [AVAILABILITY]), source: 'alertmanager' }], { ...all('working'), [AVAILABILITY]: 'not-working' }],
+    [
+      'the worst of a P2 on all and a P1 on one',
+      [incident('P2', []), incident('P1', [RECORDED])],
+      { ...all('some-problems'), [RECORDED]: 'not-working' },
+    ],
+    [
+      'a P1 alert naming no journey (until a person names them)',
+      [{ ...incident('P1', []), source: 'alertmanager' }],
+      all('working'),
+    ],
+    [
+      'a P1 alert naming its journey',
+      [{ ...incident('P1', [AVAILABILITY]), source: 'alertmanager' }],
+      { ...all('working'), [AVAILABILITY]: 'not-working' },
+    ],
   ];
   for (const [name, open, expected] of cases) {
-    it(`derives each journey's state: ${name}`, () => assert.deepEqual(states(publicStatus(SLOS, open, [], now)), expected));
+    it(`derives each journey's state: ${name}`, () =>
+      assert.deepEqual(states(publicStatus(SLOS, open, [], now)), expected));
   }
 
   it('shows messages of open incidents, and of those resolved in the last 7 days only', () => {
     const open = [{ ...incident('P3', []), citizenMessage: 'Letters are late.' }, incident('P2', [])];
     const recent = [
-      { ...incident('P1', []), status: 'resolved', citizenMessage: 'Fixed: decisions were unavailable.', resolvedAt: at(60) },
+      {
+        ...incident('P1', []),
+        status: 'resolved',
+        citizenMessage: 'Fixed: decisions were unavailable.',
+        resolvedAt: at(60),
+      },
       { ...incident('P1', []), status: 'resolved', citizenMessage: 'Too old to show.', resolvedAt: at(8 * 24 * 60) },
       { ...incident('P2', []), status: 'resolved', citizenMessage: null, resolvedAt: at(30) },
     ] as const;
@@ -79,11 +131,28 @@ describe('status page over HTTP', () => {
   it('shows P1, P2 and P3 incidents as citizens see them, with no internal detail', async () => {
     const service = await testService();
     try {
-      await declareIncident(service.db, { title: 'Primary database failover SECRET-TITLE', priority: 'P1', actor: 'alertmanager', journeys: [AVAILABILITY], lead: 'Alice Lead', citizenMessage: 'You cannot get a decision <now>. We are fixing it.', text: 'EntitleAvailabilityPageFast fired' });
+      await declareIncident(service.db, {
+        title: 'Primary database failover SECRET-TITLE',
+        priority: 'P1',
+        actor: 'alertmanager',
+        journeys: [AVAILABILITY],
+        lead: 'Alice Lead',
+        citizenMessage: 'You cannot get a decision <now>. We are fixing it.',
+        text: 'EntitleAvailabilityPageFast fired',
+      });
       await declareIncident(service.db, { title: 'Slow responses', priority: 'P2', actor: 'bob', journeys: [LATENCY] });
       await declareIncident(service.db, { title: 'Backup job failing', priority: 'P3', actor: 'bob', journeys: [] });
-      const fixed = await declareIncident(service.db, { title: 'Old trouble', priority: 'P2', actor: 'bob', citizenMessage: 'Some decisions were slow on Tuesday.' });
-      await updateIncident(service.db, fixed.incident.id, { actor: 'bob', status: 'resolved', text: 'restarted, verified by the probe' });
+      const fixed = await declareIncident(service.db, {
+        title: 'Old trouble',
+        priority: 'P2',
+        actor: 'bob',
+        citizenMessage: 'Some decisions were slow on Tuesday.',
+      });
+      await updateIncident(service.db, fixed.incident.id, {
+        actor: 'bob',
+        status: 'resolved',
+        text: 'restarted, verified by the probe',
+      });
 
       const page = await service.app.inject('/status');
       assert.equal(page.statusCode, 200);
@@ -99,18 +168,39 @@ describe('status page over HTTP', () => {
       contains(page.body, /Last updated: <time datetime="[^"]+">\d{1,2} \w+ \d{4} at [^<]+<\/time> \(UK time\)/);
       contains(page.body, /You cannot get a decision &lt;now&gt;\. We are fixing it\./, 'messages are escaped');
       contains(page.body, /Problems fixed in the last 7 days[\s\S]*Some decisions were slow on Tuesday\./);
-      for (const secret of ['SECRET-TITLE', 'Alice Lead', 'EntitleAvailabilityPageFast', 'P1', 'P2', 'P3', 'INC-', 'bob', 'alertmanager']) {
+      for (const secret of [
+        'SECRET-TITLE',
+        'Alice Lead',
+        'EntitleAvailabilityPageFast',
+        'P1',
+        'P2',
+        'P3',
+        'INC-',
+        'bob',
+        'alertmanager',
+      ]) {
         assert.ok(!page.body.includes(secret), `the page shows ${secret}`);
       }
 
       const json = await service.app.inject('/status.json');
       assert.equal(json.statusCode, 200);
-      const body = json.json<{ current: boolean; journeys: { id: string; state: string }[]; messages: unknown[]; resolved: unknown[] }>();
+      const body = json.json<{
+        current: boolean;
+        journeys: { id: string; state: string }[];
+        messages: unknown[];
+        resolved: unknown[];
+      }>();
       assert.equal(body.current, true);
-      assert.deepEqual(Object.fromEntries(body.journeys.map((j) => [j.id, j.state])), { [AVAILABILITY]: 'not-working', [LATENCY]: 'some-problems', [RECORDED]: 'working', [CONSISTENT]: 'working' });
+      assert.deepEqual(Object.fromEntries(body.journeys.map((j) => [j.id, j.state])), {
+        [AVAILABILITY]: 'not-working',
+        [LATENCY]: 'some-problems',
+        [RECORDED]: 'working',
+        [CONSISTENT]: 'working',
+      });
       assert.equal(body.messages.length, 1);
       assert.equal(body.resolved.length, 1);
-      for (const secret of ['SECRET-TITLE', 'Alice Lead', 'P1', 'INC-']) assert.ok(!json.body.includes(secret), `the JSON shows ${secret}`);
+      for (const secret of ['SECRET-TITLE', 'Alice Lead', 'P1', 'INC-'])
+        assert.ok(!json.body.includes(secret), `the JSON shows ${secret}`);
     } finally {
       await service.close();
     }
@@ -125,16 +215,28 @@ describe('status page over HTTP', () => {
       const scripts = [...page.body.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
       assert.equal(scripts.length, 1, 'only the template script');
       const hash = createHash('sha256').update(scripts[0]!).digest('base64');
-      assert.match(String(page.headers['content-security-policy']), new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, (c) => `\\${c}`)}'(;|$)`));
+      assert.match(
+        String(page.headers['content-security-policy']),
+        new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, (c) => `\\${c}`)}'(;|$)`),
+      );
       assert.match(String(page.headers['cache-control']), /public, max-age=5/);
       assert.ok(!/ style="/.test(page.body), 'no inline styles');
       assert.ok(!/<script(?! src)[^>]/.test(page.body.replace(/<script>/g, '')), 'no other inline script');
-      for (const url of ['/stylesheets/govuk-frontend.min.css', '/stylesheets/entitle.css', '/assets/fonts/bold-b542beb274-v2.woff2', '/assets/images/favicon.svg', '/assets/manifest.json']) {
+      for (const url of [
+        '/stylesheets/govuk-frontend.min.css',
+        '/stylesheets/entitle.css',
+        '/assets/fonts/bold-b542beb274-v2.woff2',
+        '/assets/images/favicon.svg',
+        '/assets/manifest.json',
+      ]) {
         const asset = await service.app.inject(url);
         assert.equal(asset.statusCode, 200, url);
         assert.equal(asset.headers['x-ratelimit-limit'], undefined, url);
       }
-      assert.match(String((await service.app.inject('/assets/fonts/bold-b542beb274-v2.woff2')).headers['cache-control']), /immutable/);
+      assert.match(
+        String((await service.app.inject('/assets/fonts/bold-b542beb274-v2.woff2')).headers['cache-control']),
+        /immutable/,
+      );
       assert.equal((await service.app.inject('/assets/../../package.json')).statusCode, 404);
       assert.equal((await service.app.inject('/stylesheets/index.scss')).statusCode, 404);
     } finally {
@@ -146,7 +248,12 @@ describe('status page over HTTP', () => {
     const faults = withFaults(await openPglite(undefined));
     const service = await testService({ faults }, faults.db);
     try {
-      await declareIncident(service.db, { title: 'Outage', priority: 'P1', actor: 'bob', citizenMessage: 'Decisions are unavailable.' });
+      await declareIncident(service.db, {
+        title: 'Outage',
+        priority: 'P1',
+        actor: 'bob',
+        citizenMessage: 'Decisions are unavailable.',
+      });
       const before = await service.app.inject('/status');
       assert.equal(pageStates(before.body)[nameOf(AVAILABILITY)], 'Not working');
       assert.ok(!before.body.includes('could not check'));
@@ -195,7 +302,10 @@ describe('operations console', () => {
       for (const url of ['/ops', '/ops/incidents', '/ops/incidents/INC-1', '/ops/releases', '/ops/flags']) {
         const response = await service.app.inject(url);
         assert.equal(response.statusCode, 303, url);
-        assert.equal(response.headers.location, url === '/ops' ? '/ops/sign-in' : `/ops/sign-in?next=${encodeURIComponent(url)}`);
+        assert.equal(
+          response.headers.location,
+          url === '/ops' ? '/ops/sign-in' : `/ops/sign-in?next=${encodeURIComponent(url)}`,
+        );
       }
       const form = await service.app.inject('/ops/sign-in?next=/ops/releases');
       contains(form.body, /<title>Sign in – Entitle<\/title>/);
@@ -203,7 +313,12 @@ describe('operations console', () => {
       const payload = new URLSearchParams({ apiKey: service.keys.operator, next: '/ops/releases' }).toString();
       const back = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload });
       assert.equal(back.headers.location, '/ops/releases');
-      const elsewhere = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: new URLSearchParams({ apiKey: service.keys.operator, next: '//evil.example/ops' }).toString() });
+      const elsewhere = await service.app.inject({
+        method: 'POST',
+        url: '/ops/sign-in',
+        headers: FORM,
+        payload: new URLSearchParams({ apiKey: service.keys.operator, next: '//evil.example/ops' }).toString(),
+      });
       assert.equal(elsewhere.headers.location, '/ops');
     } finally {
       await service.close();
@@ -213,28 +328,56 @@ describe('operations console', () => {
   it('signs in with a key of a console role, in a cookie that holds no key', async () => {
     const service = await testService();
     try {
-      const response = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: `apiKey=${service.keys.auditor}` });
+      const response = await service.app.inject({
+        method: 'POST',
+        url: '/ops/sign-in',
+        headers: FORM,
+        payload: `apiKey=${service.keys.auditor}`,
+      });
       assert.equal(response.statusCode, 303);
       assert.equal(response.headers.location, '/ops');
       const cookie = String(response.headers['set-cookie']);
       assert.match(cookie, /^entitle_ops=[\w-]+\.[\w-]+; Max-Age=28800; Path=\/ops; HttpOnly; SameSite=Strict$/);
       assert.ok(!cookie.includes(service.keys.auditor.slice(4, 20)));
-      const payload = JSON.parse(Buffer.from(cookie.split('=')[1]!.split('.')[0]!, 'base64url').toString()) as { name: string; roles: string[]; expiresAt: number };
+      const payload = JSON.parse(Buffer.from(cookie.split('=')[1]!.split('.')[0]!, 'base64url').toString()) as {
+        name: string;
+        roles: string[];
+        expiresAt: number;
+      };
       assert.equal(payload.name, 'test-auditor');
       assert.deepEqual(payload.roles, ['auditor']);
       assert.ok(Math.abs(payload.expiresAt - (Date.now() + 8 * 3600_000)) < 60_000);
 
-      const secure = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: { ...FORM, 'x-forwarded-proto': 'https' }, payload: `apiKey=${service.keys.operator}` });
+      const secure = await service.app.inject({
+        method: 'POST',
+        url: '/ops/sign-in',
+        headers: { ...FORM, 'x-forwarded-proto': 'https' },
+        payload: `apiKey=${service.keys.operator}`,
+      });
       assert.match(String(secure.headers['set-cookie']), /; Secure/);
       // Behind a proxy that does not say https, the cookie is still Secure: only local plain HTTP goes without.
-      const proxied = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: { ...FORM, host: 'entitle.service.gov.uk' }, payload: `apiKey=${service.keys.operator}` });
+      const proxied = await service.app.inject({
+        method: 'POST',
+        url: '/ops/sign-in',
+        headers: { ...FORM, host: 'entitle.service.gov.uk' },
+        payload: `apiKey=${service.keys.operator}`,
+      });
       assert.match(String(proxied.headers['set-cookie']), /; Secure/);
       // A form posted from another site signs nobody in or out.
       for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }]) {
-        const forged = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: { ...FORM, ...headers }, payload: `apiKey=${service.keys.operator}` });
+        const forged = await service.app.inject({
+          method: 'POST',
+          url: '/ops/sign-in',
+          headers: { ...FORM, ...headers },
+          payload: `apiKey=${service.keys.operator}`,
+        });
         assert.equal(forged.statusCode, 403);
         assert.equal(forged.headers['set-cookie'], undefined);
-        assert.equal((await service.app.inject({ method: 'POST', url: '/ops/sign-out', headers: { ...FORM, ...headers } })).statusCode, 403);
+        assert.equal(
+          (await service.app.inject({ method: 'POST', url: '/ops/sign-out', headers: { ...FORM, ...headers } }))
+            .statusCode,
+          403,
+        );
       }
 
       const overview = await service.app.inject({ url: '/ops', headers: { cookie: cookie.split(';')[0]! } });
@@ -242,10 +385,17 @@ describe('operations console', () => {
       contains(overview.body, /Signed in with the key <strong>test-auditor<\/strong>/);
       assert.equal(overview.headers['cache-control'], 'no-store');
 
-      const out = await service.app.inject({ method: 'POST', url: '/ops/sign-out', headers: { cookie: cookie.split(';')[0]! } });
+      const out = await service.app.inject({
+        method: 'POST',
+        url: '/ops/sign-out',
+        headers: { cookie: cookie.split(';')[0]! },
+      });
       assert.equal(out.statusCode, 303);
       assert.equal(out.headers.location, '/ops/sign-in?signedOut=yes');
-      assert.match(String(out.headers['set-cookie']), /^entitle_ops=; Max-Age=0; Path=\/ops; .*Expires=Thu, 01 Jan 1970/);
+      assert.match(
+        String(out.headers['set-cookie']),
+        /^entitle_ops=; Max-Age=0; Path=\/ops; .*Expires=Thu, 01 Jan 1970/,
+      );
       contains((await service.app.inject(String(out.headers.location))).body, /You have signed out\./);
     } finally {
       await service.close();
@@ -262,7 +412,12 @@ describe('operations console', () => {
         [service.keys.assessor, 403, /Enter a key with the operator, admin, auditor, approver or policy author role/],
       ];
       for (const [key, status, message] of cases) {
-        const response = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: new URLSearchParams({ apiKey: key }).toString() });
+        const response = await service.app.inject({
+          method: 'POST',
+          url: '/ops/sign-in',
+          headers: FORM,
+          payload: new URLSearchParams({ apiKey: key }).toString(),
+        });
         assert.equal(response.statusCode, status, key);
         assert.equal(response.headers['set-cookie'], undefined);
         contains(response.body, /<title>Error: Sign in – Entitle<\/title>/);
@@ -283,10 +438,24 @@ describe('operations console', () => {
       const cookie = await signIn(service, service.keys.operator);
       const [payload, mac] = cookie.slice('entitle_ops='.length).split('.') as [string, string];
       const session = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-      const promoted = Buffer.from(JSON.stringify({ ...session, name: 'root', roles: ['admin'] })).toString('base64url');
-      const expired = new SessionSealer('someone else').seal({ id: String(session.id), name: 'x', roles: ['admin'], expiresAt: Date.now() + 1000 });
+      const promoted = Buffer.from(JSON.stringify({ ...session, name: 'root', roles: ['admin'] })).toString(
+        'base64url',
+      );
+      const expired = new SessionSealer('someone else').seal({
+        id: String(session.id),
+        name: 'x',
+        roles: ['admin'],
+        expiresAt: Date.now() + 1000,
+      });
       const flipped = `${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`;
-      for (const forged of [`${promoted}.${mac}`, `${payload}.${flipped}`, expired, `${payload}`, `${payload}.${mac}.x`, 'garbage']) {
+      for (const forged of [
+        `${promoted}.${mac}`,
+        `${payload}.${flipped}`,
+        expired,
+        `${payload}`,
+        `${payload}.${mac}.x`,
+        'garbage',
+      ]) {
         const response = await service.app.inject({ url: '/ops', headers: { cookie: `entitle_ops=${forged}` } });
         assert.equal(response.statusCode, 303, forged);
         assert.equal(response.headers.location, '/ops/sign-in');
@@ -294,7 +463,11 @@ describe('operations console', () => {
       }
       assert.equal((await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode, 200);
       await revokeKey(service.db, 'test-operator');
-      assert.equal((await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode, 303, 'a revoked key ends its sessions');
+      assert.equal(
+        (await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode,
+        303,
+        'a revoked key ends its sessions',
+      );
     } finally {
       await service.close();
     }
@@ -306,18 +479,38 @@ describe('operations console', () => {
     assert.deepEqual(sealer.open(sealer.seal(session)), session);
     assert.equal(sealer.open(sealer.seal(session), session.expiresAt), undefined);
     assert.equal(new SessionSealer('another').open(sealer.seal(session)), undefined);
-    assert.equal(sealer.open(sealer.seal({ ...session, roles: ['assessor'] as never })), undefined, 'a role that may not use the console');
+    assert.equal(
+      sealer.open(sealer.seal({ ...session, roles: ['assessor'] as never })),
+      undefined,
+      'a role that may not use the console',
+    );
     assert.equal(sealer.open(undefined), undefined);
   });
 
   it('shows open incidents, releases under test, objectives, every incident and one in full', async () => {
     const service = await testService();
     try {
-      const p1 = await declareIncident(service.db, { title: 'Assessments failing', priority: 'P1', actor: 'alertmanager', lead: 'Alice Lead', communicationsLead: 'Carol Comms', citizenMessage: 'You cannot get a decision.', journeys: [AVAILABILITY], text: 'declared <b>loudly</b>' });
+      const p1 = await declareIncident(service.db, {
+        title: 'Assessments failing',
+        priority: 'P1',
+        actor: 'alertmanager',
+        lead: 'Alice Lead',
+        communicationsLead: 'Carol Comms',
+        citizenMessage: 'You cannot get a decision.',
+        journeys: [AVAILABILITY],
+        text: 'declared <b>loudly</b>',
+      });
       const old = await declareIncident(service.db, { title: 'Old and resolved', priority: 'P3', actor: 'bob' });
       await updateIncident(service.db, old.incident.id, { actor: 'bob', status: 'resolved', text: 'fixed' });
       await seedActiveVersions(service.db, [service.context.ruleSets.get('universal-credit')!.program]);
-      const release = await createRelease(service.db, { program: compile(taper(await ucBundle(), '57%')).program, author: 'Priya Author', summary: 'Taper to 57%', effectiveAt: '2026-04-06T00:00:00.000Z', expectations: NO_CHANGES, golden: { total: 1, failed: [] } });
+      const release = await createRelease(service.db, {
+        program: compile(taper(await ucBundle(), '57%')).program,
+        author: 'Priya Author',
+        summary: 'Taper to 57%',
+        effectiveAt: '2026-04-06T00:00:00.000Z',
+        expectations: NO_CHANGES,
+        golden: { total: 1, failed: [] },
+      });
       await startShadow(service.db, release.id, { sharePercent: 10, preview: false }, 'Priya Author', 'compare');
       const cookie = await signIn(service, service.keys.operator);
       const get = (url: string) => service.app.inject({ url, headers: { cookie } });
@@ -325,7 +518,10 @@ describe('operations console', () => {
       const overview = await get('/ops');
       assert.equal(overview.statusCode, 200);
       contains(overview.body, /<title>Overview – Entitle<\/title>/);
-      contains(overview.body, new RegExp(`href="/ops/incidents/${p1.incident.id}">${p1.incident.id}</a><br>Assessments failing`));
+      contains(
+        overview.body,
+        new RegExp(`href="/ops/incidents/${p1.incident.id}">${p1.incident.id}</a><br>Assessments failing`),
+      );
       contains(overview.body, /Alice Lead/);
       assert.ok(!overview.body.includes('Old and resolved'), 'resolved incidents are not open');
       contains(overview.body, new RegExp(release.id));
@@ -356,7 +552,11 @@ describe('operations console', () => {
       assert.equal(nowhere.statusCode, 404);
       contains(nowhere.body, /Page not found/);
       const nonce = /<script nonce="([^"]+)">/.exec(nowhere.body)?.[1];
-      assert.match(String(nowhere.headers['content-security-policy']), new RegExp(`script-src 'self' 'nonce-${nonce}'`), 'a 404 page has a nonce too');
+      assert.match(
+        String(nowhere.headers['content-security-policy']),
+        new RegExp(`script-src 'self' 'nonce-${nonce}'`),
+        'a 404 page has a nonce too',
+      );
     } finally {
       await service.close();
     }
@@ -365,9 +565,19 @@ describe('operations console', () => {
   it('shows every flag with its owner and expiry, the changes waiting for a second person, and what pressure drops', async () => {
     const service = await testService();
     try {
-      await requestFlagChange(service.db, { key: 'explanation-traces', settings: { rolloutBasisPoints: 2_500, expiresOn: '2020-01-31' }, actor: 'Priya Operator', reason: 'trial traces' });
+      await requestFlagChange(service.db, {
+        key: 'explanation-traces',
+        settings: { rolloutBasisPoints: 2_500, expiresOn: '2020-01-31' },
+        actor: 'Priya Operator',
+        reason: 'trial traces',
+      });
       await recordEnvironment(service.db, 'production', 'entitle');
-      const { change } = await requestFlagChange(service.db, { key: 'replay-and-reports', settings: { enabled: false }, actor: 'Priya Operator', reason: 'reports <b>slow</b> at peak' });
+      const { change } = await requestFlagChange(service.db, {
+        key: 'replay-and-reports',
+        settings: { enabled: false },
+        actor: 'Priya Operator',
+        reason: 'reports <b>slow</b> at peak',
+      });
       await service.context.flags.sync();
       const cookie = await signIn(service, service.keys.operator);
 
@@ -375,8 +585,16 @@ describe('operations console', () => {
       assert.equal(page.statusCode, 200);
       contains(page.body, /<title>Feature flags – Entitle<\/title>/);
       contains(page.body, /aria-current="page"[^>]*>\s*<strong[^>]*>Feature flags/, 'the navigation marks the page');
-      contains(page.body, /explanation-traces[\s\S]*?On for 25% of applications[\s\S]*?assessment-service[\s\S]*?2020-01-31[\s\S]*?Past its expiry/);
-      contains(page.body, new RegExp(`${change.id}[\\s\\S]*?replay-and-reports[\\s\\S]*?On to Off[\\s\\S]*?reports &lt;b&gt;slow&lt;/b&gt; at peak`));
+      contains(
+        page.body,
+        /explanation-traces[\s\S]*?On for 25% of applications[\s\S]*?assessment-service[\s\S]*?2020-01-31[\s\S]*?Past its expiry/,
+      );
+      contains(
+        page.body,
+        new RegExp(
+          `${change.id}[\\s\\S]*?replay-and-reports[\\s\\S]*?On to Off[\\s\\S]*?reports &lt;b&gt;slow&lt;/b&gt; at peak`,
+        ),
+      );
       contains(page.body, /Shadow evaluation of releases under test[\s\S]*?Running/);
       contains(page.body, /Requests waiting[\s\S]*?0 \(at most 64/);
       assert.ok(!page.body.includes('Priya Operator'), 'flag pages name no people');
@@ -402,7 +620,12 @@ describe('operations console', () => {
       assert.equal(page.statusCode, 503);
       contains(page.body, /<title>Sorry, the service is unavailable – Entitle<\/title>/);
       assert.ok(!/InjectedFault|test fault|at async/.test(page.body));
-      const signInNow = await service.app.inject({ method: 'POST', url: '/ops/sign-in', headers: FORM, payload: 'apiKey=ent_unknown' });
+      const signInNow = await service.app.inject({
+        method: 'POST',
+        url: '/ops/sign-in',
+        headers: FORM,
+        payload: 'apiKey=ent_unknown',
+      });
       assert.equal(signInNow.statusCode, 503);
     } finally {
       await service.close();
@@ -414,7 +637,10 @@ describe('operations console', () => {
     const prometheus = createServer((request, response) => {
       const url = new URL(request.url!, 'http://prometheus');
       const query = url.searchParams.get('query')?.replace(/\[\d+[smhd]\]/g, '[$w]');
-      const body = url.pathname === '/api/v1/alerts' ? { data: { alerts: [] } } : { data: { result: [{ value: [0, SLOS.some((slo) => slo.bad === query) ? '1' : '10000'] }] } };
+      const body =
+        url.pathname === '/api/v1/alerts'
+          ? { data: { alerts: [] } }
+          : { data: { result: [{ value: [0, SLOS.some((slo) => slo.bad === query) ? '1' : '10000'] }] } };
       response.setHeader('content-type', 'application/json').end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
@@ -422,7 +648,9 @@ describe('operations console', () => {
       process.env.PROMETHEUS_URL = prometheusUrl;
       const service = await testService();
       try {
-        return (await service.app.inject({ url: '/ops', headers: { cookie: await signIn(service, service.keys.operator) } })).body;
+        return (
+          await service.app.inject({ url: '/ops', headers: { cookie: await signIn(service, service.keys.operator) } })
+        ).body;
       } finally {
         delete process.env.PROMETHEUS_URL;
         await service.close();
@@ -431,7 +659,11 @@ describe('operations console', () => {
     try {
       const reachable = await overview(`http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`);
       contains(reachable, /Error budget left/);
-      contains(reachable, /A citizen gets an assessment<\/th>[\s\S]*?90\.0%/, '99.9% objective, 0.01% bad: 90% of the budget left');
+      contains(
+        reachable,
+        /A citizen gets an assessment<\/th>[\s\S]*?90\.0%/,
+        '99.9% objective, 0.01% bad: 90% of the budget left',
+      );
       contains(reachable, /A citizen gets an assessment quickly<\/th>[\s\S]*?99\.0%/);
       contains(reachable, /Every decision is recorded and verifiable<\/th>[\s\S]*?0\.0%/);
       const unreachable = await overview('http://127.0.0.1:1');

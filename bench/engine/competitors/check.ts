@@ -17,7 +17,10 @@ const adult = (dateOfBirth: string, monthlyNetEarnings = 0, extra: Partial<UcAdu
   carer: false,
   ...extra,
 });
-const child = (dateOfBirth: string, disability: UcChild['disability'] = 'none'): UcChild => ({ dateOfBirth, disability });
+const child = (dateOfBirth: string, disability: UcChild['disability'] = 'none'): UcChild => ({
+  dateOfBirth,
+  disability,
+});
 
 function claim(id: string, household: Partial<UcInput['household']> & Pick<UcInput['household'], 'adults'>): UcInput {
   return {
@@ -45,7 +48,10 @@ const cases: Array<[UcInput, number]> = [
   // Turns 25 on the assessment date: 40014.
   [claim('single-turns-25-today', { adults: [adult('2000-06-01')] }), 40014],
   // 40014 + 65000 = 105014; no work allowance; 55% x 80000 = 44000 -> 61014
-  [claim('single-25-plus-renting-earning', { adults: [adult('1980-01-01', 800)], monthlyEligibleHousingCosts: 650 }), 61014],
+  [
+    claim('single-25-plus-renting-earning', { adults: [adult('1980-01-01', 800)], monthlyEligibleHousingCosts: 650 }),
+    61014,
+  ],
   // 49755 + 42327; work allowance 68400 (no housing); 55% x 11600 = 6380 -> 85702 (exempt from cap)
   [
     claim('couple-under-25-lcwra', {
@@ -108,7 +114,11 @@ const cases: Array<[UcInput, number]> = [
   [claim('capital-over-limit', { adults: [adult('1970-01-01')], capital: 16000.01 }), 0],
   // London single, rent 1500.00, no income: 40014 + 150000 = 190014 -> capped at 141392
   [
-    claim('london-single-capped', { adults: [adult('1980-01-01')], monthlyEligibleHousingCosts: 1500, livesInGreaterLondon: true }),
+    claim('london-single-capped', {
+      adults: [adult('1980-01-01')],
+      monthlyEligibleHousingCosts: 1500,
+      livesInGreaterLondon: true,
+    }),
     141392,
   ],
   // Outside London family, 4 pre-2017 children, rent 1800, one earner (500) and a partner who neither
@@ -159,7 +169,7 @@ const cases: Array<[UcInput, number]> = [
 // Seeded random households, only to check the two engines agree.
 function randomCases(n: number): UcInput[] {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const money = (max: number) => (rnd() < 0.4 ? 0 : Math.round(rnd() * max * 100) / 100);
   const date = (from: number, to: number) =>
@@ -173,7 +183,10 @@ function randomCases(n: number): UcInput[] {
         }),
       ),
       children: Array.from({ length: pick([0, 0, 1, 2, 3, 4]) }, () =>
-        child(pick(['2012-05-05', '2017-04-05', '2017-04-06', date(2010, 2025)]), pick(['none', 'none', 'lower', 'higher'] as const)),
+        child(
+          pick(['2012-05-05', '2017-04-05', '2017-04-06', date(2010, 2025)]),
+          pick(['none', 'none', 'lower', 'higher'] as const),
+        ),
       ),
       monthlyEligibleHousingCosts: money(2200),
       nonDependants: pick([0, 0, 1, 2]),
@@ -194,7 +207,9 @@ for (const [input, expected] of cases) {
   const [z, j] = [await zen.evaluate(input), await jre.evaluate(input)];
   const ok = z === expected && j === expected;
   if (!ok) failed = true;
-  console.log(`${input.applicationId.padEnd(36)}${String(expected).padStart(10)}${String(z).padStart(10)}${String(j).padStart(12)}${ok ? '' : '  <-- MISMATCH'}`);
+  console.log(
+    `${input.applicationId.padEnd(36)}${String(expected).padStart(10)}${String(z).padStart(10)}${String(j).padStart(12)}${ok ? '' : '  <-- MISMATCH'}`,
+  );
 }
 
 const random = randomCases(300);
@@ -203,12 +218,15 @@ for (const input of random) {
   const [z, j] = [await zen.evaluate(input), await jre.evaluate(input)];
   if (z !== j) {
     disagreements++;
-    if (disagreements <= 5) console.log(`disagree ${input.applicationId}: zen ${z}, json-rules-engine ${j}`, JSON.stringify(input));
+    if (disagreements <= 5)
+      console.log(`disagree ${input.applicationId}: zen ${z}, json-rules-engine ${j}`, JSON.stringify(input));
   }
 }
 console.log(`random households: ${random.length - disagreements}/${random.length} agree`);
 if (disagreements) failed = true;
 
-const workedOk = (await zen.evaluate(workedExample)) === WORKED_EXAMPLE_AWARD_PENCE && (await jre.evaluate(workedExample)) === WORKED_EXAMPLE_AWARD_PENCE;
+const workedOk =
+  (await zen.evaluate(workedExample)) === WORKED_EXAMPLE_AWARD_PENCE &&
+  (await jre.evaluate(workedExample)) === WORKED_EXAMPLE_AWARD_PENCE;
 console.log(workedOk && !failed ? 'OK' : 'FAILED');
 process.exit(workedOk && !failed ? 0 : 1);

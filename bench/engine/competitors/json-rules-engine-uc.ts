@@ -87,11 +87,14 @@ function householdEngine(): Engine {
   engine.addFact('anyLcwra', async (_p, a) => (await adults(a)).some((x) => x.lcwra));
   engine.addFact('totalEarnings', async (_p, a) => (await adults(a)).reduce((s, x) => s + x.earnings, 0));
   engine.addFact('childCount', async (_p, a) => (await a.factValue<unknown[]>('children')).length);
-  engine.addFact('disabledChildren', async (_p, a) =>
-    (await a.factValue<{ disability: ChildDisability }[]>('children')).filter((c) => c.disability !== 'none').length,
+  engine.addFact(
+    'disabledChildren',
+    async (_p, a) =>
+      (await a.factValue<{ disability: ChildDisability }[]>('children')).filter((c) => c.disability !== 'none').length,
   );
-  engine.addFact('nonDependantDeductions', async (_p, a) =>
-    (await a.factValue<number>('nonDependants')) * NON_DEPENDANT_DEDUCTION,
+  engine.addFact(
+    'nonDependantDeductions',
+    async (_p, a) => (await a.factValue<number>('nonDependants')) * NON_DEPENDANT_DEDUCTION,
   );
 
   // Shared conditions, referenced by several rules.
@@ -116,8 +119,18 @@ function householdEngine(): Engine {
             fact('adultCount', 'equal', 2),
             {
               any: [
-                { all: [adult(0, 'earnings', 'greaterThan', 0), { any: [adult(1, 'lcwra', 'equal', true), adult(1, 'carer', 'equal', true)] }] },
-                { all: [adult(1, 'earnings', 'greaterThan', 0), { any: [adult(0, 'lcwra', 'equal', true), adult(0, 'carer', 'equal', true)] }] },
+                {
+                  all: [
+                    adult(0, 'earnings', 'greaterThan', 0),
+                    { any: [adult(1, 'lcwra', 'equal', true), adult(1, 'carer', 'equal', true)] },
+                  ],
+                },
+                {
+                  all: [
+                    adult(1, 'earnings', 'greaterThan', 0),
+                    { any: [adult(0, 'lcwra', 'equal', true), adult(0, 'carer', 'equal', true)] },
+                  ],
+                },
               ],
             },
           ],
@@ -174,7 +187,10 @@ function householdEngine(): Engine {
       ]),
     ),
     rule('housing-element', {}, [{ condition: 'housingElementPayable' }]),
-    rule('work-allowance', { level: 'lower' }, [{ condition: 'workAllowanceApplies' }, { condition: 'housingElementPayable' }]),
+    rule('work-allowance', { level: 'lower' }, [
+      { condition: 'workAllowanceApplies' },
+      { condition: 'housingElementPayable' },
+    ]),
     rule('work-allowance', { level: 'higher' }, [
       { condition: 'workAllowanceApplies' },
       { not: { condition: 'housingElementPayable' } },

@@ -48,7 +48,10 @@ const facts = {
       ['anyLcwra', 'some($.adults, #.lcwra)'],
       // UC Regs reg. 29(4): someone with LCWRA gets no carer element, unless both joint claimants
       // have LCWRA, when one carer element can go with the one LCWRA element.
-      ['carerElements', 'len($.adults) == 2 and all($.adults, #.lcwra) ? min([count($.adults, #.carer), 1]) : count($.adults, #.carer and not #.lcwra)'],
+      [
+        'carerElements',
+        'len($.adults) == 2 and all($.adults, #.lcwra) ? min([count($.adults, #.carer), 1]) : count($.adults, #.carer and not #.lcwra)',
+      ],
       ['totalEarnings', 'sum(map($.adults, #.earnings))'],
       // Every adult earns, or a couple where one earns and the other has LCWRA or cares.
       [
@@ -191,18 +194,9 @@ const award = {
       ['earnedIncomeDeduction', 'floor((max([0, totalEarnings - workAllowance]) * 55 + 50) / 100)'],
       ['capitalOverLimit', 'capital > 1600000'],
       ['tariffIncome', 'capital > 600000 ? ceil((capital - 600000) / 25000) * 435 : 0'],
-      [
-        'awardBeforeCap',
-        'max([0, maximumAmount - $.earnedIncomeDeduction - unearnedIncome - $.tariffIncome])',
-      ],
-      [
-        'capExempt',
-        "anyLcwra or carerElement > 0 or some(children, #.disability != 'none') or totalEarnings >= 84656",
-      ],
-      [
-        'capReduction',
-        '$.capExempt ? 0 : max([0, $.awardBeforeCap - benefitCapLimit - childcareElement])',
-      ],
+      ['awardBeforeCap', 'max([0, maximumAmount - $.earnedIncomeDeduction - unearnedIncome - $.tariffIncome])'],
+      ['capExempt', "anyLcwra or carerElement > 0 or some(children, #.disability != 'none') or totalEarnings >= 84656"],
+      ['capReduction', '$.capExempt ? 0 : max([0, $.awardBeforeCap - benefitCapLimit - childcareElement])'],
       ['award', '$.capitalOverLimit ? 0 : $.awardBeforeCap - $.capReduction'],
     ]),
   },

@@ -11,7 +11,9 @@ export async function readJsonInput(path: string): Promise<unknown> {
   try {
     text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
   } catch {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${path} could not be read`, [{ field: '--input', message: `check that ${path} exists and can be read` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${path} could not be read`, [
+      { field: '--input', message: `check that ${path} exists and can be read` },
+    ]);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -20,7 +22,9 @@ export async function readJsonInput(path: string): Promise<unknown> {
     const at = position ? Number(position[1]) : 0;
     const before = text.slice(0, at).split('\n');
     const where = position ? ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}` : '';
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${path} is not valid JSON`, [{ field: '--input', message: `the file is not valid JSON${where}: check for a missing comma, quote or bracket` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${path} is not valid JSON`, [
+      { field: '--input', message: `the file is not valid JSON${where}: check for a missing comma, quote or bracket` },
+    ]);
   }
 }
 
@@ -36,7 +40,9 @@ export function registerAssess(program: Command): void {
     .description('Assess one application and print the outcome as JSON.')
     .requiredOption('-i, --input <file>', 'the assessment input, as JSON ("-" for standard input)')
     .option('--explain', 'include the full trace: every variable, formula and parameter read, with its source')
-    .addOption(new Option('--rules <dir>', 'directory of rule sets to use').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
+    .addOption(
+      new Option('--rules <dir>', 'directory of rule sets to use').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP),
+    )
     .action(async (options: { input: string; explain?: boolean; rules: string }) => {
       const input = await readJsonInput(options.input);
       const ruleSets = await loadRuleSets(options.rules);

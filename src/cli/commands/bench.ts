@@ -40,7 +40,9 @@ export function registerBench(program: Command): void {
     .action(async (options: { ruleset: string; n: string; rules: string }) => {
       const n = Number(options.n);
       if (!Number.isSafeInteger(n) || n < 1) {
-        throw new EntitleError('ENTITLE_INPUT_INVALID', '--n must be a whole number', [{ field: '--n', message: 'enter a whole number of evaluations, such as 1000000' }]);
+        throw new EntitleError('ENTITLE_INPUT_INVALID', '--n must be a whole number', [
+          { field: '--n', message: 'enter a whole number of evaluations, such as 1000000' },
+        ]);
       }
       let found: { dir: string; ruleSet: RuleSet } | undefined;
       for (const dir of await findRuleSetDirs(options.rules)) {
@@ -48,14 +50,18 @@ export function registerBench(program: Command): void {
         if (ruleSet.id === options.ruleset) found = { dir, ruleSet };
       }
       if (!found) {
-        throw new EntitleError('ENTITLE_RULESET_NOT_FOUND', `no rule set with id ${options.ruleset}`, [{ field: '--ruleset', message: `enter the id of a rule set in ${options.rules}` }]);
+        throw new EntitleError('ENTITLE_RULESET_NOT_FOUND', `no rule set with id ${options.ruleset}`, [
+          { field: '--ruleset', message: `enter the id of a rule set in ${options.rules}` },
+        ]);
       }
       const inputs = await benchInputs(found.dir, found.ruleSet);
       process.stdout.write(`${found.ruleSet.id} ${found.ruleSet.hash}: ${inputs.length} inputs\n`);
       for (const level of ['none', 'reasons', 'trace'] as const) {
         const count = level === 'none' ? n : Math.max(1, Math.floor(n / 5));
         const rate = measureRate(found.ruleSet, inputs, count, level);
-        process.stdout.write(`${level.padEnd(8)} ${Math.round(rate).toLocaleString('en-GB').padStart(12)} evaluations/s (${count} evaluations)\n`);
+        process.stdout.write(
+          `${level.padEnd(8)} ${Math.round(rate).toLocaleString('en-GB').padStart(12)} evaluations/s (${count} evaluations)\n`,
+        );
       }
       process.exitCode = EXIT.ok;
     });

@@ -1,10 +1,26 @@
 import type { Command } from 'commander';
-import { checkStatements, PACKAGE_VERSION, preparable, readReleaseQueries, RELEASE_QUERIES_FILE, writeReleaseQueries } from '../../deploys/index.ts';
+import {
+  checkStatements,
+  PACKAGE_VERSION,
+  preparable,
+  readReleaseQueries,
+  RELEASE_QUERIES_FILE,
+  writeReleaseQueries,
+} from '../../deploys/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { createKey, revokeKey } from '../../keys/index.ts';
 import { smoke } from '../../monitoring/index.ts';
 import { startService } from '../../service/index.ts';
-import { checkMigrations, describeStore, migrate, openDatabase, readMigrations, shippedMigrations, storeSettingsFrom, type Migration } from '../../store/index.ts';
+import {
+  checkMigrations,
+  describeStore,
+  migrate,
+  openDatabase,
+  readMigrations,
+  shippedMigrations,
+  storeSettingsFrom,
+  type Migration,
+} from '../../store/index.ts';
 import { openPostgres, recordingStatements, type Database } from '../../store/index.ts';
 import { EXIT } from '../exit.ts';
 import { dataDirOption } from '../options.ts';
@@ -36,8 +52,24 @@ async function recordServiceStatements(databaseUrl: string): Promise<string[]> {
   try {
     const { key } = await createKey(service.db, name, ['assessor', 'caseworker', 'operator']);
     const report = await smoke(service.address, key);
-    if (!report.ok) throw new EntitleError('ENTITLE_INTERNAL', 'the citizen journeys failed while recording the statements', [{ message: report.steps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.reason ?? ''}`).join('; ') }]);
-    for (const path of ['/status', '/status.json', '/v1/releases', '/v1/incidents', '/v1/incidents?open=true', '/version', '/ready']) {
+    if (!report.ok)
+      throw new EntitleError('ENTITLE_INTERNAL', 'the citizen journeys failed while recording the statements', [
+        {
+          message: report.steps
+            .filter((s) => !s.ok)
+            .map((s) => `${s.step}: ${s.reason ?? ''}`)
+            .join('; '),
+        },
+      ]);
+    for (const path of [
+      '/status',
+      '/status.json',
+      '/v1/releases',
+      '/v1/incidents',
+      '/v1/incidents?open=true',
+      '/version',
+      '/ready',
+    ]) {
       await fetch(`${service.address}${path}`, { headers: { authorization: `Bearer ${key}` } });
     }
     await new Promise((resolve) => setTimeout(resolve, 3_000));
@@ -53,12 +85,16 @@ async function migrationsIn(dir: string): Promise<Migration[]> {
   try {
     return await readMigrations(dir);
   } catch {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the migrations directory could not be read', [{ field: '--dir', message: 'give a directory of NNN-name.sql files' }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the migrations directory could not be read', [
+      { field: '--dir', message: 'give a directory of NNN-name.sql files' },
+    ]);
   }
 }
 
 export function registerDb(program: Command): void {
-  const db = program.command('db').description('Database schema: migrations, and their safety for zero-downtime deploys.');
+  const db = program
+    .command('db')
+    .description('Database schema: migrations, and their safety for zero-downtime deploys.');
   db.command('migrate')
     .description(
       'Apply the migrations this release ships that the database does not have yet, under the same lock the service takes at start-up, so it is safe while instances run. Run by the deploy (the migration Job) before the new version takes traffic. Prints what it applied.',
@@ -72,12 +108,23 @@ export function registerDb(program: Command): void {
         database = await openDatabase(settings);
         const result = await migrate(database);
         const took = ((Date.now() - started) / 1000).toFixed(1);
-        process.stdout.write(result.applied.length === 0 ? `the ${describeStore(settings)} is up to date (migration ${result.current})\n` : `applied ${result.applied.join(', ')} to the ${describeStore(settings)} in ${took} s\n`);
+        process.stdout.write(
+          result.applied.length === 0
+            ? `the ${describeStore(settings)} is up to date (migration ${result.current})\n`
+            : `applied ${result.applied.join(', ')} to the ${describeStore(settings)} in ${took} s\n`,
+        );
       } catch (error) {
         if (error instanceof EntitleError) throw error;
-        throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', `the migrations could not be applied to the ${describeStore(settings)}: ${(error as Error).message}`, [
-          { message: 'check DATABASE_URL and that the database is running; a migration that failed was rolled back (or, outside a transaction, runs again from the start next time)' },
-        ]);
+        throw new EntitleError(
+          'ENTITLE_STORE_UNAVAILABLE',
+          `the migrations could not be applied to the ${describeStore(settings)}: ${(error as Error).message}`,
+          [
+            {
+              message:
+                'check DATABASE_URL and that the database is running; a migration that failed was rolled back (or, outside a transaction, runs again from the start next time)',
+            },
+          ],
+        );
       } finally {
         await database?.close();
       }
@@ -89,11 +136,16 @@ export function registerDb(program: Command): void {
     .option('--out <file>', 'where to write them', RELEASE_QUERIES_FILE)
     .action(async (options: { out: string }) => {
       const databaseUrl = process.env.DATABASE_URL;
-      if (!databaseUrl) throw new EntitleError('ENTITLE_INPUT_INVALID', 'recording needs a PostgreSQL database', [{ field: 'DATABASE_URL', message: 'set DATABASE_URL to a scratch PostgreSQL database' }]);
+      if (!databaseUrl)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'recording needs a PostgreSQL database', [
+          { field: 'DATABASE_URL', message: 'set DATABASE_URL to a scratch PostgreSQL database' },
+        ]);
       const statements = await recordServiceStatements(databaseUrl);
       const migration = Math.max(...(await shippedMigrations()).map((m) => m.version));
       await writeReleaseQueries(options.out, { release: PACKAGE_VERSION, migration, statements });
-      process.stdout.write(`recorded ${statements.length} statements of release ${PACKAGE_VERSION} (migration ${migration}) in ${options.out}\n`);
+      process.stdout.write(
+        `recorded ${statements.length} statements of release ${PACKAGE_VERSION} (migration ${migration}) in ${options.out}\n`,
+      );
     });
 
   db.command('check-queries')
@@ -104,7 +156,9 @@ export function registerDb(program: Command): void {
     .addOption(dataDirOption())
     .action(async (options: { queries: string; dataDir?: string }) => {
       const previous = await readReleaseQueries(options.queries).catch(() => {
-        throw new EntitleError('ENTITLE_INPUT_INVALID', 'the previous release\'s statements could not be read', [{ field: '--queries', message: 'give the file "entitle db record-queries" wrote' }]);
+        throw new EntitleError('ENTITLE_INPUT_INVALID', "the previous release's statements could not be read", [
+          { field: '--queries', message: 'give the file "entitle db record-queries" wrote' },
+        ]);
       });
       const settings = storeSettingsFrom(options);
       const database = await openDatabase(settings);
@@ -114,9 +168,13 @@ export function registerDb(program: Command): void {
         for (const p of problems) process.stderr.write(`refused: ${p.error}\n    ${p.statement.slice(0, 200)}\n`);
         if (problems.length > 0) {
           process.exitCode = EXIT.failed;
-          process.stderr.write(`${problems.length} of ${previous.statements.length} statements of release ${previous.release} would fail on this schema\n`);
+          process.stderr.write(
+            `${problems.length} of ${previous.statements.length} statements of release ${previous.release} would fail on this schema\n`,
+          );
         } else {
-          process.stdout.write(`all ${previous.statements.length} statements of release ${previous.release} work on this schema\n`);
+          process.stdout.write(
+            `all ${previous.statements.length} statements of release ${previous.release} work on this schema\n`,
+          );
         }
       } finally {
         await database.close();
@@ -127,19 +185,32 @@ export function registerDb(program: Command): void {
     .description(
       'Refuse migrations that would break the release still running during a deploy: dropping or renaming a table or column, changing a type, a NOT NULL the previous release does not fill, deleting every row (unless marked as the contract step of an expand/contract pair), and index builds or constraint checks that lock a large table. Exit 0 if safe, 1 with every problem listed.',
     )
-    .option('--since <version>', 'check only migrations after this one (those already in production were checked when they shipped)', '0')
+    .option(
+      '--since <version>',
+      'check only migrations after this one (those already in production were checked when they shipped)',
+      '0',
+    )
     .option('--dir <dir>', 'a directory of migrations to check instead of the shipped ones')
     .action(async (options: { since: string; dir?: string }) => {
       const since = Number(options.since);
-      if (!Number.isInteger(since) || since < 0) throw new EntitleError('ENTITLE_INPUT_INVALID', '--since must be a migration number', [{ field: '--since', message: 'give a number such as 4' }]);
+      if (!Number.isInteger(since) || since < 0)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', '--since must be a migration number', [
+          { field: '--since', message: 'give a number such as 4' },
+        ]);
       const all = options.dir ? await migrationsIn(options.dir) : await shippedMigrations();
       const { checked, problems } = checkMigrations(all, since);
       for (const p of problems) process.stderr.write(`${p.migration}: ${p.rule}: ${p.message}\n    ${p.statement}\n`);
       if (problems.length > 0) {
         process.exitCode = EXIT.failed;
-        process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.migration)).size} of ${checked.length} migrations checked\n`);
+        process.stderr.write(
+          `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.migration)).size} of ${checked.length} migrations checked\n`,
+        );
       } else {
-        process.stdout.write(checked.length === 0 ? `no migrations after ${since} to check\n` : `${checked.length} migration${checked.length === 1 ? '' : 's'} safe for a zero-downtime deploy: ${checked.join(', ')}\n`);
+        process.stdout.write(
+          checked.length === 0
+            ? `no migrations after ${since} to check\n`
+            : `${checked.length} migration${checked.length === 1 ? '' : 's'} safe for a zero-downtime deploy: ${checked.join(', ')}\n`,
+        );
       }
     });
 }

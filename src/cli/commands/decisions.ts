@@ -12,30 +12,50 @@ export function registerDecisions(program: Command): void {
     .command('decisions')
     .description('Manage recorded decisions.')
     .command('purge')
-    .description('Remove the personal inputs of old decisions (retention). Decisions, their outcomes and the hash chain stay, and still verify.')
+    .description(
+      'Remove the personal inputs of old decisions (retention). Decisions, their outcomes and the hash chain stay, and still verify.',
+    )
     .option('--before <date>', 'purge decisions made before this date, YYYY-MM-DD')
-    .addOption(new Option('--retention-days <days>', 'or: keep inputs this many days, purge older ones').env('ENTITLE_RETENTION_DAYS'))
+    .addOption(
+      new Option('--retention-days <days>', 'or: keep inputs this many days, purge older ones').env(
+        'ENTITLE_RETENTION_DAYS',
+      ),
+    )
     .addOption(dataDirOption())
     .action(async (options: { before?: string; retentionDays?: string; dataDir?: string }) => {
       const cutoff = purgeCutoff(options);
-      const [count, samples] = await withDatabase(options, async (db) => [await purgeInputs(db, cutoff), await purgeSampleInputs(db, cutoff)]);
+      const [count, samples] = await withDatabase(options, async (db) => [
+        await purgeInputs(db, cutoff),
+        await purgeSampleInputs(db, cutoff),
+      ]);
       process.stdout.write(`removed the inputs of ${count} decision${count === 1 ? '' : 's'} made before ${cutoff}`);
-      process.stdout.write(samples > 0 ? `, and of ${samples} release comparison sample${samples === 1 ? '' : 's'}\n` : '\n');
+      process.stdout.write(
+        samples > 0 ? `, and of ${samples} release comparison sample${samples === 1 ? '' : 's'}\n` : '\n',
+      );
     });
 }
 
 /** The moment before which inputs are purged: a date given, or now less the retention period. */
-export function purgeCutoff(options: { before?: string | undefined; retentionDays?: string | undefined }, now = new Date()): string {
+export function purgeCutoff(
+  options: { before?: string | undefined; retentionDays?: string | undefined },
+  now = new Date(),
+): string {
   if (options.before !== undefined) {
     if (parseIsoDate(options.before) === undefined) {
-      throw new EntitleError('ENTITLE_INPUT_INVALID', '--before must be a date', [{ field: '--before', message: 'enter a date such as 2019-04-06' }]);
+      throw new EntitleError('ENTITLE_INPUT_INVALID', '--before must be a date', [
+        { field: '--before', message: 'enter a date such as 2019-04-06' },
+      ]);
     }
     return `${options.before}T00:00:00.000Z`;
   }
   const days = Number(options.retentionDays);
   if (options.retentionDays === undefined || !Number.isInteger(days) || days < 1) {
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'say which decisions to purge', [
-      { field: '--before', message: 'give --before YYYY-MM-DD, or --retention-days N (or ENTITLE_RETENTION_DAYS) with N a whole number of days, 1 or more' },
+      {
+        field: '--before',
+        message:
+          'give --before YYYY-MM-DD, or --retention-days N (or ENTITLE_RETENTION_DAYS) with N a whole number of days, 1 or more',
+      },
     ]);
   }
   return new Date(now.getTime() - days * 86_400_000).toISOString();

@@ -7,7 +7,9 @@ export function registerEnv(program: Command): void {
   const env = program.command('env').description('Environments as the Kubernetes overlays describe them.');
   env
     .command('diff')
-    .description('List the configuration keys (never their values) that differ between two environments\' overlays: set in one only, or set to different values. For parity checks before a promotion. Environments: dev, staging, production.')
+    .description(
+      "List the configuration keys (never their values) that differ between two environments' overlays: set in one only, or set to different values. For parity checks before a promotion. Environments: dev, staging, production.",
+    )
     .argument('<A>', 'an environment')
     .argument('<B>', 'another environment')
     .option('--json', 'print JSON')
@@ -16,6 +18,7 @@ export function registerEnv(program: Command): void {
       // env.ts alone, not the index: it reads the committed files and needs none of the models.
       const diff = await envDiff(projectRoot, a, b);
       process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : formatEnvDiff(diff));
-      if (options.failOnDifference && (diff.onlyInA.length > 0 || diff.onlyInB.length > 0)) process.exitCode = EXIT.failed;
+      if (options.failOnDifference && (diff.onlyInA.length > 0 || diff.onlyInB.length > 0))
+        process.exitCode = EXIT.failed;
     });
 }

@@ -1,7 +1,22 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../audit/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { approveFlagChange, flagHistory, isStale, listFlags, pendingFlagChanges, percentOf, recordedEnvironment, rejectFlagChange, requestFlagChange, staleFlags, type ChangeResult, type Flag, type FlagChange, type FlagState } from '../../flags/index.ts';
+import {
+  approveFlagChange,
+  flagHistory,
+  isStale,
+  listFlags,
+  pendingFlagChanges,
+  percentOf,
+  recordedEnvironment,
+  rejectFlagChange,
+  requestFlagChange,
+  staleFlags,
+  type ChangeResult,
+  type Flag,
+  type FlagChange,
+  type FlagState,
+} from '../../flags/index.ts';
 import { withDatabase } from '../database.ts';
 import { actorOption, dataDirOption } from '../options.ts';
 
@@ -30,7 +45,8 @@ function changeText(change: FlagChange): string {
 }
 
 function resultText(result: ChangeResult): string {
-  if (result.applied) return `${result.change.id} applied: ${result.flag.key} is ${stateText(result.flag)}; every instance follows within a second\n`;
+  if (result.applied)
+    return `${result.change.id} applied: ${result.flag.key} is ${stateText(result.flag)}; every instance follows within a second\n`;
   return `${result.change.id} is waiting for approval (production needs a second person): ask someone else to run "entitle flags approve ${result.change.id} --reason ..."\n`;
 }
 
@@ -39,20 +55,37 @@ function basisPoints(text: string): number {
   const n = Number(text);
   const bp = Math.round(n * 100);
   if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100 || Math.abs(bp - n * 100) > 1e-6) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', '--rollout must be a percentage', [{ field: '--rollout', message: 'give a percentage from 0 to 100 with at most two decimal places, such as 25 or 12.5' }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', '--rollout must be a percentage', [
+      {
+        field: '--rollout',
+        message: 'give a percentage from 0 to 100 with at most two decimal places, such as 25 or 12.5',
+      },
+    ]);
   }
   return bp;
 }
 
 function historyLine(event: AuditEvent): string {
-  const evidence = event.evidence as { change?: string; before?: FlagState; after?: FlagState; approvedBy?: string | null };
-  const move = evidence.before && evidence.after ? `${stateText(evidence.before)} -> ${stateText(evidence.after)}` : evidence.after ? stateText(evidence.after) : '';
+  const evidence = event.evidence as {
+    change?: string;
+    before?: FlagState;
+    after?: FlagState;
+    approvedBy?: string | null;
+  };
+  const move =
+    evidence.before && evidence.after
+      ? `${stateText(evidence.before)} -> ${stateText(evidence.after)}`
+      : evidence.after
+        ? stateText(evidence.after)
+        : '';
   return `${event.at}  #${event.seq}  ${event.action.padEnd(22)} ${event.actor.padEnd(16)} ${evidence.change ?? ''}  ${move}  (${event.reason})\n`;
 }
 
 /** `entitle flags`: list, change, approve and audit feature flags. */
 export function registerFlags(program: Command): void {
-  const flags = program.command('flags').description('Feature flags and kill switches: list, change (two people in production), approve, history, stale.');
+  const flags = program
+    .command('flags')
+    .description('Feature flags and kill switches: list, change (two people in production), approve, history, stale.');
 
   flags
     .command('list')
@@ -60,10 +93,16 @@ export function registerFlags(program: Command): void {
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
     .action(async (options: Common) => {
-      const { list, environment, pending } = await withDatabase(options, async (db) => ({ list: await listFlags(db), environment: await recordedEnvironment(db), pending: await pendingFlagChanges(db) }));
+      const { list, environment, pending } = await withDatabase(options, async (db) => ({
+        list: await listFlags(db),
+        environment: await recordedEnvironment(db),
+        pending: await pendingFlagChanges(db),
+      }));
       if (options.json) return print({ environment, flags: list, pending });
       const today = new Date().toISOString().slice(0, 10);
-      process.stdout.write(`environment ${environment}${environment === 'production' ? ' (flag changes need a second person)' : ''}\n`);
+      process.stdout.write(
+        `environment ${environment}${environment === 'production' ? ' (flag changes need a second person)' : ''}\n`,
+      );
       for (const flag of list) process.stdout.write(`${flagLine(flag, today)}\n`);
       if (list.length === 0) process.stdout.write('no flags: start "entitle serve" once to seed them\n');
       for (const change of pending) process.stdout.write(`pending ${changeText(change)}`);
@@ -71,44 +110,65 @@ export function registerFlags(program: Command): void {
 
   flags
     .command('set')
-    .description('Change a flag: on or off, its rollout, owner or expiry. Applied at once, or in production once someone else approves it.')
+    .description(
+      'Change a flag: on or off, its rollout, owner or expiry. Applied at once, or in production once someone else approves it.',
+    )
     .argument('<flag>', 'flag key, such as shadow-evaluation')
     .option('--on', 'switch it on')
     .option('--off', 'switch it off')
-    .option('--rollout <percent>', 'for a release flag: the share of applications it is on for (sticky by applicationId)')
+    .option(
+      '--rollout <percent>',
+      'for a release flag: the share of applications it is on for (sticky by applicationId)',
+    )
     .option('--owner <team>', 'the team that answers for the flag')
     .option('--expires <date>', 'YYYY-MM-DD after which the flag is stale')
     .option('--reason <text>', 'why: recorded in the audit chain')
     .addOption(actorOption('recorded in the audit chain, and checked by the two-person rule'))
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
-    .action(async (key: string, options: Common & { on?: boolean; off?: boolean; rollout?: string; owner?: string; expires?: string }) => {
-      if (options.on && options.off) throw new EntitleError('ENTITLE_INPUT_INVALID', 'give --on or --off, not both', [{ field: '--on', message: 'choose one' }]);
-      const settings = {
-        ...(options.on ? { enabled: true } : {}),
-        ...(options.off ? { enabled: false } : {}),
-        ...(options.rollout !== undefined ? { rolloutBasisPoints: basisPoints(options.rollout) } : {}),
-        ...(options.owner !== undefined ? { owner: options.owner.trim() } : {}),
-        ...(options.expires !== undefined ? { expiresOn: options.expires.trim() } : {}),
-      };
-      if (Object.keys(settings).length === 0) {
-        throw new EntitleError('ENTITLE_INPUT_INVALID', 'nothing to change', [{ field: 'flag', message: 'give --on, --off, --rollout, --owner or --expires' }]);
-      }
-      const result = await withDatabase(options, (db) => requestFlagChange(db, { key, settings, actor: options.actor ?? '', reason: options.reason ?? '' }));
-      if (options.json) return print(result);
-      process.stdout.write(resultText(result));
-    });
+    .action(
+      async (
+        key: string,
+        options: Common & { on?: boolean; off?: boolean; rollout?: string; owner?: string; expires?: string },
+      ) => {
+        if (options.on && options.off)
+          throw new EntitleError('ENTITLE_INPUT_INVALID', 'give --on or --off, not both', [
+            { field: '--on', message: 'choose one' },
+          ]);
+        const settings = {
+          ...(options.on ? { enabled: true } : {}),
+          ...(options.off ? { enabled: false } : {}),
+          ...(options.rollout !== undefined ? { rolloutBasisPoints: basisPoints(options.rollout) } : {}),
+          ...(options.owner !== undefined ? { owner: options.owner.trim() } : {}),
+          ...(options.expires !== undefined ? { expiresOn: options.expires.trim() } : {}),
+        };
+        if (Object.keys(settings).length === 0) {
+          throw new EntitleError('ENTITLE_INPUT_INVALID', 'nothing to change', [
+            { field: 'flag', message: 'give --on, --off, --rollout, --owner or --expires' },
+          ]);
+        }
+        const result = await withDatabase(options, (db) =>
+          requestFlagChange(db, { key, settings, actor: options.actor ?? '', reason: options.reason ?? '' }),
+        );
+        if (options.json) return print(result);
+        process.stdout.write(resultText(result));
+      },
+    );
 
   flags
     .command('approve')
-    .description('Approve a flag change someone else asked for (production): it takes effect on every instance within a second.')
+    .description(
+      'Approve a flag change someone else asked for (production): it takes effect on every instance within a second.',
+    )
     .argument('<change>', 'change id, such as FC-3')
     .option('--reason <text>', 'why you approve: recorded in the audit chain')
     .addOption(actorOption('recorded in the audit chain; must not be the person who asked'))
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
     .action(async (id: string, options: Common) => {
-      const result = await withDatabase(options, (db) => approveFlagChange(db, id, options.actor ?? '', options.reason ?? ''));
+      const result = await withDatabase(options, (db) =>
+        approveFlagChange(db, id, options.actor ?? '', options.reason ?? ''),
+      );
       if (options.json) return print(result);
       process.stdout.write(resultText(result));
     });
@@ -122,7 +182,9 @@ export function registerFlags(program: Command): void {
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
     .action(async (id: string, options: Common) => {
-      const change = await withDatabase(options, (db) => rejectFlagChange(db, id, options.actor ?? '', options.reason ?? ''));
+      const change = await withDatabase(options, (db) =>
+        rejectFlagChange(db, id, options.actor ?? '', options.reason ?? ''),
+      );
       if (options.json) return print(change);
       process.stdout.write(changeText(change));
     });
@@ -153,7 +215,9 @@ export function registerFlags(program: Command): void {
 
   flags
     .command('stale')
-    .description('List flags past their expiry date: remove them from the code, or give them a new date with --expires. Exits 1 when there are any.')
+    .description(
+      'List flags past their expiry date: remove them from the code, or give them a new date with --expires. Exits 1 when there are any.',
+    )
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
     .action(async (options: Common) => {

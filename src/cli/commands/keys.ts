@@ -14,10 +14,15 @@ export function registerKeys(program: Command): void {
     .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
     .addOption(dataDirOption())
     .action(async (options: { name: string; roles: string; dataDir?: string }) => {
-      const roles = options.roles.split(',').map((r) => r.trim()).filter(Boolean);
+      const roles = options.roles
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean);
       const { key, apiKey } = await withDatabase(options, (db) => createKey(db, options.name, roles), 'migrate');
       process.stdout.write(`${key}\n`);
-      process.stderr.write(`created key ${apiKey.name} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`);
+      process.stderr.write(
+        `created key ${apiKey.name} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`,
+      );
     });
   keys
     .command('list')
@@ -25,7 +30,9 @@ export function registerKeys(program: Command): void {
     .addOption(dataDirOption())
     .action(async (options: { dataDir?: string }) => {
       for (const key of await withDatabase(options, listKeys)) {
-        process.stdout.write(`${key.name}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`);
+        process.stdout.write(
+          `${key.name}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`,
+        );
       }
     });
   keys
@@ -35,7 +42,9 @@ export function registerKeys(program: Command): void {
     .addOption(dataDirOption())
     .action(async (name: string, options: { dataDir?: string }) => {
       if (!(await withDatabase(options, (db) => revokeKey(db, name)))) {
-        throw new EntitleError('ENTITLE_NOT_FOUND', `no active key named ${name}`, [{ field: 'name', message: 'check the name with "entitle keys list"' }]);
+        throw new EntitleError('ENTITLE_NOT_FOUND', `no active key named ${name}`, [
+          { field: 'name', message: 'check the name with "entitle keys list"' },
+        ]);
       }
       process.stdout.write(`revoked ${name}\n`);
     });

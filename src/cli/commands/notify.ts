@@ -6,7 +6,9 @@ export function registerNotify(program: Command): void {
     .command('notify')
     .description('Incident notification channels (deploy/incidents/escalation-policy.yml).')
     .command('test')
-    .description('Send a test message to one channel of the escalation policy, exactly as the service would. Exit 0 if the channel took it, 1 if not, 2 if the policy or channel name is wrong.')
+    .description(
+      'Send a test message to one channel of the escalation policy, exactly as the service would. Exit 0 if the channel took it, 1 if not, 2 if the policy or channel name is wrong.',
+    )
     .argument('<channel>', 'the channel name, such as on-call')
     .action(async (channel: string) => {
       const { status, lines } = await tryChannel(channel, process.env);

@@ -11,15 +11,25 @@ export function registerReport(program: Command): void {
     .command('report')
     .description('Operations reports.')
     .command('weekly')
-    .description('Write the weekly operations report (Markdown): each journey against its objective and the budget the week burned, latency, assessments by outcome, errors by kind, releases and rollbacks.')
+    .description(
+      'Write the weekly operations report (Markdown): each journey against its objective and the budget the week burned, latency, assessments by outcome, errors by kind, releases and rollbacks.',
+    )
     .addOption(new Option('--prometheus <url>', 'Prometheus to read').env('PROMETHEUS_URL'))
     .option('--week-ending <date>', 'the end of the week reported, UK date (default: now)')
     .option('--out <file>', 'write to this file instead of standard output')
     .addOption(dataDirOption())
     .action(async (options: { prometheus?: string; weekEnding?: string; out?: string; dataDir?: string }) => {
-      if (!options.prometheus) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the weekly report needs Prometheus', [{ field: '--prometheus', message: 'give --prometheus URL or PROMETHEUS_URL: the week\'s history is only there' }]);
+      if (!options.prometheus)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'the weekly report needs Prometheus', [
+          {
+            field: '--prometheus',
+            message: "give --prometheus URL or PROMETHEUS_URL: the week's history is only there",
+          },
+        ]);
       const end = options.weekEnding ? new Date(londonToInstant(options.weekEnding, '--week-ending')) : new Date();
-      const text = await withDatabase(options, (db) => weeklyReport(new PrometheusClient(options.prometheus!), db, end));
+      const text = await withDatabase(options, (db) =>
+        weeklyReport(new PrometheusClient(options.prometheus!), db, end),
+      );
       if (options.out) await writeFile(options.out, text);
       else process.stdout.write(text);
     });

@@ -1,13 +1,23 @@
 import { Argument, type Command } from 'commander';
 import { EntitleError, formatProblem } from '../../errors/index.ts';
-import { compileRuleSetDir, diffBundles, findRuleSetDirs, formatDiff, loadRuleSet, readGoldenCases, runGoldenCase } from '../../rules/index.ts';
+import {
+  compileRuleSetDir,
+  diffBundles,
+  findRuleSetDirs,
+  formatDiff,
+  loadRuleSet,
+  readGoldenCases,
+  runGoldenCase,
+} from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
 async function ruleSetDirs(dir: string): Promise<string[]> {
   const dirs = await findRuleSetDirs(dir).catch(() => []);
   if (dirs.length === 0) {
-    throw new EntitleError('ENTITLE_RULESET_NOT_FOUND', `no rule set found in ${dir}`, [{ file: dir, message: 'give a directory holding ruleset.yaml, or a directory of such directories' }]);
+    throw new EntitleError('ENTITLE_RULESET_NOT_FOUND', `no rule set found in ${dir}`, [
+      { file: dir, message: 'give a directory holding ruleset.yaml, or a directory of such directories' },
+    ]);
   }
   return dirs;
 }
@@ -18,7 +28,12 @@ export function registerRules(program: Command): void {
   rules
     .command('check')
     .description('Compile rule sets and list every problem with its file, line and column.')
-    .addArgument(new Argument('[dir]', 'a rule-set directory, or a directory of them').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
+    .addArgument(
+      new Argument('[dir]', 'a rule-set directory, or a directory of them').default(
+        BUNDLED_RULESETS,
+        BUNDLED_RULESETS_HELP,
+      ),
+    )
     .action(async (dir: string) => {
       const dirs = await ruleSetDirs(dir);
       let problems = 0;
@@ -37,7 +52,12 @@ export function registerRules(program: Command): void {
   rules
     .command('test')
     .description('Run the golden tests of rule sets (their tests/*.yaml); amounts must match to the penny.')
-    .addArgument(new Argument('[dir]', 'a rule-set directory, or a directory of them').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
+    .addArgument(
+      new Argument('[dir]', 'a rule-set directory, or a directory of them').default(
+        BUNDLED_RULESETS,
+        BUNDLED_RULESETS_HELP,
+      ),
+    )
     .option('-q, --quiet', 'print only failures and the summary')
     .action(async (dir: string, options: { quiet?: boolean }) => {
       let passed = 0;
@@ -53,7 +73,9 @@ export function registerRules(program: Command): void {
             if (!options.quiet) process.stdout.write(`  ok    ${golden.name}\n`);
           } else {
             failed += 1;
-            process.stdout.write(`  FAIL  ${golden.name} (${golden.file}:${golden.line})\n${result.failures.map((f) => `        ${f}`).join('\n')}\n`);
+            process.stdout.write(
+              `  FAIL  ${golden.name} (${golden.file}:${golden.line})\n${result.failures.map((f) => `        ${f}`).join('\n')}\n`,
+            );
           }
         }
       }
@@ -72,7 +94,9 @@ export function registerRules(program: Command): void {
 
   rules
     .command('diff')
-    .description('Show which parameters (with effective dates), formulas, inputs and outputs differ between two rule sets.')
+    .description(
+      'Show which parameters (with effective dates), formulas, inputs and outputs differ between two rule sets.',
+    )
     .argument('<dirA>', 'the rule set before')
     .argument('<dirB>', 'the rule set after')
     .option('--json', 'print the changes as JSON')

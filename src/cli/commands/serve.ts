@@ -14,11 +14,17 @@ import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 export function parseRateLimits(text: string): Partial<Record<Role, number>> {
   const limits: Partial<Record<Role, number>> = {};
   const problems = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [role, value] = part.split('=');
     const limit = Number(value);
     if (!(ROLES as readonly string[]).includes(role ?? '') || !Number.isInteger(limit) || limit < 1) {
-      problems.push({ field: '--rate-limits', message: `"${part}" is not ROLE=REQUESTS_A_MINUTE with ROLE one of ${ROLES.join(', ')}` });
+      problems.push({
+        field: '--rate-limits',
+        message: `"${part}" is not ROLE=REQUESTS_A_MINUTE with ROLE one of ${ROLES.join(', ')}`,
+      });
     } else {
       limits[role as Role] = limit;
     }
@@ -31,7 +37,9 @@ export function parseRateLimits(text: string): Partial<Record<Role, number>> {
 export function environmentFrom(text: string | undefined): Environment {
   if (text === undefined || text.trim() === '') return 'development';
   if (!(ENVIRONMENTS as readonly string[]).includes(text)) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', 'ENTITLE_ENVIRONMENT is not valid', [{ field: 'ENTITLE_ENVIRONMENT', message: `give one of ${ENVIRONMENTS.join(', ')}` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'ENTITLE_ENVIRONMENT is not valid', [
+      { field: 'ENTITLE_ENVIRONMENT', message: `give one of ${ENVIRONMENTS.join(', ')}` },
+    ]);
   }
   return text as Environment;
 }
@@ -39,39 +47,64 @@ export function environmentFrom(text: string | undefined): Environment {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('Run the HTTP service. Uses PostgreSQL when DATABASE_URL is set, otherwise the embedded database in the data directory.')
+    .description(
+      'Run the HTTP service. Uses PostgreSQL when DATABASE_URL is set, otherwise the embedded database in the data directory.',
+    )
     .addOption(dataDirOption())
     .addOption(new Option('--host <host>', 'address to listen on').env('HOST').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port to listen on').env('PORT').default('3000'))
-    .addOption(new Option('--rules <dir>', 'directory of rule sets to serve').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
-    .addOption(new Option('--shutdown-grace <ms>', 'after SIGTERM, keep serving this long while /ready fails').env('ENTITLE_SHUTDOWN_GRACE_MS').default('0'))
-    .addOption(new Option('--rate-limits <limits>', 'requests a minute per key by role, such as assessor=100000,caseworker=600').env('ENTITLE_RATE_LIMITS'))
-    .action(async (options: { dataDir?: string; host: string; port: string; rules: string; shutdownGrace: string; rateLimits?: string }) => {
-      const service = await startService({
-        store: storeSettingsFrom(options),
-        rulesDir: options.rules,
-        host: options.host,
-        port: Number(options.port),
-        shutdownGraceMs: Number(options.shutdownGrace),
-        ...(options.rateLimits ? { rateLimits: parseRateLimits(options.rateLimits) } : {}),
-        logLevel: process.env.LOG_LEVEL ?? 'info',
-        releases: { gates: gateSettingsFrom(process.env), listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
-        testFaults: process.env.ENTITLE_TEST_FAULTS === 'on',
-        environment: environmentFrom(process.env.ENTITLE_ENVIRONMENT),
-        flags: { listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
-        capacity: capacitySettingsFrom(process.env),
-      });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          service.app.log.info({ event: 'signal', signal }, 'shutting down');
-          void service.stop().then(resolve, (error: unknown) => {
-            service.app.log.error({ event: 'stop_failed', kind: (error as Error).name }, 'shutdown did not complete cleanly');
-            process.exitCode = 1;
-            resolve();
-          });
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
-    });
+    .addOption(
+      new Option('--rules <dir>', 'directory of rule sets to serve').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP),
+    )
+    .addOption(
+      new Option('--shutdown-grace <ms>', 'after SIGTERM, keep serving this long while /ready fails')
+        .env('ENTITLE_SHUTDOWN_GRACE_MS')
+        .default('0'),
+    )
+    .addOption(
+      new Option(
+        '--rate-limits <limits>',
+        'requests a minute per key by role, such as assessor=100000,caseworker=600',
+      ).env('ENTITLE_RATE_LIMITS'),
+    )
+    .action(
+      async (options: {
+        dataDir?: string;
+        host: string;
+        port: string;
+        rules: string;
+        shutdownGrace: string;
+        rateLimits?: string;
+      }) => {
+        const service = await startService({
+          store: storeSettingsFrom(options),
+          rulesDir: options.rules,
+          host: options.host,
+          port: Number(options.port),
+          shutdownGraceMs: Number(options.shutdownGrace),
+          ...(options.rateLimits ? { rateLimits: parseRateLimits(options.rateLimits) } : {}),
+          logLevel: process.env.LOG_LEVEL ?? 'info',
+          releases: { gates: gateSettingsFrom(process.env), listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
+          testFaults: process.env.ENTITLE_TEST_FAULTS === 'on',
+          environment: environmentFrom(process.env.ENTITLE_ENVIRONMENT),
+          flags: { listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
+          capacity: capacitySettingsFrom(process.env),
+        });
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            service.app.log.info({ event: 'signal', signal }, 'shutting down');
+            void service.stop().then(resolve, (error: unknown) => {
+              service.app.log.error(
+                { event: 'stop_failed', kind: (error as Error).name },
+                'shutdown did not complete cleanly',
+              );
+              process.exitCode = 1;
+              resolve();
+            });
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+        });
+      },
+    );
 }

@@ -1,13 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
-import { decisionForKey, DuplicateSubmission, idempotencyClaim, readDecision, type DecisionRecord, type IdempotencyClaim } from '../../decisions/index.ts';
+import {
+  decisionForKey,
+  DuplicateSubmission,
+  idempotencyClaim,
+  readDecision,
+  type DecisionRecord,
+  type IdempotencyClaim,
+} from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import type { Route } from '../../live/index.ts';
 import { ENGINE, type Assessment } from '../../rules/index.ts';
 import type { ServiceContext } from '../context.ts';
 
 function outcomeLabel(error: EntitleError): string {
-  return error.code === 'ENTITLE_PARAMETER_UNCONFIRMED' || error.code === 'ENTITLE_PARAMETER_NO_VALUE' ? 'cannot_assess' : 'invalid_input';
+  return error.code === 'ENTITLE_PARAMETER_UNCONFIRMED' || error.code === 'ENTITLE_PARAMETER_NO_VALUE'
+    ? 'cannot_assess'
+    : 'invalid_input';
 }
 
 /** The answer to an assessment, from the record: the same whether just made or sent again. */
@@ -26,7 +35,11 @@ function answerOf(record: DecisionRecord) {
   };
 }
 
-const querystring = { type: 'object', properties: { explain: { enum: ['reasons', 'trace'] } }, additionalProperties: false } as const;
+const querystring = {
+  type: 'object',
+  properties: { explain: { enum: ['reasons', 'trace'] } },
+  additionalProperties: false,
+} as const;
 
 /**
  * POST /v1/assessments: assess, record durably, and only then answer. With an Idempotency-Key, a
@@ -39,10 +52,16 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
   const inFlight = new Map<string, Promise<unknown>>();
 
   async function replayed(request: FastifyRequest, reply: FastifyReply, decisionId: string) {
-    const record = await readDecision(db, decisionId, { keyId: request.apiKey!.id, keyName: request.apiKey!.name }, 'read').catch(() => {
+    const record = await readDecision(
+      db,
+      decisionId,
+      { keyId: request.apiKey!.id, keyName: request.apiKey!.name },
+      'read',
+    ).catch(() => {
       throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached');
     });
-    if (!record) throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision for this Idempotency-Key could not be read');
+    if (!record)
+      throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision for this Idempotency-Key could not be read');
     metrics.idempotentReplays.inc();
     reply.code(201).header('location', `/v1/decisions/${record.id}`).header('idempotent-replayed', 'true');
     return answerOf(record);
@@ -53,7 +72,10 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
     if (claim) {
       const existing = await decisionForKey(db, claim).catch((error: unknown) => {
         if (error instanceof EntitleError) throw error;
-        throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached, so no decision was made');
+        throw new EntitleError(
+          'ENTITLE_STORE_UNAVAILABLE',
+          'the decision store could not be reached, so no decision was made',
+        );
       });
       if (existing) return replayed(request, reply, existing);
     }
@@ -61,25 +83,37 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
     const applicationId = body?.applicationId;
     // The canary needs the application reference before validation; a missing or malformed one
     // routes to the active version, which then refuses it with the field named.
-    const route: Route | undefined = benefit === undefined ? undefined : rules.route(benefit, typeof applicationId === 'string' ? applicationId : '');
+    const route: Route | undefined =
+      benefit === undefined ? undefined : rules.route(benefit, typeof applicationId === 'string' ? applicationId : '');
     if (!route) {
       metrics.assessments.inc({ benefit: 'unknown', outcome: 'invalid_input', ruleset: 'none' });
-      throw new EntitleError('ENTITLE_BENEFIT_UNKNOWN', 'no rule set is loaded for this benefit', [{ field: 'benefit', message: `enter one of: ${[...rules.active.keys()].join(', ')}` }]);
+      throw new EntitleError('ENTITLE_BENEFIT_UNKNOWN', 'no rule set is loaded for this benefit', [
+        { field: 'benefit', message: `enter one of: ${[...rules.active.keys()].join(', ')}` },
+      ]);
     }
     const ruleSet = route.ruleSet;
     const wantsTrace = (request.query as { explain?: string }).explain === 'trace';
     let traceOmitted: string | undefined;
     if (wantsTrace) {
-      if (capacity.degradation.dropsAutomatically('explanation-traces')) traceOmitted = 'the service is under high demand: traces are paused, the reasons are complete';
-      else if (!(typeof applicationId === 'string' && (await flags.isOnFor('explanation-traces', applicationId)))) traceOmitted = 'traces are not switched on for this application (flag explanation-traces)';
+      if (capacity.degradation.dropsAutomatically('explanation-traces'))
+        traceOmitted = 'the service is under high demand: traces are paused, the reasons are complete';
+      else if (!(typeof applicationId === 'string' && (await flags.isOnFor('explanation-traces', applicationId))))
+        traceOmitted = 'traces are not switched on for this application (flag explanation-traces)';
       if (traceOmitted) capacity.degradation.shed('explanation-traces');
     }
     let assessment: Assessment;
     try {
       assessment = ruleSet.assess(body, wantsTrace && !traceOmitted ? 'trace' : 'reasons');
     } catch (error) {
-      if (error instanceof EntitleError && error.status < 500) metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: outcomeLabel(error), ruleset: ruleSet.hash });
-      else failures.record({ at: new Date().toISOString(), benefit: ruleSet.benefit, applicationId: typeof applicationId === 'string' ? applicationId.slice(0, 200) : null, code: error instanceof EntitleError ? error.code : 'ENTITLE_INTERNAL' });
+      if (error instanceof EntitleError && error.status < 500)
+        metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: outcomeLabel(error), ruleset: ruleSet.hash });
+      else
+        failures.record({
+          at: new Date().toISOString(),
+          benefit: ruleSet.benefit,
+          applicationId: typeof applicationId === 'string' ? applicationId.slice(0, 200) : null,
+          code: error instanceof EntitleError ? error.code : 'ENTITLE_INTERNAL',
+        });
       throw error;
     }
     const id = uuidv7();
@@ -108,13 +142,29 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
         if (existing) return replayed(request, reply, existing);
       }
       metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: 'not_recorded', ruleset: ruleSet.hash });
-      failures.record({ at: new Date().toISOString(), benefit: ruleSet.benefit, applicationId: assessment.applicationId, code: 'ENTITLE_STORE_UNAVAILABLE' });
-      request.log.warn({ event: 'decision_not_recorded', cause: (error as Error).name }, 'a decision could not be recorded; none was returned');
-      throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision could not be recorded, so no decision was made');
+      failures.record({
+        at: new Date().toISOString(),
+        benefit: ruleSet.benefit,
+        applicationId: assessment.applicationId,
+        code: 'ENTITLE_STORE_UNAVAILABLE',
+      });
+      request.log.warn(
+        { event: 'decision_not_recorded', cause: (error as Error).name },
+        'a decision could not be recorded; none was returned',
+      );
+      throw new EntitleError(
+        'ENTITLE_STORE_UNAVAILABLE',
+        'the decision could not be recorded, so no decision was made',
+      );
     }
-    metrics.assessments.inc({ benefit: ruleSet.benefit, outcome: assessment.outcome.entitled ? 'entitled' : 'not_entitled', ruleset: ruleSet.hash });
+    metrics.assessments.inc({
+      benefit: ruleSet.benefit,
+      outcome: assessment.outcome.entitled ? 'entitled' : 'not_entitled',
+      ruleset: ruleSet.hash,
+    });
     // Canary applications were decided by the candidate: they are compared whatever the pressure.
-    if (route.byCandidate || capacity.degradation.allows('shadow-evaluation')) rules.compareLater(route, body, assessment.applicationId);
+    if (route.byCandidate || capacity.degradation.allows('shadow-evaluation'))
+      rules.compareLater(route, body, assessment.applicationId);
     else if (route.test) capacity.degradation.shed('shadow-evaluation');
     reply.code(201).header('location', `/v1/decisions/${record.id}`);
     return {

@@ -23,12 +23,27 @@ function readerOf(request: FastifyRequest): Reader {
 }
 
 /** Differences between two JSON values, as paths: `outcome.elements.standardAllowance`. */
-export function differences(recorded: unknown, replayed: unknown, path = ''): { path: string; recorded: unknown; replayed: unknown }[] {
+export function differences(
+  recorded: unknown,
+  replayed: unknown,
+  path = '',
+): { path: string; recorded: unknown; replayed: unknown }[] {
   if (isDeepStrictEqual(recorded, replayed)) return [];
-  const bothObjects = recorded !== null && replayed !== null && typeof recorded === 'object' && typeof replayed === 'object' && Array.isArray(recorded) === Array.isArray(replayed);
+  const bothObjects =
+    recorded !== null &&
+    replayed !== null &&
+    typeof recorded === 'object' &&
+    typeof replayed === 'object' &&
+    Array.isArray(recorded) === Array.isArray(replayed);
   if (!bothObjects) return [{ path: path || '(whole)', recorded, replayed }];
   const keys = new Set([...Object.keys(recorded), ...Object.keys(replayed)]);
-  return [...keys].flatMap((key) => differences((recorded as Record<string, unknown>)[key], (replayed as Record<string, unknown>)[key], path ? `${path}.${key}` : key));
+  return [...keys].flatMap((key) =>
+    differences(
+      (recorded as Record<string, unknown>)[key],
+      (replayed as Record<string, unknown>)[key],
+      path ? `${path}.${key}` : key,
+    ),
+  );
 }
 
 /** Compiled rule sets by hash: the ones in service, then any rebuilt from storage for replay. */
@@ -45,11 +60,15 @@ class ReplayRuleSets {
     const cached = this.rebuilt.get(hash);
     if (cached) return cached;
     const bundle = await fromStore(() => storedBundle(this.db, hash));
-    if (bundle === undefined) throw new EntitleError('ENTITLE_INTERNAL', `the rule-set version ${hash} of this decision is not stored`);
+    if (bundle === undefined)
+      throw new EntitleError('ENTITLE_INTERNAL', `the rule-set version ${hash} of this decision is not stored`);
     const ruleSet = ruleSetFromBundle(bundle, hash);
     if (ruleSet.hash !== hash) {
       // The stored rules no longer hash to the version the decision names: the store was altered.
-      throw new EntitleError('ENTITLE_INTERNAL', `the stored rule-set version ${hash} no longer matches its hash; run "entitle audit verify"`);
+      throw new EntitleError(
+        'ENTITLE_INTERNAL',
+        `the stored rule-set version ${hash} no longer matches its hash; run "entitle audit verify"`,
+      );
     }
     if (this.rebuilt.size >= 32) this.rebuilt.delete(this.rebuilt.keys().next().value!);
     this.rebuilt.set(hash, ruleSet);
@@ -90,38 +109,49 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
   });
 
   // Who read a decision, and when: for auditors answering "who has seen my data?".
-  app.get('/v1/decisions/:id/reads', { schema: { params: idParams }, config: { roles: ['auditor'] } }, async (request) => {
-    const { id } = request.params as { id: string };
-    return { decisionId: id, reads: await fromStore(() => readsOf(db, id)) };
-  });
+  app.get(
+    '/v1/decisions/:id/reads',
+    { schema: { params: idParams }, config: { roles: ['auditor'] } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      return { decisionId: id, reads: await fromStore(() => readsOf(db, id)) };
+    },
+  );
 
-  app.post('/v1/decisions/:id/replay', { schema: { params: idParams }, config: { roles: readers, report: true } }, async (request) => {
-    const { id } = request.params as { id: string };
-    const record = await fromStore(() => readDecision(db, id, readerOf(request), 'replay'));
-    if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
-    if (record.inputs === null) {
-      context.metrics.replays.inc({ result: 'purged' });
-      throw new EntitleError('ENTITLE_DECISION_PURGED', `the inputs of this decision were removed on ${record.purgedAt ?? 'an earlier date'}`);
-    }
-    const ruleSet = await replays.byHash(record.ruleset.hash);
-    let replayed: { outcome: unknown; explanation: readonly string[] } | { error: string };
-    try {
-      const assessment = ruleSet.assess(record.inputs, 'reasons');
-      replayed = { outcome: assessment.outcome, explanation: assessment.explanation };
-    } catch (error) {
-      replayed = { error: error instanceof EntitleError ? error.code : 'ENTITLE_INTERNAL' };
-    }
-    const recorded = { outcome: record.outcome, explanation: record.explanation };
-    const diff = differences(recorded, replayed);
-    context.metrics.replays.inc({ result: diff.length === 0 ? 'match' : 'mismatch' });
-    return {
-      decisionId: record.id,
-      match: diff.length === 0,
-      ruleset: record.ruleset,
-      engine: { recorded: record.engineVersion, current: ENGINE.version },
-      recorded,
-      replayed,
-      differences: diff,
-    };
-  });
+  app.post(
+    '/v1/decisions/:id/replay',
+    { schema: { params: idParams }, config: { roles: readers, report: true } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const record = await fromStore(() => readDecision(db, id, readerOf(request), 'replay'));
+      if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
+      if (record.inputs === null) {
+        context.metrics.replays.inc({ result: 'purged' });
+        throw new EntitleError(
+          'ENTITLE_DECISION_PURGED',
+          `the inputs of this decision were removed on ${record.purgedAt ?? 'an earlier date'}`,
+        );
+      }
+      const ruleSet = await replays.byHash(record.ruleset.hash);
+      let replayed: { outcome: unknown; explanation: readonly string[] } | { error: string };
+      try {
+        const assessment = ruleSet.assess(record.inputs, 'reasons');
+        replayed = { outcome: assessment.outcome, explanation: assessment.explanation };
+      } catch (error) {
+        replayed = { error: error instanceof EntitleError ? error.code : 'ENTITLE_INTERNAL' };
+      }
+      const recorded = { outcome: record.outcome, explanation: record.explanation };
+      const diff = differences(recorded, replayed);
+      context.metrics.replays.inc({ result: diff.length === 0 ? 'match' : 'mismatch' });
+      return {
+        decisionId: record.id,
+        match: diff.length === 0,
+        ruleset: record.ruleset,
+        engine: { recorded: record.engineVersion, current: ENGINE.version },
+        recorded,
+        replayed,
+        differences: diff,
+      };
+    },
+  );
 }

@@ -14,9 +14,17 @@ export function registerFlags(app: FastifyInstance, context: ServiceContext): vo
     degradation: {
       level: capacity.degradation.level,
       automatic: flags.isOn('automatic-degradation'),
-      steps: DEGRADATION_STEPS.map((step) => ({ step, available: capacity.degradation.allows(step), droppedByPressure: capacity.degradation.dropsAutomatically(step) })),
+      steps: DEGRADATION_STEPS.map((step) => ({
+        step,
+        available: capacity.degradation.allows(step),
+        droppedByPressure: capacity.degradation.dropsAutomatically(step),
+      })),
       pressure: capacity.degradation.reading,
     },
-    admission: { inFlight: capacity.admission.inFlight, queued: capacity.admission.queued, settings: capacity.admission.settings },
+    admission: {
+      inFlight: capacity.admission.inFlight,
+      queued: capacity.admission.queued,
+      settings: capacity.admission.settings,
+    },
   }));
 }

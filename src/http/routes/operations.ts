@@ -23,7 +23,12 @@ export function registerOperations(app: FastifyInstance, context: ServiceContext
   app.get('/health', open, (_request, reply) => reply.send({ status: 'alive' }));
 
   app.get('/ready', open, async (_request, reply) => {
-    const checks = { shutdown: !context.state.shuttingDown, database: false, migrations: false, rules: context.ruleSets.size > 0 };
+    const checks = {
+      shutdown: !context.state.shuttingDown,
+      database: false,
+      migrations: false,
+      rules: context.ruleSets.size > 0,
+    };
     if (checks.shutdown) {
       try {
         await within(TIMEOUT_MS, context.db.query('SELECT 1'));
@@ -43,7 +48,9 @@ export function registerOperations(app: FastifyInstance, context: ServiceContext
   // a promotion or rollback, and what the propagation test and benchmark watch.
   const build = buildInfo();
   app.get('/version', open, (_request, reply) => {
-    const rules = Object.fromEntries([...context.ruleSets].map(([benefit, ruleSet]) => [benefit, { id: ruleSet.id, hash: ruleSet.hash }]));
+    const rules = Object.fromEntries(
+      [...context.ruleSets].map(([benefit, ruleSet]) => [benefit, { id: ruleSet.id, hash: ruleSet.hash }]),
+    );
     return reply.send({ service: 'entitle', build, rules });
   });
 

@@ -3,7 +3,24 @@ import { auditEventsFor } from '../../audit/index.ts';
 import { backtestRelease, backtestWindow } from '../../backtest/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import type { Role } from '../../keys/index.ts';
-import { approveRelease, candidateFromDir, createRelease, gateSettingsFrom, getRelease, judge, listReleases, promoteRelease, readStats, rejectRelease, releaseSamples, rollbackRelease, setCanary, startShadow, withRuleSetFiles, type GateSettings } from '../../releases/index.ts';
+import {
+  approveRelease,
+  candidateFromDir,
+  createRelease,
+  gateSettingsFrom,
+  getRelease,
+  judge,
+  listReleases,
+  promoteRelease,
+  readStats,
+  rejectRelease,
+  releaseSamples,
+  rollbackRelease,
+  setCanary,
+  startShadow,
+  withRuleSetFiles,
+  type GateSettings,
+} from '../../releases/index.ts';
 import { affectedApplications, worklistCsv } from '../../remediation/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
 import type { ServiceContext } from '../context.ts';
@@ -22,11 +39,23 @@ export const releaseSchemas = {
       benefit: { type: 'string', minLength: 1, maxLength: 64 },
       summary: { type: 'string', minLength: 1, maxLength: 500 },
       effective: { type: 'string', description: 'UK time: 2026-04-06 or 2026-04-06T09:00', maxLength: 40 },
-      expectations: { type: 'string', description: 'the YAML declaration of expected changes (none: it must change nothing)', maxLength: 100_000 },
-      files: { type: 'object', description: 'ruleset.yaml, parameters.yaml and tests/NAME.yaml, each as text', additionalProperties: { type: 'string', maxLength: 1_000_000 } },
+      expectations: {
+        type: 'string',
+        description: 'the YAML declaration of expected changes (none: it must change nothing)',
+        maxLength: 100_000,
+      },
+      files: {
+        type: 'object',
+        description: 'ruleset.yaml, parameters.yaml and tests/NAME.yaml, each as text',
+        additionalProperties: { type: 'string', maxLength: 1_000_000 },
+      },
     },
   },
-  shadow: { type: 'object', additionalProperties: false, properties: { percent, preview: { type: 'boolean' }, reason } },
+  shadow: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { percent, preview: { type: 'boolean' }, reason },
+  },
   canary: { type: 'object', required: ['percent'], additionalProperties: false, properties: { percent, reason } },
   approve: { type: 'object', additionalProperties: false, properties: { emergency: { type: 'boolean' }, reason } },
   step: { type: 'object', additionalProperties: false, properties: { reason } },
@@ -34,7 +63,12 @@ export const releaseSchemas = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      last: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'the most recent N decisions of the benefit' },
+      last: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1_000_000,
+        description: 'the most recent N decisions of the benefit',
+      },
       from: { type: 'string', maxLength: 40, description: 'decisions made from this UK date or time' },
       to: { type: 'string', maxLength: 40, description: 'decisions made up to this UK date (included) or time' },
     },
@@ -57,7 +91,11 @@ const READERS: readonly Role[] = ['policy-author', 'approver', 'operator', 'audi
  * name as the actor. A policy author creates and tests releases, an approver approves and
  * promotes, an operator runs canaries and rollbacks and lists the decisions to correct.
  */
-export function registerReleases(app: FastifyInstance, context: ServiceContext, gates: GateSettings = gateSettingsFrom(process.env)): void {
+export function registerReleases(
+  app: FastifyInstance,
+  context: ServiceContext,
+  gates: GateSettings = gateSettingsFrom(process.env),
+): void {
   const { db } = context;
   let backtesting = false;
   const body = <T>(request: FastifyRequest) => (request.body ?? {}) as T;
@@ -68,77 +106,210 @@ export function registerReleases(app: FastifyInstance, context: ServiceContext, 
   };
   const id = (request: FastifyRequest) => (request.params as { id: string }).id;
 
-  app.get('/v1/releases', { config: { roles: READERS }, schema: { querystring: { type: 'object', properties: { benefit: { type: 'string', maxLength: 64 } } } } }, async (request) => {
-    const { benefit } = request.query as { benefit?: string };
-    return { releases: await listReleases(db, benefit) };
-  });
+  app.get(
+    '/v1/releases',
+    {
+      config: { roles: READERS },
+      schema: { querystring: { type: 'object', properties: { benefit: { type: 'string', maxLength: 64 } } } },
+    },
+    async (request) => {
+      const { benefit } = request.query as { benefit?: string };
+      return { releases: await listReleases(db, benefit) };
+    },
+  );
 
   app.get('/v1/releases/:id', { config: { roles: READERS }, schema: { params: idParams } }, async (request) => {
     const release = await getRelease(db, id(request));
     const stats = await readStats(db, release.id);
-    return { release, stats, gates: judge(stats, gates), samples: await releaseSamples(db, release.id), steps: await auditEventsFor(db, release.id) };
+    return {
+      release,
+      stats,
+      gates: judge(stats, gates),
+      samples: await releaseSamples(db, release.id),
+      steps: await auditEventsFor(db, release.id),
+    };
   });
 
-  app.post('/v1/releases', { config: { roles: AUTHORS }, schema: { body: releaseSchemas.create }, bodyLimit: 4 * 1024 * 1024 }, async (request, reply) => {
-    const input = body<{ benefit: string; summary: string; effective: string; expectations?: string; files: Record<string, string> }>(request);
-    const effectiveAt = londonToInstant(input.effective, 'effective');
-    const candidate = await withRuleSetFiles(input.files, (dir) => candidateFromDir(dir, input.benefit, input.expectations === undefined ? undefined : { name: 'expectations', text: input.expectations }, 'files', dir));
-    const release = await createRelease(db, { ...candidate, author: actorOf(request), summary: input.summary, effectiveAt });
-    reply.code(201).header('location', `/v1/releases/${release.id}`);
-    return { release, golden: candidate.golden };
-  });
+  app.post(
+    '/v1/releases',
+    { config: { roles: AUTHORS }, schema: { body: releaseSchemas.create }, bodyLimit: 4 * 1024 * 1024 },
+    async (request, reply) => {
+      const input = body<{
+        benefit: string;
+        summary: string;
+        effective: string;
+        expectations?: string;
+        files: Record<string, string>;
+      }>(request);
+      const effectiveAt = londonToInstant(input.effective, 'effective');
+      const candidate = await withRuleSetFiles(input.files, (dir) =>
+        candidateFromDir(
+          dir,
+          input.benefit,
+          input.expectations === undefined ? undefined : { name: 'expectations', text: input.expectations },
+          'files',
+          dir,
+        ),
+      );
+      const release = await createRelease(db, {
+        ...candidate,
+        author: actorOf(request),
+        summary: input.summary,
+        effectiveAt,
+      });
+      reply.code(201).header('location', `/v1/releases/${release.id}`);
+      return { release, golden: candidate.golden };
+    },
+  );
 
-  app.post('/v1/releases/:id/shadow', { preValidation: noBodyIsEmpty, config: { roles: AUTHORS }, schema: { params: idParams, body: releaseSchemas.shadow } }, async (request) => {
-    const input = body<{ percent?: number; preview?: boolean; reason?: string }>(request);
-    return { release: await startShadow(db, id(request), { sharePercent: input.percent ?? 100, preview: input.preview === true }, actorOf(request), input.reason ?? 'shadow evaluation') };
-  });
+  app.post(
+    '/v1/releases/:id/shadow',
+    {
+      preValidation: noBodyIsEmpty,
+      config: { roles: AUTHORS },
+      schema: { params: idParams, body: releaseSchemas.shadow },
+    },
+    async (request) => {
+      const input = body<{ percent?: number; preview?: boolean; reason?: string }>(request);
+      return {
+        release: await startShadow(
+          db,
+          id(request),
+          { sharePercent: input.percent ?? 100, preview: input.preview === true },
+          actorOf(request),
+          input.reason ?? 'shadow evaluation',
+        ),
+      };
+    },
+  );
 
-  app.post('/v1/releases/:id/canary', { preValidation: noBodyIsEmpty, config: { roles: OPERATORS }, schema: { params: idParams, body: releaseSchemas.canary } }, async (request) => {
-    const input = body<{ percent: number; reason?: string }>(request);
-    return { release: await setCanary(db, id(request), input.percent, actorOf(request), input.reason ?? `canary at ${input.percent}%`) };
-  });
+  app.post(
+    '/v1/releases/:id/canary',
+    {
+      preValidation: noBodyIsEmpty,
+      config: { roles: OPERATORS },
+      schema: { params: idParams, body: releaseSchemas.canary },
+    },
+    async (request) => {
+      const input = body<{ percent: number; reason?: string }>(request);
+      return {
+        release: await setCanary(
+          db,
+          id(request),
+          input.percent,
+          actorOf(request),
+          input.reason ?? `canary at ${input.percent}%`,
+        ),
+      };
+    },
+  );
 
-  app.post('/v1/releases/:id/approve', { preValidation: noBodyIsEmpty, config: { roles: APPROVERS }, schema: { params: idParams, body: releaseSchemas.approve } }, async (request) => {
-    const input = body<{ emergency?: boolean; reason?: string }>(request);
-    if (input.emergency && !input.reason) throw new EntitleError('ENTITLE_INPUT_INVALID', 'an emergency approval needs a reason', [{ field: 'reason', message: 'say why the freeze must be overridden' }]);
-    return { release: await approveRelease(db, id(request), input.emergency ? 'emergency' : 'promotion', actorOf(request), input.reason ?? 'approved') };
-  });
+  app.post(
+    '/v1/releases/:id/approve',
+    {
+      preValidation: noBodyIsEmpty,
+      config: { roles: APPROVERS },
+      schema: { params: idParams, body: releaseSchemas.approve },
+    },
+    async (request) => {
+      const input = body<{ emergency?: boolean; reason?: string }>(request);
+      if (input.emergency && !input.reason)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'an emergency approval needs a reason', [
+          { field: 'reason', message: 'say why the freeze must be overridden' },
+        ]);
+      return {
+        release: await approveRelease(
+          db,
+          id(request),
+          input.emergency ? 'emergency' : 'promotion',
+          actorOf(request),
+          input.reason ?? 'approved',
+        ),
+      };
+    },
+  );
 
-  app.post('/v1/releases/:id/promote', { preValidation: noBodyIsEmpty, config: { roles: APPROVERS }, schema: { params: idParams, body: releaseSchemas.step } }, async (request) => {
-    const input = body<{ reason?: string }>(request);
-    return promoteRelease(db, id(request), actorOf(request), input.reason ?? 'promoted', gates);
-  });
+  app.post(
+    '/v1/releases/:id/promote',
+    {
+      preValidation: noBodyIsEmpty,
+      config: { roles: APPROVERS },
+      schema: { params: idParams, body: releaseSchemas.step },
+    },
+    async (request) => {
+      const input = body<{ reason?: string }>(request);
+      return promoteRelease(db, id(request), actorOf(request), input.reason ?? 'promoted', gates);
+    },
+  );
 
-  app.post('/v1/releases/:id/rollback', { preValidation: noBodyIsEmpty, config: { roles: OPERATORS }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
-    return { release: await rollbackRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason) };
-  });
+  app.post(
+    '/v1/releases/:id/rollback',
+    {
+      preValidation: noBodyIsEmpty,
+      config: { roles: OPERATORS },
+      schema: { params: idParams, body: releaseSchemas.required },
+    },
+    async (request) => {
+      return {
+        release: await rollbackRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason),
+      };
+    },
+  );
 
-  app.post('/v1/releases/:id/reject', { preValidation: noBodyIsEmpty, config: { roles: [...AUTHORS, ...OPERATORS] }, schema: { params: idParams, body: releaseSchemas.required } }, async (request) => {
-    return { release: await rejectRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason) };
-  });
+  app.post(
+    '/v1/releases/:id/reject',
+    {
+      preValidation: noBodyIsEmpty,
+      config: { roles: [...AUTHORS, ...OPERATORS] },
+      schema: { params: idParams, body: releaseSchemas.required },
+    },
+    async (request) => {
+      return {
+        release: await rejectRelease(db, id(request), actorOf(request), body<{ reason: string }>(request).reason),
+      };
+    },
+  );
 
   // One worker thread: the other core stays with citizens' assessments. Larger backtests belong
   // on the command line, away from the service.
-  app.post('/v1/releases/:id/backtest', { preValidation: noBodyIsEmpty, config: { roles: AUTHORS, report: true }, schema: { params: idParams, body: releaseSchemas.backtest } }, async (request) => {
-    const input = body<{ last?: number; from?: string; to?: string }>(request);
-    const window = backtestWindow(input) ?? { last: 100_000 };
-    if (backtesting) throw new EntitleError('ENTITLE_RATE_LIMITED', 'a backtest is already running on this instance; it runs one at a time so citizens keep a core');
-    backtesting = true;
-    try {
-      const { release, result } = await backtestRelease(db, id(request), actorOf(request), { window, workers: 1 });
-      return { release: release.id, ...result };
-    } finally {
-      backtesting = false;
-    }
-  });
+  app.post(
+    '/v1/releases/:id/backtest',
+    {
+      preValidation: noBodyIsEmpty,
+      config: { roles: AUTHORS, report: true },
+      schema: { params: idParams, body: releaseSchemas.backtest },
+    },
+    async (request) => {
+      const input = body<{ last?: number; from?: string; to?: string }>(request);
+      const window = backtestWindow(input) ?? { last: 100_000 };
+      if (backtesting)
+        throw new EntitleError(
+          'ENTITLE_RATE_LIMITED',
+          'a backtest is already running on this instance; it runs one at a time so citizens keep a core',
+        );
+      backtesting = true;
+      try {
+        const { release, result } = await backtestRelease(db, id(request), actorOf(request), { window, workers: 1 });
+        return { release: release.id, ...result };
+      } finally {
+        backtesting = false;
+      }
+    },
+  );
 
   // The remediation worklist, as JSON or (Accept: text/csv) as the caseworkers' spreadsheet.
-  app.get('/v1/releases/:id/affected', { config: { roles: OPERATORS, report: true }, schema: { params: idParams } }, async (request, reply) => {
-    const worklist = await affectedApplications(db, id(request), actorOf(request));
-    if ((request.headers.accept ?? '').includes('text/csv')) {
-      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="worklist-${worklist.release.id}.csv"`);
-      return worklistCsv(worklist);
-    }
-    return worklist;
-  });
+  app.get(
+    '/v1/releases/:id/affected',
+    { config: { roles: OPERATORS, report: true }, schema: { params: idParams } },
+    async (request, reply) => {
+      const worklist = await affectedApplications(db, id(request), actorOf(request));
+      if ((request.headers.accept ?? '').includes('text/csv')) {
+        reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="worklist-${worklist.release.id}.csv"`);
+        return worklistCsv(worklist);
+      }
+      return worklist;
+    },
+  );
 }

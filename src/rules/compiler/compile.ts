@@ -4,7 +4,15 @@ import { hashBundle, pathLocators, type BundleLocators, type RuleSetBundle } fro
 import { orderByDependencies } from './graph.ts';
 import { compileInputSchema, generateNormaliser, type InputSchema } from './inputs.ts';
 import { compileParameters, type ParameterTable } from './parameters.ts';
-import { helperSource, makeScope, RESERVED, substituteParameters, type DeclaredVariable, type Frame, type SymbolTable } from './scope.ts';
+import {
+  helperSource,
+  makeScope,
+  RESERVED,
+  substituteParameters,
+  type DeclaredVariable,
+  type Frame,
+  type SymbolTable,
+} from './scope.ts';
 import { compileReasons } from './reasons.ts';
 import { linkProgram, type ProgramFunctions } from './runtime.ts';
 
@@ -35,7 +43,12 @@ export interface RuleProgram {
   readonly inputs: InputSchema;
   readonly parameters: ParameterTable;
   readonly variables: readonly CompiledVariable[];
-  readonly outcome: { readonly entitled: string; readonly amount: string; readonly elements: readonly string[]; readonly details: readonly string[] };
+  readonly outcome: {
+    readonly entitled: string;
+    readonly amount: string;
+    readonly elements: readonly string[];
+    readonly details: readonly string[];
+  };
   readonly functions: ProgramFunctions;
   /** For each variable, the parameters its formula can read: bit i of its trace mask is entry i. */
   readonly traceCandidates: readonly (readonly number[])[];
@@ -43,13 +56,17 @@ export interface RuleProgram {
   readonly source: string;
 }
 
-export type CompileResult = { readonly ok: true; readonly program: RuleProgram } | { readonly ok: false; readonly problems: readonly Problem[] };
+export type CompileResult =
+  { readonly ok: true; readonly program: RuleProgram } | { readonly ok: false; readonly problems: readonly Problem[] };
 
 /**
  * Compiles a bundle: validates every name, type and dependency, reporting every problem at once
  * with its location, then generates and links the evaluator. Never throws for a bad rule set.
  */
-export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = pathLocators(bundle.ruleset.id)): CompileResult {
+export function compileBundle(
+  bundle: RuleSetBundle,
+  locators: BundleLocators = pathLocators(bundle.ruleset.id),
+): CompileResult {
   const problems: Problem[] = [];
   const rules = bundle.ruleset;
   const at = (path: (string | number)[], message: string) => problems.push(locators.ruleset.at(path, message));
@@ -62,22 +79,29 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
   const owners = new Map<string, string>();
   const claim = (name: string, what: string, report: (message: string) => void) => {
     if (RESERVED.has(name)) return report(`${name} is a reserved word of the rule language; choose another name`);
-    if (name in Object.prototype) return report(`${name} is a reserved name (every JavaScript object has it); choose another name`);
+    if (name in Object.prototype)
+      return report(`${name} is a reserved name (every JavaScript object has it); choose another name`);
     const previous = owners.get(name);
     if (previous) return report(`${name} is already ${previous}; every name must be unique`);
     owners.set(name, what);
   };
   for (const name of inputs.fields.keys()) claim(name, 'an input', (m) => at(['inputs', name], m));
   for (const name of inputs.lists.keys()) claim(name, 'an input list', (m) => at(['inputs', name], m));
-  for (const p of parameters.parameters) claim(p.name, 'a parameter', (m) => problems.push(locators.parameters.at([p.name], m)));
+  for (const p of parameters.parameters)
+    claim(p.name, 'a parameter', (m) => problems.push(locators.parameters.at([p.name], m)));
   // A list's fields are read by bare name inside its for: variables, so they must not hide a
   // name of the whole rule set (two lists may share a field name, such as dateOfBirth).
   for (const list of inputs.lists.values()) {
     for (const field of list.fields.keys()) {
       const path = ['inputs', list.name, 'list', 'fields', field];
-      if (field in Object.prototype) at(path, `${field} is a reserved name (every JavaScript object has it); choose another name`);
+      if (field in Object.prototype)
+        at(path, `${field} is a reserved name (every JavaScript object has it); choose another name`);
       else if (RESERVED.has(field)) at(path, `${field} is a reserved word of the rule language; choose another name`);
-      else if (owners.has(field)) at(path, `${field} is also ${owners.get(field)}; rename one, as inside a for: variable the field would hide it`);
+      else if (owners.has(field))
+        at(
+          path,
+          `${field} is also ${owners.get(field)}; rename one, as inside a for: variable the field would hide it`,
+        );
     }
   }
 
@@ -85,13 +109,25 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
   for (const [name, spec] of Object.entries(rules.variables)) {
     claim(name, 'a variable', (m) => at(['variables', name], m));
     for (const list of inputs.lists.values()) {
-      if (list.fields.has(name)) at(['variables', name], `${name} is also a field of ${list.name}; rename one, as inside a for: variable the field would hide it`);
+      if (list.fields.has(name))
+        at(
+          ['variables', name],
+          `${name} is also a field of ${list.name}; rename one, as inside a for: variable the field would hide it`,
+        );
     }
     if (spec.for !== undefined) {
       const list = inputs.lists.get(spec.for);
-      if (!list) at(['variables', name, 'for'], `${spec.for} is not an input list; use one of ${[...inputs.lists.keys()].join(', ')}`);
+      if (!list)
+        at(
+          ['variables', name, 'for'],
+          `${spec.for} is not an input list; use one of ${[...inputs.lists.keys()].join(', ')}`,
+        );
     }
-    declared.set(name, { name, type: T[spec.type], ...(spec.for && inputs.lists.has(spec.for) ? { list: spec.for } : {}) });
+    declared.set(name, {
+      name,
+      type: T[spec.type],
+      ...(spec.for && inputs.lists.has(spec.for) ? { list: spec.for } : {}),
+    });
   }
   const symbols: SymbolTable = { inputs, parameters, variables: declared };
 
@@ -121,15 +157,25 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
     const frame: Frame = { mode: 'locals', ...(variable.list ? { list: variable.list } : {}) };
     const result = compileExpression(expr, makeScope(symbols, frame, helpers));
     if (!result.ok) {
-      for (const error of result.errors) problems.push(locators.ruleset.inside(['variables', name, 'formula'], error.offset, error.message));
+      for (const error of result.errors)
+        problems.push(locators.ruleset.inside(['variables', name, 'formula'], error.offset, error.message));
       continue;
     }
-    if (result.type.t !== variable.type.t && !(result.code === '0' && ['money', 'rate', 'int'].includes(variable.type.t))) {
-      at(['variables', name, 'type'], `${name} is declared as ${typeName(variable.type)} but its formula gives ${typeName(result.type)}`);
+    if (
+      result.type.t !== variable.type.t &&
+      !(result.code === '0' && ['money', 'rate', 'int'].includes(variable.type.t))
+    ) {
+      at(
+        ['variables', name, 'type'],
+        `${name} is declared as ${typeName(variable.type)} but its formula gives ${typeName(result.type)}`,
+      );
       continue;
     }
     if (candidatesOf(result.code).length > 30) {
-      at(['variables', name, 'formula'], `${name} reads more than 30 parameters; split it into smaller variables so each can be traced`);
+      at(
+        ['variables', name, 'formula'],
+        `${name} reads more than 30 parameters; split it into smaller variables so each can be traced`,
+      );
       continue;
     }
     statements.push({ name, code: result.code });
@@ -144,8 +190,10 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
   const outcomeRef = (path: (string | number)[], name: string, type?: Type['t']) => {
     const variable = declared.get(name);
     if (!variable) return at(path, `${name} is not a variable of this rule set`);
-    if (variable.list) return at(path, `${name} is worked out for each entry of ${variable.list}; report a total instead`);
-    if (type && variable.type.t !== type) at(path, `${name} must be ${typeName(T[type as 'money'])}, but it is ${typeName(variable.type)}`);
+    if (variable.list)
+      return at(path, `${name} is worked out for each entry of ${variable.list}; report a total instead`);
+    if (type && variable.type.t !== type)
+      at(path, `${name} must be ${typeName(T[type as 'money'])}, but it is ${typeName(variable.type)}`);
   };
   outcomeRef(['outcome', 'entitled'], outcome.entitled, 'bool');
   outcomeRef(['outcome', 'amount'], outcome.amount, 'money');
@@ -160,15 +208,34 @@ export function compileBundle(bundle: RuleSetBundle, locators: BundleLocators = 
   // every traced assessment, and mixed shapes make each read slow.
   const variables: CompiledVariable[] = order.map((name) => {
     const spec = rules.variables[name]!;
-    return { name, list: spec.for, type: declared.get(name)!.type, label: spec.label, legal: spec.legal, formula: spec.formula.trim(), reads: [...deps.get(name)!] };
+    return {
+      name,
+      list: spec.for,
+      type: declared.get(name)!.type,
+      label: spec.label,
+      legal: spec.legal,
+      formula: spec.formula.trim(),
+      reads: [...deps.get(name)!],
+    };
   });
-  const source = generateModule({ inputs, variables, statements, outcome, period: rules.outcome.period, helpers, reasons });
+  const source = generateModule({
+    inputs,
+    variables,
+    statements,
+    outcome,
+    period: rules.outcome.period,
+    helpers,
+    reasons,
+  });
   let functions: ProgramFunctions;
   try {
     functions = linkProgram(source);
   } catch (error) {
     // Generated code that does not parse is a compiler bug, never a rule-set problem.
-    throw new EntitleError('ENTITLE_EVALUATION_FAILED', `the compiler generated invalid code for ${rules.id}: ${(error as Error).message}`);
+    throw new EntitleError(
+      'ENTITLE_EVALUATION_FAILED',
+      `the compiler generated invalid code for ${rules.id}: ${(error as Error).message}`,
+    );
   }
   return {
     ok: true,
@@ -255,7 +322,9 @@ function generateModule(parts: ModuleParts): string {
         // Traced: each read sets the parameter's bit in the variable's mask m_<index>.
         const candidates = traced ? candidatesOf(code) : [];
         const expr = substituteParameters(code, (k) =>
-          traced ? `(m_${index} |= ${1 << candidates.indexOf(Number(k))}, (P[${k}] ?? U(${k})))` : `(P[${k}] ?? U(${k}))`,
+          traced
+            ? `(m_${index} |= ${1 << candidates.indexOf(Number(k))}, (P[${k}] ?? U(${k})))`
+            : `(P[${k}] ?? U(${k}))`,
         );
         const mark = traced ? `let m_${index} = 0; ` : '';
         if (!v.list) return `${mark}const v_${name} = ${expr};`;
@@ -276,7 +345,9 @@ function generateModule(parts: ModuleParts): string {
   // Every amount reported must be held exactly. Values are whole numbers by construction (no
   // operation makes a fraction of a penny), so it is enough that each lies within the safe-integer
   // range; NaN fails the comparison too. Plain comparisons: this runs for every assessment.
-  const reported = [...new Set([parts.outcome.amount, ...parts.outcome.elements, ...parts.outcome.details])].filter((n) => ['money', 'int'].includes(byName.get(n)!.type.t));
+  const reported = [...new Set([parts.outcome.amount, ...parts.outcome.elements, ...parts.outcome.details])].filter(
+    (n) => ['money', 'int'].includes(byName.get(n)!.type.t),
+  );
   const guard = `if (!(${reported.map((n) => `v_${n} <= ${Number.MAX_SAFE_INTEGER} && v_${n} >= ${-Number.MAX_SAFE_INTEGER}`).join(' && ') || 'true'})) tooLarge();`;
   const values = `[${parts.variables.map((v) => (v.list ? `ev_${v.name}` : `v_${v.name}`)).join(', ')}]`;
   const masks = `[${parts.variables.map((_, index) => `m_${index}`).join(', ')}]`;

@@ -2,7 +2,10 @@
  * Orders variables so each is computed after everything it reads. Returns every cycle found
  * (each as the chain of names that closes on itself) rather than stopping at the first.
  */
-export function orderByDependencies(deps: ReadonlyMap<string, ReadonlySet<string>>): { order: string[]; cycles: string[][] } {
+export function orderByDependencies(deps: ReadonlyMap<string, ReadonlySet<string>>): {
+  order: string[];
+  cycles: string[][];
+} {
   const order: string[] = [];
   const cycles: string[][] = [];
   const state = new Map<string, 'visiting' | 'done'>();

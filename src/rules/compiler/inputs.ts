@@ -39,16 +39,31 @@ export function compileInputSchema(inputs: RuleSetFile['inputs'], locate: Locato
       const list: ListInputSpec = spec;
       const listFields = new Map<string, InputField>();
       for (const [fieldName, fieldSpec] of Object.entries(list.list.fields)) {
-        listFields.set(fieldName, field(fieldName, fieldSpec, ['inputs', name, 'list', 'fields', fieldName], locate, problems));
+        listFields.set(
+          fieldName,
+          field(fieldName, fieldSpec, ['inputs', name, 'list', 'fields', fieldName], locate, problems),
+        );
       }
       const orderBy = list.list.orderBy;
       if (orderBy !== undefined) {
         const key = listFields.get(orderBy);
         if (!key || !['date', 'int', 'money'].includes(key.type.t)) {
-          problems.push(locate.at(['inputs', name, 'list', 'orderBy'], `orderBy must name a date, money or whole-number field of ${name}`));
+          problems.push(
+            locate.at(
+              ['inputs', name, 'list', 'orderBy'],
+              `orderBy must name a date, money or whole-number field of ${name}`,
+            ),
+          );
         }
       }
-      lists.set(name, { name, item: list.list.item, min: list.list.min ?? 0, max: list.list.max, ...(orderBy ? { orderBy } : {}), fields: listFields });
+      lists.set(name, {
+        name,
+        item: list.list.item,
+        min: list.list.min ?? 0,
+        max: list.list.max,
+        ...(orderBy ? { orderBy } : {}),
+        fields: listFields,
+      });
     } else {
       fields.set(name, field(name, spec, ['inputs', name], locate, problems));
     }
@@ -56,13 +71,30 @@ export function compileInputSchema(inputs: RuleSetFile['inputs'], locate: Locato
   return { fields, lists };
 }
 
-function field(name: string, spec: FieldSpec, path: (string | number)[], locate: Locator, problems: Problem[]): InputField {
+function field(
+  name: string,
+  spec: FieldSpec,
+  path: (string | number)[],
+  locate: Locator,
+  problems: Problem[],
+): InputField {
   if (typeof spec === 'string') return { name, type: T[spec], notAfterAssessmentDate: false };
-  if ('enum' in spec) return { name, type: { t: 'enum', values: spec.enum }, notAfterAssessmentDate: false, ...(spec.description ? { description: spec.description } : {}) };
+  if ('enum' in spec)
+    return {
+      name,
+      type: { t: 'enum', values: spec.enum },
+      notAfterAssessmentDate: false,
+      ...(spec.description ? { description: spec.description } : {}),
+    };
   const bound = (key: 'min' | 'max'): number | undefined => {
     const raw = spec[key];
     if (raw === undefined) return undefined;
-    const value = spec.type === 'money' ? poundsToPence(raw) : typeof raw === 'number' && Number.isSafeInteger(raw) ? raw : undefined;
+    const value =
+      spec.type === 'money'
+        ? poundsToPence(raw)
+        : typeof raw === 'number' && Number.isSafeInteger(raw)
+          ? raw
+          : undefined;
     if (value === undefined || (spec.type !== 'money' && spec.type !== 'int')) {
       problems.push(locate.at([...path, key], `${key} applies to money (in pounds) and whole numbers only`));
     }
@@ -70,7 +102,8 @@ function field(name: string, spec: FieldSpec, path: (string | number)[], locate:
   };
   const min = bound('min');
   const max = bound('max');
-  if (spec.notAfter && spec.type !== 'date') problems.push(locate.at([...path, 'notAfter'], 'notAfter applies to dates only'));
+  if (spec.notAfter && spec.type !== 'date')
+    problems.push(locate.at([...path, 'notAfter'], 'notAfter applies to dates only'));
   return {
     name,
     type: T[spec.type],
@@ -95,15 +128,23 @@ export function generateNormaliser(schema: InputSchema): string {
     lines.push(`if (${v} === undefined) E(errors, ${pathCode}, ${JSON.stringify(`is required: ${hint(f)}`)});`);
     switch (f.type.t) {
       case 'money':
-        lines.push(`else { const p = toPence(${v}); if (p === undefined) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
-        lines.push(`else if (p < ${f.min ?? -MONEY_CEILING}) E(errors, ${pathCode}, ${JSON.stringify(`must be ${formatMoney(f.min ?? -MONEY_CEILING)} or more`)});`);
-        lines.push(`else if (p > ${f.max ?? MONEY_CEILING}) E(errors, ${pathCode}, ${JSON.stringify(`must be ${formatMoney(f.max ?? MONEY_CEILING)} or less`)});`);
+        lines.push(
+          `else { const p = toPence(${v}); if (p === undefined) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`,
+        );
+        lines.push(
+          `else if (p < ${f.min ?? -MONEY_CEILING}) E(errors, ${pathCode}, ${JSON.stringify(`must be ${formatMoney(f.min ?? -MONEY_CEILING)} or more`)});`,
+        );
+        lines.push(
+          `else if (p > ${f.max ?? MONEY_CEILING}) E(errors, ${pathCode}, ${JSON.stringify(`must be ${formatMoney(f.max ?? MONEY_CEILING)} or less`)});`,
+        );
         lines.push(`else ${target}_${f.name} = p; }`);
         break;
       case 'int':
         lines.push(`else if (!Number.isSafeInteger(${v})) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
-        if (f.min !== undefined) lines.push(`else if (${v} < ${f.min}) E(errors, ${pathCode}, "must be ${f.min} or more");`);
-        if (f.max !== undefined) lines.push(`else if (${v} > ${f.max}) E(errors, ${pathCode}, "must be ${f.max} or less");`);
+        if (f.min !== undefined)
+          lines.push(`else if (${v} < ${f.min}) E(errors, ${pathCode}, "must be ${f.min} or more");`);
+        if (f.max !== undefined)
+          lines.push(`else if (${v} > ${f.max}) E(errors, ${pathCode}, "must be ${f.max} or less");`);
         lines.push(`else ${target}_${f.name} = ${v};`);
         break;
       case 'bool':
@@ -111,12 +152,17 @@ export function generateNormaliser(schema: InputSchema): string {
         lines.push(`else ${target}_${f.name} = ${v};`);
         break;
       case 'date':
-        lines.push(`else { const d = toDay(${v}); if (d === undefined) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
-        if (f.notAfterAssessmentDate) lines.push(`else if (d > A) E(errors, ${pathCode}, "must not be after the assessment date");`);
+        lines.push(
+          `else { const d = toDay(${v}); if (d === undefined) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`,
+        );
+        if (f.notAfterAssessmentDate)
+          lines.push(`else if (d > A) E(errors, ${pathCode}, "must not be after the assessment date");`);
         lines.push(`else ${target}_${f.name} = d; }`);
         break;
       case 'enum':
-        lines.push(`else if (${f.type.values.map((value) => `${v} !== ${JSON.stringify(value)}`).join(' && ')}) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`);
+        lines.push(
+          `else if (${f.type.values.map((value) => `${v} !== ${JSON.stringify(value)}`).join(' && ')}) E(errors, ${pathCode}, ${JSON.stringify(hint(f))});`,
+        );
         lines.push(`else ${target}_${f.name} = ${v};`);
         break;
       default:
@@ -128,7 +174,9 @@ export function generateNormaliser(schema: InputSchema): string {
   const unknownCheck = (source: string, known: readonly string[], prefixCode: string) => {
     lines.push(`{ let n = 0; ${known.map((k) => `if (${source}.${k} !== undefined) n++;`).join(' ')}`);
     lines.push(`let m = 0; for (const k in ${source}) m++;`);
-    lines.push(`if (m !== n) for (const k of Object.keys(${source})) if (!${JSON.stringify(known)}.includes(k) || ${source}[k] === undefined) E(errors, ${prefixCode} + fieldName(k), "is not used in this assessment: remove it, or check its spelling"); }`);
+    lines.push(
+      `if (m !== n) for (const k of Object.keys(${source})) if (!${JSON.stringify(known)}.includes(k) || ${source}[k] === undefined) E(errors, ${prefixCode} + fieldName(k), "is not used in this assessment: remove it, or check its spelling"); }`,
+    );
   };
 
   for (const f of schema.fields.values()) emitField(f, 'h', 'I', JSON.stringify(f.name));
@@ -139,12 +187,18 @@ export function generateNormaliser(schema: InputSchema): string {
     lines.push(`let I_${list.name}; { const ${raw} = h.${list.name};`);
     const notList = `enter a list of ${plural(list.item)}${list.min > 0 ? `, with at least ${noun(list.min)}` : ', which may be empty: []'}`;
     lines.push(`if (!Array.isArray(${raw})) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(notList)});`);
-    lines.push(`else if (${raw}.length < ${list.min}) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(`enter at least ${noun(list.min)}`)});`);
-    lines.push(`else if (${raw}.length > ${list.max}) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(`enter no more than ${noun(list.max)}`)});`);
+    lines.push(
+      `else if (${raw}.length < ${list.min}) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(`enter at least ${noun(list.min)}`)});`,
+    );
+    lines.push(
+      `else if (${raw}.length > ${list.max}) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(`enter no more than ${noun(list.max)}`)});`,
+    );
     lines.push(`else { const out = new Array(${raw}.length); I_${list.name} = out;`);
     const path = `${JSON.stringify(list.name)} + "[" + i + "]"`;
     lines.push(`for (let i = 0; i < ${raw}.length; i++) { const x = ${raw}[i];`);
-    lines.push(`if (x === null || typeof x !== "object" || Array.isArray(x)) { E(errors, ${path}, ${JSON.stringify(`enter the details of the ${list.item} as an object with ${fieldNames.join(', ')}`)}); continue; }`);
+    lines.push(
+      `if (x === null || typeof x !== "object" || Array.isArray(x)) { E(errors, ${path}, ${JSON.stringify(`enter the details of the ${list.item} as an object with ${fieldNames.join(', ')}`)}); continue; }`,
+    );
     for (const f of list.fields.values()) emitField(f, 'x', 'o', `${path} + ${JSON.stringify(`.${f.name}`)}`);
     unknownCheck('x', fieldNames, `${path} + "."`);
     lines.push(`out[i] = { $i: i, ${fieldNames.map((n) => `${n}: o_${n}`).join(', ')} };`);
@@ -152,13 +206,18 @@ export function generateNormaliser(schema: InputSchema): string {
     if (list.orderBy) {
       const key = list.orderBy;
       // Stable: entries with the same key keep the order they were given in.
-      lines.push(`if (errors.length === 0) { let sorted = true; for (let i = 1; i < out.length; i++) if (out[i].${key} < out[i - 1].${key}) { sorted = false; break; }`);
+      lines.push(
+        `if (errors.length === 0) { let sorted = true; for (let i = 1; i < out.length; i++) if (out[i].${key} < out[i - 1].${key}) { sorted = false; break; }`,
+      );
       lines.push(`if (!sorted) out.sort((a, b) => a.${key} - b.${key} || a.$i - b.$i); }`);
     }
     lines.push('} }');
   }
   unknownCheck('h', [...schema.fields.keys(), ...schema.lists.keys()], '""');
-  const members = [...[...schema.fields.keys()].map((n) => `${n}: I_${n}`), ...[...schema.lists.keys()].map((n) => `${n}: I_${n}`)];
+  const members = [
+    ...[...schema.fields.keys()].map((n) => `${n}: I_${n}`),
+    ...[...schema.lists.keys()].map((n) => `${n}: I_${n}`),
+  ];
   lines.push(`return { assessmentDate: A, ${members.join(', ')} };`);
   return lines.join('\n');
 }
@@ -195,4 +254,3 @@ export function toPence(value: unknown): number | undefined {
 
 /** A date given as `YYYY-MM-DD`, to its internal form. */
 export const toDay = parseIsoDate;
-

@@ -60,7 +60,12 @@ const HINTS: Record<string, string> = {
 };
 
 /** Validates and compiles parameters.yaml; every problem is returned, located. */
-export function compileParameters(file: ParametersFile, referenceKeys: ReadonlySet<string>, locate: Locator, problems: Problem[]): ParameterTable {
+export function compileParameters(
+  file: ParametersFile,
+  referenceKeys: ReadonlySet<string>,
+  locate: Locator,
+  problems: Problem[],
+): ParameterTable {
   const parameters: CompiledParameter[] = [];
   for (const [name, spec] of Object.entries(file)) {
     const entries: ParameterEntry[] = [];
@@ -73,11 +78,24 @@ export function compileParameters(file: ParametersFile, referenceKeys: ReadonlyS
       previous = from;
       const refKey = referenceKey(raw.source);
       if (!referenceKeys.has(refKey)) {
-        at('source', `the source must start with a reference key listed under references in ruleset.yaml (such as S1), not "${refKey}"`);
+        at(
+          'source',
+          `the source must start with a reference key listed under references in ruleset.yaml (such as S1), not "${refKey}"`,
+        );
       }
       if (raw.unconfirmed) {
-        if (raw.value !== undefined) at('value', 'an unconfirmed value must not give a figure: remove value, or remove unconfirmed once the figure is confirmed');
-        entries.push({ from, value: undefined, unconfirmed: true, source: raw.source, ...(raw.note ? { note: raw.note } : {}) });
+        if (raw.value !== undefined)
+          at(
+            'value',
+            'an unconfirmed value must not give a figure: remove value, or remove unconfirmed once the figure is confirmed',
+          );
+        entries.push({
+          from,
+          value: undefined,
+          unconfirmed: true,
+          source: raw.source,
+          ...(raw.note ? { note: raw.note } : {}),
+        });
         return;
       }
       if (raw.value === undefined) return at('from', 'give a value, or mark the value unconfirmed: true');
@@ -88,7 +106,14 @@ export function compileParameters(file: ParametersFile, referenceKeys: ReadonlyS
       }
       entries.push({ from, value, unconfirmed: false, source: raw.source, ...(raw.note ? { note: raw.note } : {}) });
     });
-    parameters.push({ name, index: parameters.length, type: T[spec.type], label: spec.label, ...(spec.legal ? { legal: spec.legal } : {}), entries });
+    parameters.push({
+      name,
+      index: parameters.length,
+      type: T[spec.type],
+      label: spec.label,
+      ...(spec.legal ? { legal: spec.legal } : {}),
+      entries,
+    });
   }
   return buildTable(parameters);
 }

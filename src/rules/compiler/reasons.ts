@@ -44,7 +44,13 @@ function format(type: Type, code: string): string {
  * Compiles the `reasons` section into code that appends each plain-English reason whose
  * condition holds. Reasons read the values the evaluation produced; they never recompute them.
  */
-export function compileReasons(reasons: readonly ReasonSpec[], symbols: SymbolTable, helpers: Map<string, string>, locate: Locator, problems: Problem[]): string {
+export function compileReasons(
+  reasons: readonly ReasonSpec[],
+  symbols: SymbolTable,
+  helpers: Map<string, string>,
+  locate: Locator,
+  problems: Problem[],
+): string {
   const blocks: string[] = [];
   reasons.forEach((reason, index) => {
     const path = ['reasons', index];
@@ -53,7 +59,11 @@ export function compileReasons(reasons: readonly ReasonSpec[], symbols: SymbolTa
       return;
     }
     const scope = makeScope(symbols, { mode: 'values', ...(reason.for ? { list: reason.for } : {}) }, helpers);
-    const compile = (text: string, field: string, offset: number): { type: Type; code: string; readsParameters: boolean } | undefined => {
+    const compile = (
+      text: string,
+      field: string,
+      offset: number,
+    ): { type: Type; code: string; readsParameters: boolean } | undefined => {
       const parsed = parseExpression(text);
       if (!parsed.ok) {
         problems.push(locate.inside([...path, field], offset + parsed.error.offset, parsed.error.message));
@@ -61,17 +71,25 @@ export function compileReasons(reasons: readonly ReasonSpec[], symbols: SymbolTa
       }
       const compiled = compileExpression(parsed.expr, scope);
       if (!compiled.ok) {
-        for (const error of compiled.errors) problems.push(locate.inside([...path, field], offset + error.offset, error.message));
+        for (const error of compiled.errors)
+          problems.push(locate.inside([...path, field], offset + error.offset, error.message));
         return undefined;
       }
       const code = substituteParameters(compiled.code, (k) => `(P[${k}] ?? U(${k}))`);
       return { type: compiled.type, code, readsParameters: code !== compiled.code };
     };
-    const when = reason.when === undefined ? { type: { t: 'bool' } as Type, code: 'true', readsParameters: false } : compile(reason.when, 'when', 0);
-    if (when && when.type.t !== 'bool') problems.push(locate.at([...path, 'when'], `when must be true or false, not ${typeName(when.type)}`));
+    const when =
+      reason.when === undefined
+        ? { type: { t: 'bool' } as Type, code: 'true', readsParameters: false }
+        : compile(reason.when, 'when', 0);
+    if (when && when.type.t !== 'bool')
+      problems.push(locate.at([...path, 'when'], `when must be true or false, not ${typeName(when.type)}`));
     // A reason must never change whether a decision is made: its condition reads only what the
     // evaluation already worked out, and a rate in its text that is unconfirmed is said so.
-    if (when?.readsParameters) problems.push(locate.at([...path, 'when'], 'a reason\'s condition cannot read a parameter: use a variable worked out from it'));
+    if (when?.readsParameters)
+      problems.push(
+        locate.at([...path, 'when'], "a reason's condition cannot read a parameter: use a variable worked out from it"),
+      );
     const pieces = splitTemplate(reason.text);
     if (!Array.isArray(pieces)) {
       problems.push(locate.inside([...path, 'text'], pieces.offset, pieces.message));

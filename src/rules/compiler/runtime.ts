@@ -47,7 +47,19 @@ function unlessUnconfirmed(text: () => string): string {
   }
 }
 
-const ORDINALS = ['zeroth', 'first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth'];
+const ORDINALS = [
+  'zeroth',
+  'first',
+  'second',
+  'third',
+  'fourth',
+  'fifth',
+  'sixth',
+  'seventh',
+  'eighth',
+  'ninth',
+  'tenth',
+];
 
 /**
  * Everything generated code may call. It has no clock, no randomness and no I/O, so an
@@ -75,18 +87,34 @@ const runtime = Object.freeze({
   fieldName,
 });
 
-type Outcome = { entitled: boolean; amount: number; period: string; elements: Record<string, number>; details?: Record<string, unknown> };
+type Outcome = {
+  entitled: boolean;
+  amount: number;
+  period: string;
+  elements: Record<string, number>;
+  details?: Record<string, unknown>;
+};
 /** Every variable's value, in evaluation order; a list variable's entry is an array. */
 type Values = readonly unknown[];
 
 /** The generated module's functions: plain functions that never use `this`. */
 export interface ProgramFunctions {
   /** Collects at most MAX_PROBLEMS problems in `errors`, counting the rest in `errors.more`. */
-  readonly normalise: (household: Record<string, unknown>, assessmentDay: number | undefined, errors: { field: string; message: string }[] & { more?: number }) => Record<string, unknown>;
+  readonly normalise: (
+    household: Record<string, unknown>,
+    assessmentDay: number | undefined,
+    errors: { field: string; message: string }[] & { more?: number },
+  ) => Record<string, unknown>;
   readonly fast: (input: Record<string, unknown>, params: readonly unknown[]) => Outcome;
-  readonly withValues: (input: Record<string, unknown>, params: readonly unknown[]) => { outcome: Outcome; values: Values };
+  readonly withValues: (
+    input: Record<string, unknown>,
+    params: readonly unknown[],
+  ) => { outcome: Outcome; values: Values };
   /** Also returns, per variable, a mask of the parameters it read (see RuleProgram.traceCandidates). */
-  readonly traced: (input: Record<string, unknown>, params: readonly unknown[]) => { outcome: Outcome; values: Values; masks: readonly number[] };
+  readonly traced: (
+    input: Record<string, unknown>,
+    params: readonly unknown[],
+  ) => { outcome: Outcome; values: Values; masks: readonly number[] };
   readonly reasons: (input: Record<string, unknown>, values: Values, params: readonly unknown[]) => string[];
 }
 

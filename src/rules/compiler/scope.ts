@@ -97,11 +97,13 @@ export function makeScope(symbols: SymbolTable, frame: Frame, helpers: Map<strin
       for (const list of symbols.inputs.lists.values()) {
         const field = list.fields.get(name);
         if (list.name !== frame.list && field) {
-          const example = field.type.t === 'bool' ? 'any' : field.type.t === 'money' || field.type.t === 'int' ? 'sum' : 'max';
+          const example =
+            field.type.t === 'bool' ? 'any' : field.type.t === 'money' || field.type.t === 'int' ? 'sum' : 'max';
           return `${name} is a field of each entry of ${list.name}: read it through the list, such as ${example}(${list.name}.${name})`;
         }
       }
-      if (name === 'position') return 'position is only known inside a variable worked out for each entry of a list (one with for:)';
+      if (name === 'position')
+        return 'position is only known inside a variable worked out for each entry of a list (one with for:)';
       return undefined;
     },
     helper(body: (name: string) => string): string {

@@ -16,9 +16,13 @@ export interface RuleSetDiff {
   readonly changes: readonly Change[];
 }
 
-const show = (value: unknown): string => (value === undefined ? 'nothing' : typeof value === 'string' ? value : JSON.stringify(value));
+const show = (value: unknown): string =>
+  value === undefined ? 'nothing' : typeof value === 'string' ? value : JSON.stringify(value);
 
-function keyed<T>(a: Readonly<Record<string, T>>, b: Readonly<Record<string, T>>): { added: string[]; removed: string[]; both: string[] } {
+function keyed<T>(
+  a: Readonly<Record<string, T>>,
+  b: Readonly<Record<string, T>>,
+): { added: string[]; removed: string[]; both: string[] } {
   const before = new Set(Object.keys(a));
   const after = new Set(Object.keys(b));
   return {
@@ -57,19 +61,48 @@ export function diffBundles(a: RuleSetBundle, b: RuleSetBundle, hashes: { from: 
   const ra = a.ruleset;
   const rb = b.ruleset;
   for (const field of ['id', 'title', 'benefit', 'description'] as const) {
-    if (ra[field] !== rb[field]) changes.push({ kind: 'metadata', name: field, change: 'changed', details: [`${show(ra[field])} -> ${show(rb[field])}`] });
+    if (ra[field] !== rb[field])
+      changes.push({
+        kind: 'metadata',
+        name: field,
+        change: 'changed',
+        details: [`${show(ra[field])} -> ${show(rb[field])}`],
+      });
   }
   const refs = keyed(ra.references, rb.references);
-  for (const name of refs.added) changes.push({ kind: 'metadata', name: `references.${name}`, change: 'added', details: [rb.references[name]!.title] });
-  for (const name of refs.removed) changes.push({ kind: 'metadata', name: `references.${name}`, change: 'removed', details: [ra.references[name]!.title] });
+  for (const name of refs.added)
+    changes.push({
+      kind: 'metadata',
+      name: `references.${name}`,
+      change: 'added',
+      details: [rb.references[name]!.title],
+    });
+  for (const name of refs.removed)
+    changes.push({
+      kind: 'metadata',
+      name: `references.${name}`,
+      change: 'removed',
+      details: [ra.references[name]!.title],
+    });
   for (const name of refs.both) {
     if (!isDeepStrictEqual(ra.references[name], rb.references[name])) {
-      changes.push({ kind: 'metadata', name: `references.${name}`, change: 'changed', details: [`${show(ra.references[name])} -> ${show(rb.references[name])}`] });
+      changes.push({
+        kind: 'metadata',
+        name: `references.${name}`,
+        change: 'changed',
+        details: [`${show(ra.references[name])} -> ${show(rb.references[name])}`],
+      });
     }
   }
 
   const params = keyed(a.parameters, b.parameters);
-  for (const name of params.added) changes.push({ kind: 'parameter', name, change: 'added', details: b.parameters[name]!.values.map((v) => `from ${v.from}: ${valueLine(v)}`) });
+  for (const name of params.added)
+    changes.push({
+      kind: 'parameter',
+      name,
+      change: 'added',
+      details: b.parameters[name]!.values.map((v) => `from ${v.from}: ${valueLine(v)}`),
+    });
   for (const name of params.removed) changes.push({ kind: 'parameter', name, change: 'removed', details: [] });
   for (const name of params.both) {
     const details = parameterDetails(a.parameters[name]!, b.parameters[name]!);
@@ -77,13 +110,26 @@ export function diffBundles(a: RuleSetBundle, b: RuleSetBundle, hashes: { from: 
   }
 
   const vars = keyed(ra.variables, rb.variables);
-  for (const name of vars.added) changes.push({ kind: 'variable', name, change: 'added', details: [`formula: ${rb.variables[name]!.formula.trim()}`] });
-  for (const name of vars.removed) changes.push({ kind: 'variable', name, change: 'removed', details: [`formula was: ${ra.variables[name]!.formula.trim()}`] });
+  for (const name of vars.added)
+    changes.push({
+      kind: 'variable',
+      name,
+      change: 'added',
+      details: [`formula: ${rb.variables[name]!.formula.trim()}`],
+    });
+  for (const name of vars.removed)
+    changes.push({
+      kind: 'variable',
+      name,
+      change: 'removed',
+      details: [`formula was: ${ra.variables[name]!.formula.trim()}`],
+    });
   for (const name of vars.both) {
     const x = ra.variables[name]!;
     const y = rb.variables[name]!;
     const details: string[] = [];
-    if (x.formula.trim() !== y.formula.trim()) details.push(`formula: ${x.formula.trim()}`, `     now: ${y.formula.trim()}`);
+    if (x.formula.trim() !== y.formula.trim())
+      details.push(`formula: ${x.formula.trim()}`, `     now: ${y.formula.trim()}`);
     for (const field of ['type', 'for', 'label', 'legal'] as const) {
       if (x[field] !== y[field]) details.push(`${field}: ${show(x[field])} -> ${show(y[field])}`);
     }
@@ -91,19 +137,38 @@ export function diffBundles(a: RuleSetBundle, b: RuleSetBundle, hashes: { from: 
   }
 
   const inputs = keyed(ra.inputs, rb.inputs);
-  for (const name of inputs.added) changes.push({ kind: 'input', name, change: 'added', details: [show(rb.inputs[name])] });
-  for (const name of inputs.removed) changes.push({ kind: 'input', name, change: 'removed', details: [show(ra.inputs[name])] });
+  for (const name of inputs.added)
+    changes.push({ kind: 'input', name, change: 'added', details: [show(rb.inputs[name])] });
+  for (const name of inputs.removed)
+    changes.push({ kind: 'input', name, change: 'removed', details: [show(ra.inputs[name])] });
   for (const name of inputs.both) {
-    if (!isDeepStrictEqual(ra.inputs[name], rb.inputs[name])) changes.push({ kind: 'input', name, change: 'changed', details: [`${show(ra.inputs[name])} -> ${show(rb.inputs[name])}`] });
+    if (!isDeepStrictEqual(ra.inputs[name], rb.inputs[name]))
+      changes.push({
+        kind: 'input',
+        name,
+        change: 'changed',
+        details: [`${show(ra.inputs[name])} -> ${show(rb.inputs[name])}`],
+      });
   }
-  if (!isDeepStrictEqual(ra.outcome, rb.outcome)) changes.push({ kind: 'outcome', name: 'outcome', change: 'changed', details: [`${show(ra.outcome)} -> ${show(rb.outcome)}`] });
+  if (!isDeepStrictEqual(ra.outcome, rb.outcome))
+    changes.push({
+      kind: 'outcome',
+      name: 'outcome',
+      change: 'changed',
+      details: [`${show(ra.outcome)} -> ${show(rb.outcome)}`],
+    });
   const reasonCount = Math.max(ra.reasons.length, rb.reasons.length);
   for (let i = 0; i < reasonCount; i++) {
     const x = ra.reasons[i];
     const y = rb.reasons[i];
     if (isDeepStrictEqual(x, y)) continue;
     const change = !x ? 'added' : !y ? 'removed' : 'changed';
-    changes.push({ kind: 'reason', name: `reasons[${i}]`, change, details: [`${x ? x.text : ''}${x && y ? ' -> ' : ''}${y ? y.text : ''}`] });
+    changes.push({
+      kind: 'reason',
+      name: `reasons[${i}]`,
+      change,
+      details: [`${x ? x.text : ''}${x && y ? ' -> ' : ''}${y ? y.text : ''}`],
+    });
   }
   return { from: { id: ra.id, hash: hashes.from }, to: { id: rb.id, hash: hashes.to }, changes };
 }
@@ -113,7 +178,9 @@ export function formatDiff(diff: RuleSetDiff): string {
   const lines = [`--- ${diff.from.id} ${diff.from.hash}`, `+++ ${diff.to.id} ${diff.to.hash}`];
   if (diff.changes.length === 0) lines.push('no changes');
   for (const change of diff.changes) {
-    lines.push(`${change.change === 'added' ? '+' : change.change === 'removed' ? '-' : '~'} ${change.kind} ${change.name} (${change.change})`);
+    lines.push(
+      `${change.change === 'added' ? '+' : change.change === 'removed' ? '-' : '~'} ${change.kind} ${change.name} (${change.change})`,
+    );
     for (const detail of change.details) lines.push(`    ${detail}`);
   }
   return lines.join('\n');

@@ -27,7 +27,10 @@ describe('assessing hostile or impossible input', () => {
   it('lists at most 50 problems, and counts the rest', async () => {
     const ruleSet = await loadRuleSet(minimal);
     const junk = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`junk${i}`, i]));
-    const error = refused(() => ruleSet.assess({ ...base, household: { ...household, ...junk } }), 'ENTITLE_INPUT_INVALID');
+    const error = refused(
+      () => ruleSet.assess({ ...base, household: { ...household, ...junk } }),
+      'ENTITLE_INPUT_INVALID',
+    );
     assert.equal(error.problems.length, 51);
     assert.match(error.problems[50]!.message, /and 9950 more problems/);
     assert.match(error.message, /10000 problems/);
@@ -41,7 +44,10 @@ describe('assessing hostile or impossible input', () => {
     const ruleSet = await loadRuleSet(minimal);
     const forged = 'x\nerror ENTITLE_NONE: forged line';
     const long = 'a'.repeat(10_000);
-    const error = refused(() => ruleSet.assess({ ...base, [forged]: 1, household: { ...household, [long]: 1, 'Jane Smith': 1 } }), 'ENTITLE_INPUT_INVALID');
+    const error = refused(
+      () => ruleSet.assess({ ...base, [forged]: 1, household: { ...household, [long]: 1, 'Jane Smith': 1 } }),
+      'ENTITLE_INPUT_INVALID',
+    );
     const text = JSON.stringify(error.problems);
     assert.ok(!text.includes('forged') && !text.includes(long) && !text.includes('Jane'), text);
     assert.equal(error.problems.filter((p) => p.field === '(a field with an unrecognised name)').length, 3);
@@ -50,7 +56,10 @@ describe('assessing hostile or impossible input', () => {
   it('refuses amounts with more than 2 decimal places, however small the excess', async () => {
     const ruleSet = await loadRuleSet(minimal);
     for (const rent of [100.001, 6000.0000001, 0.000001]) {
-      const error = refused(() => ruleSet.assess({ ...base, household: { ...household, rent } }), 'ENTITLE_INPUT_INVALID');
+      const error = refused(
+        () => ruleSet.assess({ ...base, household: { ...household, rent } }),
+        'ENTITLE_INPUT_INVALID',
+      );
       assert.equal(error.problems[0]!.field, 'rent');
     }
     assert.equal(ruleSet.assess({ ...base, household: { ...household, rent: 1500.01 } }).outcome.amount, 1600.01);
@@ -58,7 +67,10 @@ describe('assessing hostile or impossible input', () => {
 
   it('stops with ENTITLE_EVALUATION_FAILED rather than divide by zero', async () => {
     const ruleSet = await loadRuleSet(minimal);
-    const error = refused(() => ruleSet.assess({ ...base, household: { ...household, rent: 100, rooms: 0 } }), 'ENTITLE_EVALUATION_FAILED');
+    const error = refused(
+      () => ruleSet.assess({ ...base, household: { ...household, rent: 100, rooms: 0 } }),
+      'ENTITLE_EVALUATION_FAILED',
+    );
     assert.match(error.message, /divided by zero/);
   });
 
@@ -67,9 +79,18 @@ describe('assessing hostile or impossible input', () => {
     try {
       await cp(minimal, dir, { recursive: true });
       const path = join(dir, 'ruleset.yaml');
-      await writeFile(path, (await readFile(path, 'utf8')).replace("formula: 'max(0, allowance + rent - deduction)'", "formula: 'rent * 1000000000 * 1000'"));
+      await writeFile(
+        path,
+        (await readFile(path, 'utf8')).replace(
+          "formula: 'max(0, allowance + rent - deduction)'",
+          "formula: 'rent * 1000000000 * 1000'",
+        ),
+      );
       const ruleSet = await loadRuleSet(dir);
-      refused(() => ruleSet.assess({ ...base, household: { ...household, rent: 1000000 } }), 'ENTITLE_EVALUATION_FAILED');
+      refused(
+        () => ruleSet.assess({ ...base, household: { ...household, rent: 1000000 } }),
+        'ENTITLE_EVALUATION_FAILED',
+      );
     } finally {
       await rm(dir, { recursive: true });
     }
@@ -81,12 +102,17 @@ describe('assessing hostile or impossible input', () => {
     const none = ruleSet.assess(input, 'none');
     const explained = ruleSet.assess(input, 'trace');
     assert.deepEqual(explained.outcome, none.outcome);
-    assert.ok(explained.explanation.includes('The couple rate is not yet confirmed.'), explained.explanation.join('\n'));
+    assert.ok(
+      explained.explanation.includes('The couple rate is not yet confirmed.'),
+      explained.explanation.join('\n'),
+    );
   });
 
   it('names the engine and its version in every outcome, the same as package.json', async () => {
     const ruleSet = await loadRuleSet(minimal);
-    const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     assert.equal(ENGINE.version, pkg.version);
     assert.deepEqual(ruleSet.assess({ ...base, household }).engine, { name: 'entitle', version: pkg.version });
   });

@@ -23,7 +23,11 @@ export async function compileRuleSetDir(dir: string): Promise<CompileResult> {
 export async function loadRuleSet(dir: string): Promise<RuleSet> {
   const result = await compileRuleSetDir(dir);
   if (!result.ok) {
-    throw new EntitleError('ENTITLE_RULESET_INVALID', `the rule set in ${dir} has ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`, result.problems);
+    throw new EntitleError(
+      'ENTITLE_RULESET_INVALID',
+      `the rule set in ${dir} has ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`,
+      result.problems,
+    );
   }
   return new RuleSet(result.program);
 }
@@ -39,7 +43,11 @@ export function ruleSetFromBundle(data: unknown, label = 'stored bundle'): RuleS
 /** Every rule-set directory (one holding ruleset.yaml) directly under `root`. */
 export async function findRuleSetDirs(root: string): Promise<string[]> {
   const found: string[] = [];
-  const holdsRules = async (dir: string) => stat(join(dir, RULESET_FILE)).then(() => true, () => false);
+  const holdsRules = async (dir: string) =>
+    stat(join(dir, RULESET_FILE)).then(
+      () => true,
+      () => false,
+    );
   if (await holdsRules(root)) return [root];
   for (const entry of (await readdir(root, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.isDirectory() && (await holdsRules(join(root, entry.name)))) found.push(join(root, entry.name));

@@ -8,15 +8,29 @@ import { EntitleError } from '../../errors/index.ts';
 import { loadRuleSet, ruleSetFromBundle } from './load.ts';
 
 const ucDir = fileURLToPath(new URL('../../../rulesets/uk-universal-credit', import.meta.url));
-const adult = { dateOfBirth: '1995-03-01', monthlyNetEarnings: 1500, limitedCapabilityForWorkRelatedActivity: false, lcwraProtected: false, carer: false };
+const adult = {
+  dateOfBirth: '1995-03-01',
+  monthlyNetEarnings: 1500,
+  limitedCapabilityForWorkRelatedActivity: false,
+  lcwraProtected: false,
+  carer: false,
+};
 const workedExample = {
   benefit: 'universal-credit',
   applicationId: 'APP-0001',
   assessmentDate: '2025-06-01',
   household: {
     adults: [adult, { ...adult, dateOfBirth: '2002-03-01', monthlyNetEarnings: 0 }],
-    children: [{ dateOfBirth: '2019-03-02', disability: 'none' }, { dateOfBirth: '2021-06-02', disability: 'none' }],
-    monthlyEligibleHousingCosts: 0, nonDependants: 0, monthlyChildcareCosts: 0, capital: 0, monthlyUnearnedIncome: 0, livesInGreaterLondon: false,
+    children: [
+      { dateOfBirth: '2019-03-02', disability: 'none' },
+      { dateOfBirth: '2021-06-02', disability: 'none' },
+    ],
+    monthlyEligibleHousingCosts: 0,
+    nonDependants: 0,
+    monthlyChildcareCosts: 0,
+    capital: 0,
+    monthlyUnearnedIncome: 0,
+    livesInGreaterLondon: false,
   },
 };
 
@@ -94,35 +108,78 @@ describe('a compiled rule set', () => {
   it('lists only the parameters actually read: none from a branch not taken, all across a list', async () => {
     const ruleSet = await loadRuleSet(ucDir);
     const readBy = (input: unknown, name: string) =>
-      ruleSet.assess(input, 'trace').trace!.variables.find((v) => v.name === name)!.parameters.map((p) => p.name);
+      ruleSet
+        .assess(input, 'trace')
+        .trace!.variables.find((v) => v.name === name)!
+        .parameters.map((p) => p.name);
     assert.deepEqual(readBy(workedExample, 'childElement'), ['childElementOtherChild']);
-    const olderChild = { ...workedExample, household: { ...workedExample.household, children: [{ dateOfBirth: '2015-03-02', disability: 'none' }, { dateOfBirth: '2019-03-02', disability: 'none' }] } };
-    assert.deepEqual(readBy(olderChild, 'childElement'), ['childElementFirstChildBornBefore2017', 'childElementOtherChild']);
+    const olderChild = {
+      ...workedExample,
+      household: {
+        ...workedExample.household,
+        children: [
+          { dateOfBirth: '2015-03-02', disability: 'none' },
+          { dateOfBirth: '2019-03-02', disability: 'none' },
+        ],
+      },
+    };
+    assert.deepEqual(readBy(olderChild, 'childElement'), [
+      'childElementFirstChildBornBefore2017',
+      'childElementOtherChild',
+    ]);
     assert.deepEqual(readBy(workedExample, 'lcwraElement'), []);
     assert.deepEqual(readBy(workedExample, 'workAllowance'), ['workAllowanceNoHousingCosts']);
   });
 
   it('explains the decision in plain English', async () => {
     const ruleSet = await loadRuleSet(ucDir);
-    const single = { ...workedExample, household: { ...workedExample.household, adults: [{ ...adult, monthlyNetEarnings: 0 }], children: [] } };
-    assert.ok(ruleSet.assess(single).explanation.includes('Standard allowance £400.14: you are single and aged 25 or over.'));
+    const single = {
+      ...workedExample,
+      household: { ...workedExample.household, adults: [{ ...adult, monthlyNetEarnings: 0 }], children: [] },
+    };
+    assert.ok(
+      ruleSet.assess(single).explanation.includes('Standard allowance £400.14: you are single and aged 25 or over.'),
+    );
   });
 
   it('refuses to decide when a rate it needs is unconfirmed, naming the rate', async () => {
     const ruleSet = await loadRuleSet(ucDir);
-    const carer = { ...workedExample, assessmentDate: '2026-06-01', household: { ...workedExample.household, adults: [{ ...adult, monthlyNetEarnings: 0, carer: true }], children: [] } };
-    assert.throws(() => ruleSet.assess(carer), (error: unknown) => error instanceof EntitleError && error.code === 'ENTITLE_PARAMETER_UNCONFIRMED' && error.message.includes('Carer element'));
+    const carer = {
+      ...workedExample,
+      assessmentDate: '2026-06-01',
+      household: {
+        ...workedExample.household,
+        adults: [{ ...adult, monthlyNetEarnings: 0, carer: true }],
+        children: [],
+      },
+    };
+    assert.throws(
+      () => ruleSet.assess(carer),
+      (error: unknown) =>
+        error instanceof EntitleError &&
+        error.code === 'ENTITLE_PARAMETER_UNCONFIRMED' &&
+        error.message.includes('Carer element'),
+    );
   });
 
   it('never puts input values in its error messages', async () => {
     const ruleSet = await loadRuleSet(ucDir);
-    const bad = { ...workedExample, applicationId: 'SECRET-NAME-JONES', household: { ...workedExample.household, capital: 'Jane Jones 1 High Street', adults: [{ ...adult, dateOfBirth: '31/12/1990' }] } };
+    const bad = {
+      ...workedExample,
+      applicationId: 'SECRET-NAME-JONES',
+      household: {
+        ...workedExample.household,
+        capital: 'Jane Jones 1 High Street',
+        adults: [{ ...adult, dateOfBirth: '31/12/1990' }],
+      },
+    };
     try {
       ruleSet.assess(bad);
       assert.fail('invalid input must be refused');
     } catch (error) {
       const text = JSON.stringify({ message: (error as Error).message, problems: (error as EntitleError).problems });
-      for (const secret of ['Jane', '31/12/1990']) assert.ok(!text.includes(secret), `error text leaks ${secret}: ${text}`);
+      for (const secret of ['Jane', '31/12/1990'])
+        assert.ok(!text.includes(secret), `error text leaks ${secret}: ${text}`);
     }
   });
 });

@@ -1,5 +1,12 @@
 import { EntitleError, type Problem } from '../../errors/index.ts';
-import { EvaluationFault, fieldName, MAX_PROBLEMS, MissingParameter, type Outcome, type RuleProgram } from '../compiler/index.ts';
+import {
+  EvaluationFault,
+  fieldName,
+  MAX_PROBLEMS,
+  MissingParameter,
+  type Outcome,
+  type RuleProgram,
+} from '../compiler/index.ts';
 import { formatLongDate, parseIsoDate } from '../values/index.ts';
 import { TraceBuilder, type Trace } from './trace.ts';
 
@@ -115,14 +122,24 @@ export class RuleSet {
     // helper closure: under tsx every named closure costs a call to name it.)
     let problems: Problem[] | undefined;
     const raw = input as Record<string, unknown>;
-    if (raw.benefit !== this.benefit) (problems ??= []).push({ field: 'benefit', message: `enter "${this.benefit}" to use this rule set` });
+    if (raw.benefit !== this.benefit)
+      (problems ??= []).push({ field: 'benefit', message: `enter "${this.benefit}" to use this rule set` });
     if (!isApplicationId(raw.applicationId)) {
-      (problems ??= []).push({ field: 'applicationId', message: 'enter the application reference: 1 to 64 letters, digits, dots, hyphens, underscores or slashes, such as APP-0001' });
+      (problems ??= []).push({
+        field: 'applicationId',
+        message:
+          'enter the application reference: 1 to 64 letters, digits, dots, hyphens, underscores or slashes, such as APP-0001',
+      });
     }
     const day = parseIsoDate(raw.assessmentDate);
-    if (day === undefined) (problems ??= []).push({ field: 'assessmentDate', message: 'enter a date such as 2025-06-01' });
+    if (day === undefined)
+      (problems ??= []).push({ field: 'assessmentDate', message: 'enter a date such as 2025-06-01' });
     for (const key in raw) {
-      if (!isContractField(key)) (problems ??= []).push({ field: fieldName(key), message: 'is not used in this assessment: remove it, or check its spelling' });
+      if (!isContractField(key))
+        (problems ??= []).push({
+          field: fieldName(key),
+          message: 'is not used in this assessment: remove it, or check its spelling',
+        });
     }
     const household = raw.household;
     let normalised: Record<string, unknown> = {};
@@ -130,7 +147,10 @@ export class RuleSet {
     // hostile input can cause).
     let omitted = 0;
     if (household === null || typeof household !== 'object' || Array.isArray(household)) {
-      (problems ??= []).push({ field: 'household', message: 'enter the household as an object with adults and children' });
+      (problems ??= []).push({
+        field: 'household',
+        message: 'enter the household as an object with adults and children',
+      });
     } else {
       const errors = this.fieldErrors;
       errors.length = 0;
@@ -146,9 +166,15 @@ export class RuleSet {
       const listed = found.slice(0, MAX_PROBLEMS);
       if (count > listed.length) {
         const rest = count - listed.length;
-        listed.push({ message: `and ${rest} more problem${rest === 1 ? '' : 's'}: correct these and send the assessment again` });
+        listed.push({
+          message: `and ${rest} more problem${rest === 1 ? '' : 's'}: correct these and send the assessment again`,
+        });
       }
-      throw new EntitleError('ENTITLE_INPUT_INVALID', `the assessment input has ${count} problem${count === 1 ? '' : 's'}`, listed);
+      throw new EntitleError(
+        'ENTITLE_INPUT_INVALID',
+        `the assessment input has ${count} problem${count === 1 ? '' : 's'}`,
+        listed,
+      );
     }
     return { normalised, day, raw };
   }
@@ -175,20 +201,36 @@ export class RuleSet {
         return new EntitleError(
           'ENTITLE_PARAMETER_UNCONFIRMED',
           `${parameter.label} (${parameter.name}) from ${formatLongDate(entry.from)} is not yet confirmed (${entry.source}), and this assessment needs it`,
-          [{ field: 'assessmentDate', message: `this assessment on ${on} needs ${parameter.label}, which is not yet confirmed for that date; no decision can be made until it is` }],
+          [
+            {
+              field: 'assessmentDate',
+              message: `this assessment on ${on} needs ${parameter.label}, which is not yet confirmed for that date; no decision can be made until it is`,
+            },
+          ],
         );
       }
       const first = parameter.entries[0];
       return new EntitleError(
         'ENTITLE_PARAMETER_NO_VALUE',
         `${parameter.label} (${parameter.name}) has no value on ${on}`,
-        [{ field: 'assessmentDate', message: `${this.title} rules here start on ${first ? formatLongDate(first.from) : 'no date'}: enter an assessment date on or after that` }],
+        [
+          {
+            field: 'assessmentDate',
+            message: `${this.title} rules here start on ${first ? formatLongDate(first.from) : 'no date'}: enter an assessment date on or after that`,
+          },
+        ],
       );
     }
     if (error instanceof EntitleError) return error;
     if (error instanceof EvaluationFault) {
-      return new EntitleError('ENTITLE_EVALUATION_FAILED', `evaluation of ${this.id} (${this.hash}) stopped: ${error.message}`);
+      return new EntitleError(
+        'ENTITLE_EVALUATION_FAILED',
+        `evaluation of ${this.id} (${this.hash}) stopped: ${error.message}`,
+      );
     }
-    return new EntitleError('ENTITLE_EVALUATION_FAILED', `evaluation of ${this.id} (${this.hash}) failed: ${(error as Error).message}`);
+    return new EntitleError(
+      'ENTITLE_EVALUATION_FAILED',
+      `evaluation of ${this.id} (${this.hash}) failed: ${(error as Error).message}`,
+    );
   }
 }

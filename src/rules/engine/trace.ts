@@ -52,7 +52,6 @@ export function displayValue(type: Type, value: unknown): string {
   }
 }
 
-
 const NO_PARAMETERS: readonly TracedParameter[] = Object.freeze([]);
 
 /** How a variable's internal value becomes JSON: as is, pence to pounds, ppm to a fraction, or a date. */
@@ -64,7 +63,13 @@ const enum Conversion {
 }
 
 function conversionOf(type: Type): Conversion {
-  return type.t === 'money' ? Conversion.Money : type.t === 'rate' ? Conversion.Rate : type.t === 'date' ? Conversion.Date : Conversion.Same;
+  return type.t === 'money'
+    ? Conversion.Money
+    : type.t === 'rate'
+      ? Conversion.Rate
+      : type.t === 'date'
+        ? Conversion.Date
+        : Conversion.Same;
 }
 
 function convert(conversion: Conversion, value: unknown): number | boolean | string {
@@ -110,13 +115,23 @@ export class TraceBuilder {
       if (v.list) {
         // The evaluation's own array, read by nothing after this: converted in place.
         list = values[i] as (number | boolean | string)[];
-        if (conversion !== Conversion.Same) for (let k = 0; k < list.length; k++) list[k] = convert(conversion, list[k]);
+        if (conversion !== Conversion.Same)
+          for (let k = 0; k < list.length; k++) list[k] = convert(conversion, list[k]);
       } else {
         value = convert(conversion, values[i]);
       }
       const mask = masks[i]!;
       const parameters = mask === 0 ? NO_PARAMETERS : traces.readsOf(i, mask);
-      variables[i] = { name: v.name, label: v.label, legal: v.legal, formula: v.formula, for: v.list, value, values: list, parameters };
+      variables[i] = {
+        name: v.name,
+        label: v.label,
+        legal: v.legal,
+        formula: v.formula,
+        for: v.list,
+        value,
+        values: list,
+        parameters,
+      };
     }
     return { variables };
   }
@@ -164,7 +179,9 @@ class SnapshotTraces {
     let list = cache.get(mask);
     if (!list) {
       const candidates = this.candidates[variable]!;
-      list = Object.freeze(candidates.filter((_, bit) => (mask & (1 << bit)) !== 0).map((index) => this.parameters[index]!));
+      list = Object.freeze(
+        candidates.filter((_, bit) => (mask & (1 << bit)) !== 0).map((index) => this.parameters[index]!),
+      );
       cache.set(mask, list);
     }
     return list;

@@ -11,5 +11,17 @@ export type Expr =
   | { readonly kind: 'member'; readonly object: string; readonly property: string; readonly start: number }
   | { readonly kind: 'call'; readonly callee: string; readonly args: readonly Expr[]; readonly start: number }
   | { readonly kind: 'unary'; readonly operator: string; readonly argument: Expr; readonly start: number }
-  | { readonly kind: 'binary'; readonly operator: string; readonly left: Expr; readonly right: Expr; readonly start: number }
-  | { readonly kind: 'conditional'; readonly test: Expr; readonly then: Expr; readonly otherwise: Expr; readonly start: number };
+  | {
+      readonly kind: 'binary';
+      readonly operator: string;
+      readonly left: Expr;
+      readonly right: Expr;
+      readonly start: number;
+    }
+  | {
+      readonly kind: 'conditional';
+      readonly test: Expr;
+      readonly then: Expr;
+      readonly otherwise: Expr;
+      readonly start: number;
+    };

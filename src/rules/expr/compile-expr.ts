@@ -31,7 +31,9 @@ export interface ExprError {
   readonly message: string;
 }
 
-export type CompiledExpr = { readonly ok: true; readonly type: Type; readonly code: string } | { readonly ok: false; readonly errors: readonly ExprError[] };
+export type CompiledExpr =
+  | { readonly ok: true; readonly type: Type; readonly code: string }
+  | { readonly ok: false; readonly errors: readonly ExprError[] };
 
 type Checked = Arg & { readonly start: number };
 
@@ -71,7 +73,8 @@ function check(expr: Expr, scope: ExprScope, errors: ExprError[]): Checked | Fai
     case 'name': {
       const binding = scope.resolve(expr.name);
       if (!binding) return fail(unknownName(expr.name, scope));
-      if (binding.kind === 'list') return { type: { t: 'entities', list: binding.list }, code: binding.code, zero: false, start: expr.start };
+      if (binding.kind === 'list')
+        return { type: { t: 'entities', list: binding.list }, code: binding.code, zero: false, start: expr.start };
       return { type: binding.type, code: binding.code, zero: false, start: expr.start };
     }
     case 'member': {
@@ -118,12 +121,20 @@ function check(expr: Expr, scope: ExprScope, errors: ExprError[]): Checked | Fai
     case 'binary':
       return binary(expr, scope, errors, fail);
     case 'conditional': {
-      const parts = [check(expr.test, scope, errors), check(expr.then, scope, errors), check(expr.otherwise, scope, errors)];
+      const parts = [
+        check(expr.test, scope, errors),
+        check(expr.then, scope, errors),
+        check(expr.otherwise, scope, errors),
+      ];
       if (parts.some((p) => p instanceof Failed)) return new Failed(errors);
       const [test, then, otherwise] = parts as [Checked, Checked, Checked];
-      if (test.type.t !== 'bool') return fail(`the condition before ? must be true or false, not ${typeName(test.type)}`);
+      if (test.type.t !== 'bool')
+        return fail(`the condition before ? must be true or false, not ${typeName(test.type)}`);
       const type = unify([then, otherwise]);
-      if (!type) return fail(`both sides of : must have the same type, not ${typeName(then.type)} and ${typeName(otherwise.type)}`);
+      if (!type)
+        return fail(
+          `both sides of : must have the same type, not ${typeName(then.type)} and ${typeName(otherwise.type)}`,
+        );
       return { type, code: `(${test.code} ? ${then.code} : ${otherwise.code})`, zero: false, start: expr.start };
     }
   }
@@ -140,7 +151,8 @@ function binary(
   if (left instanceof Failed || right instanceof Failed) return new Failed(errors);
   const op = expr.operator;
   const out = (type: Type, code: string): Checked => ({ type, code, zero: false, start: expr.start });
-  const mismatch = () => fail(`${op} cannot combine ${typeName(left.type)} and ${typeName(right.type)}`, expr.right.start);
+  const mismatch = () =>
+    fail(`${op} cannot combine ${typeName(left.type)} and ${typeName(right.type)}`, expr.right.start);
 
   if (op === '&&' || op === '||') {
     if (left.type.t !== 'bool' || right.type.t !== 'bool') return mismatch();
@@ -172,8 +184,10 @@ function binary(
   if (op === '*') {
     const [l, r] = [left.type.t, right.type.t];
     if (l === 'int' && r === 'int') return out(T.int, `(${left.code} * ${right.code})`);
-    if ((l === 'money' && r === 'int') || (l === 'int' && r === 'money')) return out(T.money, `(${left.code} * ${right.code})`);
-    if ((l === 'int' && r === 'rate') || (l === 'rate' && r === 'int')) return out(T.rate, `(${left.code} * ${right.code})`);
+    if ((l === 'money' && r === 'int') || (l === 'int' && r === 'money'))
+      return out(T.money, `(${left.code} * ${right.code})`);
+    if ((l === 'int' && r === 'rate') || (l === 'rate' && r === 'int'))
+      return out(T.rate, `(${left.code} * ${right.code})`);
     // UC Regs 2013 reg. 6(1): a fraction of a penny rounds to the nearest penny, a half upwards.
     if (l === 'money' && r === 'rate') return out(T.money, `mulRate(${left.code}, ${right.code})`);
     if (l === 'rate' && r === 'money') return out(T.money, `mulRate(${right.code}, ${left.code})`);
@@ -191,8 +205,9 @@ function unknownName(name: string, scope: ExprScope): string {
   const reason = scope.whyNot?.(name);
   if (reason) return reason;
   const known = [...scope.names()];
-  const near = known.filter((k) => distance(k.toLowerCase(), name.toLowerCase()) <= Math.max(2, Math.floor(name.length / 4)));
+  const near = known.filter(
+    (k) => distance(k.toLowerCase(), name.toLowerCase()) <= Math.max(2, Math.floor(name.length / 4)),
+  );
   const hint = near.length > 0 ? `; did you mean ${near.slice(0, 3).join(' or ')}?` : '';
   return `${name} is not an input, parameter or variable of this rule set${hint}`;
 }
-

@@ -44,7 +44,13 @@ function projection(arg: Arg | undefined, name: string, usage: string): NonNulla
   return arg.element;
 }
 
-function loop(ctx: CallContext, element: NonNullable<Arg['element']>, init: string, step: string, result: string): string {
+function loop(
+  ctx: CallContext,
+  element: NonNullable<Arg['element']>,
+  init: string,
+  step: string,
+  result: string,
+): string {
   return ctx.helper(
     (name) =>
       `function ${name}(L) { let r = ${init}; for (let i = 0; i < L.length; i++) { const x = ${element.read('i')}; ${step} } return ${result}; }`,
@@ -59,9 +65,13 @@ export const builtIns: Record<string, BuiltIn> = {
     compile(args) {
       const bad = arity(args, 3, this.usage);
       if (bad) return fail(bad);
-      if (args[0]!.type.t !== 'bool') return fail(`the condition must be true or false, not ${typeName(args[0]!.type)}`);
+      if (args[0]!.type.t !== 'bool')
+        return fail(`the condition must be true or false, not ${typeName(args[0]!.type)}`);
       const type = unify(args.slice(1));
-      if (!type) return fail(`both choices must have the same type, not ${typeName(args[1]!.type)} and ${typeName(args[2]!.type)}`);
+      if (!type)
+        return fail(
+          `both choices must have the same type, not ${typeName(args[1]!.type)} and ${typeName(args[2]!.type)}`,
+        );
       return { type, code: `(${args[0]!.code} ? ${args[1]!.code} : ${args[2]!.code})` };
     },
   },
@@ -165,7 +175,8 @@ function extreme(which: 'min' | 'max', args: readonly Arg[], ctx: CallContext): 
   }
   if (args.length < 2) return fail(`takes two or more values, or one list field: ${which}(a, b)`);
   const type = unify(args);
-  if (!type || !isOrdered(type)) return fail('needs values of the same type that can be ordered (money, whole numbers, rates or dates)');
+  if (!type || !isOrdered(type))
+    return fail('needs values of the same type that can be ordered (money, whole numbers, rates or dates)');
   return { type, code: `Math.${which}(${args.map((a) => a.code).join(', ')})` };
 }
 
@@ -182,7 +193,10 @@ function division(which: 'ceil' | 'floor', args: readonly Arg[]): CallResult {
   if (args.length !== 2) return fail(`takes 2 arguments: ${which}Div(amount, step)`);
   const [a, b] = args as [Arg, Arg];
   const ok = (a.type.t === 'money' && b.type.t === 'money') || (a.type.t === 'int' && b.type.t === 'int');
-  if (!ok) return fail(`divides money by money or a whole number by a whole number, not ${typeName(a.type)} by ${typeName(b.type)}`);
+  if (!ok)
+    return fail(
+      `divides money by money or a whole number by a whole number, not ${typeName(a.type)} by ${typeName(b.type)}`,
+    );
   // Both operands are safe integers, so the quotient rounds correctly (see runtime.ts).
   return { type: T.int, code: `${which}Div(${a.code}, ${b.code})` };
 }

@@ -13,7 +13,8 @@ export interface ParseFailure {
   readonly message: string;
 }
 
-export type ParseResult = { readonly ok: true; readonly expr: Expr } | { readonly ok: false; readonly error: ParseFailure };
+export type ParseResult =
+  { readonly ok: true; readonly expr: Expr } | { readonly ok: false; readonly error: ParseFailure };
 
 type JsepNode = jsep.Expression;
 
@@ -32,7 +33,10 @@ export function parseExpression(text: string): ParseResult {
     tree = jsep(text);
   } catch (error) {
     const failure = error as { index?: number; description?: string; message: string };
-    return { ok: false, error: { offset: failure.index ?? 0, message: plainParseMessage(failure.description ?? failure.message) } };
+    return {
+      ok: false,
+      error: { offset: failure.index ?? 0, message: plainParseMessage(failure.description ?? failure.message) },
+    };
   }
   let cursor = 0;
   const find = (raw: string): number => {
@@ -57,7 +61,10 @@ export function parseExpression(text: string): ParseResult {
         const object = node.object as JsepNode;
         const property = node.property as JsepNode;
         if (node.computed || object.type !== 'Identifier' || property.type !== 'Identifier') {
-          return { offset: cursor, message: 'only a list name followed by one field is allowed here, such as children.childElement' };
+          return {
+            offset: cursor,
+            message: 'only a list name followed by one field is allowed here, such as children.childElement',
+          };
         }
         const start = find(nameOf(object));
         find(nameOf(property));
@@ -65,7 +72,8 @@ export function parseExpression(text: string): ParseResult {
       }
       case 'CallExpression': {
         const callee = node.callee as JsepNode;
-        if (callee.type !== 'Identifier') return { offset: cursor, message: 'only a named function can be called, such as max(a, b)' };
+        if (callee.type !== 'Identifier')
+          return { offset: cursor, message: 'only a named function can be called, such as max(a, b)' };
         const start = find(nameOf(callee));
         const args: Expr[] = [];
         for (const arg of node.arguments as JsepNode[]) {

@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import canonicalizeModule from 'canonicalize';
 import { EntitleError, type Problem } from '../../errors/index.ts';
-import { checkShape, parametersFileSchema, ruleSetFileSchema, type ParametersFile, type RuleSetFile } from './schema.ts';
+import {
+  checkShape,
+  parametersFileSchema,
+  ruleSetFileSchema,
+  type ParametersFile,
+  type RuleSetFile,
+} from './schema.ts';
 import { parseYamlSource, type Locator, type Path } from './yaml-source.ts';
 
 // The package is CommonJS but declares an ES default export; under NodeNext the default import
@@ -64,7 +70,9 @@ export async function readRuleSetDir(dir: string, displayRoot = process.cwd()): 
     try {
       return { display, text: await readFile(path, 'utf8') };
     } catch {
-      throw new EntitleError('ENTITLE_RULESET_NOT_FOUND', `${display} could not be read`, [{ file: display, message: 'the file is missing or cannot be read' }]);
+      throw new EntitleError('ENTITLE_RULESET_NOT_FOUND', `${display} could not be read`, [
+        { file: display, message: 'the file is missing or cannot be read' },
+      ]);
     }
   };
   const [rulesFile, paramsFile] = await Promise.all([read(RULESET_FILE), read(PARAMETERS_FILE)]);
@@ -98,7 +106,8 @@ export function checkBundle(data: unknown, label: string): { bundle?: RuleSetBun
   const locators = pathLocators(label);
   const record = (data ?? {}) as Record<string, unknown>;
   const problems: Problem[] = [];
-  if (record.format !== BUNDLE_FORMAT) problems.push({ file: label, message: `the bundle format must be ${BUNDLE_FORMAT}` });
+  if (record.format !== BUNDLE_FORMAT)
+    problems.push({ file: label, message: `the bundle format must be ${BUNDLE_FORMAT}` });
   const ruleset = checkShape(ruleSetFileSchema, record.ruleset);
   const parameters = checkShape(parametersFileSchema, record.parameters);
   for (const issue of ruleset.issues) problems.push(locators.ruleset.at(issue.path, issue.message));

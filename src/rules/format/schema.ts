@@ -6,7 +6,9 @@ import { z } from 'zod';
  * problem with its file, line and column. See docs/rule-format.md.
  */
 
-const name = z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'names are camelCase letters and digits, starting with a small letter');
+const name = z
+  .string()
+  .regex(/^[a-z][A-Za-z0-9]*$/, 'names are camelCase letters and digits, starting with a small letter');
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'write a date as YYYY-MM-DD, such as 2025-04-07');
 const scalarType = z.enum(['money', 'int', 'rate', 'bool', 'date', 'string']);
 
@@ -56,11 +58,18 @@ const reason = z.strictObject({
 });
 
 export const ruleSetFileSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'an id is lower-case words joined by hyphens, such as uk-universal-credit'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'an id is lower-case words joined by hyphens, such as uk-universal-credit'),
   title: z.string().min(1),
-  benefit: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'a benefit is lower-case words joined by hyphens, such as universal-credit'),
+  benefit: z
+    .string()
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'a benefit is lower-case words joined by hyphens, such as universal-credit'),
   description: z.string().optional(),
-  references: z.record(z.string().regex(/^[A-Z][A-Za-z0-9-]*$/, 'a reference key starts with a capital, such as S1'), reference),
+  references: z.record(
+    z.string().regex(/^[A-Z][A-Za-z0-9-]*$/, 'a reference key starts with a capital, such as S1'),
+    reference,
+  ),
   inputs: z.record(name, z.union([listInput, fieldSchema])),
   variables: z.record(name, variable),
   outcome: z.strictObject({
@@ -107,10 +116,18 @@ export interface ShapeIssue {
 }
 
 /** Checks a parsed file against its schema, returning every issue at once. */
-export function checkShape<S extends z.ZodType>(schema: S, data: unknown): { value?: z.infer<S>; issues: ShapeIssue[] } {
+export function checkShape<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+): { value?: z.infer<S>; issues: ShapeIssue[] } {
   const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return { value: result.data, issues: [] };
-  return { issues: result.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: plainIssue(issue) })) };
+  return {
+    issues: result.error.issues.map((issue) => ({
+      path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: plainIssue(issue),
+    })),
+  };
 }
 
 function plainIssue(issue: z.core.$ZodIssue): string {

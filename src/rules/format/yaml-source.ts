@@ -25,7 +25,9 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   const problems: Problem[] = doc.errors.map((error) => {
     const { line, col } = pos(error.pos[0]);
     const message =
-      error.code === 'DUPLICATE_KEY' ? 'this key appears twice in the same place: keep one' : `the YAML cannot be read: ${error.message.split('\n')[0]}`;
+      error.code === 'DUPLICATE_KEY'
+        ? 'this key appears twice in the same place: keep one'
+        : `the YAML cannot be read: ${error.message.split('\n')[0]}`;
     return { file, line, column: col, message };
   });
 

@@ -5,13 +5,21 @@ import { loadRuleSet } from '../engine/index.ts';
 import { runGoldenCase, type GoldenCase } from './golden.ts';
 
 const minimal = fileURLToPath(new URL('../compiler/fixtures/good-minimal', import.meta.url));
-const input = { benefit: 'test-benefit', applicationId: 'T-1', assessmentDate: '2025-06-01', household: { people: [{ dateOfBirth: '1990-01-01', earnings: 0 }], rent: 0, rooms: 1 } };
+const input = {
+  benefit: 'test-benefit',
+  applicationId: 'T-1',
+  assessmentDate: '2025-06-01',
+  household: { people: [{ dateOfBirth: '1990-01-01', earnings: 0 }], rent: 0, rooms: 1 },
+};
 const golden = (spec: GoldenCase['spec']): GoldenCase => ({ file: 'x.yaml', line: 1, name: 'case', input, spec });
 
 describe('golden test runner', () => {
   it('passes a case whose amounts match to the penny', async () => {
     const ruleSet = await loadRuleSet(minimal);
-    assert.equal(runGoldenCase(ruleSet, golden({ name: 'ok', expect: { amount: 100.0, elements: { allowance: 100.0 } } })).passed, true);
+    assert.equal(
+      runGoldenCase(ruleSet, golden({ name: 'ok', expect: { amount: 100.0, elements: { allowance: 100.0 } } })).passed,
+      true,
+    );
   });
 
   it('fails a case one penny out, and says so', async () => {

@@ -33,7 +33,9 @@ const testCase = z
     expect: expectation.optional(),
     expectError: expectedError.optional(),
   })
-  .refine((c) => (c.expect === undefined) !== (c.expectError === undefined), { message: 'give either expect or expectError' });
+  .refine((c) => (c.expect === undefined) !== (c.expectError === undefined), {
+    message: 'give either expect or expectError',
+  });
 const testFile = z.strictObject({
   description: z.string().optional(),
   defaults: z
@@ -77,13 +79,27 @@ export async function readGoldenCases(dir: string, ruleSet: Pick<RuleSet, 'benef
     const { value, issues } = checkShape(testFile, source.data);
     for (const issue of issues) problems.push(source.locator.at(issue.path, issue.message));
     if (!value) continue;
-    value.cases.forEach((spec, index) => cases.push(toCase(spec, index, value.defaults, ruleSet.benefit, display, source.locator)));
+    value.cases.forEach((spec, index) =>
+      cases.push(toCase(spec, index, value.defaults, ruleSet.benefit, display, source.locator)),
+    );
   }
-  if (problems.length > 0) throw new EntitleError('ENTITLE_GOLDEN_TEST_INVALID', `the golden tests in ${testsDir} have ${problems.length} problem(s)`, problems);
+  if (problems.length > 0)
+    throw new EntitleError(
+      'ENTITLE_GOLDEN_TEST_INVALID',
+      `the golden tests in ${testsDir} have ${problems.length} problem(s)`,
+      problems,
+    );
   return cases;
 }
 
-function toCase(spec: TestCase, index: number, defaults: z.infer<typeof testFile>['defaults'], benefit: string, file: string, locator: Locator): GoldenCase {
+function toCase(
+  spec: TestCase,
+  index: number,
+  defaults: z.infer<typeof testFile>['defaults'],
+  benefit: string,
+  file: string,
+  locator: Locator,
+): GoldenCase {
   // A case gives either a whole input, or the parts that differ from the file's defaults.
   const input = spec.input ?? {
     benefit: defaults?.benefit ?? benefit,
@@ -108,27 +124,39 @@ export function runGoldenCase(ruleSet: RuleSet, golden: GoldenCase): GoldenResul
   }
   const { expect, expectError } = golden.spec;
   if (expectError) {
-    if (!error) failures.push(`expected error ${expectError.code}, but the assessment succeeded with ${result?.outcome.amount}`);
+    if (!error)
+      failures.push(`expected error ${expectError.code}, but the assessment succeeded with ${result?.outcome.amount}`);
     else {
-      if (error.code !== expectError.code) failures.push(`expected error ${expectError.code}, got ${error.code}: ${error.message}`);
+      if (error.code !== expectError.code)
+        failures.push(`expected error ${expectError.code}, got ${error.code}: ${error.message}`);
       const fields = error.problems.map((p) => p.field);
-      for (const field of expectError.fields ?? []) if (!fields.includes(field)) failures.push(`expected a problem with ${field}; got ${fields.join(', ') || 'none'}`);
+      for (const field of expectError.fields ?? [])
+        if (!fields.includes(field))
+          failures.push(`expected a problem with ${field}; got ${fields.join(', ') || 'none'}`);
       const text = [error.message, ...error.problems.map(formatProblem)].join('\n');
-      if (expectError.messageContains && !text.includes(expectError.messageContains)) failures.push(`expected the error to mention "${expectError.messageContains}"; it said: ${text}`);
+      if (expectError.messageContains && !text.includes(expectError.messageContains))
+        failures.push(`expected the error to mention "${expectError.messageContains}"; it said: ${text}`);
     }
     return { case: golden, passed: failures.length === 0, failures };
   }
   if (error || !result || !expect) {
-    failures.push(`expected an outcome, got ${error?.code ?? 'nothing'}: ${error ? [error.message, ...error.problems.map(formatProblem)].join('; ') : ''}`);
+    failures.push(
+      `expected an outcome, got ${error?.code ?? 'nothing'}: ${error ? [error.message, ...error.problems.map(formatProblem)].join('; ') : ''}`,
+    );
     return { case: golden, passed: false, failures };
   }
   const outcome = result.outcome;
   const money = (label: string, want: number, got: unknown) => {
-    if (typeof got !== 'number' || poundsToPence(got) !== poundsToPence(want)) failures.push(`${label}: expected ${want.toFixed(2)}, got ${typeof got === 'number' ? got.toFixed(2) : String(got)}`);
+    if (typeof got !== 'number' || poundsToPence(got) !== poundsToPence(want))
+      failures.push(
+        `${label}: expected ${want.toFixed(2)}, got ${typeof got === 'number' ? got.toFixed(2) : String(got)}`,
+      );
   };
-  if (expect.entitled !== undefined && outcome.entitled !== expect.entitled) failures.push(`entitled: expected ${expect.entitled}, got ${outcome.entitled}`);
+  if (expect.entitled !== undefined && outcome.entitled !== expect.entitled)
+    failures.push(`entitled: expected ${expect.entitled}, got ${outcome.entitled}`);
   if (expect.amount !== undefined) money('amount', expect.amount, outcome.amount);
-  if (expect.period !== undefined && outcome.period !== expect.period) failures.push(`period: expected ${expect.period}, got ${outcome.period}`);
+  if (expect.period !== undefined && outcome.period !== expect.period)
+    failures.push(`period: expected ${expect.period}, got ${outcome.period}`);
   for (const [name, want] of Object.entries(expect.elements ?? {})) {
     if (!(name in outcome.elements)) failures.push(`elements.${name}: not an element of this rule set`);
     else money(`elements.${name}`, want, outcome.elements[name]);
@@ -140,7 +168,8 @@ export function runGoldenCase(ruleSet: RuleSet, golden: GoldenCase): GoldenResul
     else if (got !== want) failures.push(`details.${name}: expected ${String(want)}, got ${JSON.stringify(got)}`);
   }
   for (const text of expect.explanation ?? []) {
-    if (!result.explanation.some((line) => line.includes(text))) failures.push(`explanation: no reason contains "${text}"; reasons were:\n  ${result.explanation.join('\n  ')}`);
+    if (!result.explanation.some((line) => line.includes(text)))
+      failures.push(`explanation: no reason contains "${text}"; reasons were:\n  ${result.explanation.join('\n  ')}`);
   }
   return { case: golden, passed: failures.length === 0, failures };
 }

@@ -6,7 +6,18 @@ describe('dates', () => {
   it('reads strict ISO calendar dates only', () => {
     assert.equal(parseIsoDate('2017-04-06'), 20170406);
     assert.equal(parseIsoDate('2024-02-29'), 20240229);
-    for (const bad of ['2025-02-29', '1900-02-29', '2025-13-01', '2025-04-31', '2025-4-06', '06/04/2025', '2025-04-06T00:00', 20250406, null, '']) {
+    for (const bad of [
+      '2025-02-29',
+      '1900-02-29',
+      '2025-13-01',
+      '2025-04-31',
+      '2025-4-06',
+      '06/04/2025',
+      '2025-04-06T00:00',
+      20250406,
+      null,
+      '',
+    ]) {
       assert.equal(parseIsoDate(bad), undefined, String(bad));
     }
     assert.equal(parseIsoDate('2000-02-29'), 20000229);

@@ -1,2 +1,12 @@
-export { mulRate, parseRate, parseScaled, penceToPounds, poundsToPence, formatMoney, formatRate, poundsText, PPM } from './money.ts';
+export {
+  mulRate,
+  parseRate,
+  parseScaled,
+  penceToPounds,
+  poundsToPence,
+  formatMoney,
+  formatRate,
+  poundsText,
+  PPM,
+} from './money.ts';
 export { ageOn, dateOfDay, dayNumber, formatIsoDate, formatLongDate, parseIsoDate } from './dates.ts';

@@ -2,14 +2,36 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EntitleError } from '../../../errors/index.ts';
-import { AUDIENCES, buildTimeline, fillTemplate, impactMarkdown, incidentImpact, resolveIncident, reviewMarkdown, timelineMarkdown, type Audience } from '../../../incident-reports/index.ts';
-import { acknowledgeIncident, assignRole, declareIncident, getIncident, INCIDENT_ROLES, incidentEntries, listIncidents, overdue, PRIORITY_DEFINITIONS, priorityTimings, recordEntry, STATUSES, updateIncident } from '../../../incidents/index.ts';
+import {
+  AUDIENCES,
+  buildTimeline,
+  fillTemplate,
+  impactMarkdown,
+  incidentImpact,
+  resolveIncident,
+  reviewMarkdown,
+  timelineMarkdown,
+  type Audience,
+} from '../../../incident-reports/index.ts';
+import {
+  acknowledgeIncident,
+  assignRole,
+  declareIncident,
+  getIncident,
+  INCIDENT_ROLES,
+  incidentEntries,
+  listIncidents,
+  overdue,
+  PRIORITY_DEFINITIONS,
+  priorityTimings,
+  recordEntry,
+  STATUSES,
+  updateIncident,
+} from '../../../incidents/index.ts';
 import { londonToInstant, ukTimeText } from '../../../uk-time/index.ts';
 import { withDatabase } from '../../database.ts';
 import { actorOption, dataDirOption } from '../../options.ts';
 import { describe, overdueText } from './describe.ts';
-
-
 
 interface Common {
   actor?: string;
@@ -19,12 +41,20 @@ interface Common {
 
 function actorOf(options: Common): string {
   const actor = options.actor?.trim();
-  if (!actor) throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [{ field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' }]);
+  if (!actor)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [
+      { field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' },
+    ]);
   return actor;
 }
 
 function list(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : text.split(',').map((t) => t.trim()).filter(Boolean);
+  return text === undefined
+    ? undefined
+    : text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
 }
 
 /** "2026-11-22T03:10" in UK time, or an instant with Z or an offset. */
@@ -33,17 +63,28 @@ function instant(text: string | undefined, field: string): string | undefined {
 }
 
 export function registerIncident(program: Command): void {
-  const incident = program.command('incident').description('Run an incident: declare, update, assign, resolve; its timeline, citizen impact, communications and review.');
-  const withActor = (command: Command) => command.addOption(actorOption('recorded on the incident and in the audit chain')).addOption(dataDirOption());
+  const incident = program
+    .command('incident')
+    .description(
+      'Run an incident: declare, update, assign, resolve; its timeline, citizen impact, communications and review.',
+    );
+  const withActor = (command: Command) =>
+    command.addOption(actorOption('recorded on the incident and in the audit chain')).addOption(dataDirOption());
 
   withActor(
     incident
       .command('declare')
       .description('Declare an incident. Responders are told through the escalation policy by the running service.')
       .requiredOption('--title <text>', 'what is wrong, for citizens, in a line')
-      .requiredOption('--priority <P1-P4>', `P1: ${PRIORITY_DEFINITIONS.P1.meaning}. P2: ${PRIORITY_DEFINITIONS.P2.meaning}. P3: ${PRIORITY_DEFINITIONS.P3.meaning}. P4: ${PRIORITY_DEFINITIONS.P4.meaning}`)
+      .requiredOption(
+        '--priority <P1-P4>',
+        `P1: ${PRIORITY_DEFINITIONS.P1.meaning}. P2: ${PRIORITY_DEFINITIONS.P2.meaning}. P3: ${PRIORITY_DEFINITIONS.P3.meaning}. P4: ${PRIORITY_DEFINITIONS.P4.meaning}`,
+      )
       .option('--text <text>', 'what is known so far')
-      .option('--citizen-message <text>', 'what the public status page says (see "entitle incident comms ID --audience citizens")')
+      .option(
+        '--citizen-message <text>',
+        'what the public status page says (see "entitle incident comms ID --audience citizens")',
+      )
       .option('--benefits <list>', 'benefits affected, comma-separated (default all)')
       .option('--journeys <list>', 'citizen journeys affected, by SLO id, comma-separated (default all)')
       .option('--started <time>', 'when citizens were first affected, UK time such as 2026-11-22T03:10 (default now)')
@@ -51,33 +92,53 @@ export function registerIncident(program: Command): void {
       .option('--comms-lead <name>', 'the communications lead')
       .option('--runbook <path>', 'the runbook being followed')
       .option('--json', 'print JSON'),
-  ).action(async (options: Common & { title: string; priority: string; text?: string; citizenMessage?: string; benefits?: string; journeys?: string; started?: string; lead?: string; commsLead?: string; runbook?: string }) => {
-    const actor = actorOf(options);
-    const startedAt = instant(options.started, '--started');
-    const { incident: declared } = await withDatabase(options, (db) =>
-      declareIncident(db, {
-        title: options.title,
-        priority: options.priority,
-        actor,
-        ...(options.text ? { text: options.text } : {}),
-        ...(options.citizenMessage ? { citizenMessage: options.citizenMessage } : {}),
-        ...(options.benefits ? { benefits: list(options.benefits)! } : {}),
-        ...(options.journeys ? { journeys: list(options.journeys)! } : {}),
-        ...(startedAt ? { startedAt } : {}),
-        ...(options.lead ? { lead: options.lead } : {}),
-        ...(options.commsLead ? { communicationsLead: options.commsLead } : {}),
-        ...(options.runbook ? { runbook: options.runbook } : {}),
-      }),
-    );
-    if (options.json) return void process.stdout.write(`${JSON.stringify(declared, null, 2)}\n`);
-    process.stdout.write(`declared ${declared.id} (${declared.priority}): ${declared.title}\n`);
-    if (!declared.roles.some((r) => r.role === 'incident-lead')) process.stderr.write(`next: name an incident lead with "entitle incident assign ${declared.id} --role incident-lead --person NAME"\n`);
-  });
+  ).action(
+    async (
+      options: Common & {
+        title: string;
+        priority: string;
+        text?: string;
+        citizenMessage?: string;
+        benefits?: string;
+        journeys?: string;
+        started?: string;
+        lead?: string;
+        commsLead?: string;
+        runbook?: string;
+      },
+    ) => {
+      const actor = actorOf(options);
+      const startedAt = instant(options.started, '--started');
+      const { incident: declared } = await withDatabase(options, (db) =>
+        declareIncident(db, {
+          title: options.title,
+          priority: options.priority,
+          actor,
+          ...(options.text ? { text: options.text } : {}),
+          ...(options.citizenMessage ? { citizenMessage: options.citizenMessage } : {}),
+          ...(options.benefits ? { benefits: list(options.benefits)! } : {}),
+          ...(options.journeys ? { journeys: list(options.journeys)! } : {}),
+          ...(startedAt ? { startedAt } : {}),
+          ...(options.lead ? { lead: options.lead } : {}),
+          ...(options.commsLead ? { communicationsLead: options.commsLead } : {}),
+          ...(options.runbook ? { runbook: options.runbook } : {}),
+        }),
+      );
+      if (options.json) return void process.stdout.write(`${JSON.stringify(declared, null, 2)}\n`);
+      process.stdout.write(`declared ${declared.id} (${declared.priority}): ${declared.title}\n`);
+      if (!declared.roles.some((r) => r.role === 'incident-lead'))
+        process.stderr.write(
+          `next: name an incident lead with "entitle incident assign ${declared.id} --role incident-lead --person NAME"\n`,
+        );
+    },
+  );
 
   withActor(
     incident
       .command('update')
-      .description('Post an update, change the status (investigating, identified, monitoring, resolved, reviewed) or priority, or set the citizen message.')
+      .description(
+        'Post an update, change the status (investigating, identified, monitoring, resolved, reviewed) or priority, or set the citizen message.',
+      )
       .argument('<id>', 'the incident, such as INC-7')
       .option('--text <text>', 'the update, as people following it read it')
       .addOption(new Option('--status <status>', 'the new status').choices([...STATUSES]))
@@ -89,25 +150,44 @@ export function registerIncident(program: Command): void {
       .option('--started <time>', 'when citizens were first affected, UK time')
       .option('--release <id>', 'a release involved: its decisions join the impact')
       .option('--json', 'print JSON'),
-  ).action(async (id: string, options: Common & { text?: string; status?: string; priority?: string; citizenMessage?: string; runbook?: string; journeys?: string; benefits?: string; started?: string; release?: string }) => {
-    const actor = actorOf(options);
-    const startedAt = instant(options.started, '--started');
-    const updated = await withDatabase(options, (db) =>
-      updateIncident(db, id, {
-        actor,
-        ...(options.text !== undefined ? { text: options.text } : {}),
-        ...(options.status !== undefined ? { status: options.status } : {}),
-        ...(options.priority !== undefined ? { priority: options.priority } : {}),
-        ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}),
-        ...(options.runbook !== undefined ? { runbook: options.runbook } : {}),
-        ...(options.journeys !== undefined ? { journeys: list(options.journeys)! } : {}),
-        ...(options.benefits !== undefined ? { benefits: list(options.benefits)! } : {}),
-        ...(startedAt ? { startedAt } : {}),
-        ...(options.release ? { releaseIds: [options.release] } : {}),
-      }),
-    );
-    process.stdout.write(options.json ? `${JSON.stringify(updated, null, 2)}\n` : `${updated.id} is ${updated.status} (${updated.priority}); update recorded\n`);
-  });
+  ).action(
+    async (
+      id: string,
+      options: Common & {
+        text?: string;
+        status?: string;
+        priority?: string;
+        citizenMessage?: string;
+        runbook?: string;
+        journeys?: string;
+        benefits?: string;
+        started?: string;
+        release?: string;
+      },
+    ) => {
+      const actor = actorOf(options);
+      const startedAt = instant(options.started, '--started');
+      const updated = await withDatabase(options, (db) =>
+        updateIncident(db, id, {
+          actor,
+          ...(options.text !== undefined ? { text: options.text } : {}),
+          ...(options.status !== undefined ? { status: options.status } : {}),
+          ...(options.priority !== undefined ? { priority: options.priority } : {}),
+          ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}),
+          ...(options.runbook !== undefined ? { runbook: options.runbook } : {}),
+          ...(options.journeys !== undefined ? { journeys: list(options.journeys)! } : {}),
+          ...(options.benefits !== undefined ? { benefits: list(options.benefits)! } : {}),
+          ...(startedAt ? { startedAt } : {}),
+          ...(options.release ? { releaseIds: [options.release] } : {}),
+        }),
+      );
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(updated, null, 2)}\n`
+          : `${updated.id} is ${updated.status} (${updated.priority}); update recorded\n`,
+      );
+    },
+  );
 
   withActor(
     incident
@@ -118,11 +198,18 @@ export function registerIncident(program: Command): void {
       .requiredOption('--person <name>', 'who takes it'),
   ).action(async (id: string, options: Common & { role: string; person: string }) => {
     const actor = actorOf(options);
-    const updated = await withDatabase(options, (db) => assignRole(db, id, { role: options.role, person: options.person, actor }));
+    const updated = await withDatabase(options, (db) =>
+      assignRole(db, id, { role: options.role, person: options.person, actor }),
+    );
     process.stdout.write(`${updated.id}: ${options.person} is ${options.role.replace('-', ' ')}\n`);
   });
 
-  withActor(incident.command('ack').description('Acknowledge an incident: you have it, and escalation stops.').argument('<id>', 'the incident')).action(async (id: string, options: Common) => {
+  withActor(
+    incident
+      .command('ack')
+      .description('Acknowledge an incident: you have it, and escalation stops.')
+      .argument('<id>', 'the incident'),
+  ).action(async (id: string, options: Common) => {
     const actor = actorOf(options);
     const updated = await withDatabase(options, (db) => acknowledgeIncident(db, id, actor));
     process.stdout.write(`${updated.id} acknowledged by ${updated.acknowledgedBy}\n`);
@@ -134,11 +221,22 @@ export function registerIncident(program: Command): void {
       .description('Resolve an incident once the fix is verified. The review is then due within 5 working days.')
       .argument('<id>', 'the incident')
       .requiredOption('--text <text>', 'how it was resolved and how the fix was verified')
-      .option('--citizen-message <text>', 'the resolution notice for the status page (default: the filled resolution template)'),
+      .option(
+        '--citizen-message <text>',
+        'the resolution notice for the status page (default: the filled resolution template)',
+      ),
   ).action(async (id: string, options: Common & { text: string; citizenMessage?: string }) => {
     const actor = actorOf(options);
-    const resolved = await withDatabase(options, (db) => resolveIncident(db, id, { actor, text: options.text, ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}) }));
-    process.stdout.write(`${resolved.id} resolved; the post-incident review is due by ${ukTimeText(resolved.reviewDueAt!)} (UK time): "entitle incident review ${resolved.id}"\n`);
+    const resolved = await withDatabase(options, (db) =>
+      resolveIncident(db, id, {
+        actor,
+        text: options.text,
+        ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}),
+      }),
+    );
+    process.stdout.write(
+      `${resolved.id} resolved; the post-incident review is due by ${ukTimeText(resolved.reviewDueAt!)} (UK time): "entitle incident review ${resolved.id}"\n`,
+    );
   });
 
   incident
@@ -154,43 +252,72 @@ export function registerIncident(program: Command): void {
         return { found, entries: await incidentEntries(db, found.id) };
       });
       const late = overdue(found, new Date(), timing(found.priority));
-      process.stdout.write(options.json ? `${JSON.stringify({ incident: found, overdue: late, entries }, null, 2)}\n` : describe(found, entries, timing(found.priority)));
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify({ incident: found, overdue: late, entries }, null, 2)}\n`
+          : describe(found, entries, timing(found.priority)),
+      );
     });
 
   incident
     .command('list')
-    .description('List open incidents (or all), newest first, with what is overdue: acknowledgement, the next update (P1 hourly, P2 every 2 hours), or the review.')
+    .description(
+      'List open incidents (or all), newest first, with what is overdue: acknowledgement, the next update (P1 hourly, P2 every 2 hours), or the review.',
+    )
     .option('--all', 'include resolved and reviewed incidents')
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
     .action(async (options: Common & { all?: boolean }) => {
       const timing = await priorityTimings(process.env);
-      const shown = await withDatabase(options, (db) => listIncidents(db, options.all ? { limit: 10_000 } : { unreviewed: true, limit: 10_000 }));
-      if (options.json) return void process.stdout.write(`${JSON.stringify(shown.map((i) => ({ ...i, overdue: overdue(i, new Date(), timing(i.priority)) })), null, 2)}\n`);
-      if (shown.length === 0) return void process.stdout.write(options.all ? 'no incidents\n' : 'no open incidents, and none awaiting review\n');
+      const shown = await withDatabase(options, (db) =>
+        listIncidents(db, options.all ? { limit: 10_000 } : { unreviewed: true, limit: 10_000 }),
+      );
+      if (options.json)
+        return void process.stdout.write(
+          `${JSON.stringify(
+            shown.map((i) => ({ ...i, overdue: overdue(i, new Date(), timing(i.priority)) })),
+            null,
+            2,
+          )}\n`,
+        );
+      if (shown.length === 0)
+        return void process.stdout.write(
+          options.all ? 'no incidents\n' : 'no open incidents, and none awaiting review\n',
+        );
       for (const i of shown) {
         const lead = i.roles.find((r) => r.role === 'incident-lead')?.person ?? 'no lead';
         const late = overdueText(i, new Date(), timing(i.priority));
-        process.stdout.write(`${i.id.padEnd(7)} ${i.priority}  ${i.status.padEnd(13)} ${ukTimeText(i.declaredAt)}  ${lead.padEnd(16)} ${i.title}${late ? `  [${late}]` : ''}\n`);
+        process.stdout.write(
+          `${i.id.padEnd(7)} ${i.priority}  ${i.status.padEnd(13)} ${ukTimeText(i.declaredAt)}  ${lead.padEnd(16)} ${i.title}${late ? `  [${late}]` : ''}\n`,
+        );
       }
     });
 
   incident
     .command('timeline')
-    .description('The timeline rebuilt from the records: incident entries, alerts, release steps and rollbacks, deploys, and per-minute counts of decisions and failed assessments.')
+    .description(
+      'The timeline rebuilt from the records: incident entries, alerts, release steps and rollbacks, deploys, and per-minute counts of decisions and failed assessments.',
+    )
     .argument('<id>', 'the incident')
     .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json']).default('markdown'))
     .option('--out <file>', 'write to this file instead of standard output')
     .addOption(dataDirOption())
     .action(async (id: string, options: Common & { format: 'markdown' | 'json'; out?: string }) => {
       const timeline = await withDatabase(options, async (db) => buildTimeline(db, await getIncident(db, id)));
-      await output(options.format === 'json' ? `${JSON.stringify(timeline, null, 2)}\n` : `# Timeline: ${timeline.incident.id}, ${timeline.incident.title}\n\n${timelineMarkdown(timeline)}`, options.out);
+      await output(
+        options.format === 'json'
+          ? `${JSON.stringify(timeline, null, 2)}\n`
+          : `# Timeline: ${timeline.incident.id}, ${timeline.incident.title}\n\n${timelineMarkdown(timeline)}`,
+        options.out,
+      );
     });
 
   withActor(
     incident
       .command('impact')
-      .description('Citizen impact computed from the records: assessments that failed and whether the application was decided later, decisions made by the releases involved, and the applications to recontact or correct.')
+      .description(
+        'Citizen impact computed from the records: assessments that failed and whether the application was decided later, decisions made by the releases involved, and the applications to recontact or correct.',
+      )
       .argument('<id>', 'the incident')
       .option('--recontact', 'print only the application references to recontact, one a line')
       .option('--json', 'print JSON'),
@@ -198,51 +325,72 @@ export function registerIncident(program: Command): void {
     const actor = actorOf(options);
     const impact = await withDatabase(options, async (db) => incidentImpact(db, await getIncident(db, id), actor));
     if (options.json) return void process.stdout.write(`${JSON.stringify(impact, null, 2)}\n`);
-    if (options.recontact) return void process.stdout.write(impact.recontact.map((r) => `${r.applicationId}\t${r.benefit}\t${r.firstFailedAt}\n`).join(''));
+    if (options.recontact)
+      return void process.stdout.write(
+        impact.recontact.map((r) => `${r.applicationId}\t${r.benefit}\t${r.firstFailedAt}\n`).join(''),
+      );
     process.stdout.write(impactMarkdown(impact));
   });
 
   withActor(
     incident
       .command('comms')
-      .description('Print a communication filled from the incident: the citizen status message, the stakeholder and ministerial update, the caseworker briefing, or the resolution notice (templates in communications/).')
+      .description(
+        'Print a communication filled from the incident: the citizen status message, the stakeholder and ministerial update, the caseworker briefing, or the resolution notice (templates in communications/).',
+      )
       .argument('<id>', 'the incident')
       .addOption(new Option('--audience <audience>', 'who it is for').choices([...AUDIENCES]).makeOptionMandatory())
       .option('--publish', 'citizens only: also set it as the message on the public status page'),
   ).action(async (id: string, options: Common & { audience: Audience; publish?: boolean }) => {
     if (options.publish && options.audience !== 'citizens') {
-      throw new EntitleError('ENTITLE_INPUT_INVALID', 'only the citizen message goes on the status page', [{ field: '--publish', message: 'use --publish with --audience citizens (once resolved, it is the resolution notice)' }]);
+      throw new EntitleError('ENTITLE_INPUT_INVALID', 'only the citizen message goes on the status page', [
+        {
+          field: '--publish',
+          message: 'use --publish with --audience citizens (once resolved, it is the resolution notice)',
+        },
+      ]);
     }
     const actor = options.publish || options.audience !== 'citizens' ? actorOf(options) : (options.actor ?? 'entitle');
     const message = await withDatabase(options, async (db) => {
       const found = await getIncident(db, id);
-      const impact = options.audience === 'citizens' && !found.resolvedAt ? null : await incidentImpact(db, found, actor);
+      const impact =
+        options.audience === 'citizens' && !found.resolvedAt ? null : await incidentImpact(db, found, actor);
       const filled = fillTemplate(options.audience, found, await incidentEntries(db, found.id), impact);
       if (options.publish) await updateIncident(db, found.id, { actor, citizenMessage: filled.text.trim() });
       return filled;
     });
     process.stdout.write(message.text);
-    process.stderr.write(`(from ${message.template}, version ${message.version}${options.publish ? '; published on the status page' : ''})\n`);
+    process.stderr.write(
+      `(from ${message.template}, version ${message.version}${options.publish ? '; published on the status page' : ''})\n`,
+    );
   });
 
   withActor(
     incident
       .command('review')
-      .description('Write the post-incident review (Markdown), prefilled with the summary, impact figures, timeline and runbook, with the sections only people can write left empty. Due within 5 working days of resolution.')
+      .description(
+        'Write the post-incident review (Markdown), prefilled with the summary, impact figures, timeline and runbook, with the sections only people can write left empty. Due within 5 working days of resolution.',
+      )
       .argument('<id>', 'the incident')
       .option('--out <file>', 'where to write it (default post-incident-reviews/ID.md)'),
   ).action(async (id: string, options: Common & { out?: string }) => {
     const actor = actorOf(options);
     const { text, found } = await withDatabase(options, async (db) => {
       const found = await getIncident(db, id);
-      const [entries, impact, timeline] = await Promise.all([incidentEntries(db, found.id), incidentImpact(db, found, actor), buildTimeline(db, found)]);
+      const [entries, impact, timeline] = await Promise.all([
+        incidentEntries(db, found.id),
+        incidentImpact(db, found, actor),
+        buildTimeline(db, found),
+      ]);
       const text = reviewMarkdown(found, entries, impact, timeline);
       await recordEntry(db, found.id, { kind: 'review', actor, text: 'Post-incident review drafted' });
       return { text, found };
     });
     const out = options.out ?? `post-incident-reviews/${found.id}.md`;
     await output(text, out);
-    process.stderr.write(`wrote ${out}; when the review meeting has filled it in: "entitle incident update ${found.id} --status reviewed --text 'review held'"\n`);
+    process.stderr.write(
+      `wrote ${out}; when the review meeting has filled it in: "entitle incident update ${found.id} --status reviewed --text 'review held'"\n`,
+    );
   });
 }
 

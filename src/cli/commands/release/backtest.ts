@@ -9,8 +9,6 @@ import { dataDirOption } from '../../options.ts';
 import { count, progressBar, type Progress } from '../../progress.ts';
 import { describeBacktest } from './describe.ts';
 
-
-
 interface BacktestFlags {
   last?: string;
   from?: string;
@@ -37,7 +35,10 @@ export function registerBacktest(release: Command): void {
     .addOption(dataDirOption())
     .action(async (id: string, flags: BacktestFlags) => {
       const actor = flags.actor?.trim();
-      if (!actor) throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [{ field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' }]);
+      if (!actor)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [
+          { field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' },
+        ]);
       const window = backtestWindow(flags, { last: '--last', from: '--from', to: '--to' });
       const { found, program, result } = await withDatabase(flags, async (db) => {
         let bar: Progress | undefined;
@@ -52,10 +53,17 @@ export function registerBacktest(release: Command): void {
         bar?.finish();
         return { found, program: ruleSetFromBundle(await storedBundle(db, found.rulesetHash)).program, result };
       });
-      process.stdout.write(flags.json ? `${JSON.stringify({ release: found.id, ...result }, null, 2)}\n` : describeBacktest(found, program, result));
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ release: found.id, ...result }, null, 2)}\n`
+          : describeBacktest(found, program, result),
+      );
       const { unexpected, candidateError } = result.report.kinds;
       if (unexpected > 0 || candidateError > 0) {
-        if (!flags.json) process.stderr.write(`the candidate differs unexpectedly on ${count(unexpected)} decisions and fails on ${count(candidateError)} the active version decides\n`);
+        if (!flags.json)
+          process.stderr.write(
+            `the candidate differs unexpectedly on ${count(unexpected)} decisions and fails on ${count(candidateError)} the active version decides\n`,
+          );
         process.exitCode = EXIT.failed;
       }
     });

@@ -18,7 +18,8 @@ export function describe(release: Release): string {
     `  expects      ${release.expectations.changes.length === 0 ? 'no difference at all' : release.expectations.changes.map((c) => c.variable).join(', ')}`,
   ];
   if (release.baselineHash) lines.push(`  compared to  ${release.baselineHash}`);
-  for (const a of release.approvals) lines.push(`  ${a.kind === 'promotion' ? 'approved by ' : 'emergency by'} ${a.approver}: ${a.reason}`);
+  for (const a of release.approvals)
+    lines.push(`  ${a.kind === 'promotion' ? 'approved by ' : 'emergency by'} ${a.approver}: ${a.reason}`);
   if (release.promoteAt) lines.push(`  promotes at  ${formatLondon(release.promoteAt)}`);
   const next = TRANSITIONS[release.state];
   lines.push(`  next steps   ${next.length > 0 ? next.join(', ') : 'none: this state is final'}`);
@@ -27,11 +28,19 @@ export function describe(release: Release): string {
 
 /** The first differences of a kept case, such as "earnedIncomeDeduction £100.45 -> £102.28 (undeclared)". */
 export function describeSample(program: RuleProgram, comparison: unknown): string {
-  const c = comparison as { differences?: { variable: string; index?: number; active: unknown; candidate: unknown; cause: string }[]; activeError?: string; candidateError?: string };
-  if (c.candidateError || c.activeError) return `active ${c.activeError ?? 'decided'}, candidate ${c.candidateError ?? 'decided'}`;
+  const c = comparison as {
+    differences?: { variable: string; index?: number; active: unknown; candidate: unknown; cause: string }[];
+    activeError?: string;
+    candidateError?: string;
+  };
+  if (c.candidateError || c.activeError)
+    return `active ${c.activeError ?? 'decided'}, candidate ${c.candidateError ?? 'decided'}`;
   const shown = (c.differences ?? [])
     .slice(0, 2)
-    .map((d) => `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`);
+    .map(
+      (d) =>
+        `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`,
+    );
   return `${shown.join(', ')}${(c.differences?.length ?? 0) > 2 ? ', ...' : ''}`;
 }
 
@@ -51,7 +60,8 @@ export function valueText(program: RuleProgram, variable: string, value: unknown
 function windowText(result: BacktestResult): string {
   const w = result.report.window;
   if (w.last !== undefined) return `the most recent ${count(w.last)} decisions`;
-  if (w.from !== undefined && w.to !== undefined) return `decisions made from ${formatLondon(w.from)} to before ${formatLondon(w.to)}`;
+  if (w.from !== undefined && w.to !== undefined)
+    return `decisions made from ${formatLondon(w.from)} to before ${formatLondon(w.to)}`;
   return 'every decision';
 }
 
@@ -62,7 +72,10 @@ function exampleLine(program: RuleProgram, e: BacktestExample): string {
       : `${formatMoney(e.activeAwardPence!)} -> ${formatMoney(e.candidateAwardPence!)}`;
   const differences = e.differences
     .slice(0, 3)
-    .map((d) => `${d.variable}${d.index !== undefined ? `[${d.index}]` : ''} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`);
+    .map(
+      (d) =>
+        `${d.variable}${d.index !== undefined ? `[${d.index}]` : ''} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`,
+    );
   const more = e.differenceCount > differences.length ? `, and ${e.differenceCount - differences.length} more` : '';
   return `      ${e.decisionId}  ${e.applicationId}  ${awards}${differences.length > 0 ? `: ${differences.join(', ')}${more}` : ''}`;
 }
@@ -82,7 +95,9 @@ export function describeBacktest(release: Release, program: RuleProgram, result:
     `  errors       candidate only ${count(r.kinds.candidateError)}, active only ${count(r.kinds.activeError)}, both ${count(r.kinds.bothError)}`,
     `  awards       ${count(a.gaining)} gain, ${count(a.losing)} lose, ${count(a.unchanged)} unchanged; total change ${formatMoney(a.totalChangePence)} ${per}`,
     ...(a.gaining + a.losing > 0
-      ? [`               median change ${formatMoney(a.medianChangePence)}${a.gaining > 0 ? `; median gain ${formatMoney(a.medianGainPence)}` : ''}${a.losing > 0 ? `; median loss ${formatMoney(a.medianLossPence)}` : ''}`]
+      ? [
+          `               median change ${formatMoney(a.medianChangePence)}${a.gaining > 0 ? `; median gain ${formatMoney(a.medianGainPence)}` : ''}${a.losing > 0 ? `; median loss ${formatMoney(a.medianLossPence)}` : ''}`,
+        ]
       : []),
     `  by size      ${'gain'.padStart(10)} ${'loss'.padStart(10)}`,
     ...a.bands.map((b) => `    ${b.label.padEnd(20)} ${count(b.gaining).padStart(10)} ${count(b.losing).padStart(10)}`),
@@ -90,7 +105,8 @@ export function describeBacktest(release: Release, program: RuleProgram, result:
   ];
   if (r.variables.length > 0) {
     lines.push('  differ most  variable: decisions (of which unexpected)');
-    for (const v of r.variables) lines.push(`    ${v.variable.padEnd(32)} ${count(v.decisions).padStart(10)} (${count(v.unexpected)})`);
+    for (const v of r.variables)
+      lines.push(`    ${v.variable.padEnd(32)} ${count(v.decisions).padStart(10)} (${count(v.unexpected)})`);
   }
   const kinds = Object.entries(r.examples).filter(([, list]) => list.length > 0);
   if (kinds.length > 0) {
@@ -100,6 +116,8 @@ export function describeBacktest(release: Release, program: RuleProgram, result:
       for (const e of list) lines.push(exampleLine(program, e));
     }
   }
-  lines.push(`  took         ${result.seconds.toFixed(1)} s with ${result.workers} worker${result.workers === 1 ? '' : 's'} (${count(Math.round(r.decisions / Math.max(result.seconds, 0.001)))} decisions/s)`);
+  lines.push(
+    `  took         ${result.seconds.toFixed(1)} s with ${result.workers} worker${result.workers === 1 ? '' : 's'} (${count(Math.round(r.decisions / Math.max(result.seconds, 0.001)))} decisions/s)`,
+  );
   return `${lines.join('\n')}\n`;
 }

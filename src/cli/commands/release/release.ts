@@ -5,7 +5,22 @@ import { auditEventsFor } from '../../../audit/index.ts';
 import { storedBundle } from '../../../decisions/index.ts';
 import { EntitleError } from '../../../errors/index.ts';
 import { addFreezeWindow, freezeWindows } from '../../../freeze-windows/index.ts';
-import { approveRelease, candidateFromDir, createRelease, gateSettingsFrom, getRelease, judge, listReleases, promoteRelease, readStats, rejectRelease, releaseSamples, rollbackRelease, setCanary, startShadow } from '../../../releases/index.ts';
+import {
+  approveRelease,
+  candidateFromDir,
+  createRelease,
+  gateSettingsFrom,
+  getRelease,
+  judge,
+  listReleases,
+  promoteRelease,
+  readStats,
+  rejectRelease,
+  releaseSamples,
+  rollbackRelease,
+  setCanary,
+  startShadow,
+} from '../../../releases/index.ts';
 import { affectedApplications, worklistCsv } from '../../../remediation/index.ts';
 import { poundsText, ruleSetFromBundle } from '../../../rules/index.ts';
 import type { Database } from '../../../store/index.ts';
@@ -14,8 +29,6 @@ import { withDatabase } from '../../database.ts';
 import { actorOption, dataDirOption } from '../../options.ts';
 import { registerBacktest } from './backtest.ts';
 import { describe, describeSample, print } from './describe.ts';
-
-
 
 interface Common {
   actor?: string;
@@ -26,44 +39,75 @@ interface Common {
 
 function need(value: string | undefined, field: string, example: string): string {
   if (value === undefined || value.trim() === '') {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is required`, [{ field, message: `give ${field} ${example}` }]);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is required`, [
+      { field, message: `give ${field} ${example}` },
+    ]);
   }
   return value.trim();
 }
 
 function percent(value: string | undefined): number {
   const n = Number(need(value, '--percent', 'such as 5'));
-  if (!Number.isFinite(n)) throw new EntitleError('ENTITLE_INPUT_INVALID', '--percent must be a number', [{ field: '--percent', message: 'enter a percentage such as 5 or 0.5' }]);
+  if (!Number.isFinite(n))
+    throw new EntitleError('ENTITLE_INPUT_INVALID', '--percent must be a number', [
+      { field: '--percent', message: 'enter a percentage such as 5 or 0.5' },
+    ]);
   return n;
 }
 
 export function registerRelease(program: Command): void {
-  const release = program.command('release').description('Release a rule change safely: validate, shadow, canary, approve, promote, roll back.');
+  const release = program
+    .command('release')
+    .description('Release a rule change safely: validate, shadow, canary, approve, promote, roll back.');
 
-  const withActor = (command: Command) => command.addOption(actorOption('recorded on the step, and checked by the two-person rule')).addOption(dataDirOption());
+  const withActor = (command: Command) =>
+    command
+      .addOption(actorOption('recorded on the step, and checked by the two-person rule'))
+      .addOption(dataDirOption());
 
   withActor(
     release
       .command('create')
-      .description('Record a candidate rule set as a release: it is compiled and its golden tests run; it is validated if all pass, rejected otherwise.')
+      .description(
+        'Record a candidate rule set as a release: it is compiled and its golden tests run; it is validated if all pass, rejected otherwise.',
+      )
       .requiredOption('--benefit <benefit>', 'the benefit it decides, such as universal-credit')
       .requiredOption('--rules <dir>', 'the candidate rule-set directory')
       .requiredOption('--summary <text>', 'what changes and why, in a sentence')
-      .option('--expect <file>', 'YAML file declaring the changes it is expected to make (none: it must change nothing)')
+      .option(
+        '--expect <file>',
+        'YAML file declaring the changes it is expected to make (none: it must change nothing)',
+      )
       .requiredOption('--effective <when>', 'when it may take effect, UK time: 2026-04-06 or 2026-04-06T09:00')
       .option('--json', 'print the release as JSON'),
-  ).action(async (options: Common & { benefit: string; rules: string; summary: string; expect?: string; effective: string }) => {
-    const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-    const effectiveAt = londonToInstant(options.effective, '--effective');
-    const candidate = await candidateFromDir(options.rules, options.benefit, options.expect ? { file: options.expect } : undefined);
-    const created = await withDatabase(options, (db) => createRelease(db, { ...candidate, author: actor, summary: options.summary, effectiveAt }), 'migrate');
-    const { failed, total } = candidate.golden;
-    print(created, options);
-    if (created.state === 'rejected') {
-      process.stderr.write(total === 0 ? 'rejected: the rule set has no golden tests\n' : `rejected: ${failed.length} of ${total} golden tests fail:\n${failed.map((f) => `  ${f}`).join('\n')}\n`);
-      process.exitCode = 1;
-    }
-  });
+  ).action(
+    async (
+      options: Common & { benefit: string; rules: string; summary: string; expect?: string; effective: string },
+    ) => {
+      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+      const effectiveAt = londonToInstant(options.effective, '--effective');
+      const candidate = await candidateFromDir(
+        options.rules,
+        options.benefit,
+        options.expect ? { file: options.expect } : undefined,
+      );
+      const created = await withDatabase(
+        options,
+        (db) => createRelease(db, { ...candidate, author: actor, summary: options.summary, effectiveAt }),
+        'migrate',
+      );
+      const { failed, total } = candidate.golden;
+      print(created, options);
+      if (created.state === 'rejected') {
+        process.stderr.write(
+          total === 0
+            ? 'rejected: the rule set has no golden tests\n'
+            : `rejected: ${failed.length} of ${total} golden tests fail:\n${failed.map((f) => `  ${f}`).join('\n')}\n`,
+        );
+        process.exitCode = 1;
+      }
+    },
+  );
 
   release
     .command('list')
@@ -74,13 +118,16 @@ export function registerRelease(program: Command): void {
     .action(async (options: Common & { benefit?: string }) => {
       const releases = await withDatabase(options, (db) => listReleases(db, options.benefit));
       if (options.json) return void process.stdout.write(`${JSON.stringify(releases, null, 2)}\n`);
-      for (const r of releases) process.stdout.write(`${r.id}  ${r.benefit}  ${r.state.padEnd(11)}  ${r.author}  ${r.summary}\n`);
+      for (const r of releases)
+        process.stdout.write(`${r.id}  ${r.benefit}  ${r.state.padEnd(11)}  ${r.author}  ${r.summary}\n`);
       if (releases.length === 0) process.stdout.write('no releases\n');
     });
 
   release
     .command('status')
-    .description('Show a release: its state, approvals, the comparisons so far and the gate verdict, and every step taken.')
+    .description(
+      'Show a release: its state, approvals, the comparisons so far and the gate verdict, and every step taken.',
+    )
     .argument('<release>', 'release id')
     .option('--json', 'print JSON')
     .addOption(dataDirOption())
@@ -89,7 +136,14 @@ export function registerRelease(program: Command): void {
         const found = await getRelease(db, id);
         const stats = await readStats(db, id);
         const bundle = await storedBundle(db, found.rulesetHash);
-        return { release: found, program: ruleSetFromBundle(bundle, found.rulesetHash).program, stats, gates: judge(stats, gateSettingsFrom(process.env)), samples: await releaseSamples(db, id), steps: await auditEventsFor(db, id) };
+        return {
+          release: found,
+          program: ruleSetFromBundle(bundle, found.rulesetHash).program,
+          stats,
+          gates: judge(stats, gateSettingsFrom(process.env)),
+          samples: await releaseSamples(db, id),
+          steps: await auditEventsFor(db, id),
+        };
       });
       const { program, ...shown } = status;
       if (options.json) return void process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -98,60 +152,136 @@ export function registerRelease(program: Command): void {
       process.stdout.write(
         `  compared     ${gates.compared}: ${stats.identical} identical, ${stats.expected} as expected, ${stats.unexpected} unexpected, ${stats.candidateError} candidate errors; A/A ${stats.aaIdentical} same, ${stats.aaDifferent} different\n`,
       );
-      process.stdout.write(`  gates        ${gates.verdict}${gates.reasons.length ? `: ${gates.reasons.join('; ')}` : ''}\n`);
-      if (stats.firstUnexpectedAt) process.stdout.write(`  first unexpected difference at ${stats.firstUnexpectedAt}\n`);
-      for (const sample of status.samples.slice(0, 5)) process.stdout.write(`  sample       ${sample.kind} ${sample.applicationId}: ${describeSample(program, sample.comparison)}\n`);
-      if (status.samples.length > 0) process.stdout.write(`  (${status.samples.length} differing case${status.samples.length === 1 ? '' : 's'} shown with --json; both traces are in release_samples)\n`);
+      process.stdout.write(
+        `  gates        ${gates.verdict}${gates.reasons.length ? `: ${gates.reasons.join('; ')}` : ''}\n`,
+      );
+      if (stats.firstUnexpectedAt)
+        process.stdout.write(`  first unexpected difference at ${stats.firstUnexpectedAt}\n`);
+      for (const sample of status.samples.slice(0, 5))
+        process.stdout.write(
+          `  sample       ${sample.kind} ${sample.applicationId}: ${describeSample(program, sample.comparison)}\n`,
+        );
+      if (status.samples.length > 0)
+        process.stdout.write(
+          `  (${status.samples.length} differing case${status.samples.length === 1 ? '' : 's'} shown with --json; both traces are in release_samples)\n`,
+        );
       process.stdout.write('  steps\n');
-      for (const e of status.steps) process.stdout.write(`    ${e.at}  ${e.action.padEnd(26)} ${e.actor}: ${e.reason}\n`);
+      for (const e of status.steps)
+        process.stdout.write(`    ${e.at}  ${e.action.padEnd(26)} ${e.actor}: ${e.reason}\n`);
     });
 
   const stepCommand = (name: string, description: string) =>
-    withActor(release.command(name).description(description).argument('<release>', 'release id').option('--reason <text>', 'why: recorded with the step').option('--json', 'print the release as JSON'));
+    withActor(
+      release
+        .command(name)
+        .description(description)
+        .argument('<release>', 'release id')
+        .option('--reason <text>', 'why: recorded with the step')
+        .option('--json', 'print the release as JSON'),
+    );
 
-  stepCommand('shadow', 'Compare the candidate with the active version on a share of live assessments; citizens still get the active decision.')
+  stepCommand(
+    'shadow',
+    'Compare the candidate with the active version on a share of live assessments; citizens still get the active decision.',
+  )
     .option('--percent <n>', 'share of assessments to compare', '100')
     .option('--preview', 'evaluate both at the release effective date, to preview its impact')
     .action(async (id: string, options: Common & { percent?: string; preview?: boolean }) => {
       const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      print(await withDatabase(options, (db) => startShadow(db, id, { sharePercent: percent(options.percent), preview: options.preview === true }, actor, options.reason ?? 'shadow evaluation')), options);
+      print(
+        await withDatabase(options, (db) =>
+          startShadow(
+            db,
+            id,
+            { sharePercent: percent(options.percent), preview: options.preview === true },
+            actor,
+            options.reason ?? 'shadow evaluation',
+          ),
+        ),
+        options,
+      );
     });
 
-  stepCommand('canary', 'Let the candidate decide this share of applications (a stable hash of the application reference); only grows.')
+  stepCommand(
+    'canary',
+    'Let the candidate decide this share of applications (a stable hash of the application reference); only grows.',
+  )
     .requiredOption('--percent <n>', 'share of applications, such as 5')
     .action(async (id: string, options: Common & { percent?: string }) => {
       const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      print(await withDatabase(options, (db) => setCanary(db, id, percent(options.percent), actor, options.reason ?? `canary at ${options.percent}%`)), options);
+      print(
+        await withDatabase(options, (db) =>
+          setCanary(db, id, percent(options.percent), actor, options.reason ?? `canary at ${options.percent}%`),
+        ),
+        options,
+      );
     });
 
-  stepCommand('approve', 'Approve a release for promotion (never by its author); --emergency approves overriding a freeze window, which needs two people.')
+  stepCommand(
+    'approve',
+    'Approve a release for promotion (never by its author); --emergency approves overriding a freeze window, which needs two people.',
+  )
     .option('--emergency', 'approve an override of a freeze window')
     .action(async (id: string, options: Common & { emergency?: boolean }) => {
       const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      const reason = options.emergency ? need(options.reason, '--reason', 'saying why the freeze must be overridden') : (options.reason ?? 'approved');
-      print(await withDatabase(options, (db) => approveRelease(db, id, options.emergency ? 'emergency' : 'promotion', actor, reason)), options);
+      const reason = options.emergency
+        ? need(options.reason, '--reason', 'saying why the freeze must be overridden')
+        : (options.reason ?? 'approved');
+      print(
+        await withDatabase(options, (db) =>
+          approveRelease(db, id, options.emergency ? 'emergency' : 'promotion', actor, reason),
+        ),
+        options,
+      );
     });
 
-  stepCommand('promote', 'Make an approved release that passed its gates active, now or, if its effective time is ahead, at that time.').action(async (id: string, options: Common) => {
+  stepCommand(
+    'promote',
+    'Make an approved release that passed its gates active, now or, if its effective time is ahead, at that time.',
+  ).action(async (id: string, options: Common) => {
     const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-    const result = await withDatabase(options, (db) => promoteRelease(db, id, actor, options.reason ?? 'promoted', gateSettingsFrom(process.env)));
+    const result = await withDatabase(options, (db) =>
+      promoteRelease(db, id, actor, options.reason ?? 'promoted', gateSettingsFrom(process.env)),
+    );
     print(result.release, options);
-    if (!options.json) process.stderr.write(result.scheduled ? `scheduled: becomes active at ${formatLondon(result.release.effectiveAt)}\n` : 'active: every instance switches within a second\n');
+    if (!options.json)
+      process.stderr.write(
+        result.scheduled
+          ? `scheduled: becomes active at ${formatLondon(result.release.effectiveAt)}\n`
+          : 'active: every instance switches within a second\n',
+      );
   });
 
-  stepCommand('rollback', 'Roll a release back: in shadow or canary it stops at once; if active, its benefit returns to the version it replaced.').action(async (id: string, options: Common) => {
+  stepCommand(
+    'rollback',
+    'Roll a release back: in shadow or canary it stops at once; if active, its benefit returns to the version it replaced.',
+  ).action(async (id: string, options: Common) => {
     const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-    print(await withDatabase(options, (db) => rollbackRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rolled back'))), options);
+    print(
+      await withDatabase(options, (db) =>
+        rollbackRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rolled back')),
+      ),
+      options,
+    );
   });
 
-  stepCommand('reject', 'Reject a release that has not decided anything; it can never be promoted.').action(async (id: string, options: Common) => {
-    const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-    print(await withDatabase(options, (db) => rejectRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rejected'))), options);
-  });
+  stepCommand('reject', 'Reject a release that has not decided anything; it can never be promoted.').action(
+    async (id: string, options: Common) => {
+      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
+      print(
+        await withDatabase(options, (db) =>
+          rejectRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rejected')),
+        ),
+        options,
+      );
+    },
+  );
 
   release
     .command('affected')
-    .description('After a rollback: re-evaluate every application the release decided under the version now active, and write the worklist of those whose outcome changes (CSV and JSON) for caseworkers.')
+    .description(
+      'After a rollback: re-evaluate every application the release decided under the version now active, and write the worklist of those whose outcome changes (CSV and JSON) for caseworkers.',
+    )
     .argument('<release>', 'id of a rolled-back release')
     .option('--out <dir>', 'directory to write worklist-RELEASE.csv and worklist-RELEASE.json in', '.')
     .option('--json', 'also print the worklist as JSON')
@@ -182,7 +312,9 @@ export function registerRelease(program: Command): void {
 
   registerBacktest(release);
 
-  const freeze = release.command('freeze').description('Freeze windows: times when no release may become active without an emergency override.');
+  const freeze = release
+    .command('freeze')
+    .description('Freeze windows: times when no release may become active without an emergency override.');
   freeze
     .command('add')
     .description('Add a freeze window (UK time).')
@@ -193,9 +325,15 @@ export function registerRelease(program: Command): void {
     .addOption(dataDirOption())
     .action(async (options: Common & { from: string; to: string; reason: string }) => {
       const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      const window = { startsAt: londonToInstant(options.from, '--from'), endsAt: londonToInstant(options.to, '--to'), reason: options.reason };
+      const window = {
+        startsAt: londonToInstant(options.from, '--from'),
+        endsAt: londonToInstant(options.to, '--to'),
+        reason: options.reason,
+      };
       const added = await withDatabase(options, (db) => addFreezeWindow(db, window, actor), 'migrate');
-      process.stdout.write(`frozen from ${formatLondon(added.startsAt)} to ${formatLondon(added.endsAt)}: ${added.reason}\n`);
+      process.stdout.write(
+        `frozen from ${formatLondon(added.startsAt)} to ${formatLondon(added.endsAt)}: ${added.reason}\n`,
+      );
     });
   freeze
     .command('list')
@@ -203,7 +341,8 @@ export function registerRelease(program: Command): void {
     .addOption(dataDirOption())
     .action(async (options: Common) => {
       const windows = await withDatabase(options, freezeWindows);
-      for (const w of windows) process.stdout.write(`${formatLondon(w.startsAt)} to ${formatLondon(w.endsAt)}: ${w.reason}\n`);
+      for (const w of windows)
+        process.stdout.write(`${formatLondon(w.startsAt)} to ${formatLondon(w.endsAt)}: ${w.reason}\n`);
       if (windows.length === 0) process.stdout.write('no freeze windows\n');
     });
 }
