@@ -287,7 +287,7 @@ async function entitle(
     register();
     const { Command, CommanderError } = await import('commander');
     const { registerSimulate } = await import(${url('../cli/commands/simulate.ts')});
-    const { registerBacktest } = await import(${url('../cli/commands/backtest.ts')});
+    const { registerBacktest } = await import(${url('../cli/commands/release/backtest.ts')});
     const { reportError } = await import(${url('../cli/exit.ts')});
     const program = new Command('entitle').exitOverride();
     registerSimulate(program);
