@@ -81,14 +81,12 @@ const brokenInput = fc.constantFrom(...FIELDS).chain(([path, kind, field]) =>
   fc.oneof(
     notA[kind].map((value) => ({ path, value: value, remove: false, field })),
     fc.constant({ path, value: undefined, remove: true, field }),
-    fc
-      .stringMatching(/^[a-z][A-Za-z]{2,20}$/)
-      .map((name) => ({
-        path: [...path.slice(0, -1), `unknown${name}`],
-        value: 1,
-        remove: false,
-        field: undefined as string | undefined,
-      })),
+    fc.stringMatching(/^[a-z][A-Za-z]{2,20}$/).map((name) => ({
+      path: [...path.slice(0, -1), `unknown${name}`],
+      value: 1,
+      remove: false,
+      field: undefined as string | undefined,
+    })),
   ),
 );
 
