@@ -88,7 +88,7 @@ describe('container image', () => {
           cwd: app,
           maxBuffer: 8 * 1024 * 1024,
         });
-        // The runtime stage's COPY steps, without what .dockerignore keeps out.
+        // The runtime stage's COPY steps, without what .dockerignore keeps out (tests and the harnesses).
         for (const copy of steps.filter(
           (i) => i.getKeyword() === 'COPY' && !(i.getArgumentsContent() ?? '').includes('node_modules'),
         )) {
@@ -100,7 +100,7 @@ describe('container image', () => {
               join(app, target.endsWith('/') || parts.length > 1 ? join(target, source.split('/').pop()!) : target),
               {
                 recursive: true,
-                filter: (path) => !path.endsWith('.test.ts'),
+                filter: (path) => !path.endsWith('.test.ts') && !path.startsWith(join(projectRoot, 'src/testing')),
               },
             );
           }
