@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Scans the logs written during a test run for personal data and secrets. The HTTP tests assess
-// a "canary" applicant with distinctive details (src/http/testing.ts); none of them, no input
+// a "canary" applicant with distinctive details (src/testing/app.ts); none of them, no input
 // field name and no API key may appear in any log line. Usage: scan-logs.js DIR [MIN_LINES]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -220,7 +220,7 @@ function nginxConfig(
   const servers = instances
     .map((i) => `    server 127.0.0.1:${i.port} max_fails=0${i.inRotation ? '' : ' down'};`)
     .join('\n');
-  return `# Written by the rolling deploy test (src/deploys/testing.ts).
+  return `# Written by the rolling deploy test (src/testing/fleet.ts).
 daemon off;
 worker_processes 1;
 worker_rlimit_nofile 16384;
