@@ -107,6 +107,35 @@ export function moduleCycles(layout: Layout): string[][] {
   return cycles;
 }
 
+/**
+ * The top-level folders in levels: a folder's level is one more than the highest level it imports
+ * (a sub-folder's imports count for its folder), so each folder imports only folders on lower
+ * levels. Undefined when there is a cycle.
+ */
+export function folderLevels(layout: Layout): string[][] | undefined {
+  if (moduleCycles(layout).length > 0) return undefined;
+  const top = (module: string) => module.split('/')[0]!;
+  const imports = new Map<string, Set<string>>();
+  for (const [from, tos] of layout.imports) {
+    if (top(from) === 'testing') continue;
+    const set = imports.get(top(from)) ?? new Set<string>();
+    for (const to of tos) if (top(to) !== top(from)) set.add(top(to));
+    imports.set(top(from), set);
+  }
+  const level = new Map<string, number>();
+  const levelOf = (folder: string): number => {
+    const known = level.get(folder);
+    if (known !== undefined) return known;
+    const below = [...(imports.get(folder) ?? [])].map(levelOf);
+    const value = below.length === 0 ? 0 : 1 + Math.max(...below);
+    level.set(folder, value);
+    return value;
+  };
+  const levels: string[][] = [];
+  for (const folder of [...imports.keys()].sort()) (levels[levelOf(folder)] ??= []).push(folder);
+  return levels;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const layout = readLayout();
   const width = Math.max(...layout.modules.map((m) => m.length));
@@ -115,6 +144,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`  ${m.padEnd(width)} -> ${[...layout.imports.get(m)!].sort().join(', ') || '(nothing)'}`);
   const cycles = moduleCycles(layout);
   console.log(`cycles: ${cycles.length === 0 ? 'none' : cycles.map((c) => c.join(' <-> ')).join('; ')}`);
+  const levels = folderLevels(layout);
+  if (levels) {
+    console.log('levels, highest first (each folder imports only folders on lower levels)');
+    for (let i = levels.length - 1; i >= 0; i--)
+      console.log(`  ${String(i).padStart(2)}  ${(levels[i] ?? []).join(' · ')}`);
+  }
   console.log(`lines of code per folder, tests apart (limit ${FOLDER_LINE_LIMIT.toLocaleString('en-GB')})`);
   for (const [folder, lines] of [...layout.folderLines].sort((a, b) => b[1] - a[1]))
     console.log(`  ${String(lines).padStart(5)}  src/${folder}`);

@@ -13,8 +13,8 @@
 // the same keyset-paginated read of the same rows with nothing compared (pure read throughput):
 // this machine's speed moves from day to day, and the ratio to the anchor moves less.
 import { backtest, decisionBatches, decisionRange } from '../../src/backtest/index.ts';
+import { NO_CHANGES } from '../../src/comparison/index.ts';
 import { DecisionWriter } from '../../src/decisions/index.ts';
-import { NO_CHANGES } from '../../src/releases/index.ts';
 import { recordDecisions, simulate, simulationOptions } from '../../src/simulate/index.ts';
 import { migrate, openPostgres, type Database } from '../../src/store/index.ts';
 import { compile, taper, TEST_POSTGRES_URL, ucBundle } from '../../src/testing/index.ts';

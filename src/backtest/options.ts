@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
+import type { Expectations } from '../comparison/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import type { Expectations } from '../releases/index.ts';
 import { londonToInstant } from '../uk-time/index.ts';
 
 /** When decisions were made (instants, `to` excluded), or the most recent N. */

@@ -2,7 +2,7 @@
  * The backtest's report: the tallies of every batch merged as they arrive, then summed into
  * counts, sums and medians in pence, so it is the same whatever the number of workers.
  */
-import type { ComparisonKind, Difference } from '../releases/index.ts';
+import type { ComparisonKind, Difference } from '../comparison/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import type { BacktestOptions } from './options.ts';
 import { CHANGE_BANDS, EXAMPLES_PER_KIND, KINDS, type BatchTally, type Example } from './tally.ts';

@@ -3,7 +3,7 @@
  * medians, so tallies add up in any order. The worker thread (worker.ts) makes them; report.ts
  * merges them.
  */
-import type { Comparator, ComparisonKind, Difference, Expectations } from '../releases/index.ts';
+import type { Comparator, ComparisonKind, Difference, Expectations } from '../comparison/index.ts';
 
 /** Award change bands, in pence: each covers [min, next band's min). Gains and losses alike. */
 export const CHANGE_BANDS = [

@@ -4,8 +4,8 @@
  * starts it; report.ts merges the tallies.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { Comparator } from '../comparison/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { Comparator } from '../releases/index.ts';
 import { ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
 import { tallyBatch, type BatchMessage, type WorkerSetup } from './tally.ts';
 

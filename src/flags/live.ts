@@ -157,9 +157,14 @@ export class LiveFlags {
       listFlags,
       (flags) => live.load(flags),
     );
-    // Each instance (and each test app) has its own OpenFeature domain: one provider per database.
-    await OpenFeature.setProviderAndWait(live.domain, live.provider);
-    await live.refreshSwitches();
+    try {
+      // Each instance (and each test app) has its own OpenFeature domain: one provider per database.
+      await OpenFeature.setProviderAndWait(live.domain, live.provider);
+      await live.refreshSwitches();
+    } catch (error) {
+      await live.follower.stop();
+      throw error;
+    }
     return live;
   }
 

@@ -4,8 +4,9 @@
  * shadow shares are chosen by a stable hash of the application reference, never by chance.
  */
 import { createHash } from 'node:crypto';
+import { Comparator, NO_CHANGES } from '../comparison/index.ts';
 import type { Assignment } from '../decisions/index.ts';
-import { Comparator, NO_CHANGES, percentText, type Release } from '../releases/index.ts';
+import { percentText, type Release } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { londonDate } from '../uk-time/index.ts';
 

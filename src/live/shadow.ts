@@ -3,14 +3,11 @@
  * path, through a bounded queue, with an A/A check; the counts gathered are taken and added to
  * release_stats by the live releases (live-releases.ts).
  */
+import { evaluateSafely, type Comparison, type ComparisonKind, type Evaluation } from '../comparison/index.ts';
 import {
   COUNT_OF_KIND,
   EMPTY_STATS,
-  evaluateSafely,
   sumStats,
-  type Comparison,
-  type ComparisonKind,
-  type Evaluation,
   type Release,
   type ReleaseStats,
   type Sample,

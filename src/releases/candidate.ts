@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { NO_CHANGES, parseExpectations, readExpectations } from '../comparison/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { loadRuleSet, readGoldenCases, runGoldenCase } from '../rules/index.ts';
-import { NO_CHANGES, parseExpectations, readExpectations } from './expectations.ts';
 import type { NewRelease } from './repository.ts';
 
 /**

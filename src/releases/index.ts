@@ -5,22 +5,6 @@
  * repository and the evidence it is judged on; src/live serves and compares in each instance,
  * src/backtest replays stored decisions. This is the module's public surface.
  */
-export {
-  awardPence,
-  Comparator,
-  evaluateSafely,
-  type Comparison,
-  type ComparisonKind,
-  type Difference,
-  type Evaluation,
-} from './compare.ts';
-export {
-  NO_CHANGES,
-  parseExpectations,
-  readExpectations,
-  type ExpectedChange,
-  type Expectations,
-} from './expectations.ts';
 export { DEFAULT_GATES, gateSettingsFrom, judge, type GateReport, type GateSettings, type Verdict } from './gates.ts';
 export {
   checkTransition,

@@ -1,5 +1,5 @@
+import type { Expectations } from '../comparison/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import type { Expectations } from './expectations.ts';
 
 /**
  * A release's life: draft -> validated (compiled, golden tests pass) -> shadow -> canary -> active

@@ -5,13 +5,13 @@
  */
 import { v7 as uuidv7, validate as isUuid } from 'uuid';
 import { appendAuditEvent } from '../audit/index.ts';
+import type { Expectations } from '../comparison/index.ts';
 import { storeBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import type { RuleProgram } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { formatLondon } from '../uk-time/index.ts';
 import { activeVersions } from './active-versions.ts';
-import type { Expectations } from './expectations.ts';
 import { checkTransition, percentText, UNDER_TEST, type Approval, type Release, type ReleaseState } from './model.ts';
 
 /** Instances listen on this channel; every release change notifies it in its own transaction. */

@@ -3,8 +3,8 @@
  * (release_stats), and the differing cases kept with both traces (release_samples), which hold
  * personal data and go under the retention policy.
  */
+import type { Comparison, ComparisonKind } from '../comparison/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
-import type { Comparison, ComparisonKind } from './compare.ts';
 
 /**
  * Comparison counts for one release: summed over every instance in release_stats, or gathered by

@@ -1,7 +1,8 @@
 import { appendAuditEvent } from '../audit/index.ts';
+import { awardPence } from '../comparison/index.ts';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { activeVersions, awardPence, getRelease, type Release } from '../releases/index.ts';
+import { activeVersions, getRelease, type Release } from '../releases/index.ts';
 import { poundsText, ruleSetFromBundle, type Outcome, type RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 

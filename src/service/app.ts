@@ -92,12 +92,12 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   const app = await buildApp({
     context,
     pages: (web, pageContext) => registerWeb(web, pageContext),
-    ...(settings.gates ? { gates: settings.gates } : {}),
-    ...(settings.faults ? { faults: settings.faults } : {}),
-    ...(settings.rateLimits ? { rateLimits: settings.rateLimits } : {}),
-    ...(settings.bodyLimitBytes ? { bodyLimitBytes: settings.bodyLimitBytes } : {}),
-    ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
-    ...(settings.logStream ? { logStream: settings.logStream } : {}),
+    gates: settings.gates,
+    faults: settings.faults,
+    rateLimits: settings.rateLimits,
+    bodyLimitBytes: settings.bodyLimitBytes,
+    logLevel: settings.logLevel,
+    logStream: settings.logStream,
   });
   to.log = app.log;
   degradation.start();
@@ -106,7 +106,7 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   app.addHook('onClose', async () => {
     degradation.stop();
     await ownFlags?.stop();
-    await failures.stop();
   });
+  app.addHook('onClose', () => failures.stop());
   return { app, context };
 }

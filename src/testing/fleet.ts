@@ -290,10 +290,6 @@ export interface RollingProof {
 }
 
 /**
- * The proof the deploy pipeline relies on: under constant load through nginx, roll every instance
- * to a new version, then roll back to the old one the same way, counting every request that fails.
- */
-/**
  * Constant load (runLoad's loops, each sending the next assessment as soon as the last is
  * answered) until stopped, summarised as counts and latency percentiles.
  */
@@ -330,6 +326,10 @@ function constantLoad(url: string, key: string, body: unknown, connections: numb
   };
 }
 
+/**
+ * The proof the deploy pipeline relies on: under constant load through nginx, roll every instance
+ * to a new version, then roll back to the old one the same way, counting every request that fails.
+ */
 export async function proveRollingDeploy(options: {
   databaseUrl: string;
   key: string;

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { NO_CHANGES } from '../comparison/index.ts';
 import { declareIncident, updateIncident } from '../incidents/index.ts';
-import { createRelease, NO_CHANGES, seedActiveVersions, startShadow } from '../releases/index.ts';
+import { createRelease, seedActiveVersions, startShadow } from '../releases/index.ts';
 import { openPglite, withFaults, type FaultSwitch } from '../store/index.ts';
 import { compile, taper, testService, ucBundle, type TestService } from '../testing/index.ts';
 

@@ -15,7 +15,6 @@ export function registerEnv(program: Command): void {
     .option('--json', 'print JSON')
     .option('--fail-on-difference', 'exit 1 if any key is set in one environment only')
     .action(async (a: string, b: string, options: { json?: boolean; failOnDifference?: boolean }) => {
-      // env.ts alone, not the index: it reads the committed files and needs none of the models.
       const diff = await envDiff(projectRoot, a, b);
       process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : formatEnvDiff(diff));
       if (options.failOnDifference && (diff.onlyInA.length > 0 || diff.onlyInB.length > 0))

@@ -1,6 +1,6 @@
 import { EntitleError } from '../errors/index.ts';
 import type { Outcome, RuleSet } from '../rules/index.ts';
-import type { ExpectedChange, Expectations } from './expectations.ts';
+import type { Expectations, ExpectedChange } from './expectations.ts';
 
 /** How a comparison of the active and the candidate rule set on one application came out. */
 export type ComparisonKind =
