@@ -42,11 +42,7 @@ export function readLayout(): Layout {
   const modules = files.filter((f) => f.endsWith('/index.ts')).map((f) => relative(SRC, dirname(f)));
   // The module a file belongs to: the nearest folder above it with an index.ts.
   const moduleOf = (file: string): string | undefined => {
-    for (
-      let dir = relative(SRC, dirname(file));
-      dir !== '' && dir !== '.';
-      dir = dirname(dir) === '.' ? '' : dirname(dir)
-    ) {
+    for (let dir = relative(SRC, dirname(file)); dir !== '.'; dir = dirname(dir)) {
       if (modules.includes(dir)) return dir;
     }
     return undefined;

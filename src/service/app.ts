@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { Registry } from 'prom-client';
 import { Admission, DEFAULT_CAPACITY, Degradation, type CapacitySettings } from '../capacity/index.ts';
@@ -12,6 +12,7 @@ import type { GateSettings } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { migrationsCurrent, type Database, type FaultSwitch } from '../store/index.ts';
 import { registerWeb } from '../web/index.ts';
+import { laterLog } from './later-log.ts';
 
 export interface AppSettings {
   readonly db: Database;
@@ -49,11 +50,7 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   const metrics = createServiceMetrics(registry, () => db.poolStats());
   const rules = settings.rules instanceof Map ? fixedRouter(settings.rules) : (settings.rules as RuleRouter);
   // The app's logger does not exist yet; flag and degradation events are forwarded to it.
-  const to: { log?: FastifyBaseLogger } = {};
-  const forward = {
-    info: (f: Record<string, unknown>, m: string) => to.log?.info(f, m),
-    warn: (f: Record<string, unknown>, m: string) => to.log?.warn(f, m),
-  };
+  const { log: forward, attach } = laterLog();
   let ownFlags: LiveFlags | undefined;
   if (!settings.flags) {
     await seedFlags(db);
@@ -99,7 +96,7 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
     logLevel: settings.logLevel,
     logStream: settings.logStream,
   });
-  to.log = app.log;
+  attach(app.log);
   degradation.start();
   // Failed assessments are written once the database answers; the last of them as the app closes.
   failures.start();

@@ -5,12 +5,13 @@ import { ChainWatch, pruneIdempotencyKeys } from '../decisions/index.ts';
 import type { Environment } from '../environments/index.ts';
 import { DEFAULT_FLAG_SETTINGS, LiveFlags, recordEnvironment, seedFlags, type FlagSettings } from '../flags/index.ts';
 import { IncidentWatch, openRollbackIncident } from '../incidents/index.ts';
-import { DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveLog, type LiveSettings } from '../live/index.ts';
+import { DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveSettings } from '../live/index.ts';
 import { Dispatcher, loadEscalationPolicy } from '../notify/index.ts';
 import { DEFAULT_GATES } from '../releases/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
 import { assembleApp, type AppSettings } from './app.ts';
+import { laterLog } from './later-log.ts';
 
 export interface ServiceConfig {
   readonly store: StoreSettings;
@@ -65,12 +66,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     const migrated = await migrate(db);
     const registry = new Registry();
     // The app's logger exists only once the app does; the live releases log through it.
-    const to: { log?: LiveLog } = {};
-    const forward: LiveLog = {
-      info: (f, m) => to.log?.info(f, m),
-      warn: (f, m) => to.log?.warn(f, m),
-      error: (f, m) => to.log?.error(f, m),
-    };
+    const { log: forward, attach } = laterLog();
     const env = config.incidents?.env ?? process.env;
     const dispatcher = Dispatcher.fromEnvironment(await loadEscalationPolicy(env), env, { registry });
     const settings: LiveSettings = {
@@ -81,7 +77,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       onAutomaticRollback: async (rollback) => {
         const { incident, created, decisions } = await openRollbackIncident(db, rollback);
         if (created)
-          to.log?.warn(
+          forward.warn(
             {
               event: 'rollback_incident_opened',
               incident: incident.id,
@@ -116,7 +112,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       ...(config.logLevel ? { logLevel: config.logLevel } : {}),
       ...(config.logStream ? { logStream: config.logStream } : {}),
     });
-    to.log = app.log;
+    attach(app.log);
     const chainWatch = watchChain(db, registry, app.log, config.chainCheckMs ?? 10_000);
     // Idempotency keys are kept a day: forgotten in the background, a few every ten minutes.
     const prune = setInterval(() => void pruneIdempotencyKeys(db).catch(() => undefined), 600_000);
