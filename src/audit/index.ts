@@ -5,7 +5,9 @@ export {
   changeMark,
   auditEventsSince,
   verifyAuditChain,
+  verifyAuditLog,
   type AuditEvent,
   type AuditEventDraft,
   type AuditReport,
 } from './log.ts';
+export { verifyControls, type ControlsReport } from './controls.ts';

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson, GENESIS_HASH, sha256 } from '../decisions/index.ts';
+import { verifyLog, type ExternalCheckpoint, type LeafCheck, type LogReport, type VerifierKey } from '../log/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 
 /** One operational action: who did what to which subject, when, why, and with what evidence. */
@@ -179,4 +180,37 @@ export async function verifyAuditChain(db: Database): Promise<AuditReport> {
 export async function changeMark(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ seq: number }>('SELECT seq FROM audit_head');
   return Number(rows[0]?.seq ?? 0);
+}
+
+/**
+ * Rebuilds the audit log's tree from the events themselves and checks it against every signed
+ * checkpoint of the audit log, in the database and outside it: removing the newest events and
+ * rewinding the head, which the chain alone cannot see, leaves a checkpoint larger than the log.
+ */
+export async function verifyAuditLog(
+  db: Database,
+  options: { readonly verifier: VerifierKey; readonly checkpoints?: readonly ExternalCheckpoint[] },
+): Promise<LogReport> {
+  const source = async (from: number, limit: number): Promise<LeafCheck[]> => {
+    const { rows } = await db.query<AuditRow & { leaf_index: string | number; leaf: string; ref: string }>(
+      `SELECT e.leaf_index, e.leaf, e.ref, a.* FROM log_entries e LEFT JOIN audit_events a ON a.id = e.ref
+       WHERE e.log = 'audit' AND e.leaf_index >= $1 ORDER BY e.leaf_index LIMIT $2`,
+      [from, limit],
+    );
+    return rows.map((row) => {
+      const leafIndex = Number(row.leaf_index);
+      if (row.id === null)
+        return { leafIndex, leaf: row.leaf, problem: `audit event ${row.ref} (leaf ${leafIndex}) was deleted` };
+      const event = fromRow(row);
+      const altered = eventHash(event) !== event.hash || event.hash !== row.leaf;
+      return {
+        leafIndex,
+        leaf: row.leaf,
+        problem: altered
+          ? `audit event ${event.seq} (leaf ${leafIndex}) was altered: it no longer matches its leaf`
+          : undefined,
+      };
+    });
+  };
+  return verifyLog(db, 'audit', source, { verifier: options.verifier, external: options.checkpoints ?? [] });
 }

@@ -91,9 +91,10 @@ for (const kind of ['pglite', 'postgres'] as const) {
         const requests = [WORKED, ...simulate(simulationOptions({ seed: 11 }), DECISIONS - 1)];
         await record(t.db, requests, active);
         // The first decisions made lose their inputs under the retention policy.
-        await t.db.query(`UPDATE decisions SET inputs = NULL, purged_at = $1 WHERE seq > 1 AND seq <= ${PURGED + 1}`, [
-          new Date().toISOString(),
-        ]);
+        await t.db.query(
+          `UPDATE decisions SET inputs = NULL, purged_at = $1 WHERE seq IN (SELECT seq FROM decisions ORDER BY seq OFFSET 1 LIMIT ${PURGED})`,
+          [new Date().toISOString()],
+        );
 
         const same = await backtest(t.db, {
           candidate: { bundle },

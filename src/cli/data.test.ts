@@ -3,11 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { v7 as uuidv7 } from 'uuid';
 import { DecisionWriter } from '../decisions/index.ts';
 import { loadRuleSet } from '../rules/index.ts';
 import { lockDataDir } from '../store/index.ts';
-import { canaryInput, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
+import { canaryInput, decisionDraft, placeQueued, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
 import { purgeCutoff } from './commands/decisions.ts';
 
 const root = projectRoot;
@@ -20,31 +19,23 @@ describe('data commands', { timeout: 60_000 }, () => {
       const ruleSet = await loadRuleSet(join(root, 'rulesets/uk-universal-credit'));
       const writer = new DecisionWriter(t.db);
       for (let i = 0; i < 3; i++) {
-        const a = ruleSet.assess(canaryInput);
-        await writer.write(
-          {
-            id: uuidv7(),
-            benefit: a.benefit,
-            applicationId: a.applicationId,
-            assessmentDate: a.assessmentDate,
-            ruleset: a.ruleset,
-            engineVersion: a.engine.version,
-            inputs: canaryInput,
-            outcome: a.outcome,
-            explanation: a.explanation,
-          },
-          ruleSet.program.bundle,
-        );
+        await writer.write(decisionDraft(ruleSet, canaryInput), ruleSet.program.bundle);
       }
+      await placeQueued(t.db);
       const env = { DATABASE_URL: t.url! };
       const intact = await entitle(env, 'audit', 'verify');
       assert.equal(intact.code, 0, intact.stderr);
-      assert.match(intact.stdout, /verified 3 decisions: the chain is intact/);
+      assert.match(intact.stdout, /verified 3 decisions against 1 signed checkpoint: the decision log is intact/);
 
-      await t.db.query(`UPDATE decisions SET explanation = '["You are entitled to more."]' WHERE seq = 2`);
+      await t.db.query(
+        `UPDATE decisions SET explanation = '["You are entitled to more."]' WHERE id = (SELECT ref FROM log_entries WHERE log = 'decisions' AND leaf_index = 1)`,
+      );
       const broken = await entitle(env, 'audit', 'verify');
       assert.equal(broken.code, 1);
-      assert.match(broken.stderr, /chain broken after 1 good record: record 2 was altered/);
+      assert.match(
+        broken.stderr,
+        /the decision record does not verify after 1 good decision: decision \S+ was altered: its content no longer matches its hash \(leaf 1\)/,
+      );
 
       const purged = await entitle(env, 'decisions', 'purge', '--retention-days', '1');
       assert.equal(purged.code, 0, purged.stderr);

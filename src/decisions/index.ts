@@ -2,9 +2,9 @@ export {
   canonicalJson,
   digestInputs,
   GENESIS_HASH,
+  hashedContent,
   recordHash,
-  recordHashFrom,
-  recordHashPrefix,
+  releaseColumnMatches,
   sha256,
   type Assignment,
   type DecisionDraft,
@@ -19,7 +19,17 @@ export {
   type ReadLogEntry,
   type Reader,
 } from './repository.ts';
-export { checkLink, verifyChain, type ChainProblem, type ChainReport } from './verify.ts';
+export { recordProblem, verifyChain, type ChainProblem, type ChainReport, type VerifyOptions } from './verify.ts';
+export {
+  checkAgainstLog,
+  RECEIPT_FORMAT,
+  receiptFor,
+  verifyReceipt,
+  type LogCheck,
+  type Receipt,
+  type ReceiptCheck,
+  type ReceiptResult,
+} from './receipt.ts';
 export { DecisionWriter, type WriterObserver } from './writer.ts';
 export { ChainWatch } from './watch.ts';
 export {

@@ -1,54 +1,44 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { recordHash, recordHashFrom, recordHashPrefix } from './record.ts';
+import { canonicalJson, hashedContent, recordHash, sha256 } from './record.ts';
+
+const base = {
+  id: '01a200bd-b44a-713a-a393-827e74284135',
+  benefit: 'universal-credit',
+  applicationId: 'APP/1 "quoted" é',
+  assessmentDate: '2025-06-01',
+  ruleset: { id: 'uk-universal-credit', hash: 'sha256:abc' },
+  engineVersion: '0.1.0',
+  inputsDigest: 'sha256:def',
+  outcome: { entitled: true, amount: 764.92, period: 'month', elements: { b: 1, a: 0 }, details: { z: false } },
+  explanation: ['Standard allowance £628.10: "you" are…', 'line\nbreak'],
+  createdAt: '2026-11-22T01:00:00.123Z',
+};
 
 describe('record hash', () => {
-  it('built in two steps equals the hash of the whole canonical record', () => {
-    const base = {
-      id: '01a200bd-b44a-713a-a393-827e74284135',
-      benefit: 'universal-credit',
-      applicationId: 'APP/1 "quoted" é',
-      assessmentDate: '2025-06-01',
-      ruleset: { id: 'uk-universal-credit', hash: 'sha256:abc' },
-      engineVersion: '0.1.0',
-      inputsDigest: 'sha256:def',
-      outcome: { entitled: true, amount: 764.92, period: 'month', elements: { b: 1, a: 0 }, details: { z: false } },
-      explanation: ['Standard allowance £628.10: "you" are…', 'line\nbreak'],
-      createdAt: '2026-11-22T01:00:00.123Z',
-    };
-    for (const [seq, prevHash] of [
-      [1, 'sha256:0000'],
-      [987654, 'sha256:ffff'],
-    ] as const) {
-      assert.equal(recordHashFrom(recordHashPrefix(base), seq, prevHash), recordHash({ ...base, seq, prevHash }));
-    }
+  it('of a decision in the log covers its content and not its storage number', () => {
+    const logged = recordHash({ ...base, seq: 1, prevHash: null });
+    assert.equal(logged, recordHash({ ...base, seq: 99, prevHash: null }));
+    assert.equal(logged, sha256(canonicalJson(hashedContent({ ...base, seq: 1, prevHash: null }))));
+    assert.notEqual(
+      logged,
+      recordHash({ ...base, seq: 1, prevHash: null, outcome: { ...base.outcome, amount: 764.93 } }),
+    );
   });
-});
 
-describe('record hash with a release assignment', () => {
-  it('covers the assignment, computed in two steps as in one', () => {
-    const base = {
-      id: '01900000-0000-7000-8000-000000000000',
-      benefit: 'universal-credit',
-      applicationId: 'APP-1',
-      assessmentDate: '2025-06-01',
-      ruleset: { id: 'r', hash: 'sha256:ab' },
-      engineVersion: '0.1.0',
-      inputsDigest: 'sha256:cd',
-      outcome: { amount: 1 },
-      explanation: ['x'],
-      createdAt: '2026-11-22T00:00:00.000Z',
-    };
-    const assigned = {
-      ...base,
-      assignment: {
-        releaseId: '01900000-0000-7000-8000-000000000001',
-        bucket: 42,
-        reason: 'canary: bucket 42 is below 500 (5%)',
-      },
-    };
-    const whole = recordHash({ ...assigned, seq: 7, prevHash: 'sha256:ef' });
-    assert.equal(recordHashFrom(recordHashPrefix(assigned), 7, 'sha256:ef'), whole);
-    assert.notEqual(recordHash({ ...base, seq: 7, prevHash: 'sha256:ef' }), whole);
+  it('of a decision made before the log still covers its place and the record before it, as it always did', () => {
+    const old = recordHash({ ...base, seq: 7, prevHash: 'sha256:ef' });
+    // The text the old chain hashed: every field, its place and the hash before it, keys sorted (RFC 8785).
+    assert.equal(old, sha256(canonicalJson({ ...base, seq: 7, prevHash: 'sha256:ef' })));
+    assert.notEqual(old, recordHash({ ...base, seq: 8, prevHash: 'sha256:ef' }));
+    assert.notEqual(old, recordHash({ ...base, seq: 7, prevHash: 'sha256:ee' }));
+  });
+
+  it('covers the assignment to a release', () => {
+    const assignment = { releaseId: '01900000-0000-7000-8000-000000000001', bucket: 42, reason: 'canary' };
+    assert.notEqual(
+      recordHash({ ...base, seq: 1, prevHash: null, assignment }),
+      recordHash({ ...base, seq: 1, prevHash: null, assignment: { ...assignment, releaseId: null } }),
+    );
   });
 });

@@ -4,6 +4,7 @@ import canonicalizeModule from 'canonicalize';
 // See src/rules/format/bundle.ts: the package's declared default export is the function itself.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
+/** The hash before the first record of the old chain. */
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`;
 
 /** What an assessment adds to the record before it joins the chain. */
@@ -33,16 +34,25 @@ export interface Assignment {
   readonly reason: string;
 }
 
-/** A decision as stored: the draft, its place in the chain, and its hashes. */
+/** A decision as stored: the draft, its storage number, and its hashes. */
 export interface DecisionRecord extends DecisionDraft {
+  /**
+   * The storage number. For decisions made before the verifiable log, also the place in the old
+   * hash chain (1, 2, 3, ...); for decisions in the log, only an order of storage: their place is
+   * their leaf index.
+   */
   readonly seq: number;
   /** Null once the inputs were removed under the retention policy. */
   readonly inputs: unknown;
   readonly inputsDigest: string;
   readonly createdAt: string;
   readonly purgedAt: string | null;
-  readonly prevHash: string;
+  /** The record before this one in the old hash chain; null for decisions recorded into the log. */
+  readonly prevHash: string | null;
+  /** The record's hash: the data of its leaf in the log. */
   readonly recordHash: string;
+  /** The release named by the row's own column, which the remediation worklist selects on. */
+  readonly releaseId?: string | null;
 }
 
 export function sha256(text: string): string {
@@ -60,61 +70,44 @@ export function digestInputs(inputs: unknown): string {
   return sha256(canonicalJson(inputs));
 }
 
-/**
- * The hash that links a record into the chain. It covers every field of the decision and the
- * previous record's hash, but the inputs only through their digest: the inputs can be removed
- * under the retention policy and the chain still verifies.
- */
-export function recordHash(record: Omit<DecisionRecord, 'recordHash' | 'inputs' | 'purgedAt'>): string {
-  return sha256(
-    canonicalJson({
-      seq: record.seq,
-      id: record.id,
-      benefit: record.benefit,
-      applicationId: record.applicationId,
-      assessmentDate: record.assessmentDate,
-      ruleset: { id: record.ruleset.id, hash: record.ruleset.hash },
-      engineVersion: record.engineVersion,
-      inputsDigest: record.inputsDigest,
-      outcome: record.outcome,
-      explanation: record.explanation,
-      createdAt: record.createdAt,
-      prevHash: record.prevHash,
-      // Only when present, so records made before releases existed keep their hashes.
-      ...(record.assignment ? { assignment: record.assignment } : {}),
-    }),
-  );
-}
+type Hashed = Omit<DecisionRecord, 'recordHash' | 'inputs' | 'purgedAt' | 'releaseId'>;
 
 /**
- * The record hash in two steps, so the slow part runs before a write joins the queue. RFC 8785
- * sorts keys, and `prevHash`, `ruleset` and `seq` sort after every other key of the record, so
- * the canonical text is the canonical text of the rest without its closing brace, followed by
- * those three. Only they are added inside the transaction that holds the chain head. A test
- * checks the result equals `recordHash`.
+ * What a decision's hash covers, as one JSON object: every field of the decision, the inputs only
+ * through their digest (so the inputs can be removed under the retention policy and the record
+ * still verifies), and the assignment to a release when there is one. A decision recorded into
+ * the log is linked by the tree, so its object has no place number; one made before the log also
+ * holds its place in the old chain and the hash of the record before it, as it always did.
  */
-export function recordHashPrefix(
-  record: Omit<DecisionRecord, 'recordHash' | 'inputs' | 'purgedAt' | 'seq' | 'prevHash'>,
-): { prefix: string; ruleset: string } {
-  const rest = canonicalJson({
+export function hashedContent(record: Hashed): Record<string, unknown> {
+  return {
     id: record.id,
     benefit: record.benefit,
     applicationId: record.applicationId,
     assessmentDate: record.assessmentDate,
+    ruleset: { id: record.ruleset.id, hash: record.ruleset.hash },
     engineVersion: record.engineVersion,
     inputsDigest: record.inputsDigest,
     outcome: record.outcome,
     explanation: record.explanation,
     createdAt: record.createdAt,
+    ...(record.prevHash !== null ? { seq: record.seq, prevHash: record.prevHash } : {}),
+    // Only when present, so records made before releases existed keep their hashes.
     ...(record.assignment ? { assignment: record.assignment } : {}),
-  });
-  return { prefix: rest.slice(0, -1), ruleset: canonicalJson({ id: record.ruleset.id, hash: record.ruleset.hash }) };
+  };
 }
 
-export function recordHashFrom(prepared: { prefix: string; ruleset: string }, seq: number, prevHash: string): string {
-  return sha256(
-    `${prepared.prefix},"prevHash":${JSON.stringify(prevHash)},"ruleset":${prepared.ruleset},"seq":${seq}}`,
-  );
+/** The record's hash: SHA-256 of the canonical JSON of what it covers (hashedContent). */
+export function recordHash(record: Hashed): string {
+  return sha256(canonicalJson(hashedContent(record)));
+}
+
+/**
+ * The release a decision's row names outside its hash (the release_id column, which the
+ * remediation worklist selects on) must be the release its hashed assignment names.
+ */
+export function releaseColumnMatches(record: DecisionRecord): boolean {
+  return record.releaseId === undefined || (record.releaseId ?? null) === (record.assignment?.releaseId ?? null);
 }
 
 /** A row of the decisions table, as both drivers return it. */
@@ -133,7 +126,7 @@ export interface DecisionRow {
   explanation: string[];
   created_at: string;
   purged_at: string | null;
-  prev_hash: string;
+  prev_hash: string | null;
   record_hash: string;
   release_id?: string | null;
   assignment?: Assignment | null;
@@ -156,6 +149,7 @@ export function fromRow(row: DecisionRow): DecisionRecord {
     purgedAt: row.purged_at,
     prevHash: row.prev_hash,
     recordHash: row.record_hash,
+    releaseId: row.release_id ?? null,
     ...(row.assignment ? { assignment: row.assignment } : {}),
   };
 }

@@ -16,7 +16,7 @@ export async function readDecision(
   db: Database,
   id: string,
   reader: Reader,
-  action: 'read' | 'replay',
+  action: 'read' | 'replay' | 'receipt',
 ): Promise<DecisionRecord | undefined> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<DecisionRow>('SELECT * FROM decisions WHERE id = $1', [id]);

@@ -1,6 +1,15 @@
+import { verifyLog, type ExternalCheckpoint, type LeafCheck, type VerifierKey } from '../log/index.ts';
 import { hashBundle, type RuleSetBundle } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
-import { digestInputs, fromRow, GENESIS_HASH, recordHash, type DecisionRecord, type DecisionRow } from './record.ts';
+import {
+  digestInputs,
+  fromRow,
+  GENESIS_HASH,
+  recordHash,
+  releaseColumnMatches,
+  type DecisionRecord,
+  type DecisionRow,
+} from './record.ts';
 
 export interface ChainProblem {
   readonly seq: number;
@@ -9,94 +18,118 @@ export interface ChainProblem {
 }
 
 export type ChainReport =
-  | { readonly ok: true; readonly verified: number; readonly head: string }
-  | { readonly ok: false; readonly verified: number; readonly problem: ChainProblem };
+  | { readonly ok: true; readonly verified: number; readonly head: string; readonly checkpoints: number }
+  | {
+      readonly ok: false;
+      readonly verified: number;
+      readonly problem: ChainProblem;
+      readonly missing?: { readonly from: number; readonly to: number };
+    };
 
-const PAGE = 1000;
-
-/** One record checked against its place in the chain: in order, linked, unaltered, inputs intact. */
-export function checkLink(record: DecisionRecord, expectedSeq: number, prevHash: string): ChainProblem | undefined {
-  if (record.seq !== expectedSeq)
-    return {
-      seq: expectedSeq,
-      message: `record ${expectedSeq} is missing: the chain goes from ${expectedSeq - 1} to ${record.seq}`,
-    };
-  if (record.prevHash !== prevHash)
-    return {
-      seq: record.seq,
-      id: record.id,
-      message: `record ${record.seq} does not follow record ${record.seq - 1}: records were reordered, removed or replaced`,
-    };
-  if (recordHash(record) !== record.recordHash)
-    return {
-      seq: record.seq,
-      id: record.id,
-      message: `record ${record.seq} was altered: its content no longer matches its hash`,
-    };
-  if (record.inputs !== null && digestInputs(record.inputs) !== record.inputsDigest) {
-    return {
-      seq: record.seq,
-      id: record.id,
-      message: `the inputs of record ${record.seq} were altered: they no longer match their digest`,
-    };
-  }
+/**
+ * What is wrong with a stored decision, if anything: its content must still give its hash, its
+ * inputs their digest, and its release column the release its hashed assignment names.
+ */
+export function recordProblem(record: DecisionRecord, leaf?: string): string | undefined {
+  const hash = recordHash(record);
+  if (hash !== record.recordHash || (leaf !== undefined && hash !== leaf))
+    return `decision ${record.id} was altered: its content no longer matches its hash`;
+  if (record.inputs !== null && digestInputs(record.inputs) !== record.inputsDigest)
+    return `the inputs of decision ${record.id} were altered: they no longer match their digest`;
+  if (!releaseColumnMatches(record))
+    return `the release column of decision ${record.id} was altered: it no longer names the release its record does`;
   return undefined;
 }
 
 /**
- * Walks the whole chain in order and reports the first record that is missing, out of order,
- * altered (its hash no longer matches its content, or its inputs no longer match their digest),
- * or removed from the end (the chain head says more records exist than are found).
+ * The old chain, for decisions made before the log: each such record names the one before it
+ * and its own place. They are the first leaves of the log, and the previous release may still add
+ * some during a rolling deploy, so they are followed through the log in its order.
  */
-export async function verifyChain(db: Database): Promise<ChainReport> {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+class OldChain {
+  seq = 0;
+  hash = GENESIS_HASH;
+
+  problem(record: DecisionRecord): string | undefined {
+    if (record.prevHash === null) return undefined;
+    if (record.seq !== this.seq + 1 || record.prevHash !== this.hash)
+      return `decision ${record.id} (record ${record.seq} of the chain made before the log) does not follow record ${this.seq}: records were reordered, removed or replaced`;
+    this.seq = record.seq;
+    this.hash = record.recordHash;
+    return undefined;
+  }
+}
+
+export interface VerifyOptions {
+  /** The log's verifier key: checkpoints are trusted only with its signature. */
+  readonly verifier: VerifierKey;
+  /** Checkpoints kept outside the database that the log must still extend. */
+  readonly checkpoints?: readonly ExternalCheckpoint[];
+}
+
+/**
+ * Verifies the record of decisions: rebuilds the log's tree from the decisions themselves and
+ * checks it against every signed checkpoint, in the database and outside it; follows the chain
+ * made before the log to its head; finds any decision outside the log; and checks each stored
+ * rule-set version still hashes to its name.
+ */
+export async function verifyChain(db: Database, options: VerifyOptions): Promise<ChainReport> {
+  const chain = new OldChain();
   let verified = 0;
-  const fail = (problem: ChainProblem): ChainReport => ({ ok: false, verified, problem });
-  for (;;) {
-    const { rows } = await db.query<DecisionRow>('SELECT * FROM decisions WHERE seq >= $1 ORDER BY seq LIMIT $2', [
-      expectedSeq,
-      PAGE,
-    ]);
+  const source = async (from: number, limit: number): Promise<LeafCheck[]> => {
+    const { rows } = await db.query<DecisionRow & { leaf_index: string | number; leaf: string; ref: string }>(
+      `SELECT e.leaf_index, e.leaf, e.ref, d.* FROM log_entries e LEFT JOIN decisions d ON d.id = e.ref
+       WHERE e.log = 'decisions' AND e.leaf_index >= $1 ORDER BY e.leaf_index LIMIT $2`,
+      [from, limit],
+    );
+    const checked: LeafCheck[] = [];
     for (const row of rows) {
-      const record = fromRow(row);
-      const problem = checkLink(record, expectedSeq, prevHash);
-      if (problem) return fail(problem);
-      prevHash = record.recordHash;
-      expectedSeq += 1;
+      const leafIndex = Number(row.leaf_index);
+      const problem =
+        row.id === null
+          ? `decision ${row.ref} was deleted`
+          : (recordProblem(fromRow(row), row.leaf) ?? chain.problem(fromRow(row)));
+      checked.push({ leafIndex, leaf: row.leaf, problem: problem && `${problem} (leaf ${leafIndex})` });
+      if (problem) break; // the first problem ends the walk
       verified += 1;
     }
-    if (rows.length < PAGE) break;
-  }
+    return checked;
+  };
+  const fail = (message: string, id?: string): ChainReport => ({
+    ok: false,
+    verified,
+    problem: { seq: verified + 1, message, ...(id ? { id } : {}) },
+  });
+  const log = await verifyLog(db, 'decisions', source, {
+    verifier: options.verifier,
+    external: options.checkpoints ?? [],
+  });
+  if (!log.ok) return { ...fail(log.problem), ...(log.missing ? { missing: log.missing } : {}) };
+
   const { rows } = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM chain_head');
   const head = rows[0];
-  if (!head || Number(head.seq) !== verified || head.hash !== prevHash) {
-    return fail({
-      seq: verified + 1,
-      message: `the chain ends at record ${verified} but its head names record ${head?.seq ?? 'none'}: records at the end were removed or the head was altered`,
-    });
-  }
-  // Every row must be in the chain: a row outside it (inserted with a seq of 0 or less, around
-  // the constraint) would be served like a decision without ever being verified.
-  const counted = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM decisions');
-  const total = Number(counted.rows[0]?.n ?? 0);
-  if (total !== verified) {
-    return fail({
-      seq: 0,
-      message: `${total - verified} decision row${total - verified === 1 ? ' is' : 's are'} outside the chain: rows were inserted around it`,
-    });
-  }
+  if (!head || Number(head.seq) !== chain.seq || head.hash !== chain.hash)
+    return fail(
+      `the chain made before the log ends at record ${chain.seq} but its head names record ${head?.seq ?? 'none'}: records at its end were removed or the head was altered`,
+    );
+  // Every decision is in the log or waiting for the sequencer: a row inserted around both
+  // would be served like a decision without ever being verified.
+  const counted = await db.query<{ rows: number; queued: number }>(
+    `SELECT (SELECT count(*)::int FROM decisions) AS rows, (SELECT count(*)::int FROM log_queue WHERE log = 'decisions') AS queued`,
+  );
+  const outside = Number(counted.rows[0]?.rows ?? 0) - log.size - Number(counted.rows[0]?.queued ?? 0);
+  if (outside !== 0)
+    return fail(
+      outside > 0
+        ? `${outside} decision row${outside === 1 ? ' is' : 's are'} outside the log: rows were inserted around it`
+        : `${-outside} decision row${outside === -1 ? ' was' : 's were'} deleted while waiting for the log`,
+    );
   // The rules each decision names must still be the rules stored under that name.
   const bundles = await db.query<{ hash: string; bundle: RuleSetBundle }>(
     'SELECT hash, bundle FROM ruleset_versions ORDER BY hash',
   );
-  for (const row of bundles.rows) {
-    if (hashBundle(row.bundle) !== row.hash) {
-      return fail({
-        seq: 0,
-        message: `the stored rule-set version ${row.hash} was altered: its content no longer matches its hash`,
-      });
-    }
-  }
-  return { ok: true, verified, head: prevHash };
+  for (const row of bundles.rows)
+    if (hashBundle(row.bundle) !== row.hash)
+      return fail(`the stored rule-set version ${row.hash} was altered: its content no longer matches its hash`);
+  return { ok: true, verified, head: log.root.toString('base64'), checkpoints: log.checkpoints };
 }

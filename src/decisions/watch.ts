@@ -1,60 +1,81 @@
+import { latestCheckpoint, leafHash, openStored, TreeEdge, type VerifierKey } from '../log/index.ts';
 import type { Database } from '../store/index.ts';
-import { fromRow, GENESIS_HASH, type DecisionRow } from './record.ts';
-import { checkLink, type ChainProblem } from './verify.ts';
+import { fromRow, type DecisionRow } from './record.ts';
+import type { ChainProblem } from './verify.ts';
+import { recordProblem } from './verify.ts';
 
 /**
- * Verifies the decision chain continuously inside the service, so "decisions are recorded and
- * verifiable" is a measured signal and not only a command someone remembers to run. It follows the
- * chain from the last record it verified to the head, a bounded page per tick (so a long chain is
- * caught up over a few minutes after start, without holding the event loop), and checks the head
- * names the last record. A record altered after this instance verified it is found by the full
- * `entitle audit verify`, which should also run on a schedule.
+ * Verifies the decision log continuously inside the service, so "decisions are recorded and
+ * verifiable" is a measured signal and not only a command someone remembers to run. It rebuilds
+ * the tree from the decisions themselves, a bounded page per tick (so a long log is caught up
+ * over a few minutes after start, without holding the event loop), and at each newest checkpoint
+ * checks the signature and that its own tree gives the signed root. A log that shrinks below what
+ * this instance has verified, or a checkpoint that does not match, breaks it. A record altered
+ * after this instance verified it is found on read (each read checks its record against the log)
+ * and by the full `entitle audit verify`, which also runs on a schedule.
  */
 export class ChainWatch {
-  private seq = 0;
-  private hash = GENESIS_HASH;
+  private readonly edge = TreeEdge.empty();
   private broken: ChainProblem | undefined;
 
   constructor(
     private readonly db: Database,
+    private readonly verifier: VerifierKey,
     private readonly report: (state: { intact: boolean; verified: number; problem?: ChainProblem }) => void,
     private readonly pageSize = 2_000,
     private readonly pagesPerTick = 10,
   ) {}
 
+  private fail(message: string, id?: string): void {
+    this.broken = { seq: this.edge.treeSize, message, ...(id ? { id } : {}) };
+    this.report({ intact: false, verified: this.edge.treeSize, problem: this.broken });
+  }
+
   /** Verifies what was added since the last tick; reports intact or the first problem found. */
   async tick(): Promise<void> {
-    if (this.broken) return this.report({ intact: false, verified: this.seq, problem: this.broken });
-    for (let page = 0; page < this.pagesPerTick; page++) {
-      const { rows } = await this.db.query<DecisionRow>(
-        'SELECT * FROM decisions WHERE seq > $1 ORDER BY seq LIMIT $2',
-        [this.seq, this.pageSize],
+    if (this.broken) return this.report({ intact: false, verified: this.edge.treeSize, problem: this.broken });
+    const latest = await latestCheckpoint(this.db, 'decisions');
+    const target = latest?.size ?? 0;
+    if (target < this.edge.treeSize)
+      return this.fail(
+        `the decision log shrank: this instance verified ${this.edge.treeSize} leaves, the newest checkpoint names ${target}`,
       );
+    for (let page = 0; page < this.pagesPerTick && this.edge.treeSize < target; page++) {
+      const { rows } = await this.db.query<DecisionRow & { leaf_index: string | number; leaf: string; ref: string }>(
+        `SELECT e.leaf_index, e.leaf, e.ref, d.* FROM log_entries e LEFT JOIN decisions d ON d.id = e.ref
+         WHERE e.log = 'decisions' AND e.leaf_index >= $1 AND e.leaf_index < $2 ORDER BY e.leaf_index LIMIT $3`,
+        [this.edge.treeSize, target, this.pageSize],
+      );
+      if (rows.length === 0) return this.fail(`leaf ${this.edge.treeSize} of the decision log is missing`);
       for (const row of rows) {
-        const record = fromRow(row);
-        const problem = checkLink(record, this.seq + 1, this.hash);
-        if (problem) {
-          this.broken = problem;
-          return this.report({ intact: false, verified: this.seq, problem });
-        }
-        this.seq = record.seq;
-        this.hash = record.recordHash;
-      }
-      if (rows.length < this.pageSize) {
-        // Caught up: the head must not name a record before the last one verified.
-        const { rows: heads } = await this.db.query<{ seq: number }>('SELECT seq FROM chain_head');
-        const head = Number(heads[0]?.seq ?? 0);
-        if (head < this.seq) {
-          this.broken = {
-            seq: head,
-            message: `the chain head names record ${head}, but record ${this.seq} exists: the head was altered`,
-          };
-          return this.report({ intact: false, verified: this.seq, problem: this.broken });
-        }
-        break;
+        const index = Number(row.leaf_index);
+        if (index !== this.edge.treeSize) return this.fail(`leaf ${this.edge.treeSize} of the decision log is missing`);
+        if (row.id === null) return this.fail(`decision ${row.ref} (leaf ${index}) was deleted`);
+        const problem = recordProblem(fromRow(row), row.leaf);
+        if (problem) return this.fail(`${problem} (leaf ${index})`, row.id);
+        this.edge.append(leafHash(row.leaf));
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
-    this.report({ intact: true, verified: this.seq });
+    if (latest && this.edge.treeSize === target) {
+      try {
+        openStored(latest, this.verifier);
+      } catch (error) {
+        return this.fail(`the newest checkpoint does not carry the log's signature: ${(error as Error).message}`);
+      }
+      if (!latest.root.equals(this.edge.root()))
+        return this.fail(
+          `the decisions no longer give the root of the checkpoint of ${target} leaves: the log was rewritten`,
+        );
+    }
+    this.report({ intact: true, verified: this.edge.treeSize });
+  }
+
+  /** A problem found elsewhere (a read whose record failed its check): the watch stays broken. */
+  breakWith(problem: ChainProblem): void {
+    if (!this.broken) {
+      this.broken = problem;
+      this.report({ intact: false, verified: this.edge.treeSize, problem });
+    }
   }
 }

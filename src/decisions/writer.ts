@@ -2,15 +2,15 @@ import type { RuleSetBundle } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { storeBundle } from './repository.ts';
 import { DuplicateSubmission, type IdempotencyClaim } from './idempotency.ts';
-import { digestInputs, recordHashFrom, recordHashPrefix, type DecisionDraft, type DecisionRecord } from './record.ts';
+import { digestInputs, recordHash, type DecisionDraft, type DecisionRecord } from './record.ts';
 
-/** A write with everything that does not depend on its place in the chain worked out already. */
+/** A write with its hash and columns worked out before it joins a transaction. */
 interface Pending {
   readonly draft: DecisionDraft;
   readonly bundle: RuleSetBundle;
   readonly createdAt: string;
   readonly inputsDigest: string;
-  readonly hashParts: { prefix: string; ruleset: string };
+  readonly recordHash: string;
   /** The JSON columns, serialised outside the transaction. */
   readonly inputsJson: string;
   readonly outcomeJson: string;
@@ -25,13 +25,15 @@ export interface WriterObserver {
   batch(size: number, seconds: number, ok: boolean): void;
 }
 
-const COLUMNS = 17;
+const COLUMNS = 16;
 
 /**
- * Appends decisions to the hash chain with group commit: every write waiting while a transaction
- * is in flight joins the next one, so throughput grows with load while each caller still waits
- * for the commit that holds its own record. A failed transaction rejects every write in it;
- * nothing partial is ever acknowledged.
+ * Records decisions with group commit: every write waiting while a transaction is in flight joins
+ * the next one, so throughput grows with load while each caller still waits for the commit that
+ * holds its own record. A failed transaction rejects every write in it; nothing partial is ever
+ * acknowledged. Nothing is locked but the rows written: each decision is a new row, and the
+ * database queues its record hash for the verifiable log in the same transaction (a trigger), so
+ * instances write side by side and the sequencer places the leaves a moment later.
  */
 export class DecisionWriter {
   private queue: Pending[] = [];
@@ -46,22 +48,20 @@ export class DecisionWriter {
   ) {}
 
   /**
-   * Resolves once the decision is committed and chained; rejects if it could not be. With a claim
+   * Resolves once the decision is committed and queued for the log; rejects if it could not be. With a claim
    * (an Idempotency-Key), the key is stored in the same transaction, and if it already names a
    * decision this one is not recorded: the write rejects with DuplicateSubmission.
    */
   write(draft: DecisionDraft, bundle: RuleSetBundle, claim?: IdempotencyClaim): Promise<DecisionRecord> {
-    // Everything that can be worked out before the chain head is locked is, so the lock is
-    // held for as little as possible.
+    // Everything is worked out before the write joins a transaction, so transactions stay short.
     const createdAt = new Date().toISOString();
     const inputsDigest = digestInputs(draft.inputs);
-    const hashParts = recordHashPrefix({ ...draft, createdAt, inputsDigest });
     const prepared = {
       draft,
       bundle,
       createdAt,
       inputsDigest,
-      hashParts,
+      recordHash: recordHash({ ...draft, seq: 0, createdAt, inputsDigest, prevHash: null }),
       inputsJson: JSON.stringify(draft.inputs),
       outcomeJson: JSON.stringify(draft.outcome),
       explanationJson: JSON.stringify(draft.explanation),
@@ -147,35 +147,17 @@ export class DecisionWriter {
 
   private async append(tx: Queryable, batch: readonly Pending[]): Promise<DecisionRecord[]> {
     if (batch.length === 0) return [];
-    // Lock the end of the chain: records join it one batch at a time, in one order.
-    const { rows } = await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM chain_head FOR UPDATE');
-    const head = rows[0];
-    if (!head) throw new Error('the chain head is missing: the database was not migrated');
-
     const newRuleSets = new Map<string, RuleSetBundle>();
     for (const { draft, bundle } of batch)
       if (!this.storedRuleSets.has(draft.ruleset.hash)) newRuleSets.set(draft.ruleset.hash, bundle);
     for (const [hash, bundle] of newRuleSets) await storeBundle(tx, bundle, hash);
 
-    let seq = Number(head.seq);
-    let prevHash = head.hash;
     // One array per column: the statement is the same whatever the batch size, so PostgreSQL
     // parses and plans it once per connection, and parameters do not grow with the batch.
     const columns: unknown[][] = Array.from({ length: COLUMNS }, () => []);
-    const records = batch.map((p): DecisionRecord => {
-      seq += 1;
-      const record = {
-        ...p.draft,
-        seq,
-        inputsDigest: p.inputsDigest,
-        createdAt: p.createdAt,
-        prevHash,
-        purgedAt: null,
-        recordHash: recordHashFrom(p.hashParts, seq, prevHash),
-      };
+    for (const p of batch) {
       const d = p.draft;
       const row = [
-        seq,
         d.id,
         d.benefit,
         d.applicationId,
@@ -188,23 +170,31 @@ export class DecisionWriter {
         p.outcomeJson,
         p.explanationJson,
         p.createdAt,
-        prevHash,
-        record.recordHash,
+        null,
+        p.recordHash,
         d.assignment?.releaseId ?? null,
         d.assignment ? JSON.stringify(d.assignment) : null,
       ];
       row.forEach((value, c) => columns[c]!.push(value));
-      prevHash = record.recordHash;
-      return record;
-    });
-    await tx.query(
+    }
+    const { rows } = await tx.query<{ id: string; seq: string | number }>(
       `INSERT INTO decisions (seq, id, benefit, application_id, assessment_date, ruleset_id, ruleset_hash, engine_version,
          inputs, inputs_digest, outcome, explanation, created_at, prev_hash, record_hash, release_id, assignment)
-       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-         $9::jsonb[], $10::text[], $11::jsonb[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::uuid[], $17::jsonb[])`,
+       SELECT nextval('decisions_seq'), * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::jsonb[], $9::text[], $10::jsonb[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $15::uuid[], $16::jsonb[])
+       RETURNING id, seq`,
       columns,
     );
-    await tx.query('UPDATE chain_head SET seq = $1, hash = $2', [seq, prevHash]);
-    return records;
+    const seqs = new Map(rows.map((r) => [r.id, Number(r.seq)]));
+    return batch.map((p): DecisionRecord => ({
+      ...p.draft,
+      seq: seqs.get(p.draft.id)!,
+      inputsDigest: p.inputsDigest,
+      createdAt: p.createdAt,
+      prevHash: null,
+      purgedAt: null,
+      recordHash: p.recordHash,
+      releaseId: p.draft.assignment?.releaseId ?? null,
+    }));
   }
 }

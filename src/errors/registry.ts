@@ -215,6 +215,23 @@ export const errorRegistry = {
     title: 'Another change to this flag is waiting for approval',
     action: 'Approve or reject the pending change first ("entitle flags pending" lists it), then ask for this one.',
   },
+  ENTITLE_RECORD_INTEGRITY: {
+    status: 500,
+    title: 'The stored record failed its integrity check',
+    action:
+      'This decision is not served because what the database holds no longer matches the verifiable log. Do not rely on any copy read from the database; the service team is paged and follows the "record integrity" runbook.',
+  },
+  ENTITLE_RECEIPT_PENDING: {
+    status: 503,
+    title: 'The decision is recorded but not yet placed in the log',
+    action: 'Its receipt is ready within a few seconds: ask again after the time in the Retry-After header.',
+  },
+  ENTITLE_LOG_EMPTY: {
+    status: 503,
+    title: 'The log has no checkpoint yet',
+    action:
+      'The first checkpoint is signed a second or so after the first record: ask again after the time in the Retry-After header.',
+  },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof errorRegistry;

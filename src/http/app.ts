@@ -12,6 +12,7 @@ import { openApiDocument } from './openapi.ts';
 import { sendProblem, toEntitleError } from './problems.ts';
 import { registerAssessments } from './routes/assessments.ts';
 import { registerDecisions } from './routes/decisions.ts';
+import { registerBackupRoute, registerLog } from './routes/log.ts';
 import { registerFlags } from './routes/flags.ts';
 import { registerIncidents } from './routes/incidents.ts';
 import { registerOperations } from './routes/operations.ts';
@@ -230,6 +231,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerOperations(app, context, openApiDocument([...rules.active.values()]));
   registerAssessments(app, context);
   registerDecisions(app, context);
+  registerLog(app, context);
+  registerBackupRoute(app, context);
   registerReleases(app, context, options.gates);
   options.pages?.(app, context);
   registerIncidents(app, context);

@@ -1,10 +1,11 @@
 import type { Registry } from 'prom-client';
 import type { Admission, Degradation } from '../capacity/index.ts';
-import type { DecisionWriter } from '../decisions/index.ts';
+import type { ChainProblem, DecisionWriter } from '../decisions/index.ts';
 import type { LiveFlags } from '../flags/index.ts';
 import type { FailureRecorder } from '../incidents/index.ts';
 import type { KeyVerifier, Role } from '../keys/index.ts';
 import type { RuleRouter } from '../live/index.ts';
+import type { VerifierKey } from '../log/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 import type { ServiceMetrics } from './metrics.ts';
@@ -32,6 +33,10 @@ export interface ServiceContext {
    * here. `closing` is set when the server stops taking requests: each then gets 503.
    */
   readonly state: { shuttingDown: boolean; closing: boolean };
+  /** The verifiable log: the key its checkpoints are checked with, and their origin. */
+  readonly log: { readonly verifier: VerifierKey; readonly origin: string };
+  /** Says the record failed its integrity check somewhere (a read): entitle_chain_intact drops to 0. */
+  readonly integrity: { failed(problem: ChainProblem): void };
 }
 
 declare module 'fastify' {

@@ -82,6 +82,12 @@ const json = (schema: JsonSchema, description: string) => ({
   content: { 'application/json': { schema } },
 });
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const logParam = {
+  name: 'log',
+  in: 'query',
+  required: false,
+  schema: { type: 'string', enum: ['decisions', 'audit'], default: 'decisions' },
+};
 const roles = (list: readonly string[]) => `Roles: ${list.join(', ')} (admin may do everything).`;
 
 /** The OpenAPI 3.1 document served at /openapi.json. */
@@ -134,8 +140,74 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             200: json({ $ref: '#/components/schemas/StoredDecision' }, 'The decision.'),
             400: problemResponse('The id is not a UUID.'),
             404: problemResponse('No such decision.'),
+            500: problemResponse(
+              'ENTITLE_RECORD_INTEGRITY: what is stored no longer matches the verifiable log, so it is not served.',
+            ),
             503: problemResponse('The store is unavailable.'),
           },
+        },
+      },
+      '/v1/decisions/{id}/receipt': {
+        get: {
+          summary: 'The decision with the proof that it is in the verifiable log exactly as issued',
+          description: `The receipt holds what the record hash covers, the leaf index, the RFC 9162 inclusion proof and the signed checkpoint it leads to; "entitle receipt verify" checks it offline with the log's public key (docs/record.md says how to check it without Entitle). Every read is recorded. ${roles(['caseworker', 'auditor'])}`,
+          parameters: [idParam],
+          responses: {
+            200: json({ $ref: '#/components/schemas/Receipt' }, 'The receipt.'),
+            404: problemResponse('No such decision.'),
+            500: problemResponse('ENTITLE_RECORD_INTEGRITY: the stored decision no longer matches the log.'),
+            503: problemResponse(
+              'ENTITLE_RECEIPT_PENDING: recorded, not yet placed in the log (within seconds); or the store is unavailable. See Retry-After.',
+            ),
+          },
+        },
+      },
+      '/v1/log/checkpoint': {
+        get: {
+          summary: "The log's newest signed checkpoint (c2sp.org/tlog-checkpoint), as text",
+          description:
+            'Public: only sizes and hashes. Keep it: any later rewrite of the log below its size is exposed by a consistency proof or "entitle audit verify --checkpoint".',
+          security: [],
+          parameters: [logParam],
+          responses: {
+            200: { description: 'The signed note.', content: { 'text/plain': { schema: { type: 'string' } } } },
+            503: problemResponse('The log has no checkpoint yet, or the store is unavailable; see Retry-After.'),
+          },
+        },
+      },
+      '/v1/log/consistency': {
+        get: {
+          summary: 'The RFC 9162 proof that the tree of `to` leaves extends the tree of `from` leaves',
+          description: 'Public: for witnesses and auditors holding an older checkpoint.',
+          security: [],
+          parameters: [
+            logParam,
+            { name: 'from', in: 'query', required: true, schema: { type: 'integer', minimum: 1 } },
+            { name: 'to', in: 'query', required: true, schema: { type: 'integer', minimum: 1 } },
+          ],
+          responses: {
+            200: json(
+              {
+                type: 'object',
+                properties: {
+                  log: { type: 'string' },
+                  from: { type: 'integer' },
+                  to: { type: 'integer' },
+                  proof: { type: 'array', items: { type: 'string', description: 'base64 SHA-256' } },
+                },
+              },
+              'The proof.',
+            ),
+            400: problemResponse('The sizes are not in the log: 1 <= from <= to <= the newest checkpoint.'),
+            503: problemResponse('The store is unavailable.'),
+          },
+        },
+      },
+      '/v1/log/public-key': {
+        get: {
+          summary: "The log's verifier key (c2sp.org/signed-note), to check checkpoints and receipts",
+          security: [],
+          responses: { 200: { description: 'The key.', content: { 'text/plain': { schema: { type: 'string' } } } } },
         },
       },
       '/v1/decisions/{id}/reads': {
@@ -281,12 +353,34 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
               type: 'object',
               properties: {
                 seq: { type: 'integer' },
+                leafIndex: {
+                  type: ['integer', 'null'],
+                  description: 'Its place in the verifiable log; null for the second or so before it is placed.',
+                },
                 inputs: { type: ['object', 'null'] },
                 purgedAt: { type: ['string', 'null'] },
-                prevHash: { type: 'string' },
+                prevHash: {
+                  type: ['string', 'null'],
+                  description:
+                    'Only for decisions recorded before the verifiable log: the record before it in the old chain.',
+                },
               },
             },
           ],
+        },
+        Receipt: {
+          type: 'object',
+          required: ['format', 'decision', 'recordHash', 'leafIndex', 'treeSize', 'proof', 'checkpoint'],
+          properties: {
+            format: { type: 'string', enum: ['entitle-receipt/1'] },
+            decision: { type: 'object', description: 'Exactly what the record hash covers (inputs by digest).' },
+            recordHash: { type: 'string', description: 'sha256: of the RFC 8785 JSON of decision; the leaf data.' },
+            leafIndex: { type: 'integer' },
+            treeSize: { type: 'integer' },
+            proof: { type: 'array', items: { type: 'string', description: 'base64 SHA-256' } },
+            checkpoint: { type: 'string', description: 'The signed checkpoint the proof leads to.' },
+            inputs: { type: 'object', description: 'The answers, while they are kept; their digest is in decision.' },
+          },
         },
         Replay: {
           type: 'object',

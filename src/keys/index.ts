@@ -1,1 +1,11 @@
-export { createKey, KeyVerifier, listKeys, revokeKey, ROLES, type ApiKey, type KeyListing, type Role } from './keys.ts';
+export {
+  adoptUnauditedKeys,
+  createKey,
+  KeyVerifier,
+  listKeys,
+  revokeKey,
+  ROLES,
+  type ApiKey,
+  type KeyListing,
+  type Role,
+} from './keys.ts';

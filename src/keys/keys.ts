@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import { appendAuditEvent } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import type { Database } from '../store/index.ts';
 
@@ -38,6 +39,7 @@ export async function createKey(
   db: Database,
   name: string,
   roles: readonly string[],
+  actor = 'operator',
 ): Promise<{ key: string; apiKey: ApiKey }> {
   const problems = [];
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
@@ -52,13 +54,24 @@ export async function createKey(
   const key = `${PREFIX}${randomBytes(32).toString('base64url')}`;
   const apiKey: ApiKey = { id: uuidv7(), name, roles: roles as Role[] };
   try {
-    await db.query('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES ($1, $2, $3, $4, $5)', [
-      apiKey.id,
-      name,
-      hashKey(key),
-      roles,
-      new Date().toISOString(),
-    ]);
+    // The key and its audit event commit together: a key row without its event is a forgery,
+    // and "entitle audit verify" says so.
+    await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        apiKey.id,
+        name,
+        hashKey(key),
+        roles,
+        new Date().toISOString(),
+      ]);
+      await appendAuditEvent(tx, {
+        actor,
+        action: 'key.created',
+        subject: `key:${apiKey.id}`,
+        reason: `key ${name} created`,
+        evidence: { name, roles: [...roles].sort(), keyHash: hashKey(key) },
+      });
+    });
   } catch (error) {
     if (/unique|duplicate/i.test((error as Error).message)) {
       throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
@@ -88,12 +101,58 @@ export async function listKeys(db: Database): Promise<KeyListing[]> {
 }
 
 /** Revokes a key by name; it stops working within the verifier's cache time. */
-export async function revokeKey(db: Database, name: string): Promise<boolean> {
-  const { rows } = await db.query<{ id: string }>(
-    'UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL RETURNING id',
-    [name, new Date().toISOString()],
-  );
-  return rows.length > 0;
+export async function revokeKey(db: Database, name: string, actor = 'operator'): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      'UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL RETURNING id',
+      [name, new Date().toISOString()],
+    );
+    for (const row of rows)
+      await appendAuditEvent(tx, {
+        actor,
+        action: 'key.revoked',
+        subject: `key:${row.id}`,
+        reason: `key ${name} revoked`,
+      });
+    return rows.length > 0;
+  });
+}
+
+/**
+ * Keys made before keys were audited enter the audit log once, as they stand, in one event; from
+ * then on a key row without its own event is refused by "entitle audit verify". Run at start-up.
+ */
+export async function adoptUnauditedKeys(db: Database): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT seq FROM audit_head FOR UPDATE');
+    const { rows: done } = await tx.query("SELECT 1 FROM audit_events WHERE action = 'keys.adopted' LIMIT 1");
+    if (done.length > 0) return;
+    const { rows } = await tx.query<{
+      id: string;
+      name: string;
+      roles: string[];
+      key_hash: string;
+      revoked_at: string | null;
+    }>(
+      `SELECT id, name, roles, key_hash, revoked_at FROM api_keys k
+       WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.subject = 'key:' || k.id::text) ORDER BY id`,
+    );
+    await appendAuditEvent(tx, {
+      actor: 'entitle',
+      action: 'keys.adopted',
+      subject: 'keys',
+      reason: 'the keys made before keys were audited, as they stood',
+      evidence: {
+        keys: rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          roles: [...r.roles].sort(),
+          keyHash: r.key_hash,
+          revoked: r.revoked_at !== null,
+        })),
+      },
+    });
+  });
 }
 
 /**

@@ -1,10 +1,10 @@
 import { AnalysisTemplate, Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
 import type { Model } from '@kubernetes-models/base';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Job } from 'kubernetes-models/batch/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { Service, ServiceAccount } from 'kubernetes-models/v1';
+import { PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IContainer, IEnvVar, IPodSecurityContext, ISecurityContext } from 'kubernetes-models/v1';
 import { ANALYSIS_TEMPLATE, canaryAnalysisTemplate, SMOKE_TEMPLATE } from './analysis.ts';
 
@@ -47,12 +47,23 @@ export const BASE_CONFIG: Readonly<Record<string, string>> = {
   ENTITLE_DB_POOL_SIZE: '10',
   ENTITLE_ESCALATION_POLICY: 'deploy/incidents/escalation-policy.yml',
   PROMETHEUS_URL: 'http://prometheus.monitoring:9090',
+  // Every signed checkpoint is also written here, a volume the database cannot reach (docs/record.md).
+  ENTITLE_CHECKPOINT_DIR: '/var/lib/entitle/checkpoints',
 };
+
+/** The checkpoints outside the database: shared by every pod (ReadWriteMany), kept when pods go. */
+export const CHECKPOINTS_CLAIM = `${APP}-checkpoints`;
+/** Where the backup CronJob writes. */
+export const BACKUPS_CLAIM = `${APP}-backups`;
+/** Daily at 02:15 UTC, a quiet hour; point-in-time recovery between them is WAL archiving's (docs/operations.md). */
+export const BACKUP_SCHEDULE = '15 2 * * *';
 
 /** Secrets, each only ever from the Secret object (never a ConfigMap or a literal); optional ones may be absent. */
 export const SECRET_KEYS: readonly { readonly key: string; readonly optional: boolean }[] = [
   { key: 'DATABASE_URL', optional: false },
   { key: 'ENTITLE_SESSION_SECRET', optional: false },
+  // Signs the checkpoints of the verifiable log ("entitle log keygen"); its public half is published.
+  { key: 'ENTITLE_LOG_SIGNING_KEY', optional: false },
   { key: 'ENTITLE_ONCALL_WEBHOOK_URL', optional: true },
   { key: 'ENTITLE_INCIDENT_MANAGERS_WEBHOOK_URL', optional: true },
   { key: 'ENTITLE_TEAM_WEBHOOK_URL', optional: true },
@@ -84,6 +95,8 @@ function secretEnv(keys = SECRET_KEYS): IEnvVar[] {
 /** The one writable place: tsx's compile cache and Node's temporary files. */
 const TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: '128Mi' } };
 const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' };
+const CHECKPOINTS_VOLUME = { name: 'checkpoints', persistentVolumeClaim: { claimName: CHECKPOINTS_CLAIM } };
+const CHECKPOINTS_MOUNT = { name: 'checkpoints', mountPath: '/var/lib/entitle/checkpoints' };
 
 function serviceContainer(): IContainer {
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
@@ -108,7 +121,7 @@ function serviceContainer(): IContainer {
     lifecycle: { preStop: { exec: { command: ['/bin/sleep', String(DRAIN_SECONDS)] } } },
     resources: { requests: { cpu: '500m', memory: '384Mi' }, limits: { cpu: '2', memory: '768Mi' } },
     securityContext: CONTAINER_SECURITY,
-    volumeMounts: [TMP_MOUNT],
+    volumeMounts: [TMP_MOUNT, CHECKPOINTS_MOUNT],
   };
 }
 
@@ -177,7 +190,7 @@ export function rollout(): Rollout {
             },
           ],
           containers: [serviceContainer()],
-          volumes: [TMP_VOLUME],
+          volumes: [TMP_VOLUME, CHECKPOINTS_VOLUME],
         },
       },
     },
@@ -414,6 +427,65 @@ export function canarySmokeTemplate(): AnalysisTemplate {
   });
 }
 
+function claim(
+  name: string,
+  what: string,
+  accessModes: ('ReadWriteMany' | 'ReadWriteOnce')[],
+  storage: string,
+): PersistentVolumeClaim {
+  return new PersistentVolumeClaim({
+    metadata: { name, labels: { ...LABELS }, annotations: { 'entitle.service.gov.uk/what': what } },
+    spec: { accessModes, resources: { requests: { storage } } },
+  });
+}
+
+/**
+ * The backup CronJob: `entitle backup` once a day into its own volume, keeping two weeks. A
+ * backup is one consistent snapshot taken while the service runs; `entitle restore` brings it
+ * back into an empty database and proves it against the checkpoints (docs/operations.md).
+ */
+export function backupCronJob(): CronJob {
+  return new CronJob({
+    metadata: { name: `${APP}-backup`, labels: jobLabels('backup') },
+    spec: {
+      schedule: BACKUP_SCHEDULE,
+      timeZone: 'Etc/UTC',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        spec: {
+          backoffLimit: 2,
+          activeDeadlineSeconds: 3600,
+          template: {
+            metadata: { labels: jobLabels('backup') },
+            spec: {
+              restartPolicy: 'Never',
+              serviceAccountName: APP,
+              automountServiceAccountToken: false,
+              securityContext: POD_SECURITY,
+              containers: [
+                {
+                  name: 'backup',
+                  image: IMAGE,
+                  args: ['backup', '--out-dir', '/var/lib/entitle/backups', '--keep', '14'],
+                  envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
+                  env: secretEnv(SECRET_KEYS.filter((s) => s.key === 'DATABASE_URL')),
+                  resources: { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+                  securityContext: CONTAINER_SECURITY,
+                  volumeMounts: [TMP_MOUNT, { name: 'backups', mountPath: '/var/lib/entitle/backups' }],
+                },
+              ],
+              volumes: [TMP_VOLUME, { name: 'backups', persistentVolumeClaim: { claimName: BACKUPS_CLAIM } }],
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
 /** Every base object, by the file it is written to. */
 export function baseObjects(): Map<string, Model<unknown>> {
   return new Map<string, Model<unknown>>([
@@ -433,6 +505,17 @@ export function baseObjects(): Map<string, Model<unknown>> {
     ['analysis-template.yaml', canaryAnalysisTemplate(PROMETHEUS_ADDRESS)],
     ['smoke-template.yaml', canarySmokeTemplate()],
     ['migration-job.yaml', migrationJob()],
+    ['backup-cronjob.yaml', backupCronJob()],
+    [
+      'checkpoints-claim.yaml',
+      claim(
+        CHECKPOINTS_CLAIM,
+        'Signed checkpoints of the verifiable log, outside the database.',
+        ['ReadWriteMany'],
+        '1Gi',
+      ),
+    ],
+    ['backups-claim.yaml', claim(BACKUPS_CLAIM, 'Daily backups of the database (14 kept).', ['ReadWriteOnce'], '50Gi')],
     ['autoscaler.yaml', autoscaler()],
     ['disruption-budget.yaml', disruptionBudget()],
     ['network-policy.yaml', networkPolicy()],

@@ -7,10 +7,10 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { AnalysisTemplate, Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Job } from 'kubernetes-models/batch/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IPodSpec } from 'kubernetes-models/v1';
 import { parseAllDocuments, stringify } from 'yaml';
 import { envDiff } from '../environments/index.ts';
@@ -35,6 +35,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
   'batch/v1/Job': Job,
+  'batch/v1/CronJob': CronJob,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'networking.k8s.io/v1/Ingress': Ingress,
@@ -79,9 +81,12 @@ function podSpecs(docs: Doc[]): { where: string; spec: IPodSpec }[] {
     const spec = d.spec as Record<string, unknown> & {
       template?: { spec: IPodSpec };
       metrics?: { provider: { job?: { spec: { template: { spec: IPodSpec } } } } }[];
+      jobTemplate?: { spec: { template: { spec: IPodSpec } } };
     };
     if (d.kind === 'Rollout' || d.kind === 'Job')
       out.push({ where: `${d.kind}/${d.metadata.name}`, spec: spec.template!.spec });
+    if (d.kind === 'CronJob')
+      out.push({ where: `${d.kind}/${d.metadata.name}`, spec: spec.jobTemplate!.spec.template.spec });
     if (d.kind === 'AnalysisTemplate')
       for (const metric of spec.metrics ?? [])
         if (metric.provider.job)
@@ -216,7 +221,8 @@ describe('Kubernetes manifests', () => {
       // Every pod, wherever it is defined: non-root, read-only root filesystem, no privileges,
       // limits set, the pipeline's image, and secrets only from the Secret object.
       const pods = podSpecs(docs);
-      assert.equal(pods.length, 3);
+      // The Rollout, the migration Job, the smoke analysis Job and the backup CronJob.
+      assert.equal(pods.length, 4);
       for (const { where, spec: pod } of pods) {
         assert.equal(pod.securityContext?.runAsNonRoot, true, `${where} runs as non-root`);
         assert.equal(pod.automountServiceAccountToken, false, `${where} has no API token`);
@@ -237,6 +243,13 @@ describe('Kubernetes manifests', () => {
           }
         }
       }
+      // The checkpoints outside the database: every pod of the service writes to the same claim.
+      const service = find(docs, 'Rollout')[0] as unknown as { spec: { template: { spec: IPodSpec } } };
+      const volumes = service.spec.template.spec.volumes ?? [];
+      assert.ok(volumes.some((v) => v.persistentVolumeClaim?.claimName === 'entitle-checkpoints'));
+      const claim = find(docs, 'PersistentVolumeClaim', 'entitle-checkpoints')[0] as unknown as PersistentVolumeClaim;
+      assert.deepEqual(claim.spec?.accessModes, ['ReadWriteMany']);
+      assert.equal(find(docs, 'CronJob', 'entitle-backup').length, 1);
     });
   }
 

@@ -10,6 +10,7 @@ import {
   ABSENT_ALERT,
   burnAlertName,
   CHAIN_BROKEN_ALERT,
+  LOG_STALLED_ALERT,
   DEGRADED_ALERT,
   EVENT_LOOP_ALERT,
   INSTANCES_DISAGREE_ALERT,
@@ -60,9 +61,10 @@ const WRITE_FAILURES: Step = {
   expect: 'entitle_decision_write_failures_total 0 when healthy; a growing number means commits fail',
 };
 const AUDIT: Step = {
-  text: 'Check both hash chains (decisions and the audit log) end to end.',
+  text: 'Rebuild both verifiable logs (decisions and audit events) from the records and check them against every checkpoint, in the database and in ENTITLE_CHECKPOINT_DIR, and the controls against the audit log.',
   command: 'entitle audit verify',
-  expect: 'verified N decisions: the chain is intact ... verified M audit events: the audit chain is intact',
+  expect:
+    'verified N decisions against M signed checkpoints: the decision log is intact ... the audit log is intact ... the controls match it',
 };
 const TELL_OUTAGE =
   'If citizens cannot get decisions for more than 15 minutes, this is a P1: declare an incident, name an incident lead and a communications lead, and publish the citizen status message (plain English, no promised time). Update stakeholders hourly.';
@@ -93,7 +95,7 @@ export const FAILURE_MODES: readonly FailureMode[] = [
         expect: 'a few rows; many "idle in transaction" or "active" for minutes point at a stuck query',
       },
       {
-        text: 'Look for locks held a long time on the chain head (every decision takes it briefly).',
+        text: 'Look for locks held a long time (decisions take none but their own rows; the sequencer holds its advisory lock for one round).',
         command:
           'psql "$DATABASE_URL" -c "SELECT pid, now() - xact_start AS age, left(query, 60) FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL ORDER BY age DESC LIMIT 5"',
         expect: 'ages of milliseconds; minutes mean a stuck transaction',
@@ -157,29 +159,34 @@ export const FAILURE_MODES: readonly FailureMode[] = [
   },
   {
     id: 'audit-chain-broken',
-    title: 'The decision or audit hash chain does not verify',
+    title: 'The record of decisions or the audit log does not verify',
     alerts: [CHAIN_BROKEN_ALERT],
     symptom:
-      'An instance reports entitle_chain_intact 0 (it verifies records as they are added), or `entitle audit verify` exits 1 naming the first broken, altered, missing or reordered record.',
+      'An instance reports entitle_chain_intact 0 (it rebuilds the log from the decisions as they are placed, and checks every decision it serves against the log), a read answers ENTITLE_RECORD_INTEGRITY, or `entitle audit verify` exits 1 naming a decision altered or deleted, a leaf missing, a checkpoint the log no longer extends, or a control changed by hand.',
     citizenImpact:
-      'None immediately. But a decision whose record was altered cannot be trusted in a legal challenge: this is a P1 for integrity, and may be a security incident.',
+      'Decisions already made stand, and every other decision is still served. The altered one is not served: it cannot be trusted in a legal challenge. This is a P1 for integrity, and may be a security incident.',
     diagnosis: [
       {
         text: 'See which instance found it, and how far it had verified.',
         command: 'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_chain_intact|^entitle_chain_verified_records"',
         expect: 'entitle_chain_intact 1 on a healthy instance; 0 on the one that found the problem',
       },
+      {
+        text: 'Check the database against the checkpoints kept outside it (each is enough to expose a rewrite below its size).',
+        command: 'entitle audit verify --checkpoint "$ENTITLE_CHECKPOINT_DIR/decisions/latest"',
+        expect: 'exit 0; otherwise the message names the checkpoint and the leaves missing or rewritten',
+      },
       AUDIT,
       {
-        text: 'Look at the record named, and its neighbours.',
+        text: 'Look at the decision named, and its place in the log.',
         command:
-          'psql "$DATABASE_URL" -c "SELECT seq, id, created_at, record_hash, prev_hash FROM decisions WHERE seq BETWEEN N-2 AND N+2 ORDER BY seq"',
-        expect: 'each prev_hash equal to the record_hash of the row before',
+          'psql "$DATABASE_URL" -c "SELECT e.leaf_index, d.id, d.created_at, d.record_hash, e.leaf FROM log_entries e JOIN decisions d ON d.id = e.ref WHERE e.log = \'decisions\' AND e.leaf_index BETWEEN N-2 AND N+2 ORDER BY e.leaf_index"',
+        expect: 'each record_hash equal to its leaf; the one named differs, or is missing',
       },
     ],
     resolution: [
       {
-        text: 'Do not "repair" the chain. Preserve a copy of the database (pg_dump), declare a P1 security incident, and restore the altered rows from backup only with the security lead.',
+        text: 'Do not "repair" the log. Preserve a copy of the database (entitle backup), declare a P1 security incident, and restore the altered rows from a backup only with the security lead: docs/operations.md gives the restore procedure, and a restored database must verify against the last external checkpoint.',
       },
     ],
     verification: [AUDIT],
@@ -191,7 +198,46 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     tellCitizens: 'Not until the security lead decides; no security detail in any citizen message.',
     escalation: 'At once: security lead and service owner (P1).',
     prevention:
-      'Database access restricted to the service; each instance verifies new records as they come, and a daily `entitle audit verify` checks every record; anchoring the chain head outside the database is planned.',
+      'Database access restricted to the service; each instance verifies new records as they are placed and every record it serves; checkpoints are signed with a key the database does not hold and kept outside it; a daily `entitle audit verify` checks every record against them.',
+  },
+  {
+    id: 'log-checkpoints-stalled',
+    title: 'Records wait for the verifiable log and no checkpoint is signed',
+    alerts: [LOG_STALLED_ALERT],
+    symptom:
+      'entitle_log_queued_leaves stays above 0 while entitle_log_checkpoint_timestamp_seconds stops moving; receipts answer ENTITLE_RECEIPT_PENDING for minutes.',
+    citizenImpact:
+      'None on decisions: they are made and recorded. Receipts for new decisions wait until the log catches up.',
+    diagnosis: [
+      {
+        text: 'See how many records wait, and when the last checkpoint was signed.',
+        command:
+          'curl -s $ENTITLE_URL/metrics | grep -E "^entitle_log_queued_leaves|^entitle_log_checkpoint_timestamp_seconds|^entitle_log_tree_size"',
+        expect: 'queued leaves near 0 and a timestamp within a few seconds of now when healthy',
+      },
+      {
+        text: 'Find why the sequencer fails: its log lines say whether the database refused or the stored tree no longer gives its signed root.',
+        command: 'kubectl logs -l app=entitle --since=15m | grep -E "log_sequencing_failed|record_integrity_failed"',
+        expect: 'no lines when healthy',
+      },
+    ],
+    resolution: [
+      {
+        text: 'If the database refuses, follow the database runbook; the sequencer catches up by itself when it answers. If the stored tree does not give its signed root, this is the record-integrity runbook (EntitleDecisionChainBroken): do not sign around it.',
+      },
+    ],
+    verification: [
+      {
+        text: 'The queue drains and a new checkpoint is served.',
+        command: 'curl -s $ENTITLE_URL/v1/log/checkpoint',
+        expect: 'a signed checkpoint whose size grows as decisions are made',
+      },
+    ],
+    rollback: [{ text: 'Nothing to roll back: the sequencer changes nothing but the log.' }],
+    tellCitizens: 'Nothing to tell citizens: decisions are unaffected.',
+    escalation: 'If the queue has not drained within an hour: the service owner.',
+    prevention:
+      'Watch entitle_log_queued_leaves; the sequencer runs in every instance, so one healthy instance keeps the log moving.',
   },
   {
     id: 'rule-evaluation-errors',

@@ -156,7 +156,8 @@ describe('runbooks', () => {
     );
     await db.close();
     const tables = new Set([...rows.map((r) => r.table_name), 'pg_stat_activity']);
-    const app = (await testService()).app;
+    const service = await testService();
+    const app = service.app;
     const problems: string[] = [];
     for (const [path, text] of runbooks) {
       // Leading VAR=value settings are the shell's; the command follows them.
@@ -178,7 +179,7 @@ describe('runbooks', () => {
             else if (at.commands.length > 0) problems.push(`${path}: "${command}": no command ${word}`);
           }
         }
-        for (const [, route] of command.matchAll(/\$ENTITLE_URL(\/[a-z/]*)/g)) {
+        for (const [, route] of command.matchAll(/\$ENTITLE_URL(\/[a-z0-9/]*)/g)) {
           const response = await app.inject({ method: 'GET', url: route! });
           if (response.statusCode === 404) problems.push(`${path}: no endpoint ${route}`);
         }
@@ -196,6 +197,7 @@ describe('runbooks', () => {
       for (const [name] of rule.expr.matchAll(/\b(?:entitle|nodejs)_[a-z0-9_]+/g))
         if (!metrics.has(metricOf(name))) problems.push(`rules: no metric ${name}`);
     }
+    await service.close();
     assert.deepEqual(problems, []);
   });
 });

@@ -3,6 +3,7 @@ import {
   ABSENT_ALERT,
   burnAlertName,
   CHAIN_BROKEN_ALERT,
+  LOG_STALLED_ALERT,
   DEGRADED_ALERT,
   EVENT_LOOP_ALERT,
   INSTANCES_DISAGREE_ALERT,
@@ -255,6 +256,36 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
             { series: 'entitle_chain_verified_records{instance="a"}', values: '0x10' },
           ],
           alert_rule_test: [{ eval_time: '5m', alertname: CHAIN_BROKEN_ALERT, exp_alerts: [] }],
+        },
+      ];
+    case LOG_STALLED_ALERT:
+      return [
+        {
+          name: `${LOG_STALLED_ALERT}: fires when records wait and no checkpoint is signed`,
+          interval: '1m',
+          input_series: [
+            { series: 'entitle_log_queued_leaves{instance="a",log="decisions"}', values: '5x15' },
+            { series: 'entitle_log_checkpoint_timestamp_seconds{instance="a",log="decisions"}', values: '0x15' },
+          ],
+          alert_rule_test: [{ eval_time: '10m', alertname: LOG_STALLED_ALERT, exp_alerts: [expected(rule)] }],
+        },
+        {
+          name: `${LOG_STALLED_ALERT}: quiet while checkpoints keep being signed`,
+          interval: '1m',
+          input_series: [
+            { series: 'entitle_log_queued_leaves{instance="a",log="decisions"}', values: '5x15' },
+            { series: 'entitle_log_checkpoint_timestamp_seconds{instance="a",log="decisions"}', values: '0+60x15' },
+          ],
+          alert_rule_test: [{ eval_time: '10m', alertname: LOG_STALLED_ALERT, exp_alerts: [] }],
+        },
+        {
+          name: `${LOG_STALLED_ALERT}: quiet when nothing waits (an idle service signs nothing new)`,
+          interval: '1m',
+          input_series: [
+            { series: 'entitle_log_queued_leaves{instance="a",log="decisions"}', values: '0x15' },
+            { series: 'entitle_log_checkpoint_timestamp_seconds{instance="a",log="decisions"}', values: '0x15' },
+          ],
+          alert_rule_test: [{ eval_time: '10m', alertname: LOG_STALLED_ALERT, exp_alerts: [] }],
         },
       ];
     case EVENT_LOOP_ALERT:

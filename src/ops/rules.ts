@@ -46,6 +46,7 @@ export const ROLLBACK_SLOW_ALERT = 'EntitleReleaseRollbackSlow';
 export const INSTANCES_DISAGREE_ALERT = 'EntitleInstancesServeDifferentRules';
 export const EVENT_LOOP_ALERT = 'EntitleEventLoopSaturated';
 export const CHAIN_BROKEN_ALERT = 'EntitleDecisionChainBroken';
+export const LOG_STALLED_ALERT = 'EntitleLogCheckpointsStalled';
 export const OVERLOADED_ALERT = 'EntitleRefusingCitizensOverloaded';
 export const DEGRADED_ALERT = 'EntitleDegradedUnderPressure';
 
@@ -183,12 +184,27 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
       for: '0m',
       labels: { severity: 'page', priority: 'P1', service: 'entitle', slo: 'decisions_recorded' },
       annotations: {
-        summary: 'The decision chain does not verify',
+        summary: 'The record of decisions does not verify',
         description:
-          'An instance found a decision record that is missing, out of order or altered: the record of decisions can no longer be trusted as it stands.',
+          "An instance found a decision that no longer matches its leaf in the verifiable log, a leaf missing, a log rewound below what it had verified, or a checkpoint without the log key's signature: the record of decisions can no longer be trusted as it stands.",
         citizen_impact:
           'Decisions already made stand, but one that was altered cannot be relied on in a challenge or appeal; this may be a security incident.',
         runbook_url: `${runbookBase}/${CHAIN_BROKEN_ALERT}.md`,
+      },
+    },
+    {
+      alert: LOG_STALLED_ALERT,
+      // Records wait for their place in the log while no new checkpoint is signed.
+      expr: 'max(entitle_log_queued_leaves) > 0 and (time() - max(entitle_log_checkpoint_timestamp_seconds)) > 120',
+      for: '5m',
+      labels: { severity: 'ticket', priority: 'P2', service: 'entitle' },
+      annotations: {
+        summary: 'Records are waiting and no checkpoint has been signed for minutes',
+        description:
+          'Decisions or audit events are committed but not placed in the verifiable log, and no instance has signed a checkpoint for over 2 minutes: the sequencer is failing (the database, or a log that no longer gives its signed root).',
+        citizen_impact:
+          'Decisions are still made and recorded, but their receipts cannot be issued until the log catches up.',
+        runbook_url: `${runbookBase}/${LOG_STALLED_ALERT}.md`,
       },
     },
     {

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { Admission, DEFAULT_CAPACITY, Degradation, type CapacitySettings } from '../capacity/index.ts';
-import { DecisionWriter } from '../decisions/index.ts';
+import { ChainWatch, DecisionWriter } from '../decisions/index.ts';
 import { LiveFlags, seedFlags, type FlagSettings } from '../flags/index.ts';
 import { buildApp, createServiceMetrics, type ServiceContext } from '../http/index.ts';
 import { failureMetrics, FailureRecorder } from '../incidents/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
 import { fixedRouter, type RuleRouter } from '../live/index.ts';
+import { generateSignerKey, DEFAULT_ORIGIN, Sequencer, type LogSettings } from '../log/index.ts';
 import type { GateSettings } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { migrationsCurrent, type Database, type FaultSwitch } from '../store/index.ts';
@@ -35,6 +36,21 @@ export interface AppSettings {
   readonly flagSettings?: FlagSettings;
   /** Admission control and degradation settings (default DEFAULT_CAPACITY). */
   readonly capacity?: CapacitySettings;
+  /** The log's signing key, origin and checkpoint directory (default: a key for this process only). */
+  readonly log?: LogSettings;
+  /** How often this instance verifies what was added to the decision log (default 10 s). */
+  readonly chainCheckMs?: number;
+}
+
+/** Log settings for an app given none (tests): a key that dies with the process, no directory. */
+function ephemeralLog(): LogSettings {
+  return {
+    signer: generateSignerKey(DEFAULT_ORIGIN),
+    origin: DEFAULT_ORIGIN,
+    checkpointDir: undefined,
+    intervalMs: 200,
+    keySource: 'a key generated for this process only',
+  };
 }
 
 /**
@@ -72,6 +88,8 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   );
   const failures = new FailureRecorder(db);
   failureMetrics(registry, failures);
+  const log = settings.log ?? ephemeralLog();
+  const integrity = watchRecord(db, log, registry, forward, settings.chainCheckMs ?? 10_000);
   const context: ServiceContext = {
     db,
     rules,
@@ -85,6 +103,8 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
     state: { shuttingDown: false, closing: false },
     flags,
     capacity: { admission, degradation },
+    log: { verifier: log.signer.verifier, origin: log.origin },
+    integrity: { failed: (problem) => integrity.watch.breakWith(problem) },
   };
   const app = await buildApp({
     context,
@@ -98,6 +118,7 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   });
   attach(app.log);
   degradation.start();
+  integrity.start();
   // Failed assessments are written once the database answers; the last of them as the app closes.
   failures.start();
   app.addHook('onClose', async () => {
@@ -105,5 +126,80 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
     await ownFlags?.stop();
   });
   app.addHook('onClose', () => failures.stop());
+  // After the writer has drained (the service stops it before closing the app): the last round
+  // places every decision acknowledged.
+  app.addHook('onClose', () => integrity.stop());
   return { app, context };
+}
+
+/**
+ * The record's own upkeep in every instance: the sequencer, which places queued leaves and signs
+ * checkpoints (one instance at a time), and the watch, which rebuilds the tree from the decisions
+ * and checks it against the signed checkpoints. Either finding the record altered sets
+ * entitle_chain_intact to 0, which pages.
+ */
+function watchRecord(
+  db: Database,
+  settings: LogSettings,
+  registry: Registry,
+  log: ReturnType<typeof laterLog>['log'],
+  everyMs: number,
+) {
+  const intact = new Gauge({
+    name: 'entitle_chain_intact',
+    help: 'Whether the decision record verified by this instance is intact (1) or altered (0): its decisions give the leaves of the log and the log gives its signed checkpoints. Altered is a P1.',
+    registers: [registry],
+  });
+  const verified = new Gauge({
+    name: 'entitle_chain_verified_records',
+    help: 'Leaves of the decision log this instance has verified against their decisions and the signed checkpoints since it started.',
+    registers: [registry],
+  });
+  intact.set(1);
+  let reported = false;
+  const watch = new ChainWatch(db, settings.signer.verifier, (state) => {
+    intact.set(state.intact ? 1 : 0);
+    verified.set(state.verified);
+    if (!state.intact && !reported) {
+      reported = true;
+      log.error(
+        { event: 'record_integrity_failed', leaf: state.problem?.seq, problem: state.problem?.message },
+        'the decision record does not verify: run "entitle audit verify" and follow the record integrity runbook',
+      );
+    }
+  });
+  const sequencer = new Sequencer(db, settings, registry, {
+    broken: (name, message) => watch.breakWith({ seq: 0, message: `the ${name} log: ${message}` }),
+    failed: (name, what, error) =>
+      log.warn(
+        {
+          event: what === 'integrate' ? 'log_sequencing_failed' : 'checkpoint_file_failed',
+          log: name,
+          kind: (error as Error).name,
+        },
+        what === 'integrate'
+          ? 'queued records could not be placed in the log this round: retrying'
+          : 'a checkpoint could not be written to ENTITLE_CHECKPOINT_DIR: retrying with the next',
+      ),
+  });
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    watch,
+    start() {
+      sequencer.start();
+      timer = setInterval(() => {
+        running ??= watch
+          .tick()
+          .catch(() => undefined)
+          .finally(() => (running = undefined));
+      }, everyMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await sequencer.stop();
+    },
+  };
 }

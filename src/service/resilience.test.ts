@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { verifyChain } from '../decisions/index.ts';
 import { createKey } from '../keys/index.ts';
 import { openPostgres } from '../store/index.ts';
-import { canaryInput, runLoad, sleep, spawnServer, testDatabases, type TestDatabase } from '../testing/index.ts';
+import {
+  canaryInput,
+  runLoad,
+  sleep,
+  spawnServer,
+  testDatabases,
+  verifyRecord,
+  type TestDatabase,
+} from '../testing/index.ts';
 
 /**
  * A TCP proxy in front of PostgreSQL that a test can cut and restore: to the service it is the
@@ -71,7 +78,7 @@ describe('resilience of the running service on PostgreSQL', { timeout: 120_000 }
       const stored = await storedIds(t);
       const lost = result.recorded.filter((id) => !stored.has(id));
       assert.deepEqual(lost, [], `${lost.length} acknowledged decisions are missing`);
-      const report = await verifyChain(t.db);
+      const report = await verifyRecord(t.db);
       assert.equal(report.ok, true, JSON.stringify(report));
       assert.ok(report.verified >= result.recorded.length);
     });
@@ -113,7 +120,7 @@ describe('resilience of the running service on PostgreSQL', { timeout: 120_000 }
           result.recorded.filter((id) => !stored.has(id)),
           [],
         );
-        assert.equal((await verifyChain(t.db)).ok, true);
+        assert.equal((await verifyRecord(t.db)).ok, true);
       } finally {
         server.child.kill('SIGKILL');
         await server.exited;
@@ -150,7 +157,7 @@ describe('resilience of the running service on PostgreSQL', { timeout: 120_000 }
         result.recorded.length,
         `recorded ${stored.size} decisions but acknowledged ${result.recorded.length}: ${JSON.stringify([...result.statuses])}`,
       );
-      assert.equal((await verifyChain(t.db)).ok, true);
+      assert.equal((await verifyRecord(t.db)).ok, true);
     });
   });
 

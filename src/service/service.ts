@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { CapacitySettings } from '../capacity/index.ts';
-import { ChainWatch, pruneIdempotencyKeys } from '../decisions/index.ts';
+import { pruneIdempotencyKeys } from '../decisions/index.ts';
 import type { Environment } from '../environments/index.ts';
 import { DEFAULT_FLAG_SETTINGS, LiveFlags, recordEnvironment, seedFlags, type FlagSettings } from '../flags/index.ts';
 import { IncidentWatch, openRollbackIncident } from '../incidents/index.ts';
+import { adoptUnauditedKeys } from '../keys/index.ts';
 import { DEFAULT_LIVE_SETTINGS, LiveReleases, type LiveSettings } from '../live/index.ts';
 import { Dispatcher, loadEscalationPolicy } from '../notify/index.ts';
 import { DEFAULT_GATES } from '../releases/index.ts';
+import { logSettingsFrom, type LogSettings } from '../log/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
 import { assembleApp, type AppSettings } from './app.ts';
@@ -23,8 +25,10 @@ export interface ServiceConfig {
   readonly rateLimits?: AppSettings['rateLimits'];
   readonly logLevel?: string;
   readonly logStream?: AppSettings['logStream'];
-  /** How often the service verifies the decisions added to the chain (default 10 s). */
+  /** How often the service verifies the decisions added to the log (default 10 s). */
   readonly chainCheckMs?: number;
+  /** The log's signing key and checkpoint directory (default: from ENTITLE_LOG_SIGNING_KEY and the data directory). */
+  readonly log?: LogSettings;
   /** Tests only: expose POST /test/faults (admin) to make the database fail on purpose. */
   readonly testFaults?: boolean;
   /** Tests only: wraps the database the service uses (to record the statements it sends). */
@@ -64,6 +68,12 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
   let flags: LiveFlags | undefined;
   try {
     const migrated = await migrate(db);
+    const environmentName = config.environment ?? 'development';
+    const log =
+      config.log ??
+      (await logSettingsFrom(config.store, config.incidents?.env ?? process.env, {
+        allowEphemeral: environmentName !== 'production' && environmentName !== 'staging',
+      }));
     const registry = new Registry();
     // The app's logger exists only once the app does; the live releases log through it.
     const { log: forward, attach } = laterLog();
@@ -99,7 +109,8 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     started = live;
     const ruleSets = live.active;
     await seedFlags(db);
-    const environment = await recordEnvironment(db, config.environment ?? 'development', 'entitle');
+    await adoptUnauditedKeys(db);
+    const environment = await recordEnvironment(db, environmentName, 'entitle');
     flags = await LiveFlags.start(db, registry, forward, { ...DEFAULT_FLAG_SETTINGS, ...config.flags });
     const { app, context } = await assembleApp({
       db,
@@ -111,9 +122,10 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
       ...(config.logLevel ? { logLevel: config.logLevel } : {}),
       ...(config.logStream ? { logStream: config.logStream } : {}),
+      log,
+      ...(config.chainCheckMs ? { chainCheckMs: config.chainCheckMs } : {}),
     });
     attach(app.log);
-    const chainWatch = watchChain(db, registry, app.log, config.chainCheckMs ?? 10_000);
     // Idempotency keys are kept a day: forgotten in the background, a few every ten minutes.
     const prune = setInterval(() => void pruneIdempotencyKeys(db).catch(() => undefined), 600_000);
     prune.unref();
@@ -143,9 +155,20 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
         store: describeStore(config.store),
         migrationsApplied: migrated.applied,
         ruleSets: [...ruleSets.values()].map((r) => ({ id: r.id, hash: r.hash })),
+        log: {
+          origin: log.origin,
+          verifierKey: log.signer.verifier.text,
+          signingKey: log.keySource,
+          checkpointDir: log.checkpointDir ?? null,
+        },
       },
       'entitle is serving',
     );
+    if (!log.checkpointDir)
+      app.log.warn(
+        { event: 'checkpoints_only_in_database' },
+        'ENTITLE_CHECKPOINT_DIR is not set: checkpoints are kept only in the database, where a rewrite could remove them',
+      );
     for (const d of differing) {
       app.log.warn(
         { event: 'rules_on_disk_not_active', benefit: d.benefit, onDisk: d.onDisk, active: d.active },
@@ -162,7 +185,6 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
         await app.close();
         clearInterval(prune);
         await context.writer.drain();
-        await chainWatch.stop();
         await incidentWatch.stop();
         await live.stop();
         await flags!.stop();
@@ -175,50 +197,4 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     await db.close();
     throw error;
   }
-}
-
-/** The chain watch on a timer, with its two gauges; stop() waits for a tick in progress. */
-function watchChain(
-  db: Database,
-  registry: Registry,
-  log: FastifyInstance['log'],
-  everyMs: number,
-): { stop(): Promise<void> } {
-  const intact = new Gauge({
-    name: 'entitle_chain_intact',
-    help: 'Whether the decision chain verified by this instance is intact (1) or broken (0). Broken is a P1.',
-    registers: [registry],
-  });
-  const verified = new Gauge({
-    name: 'entitle_chain_verified_records',
-    help: 'Decision records this instance has verified in the chain since it started.',
-    registers: [registry],
-  });
-  intact.set(1);
-  let reported = false;
-  const watch = new ChainWatch(db, (state) => {
-    intact.set(state.intact ? 1 : 0);
-    verified.set(state.verified);
-    if (!state.intact && !reported) {
-      reported = true;
-      log.error(
-        { event: 'chain_broken', seq: state.problem?.seq, problem: state.problem?.message },
-        'the decision chain does not verify: run "entitle audit verify" and follow the runbook',
-      );
-    }
-  });
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    running ??= watch
-      .tick()
-      .catch(() => undefined)
-      .finally(() => (running = undefined));
-  }, everyMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

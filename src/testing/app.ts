@@ -9,6 +9,7 @@ import { loadRuleSets } from '../rules/index.ts';
 import { assembleApp, type AppSettings } from '../service/index.ts';
 import { migrate, openPglite, type Database } from '../store/index.ts';
 import { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
+import { TEST_LOG } from './log.ts';
 
 /**
  * Personal details used by the HTTP tests: distinctive on purpose, so the log scan after a full
@@ -76,6 +77,7 @@ export async function testService(options: Partial<AppSettings> = {}, db?: Datab
     db: database,
     rules: ruleSets,
     capacity: CAPACITY_WITHOUT_PRESSURE,
+    log: TEST_LOG,
     ...(logStream ? { logStream } : { logLevel: 'silent' }),
     ...options,
   });

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { TEST_LOG_KEY } from './log.ts';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(projectRoot, 'bin/entitle.js');
@@ -17,7 +18,7 @@ export async function runEntitle(
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
       cwd: projectRoot,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ENTITLE_LOG_SIGNING_KEY: TEST_LOG_KEY, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

@@ -12,28 +12,29 @@ export interface TestDatabase {
 }
 
 /** A fresh, migrated database of each kind: every test gets its own and drops it afterwards. */
-export const testDatabases: Record<'pglite' | 'postgres', () => Promise<TestDatabase>> = {
-  async pglite() {
-    const db = await openPglite(undefined);
-    await migrate(db);
-    return { db, drop: () => db.close() };
-  },
-  async postgres() {
-    const name = `entitle_test_${randomBytes(6).toString('hex')}`;
-    const admin = openPostgres({ connectionString: TEST_POSTGRES_URL, maxConnections: 1 });
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(TEST_POSTGRES_URL);
-    url.pathname = `/${name}`;
-    const db = openPostgres({ connectionString: url.toString(), maxConnections: 10 });
-    await migrate(db);
-    return {
-      db,
-      url: url.toString(),
-      async drop() {
-        await db.close();
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await admin.close();
-      },
-    };
-  },
-};
+export const testDatabases: Record<'pglite' | 'postgres', (options?: { migrate?: boolean }) => Promise<TestDatabase>> =
+  {
+    async pglite(options = {}) {
+      const db = await openPglite(undefined);
+      if (options.migrate !== false) await migrate(db);
+      return { db, drop: () => db.close() };
+    },
+    async postgres(options = {}) {
+      const name = `entitle_test_${randomBytes(6).toString('hex')}`;
+      const admin = openPostgres({ connectionString: TEST_POSTGRES_URL, maxConnections: 1 });
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(TEST_POSTGRES_URL);
+      url.pathname = `/${name}`;
+      const db = openPostgres({ connectionString: url.toString(), maxConnections: 10 });
+      if (options.migrate !== false) await migrate(db);
+      return {
+        db,
+        url: url.toString(),
+        async drop() {
+          await db.close();
+          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          await admin.close();
+        },
+      };
+    },
+  };

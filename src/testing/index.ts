@@ -31,3 +31,5 @@ export {
   uprating,
   writeRuleSetDir,
 } from './rule-variants.ts';
+export { placeQueued, TEST_LOG, TEST_LOG_KEY, TEST_VERIFIER, verifyRecord } from './log.ts';
+export { decisionDraft } from './drafts.ts';

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_LOG_KEY } from './log.ts';
 
 const bin = fileURLToPath(new URL('../../bin/entitle.js', import.meta.url));
 
@@ -34,7 +35,7 @@ export async function spawnServer(
 ): Promise<ServerProcess> {
   const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--port', String(port), ...serveArgs], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', ENTITLE_LOG_SIGNING_KEY: TEST_LOG_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logDir = process.env.ENTITLE_TEST_LOG_DIR;

@@ -24,6 +24,8 @@ export interface PublicStatus {
   readonly messages: readonly { readonly message: string; readonly updatedAt: string }[];
   /** Messages of incidents resolved in the last 7 days, newest first. */
   readonly resolved: readonly { readonly message: string; readonly resolvedAt: string }[];
+  /** The newest signed checkpoint of the decision log: how many decisions it holds, and when it was signed. */
+  readonly record?: { readonly decisions: number; readonly signedAt: string } | undefined;
 }
 
 const RECENT_MS = 7 * 24 * 3600 * 1000;
@@ -45,6 +47,7 @@ export function publicStatus(
   open: readonly Incident[],
   recent: readonly Incident[],
   now: Date,
+  record?: { readonly decisions: number; readonly signedAt: string },
 ): PublicStatus {
   const journeys = slos.map((slo) => {
     let state: JourneyState = 'working';
@@ -67,5 +70,5 @@ export function publicStatus(
     .filter((i) => i.citizenMessage && i.resolvedAt && Date.parse(i.resolvedAt) >= since)
     .map((i) => ({ message: i.citizenMessage!, resolvedAt: i.resolvedAt! }))
     .sort((a, b) => b.resolvedAt.localeCompare(a.resolvedAt));
-  return { updatedAt: now.toISOString(), journeys, messages, resolved };
+  return { updatedAt: now.toISOString(), journeys, messages, resolved, ...(record ? { record } : {}) };
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { EntitleError } from '../errors/index.ts';
 import { sendProblem, type ServiceContext } from '../http/index.ts';
 import { listIncidents } from '../incidents/index.ts';
+import { latestCheckpoint } from '../log/index.ts';
 import { SLOS } from '../slos/index.ts';
 import { publicStatus } from './public-status.ts';
 import { StatusCache } from './status-cache.ts';
@@ -25,11 +26,13 @@ export function registerStatusPage(web: FastifyInstance, context: ServiceContext
   const cache = new StatusCache(
     async () => {
       const now = new Date();
-      const [open, recent] = await Promise.all([
+      const [open, recent, checkpoint] = await Promise.all([
         listIncidents(context.db, { open: true }),
         listIncidents(context.db, { since: new Date(now.getTime() - WEEK_MS).toISOString() }),
+        latestCheckpoint(context.db, 'decisions'),
       ]);
-      return publicStatus(SLOS, open, recent, now);
+      const record = checkpoint && { decisions: checkpoint.size, signedAt: checkpoint.madeAt };
+      return publicStatus(SLOS, open, recent, now, record);
     },
     (error) =>
       web.log.warn(

@@ -21,6 +21,7 @@ export type Views = nunjucks.Environment;
 export function createViews(): Views {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader([VIEWS_DIR, GOVUK_DIST]), { autoescape: true });
   env.addFilter('ukTime', (instant: string | null | undefined) => (instant ? govukTime(instant) : ''));
+  env.addFilter('formatCount', (n: number) => n.toLocaleString('en-GB'));
   return env;
 }
 

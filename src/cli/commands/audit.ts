@@ -1,9 +1,12 @@
-import type { Command } from 'commander';
-import { verifyAuditChain } from '../../audit/index.ts';
+import { Option, type Command } from 'commander';
+import { verifyAuditChain, verifyAuditLog, verifyControls } from '../../audit/index.ts';
 import { verifyChain } from '../../decisions/index.ts';
 import { withDatabase } from '../database.ts';
 import { EXIT } from '../exit.ts';
+import { configuredLog, externalCheckpoints, verifierFrom } from '../log-key.ts';
 import { dataDirOption } from '../options.ts';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** `entitle audit verify`. */
 export function registerAudit(program: Command): void {
@@ -12,33 +15,67 @@ export function registerAudit(program: Command): void {
     .description('Check the record of decisions.')
     .command('verify')
     .description(
-      'Walk the hash chains of decisions and of release steps; report the first missing, reordered or altered record and exit 1.',
+      'Rebuild the verifiable logs of decisions and audit events from the records themselves and prove they extend every signed checkpoint: those in the database, and those kept outside it (--checkpoint, or every one in ENTITLE_CHECKPOINT_DIR); and check releases, approvals, active rule sets, flags, the environment and keys against the audit events that made them. Names the first record altered, removed or reordered, the checkpoint the log no longer extends, or the control changed by hand, and exits 1.',
     )
     .addOption(dataDirOption())
-    .action(async (options: { dataDir?: string }) => {
-      const [report, audit] = await withDatabase(
+    .addOption(
+      new Option('--checkpoint <file>', 'a checkpoint kept outside the database (repeatable)')
+        .default([])
+        .argParser(collect),
+    )
+    .addOption(new Option('--key <file>', "the log's verifier key (default: derived from the configured signing key)"))
+    .addOption(new Option('--json', 'print the report as JSON'))
+    .action(async (options: { dataDir?: string; checkpoint: string[]; key?: string; json?: boolean }) => {
+      const configured = options.key ? undefined : await configuredLog(options);
+      const verifier = options.key ? await verifierFrom(options.key) : configured!.signer.verifier;
+      const checkpointDir = configured?.checkpointDir ?? process.env.ENTITLE_CHECKPOINT_DIR;
+      const checkpoints = await externalCheckpoints(options.checkpoint, checkpointDir);
+      const [decisions, chain, audit, controls] = await withDatabase(
         options,
-        async (db) => [await verifyChain(db), await verifyAuditChain(db)] as const,
+        async (db) =>
+          [
+            await verifyChain(db, { verifier, checkpoints }),
+            await verifyAuditChain(db),
+            await verifyAuditLog(db, { verifier, checkpoints }),
+            await verifyControls(db),
+          ] as const,
       );
-      if (report.ok) {
+      const ok = decisions.ok && chain.ok && audit.ok && controls.ok;
+      if (!ok) process.exitCode = EXIT.failed;
+      if (options.json) {
         process.stdout.write(
-          `verified ${report.verified} decision${report.verified === 1 ? '' : 's'}: the chain is intact\nhead ${report.head}\n`,
+          `${JSON.stringify({ ok, decisions, auditChain: chain, auditLog: audit, controls }, null, 2)}\n`,
         );
-      } else {
-        process.stderr.write(
-          `chain broken after ${report.verified} good record${report.verified === 1 ? '' : 's'}: ${report.problem.message}${report.problem.id ? ` (decision ${report.problem.id})` : ''}\n`,
-        );
-        process.exitCode = EXIT.failed;
+        return;
       }
-      if (audit.ok) {
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+      if (decisions.ok)
         process.stdout.write(
-          `verified ${audit.verified} audit event${audit.verified === 1 ? '' : 's'}: the audit chain is intact\n`,
+          `verified ${plural(decisions.verified, 'decision')} against ${plural(decisions.checkpoints, 'signed checkpoint')}: the decision log is intact\nroot ${decisions.head}\n`,
         );
-      } else {
+      else {
         process.stderr.write(
-          `audit chain broken after ${audit.verified} good event${audit.verified === 1 ? '' : 's'}: ${audit.message}\n`,
+          `the decision record does not verify after ${plural(decisions.verified, 'good decision')}: ${decisions.problem.message}${decisions.problem.id ? ` (decision ${decisions.problem.id})` : ''}\n`,
         );
-        process.exitCode = EXIT.failed;
+        if (decisions.missing)
+          process.stderr.write(`missing leaves: ${decisions.missing.from} to ${decisions.missing.to}\n`);
+      }
+      if (chain.ok && audit.ok)
+        process.stdout.write(
+          `verified ${plural(chain.verified, 'audit event')} against ${plural(audit.checkpoints, 'signed checkpoint')}: the audit log is intact\n`,
+        );
+      if (!chain.ok)
+        process.stderr.write(`audit chain broken after ${plural(chain.verified, 'good event')}: ${chain.message}\n`);
+      if (controls.ok)
+        process.stdout.write(
+          `checked ${Object.entries(controls.checked)
+            .map(([what, n]) => (n === 1 ? `1 ${what.replace(/s$/, '')}` : `${n} ${what}`))
+            .join(', ')} against the audit log: the controls match it\n`,
+        );
+      else for (const problem of controls.problems) process.stderr.write(`control altered: ${problem}\n`);
+      if (!audit.ok) {
+        process.stderr.write(`the audit log does not verify: ${audit.problem}\n`);
+        if (audit.missing) process.stderr.write(`missing audit leaves: ${audit.missing.from} to ${audit.missing.to}\n`);
       }
     });
 }

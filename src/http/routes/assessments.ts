@@ -7,6 +7,7 @@ import {
   readDecision,
   type DecisionRecord,
   type IdempotencyClaim,
+  checkAgainstLog,
 } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import type { Route } from '../../live/index.ts';
@@ -62,6 +63,17 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
     });
     if (!record)
       throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision for this Idempotency-Key could not be read');
+    // Served again only as it was recorded: checked against the log like any read.
+    const check = await checkAgainstLog(db, record, context.log.verifier).catch(() => {
+      throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached');
+    });
+    if (check.state === 'altered') {
+      context.integrity.failed({ seq: 0, id: record.id, message: check.message });
+      throw new EntitleError(
+        'ENTITLE_RECORD_INTEGRITY',
+        'the decision recorded for this Idempotency-Key failed its integrity check',
+      );
+    }
     metrics.idempotentReplays.inc();
     reply.code(201).header('location', `/v1/decisions/${record.id}`).header('idempotent-replayed', 'true');
     return answerOf(record);

@@ -1,6 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isDeepStrictEqual } from 'node:util';
-import { readDecision, readsOf, storedBundle, type DecisionRecord, type Reader } from '../../decisions/index.ts';
+import {
+  checkAgainstLog,
+  readDecision,
+  readsOf,
+  receiptFor,
+  storedBundle,
+  type DecisionRecord,
+  type Reader,
+} from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { ENGINE, ruleSetFromBundle, type RuleSet } from '../../rules/index.ts';
 import type { Database } from '../../store/index.ts';
@@ -9,7 +17,7 @@ import type { ServiceContext } from '../context.ts';
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
 /** Every store failure reaches the caller as 503 with Retry-After: never a 500, never a partial answer. */
-async function fromStore<T>(work: () => Promise<T>): Promise<T> {
+export async function fromStore<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -76,10 +84,11 @@ class ReplayRuleSets {
   }
 }
 
-function stored(record: DecisionRecord) {
+function stored(record: DecisionRecord, leafIndex: number | null) {
   return {
     decisionId: record.id,
     seq: record.seq,
+    leafIndex,
     benefit: record.benefit,
     applicationId: record.applicationId,
     assessmentDate: record.assessmentDate,
@@ -101,12 +110,51 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
   const replays = new ReplayRuleSets(db, context.ruleSets);
   const readers = ['caseworker', 'auditor'] as const;
 
+  /**
+   * A decision is served only after its record is checked against the log: its content must give
+   * its leaf and its leaf must be in the newest signed tree. One that fails is refused, and the
+   * record's integrity alarm is raised.
+   */
+  async function verified(record: DecisionRecord) {
+    const check = await fromStore(() => checkAgainstLog(db, record, context.log.verifier));
+    if (check.state === 'altered') {
+      context.integrity.failed({ seq: 0, id: record.id, message: check.message });
+      throw new EntitleError(
+        'ENTITLE_RECORD_INTEGRITY',
+        'this decision failed its integrity check: what is stored no longer matches the verifiable log',
+      );
+    }
+    return check;
+  }
+
   app.get('/v1/decisions/:id', { schema: { params: idParams }, config: { roles: readers } }, async (request) => {
     const { id } = request.params as { id: string };
     const record = await fromStore(() => readDecision(db, id, readerOf(request), 'read'));
     if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
-    return stored(record);
+    const check = await verified(record);
+    return stored(record, check.state === 'proven' ? check.leafIndex : null);
   });
+
+  // The decision with the proof that it is in the log as issued, checkable offline with the log's
+  // public key ("entitle receipt verify").
+  app.get(
+    '/v1/decisions/:id/receipt',
+    { schema: { params: idParams }, config: { roles: readers } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const record = await fromStore(() => readDecision(db, id, readerOf(request), 'receipt'));
+      if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
+      await verified(record);
+      const result = await fromStore(() => receiptFor(db, record, context.log.verifier));
+      if (result.state === 'altered') {
+        context.integrity.failed({ seq: 0, id: record.id, message: result.message });
+        throw new EntitleError('ENTITLE_RECORD_INTEGRITY', 'this decision failed its integrity check');
+      }
+      if (result.state === 'pending')
+        throw new EntitleError('ENTITLE_RECEIPT_PENDING', 'the decision is recorded and joins the log within seconds');
+      return result.receipt;
+    },
+  );
 
   // Who read a decision, and when: for auditors answering "who has seen my data?".
   app.get(
@@ -125,6 +173,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
       const { id } = request.params as { id: string };
       const record = await fromStore(() => readDecision(db, id, readerOf(request), 'replay'));
       if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
+      await verified(record);
       if (record.inputs === null) {
         context.metrics.replays.inc({ result: 'purged' });
         throw new EntitleError(

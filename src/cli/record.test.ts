@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DecisionWriter } from '../decisions/index.ts';
+import { integrate, KEY_FILE, logSettingsFrom, writeCheckpointFile } from '../log/index.ts';
+import { loadRuleSet } from '../rules/index.ts';
+import { migrate, openDatabase, type Database } from '../store/index.ts';
+import { canaryInput, decisionDraft, projectRoot, runEntitle } from '../testing/index.ts';
+
+/** Decisions written and placed as a running service would: each round signs a checkpoint and writes it out. */
+async function decide(dir: string, count: number, work?: (db: Database) => Promise<void>): Promise<void> {
+  const db = await openDatabase({ dataDir: dir });
+  try {
+    await migrate(db);
+    const settings = await logSettingsFrom({ dataDir: dir }, {});
+    const ruleSet = await loadRuleSet(join(projectRoot, 'rulesets/uk-universal-credit'));
+    const writer = new DecisionWriter(db);
+    for (let i = 0; i < count; i++) {
+      await writer.write(decisionDraft(ruleSet, canaryInput), ruleSet.program.bundle);
+    }
+    const placed = await integrate(db, 'decisions', settings.signer, settings.origin);
+    if (placed) await writeCheckpointFile(settings.checkpointDir!, placed.checkpoint);
+    await work?.(db);
+  } finally {
+    await db.close();
+  }
+}
+
+describe('the verifiable record on the embedded database', { timeout: 120_000 }, () => {
+  it('keeps its signing key in the data directory, and audit verify catches the newest decisions removed and the heads rewound', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-record-'));
+    const env = { ENTITLE_DATA_DIR: dir, DATABASE_URL: '', ENTITLE_LOG_SIGNING_KEY: '' };
+    try {
+      await decide(dir, 3);
+      await decide(dir, 2);
+      assert.equal((await stat(join(dir, KEY_FILE))).mode & 0o777, 0o600);
+      const key = await runEntitle(['log', 'public-key'], env);
+      assert.match(key.stdout, /^entitle\.localhost\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}\n$/);
+      const files = (await readdir(join(dir, 'checkpoints', 'decisions'))).sort();
+      assert.deepEqual(files, ['000000000000003.checkpoint', '000000000000005.checkpoint', 'latest']);
+      const kept = join(dir, 'kept.checkpoint');
+      await copyFile(join(dir, 'checkpoints', 'decisions', 'latest'), kept);
+
+      const intact = await runEntitle(['audit', 'verify'], env);
+      assert.equal(intact.code, 0, intact.stderr);
+      assert.match(intact.stdout, /verified 5 decisions against 4 signed checkpoints: the decision log is intact/);
+
+      // Someone with write access to the database removes the two newest decisions and rewinds
+      // everything in the database that counts them. Only the checkpoints outside it remember.
+      await decide(dir, 0, (db) =>
+        db.exec(`
+          DELETE FROM decisions WHERE id IN (SELECT ref FROM log_entries WHERE log = 'decisions' AND leaf_index >= 3);
+          DELETE FROM log_entries WHERE log = 'decisions' AND leaf_index >= 3;
+          DELETE FROM log_nodes WHERE log = 'decisions' AND (idx + 1) * power(2, level) > 3;
+          DELETE FROM log_checkpoints WHERE log = 'decisions' AND size > 3;`),
+      );
+      const given = await runEntitle(['audit', 'verify', '--checkpoint', kept], env);
+      assert.equal(given.code, 1, given.stdout);
+      assert.match(
+        given.stderr,
+        new RegExp(`checkpoint ${kept} \\(5 leaves\\) names 5 leaves but the decisions log holds 3`),
+      );
+      assert.match(given.stderr, /missing leaves: 3 to 4/);
+      const fromDir = await runEntitle(['audit', 'verify'], env);
+      assert.equal(fromDir.code, 1);
+      assert.match(fromDir.stderr, /000000000000005\.checkpoint \(5 leaves\) names 5 leaves/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
