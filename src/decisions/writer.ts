@@ -31,9 +31,9 @@ const COLUMNS = 16;
  * Records decisions with group commit: every write waiting while a transaction is in flight joins
  * the next one, so throughput grows with load while each caller still waits for the commit that
  * holds its own record. A failed transaction rejects every write in it; nothing partial is ever
- * acknowledged. Nothing is locked but the rows written: each decision is a new row, and the
- * database queues its record hash for the verifiable log in the same transaction (a trigger), so
- * instances write side by side and the sequencer places the leaves a moment later.
+ * acknowledged. Nothing is locked but the rows written: each decision is a new row, and its record
+ * hash is queued for the verifiable log in the same transaction, so instances write side by side
+ * and the sequencer places the leaves a moment later.
  */
 export class DecisionWriter {
   private queue: Pending[] = [];
@@ -185,6 +185,12 @@ export class DecisionWriter {
        RETURNING id, seq`,
       columns,
     );
+    // Queued for the verifiable log in the same transaction, in the batch's order; the sequencer
+    // places them a moment later.
+    await tx.query("INSERT INTO log_queue (log, ref, leaf) SELECT 'decisions', * FROM unnest($1::uuid[], $2::text[])", [
+      batch.map((p) => p.draft.id),
+      batch.map((p) => p.recordHash),
+    ]);
     const seqs = new Map(rows.map((r) => [r.id, Number(r.seq)]));
     return batch.map((p): DecisionRecord => ({
       ...p.draft,

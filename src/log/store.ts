@@ -59,16 +59,28 @@ export async function storedCheckpoints(db: Queryable, log: LogName): Promise<St
   }));
 }
 
-/** Reads the perfect subtrees a computation needs in one query, then runs it with them. */
+/**
+ * Reads the perfect subtrees a computation needs (leaf hashes from the entries, larger subtrees
+ * from the stored nodes, one query each), then runs it with them.
+ */
 async function withNodes<T>(db: Queryable, log: LogName, compute: (node: NodeReader) => T): Promise<T> {
   const wanted = nodesRead(compute);
   const hashes = new Map<string, Hash>();
-  if (wanted.length > 0) {
+  const leaves = wanted.filter((a) => a.level === 0);
+  const inner = wanted.filter((a) => a.level > 0);
+  if (leaves.length > 0) {
+    const { rows } = await db.query<{ leaf_index: string | number; leaf: string }>(
+      'SELECT leaf_index, leaf FROM log_entries WHERE log = $1 AND leaf_index = ANY($2::bigint[])',
+      [log, leaves.map((a) => a.index)],
+    );
+    for (const row of rows) hashes.set(`0/${Number(row.leaf_index)}`, leafHash(row.leaf));
+  }
+  if (inner.length > 0) {
     const { rows } = await db.query<{ level: number; idx: string | number; hash: string }>(
       `SELECT n.level, n.idx, n.hash FROM log_nodes n
        JOIN unnest($2::smallint[], $3::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx
        WHERE n.log = $1`,
-      [log, wanted.map((a) => a.level), wanted.map((a) => a.index)],
+      [log, inner.map((a) => a.level), inner.map((a) => a.index)],
     );
     for (const row of rows) hashes.set(`${row.level}/${Number(row.idx)}`, Buffer.from(row.hash, 'hex'));
   }
@@ -122,9 +134,11 @@ export async function integrate(
         `the stored tree of ${size} leaves no longer gives the root its checkpoint signed: run "entitle audit verify"`,
       );
     const nodes: { level: number; index: number; hash: string }[] = [];
+    // Leaf hashes are not stored twice: the entries hold their data.
     for (const entry of queued)
       for (const made of edge.append(leafHash(entry.leaf)))
-        nodes.push({ level: made.address.level, index: made.address.index, hash: made.hash.toString('hex') });
+        if (made.address.level > 0)
+          nodes.push({ level: made.address.level, index: made.address.index, hash: made.hash.toString('hex') });
     await tx.query(
       `INSERT INTO log_entries (log, leaf_index, ref, leaf)
        SELECT $1, * FROM unnest($2::bigint[], $3::uuid[], $4::text[])`,

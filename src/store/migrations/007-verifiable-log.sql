@@ -3,7 +3,7 @@
 -- longer queue behind one row: a decision is inserted, and a trigger puts its record hash in the
 -- log's queue; the sequencer (one instance at a time) gives queued leaves their places and signs a
 -- checkpoint. Expand only: the previous release still appends to the old hash chain, and its
--- records are queued by the same triggers, so a rolling deploy loses nothing from the log.
+-- records are queued by triggers, so a rolling deploy loses nothing from the log.
 
 -- Decisions recorded into the log take their storage number from this sequence, far above any
 -- number the old chain gives (the previous release still numbers its records from chain_head
@@ -31,8 +31,9 @@ CREATE TABLE log_entries (
   UNIQUE (log, ref)
 );
 
--- The hash of every perfect subtree: level 0 holds the leaf hashes, level k the hash of the 2^k
--- leaves from idx * 2^k. Any proof for any tree size reads at most two per level.
+-- The hash of every perfect subtree of two leaves or more: level k holds the hash of the 2^k
+-- leaves from idx * 2^k (the leaf hashes, level 0, come from log_entries). Any proof for any tree
+-- size reads at most two per level.
 CREATE TABLE log_nodes (
   log   text NOT NULL,
   level smallint NOT NULL,
@@ -52,9 +53,13 @@ CREATE TABLE log_checkpoints (
   PRIMARY KEY (log, size)
 );
 
-CREATE FUNCTION entitle_queue_decisions() RETURNS trigger LANGUAGE plpgsql AS '
+-- This release's writer queues its decisions itself, in the statement after the insert. The
+-- previous release, still running during a rolling deploy, does not: its decisions (the only
+-- ones with prev_hash) are queued by this row trigger, whose condition PostgreSQL checks without
+-- calling the function for every other row.
+CREATE FUNCTION entitle_queue_decision() RETURNS trigger LANGUAGE plpgsql AS '
 BEGIN
-  INSERT INTO log_queue (log, ref, leaf) SELECT ''decisions'', id, record_hash FROM added ORDER BY seq;
+  INSERT INTO log_queue (log, ref, leaf) VALUES (''decisions'', NEW.id, NEW.record_hash);
   RETURN NULL;
 END';
 
@@ -65,7 +70,7 @@ BEGIN
 END';
 
 CREATE TRIGGER decisions_into_log AFTER INSERT ON decisions
-  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION entitle_queue_decisions();
+  FOR EACH ROW WHEN (NEW.prev_hash IS NOT NULL) EXECUTE FUNCTION entitle_queue_decision();
 
 CREATE TRIGGER audit_events_into_log AFTER INSERT ON audit_events
   REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION entitle_queue_audit();
