@@ -36,6 +36,9 @@ interface ReleaseFacts {
   summary?: string;
   state: string;
   canaryBasisPoints?: number;
+  shadowSharePpm?: number;
+  /** The version it is compared with, and a rollback returns to. */
+  baseline?: string;
 }
 
 interface KeyFacts {
@@ -57,6 +60,7 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
   const keys = new Map<string, KeyFacts>();
   let keysAdopted = false;
   let environment: string | undefined;
+  const seededTwice: string[] = [];
   let lastReinstated: { release: string; rolledBack: unknown } | undefined;
 
   for (const e of events) {
@@ -76,12 +80,21 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
       const facts = releases.get(e.subject);
       if (facts?.state === 'superseded') facts.state = 'active';
       lastReinstated = { release: e.subject, rolledBack: ev.rolledBack };
+    } else if (e.action === 'release.rebased') {
+      const facts = releases.get(e.subject);
+      if (facts && typeof ev.baseline === 'string') facts.baseline = ev.baseline;
     } else if (e.action === 'ruleset.first_active') {
+      // Seeded once per benefit: a second seeding means its pointer row was deleted, and the
+      // service started from the files again without a release.
+      if (active.has(e.subject)) seededTwice.push(`the active rule set of ${e.subject}`);
       active.set(e.subject, { hash: String((ev.ruleset as { hash?: string })?.hash), release: null });
     } else if (e.action.startsWith('release.') && typeof ev.to === 'string') {
       const facts = releases.get(e.subject) ?? { state: 'draft' };
       facts.state = ev.to;
       if (ev.to === 'canary' && typeof ev.percent === 'number') facts.canaryBasisPoints = Math.round(ev.percent * 100);
+      if (ev.to === 'shadow' && typeof ev.sharePercent === 'number')
+        facts.shadowSharePpm = Math.round(ev.sharePercent * 10_000);
+      if (ev.to === 'shadow' && typeof ev.baseline === 'string') facts.baseline = ev.baseline;
       releases.set(e.subject, facts);
       if (ev.to === 'active' && e.action === 'release.active')
         active.set(String(ev.benefit), { hash: String(ev.ruleset), release: e.subject });
@@ -89,6 +102,14 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
         const reinstated = lastReinstated?.rolledBack === e.subject ? lastReinstated.release : null;
         active.set(String(ev.benefit), { hash: ev.returnedTo, release: reinstated });
       }
+    } else if (e.action === 'flag.created' && flags.has(e.subject.replace(/^flag:/, ''))) {
+      seededTwice.push(`flag ${e.subject.replace(/^flag:/, '')}`);
+      const after = ev.after as { enabled?: unknown; rolloutBasisPoints?: unknown } | undefined;
+      if (after)
+        flags.set(e.subject.replace(/^flag:/, ''), {
+          enabled: after.enabled,
+          rolloutBasisPoints: after.rolloutBasisPoints,
+        });
     } else if (e.action === 'flag.created' || e.action === 'flag.changed') {
       const after = ev.after as { enabled?: unknown; rolloutBasisPoints?: unknown } | undefined;
       if (after)
@@ -126,7 +147,11 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
     summary: string;
     state: string;
     canary_basis_points: number;
-  }>('SELECT id, benefit, ruleset_hash, author, summary, state, canary_basis_points FROM releases ORDER BY id');
+    shadow_share_ppm: number;
+    baseline_hash: string | null;
+  }>(
+    'SELECT id, benefit, ruleset_hash, author, summary, state, canary_basis_points, shadow_share_ppm, baseline_hash FROM releases ORDER BY id',
+  );
   checked.releases = releaseRows.rows.length;
   const seen = new Set<string>();
   for (const row of releaseRows.rows) {
@@ -149,6 +174,10 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
     differs('state', row.state, facts.state);
     if (row.state === 'canary' && facts.canaryBasisPoints !== undefined)
       differs('canary share (basis points)', Number(row.canary_basis_points), facts.canaryBasisPoints);
+    if (facts.shadowSharePpm !== undefined)
+      differs('shadow share (parts per million)', Number(row.shadow_share_ppm), facts.shadowSharePpm);
+    if (facts.baseline !== undefined)
+      differs('baseline (the version a rollback returns to)', row.baseline_hash, facts.baseline);
   }
   for (const [id, facts] of releases)
     if (facts.author && !seen.has(id)) problems.push(`release ${id} is in the audit log but its row was deleted`);
@@ -185,6 +214,14 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
       );
   }
 
+  for (const [benefit] of active)
+    if (!pointerRows.rows.some((r) => r.benefit === benefit))
+      problems.push(`the active rule set row of ${benefit} was deleted`);
+  for (const what of seededTwice)
+    problems.push(
+      `${what} was seeded twice: its row was deleted and seeded again from the code or files, without a release`,
+    );
+
   const flagRows = await db.query<{ key: string; enabled: boolean; rollout_basis_points: number }>(
     'SELECT key, enabled, rollout_basis_points FROM feature_flags ORDER BY key',
   );
@@ -198,6 +235,10 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
         `flag ${row.key} is ${JSON.stringify(stored)} but the audit log records ${JSON.stringify(recorded)}: it was changed by hand`,
       );
   }
+
+  for (const [key] of flags)
+    if (!flagRows.rows.some((r) => r.key === key))
+      problems.push(`flag ${key} is in the audit log but its row was deleted`);
 
   const settings = await db.query<{ value: string }>("SELECT value FROM service_settings WHERE name = 'environment'");
   const storedEnvironment = settings.rows[0]?.value;

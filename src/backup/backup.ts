@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { migrate, shippedMigrations, type Database, type Queryable } from '../store/index.ts';
 
@@ -77,14 +78,19 @@ export async function backupTo(db: Database, file: string): Promise<BackupSummar
   const temporary = `${file}.partial`;
   const gzip = createGzip();
   const out = createWriteStream(temporary, { mode: 0o600 });
-  const piped = new Promise<void>((resolve, reject) => {
-    gzip.pipe(out);
-    out.on('finish', resolve);
-    out.on('error', reject);
-    gzip.on('error', reject);
+  // A write that fails (a full disk) fails the backup at the next row, never the process: the
+  // pipeline's rejection is held here and raised by write().
+  let failure: Error | undefined;
+  const piped = pipeline(gzip, out).catch((error: unknown) => {
+    failure ??= error instanceof Error ? error : new Error(String(error));
   });
+  const raise = (): void => {
+    if (failure !== undefined) throw failure;
+  };
   const write = async (value: unknown) => {
-    if (!gzip.write(`${JSON.stringify(value)}\n`)) await once(gzip, 'drain');
+    raise();
+    if (!gzip.write(`${JSON.stringify(value)}\n`)) await Promise.race([once(gzip, 'drain'), piped]);
+    raise();
   };
   try {
     const header = await db.transaction(async (tx) => {
@@ -126,6 +132,7 @@ export async function backupTo(db: Database, file: string): Promise<BackupSummar
     await write({ end: true, tables: header.tables.length });
     gzip.end();
     await piped;
+    raise();
     await rename(temporary, file);
     return { header, bytes: (await stat(file)).size, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   } catch (error) {

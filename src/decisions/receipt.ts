@@ -142,9 +142,7 @@ export function verifyReceipt(input: unknown, verifier: VerifierKey): ReceiptChe
 
   let signed;
   try {
-    signed = openCheckpoint(checkpoint as string, verifier);
-    if (!signed.origin.endsWith('/decisions'))
-      problems.push(`"checkpoint" is for the log "${signed.origin}", not a decision log`);
+    signed = openCheckpoint(checkpoint as string, verifier, `${verifier.name}/decisions`);
   } catch (error) {
     if (!(error instanceof NoteError)) throw error;
     problems.push(`"checkpoint" cannot be trusted: ${error.message}`);

@@ -38,8 +38,8 @@ export interface Assignment {
 export interface DecisionRecord extends DecisionDraft {
   /**
    * The storage number. For decisions made before the verifiable log, also the place in the old
-   * hash chain (1, 2, 3, ...); for decisions in the log, only an order of storage: their place is
-   * their leaf index.
+   * hash chain (1, 2, 3, ...); decisions recorded into the log are numbered -1, -2, -3, ... and
+   * their place is their leaf index.
    */
   readonly seq: number;
   /** Null once the inputs were removed under the retention policy. */

@@ -1,6 +1,6 @@
 import { verifyLog, type ExternalCheckpoint, type LeafCheck, type VerifierKey } from '../log/index.ts';
 import { hashBundle, type RuleSetBundle } from '../rules/index.ts';
-import type { Database } from '../store/index.ts';
+import type { Database, Queryable } from '../store/index.ts';
 import {
   digestInputs,
   fromRow,
@@ -73,7 +73,16 @@ export interface VerifyOptions {
  * made before the log to its head; finds any decision outside the log; and checks each stored
  * rule-set version still hashes to its name.
  */
-export async function verifyChain(db: Database, options: VerifyOptions): Promise<ChainReport> {
+export async function verifyChain(database: Database, options: VerifyOptions): Promise<ChainReport> {
+  // One snapshot for the whole check: the sequencer placing leaves meanwhile cannot make a row
+  // look outside the log, nor old writers move the old chain's head.
+  return database.transaction(async (db) => {
+    await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    return verifyIn(db, options);
+  });
+}
+
+async function verifyIn(db: Queryable, options: VerifyOptions): Promise<ChainReport> {
   const chain = new OldChain();
   let verified = 0;
   const source = async (from: number, limit: number): Promise<LeafCheck[]> => {
@@ -112,18 +121,23 @@ export async function verifyChain(db: Database, options: VerifyOptions): Promise
     return fail(
       `the chain made before the log ends at record ${chain.seq} but its head names record ${head?.seq ?? 'none'}: records at its end were removed or the head was altered`,
     );
-  // Every decision is in the log or waiting for the sequencer: a row inserted around both
-  // would be served like a decision without ever being verified.
-  const counted = await db.query<{ rows: number; queued: number }>(
-    `SELECT (SELECT count(*)::int FROM decisions) AS rows, (SELECT count(*)::int FROM log_queue WHERE log = 'decisions') AS queued`,
+  // Every decision is in the log or waiting for the sequencer, each once: a row inserted around
+  // both would be served like a decision without ever being verified.
+  const { rows: around } = await db.query<{ outside: number; lost: number; twice: number }>(
+    `SELECT
+       (SELECT count(*)::int FROM decisions d
+         WHERE NOT EXISTS (SELECT 1 FROM log_entries e WHERE e.log = 'decisions' AND e.ref = d.id)
+           AND NOT EXISTS (SELECT 1 FROM log_queue q WHERE q.log = 'decisions' AND q.ref = d.id)) AS outside,
+       (SELECT count(*)::int FROM log_queue q WHERE q.log = 'decisions'
+         AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.id = q.ref)) AS lost,
+       (SELECT count(*)::int FROM log_queue q WHERE q.log = 'decisions'
+         AND EXISTS (SELECT 1 FROM log_entries e WHERE e.log = 'decisions' AND e.ref = q.ref)) AS twice`,
   );
-  const outside = Number(counted.rows[0]?.rows ?? 0) - log.size - Number(counted.rows[0]?.queued ?? 0);
-  if (outside !== 0)
-    return fail(
-      outside > 0
-        ? `${outside} decision row${outside === 1 ? ' is' : 's are'} outside the log: rows were inserted around it`
-        : `${-outside} decision row${outside === -1 ? ' was' : 's were'} deleted while waiting for the log`,
-    );
+  const { outside = 0, lost = 0, twice = 0 } = around[0] ?? {};
+  const some = (n: number, what: string) => `${n} decision row${n === 1 ? ' is' : 's are'} ${what}`;
+  if (outside > 0) return fail(some(outside, 'outside the log: rows were inserted around it'));
+  if (lost > 0) return fail(some(lost, 'waiting for the log but deleted'));
+  if (twice > 0) return fail(some(twice, 'queued for the log again though already in it: the queue was altered'));
   // The rules each decision names must still be the rules stored under that name.
   const bundles = await db.query<{ hash: string; bundle: RuleSetBundle }>(
     'SELECT hash, bundle FROM ruleset_versions ORDER BY hash',

@@ -1,4 +1,4 @@
-import { latestCheckpoint, leafHash, openStored, TreeEdge, type VerifierKey } from '../log/index.ts';
+import { latestCheckpoint, leafHash, NoteError, openStored, TreeEdge, type VerifierKey } from '../log/index.ts';
 import type { Database } from '../store/index.ts';
 import { fromRow, type DecisionRow } from './record.ts';
 import type { ChainProblem } from './verify.ts';
@@ -34,7 +34,13 @@ export class ChainWatch {
   /** Verifies what was added since the last tick; reports intact or the first problem found. */
   async tick(): Promise<void> {
     if (this.broken) return this.report({ intact: false, verified: this.edge.treeSize, problem: this.broken });
-    const latest = await latestCheckpoint(this.db, 'decisions');
+    let latest;
+    try {
+      latest = await latestCheckpoint(this.db, 'decisions');
+    } catch (error) {
+      if (!(error instanceof NoteError)) throw error;
+      return this.fail(`the newest checkpoint row cannot be read as a checkpoint: ${error.message}`);
+    }
     const target = latest?.size ?? 0;
     if (target < this.edge.treeSize)
       return this.fail(

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_CAPACITY } from '../capacity/index.ts';
 import { requestFlagChange } from '../flags/index.ts';
 import { assembleApp } from '../service/index.ts';
-import { canaryInput, testDatabases, testService } from '../testing/index.ts';
+import { canaryInput, TEST_LOG, testDatabases, testService } from '../testing/index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -67,7 +67,8 @@ describe('Idempotency-Key on assessments', () => {
   it('records one decision when two instances on one PostgreSQL database get the same key at once', async () => {
     const t = await testDatabases.postgres();
     const first = await testService({}, t.db);
-    const second = await assembleApp({ db: t.db, rules: first.context.ruleSets, logLevel: 'silent' });
+    // The same log key as the first instance, as every instance of a deployment has.
+    const second = await assembleApp({ db: t.db, rules: first.context.ruleSets, logLevel: 'silent', log: TEST_LOG });
     try {
       for (let round = 0; round < 5; round++) {
         const headers = { ...bearer(first.keys.assessor), 'idempotency-key': `two-instances-${round}` };

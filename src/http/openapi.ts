@@ -352,7 +352,11 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             {
               type: 'object',
               properties: {
-                seq: { type: 'integer' },
+                seq: {
+                  type: 'integer',
+                  description:
+                    'A storage number: the place in the old hash chain for decisions made before the verifiable log (1, 2, ...), negative for decisions in the log.',
+                },
                 leafIndex: {
                   type: ['integer', 'null'],
                   description: 'Its place in the verifiable log; null for the second or so before it is placed.',

@@ -1,4 +1,5 @@
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { LogName, StoredCheckpoint } from './store.ts';
 
@@ -15,7 +16,8 @@ function fileName(size: number): string {
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  // Unique across pods sharing the volume (each pod's process is often pid 1).
+  const temporary = `${path}.${randomUUID()}.tmp`;
   await writeFile(temporary, text, { mode: 0o644 });
   await rename(temporary, path);
 }

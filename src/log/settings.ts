@@ -32,51 +32,68 @@ async function readKey(text: string, where: string): Promise<SignerKey> {
   }
 }
 
+/** The key in a directory, made there (mode 0600) the first time; undefined when it cannot be written. */
+async function keyInDirectory(dir: string, origin: string): Promise<SignerKey | undefined> {
+  const file = join(dir, KEY_FILE);
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (existing) return readKey(existing, file);
+  const signer = generateSignerKey(origin);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, `${signer.text}\n`, { mode: 0o600, flag: 'wx' });
+    await chmod(file, 0o600);
+    return signer;
+  } catch {
+    // Another process made it first (read it), or the directory cannot be written.
+    const made = await readFile(file, 'utf8').catch(() => undefined);
+    return made ? readKey(made, file) : undefined;
+  }
+}
+
 /**
  * The log's signing key: ENTITLE_LOG_SIGNING_KEY (the key, or a file that holds it: a Kubernetes
- * Secret); otherwise, for the embedded database, the key in the data directory, generated there
- * (mode 0600) the first time. With PostgreSQL and no key, only `allowEphemeral` (development and
- * tests) signs with a key that dies with the process, and says so.
+ * Secret); otherwise, for the embedded database, the key in the data directory, made there (mode
+ * 0600) the first time. With PostgreSQL and no key, staging and production refuse to start; a
+ * development machine (`allowLocalKey`) uses the key in the local data directory, so every
+ * instance on the machine signs alike, or, where that cannot be written, a key for the process
+ * alone, and says so.
  */
 export async function logSettingsFrom(
   store: { readonly databaseUrl?: string | undefined; readonly dataDir?: string | undefined },
   env: Readonly<Record<string, string | undefined>> = process.env,
-  options: { allowEphemeral?: boolean } = {},
+  options: { allowLocalKey?: boolean } = {},
 ): Promise<LogSettings> {
   const intervalMs = env.ENTITLE_LOG_INTERVAL_MS ? Number(env.ENTITLE_LOG_INTERVAL_MS) : 1_000;
   if (!(Number.isInteger(intervalMs) && intervalMs >= 50 && intervalMs <= 60_000))
     throw new LogSettingsError('ENTITLE_LOG_INTERVAL_MS must be a whole number of milliseconds from 50 to 60000');
-  const dataDir = store.databaseUrl ? undefined : resolve(store.dataDir ?? './data');
+  const dataDir = resolve(store.dataDir ?? './data');
+  const embedded = !store.databaseUrl;
   const checkpointDir = env.ENTITLE_CHECKPOINT_DIR
     ? resolve(env.ENTITLE_CHECKPOINT_DIR)
-    : dataDir
+    : embedded
       ? join(dataDir, 'checkpoints')
       : undefined;
+  const origin = env.ENTITLE_LOG_ORIGIN || DEFAULT_ORIGIN;
   const given = env.ENTITLE_LOG_SIGNING_KEY;
-  let signer: SignerKey;
-  let keySource: string;
   if (given) {
-    signer = await readKey(given, 'ENTITLE_LOG_SIGNING_KEY');
-    keySource = 'ENTITLE_LOG_SIGNING_KEY';
-  } else if (dataDir) {
-    const file = join(dataDir, KEY_FILE);
-    const existing = await readFile(file, 'utf8').catch(() => undefined);
-    if (existing) {
-      signer = await readKey(existing, file);
-    } else {
-      signer = generateSignerKey(env.ENTITLE_LOG_ORIGIN || DEFAULT_ORIGIN);
-      await mkdir(dataDir, { recursive: true });
-      await writeFile(file, `${signer.text}\n`, { mode: 0o600, flag: 'wx' });
-      await chmod(file, 0o600);
-    }
-    keySource = `${KEY_FILE} in the data directory`;
-  } else if (options.allowEphemeral) {
-    signer = generateSignerKey(env.ENTITLE_LOG_ORIGIN || DEFAULT_ORIGIN);
-    keySource = 'a key generated for this process only (set ENTITLE_LOG_SIGNING_KEY)';
-  } else {
-    throw new LogSettingsError(
-      'ENTITLE_LOG_SIGNING_KEY is not set: with PostgreSQL the log needs its signing key from configuration; make one with "entitle log keygen --origin NAME"',
-    );
+    const signer = await readKey(given, 'ENTITLE_LOG_SIGNING_KEY');
+    return { signer, origin: signer.name, checkpointDir, intervalMs, keySource: 'ENTITLE_LOG_SIGNING_KEY' };
   }
-  return { signer, origin: signer.name, checkpointDir, intervalMs, keySource };
+  if (embedded || options.allowLocalKey) {
+    const signer = await keyInDirectory(dataDir, origin);
+    if (signer)
+      return { signer, origin: signer.name, checkpointDir, intervalMs, keySource: `${KEY_FILE} in the data directory` };
+    if (embedded) throw new LogSettingsError(`the log's key cannot be written to ${join(dataDir, KEY_FILE)}`);
+    const ephemeral = generateSignerKey(origin);
+    return {
+      signer: ephemeral,
+      origin: ephemeral.name,
+      checkpointDir,
+      intervalMs,
+      keySource: 'a key generated for this process only (set ENTITLE_LOG_SIGNING_KEY)',
+    };
+  }
+  throw new LogSettingsError(
+    'ENTITLE_LOG_SIGNING_KEY is not set: with PostgreSQL the log needs its signing key from configuration; make one with "entitle log keygen --origin NAME"',
+  );
 }

@@ -127,6 +127,17 @@ export async function integrate(
     );
     if (queued.length === 0) return undefined;
     const latest = await latestCheckpoint(tx, log);
+    if (latest) {
+      // Only a tree this key signed is built upon: a checkpoint row rewritten in the database
+      // (another key, another origin) is never extended, and never signed over.
+      try {
+        openCheckpoint(latest.note, signer.verifier, logOrigin(origin, log));
+      } catch (error) {
+        throw new LogIntegrityError(
+          `the newest stored checkpoint of the ${log} log does not carry this key's signature: ${(error as Error).message}`,
+        );
+      }
+    }
     const size = latest?.size ?? 0;
     const edge = size === 0 ? TreeEdge.empty() : await withNodes(tx, log, (node) => TreeEdge.at(size, node));
     if (latest && !edge.root().equals(latest.root))
@@ -169,13 +180,18 @@ export type Placement =
   | { readonly placed: false; readonly leaf: string | undefined };
 
 export async function placementOf(db: Queryable, log: LogName, ref: string): Promise<Placement> {
-  const { rows } = await db.query<{ leaf_index: string | number; leaf: string }>(
-    'SELECT leaf_index, leaf FROM log_entries WHERE log = $1 AND ref = $2',
+  // One statement, one snapshot: a leaf the sequencer moves from the queue to its place between
+  // two reads would otherwise be found in neither.
+  const { rows } = await db.query<{ leaf_index: string | number | null; leaf: string | null; queued: string | null }>(
+    `SELECT e.leaf_index, e.leaf, q.leaf AS queued FROM (SELECT $2::uuid AS ref) r
+     LEFT JOIN log_entries e ON e.log = $1 AND e.ref = r.ref
+     LEFT JOIN log_queue q ON q.log = $1 AND q.ref = r.ref`,
     [log, ref],
   );
-  if (rows[0]) return { placed: true, leafIndex: Number(rows[0].leaf_index), leaf: rows[0].leaf };
-  const queued = await db.query<{ leaf: string }>('SELECT leaf FROM log_queue WHERE log = $1 AND ref = $2', [log, ref]);
-  return { placed: false, leaf: queued.rows[0]?.leaf };
+  const row = rows[0];
+  if (row?.leaf_index !== null && row?.leaf_index !== undefined && row.leaf !== null)
+    return { placed: true, leafIndex: Number(row.leaf_index), leaf: row.leaf };
+  return { placed: false, leaf: row?.queued ?? undefined };
 }
 
 /** The audit path of a leaf in the tree of `size` leaves. */
@@ -193,7 +209,7 @@ export function storedRootAt(db: Queryable, log: LogName, size: number): Promise
   return withNodes(db, log, (node) => rootAt(size, node));
 }
 
-/** Opens a stored checkpoint with the log's key: a row rewritten in the database fails here. */
+/** Opens a stored checkpoint with the log's key and origin: a row rewritten in the database fails here. */
 export function openStored(checkpoint: StoredCheckpoint, verifier: VerifierKey): Checkpoint {
-  return openCheckpoint(checkpoint.note, verifier, checkpoint.origin);
+  return openCheckpoint(checkpoint.note, verifier, logOrigin(verifier.name, checkpoint.log));
 }

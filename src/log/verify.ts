@@ -1,4 +1,4 @@
-import type { Database } from '../store/index.ts';
+import type { Queryable } from '../store/index.ts';
 import { openCheckpoint } from './checkpoint.ts';
 import { leafHash, TreeEdge } from './merkle.ts';
 import { NoteError, type VerifierKey } from './note.ts';
@@ -33,6 +33,28 @@ export type LogReport =
 
 const PAGE = 2_000;
 
+/** The first stored node that is missing or differs from the one rebuilt, said for an operator. */
+async function storedNodesDiffer(
+  db: Queryable,
+  log: LogName,
+  made: readonly { level: number; index: number; hash: Buffer }[],
+): Promise<string | undefined> {
+  if (made.length === 0) return undefined;
+  const { rows } = await db.query<{ level: number; idx: string | number; hash: string }>(
+    `SELECT n.level, n.idx, n.hash FROM log_nodes n
+     JOIN unnest($2::smallint[], $3::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx
+     WHERE n.log = $1`,
+    [log, made.map((n) => n.level), made.map((n) => n.index)],
+  );
+  const stored = new Map(rows.map((r) => [`${r.level}/${Number(r.idx)}`, r.hash]));
+  for (const node of made) {
+    const hash = stored.get(`${node.level}/${node.index}`);
+    if (hash !== node.hash.toString('hex'))
+      return `the stored node ${node.level}/${node.index} of the ${log} log ${hash === undefined ? 'is missing' : 'was altered'}: proofs made from it would fail`;
+  }
+  return undefined;
+}
+
 /**
  * Rebuilds a log's tree from its records and checks it against every checkpoint: the ones in the
  * database and the ones kept outside it. Each record must still give its leaf; each checkpoint
@@ -41,7 +63,7 @@ const PAGE = 2_000;
  * give the same root.
  */
 export async function verifyLog(
-  db: Database,
+  db: Queryable,
   log: LogName,
   source: LeafSource,
   options: { readonly verifier: VerifierKey; readonly external?: readonly ExternalCheckpoint[] },
@@ -81,11 +103,14 @@ export async function verifyLog(
   const edge = TreeEdge.empty();
   for (;;) {
     const page = await source(edge.treeSize, PAGE);
+    // Every perfect subtree the rebuild completes must be the one stored: proofs are made from them.
+    const made: { level: number; index: number; hash: Buffer }[] = [];
     for (const entry of page) {
       if (entry.leafIndex !== edge.treeSize)
         return { ok: false, size: edge.treeSize, problem: `leaf ${edge.treeSize} of the ${log} log is missing` };
       if (entry.problem) return { ok: false, size: edge.treeSize, problem: entry.problem };
-      edge.append(leafHash(entry.leaf));
+      for (const node of edge.append(leafHash(entry.leaf)))
+        if (node.address.level > 0) made.push({ ...node.address, hash: node.hash });
       for (const expected of wanted.get(edge.treeSize) ?? [])
         if (!expected.root.equals(edge.root()))
           return {
@@ -94,6 +119,8 @@ export async function verifyLog(
             problem: `the ${log} log does not extend ${expected.source}: its first ${edge.treeSize} leaves give another root, so records below it were altered, removed or reordered`,
           };
     }
+    const altered = await storedNodesDiffer(db, log, made);
+    if (altered) return { ok: false, size: edge.treeSize, problem: altered };
     if (page.length < PAGE) break;
   }
   const size = edge.treeSize;

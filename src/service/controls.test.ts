@@ -110,6 +110,20 @@ describe('the controls in the audit log', () => {
       /canary share \(basis points\) is "10000" but the audit log records "500"/,
     ],
     [
+      'a baseline changed, so a rollback would return elsewhere',
+      (ids) => `UPDATE releases SET baseline_hash = '${ids.otherHash}' WHERE id = '${ids.canary}'`,
+      /its baseline \(the version a rollback returns to\) is .* but the audit log records/,
+    ],
+    [
+      'the pointer row deleted and seeded again from the files',
+      async (_ids, db) => {
+        await db.exec('DELETE FROM active_rulesets');
+        await seedActiveVersions(db, [compile(beforeUprating(await ucBundle())).program]);
+        return 'SELECT 1';
+      },
+      /the active rule set of universal-credit was seeded twice/,
+    ],
+    [
       'a flag switched by hand',
       () => 'UPDATE feature_flags SET enabled = NOT enabled',
       /flag .* is .* but the audit log records/,
@@ -135,12 +149,16 @@ describe('the controls in the audit log', () => {
         "INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES (gen_random_uuid(), 'backdoor', 'sha256:x', '{admin}', '2026-01-01')",
       /key backdoor has no audit event: it was inserted by hand/,
     ],
-  ] as const satisfies readonly (readonly [string, (ids: Awaited<ReturnType<typeof history>>) => string, RegExp])[]) {
+  ] as const satisfies readonly (readonly [
+    string,
+    (ids: Awaited<ReturnType<typeof history>>, db: Database) => string | Promise<string>,
+    RegExp,
+  ])[]) {
     it(`catch ${name}`, async () => {
       const t = await testDatabases.pglite();
       try {
         const ids = await history(t.db);
-        await t.db.exec(tamper(ids));
+        await t.db.exec(await tamper(ids, t.db));
         const report = await verifyControls(t.db);
         assert.equal(report.ok, false);
         assert.ok(

@@ -72,7 +72,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     const log =
       config.log ??
       (await logSettingsFrom(config.store, config.incidents?.env ?? process.env, {
-        allowEphemeral: environmentName !== 'production' && environmentName !== 'staging',
+        allowLocalKey: environmentName !== 'production' && environmentName !== 'staging',
       }));
     const registry = new Registry();
     // The app's logger exists only once the app does; the live releases log through it.
