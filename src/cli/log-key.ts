@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
 import { EntitleError } from '../errors/index.ts';
 import type { NoteError } from '../log/index.ts';
 import {
@@ -66,4 +67,30 @@ export async function externalCheckpoints(
   if (!dir) return [];
   const all = await Promise.all(LOGS.map((log) => readCheckpointFiles(dir, log)));
   return all.flat().map((f) => ({ source: f.path, note: f.note }));
+}
+
+/** `--checkpoint FILE` (repeatable) and `--key FILE`: how the commands that check the log are told what to trust. */
+export function addLogCheckOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--checkpoint <file>', 'a checkpoint kept outside the database (repeatable)')
+        .default([])
+        .argParser((value: string, previous: string[]) => [...previous, value]),
+    )
+    .addOption(new Option('--key <file>', "the log's verifier key (default: derived from the configured signing key)"));
+}
+
+/** The verifier key and the checkpoints kept outside the database, from those options or the configuration. */
+export async function logCheckFrom(options: {
+  dataDir?: string;
+  checkpoint: string[];
+  key?: string;
+}): Promise<{ verifier: VerifierKey; checkpoints: ExternalCheckpoint[] }> {
+  const configured = options.key ? undefined : await configuredLog(options);
+  const verifier = options.key ? await verifierFrom(options.key) : configured!.signer.verifier;
+  const checkpoints = await externalCheckpoints(
+    options.checkpoint,
+    configured?.checkpointDir ?? process.env.ENTITLE_CHECKPOINT_DIR,
+  );
+  return { verifier, checkpoints };
 }

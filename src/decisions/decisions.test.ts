@@ -5,7 +5,14 @@ import { v7 as uuidv7 } from 'uuid';
 import { loadRuleSet, ruleSetFromBundle, type RuleSet } from '../rules/index.ts';
 import { latestCheckpoint } from '../log/index.ts';
 import { migrate, openPglite, shippedMigrations } from '../store/index.ts';
-import { placeQueued, TEST_VERIFIER, testDatabases, verifyRecord, type TestDatabase } from '../testing/index.ts';
+import {
+  decisionDraft,
+  placeQueued,
+  TEST_VERIFIER,
+  testDatabases,
+  verifyRecord,
+  type TestDatabase,
+} from '../testing/index.ts';
 import {
   DecisionWriter,
   digestInputs,
@@ -45,19 +52,7 @@ const input = (n: number) => ({
 });
 
 function draft(ruleSet: RuleSet, n: number): DecisionDraft {
-  const raw = input(n);
-  const assessment = ruleSet.assess(raw);
-  return {
-    id: uuidv7(),
-    benefit: assessment.benefit,
-    applicationId: assessment.applicationId,
-    assessmentDate: assessment.assessmentDate,
-    ruleset: assessment.ruleset,
-    engineVersion: assessment.engine.version,
-    inputs: raw,
-    outcome: assessment.outcome,
-    explanation: assessment.explanation,
-  };
+  return decisionDraft(ruleSet, input(n));
 }
 
 async function withDatabase(

@@ -11,6 +11,7 @@ import {
   type VerifierKey,
 } from '../log/index.ts';
 import type { Queryable } from '../store/index.ts';
+import { recordProblem } from './verify.ts';
 import { canonicalJson, digestInputs, hashedContent, sha256, type DecisionRecord } from './record.ts';
 
 export const RECEIPT_FORMAT = 'entitle-receipt/1';
@@ -81,14 +82,10 @@ export type LogCheck =
  */
 export async function checkAgainstLog(db: Queryable, record: DecisionRecord, verifier: VerifierKey): Promise<LogCheck> {
   const altered = (message: string) => ({ state: 'altered' as const, message });
-  const hash = sha256(canonicalJson(hashedContent(record)));
-  if (hash !== record.recordHash) return altered(`decision ${record.id} no longer matches its record hash`);
-  if (record.inputs !== null && digestInputs(record.inputs) !== record.inputsDigest)
-    return altered(`the inputs of decision ${record.id} no longer match their digest`);
-  if (record.releaseId !== undefined && (record.releaseId ?? null) !== (record.assignment?.releaseId ?? null))
-    return altered(`the release column of decision ${record.id} no longer names the release its record does`);
+  const problem = recordProblem(record);
+  if (problem) return altered(problem);
   const placement = await placementOf(db, 'decisions', record.id);
-  if (placement.leaf !== undefined && placement.leaf !== hash)
+  if (placement.leaf !== undefined && placement.leaf !== record.recordHash)
     return altered(`decision ${record.id} no longer matches its leaf in the log`);
   if (!placement.placed)
     return placement.leaf === undefined ? altered(`decision ${record.id} is not in the log`) : { state: 'pending' };
@@ -103,7 +100,7 @@ export async function checkAgainstLog(db: Queryable, record: DecisionRecord, ver
     (error: Error) => error,
   );
   if (proof instanceof Error) return altered(`the log cannot prove leaf ${placement.leafIndex}: ${proof.message}`);
-  if (!verifyInclusion(placement.leafIndex, checkpoint.size, leafHash(hash), proof, checkpoint.root))
+  if (!verifyInclusion(placement.leafIndex, checkpoint.size, leafHash(record.recordHash), proof, checkpoint.root))
     return altered(
       `leaf ${placement.leafIndex} (decision ${record.id}) is not in the signed tree: the log was altered`,
     );

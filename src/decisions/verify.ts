@@ -60,6 +60,24 @@ class OldChain {
   }
 }
 
+/** A leaf of the decision log with the decision row it names (null columns when that row is gone). */
+export type PlacedDecision = DecisionRow & { leaf_index: string | number; leaf: string; ref: string };
+
+/** The leaves from `from` and below `below`, in order, at most `limit`, each with its decision. */
+export async function placedDecisions(
+  db: Queryable,
+  from: number,
+  below: number,
+  limit: number,
+): Promise<PlacedDecision[]> {
+  const { rows } = await db.query<PlacedDecision>(
+    `SELECT e.leaf_index, e.leaf, e.ref, d.* FROM log_entries e LEFT JOIN decisions d ON d.id = e.ref
+     WHERE e.log = 'decisions' AND e.leaf_index >= $1 AND e.leaf_index < $2 ORDER BY e.leaf_index LIMIT $3`,
+    [from, below, limit],
+  );
+  return rows;
+}
+
 export interface VerifyOptions {
   /** The log's verifier key: checkpoints are trusted only with its signature. */
   readonly verifier: VerifierKey;
@@ -86,11 +104,7 @@ async function verifyIn(db: Queryable, options: VerifyOptions): Promise<ChainRep
   const chain = new OldChain();
   let verified = 0;
   const source = async (from: number, limit: number): Promise<LeafCheck[]> => {
-    const { rows } = await db.query<DecisionRow & { leaf_index: string | number; leaf: string; ref: string }>(
-      `SELECT e.leaf_index, e.leaf, e.ref, d.* FROM log_entries e LEFT JOIN decisions d ON d.id = e.ref
-       WHERE e.log = 'decisions' AND e.leaf_index >= $1 ORDER BY e.leaf_index LIMIT $2`,
-      [from, limit],
-    );
+    const rows = await placedDecisions(db, from, Number.MAX_SAFE_INTEGER, limit);
     const checked: LeafCheck[] = [];
     for (const row of rows) {
       const leafIndex = Number(row.leaf_index);

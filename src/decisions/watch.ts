@@ -1,8 +1,8 @@
 import { latestCheckpoint, leafHash, NoteError, openStored, TreeEdge, type VerifierKey } from '../log/index.ts';
 import type { Database } from '../store/index.ts';
-import { fromRow, type DecisionRow } from './record.ts';
+import { fromRow } from './record.ts';
 import type { ChainProblem } from './verify.ts';
-import { recordProblem } from './verify.ts';
+import { placedDecisions, recordProblem } from './verify.ts';
 
 /**
  * Verifies the decision log continuously inside the service, so "decisions are recorded and
@@ -47,11 +47,7 @@ export class ChainWatch {
         `the decision log shrank: this instance verified ${this.edge.treeSize} leaves, the newest checkpoint names ${target}`,
       );
     for (let page = 0; page < this.pagesPerTick && this.edge.treeSize < target; page++) {
-      const { rows } = await this.db.query<DecisionRow & { leaf_index: string | number; leaf: string; ref: string }>(
-        `SELECT e.leaf_index, e.leaf, e.ref, d.* FROM log_entries e LEFT JOIN decisions d ON d.id = e.ref
-         WHERE e.log = 'decisions' AND e.leaf_index >= $1 AND e.leaf_index < $2 ORDER BY e.leaf_index LIMIT $3`,
-        [this.edge.treeSize, target, this.pageSize],
-      );
+      const rows = await placedDecisions(this.db, this.edge.treeSize, target, this.pageSize);
       if (rows.length === 0) return this.fail(`leaf ${this.edge.treeSize} of the decision log is missing`);
       for (const row of rows) {
         const index = Number(row.leaf_index);

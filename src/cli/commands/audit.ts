@@ -3,33 +3,20 @@ import { verifyAuditChain, verifyAuditLog, verifyControls } from '../../audit/in
 import { verifyChain } from '../../decisions/index.ts';
 import { withDatabase } from '../database.ts';
 import { EXIT } from '../exit.ts';
-import { configuredLog, externalCheckpoints, verifierFrom } from '../log-key.ts';
+import { addLogCheckOptions, logCheckFrom } from '../log-key.ts';
 import { dataDirOption } from '../options.ts';
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** `entitle audit verify`. */
 export function registerAudit(program: Command): void {
-  program
-    .command('audit')
-    .description('Check the record of decisions.')
-    .command('verify')
+  const verify = program.command('audit').description('Check the record of decisions.').command('verify');
+  addLogCheckOptions(verify)
     .description(
       'Rebuild the verifiable logs of decisions and audit events from the records themselves and prove they extend every signed checkpoint: those in the database, and those kept outside it (--checkpoint, or every one in ENTITLE_CHECKPOINT_DIR); and check releases, approvals, active rule sets, flags, the environment and keys against the audit events that made them. Names the first record altered, removed or reordered, the checkpoint the log no longer extends, or the control changed by hand, and exits 1.',
     )
     .addOption(dataDirOption())
-    .addOption(
-      new Option('--checkpoint <file>', 'a checkpoint kept outside the database (repeatable)')
-        .default([])
-        .argParser(collect),
-    )
-    .addOption(new Option('--key <file>', "the log's verifier key (default: derived from the configured signing key)"))
     .addOption(new Option('--json', 'print the report as JSON'))
     .action(async (options: { dataDir?: string; checkpoint: string[]; key?: string; json?: boolean }) => {
-      const configured = options.key ? undefined : await configuredLog(options);
-      const verifier = options.key ? await verifierFrom(options.key) : configured!.signer.verifier;
-      const checkpointDir = configured?.checkpointDir ?? process.env.ENTITLE_CHECKPOINT_DIR;
-      const checkpoints = await externalCheckpoints(options.checkpoint, checkpointDir);
+      const { verifier, checkpoints } = await logCheckFrom(options);
       const [decisions, chain, audit, controls] = await withDatabase(
         options,
         async (db) =>

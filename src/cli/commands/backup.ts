@@ -10,10 +10,8 @@ import { verifyChain } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { withDatabase } from '../database.ts';
 import { EXIT } from '../exit.ts';
-import { configuredLog, externalCheckpoints, verifierFrom } from '../log-key.ts';
+import { addLogCheckOptions, logCheckFrom } from '../log-key.ts';
 import { dataDirOption } from '../options.ts';
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** Where this backup goes: --out, or a new timestamped file in --out-dir; exactly one of them. */
 function backupFile(options: { out?: string; outDir?: string; keep?: string }): string {
@@ -112,26 +110,14 @@ export function registerBackup(program: Command): void {
       },
     );
 
-  program
-    .command('restore')
+  addLogCheckOptions(program.command('restore'))
     .description(
       'Restore a backup into an empty database, then prove the restored log against the checkpoints kept outside the database (--checkpoint, or every one in ENTITLE_CHECKPOINT_DIR): exits 0 when it extends them all, 1 naming the leaves of any decisions made after the backup and so missing.',
     )
     .addOption(dataDirOption())
     .requiredOption('--from <file>', 'the backup to restore')
-    .addOption(
-      new Option('--checkpoint <file>', 'a checkpoint kept outside the database (repeatable)')
-        .default([])
-        .argParser(collect),
-    )
-    .addOption(new Option('--key <file>', "the log's verifier key (default: derived from the configured signing key)"))
     .action(async (options: { dataDir?: string; from: string; checkpoint: string[]; key?: string }) => {
-      const configured = options.key ? undefined : await configuredLog(options);
-      const verifier = options.key ? await verifierFrom(options.key) : configured!.signer.verifier;
-      const checkpoints = await externalCheckpoints(
-        options.checkpoint,
-        configured?.checkpointDir ?? process.env.ENTITLE_CHECKPOINT_DIR,
-      );
+      const { verifier, checkpoints } = await logCheckFrom(options);
       const [summary, decisions, audit] = await withDatabase(
         options,
         async (db) => {
