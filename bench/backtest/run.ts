@@ -40,8 +40,8 @@ async function openBenchDatabase(): Promise<Database> {
   }
   const url = new URL(server);
   url.pathname = `/${DATABASE}`;
-  // Recording a large group-commit batch can take longer than the service's 10 s statement limit.
-  const db = openPostgres({ connectionString: url.toString(), statementTimeoutMs: 120_000 });
+  // Recording a large group-commit batch can take longer than the service's 5 s statement limit.
+  const db = openPostgres({ connectionString: url.toString(), timeoutMs: 120_000 });
   await migrate(db);
   return db;
 }
@@ -62,7 +62,7 @@ async function ensureDecisions(db: Database): Promise<void> {
   );
   const active = compile(await ucBundle());
   // Larger transactions than the service's default: nothing waits on any one decision here.
-  const writer = new DecisionWriter(db, undefined, 5_000);
+  const writer = new DecisionWriter(db, undefined, { maxBatch: 5_000 });
   const requests = (function* () {
     let i = 0;
     for (const request of simulate(simulationOptions({ seed: 2026 }), DECISIONS)) if (++i > have) yield request;

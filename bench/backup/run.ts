@@ -28,7 +28,7 @@ const source = await testDatabases.postgres();
 const work = await mkdtemp(join(tmpdir(), 'entitle-bench-backup-'));
 try {
   console.error(`recording ${DECISIONS.toLocaleString('en-GB')} decisions...`);
-  const writer = new DecisionWriter(source.db, undefined, 5_000);
+  const writer = new DecisionWriter(source.db, undefined, { maxBatch: 5_000 });
   await recordDecisions(simulate(simulationOptions({ seed: 2026 }), DECISIONS), compile(await ucBundle()), writer, {
     concurrency: 20_000,
   });

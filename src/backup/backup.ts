@@ -93,42 +93,48 @@ export async function backupTo(db: Database, file: string): Promise<BackupSummar
     raise();
   };
   try {
-    const header = await db.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const tables = await tablesInOrder(tx);
-      const counts = [];
-      for (const name of tables) {
-        const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoted(name)}`);
-        counts.push({ name, rows: Number(rows[0]?.n ?? 0) });
-      }
-      const { rows: migration } = await tx.query<{ v: number }>('SELECT max(version)::int AS v FROM schema_migrations');
-      const { rows: seqs } = await tx.query<{ name: string; last: string | null }>(
-        "SELECT sequencename AS name, last_value::text AS last FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1",
-      );
-      const { rows: checkpoints } = await tx.query<{ log: string; size: string; note: string }>(
-        'SELECT DISTINCT ON (log) log, size::text AS size, note FROM log_checkpoints ORDER BY log, size DESC',
-      );
-      const header: BackupHeader = {
-        format: BACKUP_FORMAT,
-        takenAt: new Date().toISOString(),
-        migration: Number(migration[0]?.v ?? 0),
-        tables: counts,
-        sequences: Object.fromEntries(seqs.map((s) => [s.name, s.last === null ? null : Number(s.last)])),
-        checkpoints: Object.fromEntries(checkpoints.map((c) => [c.log, { size: Number(c.size), note: c.note }])),
-      };
-      await write(header);
-      for (const { name } of counts) {
-        // A cursor reads the table in pages inside the one snapshot, whatever its size.
-        await tx.query(`DECLARE backup_rows NO SCROLL CURSOR FOR SELECT to_jsonb(t) AS r FROM ${quoted(name)} t`);
-        for (;;) {
-          const { rows } = await tx.query<{ r: Record<string, unknown> }>(`FETCH ${BATCH} FROM backup_rows`);
-          if (rows.length > 0) await write({ table: name, rows: rows.map((row) => row.r) });
-          if (rows.length < BATCH) break;
+    const header = await db.transaction(
+      async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        const tables = await tablesInOrder(tx);
+        const counts = [];
+        for (const name of tables) {
+          const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoted(name)}`);
+          counts.push({ name, rows: Number(rows[0]?.n ?? 0) });
         }
-        await tx.query('CLOSE backup_rows');
-      }
-      return header;
-    });
+        const { rows: migration } = await tx.query<{ v: number }>(
+          'SELECT max(version)::int AS v FROM schema_migrations',
+        );
+        const { rows: seqs } = await tx.query<{ name: string; last: string | null }>(
+          "SELECT sequencename AS name, last_value::text AS last FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1",
+        );
+        const { rows: checkpoints } = await tx.query<{ log: string; size: string; note: string }>(
+          'SELECT DISTINCT ON (log) log, size::text AS size, note FROM log_checkpoints ORDER BY log, size DESC',
+        );
+        const header: BackupHeader = {
+          format: BACKUP_FORMAT,
+          takenAt: new Date().toISOString(),
+          migration: Number(migration[0]?.v ?? 0),
+          tables: counts,
+          sequences: Object.fromEntries(seqs.map((s) => [s.name, s.last === null ? null : Number(s.last)])),
+          checkpoints: Object.fromEntries(checkpoints.map((c) => [c.log, { size: Number(c.size), note: c.note }])),
+        };
+        await write(header);
+        for (const { name } of counts) {
+          // A cursor reads the table in pages inside the one snapshot, whatever its size.
+          await tx.query(`DECLARE backup_rows NO SCROLL CURSOR FOR SELECT to_jsonb(t) AS r FROM ${quoted(name)} t`);
+          for (;;) {
+            const { rows } = await tx.query<{ r: Record<string, unknown> }>(`FETCH ${BATCH} FROM backup_rows`);
+            if (rows.length > 0) await write({ table: name, rows: rows.map((row) => row.r) });
+            if (rows.length < BATCH) break;
+          }
+          await tx.query('CLOSE backup_rows');
+        }
+        return header;
+        // As long as the copy takes: each statement still has the database's deadline.
+      },
+      { deadlineMs: 0 },
+    );
     await write({ end: true, tables: header.tables.length });
     gzip.end();
     await piped;
@@ -206,41 +212,44 @@ export async function restoreFrom(db: Database, file: string): Promise<RestoreSu
       'the database is not empty: it holds decisions or audit events. Restore into a new, empty database',
     );
   let restored = 0;
-  await db.transaction(async (tx) => {
-    const tables = header.tables.map((t) => t.name);
-    // Rows the migrations seeded (the chain heads) are replaced by the backup's.
-    for (const name of [...tables].reverse()) await tx.query(`DELETE FROM ${quoted(name)}`);
-    const { rows: triggers } = await tx.query<{ table: string; name: string }>(
-      `SELECT c.relname AS table, t.tgname AS name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  await db.transaction(
+    async (tx) => {
+      const tables = header.tables.map((t) => t.name);
+      // Rows the migrations seeded (the chain heads) are replaced by the backup's.
+      for (const name of [...tables].reverse()) await tx.query(`DELETE FROM ${quoted(name)}`);
+      const { rows: triggers } = await tx.query<{ table: string; name: string }>(
+        `SELECT c.relname AS table, t.tgname AS name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal`,
-    );
-    for (const t of triggers) await tx.query(`ALTER TABLE ${quoted(t.table)} DISABLE TRIGGER ${quoted(t.name)}`);
-    const counts = new Map<string, number>();
-    let ended = false;
-    for await (const line of lines) {
-      if (line.end === true) {
-        ended = true;
-        break;
-      }
-      const table = String(line.table);
-      if (!tables.includes(table))
-        throw new RestoreError(`the backup holds rows of a table it does not list: ${table}`);
-      const rows = line.rows as unknown[];
-      await tx.query(
-        `INSERT INTO ${quoted(table)} SELECT * FROM jsonb_populate_recordset(NULL::${quoted(table)}, $1::jsonb)`,
-        [JSON.stringify(rows)],
       );
-      counts.set(table, (counts.get(table) ?? 0) + rows.length);
-      restored += rows.length;
-    }
-    if (!ended) throw new RestoreError('the backup ends early: it was cut short when written or copied');
-    for (const t of header.tables)
-      if ((counts.get(t.name) ?? 0) !== t.rows)
-        throw new RestoreError(`the backup lists ${t.rows} rows of ${t.name} but holds ${counts.get(t.name) ?? 0}`);
-    for (const t of triggers) await tx.query(`ALTER TABLE ${quoted(t.table)} ENABLE TRIGGER ${quoted(t.name)}`);
-    for (const [name, last] of Object.entries(header.sequences))
-      if (last !== null) await tx.query('SELECT setval($1::regclass, $2)', [quoted(name), last]);
-  });
+      for (const t of triggers) await tx.query(`ALTER TABLE ${quoted(t.table)} DISABLE TRIGGER ${quoted(t.name)}`);
+      const counts = new Map<string, number>();
+      let ended = false;
+      for await (const line of lines) {
+        if (line.end === true) {
+          ended = true;
+          break;
+        }
+        const table = String(line.table);
+        if (!tables.includes(table))
+          throw new RestoreError(`the backup holds rows of a table it does not list: ${table}`);
+        const rows = line.rows as unknown[];
+        await tx.query(
+          `INSERT INTO ${quoted(table)} SELECT * FROM jsonb_populate_recordset(NULL::${quoted(table)}, $1::jsonb)`,
+          [JSON.stringify(rows)],
+        );
+        counts.set(table, (counts.get(table) ?? 0) + rows.length);
+        restored += rows.length;
+      }
+      if (!ended) throw new RestoreError('the backup ends early: it was cut short when written or copied');
+      for (const t of header.tables)
+        if ((counts.get(t.name) ?? 0) !== t.rows)
+          throw new RestoreError(`the backup lists ${t.rows} rows of ${t.name} but holds ${counts.get(t.name) ?? 0}`);
+      for (const t of triggers) await tx.query(`ALTER TABLE ${quoted(t.table)} ENABLE TRIGGER ${quoted(t.name)}`);
+      for (const [name, last] of Object.entries(header.sequences))
+        if (last !== null) await tx.query('SELECT setval($1::regclass, $2)', [quoted(name), last]);
+    },
+    { deadlineMs: 0 },
+  );
   await migrate(db);
   return { header, rows: restored, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }

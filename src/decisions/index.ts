@@ -16,8 +16,10 @@ export {
   readsOf,
   storeBundle,
   storedBundle,
+  unacknowledgedDecisions,
   type ReadLogEntry,
   type Reader,
+  type UnacknowledgedDecision,
 } from './repository.ts';
 export { recordProblem, verifyChain, type ChainProblem, type ChainReport, type VerifyOptions } from './verify.ts';
 export {
@@ -30,7 +32,13 @@ export {
   type ReceiptCheck,
   type ReceiptResult,
 } from './receipt.ts';
-export { DecisionWriter, type WriterObserver } from './writer.ts';
+export {
+  DecisionInDoubt,
+  DecisionWriter,
+  type UnacknowledgedReason,
+  type WriterObserver,
+  type WriterOptions,
+} from './writer.ts';
 export { ChainWatch } from './watch.ts';
 export {
   decisionForKey,

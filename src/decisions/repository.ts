@@ -72,3 +72,42 @@ export async function purgeInputs(db: Database, before: string): Promise<number>
   );
   return Number(rows[0]?.count ?? 0);
 }
+
+/** A decision recorded whose caller never had the answer (see DecisionWriter.acknowledgementLost). */
+export interface UnacknowledgedDecision {
+  readonly decisionId: string;
+  readonly benefit: string;
+  readonly applicationId: string;
+  readonly recordedAt: string;
+  readonly reason: 'client_gone' | 'deadline';
+  readonly notedAt: string;
+}
+
+/** Decisions whose callers never had the answer, noted at or after `since`, oldest first. */
+export async function unacknowledgedDecisions(
+  db: Queryable,
+  since: string,
+  limit: number,
+): Promise<UnacknowledgedDecision[]> {
+  const { rows } = await db.query<{
+    decision_id: string;
+    benefit: string;
+    application_id: string;
+    created_at: string;
+    reason: 'client_gone' | 'deadline';
+    noted_at: string;
+  }>(
+    `SELECT u.decision_id, d.benefit, d.application_id, d.created_at, u.reason, u.noted_at
+       FROM unacknowledged_decisions u JOIN decisions d ON d.id = u.decision_id
+      WHERE u.noted_at >= $1 ORDER BY u.noted_at, u.decision_id LIMIT $2`,
+    [since, limit],
+  );
+  return rows.map((r) => ({
+    decisionId: r.decision_id,
+    benefit: r.benefit,
+    applicationId: r.application_id,
+    recordedAt: r.created_at,
+    reason: r.reason,
+    notedAt: r.noted_at,
+  }));
+}

@@ -94,10 +94,13 @@ export interface VerifyOptions {
 export async function verifyChain(database: Database, options: VerifyOptions): Promise<ChainReport> {
   // One snapshot for the whole check: the sequencer placing leaves meanwhile cannot make a row
   // look outside the log, nor old writers move the old chain's head.
-  return database.transaction(async (db) => {
-    await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    return verifyIn(db, options);
-  });
+  return database.transaction(
+    async (db) => {
+      await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      return verifyIn(db, options);
+    },
+    { deadlineMs: 0 },
+  );
 }
 
 async function verifyIn(db: Queryable, options: VerifyOptions): Promise<ChainReport> {

@@ -1,5 +1,5 @@
 import type { RuleSetBundle } from '../rules/index.ts';
-import type { Database, Queryable } from '../store/index.ts';
+import { DatabaseDeadline, type Database, type Queryable } from '../store/index.ts';
 import { storeBundle } from './repository.ts';
 import { DuplicateSubmission, type IdempotencyClaim } from './idempotency.ts';
 import { digestInputs, recordHash, type DecisionDraft, type DecisionRecord } from './record.ts';
@@ -18,11 +18,47 @@ interface Pending {
   readonly claim: IdempotencyClaim | undefined;
   readonly resolve: (record: DecisionRecord) => void;
   readonly reject: (error: unknown) => void;
+  /** In a transaction now: past its deadline it is in doubt, not simply unrecorded. */
+  inFlight: boolean;
+  /** Its caller was answered before its transaction ended (the deadline passed). */
+  answered: boolean;
+  timer: NodeJS.Timeout | undefined;
 }
+
+export interface WriterOptions {
+  /** Most decisions in one transaction (default 256). */
+  readonly maxBatch?: number;
+  /**
+   * The longest a caller waits, from write to answer (0, the default: as long as the database's
+   * own deadline on the transaction). A write still queued then is not recorded; one in a
+   * transaction is in doubt until the transaction ends.
+   */
+  readonly deadlineMs?: number;
+  /** How often decisions in doubt are looked for once the database answers (default 5 s). */
+  readonly recheckMs?: number;
+}
+
+/**
+ * The answer to a write whose transaction may have committed: the database stopped answering
+ * after the work was sent. The writer finds out later which it was (see DecisionWriter).
+ */
+export class DecisionInDoubt extends Error {
+  constructor(readonly decisionId: string) {
+    super('the decision may have been recorded: the database stopped answering while it was being committed');
+    this.name = 'DecisionInDoubt';
+  }
+}
+
+/** How long a decision in doubt is looked for: long after any commit in flight could land. */
+const IN_DOUBT_FOR_MS = 10 * 60_000;
+
+export type UnacknowledgedReason = 'client_gone' | 'deadline';
 
 export interface WriterObserver {
   /** Called after each batch commits (or fails), for metrics. */
   batch(size: number, seconds: number, ok: boolean): void;
+  /** Decisions found recorded after their client had been told otherwise, or had gone. */
+  unacknowledged?(reason: UnacknowledgedReason, count: number): void;
 }
 
 const COLUMNS = 16;
@@ -40,12 +76,40 @@ export class DecisionWriter {
   private flushing = false;
   /** Rule-set versions known to be stored; only added after their transaction commits. */
   private readonly storedRuleSets = new Set<string>();
+  /** Decisions whose transaction ended without an answer, by when: committed or not, unknown yet. */
+  private readonly inDoubt = new Map<string, number>();
+  /** Decisions recorded whose caller never had the answer, to be noted in unacknowledged_decisions. */
+  private readonly toNote = new Map<string, UnacknowledgedReason>();
+  private readonly maxBatch: number;
+  private readonly deadlineMs: number;
+  private readonly recheck: NodeJS.Timeout;
 
   constructor(
     private readonly db: Database,
     private readonly observer?: WriterObserver,
-    private readonly maxBatch = 256,
-  ) {}
+    options: WriterOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+    this.deadlineMs = options.deadlineMs ?? 0;
+    this.recheck = setInterval(() => void this.settleDoubts().catch(() => undefined), options.recheckMs ?? 5_000);
+    this.recheck.unref();
+  }
+
+  /**
+   * Notes that a recorded decision's caller never had the answer (its connection closed first):
+   * counted, and listed by unacknowledged(). A retry without an Idempotency-Key makes a second
+   * decision; this is how the first is found.
+   */
+  acknowledgementLost(decisionId: string): void {
+    this.toNote.set(decisionId, 'client_gone');
+    void this.settleDoubts().catch(() => undefined);
+  }
+
+  /** Stops looking for decisions in doubt (the service is closing); notes what it can first. */
+  async close(): Promise<void> {
+    clearInterval(this.recheck);
+    await this.settleDoubts().catch(() => undefined);
+  }
 
   /**
    * Resolves once the decision is committed and queued for the log; rejects if it could not be. With a claim
@@ -68,12 +132,29 @@ export class DecisionWriter {
       claim,
     };
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...prepared, resolve, reject });
+      const pending: Pending = { ...prepared, resolve, reject, inFlight: false, answered: false, timer: undefined };
+      if (this.deadlineMs > 0) pending.timer = setTimeout(() => this.expire(pending), this.deadlineMs);
+      this.queue.push(pending);
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flush());
       }
     });
+  }
+
+  /**
+   * A write's deadline passed: one still queued is refused (it was never sent), one in a
+   * transaction is answered in doubt and followed up when its transaction ends.
+   */
+  private expire(pending: Pending): void {
+    if (pending.answered) return;
+    pending.answered = true;
+    if (!pending.inFlight) {
+      this.queue.splice(this.queue.indexOf(pending), 1);
+      pending.reject(new DatabaseDeadline('transaction', this.deadlineMs));
+    } else {
+      pending.reject(new DecisionInDoubt(pending.draft.id));
+    }
   }
 
   /** Waits until every write accepted so far is committed or rejected (graceful shutdown). */
@@ -85,6 +166,7 @@ export class DecisionWriter {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
+        for (const pending of batch) pending.inFlight = true;
         const started = process.hrtime.bigint();
         try {
           const { records, duplicates } = await this.db.transaction(async (tx) => {
@@ -101,16 +183,62 @@ export class DecisionWriter {
           for (const hash of new Set(batch.map((p) => p.draft.ruleset.hash))) this.storedRuleSets.add(hash);
           let i = 0;
           for (const pending of batch) {
-            if (duplicates.has(pending)) pending.reject(new DuplicateSubmission(pending.claim!));
-            else pending.resolve(records[i++]!);
+            clearTimeout(pending.timer);
+            if (duplicates.has(pending)) {
+              if (!pending.answered) pending.reject(new DuplicateSubmission(pending.claim!));
+              continue;
+            }
+            const record = records[i++]!;
+            // Committed after its caller was told it might not be: counted and listed.
+            if (pending.answered) this.toNote.set(record.id, 'deadline');
+            else pending.resolve(record);
           }
+          if (this.toNote.size > 0) void this.settleDoubts().catch(() => undefined);
         } catch (error) {
           this.observer?.batch(batch.length, Number(process.hrtime.bigint() - started) / 1e9, false);
-          for (const pending of batch) pending.reject(error);
+          const unknown = (error as { outcomeUnknown?: boolean }).outcomeUnknown === true;
+          for (const pending of batch) {
+            clearTimeout(pending.timer);
+            if (unknown) this.inDoubt.set(pending.draft.id, Date.now());
+            if (pending.answered) continue;
+            pending.answered = true;
+            pending.reject(unknown ? new DecisionInDoubt(pending.draft.id) : error);
+          }
         }
       }
     } finally {
       this.flushing = false;
+    }
+  }
+
+  /**
+   * Looks for the decisions in doubt: those found were committed after their callers had been
+   * answered 503, and are noted with the decisions whose callers had gone; those not found after
+   * IN_DOUBT_FOR_MS never will be. Runs again later if the database does not answer.
+   */
+  private async settleDoubts(): Promise<void> {
+    if (this.inDoubt.size > 0) {
+      const ids = [...this.inDoubt.keys()];
+      const { rows } = await this.db.query<{ id: string }>('SELECT id FROM decisions WHERE id = ANY($1::uuid[])', [
+        ids,
+      ]);
+      for (const { id } of rows) {
+        this.inDoubt.delete(id);
+        this.toNote.set(id, 'deadline');
+      }
+      const giveUp = Date.now() - IN_DOUBT_FOR_MS;
+      for (const [id, since] of this.inDoubt) if (since < giveUp) this.inDoubt.delete(id);
+    }
+    if (this.toNote.size === 0) return;
+    const noting = [...this.toNote];
+    await this.db.query(
+      `INSERT INTO unacknowledged_decisions (decision_id, reason, noted_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT (decision_id) DO NOTHING`,
+      [noting.map(([id]) => id), noting.map(([, reason]) => reason), noting.map(() => new Date().toISOString())],
+    );
+    for (const [id, reason] of noting) {
+      this.toNote.delete(id);
+      this.observer?.unacknowledged?.(reason, 1);
     }
   }
 

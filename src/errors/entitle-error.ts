@@ -19,12 +19,20 @@ export interface Problem {
 export class EntitleError extends Error {
   readonly code: ErrorCode;
   readonly problems: readonly Problem[];
+  /** Members added to the problem document, such as the id of a decision in doubt. */
+  readonly extensions: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, detail: string, problems: readonly Problem[] = []) {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    problems: readonly Problem[] = [],
+    extensions: Readonly<Record<string, string>> = {},
+  ) {
     super(detail);
     this.name = 'EntitleError';
     this.code = code;
     this.problems = problems;
+    this.extensions = extensions;
   }
 
   get status(): number {

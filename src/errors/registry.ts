@@ -95,6 +95,18 @@ export const errorRegistry = {
     title: 'The decision could not be recorded, so it was not made',
     action: 'Nothing was decided or stored. Send the same request again after the time in the Retry-After header.',
   },
+  ENTITLE_DATABASE_UNAVAILABLE: {
+    status: 503,
+    title: 'The database did not answer in time',
+    action:
+      'Wait for the time in the Retry-After header, then send the request again. A change you asked for may have been made before the answer was lost: check it before you make it again.',
+  },
+  ENTITLE_DECISION_IN_DOUBT: {
+    status: 503,
+    title: 'The decision may or may not have been recorded',
+    action:
+      'The database stopped answering while the decision was being recorded. After the time in the Retry-After header, send the request again with the same Idempotency-Key (you get the decision if it was recorded), or read the decision at the address in the Location header: 404 means it was not recorded.',
+  },
   ENTITLE_SHUTTING_DOWN: {
     status: 503,
     title: 'This instance is shutting down',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -9,6 +10,7 @@ import type { GateSettings } from '../releases/index.ts';
 import type { FaultSwitch } from '../store/index.ts';
 import type { ServiceContext } from './context.ts';
 import { openApiDocument } from './openapi.ts';
+import { checkValue, parseJsonBody } from './request-guard.ts';
 import { sendProblem, toEntitleError } from './problems.ts';
 import { registerAssessments } from './routes/assessments.ts';
 import { registerDecisions } from './routes/decisions.ts';
@@ -28,7 +30,14 @@ export interface AppOptions {
   /** Requests a minute per key, by role (a key gets the highest of its roles'). */
   readonly rateLimits?: Partial<Record<Role, number>>;
   readonly bodyLimitBytes?: number;
+  /** How long a client has to send its whole request, and its headers (defaults: HTTP_TIMEOUTS). */
+  readonly timeouts?: Partial<HttpTimeouts>;
   readonly logLevel?: string;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client's address (Fastify's trustProxy):
+   * false (default: the address that connected), true, a number of hops, or addresses and CIDRs.
+   */
+  readonly trustProxy?: boolean | number | string[];
   /** Where logs go (default standard output); tests capture them here. */
   readonly logStream?: DestinationStream;
   /** Pages served beside the API in their own plugin (the status page and console of src/web). */
@@ -65,6 +74,33 @@ export const DEFAULT_RATE_LIMITS: Record<Role, number> = {
   admin: 600,
 };
 
+/** A route as registered, with its schemas: what the fuzz suite generates requests for. */
+export interface RouteSummary {
+  readonly method: string;
+  readonly url: string;
+  readonly schema: { body?: unknown; querystring?: unknown; params?: unknown } | undefined;
+  readonly roles: readonly Role[] | undefined;
+}
+
+const registered = new WeakMap<FastifyInstance, RouteSummary[]>();
+
+/** Every route an app built by buildApp registered, pages included. */
+export function routesOf(app: FastifyInstance): readonly RouteSummary[] {
+  return registered.get(app) ?? [];
+}
+
+export interface HttpTimeouts {
+  /** From the first byte to the last of the body: a slower client gets 408 and the socket is closed. */
+  readonly requestMs: number;
+  readonly headersMs: number;
+  /** An idle kept-alive connection is closed after this; above the ingress's own (60 s in ingress-nginx). */
+  readonly keepAliveMs: number;
+  /** A socket with no traffic at all (a client that stopped reading its answer) is closed after this. */
+  readonly idleMs: number;
+}
+
+export const HTTP_TIMEOUTS: HttpTimeouts = { requestMs: 10_000, headersMs: 5_000, keepAliveMs: 65_000, idleMs: 70_000 };
+
 /** Personal data never reaches a log line: requests are logged by route, never by body. */
 const redactedSerializers = {
   req(request: FastifyRequest) {
@@ -76,10 +112,13 @@ const redactedSerializers = {
 };
 
 /**
- * Requests without a valid key, counted per address over a minute: the per-key rate limit cannot
- * apply to them, and each costs a database lookup. Written by hand: it is a counter and a window.
+ * Requests without a valid key, counted over a minute by what the sender controls: the address
+ * (as the proxy reports it, see ENTITLE_TRUST_PROXY) and the key's first characters. Only such
+ * requests are ever refused here: a valid key is checked first and always served, so bad keys
+ * from a shared address (every citizen behind one ingress) cannot lock anyone out. Written by
+ * hand: it is a counter and a window.
  */
-class FailedLogins {
+class FailedAuthentication {
   private readonly counts = new Map<string, { count: number; since: number }>();
 
   constructor(
@@ -87,20 +126,21 @@ class FailedLogins {
     private readonly windowMs = 60_000,
   ) {}
 
-  add(address: string): void {
+  /** Counts one failure against each name; says whether any of them is now over the limit. */
+  add(names: readonly string[]): boolean {
     const now = Date.now();
-    const entry = this.counts.get(address);
-    if (!entry || now - entry.since > this.windowMs) {
-      if (this.counts.size >= 10_000) this.counts.delete(this.counts.keys().next().value!);
-      this.counts.set(address, { count: 1, since: now });
-    } else {
-      entry.count += 1;
+    let over = false;
+    for (const name of names) {
+      const entry = this.counts.get(name);
+      if (!entry || now - entry.since > this.windowMs) {
+        if (this.counts.size >= 10_000) this.counts.delete(this.counts.keys().next().value!);
+        this.counts.set(name, { count: 1, since: now });
+      } else {
+        entry.count += 1;
+        if (entry.count > this.limit) over = true;
+      }
     }
-  }
-
-  blocked(address: string): boolean {
-    const entry = this.counts.get(address);
-    return entry !== undefined && entry.count >= this.limit && Date.now() - entry.since <= this.windowMs;
+    return over;
   }
 }
 
@@ -121,6 +161,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { metrics, rules } = context;
   const { admission, degradation } = context.capacity;
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  const timeouts = { ...HTTP_TIMEOUTS, ...options.timeouts };
 
   const app = Fastify({
     logger: {
@@ -133,12 +174,46 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.idleMs,
+    // Node checks the request and header deadlines this often (30 s by default).
+    http: { headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs), connectionsCheckingInterval: 500 },
     return503OnClosing: false,
+    // A number of hops is given to Fastify as the function it stands for (its types take no number).
+    trustProxy:
+      typeof options.trustProxy === 'number'
+        ? (
+            (hops: number) => (_address: string, hop: number) =>
+              hop < hops
+          )(options.trustProxy)
+        : (options.trustProxy ?? false),
     logController: new OneLinePerRequest(),
   });
   app.decorateRequest('apiKey', null);
+  const routes: RouteSummary[] = [];
+  registered.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD')
+        routes.push({
+          method,
+          url: route.url,
+          schema: route.schema,
+          roles: route.config?.roles,
+        });
+  });
+  // JSON bodies are parsed by the guard: a key given twice or nesting past MAX_DEPTH is refused.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   await app.register(helmet);
-  const failedLogins = new FailedLogins();
+  const failedAuthentication = new FailedAuthentication();
 
   // While closing, every request gets a problem with Retry-After (Fastify's own 503 has none).
   app.addHook('onRequest', async (request, reply) => {
@@ -151,16 +226,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request) => {
     const roles = request.routeOptions.config.roles;
     if (!roles) return;
-    if (failedLogins.blocked(request.ip))
-      throw new EntitleError(
-        'ENTITLE_RATE_LIMITED',
-        'too many requests with keys that are not valid came from this address',
-      );
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header) : null;
     const key = match ? await context.keys.verify(match[1]!) : undefined;
     if (!key) {
-      failedLogins.add(request.ip);
+      const names = [`address ${request.ip}`, ...(match ? [`key ${match[1]!.slice(0, 12)}`] : [])];
+      metrics.authenticationFailures.inc();
+      if (failedAuthentication.add(names))
+        throw new EntitleError(
+          'ENTITLE_RATE_LIMITED',
+          'too many requests without a valid API key came from this address or with this key',
+        );
       throw new EntitleError('ENTITLE_UNAUTHENTICATED', 'no valid API key was sent');
     }
     if (!key.roles.includes('admin') && !roles.some((role) => key.roles.includes(role))) {
@@ -172,11 +248,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.apiKey = key;
   });
 
+  // Text in the path and the query is checked as the body's is (the body was checked as parsed).
+  app.addHook('preValidation', (request, _reply, done) => {
+    checkValue(request.params, '');
+    checkValue(request.query, '');
+    done();
+  });
+
   const admitted = new WeakMap<FastifyRequest, () => void>();
   // Admission, after authentication (an unknown caller never takes a place in the queue) and
-  // before the body is parsed: a refusal costs almost nothing. The place is given back when the
-  // response is sent or the connection closes, whichever comes first.
-  app.addHook('onRequest', async (request, reply) => {
+  // after the body has arrived: a client that sends its body slowly holds a connection, bounded
+  // by the request timeout, but never a place that a citizen's assessment could use. The place is
+  // given back when the response is sent or the connection closes, whichever comes first.
+  app.addHook('preValidation', async (request, reply) => {
     const { roles, report } = request.routeOptions.config;
     if (!roles) return;
     if (report && !degradation.allows('replay-and-reports')) {
@@ -215,13 +299,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error, request, reply) => {
     const entitleError = toEntitleError(error);
-    if (entitleError.code === 'ENTITLE_INTERNAL') {
-      // The message could quote anything (a database error can quote values): log its kind only.
-      request.log.error(
-        { event: 'unexpected_error', kind: (error as Error).name, code: (error as { code?: unknown }).code },
-        'unexpected error',
+    // The message could quote anything (a database error can quote values): log its kind only.
+    const kind = { kind: (error as Error).name, code: (error as { code?: unknown }).code };
+    if (entitleError.code === 'ENTITLE_INTERNAL')
+      request.log.error({ event: 'unexpected_error', ...kind }, 'unexpected error');
+    else if (entitleError.code === 'ENTITLE_DATABASE_UNAVAILABLE')
+      request.log.warn({ event: 'database_unavailable', ...kind }, 'the database did not answer; 503 sent');
+    else if (!(error instanceof EntitleError) && entitleError.code === 'ENTITLE_REQUEST_INVALID' && kind.code)
+      request.log.warn(
+        { event: 'value_refused_by_database', ...kind },
+        'the database refused a value the checks let through',
       );
-    }
     return sendProblem(reply, request, entitleError);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -254,4 +342,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
   }
   return app;
+}
+
+/**
+ * ENTITLE_TRUST_PROXY, read: unset or "false" believes no proxy (the address that connected is
+ * the client's); "true" believes every X-Forwarded-For (only behind a proxy that overwrites it);
+ * a number believes that many proxies in front; otherwise a comma-separated list of the proxies'
+ * addresses or CIDR ranges, such as the ingress controller's pod network.
+ */
+export function trustProxyFrom(text: string | undefined): boolean | number | string[] {
+  const value = text?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => {
+    const [address, bits, more] = entry.split('/');
+    const version = isIP(address ?? '');
+    if (version === 0 || more !== undefined) return true;
+    return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+  });
+  if (bad.length > 0)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'ENTITLE_TRUST_PROXY cannot be read', [
+      {
+        field: 'ENTITLE_TRUST_PROXY',
+        message: 'give false, true, a number of proxies, or addresses and CIDR ranges such as 10.0.0.0/8,fd00::/8',
+      },
+    ]);
+  return entries;
 }

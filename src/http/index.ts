@@ -2,7 +2,16 @@
  * The HTTP API (Fastify): `buildApp` puts the routes, authentication, admission, rate limits and
  * problem documents around a context the service built. This is the module's public surface.
  */
-export { buildApp, DEFAULT_RATE_LIMITS, type AppOptions } from './app.ts';
+export {
+  buildApp,
+  routesOf,
+  type RouteSummary,
+  DEFAULT_RATE_LIMITS,
+  HTTP_TIMEOUTS,
+  trustProxyFrom,
+  type AppOptions,
+  type HttpTimeouts,
+} from './app.ts';
 export type { ServiceContext } from './context.ts';
 export { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 export { openApiDocument } from './openapi.ts';

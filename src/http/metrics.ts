@@ -11,6 +11,8 @@ export interface ServiceMetrics {
   readonly replays: Counter<'result'>;
   /** Assessments answered with the decision an Idempotency-Key already named (nothing new recorded). */
   readonly idempotentReplays: Counter;
+  /** Requests to protected routes without a valid key. */
+  readonly authenticationFailures: Counter;
 }
 
 export function createServiceMetrics(registry: Registry, pool: () => PoolStats): ServiceMetrics {
@@ -68,8 +70,20 @@ export function createServiceMetrics(registry: Registry, pool: () => PoolStats):
     help: 'Assessments answered with the decision their Idempotency-Key already named: retries, nothing new recorded.',
     registers: [registry],
   });
+  const authenticationFailures = new Counter({
+    name: 'entitle_authentication_failures_total',
+    help: 'Requests to a protected route without a valid API key (answered 401, or 429 once an address or key prefix sends more than 60 a minute).',
+    registers: [registry],
+  });
+  const unacknowledged = new Counter({
+    name: 'entitle_decisions_unacknowledged_total',
+    help: 'Decisions recorded whose client never had the answer, by reason: client_gone (the connection closed first) or deadline (the service answered 503 while the commit was in doubt, and it committed). Listed by GET /v1/decisions/unacknowledged.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   return {
     requestDuration,
+    authenticationFailures,
     assessments,
     replays,
     idempotentReplays,
@@ -78,6 +92,9 @@ export function createServiceMetrics(registry: Registry, pool: () => PoolStats):
         writeSeconds.observe(seconds);
         batchSize.observe(size);
         if (!ok) writeFailures.inc(size);
+      },
+      unacknowledged(reason, count) {
+        unacknowledged.inc({ reason }, count);
       },
     },
   };

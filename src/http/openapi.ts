@@ -30,15 +30,24 @@ function fieldSchema(field: InputField): JsonSchema {
       return {
         type: 'string',
         format: 'date',
-        ...(field.notAfterAssessmentDate
-          ? { description: `Not after the assessment date.${field.description ? ` ${field.description}` : ''}` }
-          : description),
+        ...dateDescription(field),
       };
     case 'enum':
       return { type: 'string', enum: field.type.values, ...description };
     default:
       return { type: 'string', ...description };
   }
+}
+
+/** A date field's limits in words: after the earliest plausible date, not after the assessment, an age. */
+function dateDescription(field: InputField): JsonSchema {
+  const limits = [
+    field.notBefore ? `On or after ${field.notBefore.text}.` : '',
+    field.notAfterAssessmentDate ? 'Not after the assessment date.' : '',
+    field.ageUnder !== undefined ? `Under ${field.ageUnder} years old on the assessment date.` : '',
+    field.description ?? '',
+  ].filter(Boolean);
+  return limits.length > 0 ? { description: limits.join(' ') } : {};
 }
 
 function objectOf(fields: ReadonlyMap<string, InputField>, extra: Record<string, JsonSchema> = {}): JsonSchema {
@@ -126,8 +135,49 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             ),
             429: problemResponse('Too many requests for this key; see Retry-After.'),
             503: problemResponse(
-              'The decision could not be recorded, so none was made; retry after Retry-After seconds.',
+              'The decision could not be recorded, so none was made (ENTITLE_STORE_UNAVAILABLE), or the database stopped answering while it was being recorded (ENTITLE_DECISION_IN_DOUBT: decisionId and Location name the decision to check); retry after Retry-After seconds, with the same Idempotency-Key.',
             ),
+          },
+        },
+      },
+      '/v1/decisions/unacknowledged': {
+        get: {
+          summary: 'Decisions recorded whose callers never had the answer',
+          description: `The connection closed before the answer was sent (client_gone), or the service answered 503 ENTITLE_DECISION_IN_DOUBT and the decision then committed (deadline). A caller that sent the request again without an Idempotency-Key holds a second decision for the same application. ${roles(['caseworker', 'auditor', 'operator'])}`,
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              schema: { type: 'string', format: 'date-time' },
+              description: 'Noted at or after this time (default: all).',
+            },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          ],
+          responses: {
+            200: json(
+              {
+                type: 'object',
+                properties: {
+                  decisions: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        decisionId: { type: 'string', format: 'uuid' },
+                        benefit: { type: 'string' },
+                        applicationId: { type: 'string' },
+                        recordedAt: { type: 'string' },
+                        reason: { type: 'string', enum: ['client_gone', 'deadline'] },
+                        notedAt: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              },
+              'The decisions, oldest noted first.',
+            ),
+            400: problemResponse('since is not a date and time, or limit is out of range.'),
+            503: problemResponse('The store is unavailable.'),
           },
         },
       },

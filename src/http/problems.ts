@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { EntitleError, errorRegistry, type ErrorCode, type Problem } from '../errors/index.ts';
+import { databaseFailure } from '../store/index.ts';
 
 /** An RFC 9457 problem document, with the stable code and every field at fault. */
 export interface ProblemDocument {
@@ -10,6 +11,8 @@ export interface ProblemDocument {
   readonly detail: string;
   readonly instance?: string;
   readonly errors?: readonly { readonly field?: string; readonly message: string }[];
+  /** The decision a problem is about, when there is one (ENTITLE_DECISION_IN_DOUBT). */
+  readonly decisionId?: string;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -29,6 +32,7 @@ export function problemOf(error: EntitleError, requestId?: string): ProblemDocum
     detail: `${error.message}. ${definition.action}`,
     ...(requestId ? { instance: `urn:entitle:request:${requestId}` } : {}),
     ...(errors.length > 0 ? { errors } : {}),
+    ...error.extensions,
   };
 }
 
@@ -83,6 +87,18 @@ export function toEntitleError(error: unknown): EntitleError {
       { message: 'send the body as valid JSON with Content-Type: application/json' },
     ]);
   }
+  const failure = databaseFailure(error);
+  if (failure === 'unavailable')
+    return new EntitleError(
+      'ENTITLE_DATABASE_UNAVAILABLE',
+      'the database could not be reached or did not answer in time',
+    );
+  // A value the database would not store that the checks at the door let through (a fault of
+  // ours, logged by the error handler): still the caller's request that cannot be stored.
+  if (failure === 'value')
+    return new EntitleError('ENTITLE_REQUEST_INVALID', 'a value in the request cannot be stored', [
+      { message: 'check the request against /openapi.json and send it again' },
+    ]);
   return new EntitleError('ENTITLE_INTERNAL', 'an unexpected error stopped the request');
 }
 

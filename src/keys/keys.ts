@@ -29,6 +29,8 @@ export interface KeyListing extends ApiKey {
 }
 
 const PREFIX = 'ent_';
+/** Notified when a key is created or revoked. */
+const KEYS_CHANNEL = 'entitle_keys';
 
 function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -71,6 +73,8 @@ export async function createKey(
         reason: `key ${name} created`,
         evidence: { name, roles: [...roles].sort(), keyHash: hashKey(key) },
       });
+      // Delivered on commit: every instance reads the keys again (KeyVerifier.follow).
+      await tx.query('SELECT pg_notify($1, $2)', [KEYS_CHANNEL, 'created']);
     });
   } catch (error) {
     if (/unique|duplicate/i.test((error as Error).message)) {
@@ -100,7 +104,7 @@ export async function listKeys(db: Database): Promise<KeyListing[]> {
   }));
 }
 
-/** Revokes a key by name; it stops working within the verifier's cache time. */
+/** Revokes a key by name; it stops working as instances hear of it, within 10 s at most. */
 export async function revokeKey(db: Database, name: string, actor = 'operator'): Promise<boolean> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string }>(
@@ -114,6 +118,7 @@ export async function revokeKey(db: Database, name: string, actor = 'operator'):
         subject: `key:${row.id}`,
         reason: `key ${name} revoked`,
       });
+    if (rows.length > 0) await tx.query('SELECT pg_notify($1, $2)', [KEYS_CHANNEL, 'revoked']);
     return rows.length > 0;
   });
 }
@@ -156,40 +161,68 @@ export async function adoptUnauditedKeys(db: Database): Promise<void> {
 }
 
 /**
- * Checks keys against the database, caching answers (found or not) for `ttlMs`, so a busy front
- * end's key costs no query per request. A revoked key stops working within `ttlMs`.
+ * Checks keys against every active key, held in memory: a busy front end's key costs no query,
+ * and neither does a made-up one. The keys are read again when one is created or revoked anywhere
+ * (a notification, see follow), every `ttlMs` in the background, and when an unknown key arrives
+ * and the last read is older than `minReloadMs`: however many bad keys arrive, they cost the
+ * database at most one query a second and none waits for another's, while a new key is known from
+ * the moment its creation is heard of.
  */
 export class KeyVerifier {
-  private readonly cache = new Map<string, { key: ApiKey | undefined; until: number }>();
+  private keys = new Map<string, ApiKey>();
+  /** When the query behind `keys` began (a key created after this may be missing from them). */
+  private readAt = Number.NEGATIVE_INFINITY;
+  /** A key was created or revoked since `readAt` (a notification came): the next miss reads. */
+  private changed = false;
+  private reading: Promise<void> | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly ttlMs = 10_000,
+    private readonly minReloadMs = 1_000,
   ) {}
 
   async verify(presented: string): Promise<ApiKey | undefined> {
     if (!presented.startsWith(PREFIX) || presented.length > 100) return undefined;
     const hash = hashKey(presented);
     const now = Date.now();
-    const cached = this.cache.get(hash);
-    if (cached && cached.until > now) return cached.key;
-    let rows: { id: string; name: string; roles: Role[] }[];
+    // Revocations are picked up in the background: valid keys never wait for a read.
+    if (now - this.readAt > this.ttlMs && Number.isFinite(this.readAt)) void this.read().catch(() => undefined);
+    const known = this.keys.get(hash);
+    if (known || (now - this.readAt < this.minReloadMs && !this.changed)) return known;
     try {
-      ({ rows } = await this.db.query<{ id: string; name: string; roles: Role[] }>(
-        'SELECT id, name, roles FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-        [hash],
-      ));
+      await this.read();
     } catch {
-      // While the database is unreachable a key it already knew keeps working (reads and writes
-      // will fail with 503 on their own); a key it cannot check is answered 503, never 500.
-      if (cached?.key) return cached.key;
-      throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the API key could not be checked');
+      // While the database is unreachable the keys read before keep working (reads and writes
+      // fail with 503 on their own); a key not among them cannot be checked: 503, never 500.
+      throw new EntitleError('ENTITLE_DATABASE_UNAVAILABLE', 'the API key could not be checked');
     }
-    const row = rows[0];
-    const key = row ? { id: row.id, name: row.name, roles: row.roles } : undefined;
-    if (this.cache.size >= 10_000) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.delete(hash);
-    this.cache.set(hash, { key, until: now + this.ttlMs });
-    return key;
+    return this.keys.get(hash);
+  }
+
+  /**
+   * Reads the keys again whenever one is created or revoked anywhere (LISTEN): a new key works on
+   * its first request, and a revoked one stops at once. Until the returned function is called.
+   */
+  async follow(): Promise<() => Promise<void>> {
+    return this.db.listen(KEYS_CHANNEL, () => {
+      this.changed = true;
+      void this.read().catch(() => undefined);
+    });
+  }
+
+  /** One read at a time: callers arriving while it runs share it. */
+  private read(): Promise<void> {
+    return (this.reading ??= this.query().finally(() => (this.reading = undefined)));
+  }
+
+  private async query(): Promise<void> {
+    const started = Date.now();
+    this.changed = false;
+    const { rows } = await this.db.query<{ id: string; name: string; roles: Role[]; key_hash: string }>(
+      'SELECT id, name, roles, key_hash FROM api_keys WHERE revoked_at IS NULL',
+    );
+    this.keys = new Map(rows.map((row) => [row.key_hash, { id: row.id, name: row.name, roles: row.roles }]));
+    this.readAt = started;
   }
 }

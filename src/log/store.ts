@@ -116,62 +116,65 @@ export async function integrate(
   origin: string,
   maxLeaves = 10_000,
 ): Promise<Integrated | undefined> {
-  return db.transaction(async (tx) => {
-    const { rows: locks } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-      SEQUENCER_LOCK[log],
-    ]);
-    if (!locks[0]?.locked) return undefined;
-    const { rows: queued } = await tx.query<{ queued: string | number; ref: string; leaf: string }>(
-      'SELECT queued, ref, leaf FROM log_queue WHERE log = $1 ORDER BY queued LIMIT $2',
-      [log, maxLeaves],
-    );
-    if (queued.length === 0) return undefined;
-    const latest = await latestCheckpoint(tx, log);
-    if (latest) {
-      // Only a tree this key signed is built upon: a checkpoint row rewritten in the database
-      // (another key, another origin) is never extended, and never signed over.
-      try {
-        openCheckpoint(latest.note, signer.verifier, logOrigin(origin, log));
-      } catch (error) {
-        throw new LogIntegrityError(
-          `the newest stored checkpoint of the ${log} log does not carry this key's signature: ${(error as Error).message}`,
-        );
-      }
-    }
-    const size = latest?.size ?? 0;
-    const edge = size === 0 ? TreeEdge.empty() : await withNodes(tx, log, (node) => TreeEdge.at(size, node));
-    if (latest && !edge.root().equals(latest.root))
-      throw new LogIntegrityError(
-        `the stored tree of ${size} leaves no longer gives the root its checkpoint signed: run "entitle audit verify"`,
+  return db.transaction(
+    async (tx) => {
+      const { rows: locks } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+        SEQUENCER_LOCK[log],
+      ]);
+      if (!locks[0]?.locked) return undefined;
+      const { rows: queued } = await tx.query<{ queued: string | number; ref: string; leaf: string }>(
+        'SELECT queued, ref, leaf FROM log_queue WHERE log = $1 ORDER BY queued LIMIT $2',
+        [log, maxLeaves],
       );
-    const nodes: { level: number; index: number; hash: string }[] = [];
-    // Leaf hashes are not stored twice: the entries hold their data.
-    for (const entry of queued)
-      for (const made of edge.append(leafHash(entry.leaf)))
-        if (made.address.level > 0)
-          nodes.push({ level: made.address.level, index: made.address.index, hash: made.hash.toString('hex') });
-    await tx.query(
-      `INSERT INTO log_entries (log, leaf_index, ref, leaf)
+      if (queued.length === 0) return undefined;
+      const latest = await latestCheckpoint(tx, log);
+      if (latest) {
+        // Only a tree this key signed is built upon: a checkpoint row rewritten in the database
+        // (another key, another origin) is never extended, and never signed over.
+        try {
+          openCheckpoint(latest.note, signer.verifier, logOrigin(origin, log));
+        } catch (error) {
+          throw new LogIntegrityError(
+            `the newest stored checkpoint of the ${log} log does not carry this key's signature: ${(error as Error).message}`,
+          );
+        }
+      }
+      const size = latest?.size ?? 0;
+      const edge = size === 0 ? TreeEdge.empty() : await withNodes(tx, log, (node) => TreeEdge.at(size, node));
+      if (latest && !edge.root().equals(latest.root))
+        throw new LogIntegrityError(
+          `the stored tree of ${size} leaves no longer gives the root its checkpoint signed: run "entitle audit verify"`,
+        );
+      const nodes: { level: number; index: number; hash: string }[] = [];
+      // Leaf hashes are not stored twice: the entries hold their data.
+      for (const entry of queued)
+        for (const made of edge.append(leafHash(entry.leaf)))
+          if (made.address.level > 0)
+            nodes.push({ level: made.address.level, index: made.address.index, hash: made.hash.toString('hex') });
+      await tx.query(
+        `INSERT INTO log_entries (log, leaf_index, ref, leaf)
        SELECT $1, * FROM unnest($2::bigint[], $3::uuid[], $4::text[])`,
-      [log, queued.map((_, i) => size + i), queued.map((q) => q.ref), queued.map((q) => q.leaf)],
-    );
-    await tx.query(
-      `INSERT INTO log_nodes (log, level, idx, hash) SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::text[])`,
-      [log, nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
-    );
-    await tx.query('DELETE FROM log_queue WHERE queued = ANY($1::bigint[])', [queued.map((q) => q.queued)]);
-    const checkpoint = { origin: logOrigin(origin, log), size: edge.treeSize, root: edge.root() };
-    const note = signCheckpoint(checkpoint, signer);
-    const madeAt = new Date().toISOString();
-    await tx.query('INSERT INTO log_checkpoints (log, size, root, note, made_at) VALUES ($1, $2, $3, $4, $5)', [
-      log,
-      checkpoint.size,
-      checkpoint.root.toString('hex'),
-      note,
-      madeAt,
-    ]);
-    return { log, added: queued.length, checkpoint: { ...checkpoint, log, note, madeAt } };
-  });
+        [log, queued.map((_, i) => size + i), queued.map((q) => q.ref), queued.map((q) => q.leaf)],
+      );
+      await tx.query(
+        `INSERT INTO log_nodes (log, level, idx, hash) SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::text[])`,
+        [log, nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
+      );
+      await tx.query('DELETE FROM log_queue WHERE queued = ANY($1::bigint[])', [queued.map((q) => q.queued)]);
+      const checkpoint = { origin: logOrigin(origin, log), size: edge.treeSize, root: edge.root() };
+      const note = signCheckpoint(checkpoint, signer);
+      const madeAt = new Date().toISOString();
+      await tx.query('INSERT INTO log_checkpoints (log, size, root, note, made_at) VALUES ($1, $2, $3, $4, $5)', [
+        log,
+        checkpoint.size,
+        checkpoint.root.toString('hex'),
+        note,
+        madeAt,
+      ]);
+      return { log, added: queued.length, checkpoint: { ...checkpoint, log, note, madeAt } };
+    },
+    { deadlineMs: 60_000 },
+  );
 }
 
 /** Where a record is in its log: its leaf, or that it is queued and not yet placed. */

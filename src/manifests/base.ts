@@ -45,6 +45,9 @@ export const BASE_CONFIG: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'info',
   ENTITLE_SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),
   ENTITLE_DB_POOL_SIZE: '10',
+  // The client's address is the one ingress-nginx puts last in X-Forwarded-For: one proxy is
+  // believed, and the network policy lets only the ingress (and monitoring) reach the pods.
+  ENTITLE_TRUST_PROXY: '1',
   ENTITLE_ESCALATION_POLICY: 'deploy/incidents/escalation-policy.yml',
   PROMETHEUS_URL: 'http://prometheus.monitoring:9090',
   // Every signed checkpoint is also written here, a volume the database cannot reach (docs/record.md).

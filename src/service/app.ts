@@ -4,7 +4,7 @@ import { Gauge, Registry } from 'prom-client';
 import { Admission, DEFAULT_CAPACITY, Degradation, type CapacitySettings } from '../capacity/index.ts';
 import { ChainWatch, DecisionWriter } from '../decisions/index.ts';
 import { LiveFlags, seedFlags, type FlagSettings } from '../flags/index.ts';
-import { buildApp, createServiceMetrics, type ServiceContext } from '../http/index.ts';
+import { buildApp, createServiceMetrics, type AppOptions, type ServiceContext } from '../http/index.ts';
 import { failureMetrics, FailureRecorder } from '../incidents/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
 import { fixedRouter, type RuleRouter } from '../live/index.ts';
@@ -28,6 +28,12 @@ export interface AppSettings {
   /** Requests a minute per key, by role (a key gets the highest of its roles'). */
   readonly rateLimits?: Partial<Record<Role, number>>;
   readonly bodyLimitBytes?: number;
+  /** Which proxies to believe for the client's address (ENTITLE_TRUST_PROXY; see buildApp). */
+  readonly trustProxy?: AppOptions['trustProxy'];
+  /** Request, header and idle timeouts (default HTTP_TIMEOUTS). */
+  readonly timeouts?: AppOptions['timeouts'];
+  /** The longest an assessment waits for its decision to be recorded (default: the database's own deadline). */
+  readonly writeDeadlineMs?: number;
   readonly logLevel?: string;
   /** Where logs go (default standard output); tests capture them here. */
   readonly logStream?: DestinationStream;
@@ -89,13 +95,15 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   const failures = new FailureRecorder(db);
   failureMetrics(registry, failures);
   const log = settings.log ?? ephemeralLog();
+  const keys = new KeyVerifier(db);
+  const unfollowKeys = await keys.follow();
   const integrity = watchRecord(db, log, registry, forward, settings.chainCheckMs ?? 10_000);
   const context: ServiceContext = {
     db,
     rules,
     ruleSets: rules.active,
-    writer: new DecisionWriter(db, metrics.writer),
-    keys: new KeyVerifier(db),
+    writer: new DecisionWriter(db, metrics.writer, { deadlineMs: settings.writeDeadlineMs ?? 0 }),
+    keys,
     metrics,
     registry,
     migrationsCurrent: () => migrationsCurrent(db),
@@ -113,6 +121,8 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
     faults: settings.faults,
     rateLimits: settings.rateLimits,
     bodyLimitBytes: settings.bodyLimitBytes,
+    ...(settings.trustProxy !== undefined ? { trustProxy: settings.trustProxy } : {}),
+    ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
     logLevel: settings.logLevel,
     logStream: settings.logStream,
   });
@@ -126,6 +136,7 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
     await ownFlags?.stop();
   });
   app.addHook('onClose', () => failures.stop());
+  app.addHook('onClose', () => unfollowKeys());
   // After the writer has drained (the service stops it before closing the app): the last round
   // places every decision acknowledged.
   app.addHook('onClose', () => integrity.stop());

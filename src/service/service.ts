@@ -11,7 +11,16 @@ import { Dispatcher, loadEscalationPolicy } from '../notify/index.ts';
 import { DEFAULT_GATES } from '../releases/index.ts';
 import { logSettingsFrom, type LogSettings } from '../log/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
-import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
+import {
+  DEADLINE_MARGIN_MS,
+  describeStore,
+  migrate,
+  openDatabase,
+  SERVICE_DB_TIMEOUT_MS,
+  withFaults,
+  type Database,
+  type StoreSettings,
+} from '../store/index.ts';
 import { assembleApp, type AppSettings } from './app.ts';
 import { laterLog } from './later-log.ts';
 
@@ -23,6 +32,10 @@ export interface ServiceConfig {
   /** After SIGTERM, how long to keep serving while load balancers see /ready fail (default 0). */
   readonly shutdownGraceMs: number;
   readonly rateLimits?: AppSettings['rateLimits'];
+  /** ENTITLE_TRUST_PROXY: which proxies' X-Forwarded-For gives the client's address (default none). */
+  readonly trustProxy?: AppSettings['trustProxy'];
+  /** Request, header and idle timeouts (default HTTP_TIMEOUTS). */
+  readonly timeouts?: AppSettings['timeouts'];
   readonly logLevel?: string;
   readonly logStream?: AppSettings['logStream'];
   /** How often the service verifies the decisions added to the log (default 10 s). */
@@ -120,6 +133,12 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       ...(config.capacity ? { capacity: config.capacity } : {}),
       ...(faults ? { faults } : {}),
       ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
+      ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
+      ...(config.timeouts ? { timeouts: config.timeouts } : {}),
+      // An assessment waits for its record no longer than any other call to PostgreSQL may take.
+      ...(db.kind === 'postgres'
+        ? { writeDeadlineMs: (config.store.timeoutMs ?? SERVICE_DB_TIMEOUT_MS) + DEADLINE_MARGIN_MS }
+        : {}),
       ...(config.logLevel ? { logLevel: config.logLevel } : {}),
       ...(config.logStream ? { logStream: config.logStream } : {}),
       log,
@@ -185,6 +204,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
         await app.close();
         clearInterval(prune);
         await context.writer.drain();
+        await context.writer.close();
         await incidentWatch.stop();
         await live.stop();
         await flags!.stop();

@@ -17,10 +17,10 @@ export function withFaults(inner: Database): FaultSwitch {
     Promise.reject(Object.assign(new Error('the database is down (test fault)'), { name: 'InjectedFault' }));
   const db: Database = {
     ...inner,
-    query: (sql, params) => (down ? fail() : inner.query(sql, params)),
+    query: (sql, params, call) => (down ? fail() : inner.query(sql, params, call)),
     exec: (sql) => (down ? fail() : inner.exec(sql)),
-    transaction: (work) => (down ? fail() : inner.transaction(work)),
-    session: (work) => (down ? fail() : inner.session(work)),
+    transaction: (work, call) => (down ? fail() : inner.transaction(work, call)),
+    session: (work, call) => (down ? fail() : inner.session(work, call)),
   };
   return {
     db,

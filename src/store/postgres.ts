@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { Database, Queryable } from './database.ts';
+import type { CallOptions, Database, Queryable } from './database.ts';
+import { DatabaseDeadline, databaseFailure } from './failures.ts';
 
 // Dates and timestamps come back as text: records are hashed over their exact text, and a JS
 // Date would drop the microseconds PostgreSQL keeps.
@@ -12,7 +13,46 @@ export interface PostgresOptions {
   readonly maxConnections?: number;
   /** How long a query may wait for a connection before it fails (the service then answers 503). */
   readonly connectTimeoutMs?: number;
-  readonly statementTimeoutMs?: number;
+  /**
+   * The longest a statement may run: PostgreSQL cancels it then (statement_timeout), and the
+   * client gives up DEADLINE_MARGIN_MS later, which only happens when the database or the
+   * network has stopped answering. Also the default deadline of a whole transaction.
+   */
+  readonly timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+/** How long after the server's own timeout the client stops waiting for an answer. */
+export const DEADLINE_MARGIN_MS = 1_000;
+
+/**
+ * Runs `work` on a checked-out client under a deadline. At the deadline the connection is
+ * destroyed (its socket, not a polite Terminate that a frozen network would never carry), so the
+ * statement in flight fails at once, the server rolls back what was not committed, and the
+ * client is never returned to the pool. Written by hand: pg's query_timeout leaves the client in
+ * the pool with its query still outstanding on the wire.
+ */
+async function underDeadline<T>(
+  client: pg.PoolClient,
+  ms: number,
+  what: 'query' | 'transaction',
+  work: () => Promise<T>,
+  onExpired: () => void,
+): Promise<T> {
+  if (ms <= 0) return work();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onExpired();
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      reject(new DatabaseDeadline(what, ms));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** PostgreSQL through a pg connection pool. */
@@ -25,11 +65,18 @@ export function openPostgres(options: PostgresOptions): Database {
           ? (value: string) => Number(value)
           : (pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown),
   };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadlineMs = timeoutMs > 0 ? timeoutMs + DEADLINE_MARGIN_MS : 0;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
-    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    statement_timeout: timeoutMs,
+    // A transaction whose client vanished (deadline, frozen network) is rolled back by the server
+    // rather than holding its locks until TCP notices.
+    idle_in_transaction_session_timeout: Math.max(deadlineMs * 2, 10_000),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     types: types,
   });
   // An idle connection that breaks (database restarted) must not crash the process: the pool
@@ -41,52 +88,75 @@ export function openPostgres(options: PostgresOptions): Database {
     return { rows: result.rows as Row[] };
   };
 
+  /** Checks out a client for `work`, then returns it to the pool, or closes it if it broke. */
+  const withClient = async <T>(
+    ms: number,
+    what: 'query' | 'transaction',
+    work: (client: pg.PoolClient, destroyed: () => boolean, expired: () => void) => Promise<T>,
+    keep = true,
+  ): Promise<T> => {
+    const client = await pool.connect();
+    // A connection that breaks while checked out emits 'error' on the client: without a
+    // listener that would crash the process. The failed query already rejects `work`.
+    let broken = false;
+    const onError = () => void (broken = true);
+    client.on('error', onError);
+    try {
+      const expired = () => void (broken = true);
+      return await underDeadline(client, ms, what, () => work(client, () => broken, expired), expired);
+    } catch (error) {
+      // A statement the server refused leaves the connection usable; anything else may not.
+      if (databaseFailure(error) === 'unavailable') broken = true;
+      throw error;
+    } finally {
+      client.off('error', onError);
+      client.release(broken || !keep);
+    }
+  };
+  /** One connection as a Queryable, each statement under `ms` (0: none). */
+  const single = (client: pg.PoolClient, ms: number, expired: () => void): Queryable => ({
+    query: (sql, params) => underDeadline(client, ms, 'query', () => run(client, sql, params), expired),
+    exec: (sql) => underDeadline(client, ms, 'query', async () => void (await client.query(sql)), expired),
+  });
+
   const listeners = new Set<() => Promise<void>>();
   return {
     kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
-    exec: async (sql) => void (await pool.query(sql)),
-    async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      // A connection that breaks while checked out emits 'error' on the client: without a
-      // listener that would crash the process. The failed query already rejects `work`.
-      const onError = () => undefined;
-      client.on('error', onError);
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const result = await work({
-          query: (sql, params) => run(client, sql, params),
-          exec: async (sql) => void (await client.query(sql)),
-        });
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
+    query: (sql, params, call) =>
+      withClient(call?.deadlineMs ?? deadlineMs, 'query', (client) => run(client, sql, params)),
+    exec: (sql) => withClient(deadlineMs, 'query', async (client) => void (await client.query(sql))),
+    transaction<T>(work: (tx: Queryable) => Promise<T>, call?: CallOptions): Promise<T> {
+      return withClient(call?.deadlineMs ?? deadlineMs, 'transaction', async (client, destroyed, expired) => {
+        const tx = single(client, deadlineMs, expired);
+        await tx.query('BEGIN');
+        let result: T;
         try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
+          result = await work(tx);
+        } catch (error) {
+          if (!destroyed()) await tx.query('ROLLBACK').catch(() => undefined);
+          throw error;
         }
+        try {
+          await tx.query('COMMIT');
+        } catch (error) {
+          // The COMMIT was sent: whether it took effect is unknown to this side.
+          throw Object.assign(error as Error, { outcomeUnknown: true });
+        }
+        return result;
+      }).catch((error: unknown) => {
+        // A deadline that expired while the COMMIT was in flight leaves the outcome unknown too.
+        if (error instanceof DatabaseDeadline) Object.assign(error, { outcomeUnknown: true });
         throw error;
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
+      });
     },
-    async session<T>(work: (conn: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      const onError = () => undefined;
-      client.on('error', onError);
-      try {
-        return await work({
-          query: (sql, params) => run(client, sql, params),
-          exec: async (sql) => void (await client.query(sql)),
-        });
-      } finally {
-        client.off('error', onError);
-        // Closed, not returned to the pool: session locks and settings end with it.
-        client.release(true);
-      }
+    session<T>(work: (conn: Queryable) => Promise<T>, call?: CallOptions): Promise<T> {
+      // Closed afterwards, not returned to the pool: session locks and settings end with it.
+      return withClient(
+        call?.deadlineMs ?? 0,
+        'transaction',
+        (client, _destroyed, expired) => work(single(client, 0, expired)),
+        false,
+      );
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async listen(channel, onNotify) {

@@ -9,14 +9,14 @@ export function recordingStatements(inner: Database): { db: Database; statements
   const statements = new Set<string>();
   const keep = (sql: string) => void statements.add(sql.replace(/\s+/g, ' ').trim());
   const wrap = (q: Queryable): Queryable => ({
-    query: (sql, params) => (keep(sql), q.query(sql, params)),
+    query: (sql, params, call) => (keep(sql), q.query(sql, params, call)),
     exec: (sql) => (keep(sql), q.exec(sql)),
   });
   const db: Database = {
     ...inner,
     ...wrap(inner),
-    transaction: (work) => inner.transaction((tx) => work(wrap(tx))),
-    session: (work) => inner.session((conn) => work(wrap(conn))),
+    transaction: (work, call) => inner.transaction((tx) => work(wrap(tx)), call),
+    session: (work, call) => inner.session((conn) => work(wrap(conn)), call),
   };
   return { db, statements };
 }

@@ -3,10 +3,11 @@ import { Option } from 'commander';
 import { capacitySettingsFrom } from '../../capacity/index.ts';
 import { ENVIRONMENTS, type Environment } from '../../environments/index.ts';
 import { EntitleError } from '../../errors/index.ts';
+import { trustProxyFrom } from '../../http/index.ts';
 import { ROLES, type Role } from '../../keys/index.ts';
 import { gateSettingsFrom } from '../../releases/index.ts';
 import { startService } from '../../service/index.ts';
-import { storeSettingsFrom } from '../../store/index.ts';
+import { SERVICE_DB_TIMEOUT_MS, storeSettingsFrom } from '../../store/index.ts';
 import { dataDirOption } from '../options.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
@@ -77,12 +78,13 @@ export function registerServe(program: Command): void {
         rateLimits?: string;
       }) => {
         const service = await startService({
-          store: storeSettingsFrom(options),
+          store: storeSettingsFrom(options, process.env, SERVICE_DB_TIMEOUT_MS),
           rulesDir: options.rules,
           host: options.host,
           port: Number(options.port),
           shutdownGraceMs: Number(options.shutdownGrace),
           ...(options.rateLimits ? { rateLimits: parseRateLimits(options.rateLimits) } : {}),
+          trustProxy: trustProxyFrom(process.env.ENTITLE_TRUST_PROXY),
           logLevel: process.env.LOG_LEVEL ?? 'info',
           releases: { gates: gateSettingsFrom(process.env), listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
           testFaults: process.env.ENTITLE_TEST_FAULTS === 'on',

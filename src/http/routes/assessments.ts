@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import {
   decisionForKey,
+  DecisionInDoubt,
   DuplicateSubmission,
   idempotencyClaim,
   readDecision,
@@ -158,8 +159,23 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
         at: new Date().toISOString(),
         benefit: ruleSet.benefit,
         applicationId: assessment.applicationId,
-        code: 'ENTITLE_STORE_UNAVAILABLE',
+        code: error instanceof DecisionInDoubt ? 'ENTITLE_DECISION_IN_DOUBT' : 'ENTITLE_STORE_UNAVAILABLE',
       });
+      if (error instanceof DecisionInDoubt) {
+        // The writer finds out whether it committed, and if it did, counts and lists it
+        // (GET /v1/decisions/unacknowledged).
+        request.log.warn(
+          { event: 'decision_in_doubt', decisionId: id },
+          'the database stopped answering while a decision was committed; 503 sent with its id',
+        );
+        reply.header('location', `/v1/decisions/${id}`);
+        throw new EntitleError(
+          'ENTITLE_DECISION_IN_DOUBT',
+          `the database stopped answering while decision ${id} was being recorded`,
+          [],
+          { decisionId: id },
+        );
+      }
       request.log.warn(
         { event: 'decision_not_recorded', cause: (error as Error).name },
         'a decision could not be recorded; none was returned',
@@ -178,6 +194,12 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
     if (route.byCandidate || capacity.degradation.allows('shadow-evaluation'))
       rules.compareLater(route, body, assessment.applicationId);
     else if (route.test) capacity.degradation.shed('shadow-evaluation');
+    // A caller that went before the answer reached it may send the request again and get a
+    // second decision: the first is counted and listed, so it can be found.
+    const recordedId = record.id;
+    const lost = () => void (reply.raw.writableFinished || writer.acknowledgementLost(recordedId));
+    if (reply.raw.destroyed) lost();
+    else reply.raw.once('close', lost);
     reply.code(201).header('location', `/v1/decisions/${record.id}`);
     return {
       ...answerOf(record),

@@ -6,6 +6,7 @@ import {
   readsOf,
   receiptFor,
   storedBundle,
+  unacknowledgedDecisions,
   type DecisionRecord,
   type Reader,
 } from '../../decisions/index.ts';
@@ -126,6 +127,30 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
     }
     return check;
   }
+
+  // Decisions recorded whose callers never had the answer: a caller that retried without an
+  // Idempotency-Key holds a second decision, and this finds the first.
+  app.get(
+    '/v1/decisions/unacknowledged',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            since: { type: 'string', format: 'date-time' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+      },
+      config: { roles: [...readers, 'operator'] },
+    },
+    async (request) => {
+      const { since, limit } = request.query as { since?: string; limit: number };
+      const from = since ? new Date(since).toISOString() : new Date(0).toISOString();
+      return { decisions: await fromStore(() => unacknowledgedDecisions(db, from, limit)) };
+    },
+  );
 
   app.get('/v1/decisions/:id', { schema: { params: idParams }, config: { roles: readers } }, async (request) => {
     const { id } = request.params as { id: string };

@@ -11,6 +11,10 @@ export interface InputField {
   readonly min?: number;
   readonly max?: number;
   readonly notAfterAssessmentDate: boolean;
+  /** Dates: the earliest accepted, as a day number, and the same as written. */
+  readonly notBefore?: { readonly day: number; readonly text: string };
+  /** Dates of birth: the age on the assessment date must be below this. */
+  readonly ageUnder?: number;
 }
 
 export interface InputList {
@@ -102,12 +106,18 @@ function field(
   };
   const min = bound('min');
   const max = bound('max');
-  if (spec.notAfter && spec.type !== 'date')
-    problems.push(locate.at([...path, 'notAfter'], 'notAfter applies to dates only'));
+  for (const key of ['notAfter', 'notBefore', 'ageUnder'] as const)
+    if (spec[key] !== undefined && spec.type !== 'date')
+      problems.push(locate.at([...path, key], `${key} applies to dates only`));
+  const notBeforeDay = spec.notBefore === undefined ? undefined : toDay(spec.notBefore);
+  if (spec.notBefore !== undefined && notBeforeDay === undefined)
+    problems.push(locate.at([...path, 'notBefore'], 'notBefore is not a date that exists'));
   return {
     name,
     type: T[spec.type],
     notAfterAssessmentDate: spec.notAfter === 'assessmentDate',
+    ...(notBeforeDay !== undefined ? { notBefore: { day: notBeforeDay, text: spec.notBefore! } } : {}),
+    ...(spec.ageUnder !== undefined ? { ageUnder: spec.ageUnder } : {}),
     ...(spec.description ? { description: spec.description } : {}),
     ...(min !== undefined ? { min } : {}),
     ...(max !== undefined ? { max } : {}),
@@ -157,6 +167,14 @@ export function generateNormaliser(schema: InputSchema): string {
         );
         if (f.notAfterAssessmentDate)
           lines.push(`else if (d > A) E(errors, ${pathCode}, "must not be after the assessment date");`);
+        if (f.notBefore)
+          lines.push(
+            `else if (d < ${f.notBefore.day}) E(errors, ${pathCode}, ${JSON.stringify(`must be on or after ${f.notBefore.text}: check the year`)});`,
+          );
+        if (f.ageUnder !== undefined)
+          lines.push(
+            `else if (ageOn(d, A) >= ${f.ageUnder}) E(errors, ${pathCode}, ${JSON.stringify(`must make them under ${f.ageUnder} on the assessment date: check the year, or leave out anyone ${f.ageUnder} or over`)});`,
+          );
         lines.push(`else ${target}_${f.name} = d; }`);
         break;
       case 'enum':

@@ -18,6 +18,10 @@ const fieldDetails = z.strictObject({
   min: z.union([z.number(), z.string()]).optional(),
   max: z.union([z.number(), z.string()]).optional(),
   notAfter: z.literal('assessmentDate').optional(),
+  /** The earliest date that is plausible: earlier ones are refused, naming the field. */
+  notBefore: isoDate.optional(),
+  /** A date of birth: the person is younger than this many years on the assessment date. */
+  ageUnder: z.number().int().min(1).max(150).optional(),
 });
 const enumField = z.strictObject({
   enum: z.array(z.string().min(1)).min(1),
