@@ -33,3 +33,6 @@ export {
 } from './rule-variants.ts';
 export { placeQueued, TEST_LOG, TEST_LOG_KEY, TEST_VERIFIER, verifyRecord } from './log.ts';
 export { decisionDraft } from './drafts.ts';
+export { requestFor, type FuzzRequest } from './fuzz.ts';
+export { FaultProxy, type FaultMode } from './fault-proxy.ts';
+export { runFaultScenario, type FaultRunOptions, type FaultRunResult } from './fault-run.ts';

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ROLES } from '../keys/index.ts';
+import { requestFor, testDatabases, testService, type TestDatabase, type TestService } from '../testing/index.ts';
+import { routesOf } from './app.ts';
+
+/**
+ * The fuzz suite: requests generated from every route's own schemas (the OpenAPI document's and
+ * the pages'), well-formed and hostile, sent over HTTP to the service on PostgreSQL. No answer may
+ * be a 500 (or any 5xx but a 503 with Retry-After), show a stack trace or a path of the server,
+ * or take 5 s. FUZZ_RUNS sets how many (10,000 by default; CI runs the default); a failure is
+ * shrunk by fast-check to the smallest request that shows it, and its seed is printed.
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+/** Sent at once, so the service is fuzzed under some concurrency too. */
+const AT_ONCE = 8;
+
+// A GOV.UK page's title may start "Error: " (a form with a mistake): the names of JavaScript's errors may not appear.
+const LEAKS = [
+  /\n\s+at .+\(.+:\d+:\d+\)/,
+  /node_modules/,
+  /\/src\/[\w/-]+\.ts/,
+  /\/work\//,
+  /\/home\//,
+  /\b(TypeError|RangeError|SyntaxError|ReferenceError|FastifyError|DatabaseError)\b/,
+];
+
+describe('fuzzing every route', () => {
+  let database: TestDatabase;
+  let service: TestService;
+  let base: string;
+  before(async () => {
+    database = await testDatabases.postgres();
+    const unlimited = Object.fromEntries(ROLES.map((role) => [role, 10_000_000]));
+    service = await testService({ rateLimits: unlimited }, database.db);
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await service.app.close();
+    await database.drop();
+  });
+
+  it(
+    `answers ${RUNS} generated requests without a 500, a leak or a wait over 5 s`,
+    { timeout: 1_200_000 },
+    async () => {
+      const routes = routesOf(service.app).filter((r) => !r.url.includes('*') && r.url !== '/test/faults');
+      assert.ok(routes.length > 30, `routes found: ${routes.length}`);
+      const keys = Object.values(service.keys);
+      const seen = new Map<number, number>();
+      let slowest = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.constantFrom(...routes).chain((route) => requestFor(route, keys)),
+            { minLength: AT_ONCE, maxLength: AT_ONCE },
+          ),
+          async (requests) => {
+            await Promise.all(
+              requests.map(async (request) => {
+                const started = Date.now();
+                const response = await fetch(`${base}${request.path}`, {
+                  method: request.method,
+                  headers: request.headers,
+                  ...(request.body !== undefined ? { body: request.body } : {}),
+                  signal: AbortSignal.timeout(5_000),
+                });
+                const text = await response.text();
+                const took = Date.now() - started;
+                slowest = Math.max(slowest, took);
+                seen.set(response.status, (seen.get(response.status) ?? 0) + 1);
+                const what = `${request.method} ${request.path.slice(0, 200)} -> ${response.status}`;
+                assert.ok(response.status < 500 || response.status === 503, `${what}: ${text.slice(0, 300)}`);
+                if (response.status === 503)
+                  assert.ok(response.headers.get('retry-after'), `${what} without Retry-After`);
+                for (const leak of LEAKS) assert.doesNotMatch(text, leak, `${what} shows ${String(leak)}`);
+                assert.ok(took < 5_000, `${what} took ${took} ms`);
+              }),
+            );
+          },
+        ),
+        { numRuns: Math.ceil(RUNS / AT_ONCE), endOnFailure: false },
+      );
+      // The handlers ran, not only the validators: some requests were served.
+      assert.ok((seen.get(200) ?? 0) + (seen.get(201) ?? 0) > RUNS / 20, JSON.stringify([...seen]));
+      process.stdout.write(
+        `# fuzz: ${RUNS} requests; by status ${JSON.stringify(Object.fromEntries(seen))}; slowest ${slowest} ms\n`,
+      );
+    },
+  );
+});
