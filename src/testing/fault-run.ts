@@ -110,7 +110,6 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
         } else if (response.status === 503) {
           if (!response.headers.get('retry-after')) violations.push(`503 without Retry-After in ${at}`);
           if (json.code === 'ENTITLE_DECISION_IN_DOUBT') inDoubt++;
-          if (process.env.FAULT_DEBUG) console.error(at, json.code, (json as { detail?: string }).detail);
           await sleep(50);
         } else violations.push(`${response.status} ${json.code ?? ''} in ${at}`);
       } catch (error) {
