@@ -151,7 +151,7 @@ export function requestFor(route: RouteSummary, keys: readonly string[]): fc.Arb
     ),
   );
   const query = schema.querystring
-    ? (valueFor(schema.querystring as Schema, root, 0))
+    ? valueFor(schema.querystring as Schema, root, 0)
     : fc.option(fc.dictionary(fc.string({ maxLength: 8 }), hostileText, { maxKeys: 2 }), { nil: undefined });
   const body =
     route.method === 'GET' || route.method === 'DELETE'
