@@ -71,12 +71,22 @@ export async function decisionForKey(db: Queryable, claim: IdempotencyClaim): Pr
   return row.decision_id;
 }
 
-/** Forgets keys older than their lifetime; returns how many. */
-export async function pruneIdempotencyKeys(db: Queryable): Promise<number> {
+/**
+ * Forgets keys older than their lifetime, a batch at a time so that no statement runs long
+ * (each has the service's deadline); returns how many.
+ */
+export async function pruneIdempotencyKeys(db: Queryable, batch = 5_000): Promise<number> {
   const before = new Date(Date.now() - IDEMPOTENCY_KEY_HOURS * 3_600_000).toISOString();
-  const { rows } = await db.query<{ n: string }>(
-    'WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < $1 RETURNING 1) SELECT count(*) AS n FROM gone',
-    [before],
-  );
-  return Number(rows[0]?.n ?? 0);
+  let total = 0;
+  for (;;) {
+    const { rows } = await db.query<{ n: string }>(
+      `WITH gone AS (DELETE FROM idempotency_keys WHERE key_hash IN (
+         SELECT key_hash FROM idempotency_keys WHERE created_at < $1 LIMIT $2) RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [before, batch],
+    );
+    const n = Number(rows[0]?.n ?? 0);
+    total += n;
+    if (n < batch) return total;
+  }
 }

@@ -43,7 +43,11 @@ export interface WriterOptions {
  * after the work was sent. The writer finds out later which it was (see DecisionWriter).
  */
 export class DecisionInDoubt extends Error {
-  constructor(readonly decisionId: string) {
+  constructor(
+    readonly decisionId: string,
+    /** Long enough for the server to have ended the transaction either way (see openPostgres). */
+    readonly retryAfterSeconds: number,
+  ) {
     super('the decision may have been recorded: the database stopped answering while it was being committed');
     this.name = 'DecisionInDoubt';
   }
@@ -83,6 +87,9 @@ export class DecisionWriter {
   private readonly maxBatch: number;
   private readonly deadlineMs: number;
   private readonly recheck: NodeJS.Timeout;
+  private readonly retryAfterSeconds: number;
+  private settling: Promise<void> | undefined;
+  private settleAgain = false;
 
   constructor(
     private readonly db: Database,
@@ -91,6 +98,8 @@ export class DecisionWriter {
   ) {
     this.maxBatch = options.maxBatch ?? 256;
     this.deadlineMs = options.deadlineMs ?? 0;
+    // PostgreSQL ends a transaction whose client vanished after twice the deadline, at least 10 s.
+    this.retryAfterSeconds = Math.max(10, Math.ceil((2 * this.deadlineMs) / 1000));
     this.recheck = setInterval(() => void this.settleDoubts().catch(() => undefined), options.recheckMs ?? 5_000);
     this.recheck.unref();
   }
@@ -150,10 +159,11 @@ export class DecisionWriter {
     if (pending.answered) return;
     pending.answered = true;
     if (!pending.inFlight) {
-      this.queue.splice(this.queue.indexOf(pending), 1);
+      const at = this.queue.indexOf(pending);
+      if (at >= 0) this.queue.splice(at, 1);
       pending.reject(new DatabaseDeadline('transaction', this.deadlineMs));
     } else {
-      pending.reject(new DecisionInDoubt(pending.draft.id));
+      pending.reject(new DecisionInDoubt(pending.draft.id, this.retryAfterSeconds));
     }
   }
 
@@ -165,11 +175,15 @@ export class DecisionWriter {
   private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        for (const pending of batch) pending.inFlight = true;
+        const taken = this.queue.splice(0, this.maxBatch);
+        // The writes in the transaction: those whose deadline passed while it waited for a
+        // connection were answered "not recorded" and are left out.
+        let batch: Pending[] = taken;
         const started = process.hrtime.bigint();
         try {
           const { records, duplicates } = await this.db.transaction(async (tx) => {
+            batch = taken.filter((p) => !p.answered);
+            for (const pending of batch) pending.inFlight = true;
             const duplicates = await this.claimKeys(tx, batch);
             return {
               records: await this.append(
@@ -195,14 +209,16 @@ export class DecisionWriter {
           }
           if (this.toNote.size > 0) void this.settleDoubts().catch(() => undefined);
         } catch (error) {
-          this.observer?.batch(batch.length, Number(process.hrtime.bigint() - started) / 1e9, false);
+          this.observer?.batch(taken.length, Number(process.hrtime.bigint() - started) / 1e9, false);
           const unknown = (error as { outcomeUnknown?: boolean }).outcomeUnknown === true;
-          for (const pending of batch) {
+          for (const pending of taken) {
             clearTimeout(pending.timer);
-            if (unknown) this.inDoubt.set(pending.draft.id, Date.now());
+            if (unknown && pending.inFlight) this.inDoubt.set(pending.draft.id, Date.now());
             if (pending.answered) continue;
             pending.answered = true;
-            pending.reject(unknown ? new DecisionInDoubt(pending.draft.id) : error);
+            pending.reject(
+              unknown && pending.inFlight ? new DecisionInDoubt(pending.draft.id, this.retryAfterSeconds) : error,
+            );
           }
         }
       }
@@ -216,7 +232,22 @@ export class DecisionWriter {
    * answered 503, and are noted with the decisions whose callers had gone; those not found after
    * IN_DOUBT_FOR_MS never will be. Runs again later if the database does not answer.
    */
-  private async settleDoubts(): Promise<void> {
+  private settleDoubts(): Promise<void> {
+    // One at a time (each takes a connection): a call while one runs asks for one more after it.
+    if (this.settling) {
+      this.settleAgain = true;
+      return this.settling;
+    }
+    this.settling = (async () => {
+      do {
+        this.settleAgain = false;
+        await this.settleOnce();
+      } while (this.settleAgain);
+    })().finally(() => (this.settling = undefined));
+    return this.settling;
+  }
+
+  private async settleOnce(): Promise<void> {
     if (this.inDoubt.size > 0) {
       const ids = [...this.inDoubt.keys()];
       const { rows } = await this.db.query<{ id: string }>('SELECT id FROM decisions WHERE id = ANY($1::uuid[])', [
@@ -231,15 +262,15 @@ export class DecisionWriter {
     }
     if (this.toNote.size === 0) return;
     const noting = [...this.toNote];
-    await this.db.query(
+    // Counted once, by the rows this insert adds (another instance may have noted some already).
+    const { rows } = await this.db.query<{ decision_id: string; reason: UnacknowledgedReason }>(
       `INSERT INTO unacknowledged_decisions (decision_id, reason, noted_at)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT (decision_id) DO NOTHING`,
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT (decision_id) DO NOTHING
+       RETURNING decision_id, reason`,
       [noting.map(([id]) => id), noting.map(([, reason]) => reason), noting.map(() => new Date().toISOString())],
     );
-    for (const [id, reason] of noting) {
-      this.toNote.delete(id);
-      this.observer?.unacknowledged?.(reason, 1);
-    }
+    for (const [id] of noting) this.toNote.delete(id);
+    for (const row of rows) this.observer?.unacknowledged?.(row.reason, 1);
   }
 
   /**

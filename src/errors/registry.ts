@@ -105,7 +105,7 @@ export const errorRegistry = {
     status: 503,
     title: 'The decision may or may not have been recorded',
     action:
-      'The database stopped answering while the decision was being recorded. After the time in the Retry-After header, send the request again with the same Idempotency-Key (you get the decision if it was recorded), or read the decision at the address in the Location header: 404 means it was not recorded.',
+      'The database stopped answering while the decision was being recorded. After the time in the Retry-After header, send the request again with the same Idempotency-Key: you get the decision if it was recorded, and a new one if it was not. Sent again without one, it may record a second decision; the first, if it was recorded, is then listed by GET /v1/decisions/unacknowledged with the id given here.',
   },
   ENTITLE_SHUTTING_DOWN: {
     status: 503,

@@ -37,7 +37,7 @@ export interface AppOptions {
    * Which proxies' X-Forwarded-For to believe for the client's address (Fastify's trustProxy):
    * false (default: the address that connected), true, a number of hops, or addresses and CIDRs.
    */
-  readonly trustProxy?: boolean | number | string[];
+  readonly trustProxy?: boolean | string[];
   /** Where logs go (default standard output); tests capture them here. */
   readonly logStream?: DestinationStream;
   /** Pages served beside the API in their own plugin (the status page and console of src/web). */
@@ -180,14 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Node checks the request and header deadlines this often (30 s by default).
     http: { headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs), connectionsCheckingInterval: 500 },
     return503OnClosing: false,
-    // A number of hops is given to Fastify as the function it stands for (its types take no number).
-    trustProxy:
-      typeof options.trustProxy === 'number'
-        ? (
-            (hops: number) => (_address: string, hop: number) =>
-              hop < hops
-          )(options.trustProxy)
-        : (options.trustProxy ?? false),
+    trustProxy: options.trustProxy ?? false,
     logController: new OneLinePerRequest(),
   });
   app.decorateRequest('apiKey', null);
@@ -346,15 +339,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
 /**
  * ENTITLE_TRUST_PROXY, read: unset or "false" believes no proxy (the address that connected is
- * the client's); "true" believes every X-Forwarded-For (only behind a proxy that overwrites it);
- * a number believes that many proxies in front; otherwise a comma-separated list of the proxies'
- * addresses or CIDR ranges, such as the ingress controller's pod network.
+ * the client's); a comma-separated list of the proxies' addresses or CIDR ranges (the ingress
+ * controller's pod network) believes X-Forwarded-For only from them; "true" believes every
+ * X-Forwarded-For (only where every path to the service passes a proxy that overwrites it). A
+ * number of proxies is refused: it would believe a header from whoever connects (Fastify refuses
+ * it for the same reason).
  */
-export function trustProxyFrom(text: string | undefined): boolean | number | string[] {
+export function trustProxyFrom(text: string | undefined): boolean | string[] {
   const value = text?.trim() ?? '';
   if (value === '' || value === 'false') return false;
   if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
   const entries = value.split(',').map((entry) => entry.trim());
   const bad = entries.filter((entry) => {
     const [address, bits, more] = entry.split('/');
@@ -366,7 +360,7 @@ export function trustProxyFrom(text: string | undefined): boolean | number | str
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'ENTITLE_TRUST_PROXY cannot be read', [
       {
         field: 'ENTITLE_TRUST_PROXY',
-        message: 'give false, true, a number of proxies, or addresses and CIDR ranges such as 10.0.0.0/8,fd00::/8',
+        message: "give false, the proxies' addresses or CIDR ranges such as 10.0.0.0/8,fd00::/8, or true",
       },
     ]);
   return entries;

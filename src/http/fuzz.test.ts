@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ROLES } from '../keys/index.ts';
-import { requestFor, testDatabases, testService, type TestDatabase, type TestService } from '../testing/index.ts';
+import {
+  requestFor,
+  testDatabases,
+  testService,
+  type FuzzRequest,
+  type TestDatabase,
+  type TestService,
+} from '../testing/index.ts';
 import { routesOf } from './app.ts';
 
 /**
@@ -14,6 +21,12 @@ import { routesOf } from './app.ts';
  * shrunk by fast-check to the smallest request that shows it, and its seed is printed.
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+/** Node's limit on a request's line and headers (http.maxHeaderSize), less room for what fetch adds. */
+const HEAD_LIMIT = 16 * 1024 - 512;
+const headSize = (request: FuzzRequest) =>
+  Buffer.byteLength(request.path) +
+  Object.entries(request.headers).reduce((n, [k, v]) => n + Buffer.byteLength(k + v) + 4, 0);
+
 /** Sent at once, so the service is fuzzed under some concurrency too. */
 const AT_ONCE = 8;
 
@@ -62,12 +75,24 @@ describe('fuzzing every route', () => {
             await Promise.all(
               requests.map(async (request) => {
                 const started = Date.now();
-                const response = await fetch(`${base}${request.path}`, {
-                  method: request.method,
-                  headers: request.headers,
-                  ...(request.body !== undefined ? { body: request.body } : {}),
-                  signal: AbortSignal.timeout(5_000),
-                });
+                let response: Response;
+                try {
+                  response = await fetch(`${base}${request.path}`, {
+                    method: request.method,
+                    headers: request.headers,
+                    ...(request.body !== undefined ? { body: request.body } : {}),
+                    signal: AbortSignal.timeout(5_000),
+                  });
+                } catch (error) {
+                  // Node's HTTP parser answers a head over its limit (16 KiB) with 431 and closes
+                  // the connection at once, so the client may see the close before the answer.
+                  // Any other request must be answered.
+                  if (headSize(request) > HEAD_LIMIT) {
+                    seen.set(0, (seen.get(0) ?? 0) + 1);
+                    return;
+                  }
+                  throw error;
+                }
                 const text = await response.text();
                 const took = Date.now() - started;
                 slowest = Math.max(slowest, took);
@@ -82,7 +107,13 @@ describe('fuzzing every route', () => {
             );
           },
         ),
-        { numRuns: Math.ceil(RUNS / AT_ONCE), endOnFailure: false },
+        {
+          numRuns: Math.ceil(RUNS / AT_ONCE),
+          endOnFailure: false,
+          // To replay a failure: FUZZ_SEED and FUZZ_PATH as fast-check printed them.
+          ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
+          ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}),
+        },
       );
       // The handlers ran, not only the validators: some requests were served.
       assert.ok((seen.get(200) ?? 0) + (seen.get(201) ?? 0) > RUNS / 20, JSON.stringify([...seen]));

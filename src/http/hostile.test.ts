@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
+import { trustProxyFrom } from './app.ts';
 import type { ProblemDocument } from './problems.ts';
 import { unacknowledgedDecisions } from '../decisions/index.ts';
 import { createKey } from '../keys/index.ts';
@@ -66,6 +67,34 @@ describe('hostile traffic', () => {
       remoteAddress: '203.0.113.10',
     });
     assert.equal(other.statusCode, 401);
+  });
+
+  it('believes X-Forwarded-For only from the proxies it is told of, and refuses a number of hops', async () => {
+    const behind = await testService({ trustProxy: trustProxyFrom('10.0.0.0/8, fd00::/8') });
+    // Each bad key with a prefix of its own, so only addresses are counted.
+    let sent = 0;
+    try {
+      const from = (client: string, peer = '10.1.2.3') =>
+        behind.app.inject({
+          method: 'GET',
+          url: '/v1/flags',
+          headers: { authorization: `Bearer ent_${String((sent += 1)).padStart(8, '0')}`, 'x-forwarded-for': client },
+          remoteAddress: peer,
+        });
+      const flood = await Promise.all(Array.from({ length: 61 }, () => from('198.51.100.7')));
+      assert.equal(flood.filter((r) => r.statusCode === 429).length, 1, 'the client at fault is limited');
+      assert.equal((await from('198.51.100.8')).statusCode, 401, 'another client behind the same proxy is not');
+      // A peer that is not a trusted proxy cannot choose its address with the header.
+      const direct = await Promise.all(Array.from({ length: 61 }, (_, i) => from(`192.0.2.${i}`, '203.0.113.50')));
+      assert.equal(direct.filter((r) => r.statusCode === 429).length, 1);
+    } finally {
+      await behind.close();
+    }
+    assert.equal(trustProxyFrom(undefined), false);
+    assert.equal(trustProxyFrom('true'), true);
+    assert.deepEqual(trustProxyFrom('10.0.0.0/8, fd00::/8'), ['10.0.0.0/8', 'fd00::/8']);
+    for (const bad of ['1', '10.0.0.0/33', 'ingress', '10.0.0.0/8/1'])
+      assert.throws(() => trustProxyFrom(bad), /ENTITLE_TRUST_PROXY cannot be read/, bad);
   });
 
   it('knows a key created elsewhere as soon as its creation is heard of, even during a flood of bad keys', async () => {

@@ -25,6 +25,8 @@ export function problemOf(error: EntitleError, requestId?: string): ProblemDocum
     p.field !== undefined ? { field: p.field, message: p.message } : { message: p.message },
   );
   return {
+    // First, so that nothing in them can replace the members every problem has.
+    ...error.extensions,
     type: `urn:entitle:problem:${error.code}`,
     title: definition.title,
     status: definition.status,
@@ -32,7 +34,6 @@ export function problemOf(error: EntitleError, requestId?: string): ProblemDocum
     detail: `${error.message}. ${definition.action}`,
     ...(requestId ? { instance: `urn:entitle:request:${requestId}` } : {}),
     ...(errors.length > 0 ? { errors } : {}),
-    ...error.extensions,
   };
 }
 
@@ -104,6 +105,8 @@ export function toEntitleError(error: unknown): EntitleError {
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: EntitleError): FastifyReply {
   const problem = problemOf(error, request.id);
-  if (problem.status === 503 || problem.status === 429) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  // A route may have set a longer wait (a decision in doubt); otherwise the usual one.
+  if ((problem.status === 503 || problem.status === 429) && !reply.hasHeader('retry-after'))
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }

@@ -125,7 +125,15 @@ export function parseJsonBody(text: string): unknown {
   // escaped quote before a colon inside a string). When there are no more of those than keys
   // parsed, no key was given twice, and the slower tree parse is not needed.
   if (keys > 0 && quotesBeforeColons(text) > keys) {
-    const duplicate = duplicateKey(parseJsonTree(text, { mode: 'json' }), '');
+    let tree;
+    try {
+      tree = parseJsonTree(text, { mode: 'json' });
+    } catch {
+      throw new EntitleError('ENTITLE_REQUEST_INVALID', 'the request body is not valid JSON', [
+        { field: 'body', message: 'send the body as valid JSON with Content-Type: application/json' },
+      ]);
+    }
+    const duplicate = duplicateKey(tree, '');
     if (duplicate) throw invalid([{ field: duplicate, message: 'this field is given more than once: give it once' }]);
   }
   return value;

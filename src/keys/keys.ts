@@ -172,7 +172,9 @@ export class KeyVerifier {
   private keys = new Map<string, ApiKey>();
   /** When the query behind `keys` began (a key created after this may be missing from them). */
   private readAt = Number.NEGATIVE_INFINITY;
-  /** A key was created or revoked since `readAt` (a notification came): the next miss reads. */
+  /** When a read last began, whether or not it succeeded: misses read at most once a `minReloadMs`. */
+  private triedAt = Number.NEGATIVE_INFINITY;
+  /** A key was created or revoked since the last read began (a notification came): read again. */
   private changed = false;
   private reading: Promise<void> | undefined;
 
@@ -186,18 +188,20 @@ export class KeyVerifier {
     if (!presented.startsWith(PREFIX) || presented.length > 100) return undefined;
     const hash = hashKey(presented);
     const now = Date.now();
+    const due = now - this.triedAt >= this.minReloadMs;
     // Revocations are picked up in the background: valid keys never wait for a read.
-    if (now - this.readAt > this.ttlMs && Number.isFinite(this.readAt)) void this.read().catch(() => undefined);
+    if (due && now - this.readAt > this.ttlMs && Number.isFinite(this.readAt)) void this.read().catch(() => undefined);
     const known = this.keys.get(hash);
-    if (known || (now - this.readAt < this.minReloadMs && !this.changed)) return known;
-    try {
-      await this.read();
-    } catch {
-      // While the database is unreachable the keys read before keep working (reads and writes
-      // fail with 503 on their own); a key not among them cannot be checked: 503, never 500.
+    if (known) return known;
+    const lastSucceeded = this.readAt >= this.triedAt;
+    if (this.reading) await this.reading.catch(() => undefined);
+    else if (due || (this.changed && lastSucceeded)) await this.read().catch(() => undefined);
+    const found = this.keys.get(hash);
+    // While the database is unreachable the keys read before keep working (reads and writes
+    // fail with 503 on their own); a key not among them cannot be checked: 503, never 500.
+    if (!found && this.triedAt > this.readAt)
       throw new EntitleError('ENTITLE_DATABASE_UNAVAILABLE', 'the API key could not be checked');
-    }
-    return this.keys.get(hash);
+    return found;
   }
 
   /**
@@ -211,18 +215,33 @@ export class KeyVerifier {
     });
   }
 
-  /** One read at a time: callers arriving while it runs share it. */
+  /**
+   * One read at a time: callers arriving while it runs share it. A notification that came while
+   * it ran makes one more read after it, so a revocation is never missed.
+   */
   private read(): Promise<void> {
-    return (this.reading ??= this.query().finally(() => (this.reading = undefined)));
+    this.reading ??= (async () => {
+      do await this.query();
+      while (this.changed);
+    })().finally(() => (this.reading = undefined));
+    return this.reading;
   }
 
   private async query(): Promise<void> {
     const started = Date.now();
+    this.triedAt = started;
+    const changedBefore = this.changed;
     this.changed = false;
-    const { rows } = await this.db.query<{ id: string; name: string; roles: Role[]; key_hash: string }>(
-      'SELECT id, name, roles, key_hash FROM api_keys WHERE revoked_at IS NULL',
-    );
-    this.keys = new Map(rows.map((row) => [row.key_hash, { id: row.id, name: row.name, roles: row.roles }]));
-    this.readAt = started;
+    try {
+      const { rows } = await this.db.query<{ id: string; name: string; roles: Role[]; key_hash: string }>(
+        'SELECT id, name, roles, key_hash FROM api_keys WHERE revoked_at IS NULL',
+      );
+      this.keys = new Map(rows.map((row) => [row.key_hash, { id: row.id, name: row.name, roles: row.roles }]));
+      this.readAt = started;
+    } catch (error) {
+      // The change is still to be read; the next read, a `minReloadMs` later at the soonest, does it.
+      this.changed ||= changedBefore;
+      throw error;
+    }
   }
 }

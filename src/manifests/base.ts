@@ -45,9 +45,10 @@ export const BASE_CONFIG: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'info',
   ENTITLE_SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),
   ENTITLE_DB_POOL_SIZE: '10',
-  // The client's address is the one ingress-nginx puts last in X-Forwarded-For: one proxy is
-  // believed, and the network policy lets only the ingress (and monitoring) reach the pods.
-  ENTITLE_TRUST_PROXY: '1',
+  // X-Forwarded-For is believed only from the cluster's private network, where ingress-nginx
+  // runs; the network policy lets only the ingress and monitoring reach the pods. Narrow it to
+  // the ingress controller's pod range where the cluster's is known (docs/operations.md).
+  ENTITLE_TRUST_PROXY: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fd00::/8',
   ENTITLE_ESCALATION_POLICY: 'deploy/incidents/escalation-policy.yml',
   PROMETHEUS_URL: 'http://prometheus.monitoring:9090',
   // Every signed checkpoint is also written here, a volume the database cannot reach (docs/record.md).

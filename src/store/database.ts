@@ -6,6 +6,8 @@
 /** Per call: how long the client waits before it gives up (0: no limit; default: the database's own). */
 export interface CallOptions {
   readonly deadlineMs?: number;
+  /** In a transaction: each statement's own deadline (default: the database's). */
+  readonly statementDeadlineMs?: number;
 }
 
 export interface Queryable {

@@ -47,7 +47,9 @@ export function databaseFailure(error: unknown): DatabaseFailure | undefined {
     // SQLSTATE classes: 08 connection exception, 53 insufficient resources (too many
     // connections), 57 operator intervention (shutdown, statement timeout), 40 transaction
     // rollback (serialization, deadlock: retrying succeeds), 55P03 lock not available.
-    if (/^(08|53|57|40)[0-9A-Z]{3}$/.test(code) || code === '55P03') return 'unavailable';
+    // Also 28 (authentication, as after a password rotation), 3D000 (no such database), and
+    // 25006 (read-only: a connection that reached a standby, as during a failover).
+    if (/^(08|53|57|40|28)[0-9A-Z]{3}$/.test(code) || ['55P03', '3D000', '25006'].includes(code)) return 'unavailable';
     // Class 22, data exception: a value the database would not take (a NUL, a number out of range).
     if (/^22[0-9A-Z]{3}$/.test(code)) return 'value';
   }

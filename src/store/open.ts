@@ -27,6 +27,10 @@ export function storeSettingsFrom(
   env: NodeJS.ProcessEnv = process.env,
   defaultTimeoutMs = COMMAND_DB_TIMEOUT_MS,
 ): StoreSettings {
+  // The service and commands have settings of their own: tuning the service's deadline must not
+  // cut the nightly backup's statements short.
+  const timeoutSetting =
+    defaultTimeoutMs === SERVICE_DB_TIMEOUT_MS ? 'ENTITLE_DB_TIMEOUT_MS' : 'ENTITLE_COMMAND_DB_TIMEOUT_MS';
   const problems: { field: string; message: string }[] = [];
   const whole = (name: string, min: number): number | undefined => {
     const text = env[name];
@@ -40,7 +44,7 @@ export function storeSettingsFrom(
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: options.dataDir ?? env.ENTITLE_DATA_DIR ?? './data',
     maxConnections: whole('ENTITLE_DB_POOL_SIZE', 1),
-    timeoutMs: whole('ENTITLE_DB_TIMEOUT_MS', 100) ?? defaultTimeoutMs,
+    timeoutMs: whole(timeoutSetting, 100) ?? defaultTimeoutMs,
     connectTimeoutMs: whole('ENTITLE_DB_CONNECT_TIMEOUT_MS', 100),
   };
   if (problems.length > 0)

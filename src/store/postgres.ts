@@ -55,6 +55,13 @@ async function underDeadline<T>(
   }
 }
 
+const sqlState = (error: unknown): string => {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : '';
+};
+/** Whether the server answered with an error of its own (pg's DatabaseError), rather than the connection failing. */
+const hasSqlState = (error: unknown): boolean => error instanceof Error && 'severity' in error;
+
 /** PostgreSQL through a pg connection pool. */
 export function openPostgres(options: PostgresOptions): Database {
   const types = {
@@ -126,26 +133,29 @@ export function openPostgres(options: PostgresOptions): Database {
       withClient(call?.deadlineMs ?? deadlineMs, 'query', (client) => run(client, sql, params)),
     exec: (sql) => withClient(deadlineMs, 'query', async (client) => void (await client.query(sql))),
     transaction<T>(work: (tx: Queryable) => Promise<T>, call?: CallOptions): Promise<T> {
+      let commitSent = false;
       return withClient(call?.deadlineMs ?? deadlineMs, 'transaction', async (client, destroyed, expired) => {
-        const tx = single(client, deadlineMs, expired);
+        const tx = single(client, call?.statementDeadlineMs ?? deadlineMs, expired);
         await tx.query('BEGIN');
         let result: T;
         try {
           result = await work(tx);
         } catch (error) {
-          if (!destroyed()) await tx.query('ROLLBACK').catch(() => undefined);
+          // A connection whose ROLLBACK failed is never returned to the pool.
+          if (!destroyed()) await tx.query('ROLLBACK').catch(expired);
           throw error;
         }
-        try {
-          await tx.query('COMMIT');
-        } catch (error) {
-          // The COMMIT was sent: whether it took effect is unknown to this side.
-          throw Object.assign(error as Error, { outcomeUnknown: true });
-        }
+        commitSent = true;
+        await tx.query('COMMIT');
         return result;
       }).catch((error: unknown) => {
-        // A deadline that expired while the COMMIT was in flight leaves the outcome unknown too.
-        if (error instanceof DatabaseDeadline) Object.assign(error, { outcomeUnknown: true });
+        // The COMMIT was sent and no answer came (the deadline, or the connection broke): whether
+        // it took effect is unknown to this side. An error the server gave for it is a rollback.
+        if (
+          commitSent &&
+          (error instanceof DatabaseDeadline || !hasSqlState(error) || /^(08|57P0)/.test(sqlState(error)))
+        )
+          Object.assign(error as Error, { outcomeUnknown: true });
         throw error;
       });
     },

@@ -1,7 +1,7 @@
 import { createKey } from '../keys/index.ts';
 import { migrate } from '../store/index.ts';
 import { canaryInput } from './app.ts';
-import { testDatabases } from './databases.ts';
+import { testDatabases, type TestDatabase } from './databases.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { verifyRecord } from './log.ts';
 import { sleep, spawnServer } from './processes.ts';
@@ -51,6 +51,26 @@ type Phase = { name: string; ms: number; apply: (proxy: FaultProxy) => void };
 export async function runFaultScenario(options: FaultRunOptions): Promise<FaultRunResult> {
   const database = await testDatabases.postgres({ migrate: false });
   const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(new URL(database.url!).port || 5432) });
+  let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+  try {
+    return await scenario(options, database, proxy, (started) => (server = started));
+  } finally {
+    // Whatever happened, nothing is left running.
+    if (server && server.child.exitCode === null && server.child.signalCode === null) {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+    await proxy.stop();
+    await database.drop();
+  }
+}
+
+async function scenario(
+  options: FaultRunOptions,
+  database: TestDatabase,
+  proxy: FaultProxy,
+  spawned: (server: Awaited<ReturnType<typeof spawnServer>>) => void,
+): Promise<FaultRunResult> {
   await migrate(database.db);
   const { key } = await createKey(database.db, 'fault-assessor', ['assessor']);
   const { key: reader } = await createKey(database.db, 'fault-caseworker', ['caseworker']);
@@ -60,6 +80,7 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     ENTITLE_DB_CONNECT_TIMEOUT_MS: String(Math.min(options.timeoutMs, 1_000)),
     ENTITLE_RATE_LIMITS: 'assessor=100000000,caseworker=100000',
   });
+  spawned(server);
   const s = options.scale;
   const phases: Phase[] = [
     { name: 'healthy', ms: 2_000 * s, apply: (p) => p.set('pass') },
@@ -145,8 +166,6 @@ export async function runFaultScenario(options: FaultRunOptions): Promise<FaultR
     [ids],
   );
   const report = await verifyRecord(database.db);
-  await proxy.stop();
-  await database.drop();
 
   const count = (list: typeof answers) => {
     const byStatus: Record<string, number> = {};

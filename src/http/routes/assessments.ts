@@ -168,7 +168,7 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
           { event: 'decision_in_doubt', decisionId: id },
           'the database stopped answering while a decision was committed; 503 sent with its id',
         );
-        reply.header('location', `/v1/decisions/${id}`);
+        reply.header('location', `/v1/decisions/${id}`).header('retry-after', String(error.retryAfterSeconds));
         throw new EntitleError(
           'ENTITLE_DECISION_IN_DOUBT',
           `the database stopped answering while decision ${id} was being recorded`,

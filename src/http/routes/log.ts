@@ -73,6 +73,8 @@ export function registerLog(app: FastifyInstance, context: ServiceContext): void
  */
 export function registerBackupRoute(app: FastifyInstance, context: ServiceContext): void {
   app.get('/v1/backup', { config: { roles: ['admin'] } }, async (request, reply) => {
+    // The copy is made before the first byte is sent: the idle timeout must not cut it.
+    if (typeof request.raw.socket?.setTimeout === 'function') request.raw.socket.setTimeout(0);
     const dir = await mkdtemp(join(tmpdir(), 'entitle-backup-'));
     const file = join(dir, 'backup.ndjson.gz');
     try {
