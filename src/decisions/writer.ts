@@ -1,5 +1,5 @@
 import type { RuleSetBundle } from '../rules/index.ts';
-import { DatabaseDeadline, type Database, type Queryable } from '../store/index.ts';
+import { abandonedTransactionMs, DatabaseDeadline, type Database, type Queryable } from '../store/index.ts';
 import { storeBundle } from './repository.ts';
 import { DuplicateSubmission, type IdempotencyClaim } from './idempotency.ts';
 import { digestInputs, recordHash, type DecisionDraft, type DecisionRecord } from './record.ts';
@@ -29,9 +29,11 @@ export interface WriterOptions {
   /** Most decisions in one transaction (default 256). */
   readonly maxBatch?: number;
   /**
-   * The longest a caller waits, from write to answer (0, the default: as long as the database's
-   * own deadline on the transaction). A write still queued then is not recorded; one in a
-   * transaction is in doubt until the transaction ends.
+   * The longest a caller waits, from write to answer (0, the default: no limit on the wait in the
+   * queue; each transaction still has the database's own deadline). The service gives the
+   * database's deadline (`db.deadlineMs`), so an assessment waits no longer than any other call.
+   * A write still queued then is not recorded; one in a transaction is in doubt until the
+   * transaction ends.
    */
   readonly deadlineMs?: number;
   /** How often decisions in doubt are looked for once the database answers (default 5 s). */
@@ -99,7 +101,7 @@ export class DecisionWriter {
     this.maxBatch = options.maxBatch ?? 256;
     this.deadlineMs = options.deadlineMs ?? 0;
     // PostgreSQL ends a transaction whose client vanished after twice the deadline, at least 10 s.
-    this.retryAfterSeconds = Math.max(10, Math.ceil((2 * this.deadlineMs) / 1000));
+    this.retryAfterSeconds = Math.ceil(abandonedTransactionMs(this.deadlineMs) / 1000);
     this.recheck = setInterval(() => void this.settleDoubts().catch(() => undefined), options.recheckMs ?? 5_000);
     this.recheck.unref();
   }

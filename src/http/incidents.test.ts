@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Incident, IncidentEntry } from '../incidents/index.ts';
-import { testService } from '../testing/index.ts';
+import { alertGroup, testService } from '../testing/index.ts';
 
 interface Problem {
   readonly code: string;
@@ -146,26 +146,11 @@ describe('incidents API', () => {
   it('takes Alertmanager webhooks only with a key, opens an incident per group and answers bad payloads with the field', async () => {
     const service = await testService();
     try {
-      const payload = {
-        version: '4',
-        status: 'firing',
-        receiver: 'entitle',
-        groupKey: '{}:{alertname="EntitleDecisionChainBroken"}',
-        groupLabels: { alertname: 'EntitleDecisionChainBroken' },
-        commonLabels: { alertname: 'EntitleDecisionChainBroken', priority: 'P1' },
-        commonAnnotations: { summary: 'The decision chain does not verify' },
-        externalURL: 'http://alertmanager',
-        alerts: [
-          {
-            status: 'firing',
-            labels: { alertname: 'EntitleDecisionChainBroken', priority: 'P1' },
-            annotations: {},
-            startsAt: new Date().toISOString(),
-            endsAt: '0001-01-01T00:00:00Z',
-            fingerprint: 'abc',
-          },
-        ],
-      };
+      const payload = alertGroup('EntitleDecisionChainBroken', {
+        priority: 'P1',
+        summary: 'The decision chain does not verify',
+        fingerprint: 'abc',
+      });
       assert.equal(
         (await service.app.inject({ method: 'POST', url: '/v1/alerts/alertmanager', payload })).statusCode,
         401,

@@ -32,8 +32,6 @@ export interface AppSettings {
   readonly trustProxy?: AppOptions['trustProxy'];
   /** Request, header and idle timeouts (default HTTP_TIMEOUTS). */
   readonly timeouts?: AppOptions['timeouts'];
-  /** The longest an assessment waits for its decision to be recorded (default: the database's own deadline). */
-  readonly writeDeadlineMs?: number;
   readonly logLevel?: string;
   /** Where logs go (default standard output); tests capture them here. */
   readonly logStream?: DestinationStream;
@@ -102,7 +100,8 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
     db,
     rules,
     ruleSets: rules.active,
-    writer: new DecisionWriter(db, metrics.writer, { deadlineMs: settings.writeDeadlineMs ?? 0 }),
+    // An assessment waits for its record no longer than any other call to the database may take.
+    writer: new DecisionWriter(db, metrics.writer, { deadlineMs: db.deadlineMs }),
     keys,
     metrics,
     registry,

@@ -11,16 +11,7 @@ import { Dispatcher, loadEscalationPolicy } from '../notify/index.ts';
 import { DEFAULT_GATES } from '../releases/index.ts';
 import { logSettingsFrom, type LogSettings } from '../log/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
-import {
-  DEADLINE_MARGIN_MS,
-  describeStore,
-  migrate,
-  openDatabase,
-  SERVICE_DB_TIMEOUT_MS,
-  withFaults,
-  type Database,
-  type StoreSettings,
-} from '../store/index.ts';
+import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
 import { assembleApp, type AppSettings } from './app.ts';
 import { laterLog } from './later-log.ts';
 
@@ -135,10 +126,6 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
       ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
       ...(config.timeouts ? { timeouts: config.timeouts } : {}),
-      // An assessment waits for its record no longer than any other call to PostgreSQL may take.
-      ...(db.kind === 'postgres'
-        ? { writeDeadlineMs: (config.store.timeoutMs ?? SERVICE_DB_TIMEOUT_MS) + DEADLINE_MARGIN_MS }
-        : {}),
       ...(config.logLevel ? { logLevel: config.logLevel } : {}),
       ...(config.logStream ? { logStream: config.logStream } : {}),
       log,

@@ -30,6 +30,12 @@ export interface PoolStats {
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /**
+   * How long a call waits before it gives up, unless it says otherwise (CallOptions): the
+   * statement timeout and its margin on PostgreSQL; 0 (no deadline) for the embedded database,
+   * which runs in this process and has no network to lose.
+   */
+  readonly deadlineMs: number;
+  /**
    * Runs `work` in one transaction: committed if it resolves, rolled back if it throws. On
    * PostgreSQL the whole transaction has a deadline (the database's own unless `call` says
    * otherwise); at it the connection is dropped and the call rejects with DatabaseDeadline. An

@@ -19,7 +19,7 @@ export { DatabaseDeadline, databaseFailure, type DatabaseFailure } from './failu
 export type { CallOptions } from './database.ts';
 export { lockDataDir } from './data-dir-lock.ts';
 export { openPglite } from './pglite.ts';
-export { DEADLINE_MARGIN_MS, openPostgres } from './postgres.ts';
+export { abandonedTransactionMs, DEADLINE_MARGIN_MS, openPostgres } from './postgres.ts';
 export { withFaults, type FaultSwitch } from './faults.ts';
 export { checkMigration, checkMigrations, LARGE_TABLES, type MigrationProblem } from './migration-safety.ts';
 export { recordingStatements } from './recording.ts';

@@ -25,12 +25,14 @@ export const COMMAND_DB_TIMEOUT_MS = 600_000;
 export function storeSettingsFrom(
   options: { dataDir?: string | undefined },
   env: NodeJS.ProcessEnv = process.env,
-  defaultTimeoutMs = COMMAND_DB_TIMEOUT_MS,
+  role: 'service' | 'command' = 'command',
 ): StoreSettings {
   // The service and commands have settings of their own: tuning the service's deadline must not
   // cut the nightly backup's statements short.
-  const timeoutSetting =
-    defaultTimeoutMs === SERVICE_DB_TIMEOUT_MS ? 'ENTITLE_DB_TIMEOUT_MS' : 'ENTITLE_COMMAND_DB_TIMEOUT_MS';
+  const [timeoutSetting, defaultTimeoutMs] =
+    role === 'service'
+      ? ['ENTITLE_DB_TIMEOUT_MS', SERVICE_DB_TIMEOUT_MS]
+      : ['ENTITLE_COMMAND_DB_TIMEOUT_MS', COMMAND_DB_TIMEOUT_MS];
   const problems: { field: string; message: string }[] = [];
   const whole = (name: string, min: number): number | undefined => {
     const text = env[name];

@@ -21,6 +21,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   };
   return {
     kind: 'pglite',
+    deadlineMs: 0,
     query: (sql, params) => query(db, sql, params),
     exec: async (sql) => void (await db.exec(sql)),
     transaction: <T>(work: (tx: Queryable) => Promise<T>) =>

@@ -26,6 +26,14 @@ export const DEFAULT_TIMEOUT_MS = 5_000;
 export const DEADLINE_MARGIN_MS = 1_000;
 
 /**
+ * How long the server keeps a transaction whose client went quiet before it ends it (rolled back
+ * unless its COMMIT arrived): twice the deadline, and at least 10 s.
+ */
+export function abandonedTransactionMs(deadlineMs: number): number {
+  return Math.max(deadlineMs * 2, 10_000);
+}
+
+/**
  * Runs `work` on a checked-out client under a deadline. At the deadline the connection is
  * destroyed (its socket, not a polite Terminate that a frozen network would never carry), so the
  * statement in flight fails at once, the server rolls back what was not committed, and the
@@ -81,7 +89,7 @@ export function openPostgres(options: PostgresOptions): Database {
     statement_timeout: timeoutMs,
     // A transaction whose client vanished (deadline, frozen network) is rolled back by the server
     // rather than holding its locks until TCP notices.
-    idle_in_transaction_session_timeout: Math.max(deadlineMs * 2, 10_000),
+    idle_in_transaction_session_timeout: abandonedTransactionMs(deadlineMs),
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     types: types,
@@ -129,6 +137,7 @@ export function openPostgres(options: PostgresOptions): Database {
   const listeners = new Set<() => Promise<void>>();
   return {
     kind: 'postgres',
+    deadlineMs,
     query: (sql, params, call) =>
       withClient(call?.deadlineMs ?? deadlineMs, 'query', (client) => run(client, sql, params)),
     exec: (sql) => withClient(deadlineMs, 'query', async (client) => void (await client.query(sql))),

@@ -26,7 +26,7 @@ export interface FaultRunOptions {
 export interface FaultRunResult {
   readonly requests: number;
   readonly byStatus: Record<string, number>;
-  /** The slowest answer, and the slowest while the database was frozen. */
+  /** The slowest answer of the whole run (each phase's is in `phases`). */
   readonly slowestMs: number;
   readonly acknowledged: number;
   readonly found: number;

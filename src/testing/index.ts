@@ -36,3 +36,4 @@ export { decisionDraft } from './drafts.ts';
 export { requestFor, type FuzzRequest } from './fuzz.ts';
 export { FaultProxy, type FaultMode } from './fault-proxy.ts';
 export { runFaultScenario, type FaultRunOptions, type FaultRunResult } from './fault-run.ts';
+export { alertGroup } from './alerts.ts';

@@ -7,7 +7,7 @@ import { trustProxyFrom } from '../../http/index.ts';
 import { ROLES, type Role } from '../../keys/index.ts';
 import { gateSettingsFrom } from '../../releases/index.ts';
 import { startService } from '../../service/index.ts';
-import { SERVICE_DB_TIMEOUT_MS, storeSettingsFrom } from '../../store/index.ts';
+import { storeSettingsFrom } from '../../store/index.ts';
 import { dataDirOption } from '../options.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
@@ -78,7 +78,7 @@ export function registerServe(program: Command): void {
         rateLimits?: string;
       }) => {
         const service = await startService({
-          store: storeSettingsFrom(options, process.env, SERVICE_DB_TIMEOUT_MS),
+          store: storeSettingsFrom(options, process.env, 'service'),
           rulesDir: options.rules,
           host: options.host,
           port: Number(options.port),
