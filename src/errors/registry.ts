@@ -65,6 +65,23 @@ export const errorRegistry = {
     title: 'The request body is too large',
     action: 'Send one assessment per request; an assessment is a few kilobytes.',
   },
+  ENTITLE_HEADERS_TOO_LARGE: {
+    status: 431,
+    title: 'The request line and headers are too large',
+    action:
+      'Send the request with a shorter address and fewer or shorter headers: together they must stay under 16 KiB. Open a new connection to send it.',
+  },
+  ENTITLE_REQUEST_TIMEOUT: {
+    status: 408,
+    title: 'The request did not arrive in time',
+    action:
+      'Send the whole request within 10 seconds (its headers within 5), on a new connection. Behind a proxy, let the proxy buffer the body.',
+  },
+  ENTITLE_NOT_HTTP: {
+    status: 400,
+    title: 'The request is not valid HTTP',
+    action: 'Send a well-formed HTTP/1.1 request on a new connection; a client library does this for you.',
+  },
   ENTITLE_UNAUTHENTICATED: {
     status: 401,
     title: 'An API key is needed',

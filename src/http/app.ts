@@ -11,7 +11,7 @@ import type { FaultSwitch } from '../store/index.ts';
 import type { ServiceContext } from './context.ts';
 import { openApiDocument } from './openapi.ts';
 import { checkValue, parseJsonBody } from './request-guard.ts';
-import { sendProblem, toEntitleError } from './problems.ts';
+import { answerClientError, sendProblem, toEntitleError } from './problems.ts';
 import { registerAssessments } from './routes/assessments.ts';
 import { registerDecisions } from './routes/decisions.ts';
 import { registerBackupRoute, registerLog } from './routes/log.ts';
@@ -180,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Node checks the request and header deadlines this often (30 s by default).
     http: { headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs), connectionsCheckingInterval: 500 },
     return503OnClosing: false,
+    clientErrorHandler: answerClientError,
     trustProxy: options.trustProxy ?? false,
     logController: new OneLinePerRequest(),
   });

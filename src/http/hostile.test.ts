@@ -292,6 +292,64 @@ describe('slow clients', () => {
   });
 });
 
+/** Writes `requests` on one connection, one after the other's answer, and gives each answer's text. */
+async function onOneConnection(port: number, requests: readonly string[]): Promise<string[]> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  const answers: string[] = [];
+  for (const request of requests) {
+    const from = received.length;
+    socket.write(request);
+    const started = Date.now();
+    // An answer is whole when its Content-Length of body has followed its head.
+    for (;;) {
+      const text = received.slice(from);
+      const head = text.indexOf('\r\n\r\n');
+      const length = /content-length: (\d+)/i.exec(text.slice(0, head))?.[1];
+      if (head >= 0 && length && text.length >= head + 4 + Number(length)) break;
+      assert.ok(Date.now() - started < 3_000, `answered within 3 s: ${text.slice(0, 200)}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    answers.push(received.slice(from));
+  }
+  await new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+  return answers;
+}
+
+describe('requests that are not HTTP Node will take', () => {
+  it('answers a head over 16 KiB or a head too slow with a problem that closes the connection', async () => {
+    const service = await testService({ timeouts: { requestMs: 1_000, headersMs: 500 } });
+    try {
+      await service.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = service.app.server.address() as AddressInfo;
+      const health = 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n';
+      // After an answer on the same connection: a client that sees no "Connection: close" sends
+      // its next request on a connection about to close, and loses it.
+      const [first, tooLarge] = await onOneConnection(port, [
+        health,
+        `GET /health?q=${'x'.repeat(17 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      ]);
+      assert.match(first!, /^HTTP\/1\.1 200/);
+      assert.match(tooLarge!, /^HTTP\/1\.1 431 /);
+      assert.match(tooLarge!, /\r\nconnection: close\r\n/i);
+      assert.match(tooLarge!, /"code":"ENTITLE_HEADERS_TOO_LARGE"/);
+
+      const [, slow] = await onOneConnection(port, [health, 'GET /health HTTP/1.1\r\nHost: x\r\n']);
+      assert.match(slow!, /^HTTP\/1\.1 408 /);
+      assert.match(slow!, /\r\nconnection: close\r\n/i);
+      assert.match(slow!, /"code":"ENTITLE_REQUEST_TIMEOUT"/);
+
+      const [garbage] = await onOneConnection(port, ['NOT HTTP AT ALL\r\n\r\n']);
+      assert.match(garbage!, /^HTTP\/1\.1 400 /);
+      assert.match(garbage!, /"code":"ENTITLE_NOT_HTTP"/);
+    } finally {
+      await service.close();
+    }
+  });
+});
+
 describe('decisions whose callers never had the answer', () => {
   it('counts and lists a decision recorded after its client went away', async () => {
     const inner: Database = await openPglite(undefined);

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { EntitleError, errorRegistry, type ErrorCode, type Problem } from '../errors/index.ts';
 import { databaseFailure } from '../store/index.ts';
@@ -109,4 +111,33 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   if ((problem.status === 503 || problem.status === 429) && !reply.hasHeader('retry-after'))
     reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/**
+ * Answers a request that Node could not take as HTTP (a head over 16 KiB, bytes that are not
+ * HTTP, a head or body too slow), then closes the connection: the answer says so with
+ * `Connection: close`. Fastify's own handler leaves that header out, so a client would send its
+ * next request on a connection about to close and lose it. Nothing is written when a response
+ * has already begun on the connection, as Node does; the connection is closed either way.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, detail]: [ErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ['ENTITLE_HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KiB']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['ENTITLE_REQUEST_TIMEOUT', 'the request did not arrive in time']
+        : ['ENTITLE_NOT_HTTP', 'the request could not be read as HTTP'];
+  const problem = JSON.stringify(problemOf(new EntitleError(code, detail)));
+  const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (socket.writable && !inProgress?.headersSent) {
+    socket.write(
+      `HTTP/1.1 ${errorRegistry[code].status} ${errorRegistry[code].title}\r\n` +
+        'Connection: close\r\n' +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(problem)}\r\n\r\n` +
+        problem,
+    );
+  }
+  socket.destroy(error);
 }
