@@ -29,7 +29,8 @@ if (files.length === 0) {
 }
 // Every service the tests start logs here; after a full run the logs are scanned for personal data.
 const logDir = mkdtempSync(join(tmpdir(), 'entitle-test-logs-'));
-const env = { ...process.env, ENTITLE_TEST_LOG_DIR: logDir };
+// The tests run on the sources: the command they start runs through tsx, never an earlier build in dist/.
+const env = { ...process.env, ENTITLE_TEST_LOG_DIR: logDir, ENTITLE_FROM_SOURCES: '1' };
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   env,

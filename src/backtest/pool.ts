@@ -2,8 +2,13 @@ import { Worker } from 'node:worker_threads';
 import { EntitleError, errorRegistry, type ErrorCode } from '../errors/index.ts';
 import type { BatchMessage, BatchTally, WorkerSetup } from './tally.ts';
 
-/** Starts a worker thread that runs TypeScript: it registers tsx's loader first, as bin/entitle.js does. */
+/**
+ * Starts a worker thread. Compiled (dist/, as `npm install` builds it), the worker is plain
+ * JavaScript; from the sources it registers tsx's loader first, as bin/entitle.js does.
+ */
 function startWorker(setup: WorkerSetup): Worker {
+  if (import.meta.url.endsWith('.js'))
+    return new Worker(new URL('./worker.js', import.meta.url), { execArgv: [], workerData: setup });
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./worker.ts', import.meta.url).href;
   // The parent's loader flags are not passed on (execArgv: []): under `node --import tsx` and under

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot, runEntitle } from '../testing/index.ts';
-import { renderCliDocs } from './index.ts';
+import { buildProgram, COMMAND_MODULES, renderCliDocs } from './index.ts';
+import { baseProgram } from './base.ts';
 
 const root = projectRoot;
 const example = join(root, 'examples/universal-credit.json');
@@ -18,6 +19,23 @@ async function tempFile(name: string, text: string): Promise<{ path: string; don
 }
 
 describe('entitle command', () => {
+  it('loads, for each command run, the module that defines exactly that command', async () => {
+    const tree = buildProgram().commands.map((c) => c.name());
+    assert.deepEqual(
+      Object.keys(COMMAND_MODULES).sort(),
+      [...tree].sort(),
+      'every command has its module, and no more',
+    );
+    for (const [name, load] of Object.entries(COMMAND_MODULES)) {
+      const program = baseProgram();
+      (await load())(program);
+      assert.ok(
+        program.commands.some((c) => c.name() === name),
+        `${name}'s module defines ${name}`,
+      );
+    }
+  });
+
   it('prints help', async () => {
     const { code, stdout } = await entitle('--help');
     assert.equal(code, 0);

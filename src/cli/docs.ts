@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from './exit.ts';
-import { buildProgram } from './main.ts';
+import { buildProgram } from './tree.ts';
 
 function helpOf(command: Command, path: string[]): string[] {
   const name = [...path, command.name()].join(' ');

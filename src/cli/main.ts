@@ -1,68 +1,60 @@
-import { Command, CommanderError } from 'commander';
-import { PACKAGE_VERSION } from '../deploys/index.ts';
-import { registerAssess } from './commands/assess.ts';
-import { registerAudit } from './commands/audit.ts';
-import { registerBackup } from './commands/backup.ts';
-import { registerBench } from './commands/bench.ts';
-import { registerDb } from './commands/db.ts';
-import { registerDecisions } from './commands/decisions.ts';
-import { registerDeploy } from './commands/deploy.ts';
-import { registerEnv } from './commands/env.ts';
-import { registerFlags } from './commands/flags.ts';
-import { registerIncident } from './commands/incident/incident.ts';
-import { registerKeys } from './commands/keys.ts';
-import { registerLog } from './commands/log.ts';
-import { registerNotify } from './commands/notify.ts';
-import { registerOps } from './commands/ops.ts';
-import { registerProbe } from './commands/probe.ts';
-import { registerRelease } from './commands/release/release.ts';
-import { registerReport } from './commands/report.ts';
-import { registerRules } from './commands/rules.ts';
-import { registerServe } from './commands/serve.ts';
-import { registerSimulate } from './commands/simulate.ts';
-import { registerSmoke } from './commands/smoke.ts';
-import { registerStatus } from './commands/status.ts';
+import { CommanderError, type Command } from 'commander';
+import { baseProgram } from './base.ts';
 import { EXIT, reportError } from './exit.ts';
 
-/** Builds the command tree; used by the `entitle` binary and by the docs generator. */
-export function buildProgram(): Command {
-  const program = new Command('entitle')
-    .description('Entitle: an exact, explainable benefits rules engine.')
-    .version(PACKAGE_VERSION)
-    // Options after a command are that command's: `entitle deploy record --version 1.4.2` is the
-    // version deployed, not a request for Entitle's own.
-    .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  registerServe(program);
-  registerAssess(program);
-  registerRules(program);
-  registerKeys(program);
-  registerAudit(program);
-  registerLog(program);
-  registerBackup(program);
-  registerDecisions(program);
-  registerDb(program);
-  registerSimulate(program);
-  registerRelease(program);
-  registerFlags(program);
-  registerIncident(program);
-  registerDeploy(program);
-  registerEnv(program);
-  registerNotify(program);
-  registerOps(program);
-  registerStatus(program);
-  registerProbe(program);
-  registerSmoke(program);
-  registerReport(program);
-  registerBench(program);
+type Register = (program: Command) => void;
+
+/**
+ * Each top-level command and where it is defined, so that running one loads only its own module
+ * and what that imports: `entitle --version` loads no command and `entitle assess` no database.
+ * A test checks this table against the whole tree (tree.ts).
+ */
+export const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
+  serve: async () => (await import('./commands/serve.ts')).registerServe,
+  assess: async () => (await import('./commands/assess.ts')).registerAssess,
+  rules: async () => (await import('./commands/rules.ts')).registerRules,
+  keys: async () => (await import('./commands/keys.ts')).registerKeys,
+  audit: async () => (await import('./commands/audit.ts')).registerAudit,
+  log: async () => (await import('./commands/log.ts')).registerLog,
+  receipt: async () => (await import('./commands/log.ts')).registerLog,
+  backup: async () => (await import('./commands/backup.ts')).registerBackup,
+  restore: async () => (await import('./commands/backup.ts')).registerBackup,
+  decisions: async () => (await import('./commands/decisions.ts')).registerDecisions,
+  db: async () => (await import('./commands/db.ts')).registerDb,
+  simulate: async () => (await import('./commands/simulate.ts')).registerSimulate,
+  release: async () => (await import('./commands/release/release.ts')).registerRelease,
+  flags: async () => (await import('./commands/flags.ts')).registerFlags,
+  incident: async () => (await import('./commands/incident/incident.ts')).registerIncident,
+  deploy: async () => (await import('./commands/deploy.ts')).registerDeploy,
+  env: async () => (await import('./commands/env.ts')).registerEnv,
+  notify: async () => (await import('./commands/notify.ts')).registerNotify,
+  ops: async () => (await import('./commands/ops.ts')).registerOps,
+  status: async () => (await import('./commands/status.ts')).registerStatus,
+  probe: async () => (await import('./commands/probe.ts')).registerProbe,
+  smoke: async () => (await import('./commands/smoke.ts')).registerSmoke,
+  report: async () => (await import('./commands/report.ts')).registerReport,
+  bench: async () => (await import('./commands/bench.ts')).registerBench,
+};
+
+/**
+ * The program for these arguments: the base and the one command named first, or, for help, a
+ * mistyped command or none, the whole tree.
+ */
+async function programFor(argv: readonly string[]): Promise<Command> {
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  const asksVersionOnly = name === undefined && argv.some((arg) => arg === '--version' || arg === '-V');
+  if (asksVersionOnly) return baseProgram();
+  const load = name !== undefined && Object.hasOwn(COMMAND_MODULES, name) ? COMMAND_MODULES[name] : undefined;
+  if (!load) return (await import('./tree.ts')).buildProgram();
+  const program = baseProgram();
+  (await load())(program);
   return program;
 }
 
 /** Runs the command line; resolves to the exit status rather than exiting, so it can be tested. */
 export async function run(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await programFor(argv);
     process.exitCode = EXIT.ok;
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);
