@@ -136,6 +136,41 @@ describe('entitle command', () => {
     }
   });
 
+  it('reports golden tests as JSON and as JUnit XML, failures included', async () => {
+    const ucDir = join(root, 'rulesets/uk-universal-credit');
+    const copy = await mkdtemp(join(tmpdir(), 'entitle-junit-'));
+    try {
+      await cp(ucDir, join(copy, 'uc'), { recursive: true });
+      const params = join(copy, 'uc', 'parameters.yaml');
+      // A penny more on a rate the golden tests use: some cases must now fail.
+      await writeFile(params, (await readFile(params, 'utf8')).replace('value: 424.90,', 'value: 424.91,'));
+      const junitFile = join(copy, 'results.xml');
+      const run = await entitle('rules', 'test', join(copy, 'uc'), '--json', '--junit', junitFile);
+      assert.equal(run.code, 1, run.stderr);
+      const report = JSON.parse(run.stdout) as {
+        passed: number;
+        failed: number;
+        ruleSets: { id: string; cases: { name: string; passed: boolean; failures: string[] }[] }[];
+      };
+      assert.ok(report.failed > 0 && report.passed > 0, `${report.passed} passed, ${report.failed} failed`);
+      const failing = report.ruleSets[0]!.cases.find((c) => !c.passed)!;
+      assert.match(failing.failures.join('\n'), /expected .*, got /);
+
+      const xml = await readFile(junitFile, 'utf8');
+      assert.match(xml, new RegExp(`<testsuites tests="${report.passed + report.failed}" failures="${report.failed}"`));
+      assert.match(xml, /<testcase classname="uk-universal-credit" name="[^"]+" file="[^"]+tests\/[^"]+\.yaml"/);
+      assert.match(xml, /<failure message="[^"]*expected[^"]*" type="golden"/);
+
+      const check = await entitle('rules', 'check', join(copy, 'uc'), '--json');
+      assert.equal(check.code, 0);
+      assert.equal((JSON.parse(check.stdout) as { ok: boolean }).ok, true);
+      const hash = await entitle('rules', 'hash', join(copy, 'uc'), '--json');
+      assert.match((JSON.parse(hash.stdout) as { hash: string }).hash, /^sha256:/);
+    } finally {
+      await rm(copy, { recursive: true });
+    }
+  });
+
   it('exits 4 with located problems for an invalid rule set', async () => {
     const bad = join(root, 'src/rules/compiler/fixtures/bad-types');
     const { code, stderr } = await entitle('rules', 'check', bad);

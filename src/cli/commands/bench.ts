@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { findRuleSetDirs, loadRuleSet, readGoldenCases, type ExplainLevel, type RuleSet } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
+import { jsonOption, printJson } from '../output.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
 /** Inputs to time: every golden-test input the rule set can assess. */
@@ -37,7 +38,8 @@ export function registerBench(program: Command): void {
     .requiredOption('--ruleset <id>', 'rule-set id, such as uk-universal-credit')
     .option('-n, --n <count>', 'evaluations to time per mode', '1000000')
     .addOption(new Option('--rules <dir>', 'directory of rule sets').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP))
-    .action(async (options: { ruleset: string; n: string; rules: string }) => {
+    .addOption(jsonOption('the rates'))
+    .action(async (options: { ruleset: string; n: string; rules: string; json?: boolean }) => {
       const n = Number(options.n);
       if (!Number.isSafeInteger(n) || n < 1) {
         throw new EntitleError('ENTITLE_INPUT_INVALID', '--n must be a whole number', [
@@ -55,14 +57,19 @@ export function registerBench(program: Command): void {
         ]);
       }
       const inputs = await benchInputs(found.dir, found.ruleSet);
-      process.stdout.write(`${found.ruleSet.id} ${found.ruleSet.hash}: ${inputs.length} inputs\n`);
+      if (!options.json) process.stdout.write(`${found.ruleSet.id} ${found.ruleSet.hash}: ${inputs.length} inputs\n`);
+      const rates = [];
       for (const level of ['none', 'reasons', 'trace'] as const) {
         const count = level === 'none' ? n : Math.max(1, Math.floor(n / 5));
-        const rate = measureRate(found.ruleSet, inputs, count, level);
-        process.stdout.write(
-          `${level.padEnd(8)} ${Math.round(rate).toLocaleString('en-GB').padStart(12)} evaluations/s (${count} evaluations)\n`,
-        );
+        const rate = Math.round(measureRate(found.ruleSet, inputs, count, level));
+        rates.push({ explain: level, evaluationsPerSecond: rate, evaluations: count });
+        if (!options.json)
+          process.stdout.write(
+            `${level.padEnd(8)} ${rate.toLocaleString('en-GB').padStart(12)} evaluations/s (${count} evaluations)\n`,
+          );
       }
+      if (options.json)
+        printJson({ ruleset: found.ruleSet.id, hash: found.ruleSet.hash, inputs: inputs.length, rates });
       process.exitCode = EXIT.ok;
     });
 }

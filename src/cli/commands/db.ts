@@ -24,6 +24,7 @@ import {
 import { openPostgres, recordingStatements, type Database } from '../../store/index.ts';
 import { EXIT } from '../exit.ts';
 import { dataDirOption } from '../options.ts';
+import { jsonOption, printJson } from '../output.ts';
 import { BUNDLED_RULESETS } from '../paths.ts';
 
 /**
@@ -100,7 +101,8 @@ export function registerDb(program: Command): void {
       'Apply the migrations this release ships that the database does not have yet, under the same lock the service takes at start-up, so it is safe while instances run. Run by the deploy (the migration Job) before the new version takes traffic. Prints what it applied.',
     )
     .addOption(dataDirOption())
-    .action(async (options: { dataDir?: string }) => {
+    .addOption(jsonOption('the migrations applied and the current one'))
+    .action(async (options: { dataDir?: string; json?: boolean }) => {
       const settings = storeSettingsFrom(options);
       const started = Date.now();
       let database;
@@ -108,6 +110,7 @@ export function registerDb(program: Command): void {
         database = await openDatabase(settings);
         const result = await migrate(database);
         const took = ((Date.now() - started) / 1000).toFixed(1);
+        if (options.json) return printJson({ applied: result.applied, current: result.current, seconds: Number(took) });
         process.stdout.write(
           result.applied.length === 0
             ? `the ${describeStore(settings)} is up to date (migration ${result.current})\n`
@@ -134,7 +137,8 @@ export function registerDb(program: Command): void {
       `Record the statements this release's service sends (running its journeys against the PostgreSQL database in DATABASE_URL: use a scratch one), so the next release can check them against its schema. Run when a release is cut; writes ${RELEASE_QUERIES_FILE}.`,
     )
     .option('--out <file>', 'where to write them', RELEASE_QUERIES_FILE)
-    .action(async (options: { out: string }) => {
+    .addOption(jsonOption('what was recorded and where'))
+    .action(async (options: { out: string; json?: boolean }) => {
       const databaseUrl = process.env.DATABASE_URL;
       if (!databaseUrl)
         throw new EntitleError('ENTITLE_INPUT_INVALID', 'recording needs a PostgreSQL database', [
@@ -143,6 +147,8 @@ export function registerDb(program: Command): void {
       const statements = await recordServiceStatements(databaseUrl);
       const migration = Math.max(...(await shippedMigrations()).map((m) => m.version));
       await writeReleaseQueries(options.out, { release: PACKAGE_VERSION, migration, statements });
+      if (options.json)
+        return printJson({ release: PACKAGE_VERSION, migration, statements: statements.length, file: options.out });
       process.stdout.write(
         `recorded ${statements.length} statements of release ${PACKAGE_VERSION} (migration ${migration}) in ${options.out}\n`,
       );
@@ -154,7 +160,8 @@ export function registerDb(program: Command): void {
     )
     .option('--queries <file>', "the previous release's statements", RELEASE_QUERIES_FILE)
     .addOption(dataDirOption())
-    .action(async (options: { queries: string; dataDir?: string }) => {
+    .addOption(jsonOption('the statements refused'))
+    .action(async (options: { queries: string; dataDir?: string; json?: boolean }) => {
       const previous = await readReleaseQueries(options.queries).catch(() => {
         throw new EntitleError('ENTITLE_INPUT_INVALID', "the previous release's statements could not be read", [
           { field: '--queries', message: 'give the file "entitle db record-queries" wrote' },
@@ -165,9 +172,16 @@ export function registerDb(program: Command): void {
       try {
         await migrate(database);
         const problems = await checkStatements(database, previous.statements);
+        if (problems.length > 0) process.exitCode = EXIT.failed;
+        if (options.json)
+          return printJson({
+            ok: problems.length === 0,
+            release: previous.release,
+            statements: previous.statements.length,
+            refused: problems,
+          });
         for (const p of problems) process.stderr.write(`refused: ${p.error}\n    ${p.statement.slice(0, 200)}\n`);
         if (problems.length > 0) {
-          process.exitCode = EXIT.failed;
           process.stderr.write(
             `${problems.length} of ${previous.statements.length} statements of release ${previous.release} would fail on this schema\n`,
           );
@@ -191,7 +205,8 @@ export function registerDb(program: Command): void {
       '0',
     )
     .option('--dir <dir>', 'a directory of migrations to check instead of the shipped ones')
-    .action(async (options: { since: string; dir?: string }) => {
+    .addOption(jsonOption('the migrations checked and every problem'))
+    .action(async (options: { since: string; dir?: string; json?: boolean }) => {
       const since = Number(options.since);
       if (!Number.isInteger(since) || since < 0)
         throw new EntitleError('ENTITLE_INPUT_INVALID', '--since must be a migration number', [
@@ -199,9 +214,10 @@ export function registerDb(program: Command): void {
         ]);
       const all = options.dir ? await migrationsIn(options.dir) : await shippedMigrations();
       const { checked, problems } = checkMigrations(all, since);
+      if (problems.length > 0) process.exitCode = EXIT.failed;
+      if (options.json) return printJson({ ok: problems.length === 0, since, checked, problems });
       for (const p of problems) process.stderr.write(`${p.migration}: ${p.rule}: ${p.message}\n    ${p.statement}\n`);
       if (problems.length > 0) {
-        process.exitCode = EXIT.failed;
         process.stderr.write(
           `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.migration)).size} of ${checked.length} migrations checked\n`,
         );

@@ -5,6 +5,7 @@ import { purgeSampleInputs } from '../../releases/index.ts';
 import { parseIsoDate } from '../../rules/index.ts';
 import { withDatabase } from '../database.ts';
 import { dataDirOption } from '../options.ts';
+import { jsonOption, printJson } from '../output.ts';
 
 /** `entitle decisions purge`. */
 export function registerDecisions(program: Command): void {
@@ -22,12 +23,14 @@ export function registerDecisions(program: Command): void {
       ),
     )
     .addOption(dataDirOption())
-    .action(async (options: { before?: string; retentionDays?: string; dataDir?: string }) => {
+    .addOption(jsonOption('what was removed'))
+    .action(async (options: { before?: string; retentionDays?: string; dataDir?: string; json?: boolean }) => {
       const cutoff = purgeCutoff(options);
       const [count, samples] = await withDatabase(options, async (db) => [
         await purgeInputs(db, cutoff),
         await purgeSampleInputs(db, cutoff),
       ]);
+      if (options.json) return printJson({ before: cutoff, decisions: count, releaseSamples: samples });
       process.stdout.write(`removed the inputs of ${count} decision${count === 1 ? '' : 's'} made before ${cutoff}`);
       process.stdout.write(
         samples > 0 ? `, and of ${samples} release comparison sample${samples === 1 ? '' : 's'}\n` : '\n',

@@ -3,6 +3,7 @@ import { EntitleError } from '../../errors/index.ts';
 import { createKey, listKeys, revokeKey, ROLES } from '../../keys/index.ts';
 import { withDatabase } from '../database.ts';
 import { dataDirOption } from '../options.ts';
+import { jsonOption, printJson } from '../output.ts';
 
 /** `entitle keys create|list|revoke`. */
 export function registerKeys(program: Command): void {
@@ -13,12 +14,14 @@ export function registerKeys(program: Command): void {
     .requiredOption('--name <name>', 'a name for the key, such as front-end-1')
     .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
     .addOption(dataDirOption())
-    .action(async (options: { name: string; roles: string; dataDir?: string }) => {
+    .addOption(jsonOption('the key, its name and roles'))
+    .action(async (options: { name: string; roles: string; dataDir?: string; json?: boolean }) => {
       const roles = options.roles
         .split(',')
         .map((r) => r.trim())
         .filter(Boolean);
       const { key, apiKey } = await withDatabase(options, (db) => createKey(db, options.name, roles), 'migrate');
+      if (options.json) return printJson({ key, name: apiKey.name, roles: apiKey.roles });
       process.stdout.write(`${key}\n`);
       process.stderr.write(
         `created key ${apiKey.name} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`,
@@ -28,8 +31,11 @@ export function registerKeys(program: Command): void {
     .command('list')
     .description('List API keys (names, roles, dates; never the keys).')
     .addOption(dataDirOption())
-    .action(async (options: { dataDir?: string }) => {
-      for (const key of await withDatabase(options, listKeys)) {
+    .addOption(jsonOption('the keys'))
+    .action(async (options: { dataDir?: string; json?: boolean }) => {
+      const keys = await withDatabase(options, listKeys);
+      if (options.json) return printJson(keys);
+      for (const key of keys) {
         process.stdout.write(
           `${key.name}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`,
         );
@@ -40,12 +46,14 @@ export function registerKeys(program: Command): void {
     .description('Revoke an API key by name.')
     .argument('<name>', 'the key to revoke')
     .addOption(dataDirOption())
-    .action(async (name: string, options: { dataDir?: string }) => {
+    .addOption(jsonOption('the key revoked'))
+    .action(async (name: string, options: { dataDir?: string; json?: boolean }) => {
       if (!(await withDatabase(options, (db) => revokeKey(db, name)))) {
         throw new EntitleError('ENTITLE_NOT_FOUND', `no active key named ${name}`, [
           { field: 'name', message: 'check the name with "entitle keys list"' },
         ]);
       }
+      if (options.json) return printJson({ revoked: name });
       process.stdout.write(`revoked ${name}\n`);
     });
 }

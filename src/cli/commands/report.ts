@@ -5,6 +5,7 @@ import { PrometheusClient, weeklyReport } from '../../monitoring/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
 import { withDatabase } from '../database.ts';
 import { dataDirOption } from '../options.ts';
+import { jsonOption, printJson } from '../output.ts';
 
 export function registerReport(program: Command): void {
   program
@@ -18,19 +19,24 @@ export function registerReport(program: Command): void {
     .option('--week-ending <date>', 'the end of the week reported, UK date (default: now)')
     .option('--out <file>', 'write to this file instead of standard output')
     .addOption(dataDirOption())
-    .action(async (options: { prometheus?: string; weekEnding?: string; out?: string; dataDir?: string }) => {
-      if (!options.prometheus)
-        throw new EntitleError('ENTITLE_INPUT_INVALID', 'the weekly report needs Prometheus', [
-          {
-            field: '--prometheus',
-            message: "give --prometheus URL or PROMETHEUS_URL: the week's history is only there",
-          },
-        ]);
-      const end = options.weekEnding ? new Date(londonToInstant(options.weekEnding, '--week-ending')) : new Date();
-      const text = await withDatabase(options, (db) =>
-        weeklyReport(new PrometheusClient(options.prometheus!), db, end),
-      );
-      if (options.out) await writeFile(options.out, text);
-      else process.stdout.write(text);
-    });
+    .addOption(jsonOption('the week and the report (Markdown)'))
+    .action(
+      async (options: { prometheus?: string; weekEnding?: string; out?: string; dataDir?: string; json?: boolean }) => {
+        if (!options.prometheus)
+          throw new EntitleError('ENTITLE_INPUT_INVALID', 'the weekly report needs Prometheus', [
+            {
+              field: '--prometheus',
+              message: "give --prometheus URL or PROMETHEUS_URL: the week's history is only there",
+            },
+          ]);
+        const end = options.weekEnding ? new Date(londonToInstant(options.weekEnding, '--week-ending')) : new Date();
+        const text = await withDatabase(options, (db) =>
+          weeklyReport(new PrometheusClient(options.prometheus!), db, end),
+        );
+        if (options.out) await writeFile(options.out, text);
+        if (options.json)
+          printJson({ weekEnding: end.toISOString(), markdown: text, ...(options.out ? { file: options.out } : {}) });
+        else if (!options.out) process.stdout.write(text);
+      },
+    );
 }

@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { Argument, type Command } from 'commander';
+import type { Builder } from 'junit-report-builder';
 import { EntitleError, formatProblem } from '../../errors/index.ts';
 import {
   compileRuleSetDir,
@@ -10,7 +13,12 @@ import {
   runGoldenCase,
 } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
+import { jsonOption, printJson } from '../output.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
+
+// The package sets module.exports to its builder, while its types declare an ES default export:
+// required, it is what the types say.
+const junit = createRequire(import.meta.url)('junit-report-builder') as Builder;
 
 async function ruleSetDirs(dir: string): Promise<string[]> {
   const dirs = await findRuleSetDirs(dir).catch(() => []);
@@ -34,19 +42,23 @@ export function registerRules(program: Command): void {
         BUNDLED_RULESETS_HELP,
       ),
     )
-    .action(async (dir: string) => {
-      const dirs = await ruleSetDirs(dir);
-      let problems = 0;
-      for (const each of dirs) {
+    .addOption(jsonOption('each rule set and its problems'))
+    .action(async (dir: string, options: { json?: boolean }) => {
+      const checked = [];
+      for (const each of await ruleSetDirs(dir)) {
         const result = await compileRuleSetDir(each);
-        if (result.ok) {
-          process.stdout.write(`ok ${result.program.id} ${result.program.hash}\n`);
-        } else {
-          problems += result.problems.length;
-          for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
-        }
+        checked.push(
+          result.ok
+            ? { dir: each, ok: true, id: result.program.id, hash: result.program.hash, problems: [] }
+            : { dir: each, ok: false, problems: result.problems },
+        );
+        if (options.json) continue;
+        if (result.ok) process.stdout.write(`ok ${result.program.id} ${result.program.hash}\n`);
+        else for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
       }
-      process.exitCode = problems > 0 ? EXIT.invalidRules : EXIT.ok;
+      const ok = checked.every((c) => c.ok);
+      if (options.json) printJson({ ok, ruleSets: checked });
+      process.exitCode = ok ? EXIT.ok : EXIT.invalidRules;
     });
 
   rules
@@ -59,27 +71,60 @@ export function registerRules(program: Command): void {
       ),
     )
     .option('-q, --quiet', 'print only failures and the summary')
-    .action(async (dir: string, options: { quiet?: boolean }) => {
-      let passed = 0;
-      let failed = 0;
+    .addOption(jsonOption('every case and its result'))
+    .option('--junit <file>', 'also write the results as JUnit XML, which CI systems show as test results')
+    .action(async (dir: string, options: { quiet?: boolean; json?: boolean; junit?: string }) => {
+      const ruleSets = [];
+      const report = junit.newBuilder();
       for (const each of await ruleSetDirs(dir)) {
         const ruleSet = await loadRuleSet(each);
         const cases = await readGoldenCases(each, ruleSet);
-        process.stdout.write(`${ruleSet.id} ${ruleSet.hash} (${cases.length} cases)\n`);
+        const suite = report.testSuite().name(`${ruleSet.id} ${ruleSet.hash}`);
+        if (!options.json) process.stdout.write(`${ruleSet.id} ${ruleSet.hash} (${cases.length} cases)\n`);
+        const results = [];
         for (const golden of cases) {
+          const started = performance.now();
           const result = runGoldenCase(ruleSet, golden);
+          const testCase = suite
+            .testCase()
+            .className(ruleSet.id)
+            .name(golden.name)
+            .file(golden.file)
+            .time((performance.now() - started) / 1000);
+          if (!result.passed) testCase.failure(result.failures.join('\n'), 'golden');
+          results.push({
+            name: golden.name,
+            file: golden.file,
+            line: golden.line,
+            passed: result.passed,
+            failures: result.failures,
+          });
+          if (options.json) continue;
           if (result.passed) {
-            passed += 1;
             if (!options.quiet) process.stdout.write(`  ok    ${golden.name}\n`);
           } else {
-            failed += 1;
             process.stdout.write(
               `  FAIL  ${golden.name} (${golden.file}:${golden.line})\n${result.failures.map((f) => `        ${f}`).join('\n')}\n`,
             );
           }
         }
+        ruleSets.push({ id: ruleSet.id, hash: ruleSet.hash, cases: results });
       }
-      process.stdout.write(`${passed} passed, ${failed} failed\n`);
+      const all = ruleSets.flatMap((r) => r.cases);
+      const passed = all.filter((c) => c.passed).length;
+      const failed = all.length - passed;
+      if (options.junit) {
+        await writeFile(options.junit, report.build()).catch(() => {
+          throw new EntitleError('ENTITLE_INPUT_INVALID', `${options.junit} could not be written`, [
+            { field: '--junit', message: 'give a file in a folder that exists and can be written' },
+          ]);
+        });
+      }
+      if (options.json) printJson({ passed, failed, ruleSets });
+      else
+        process.stdout.write(
+          `${passed} passed, ${failed} failed${options.junit ? `; JUnit XML in ${options.junit}` : ''}\n`,
+        );
       process.exitCode = failed > 0 ? EXIT.failed : EXIT.ok;
     });
 
@@ -87,9 +132,11 @@ export function registerRules(program: Command): void {
     .command('hash')
     .description('Print the content hash (canonical SHA-256) that identifies a rule set in every decision.')
     .argument('<dir>', 'a rule-set directory')
-    .action(async (dir: string) => {
+    .addOption(jsonOption('the rule set and its hash'))
+    .action(async (dir: string, options: { json?: boolean }) => {
       const ruleSet = await loadRuleSet(dir);
-      process.stdout.write(`${ruleSet.hash}\n`);
+      if (options.json) printJson({ id: ruleSet.id, hash: ruleSet.hash });
+      else process.stdout.write(`${ruleSet.hash}\n`);
     });
 
   rules
@@ -99,7 +146,7 @@ export function registerRules(program: Command): void {
     )
     .argument('<dirA>', 'the rule set before')
     .argument('<dirB>', 'the rule set after')
-    .option('--json', 'print the changes as JSON')
+    .addOption(jsonOption('the changes'))
     .action(async (dirA: string, dirB: string, options: { json?: boolean }) => {
       const [a, b] = await Promise.all([loadRuleSet(dirA), loadRuleSet(dirB)]);
       const diff = diffBundles(a.program.bundle, b.program.bundle, { from: a.hash, to: b.hash });

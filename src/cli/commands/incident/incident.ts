@@ -31,6 +31,7 @@ import {
 import { londonToInstant, ukTimeText } from '../../../uk-time/index.ts';
 import { withDatabase } from '../../database.ts';
 import { actorOption, dataDirOption } from '../../options.ts';
+import { jsonOption } from '../../output.ts';
 import { describe, overdueText } from './describe.ts';
 
 interface Common {
@@ -300,12 +301,13 @@ export function registerIncident(program: Command): void {
     )
     .argument('<id>', 'the incident')
     .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json']).default('markdown'))
+    .addOption(jsonOption('the timeline (the same as --format json)'))
     .option('--out <file>', 'write to this file instead of standard output')
     .addOption(dataDirOption())
-    .action(async (id: string, options: Common & { format: 'markdown' | 'json'; out?: string }) => {
+    .action(async (id: string, options: Common & { format: 'markdown' | 'json'; out?: string; json?: boolean }) => {
       const timeline = await withDatabase(options, async (db) => buildTimeline(db, await getIncident(db, id)));
       await output(
-        options.format === 'json'
+        options.format === 'json' || options.json
           ? `${JSON.stringify(timeline, null, 2)}\n`
           : `# Timeline: ${timeline.incident.id}, ${timeline.incident.title}\n\n${timelineMarkdown(timeline)}`,
         options.out,
