@@ -46,6 +46,8 @@ interface KeyFacts {
   roles: string[];
   keyHash: string;
   revoked: boolean;
+  /** The holder's handle; none for a key made before keys belonged to people. */
+  person: string | null;
 }
 
 /** Compares the control tables with the audit events that made them. */
@@ -122,13 +124,14 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
     } else if (e.action === 'keys.adopted') {
       keysAdopted = true;
       for (const k of (ev.keys as (KeyFacts & { id: string })[] | undefined) ?? [])
-        keys.set(k.id, { name: k.name, roles: k.roles, keyHash: k.keyHash, revoked: k.revoked });
+        keys.set(k.id, { name: k.name, roles: k.roles, keyHash: k.keyHash, revoked: k.revoked, person: null });
     } else if (e.action === 'key.created') {
       keys.set(e.subject.replace(/^key:/, ''), {
         name: String(ev.name),
         roles: ev.roles as string[],
         keyHash: String(ev.keyHash),
         revoked: false,
+        person: typeof ev.person === 'string' ? ev.person : null,
       });
     } else if (e.action === 'key.revoked') {
       const k = keys.get(e.subject.replace(/^key:/, ''));
@@ -254,7 +257,11 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
     roles: string[];
     key_hash: string;
     revoked_at: string | null;
-  }>('SELECT id, name, roles, key_hash, revoked_at FROM api_keys ORDER BY id');
+    person: string | null;
+  }>(
+    `SELECT k.id, k.name, k.roles, k.key_hash, k.revoked_at, p.handle AS person
+     FROM api_keys k LEFT JOIN people p ON p.id = k.person_id ORDER BY k.id`,
+  );
   checked.keys = keyRows.rows.length;
   const keySeen = new Set<string>();
   for (const row of keyRows.rows) {
@@ -273,12 +280,14 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
       roles: [...row.roles].sort(),
       keyHash: row.key_hash,
       revoked: row.revoked_at !== null,
+      person: row.person,
     };
     if (!isDeepStrictEqual(stored, { ...recorded, roles: [...recorded.roles].sort() })) {
       const what = [
         stored.name !== recorded.name && 'name',
         !isDeepStrictEqual(stored.roles, [...recorded.roles].sort()) && 'roles',
         stored.keyHash !== recorded.keyHash && 'secret',
+        stored.person !== recorded.person && 'holder',
         stored.revoked !== recorded.revoked && (stored.revoked ? 'revocation' : 'revocation (undone)'),
       ].filter(Boolean);
       problems.push(

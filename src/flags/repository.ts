@@ -1,6 +1,7 @@
 import { appendAuditEvent, auditEventsFor, type AuditEvent } from '../audit/index.ts';
 import { ENVIRONMENTS, type Environment } from '../environments/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { samePerson } from '../keys/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import {
   DATE,
@@ -325,7 +326,7 @@ export async function approveFlagChange(
   checkWords(actor, reason);
   return db.transaction(async (tx) => {
     const change = await pendingChange(tx, id);
-    if (change.requestedBy === actor) {
+    if (samePerson(change.requestedBy, actor)) {
       throw new EntitleError('ENTITLE_FLAG_APPROVAL_REQUIRED', `${actor} asked for ${id}, so cannot approve it`, [
         { field: 'actor', message: 'a second person must approve a flag change in production' },
       ]);

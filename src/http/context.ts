@@ -3,7 +3,7 @@ import type { Admission, Degradation } from '../capacity/index.ts';
 import type { ChainProblem, DecisionWriter } from '../decisions/index.ts';
 import type { LiveFlags } from '../flags/index.ts';
 import type { FailureRecorder } from '../incidents/index.ts';
-import type { KeyVerifier, Role } from '../keys/index.ts';
+import type { ApiKey, KeyVerifier, Role } from '../keys/index.ts';
 import type { RuleRouter } from '../live/index.ts';
 import type { VerifierKey } from '../log/index.ts';
 import type { RuleSet } from '../rules/index.ts';
@@ -41,7 +41,7 @@ export interface ServiceContext {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    apiKey: { readonly id: string; readonly name: string; readonly roles: readonly Role[] } | null;
+    apiKey: ApiKey | null;
   }
   interface FastifyContextConfig {
     /** Roles that may call the route; absent for public routes (health, readiness, metrics). */

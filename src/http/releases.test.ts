@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createKey } from '../keys/index.ts';
 import { DEFAULT_GATES, seedActiveVersions } from '../releases/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
 import {
@@ -216,6 +217,42 @@ describe('releases over HTTP', () => {
       assert.match(csv.text, /^applicationId,decisionId,/);
       assert.equal((await call(service, keys.caseworker, 'GET', `/v1/releases/${id}/affected`)).status, 403);
       assert.equal((await call(service, keys.auditor, 'GET', '/v1/releases/not-a-release')).status, 404);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses a self-approval made with a second key or another spelling of the same person', async () => {
+    const active = compile(beforeUprating(await ucBundle()));
+    const service = await testService({ rules: new Map([['universal-credit', active]]) });
+    try {
+      await seedActiveVersions(service.db, [active.program]);
+      const alice = (await createKey(service.db, 'alice-laptop', ['policy-author'], 'operator', 'Alice Smith')).key;
+      const alicePhone = (await createKey(service.db, 'alice-phone', ['approver'], 'operator', ' ALICE  smith')).key;
+      const aliceWide = (await createKey(service.db, 'alice-tablet', ['approver'], 'operator', 'Ａｌｉｃｅ Smith')).key;
+      const bob = (await createKey(service.db, 'bob-laptop', ['approver'], 'operator', 'Bob Jones')).key;
+      const created = await call(service, alice, 'POST', '/v1/releases', {
+        benefit: 'universal-credit',
+        summary: 'taper to 57%',
+        effective: '2025-04-07',
+        expectations: 'changes:\n  - variable: earnedIncomeDeduction\n    direction: rise\n    why: taper\n',
+        files: await filesOf(taper(beforeUprating(await ucBundle()), '57%')),
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.release.author, 'Alice Smith', 'the author is the person, not the key');
+      const id = created.body.release.id;
+      for (const key of [alicePhone, aliceWide]) {
+        const own = await call(service, key, 'POST', `/v1/releases/${id}/approve`, { reason: 'looks fine to me' });
+        assert.equal(own.status, 403, JSON.stringify(own.body));
+        assert.equal(own.body.code, 'ENTITLE_RELEASE_APPROVAL_REQUIRED');
+      }
+      const approved = await call(service, bob, 'POST', `/v1/releases/${id}/approve`, { reason: 'read the report' });
+      assert.equal(approved.status, 200, JSON.stringify(approved.body));
+      const steps = (await call(service, bob, 'GET', `/v1/releases/${id}`)).body.steps;
+      assert.deepEqual(
+        steps.filter((s) => s.action !== 'release.validated').map((s) => `${s.action} by ${s.actor}`),
+        ['release.created by Alice Smith', 'release.approved by Bob Jones'],
+      );
     } finally {
       await service.close();
     }

@@ -9,3 +9,4 @@ export {
   type KeyListing,
   type Role,
 } from './keys.ts';
+export { checkPersonName, personHandle, samePerson } from './people.ts';

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { appendAuditEvent } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import type { Database } from '../store/index.ts';
+import { checkPersonName, personHandle } from './people.ts';
 
 /** What a key may do. Each route names the roles it accepts; admin may do everything. */
 export const ROLES = [
@@ -21,6 +22,11 @@ export interface ApiKey {
   readonly id: string;
   readonly name: string;
   readonly roles: readonly Role[];
+  /**
+   * The person who holds the key, as their name was first given: who acts, in every record, when
+   * the key is used. One person may hold several keys; the two-person rule compares people.
+   */
+  readonly person: string;
 }
 
 export interface KeyListing extends ApiKey {
@@ -36,14 +42,26 @@ function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** Creates a key. The key itself is returned once and never stored: only its SHA-256 is. */
+/**
+ * Creates a key for a person (the key's own name stands for the person when none is given: a
+ * service's key). The person is found by their handle, so a second key for "alice  SMITH" belongs
+ * to the Alice Smith who holds the first. The key itself is returned once and never stored: only
+ * its SHA-256 is.
+ */
 export async function createKey(
   db: Database,
   name: string,
   roles: readonly string[],
   actor = 'operator',
+  person?: string,
 ): Promise<{ key: string; apiKey: ApiKey }> {
   const problems = [];
+  let personName = name;
+  try {
+    personName = checkPersonName(person ?? name, person === undefined ? '--name' : '--person');
+  } catch (error) {
+    problems.push(...(error as EntitleError).problems);
+  }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
     problems.push({
       field: '--name',
@@ -54,24 +72,32 @@ export async function createKey(
     problems.push({ field: '--roles', message: `give one or more of: ${ROLES.join(', ')}` });
   if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', problems);
   const key = `${PREFIX}${randomBytes(32).toString('base64url')}`;
-  const apiKey: ApiKey = { id: uuidv7(), name, roles: roles as Role[] };
+  const handle = personHandle(personName);
+  let apiKey: ApiKey | undefined;
   try {
     // The key and its audit event commit together: a key row without its event is a forgery,
     // and "entitle audit verify" says so.
     await db.transaction(async (tx) => {
-      await tx.query('INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES ($1, $2, $3, $4, $5)', [
-        apiKey.id,
-        name,
-        hashKey(key),
-        roles,
-        new Date().toISOString(),
+      const now = new Date().toISOString();
+      await tx.query(
+        'INSERT INTO people (id, name, handle, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (handle) DO NOTHING',
+        [uuidv7(), personName, handle, now],
+      );
+      const { rows } = await tx.query<{ id: string; name: string }>('SELECT id, name FROM people WHERE handle = $1', [
+        handle,
       ]);
+      const holder = rows[0]!;
+      apiKey = { id: uuidv7(), name, roles: roles as Role[], person: holder.name };
+      await tx.query(
+        'INSERT INTO api_keys (id, name, key_hash, roles, created_at, person_id) VALUES ($1, $2, $3, $4, $5, $6)',
+        [apiKey.id, name, hashKey(key), roles, now, holder.id],
+      );
       await appendAuditEvent(tx, {
         actor,
         action: 'key.created',
         subject: `key:${apiKey.id}`,
-        reason: `key ${name} created`,
-        evidence: { name, roles: [...roles].sort(), keyHash: hashKey(key) },
+        reason: `key ${name} created for ${holder.name}`,
+        evidence: { name, roles: [...roles].sort(), keyHash: hashKey(key), person: handle },
       });
       // Delivered on commit: every instance reads the keys again (KeyVerifier.follow).
       await tx.query('SELECT pg_notify($1, $2)', [KEYS_CHANNEL, 'created']);
@@ -84,7 +110,7 @@ export async function createKey(
     }
     throw error;
   }
-  return { key, apiKey };
+  return { key, apiKey: apiKey! };
 }
 
 export async function listKeys(db: Database): Promise<KeyListing[]> {
@@ -92,13 +118,18 @@ export async function listKeys(db: Database): Promise<KeyListing[]> {
     id: string;
     name: string;
     roles: Role[];
+    person: string | null;
     created_at: string;
     revoked_at: string | null;
-  }>('SELECT id, name, roles, created_at, revoked_at FROM api_keys ORDER BY created_at');
+  }>(
+    `SELECT k.id, k.name, k.roles, p.name AS person, k.created_at, k.revoked_at
+     FROM api_keys k LEFT JOIN people p ON p.id = k.person_id ORDER BY k.created_at`,
+  );
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
     roles: r.roles,
+    person: r.person ?? r.name,
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
   }));
@@ -233,10 +264,22 @@ export class KeyVerifier {
     const changedBefore = this.changed;
     this.changed = false;
     try {
-      const { rows } = await this.db.query<{ id: string; name: string; roles: Role[]; key_hash: string }>(
-        'SELECT id, name, roles, key_hash FROM api_keys WHERE revoked_at IS NULL',
+      const { rows } = await this.db.query<{
+        id: string;
+        name: string;
+        roles: Role[];
+        key_hash: string;
+        person: string | null;
+      }>(
+        `SELECT k.id, k.name, k.roles, k.key_hash, p.name AS person
+         FROM api_keys k LEFT JOIN people p ON p.id = k.person_id WHERE k.revoked_at IS NULL`,
       );
-      this.keys = new Map(rows.map((row) => [row.key_hash, { id: row.id, name: row.name, roles: row.roles }]));
+      this.keys = new Map(
+        rows.map((row) => [
+          row.key_hash,
+          { id: row.id, name: row.name, roles: row.roles, person: row.person ?? row.name },
+        ]),
+      );
       this.readAt = started;
     } catch (error) {
       // The change is still to be read; the next read, a `minReloadMs` later at the soonest, does it.

@@ -6,6 +6,7 @@
 import { appendAuditEvent } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { freezeWindowAt } from '../freeze-windows/index.ts';
+import { samePerson } from '../keys/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { formatLondon } from '../uk-time/index.ts';
 import { lockedPointer } from './active-versions.ts';
@@ -59,7 +60,7 @@ export async function promoteRelease(
 }
 
 async function checkPromotable(tx: Queryable, release: Release, report: GateReport, now: Date): Promise<void> {
-  if (!release.approvals.some((a) => a.kind === 'promotion' && a.approver !== release.author)) {
+  if (!release.approvals.some((a) => a.kind === 'promotion' && !samePerson(a.approver, release.author))) {
     throw new EntitleError('ENTITLE_RELEASE_APPROVAL_REQUIRED', 'the release has not been approved', [
       {
         field: 'release',

@@ -8,6 +8,7 @@ import { appendAuditEvent } from '../audit/index.ts';
 import type { Expectations } from '../comparison/index.ts';
 import { storeBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { samePerson } from '../keys/index.ts';
 import type { RuleProgram } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { formatLondon } from '../uk-time/index.ts';
@@ -324,7 +325,8 @@ export async function approveRelease(
   reason: string,
 ): Promise<Release> {
   return step(db, id, async (tx, release) => {
-    if (approver === release.author) {
+    // People, not spellings: "Alice Smith" and "alice  smith" are one person (keys/people.ts).
+    if (samePerson(approver, release.author)) {
       throw new EntitleError(
         'ENTITLE_RELEASE_APPROVAL_REQUIRED',
         `${approver} wrote this release and cannot approve it`,
@@ -332,7 +334,7 @@ export async function approveRelease(
       );
     }
     if (['superseded', 'rejected', 'rolled-back', 'active'].includes(release.state)) checkTransition(release, 'active');
-    if (release.approvals.some((a) => a.kind === kind && a.approver === approver)) {
+    if (release.approvals.some((a) => a.kind === kind && samePerson(a.approver, approver))) {
       throw new EntitleError('ENTITLE_RELEASE_APPROVAL_REQUIRED', `${approver} has already approved this release`, [
         { field: 'actor', message: 'each person approves once; ask another person' },
       ]);

@@ -134,6 +134,22 @@ describe('the controls in the audit log', () => {
       /recorded environment is "development" but the audit log records "production"/,
     ],
     [
+      'a key handed to another person',
+      async (_ids, db) => {
+        await createKey(db, 'bob-laptop', ['approver'], 'alice', 'Bob Jones');
+        return "UPDATE api_keys SET person_id = (SELECT id FROM people WHERE handle = 'bob jones') WHERE name = 'front-end'";
+      },
+      /key front-end: its holder differ/,
+    ],
+    [
+      'a person renamed, so their keys act as someone else',
+      async (_ids, db) => {
+        await createKey(db, 'bob-laptop', ['approver'], 'alice', 'Bob Jones');
+        return "UPDATE people SET handle = 'carol', name = 'carol' WHERE handle = 'bob jones'";
+      },
+      /key bob-laptop: its holder differ/,
+    ],
+    [
       'a key given the admin role',
       () => "UPDATE api_keys SET roles = '{admin}' WHERE name = 'front-end'",
       /key front-end: its roles differ/,

@@ -13,18 +13,26 @@ export function registerKeys(program: Command): void {
     .description('Create an API key. The key is printed once; only its hash is stored.')
     .requiredOption('--name <name>', 'a name for the key, such as front-end-1')
     .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
+    .option(
+      '--person <name>',
+      "the person who holds the key, such as 'Alice Smith': who acts when it is used. One person may hold several keys, and the two-person rule counts people, not keys (default: the key's name, for a service's key)",
+    )
     .addOption(dataDirOption())
-    .addOption(jsonOption('the key, its name and roles'))
-    .action(async (options: { name: string; roles: string; dataDir?: string; json?: boolean }) => {
+    .addOption(jsonOption('the key, its name, roles and holder'))
+    .action(async (options: { name: string; roles: string; person?: string; dataDir?: string; json?: boolean }) => {
       const roles = options.roles
         .split(',')
         .map((r) => r.trim())
         .filter(Boolean);
-      const { key, apiKey } = await withDatabase(options, (db) => createKey(db, options.name, roles), 'migrate');
-      if (options.json) return printJson({ key, name: apiKey.name, roles: apiKey.roles });
+      const { key, apiKey } = await withDatabase(
+        options,
+        (db) => createKey(db, options.name, roles, 'operator', options.person),
+        'migrate',
+      );
+      if (options.json) return printJson({ key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person });
       process.stdout.write(`${key}\n`);
       process.stderr.write(
-        `created key ${apiKey.name} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`,
+        `created key ${apiKey.name} for ${apiKey.person} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`,
       );
     });
   keys
@@ -37,7 +45,7 @@ export function registerKeys(program: Command): void {
       if (options.json) return printJson(keys);
       for (const key of keys) {
         process.stdout.write(
-          `${key.name}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`,
+          `${key.name}\t${key.person}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`,
         );
       }
     });

@@ -122,7 +122,8 @@ const READERS: readonly Role[] = ['operator', 'auditor', 'approver', 'policy-aut
 export function registerIncidents(app: FastifyInstance, context: ServiceContext): void {
   const { db } = context;
   const id = (request: FastifyRequest) => (request.params as { id: string }).id;
-  const actor = (request: FastifyRequest) => request.apiKey!.name;
+  // The person holding the key: who acts, in the record and for the two-person rule.
+  const actor = (request: FastifyRequest) => request.apiKey!.person;
   const markdownWanted = (request: FastifyRequest) =>
     (request.query as { format?: string }).format === 'markdown' ||
     (request.headers.accept ?? '').includes('text/markdown');

@@ -76,9 +76,9 @@ export const releaseSchemas = {
   required: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason } },
 } as const;
 
-/** Who did it: the name of the API key, which the two-person rule compares. */
+/** Who did it: the person holding the API key, whom the two-person rule compares (not the key). */
 function actorOf(request: FastifyRequest): string {
-  return request.apiKey!.name;
+  return request.apiKey!.person;
 }
 
 const AUTHORS: readonly Role[] = ['policy-author'];
