@@ -94,6 +94,15 @@ export class FaultProxy {
 
   private forward(pair: Pair, direction: 'toServer' | 'toClient', chunk: Buffer): void {
     const to = direction === 'toServer' ? pair.server : pair.client;
+    // A database that is down answers nothing on any connection: one that outlived resetAll (its
+    // upstream still connecting, or its data already read when the mode changed) is reset as soon
+    // as anything moves on it, so nothing can be committed while refusing.
+    if (this.mode === 'refuse') {
+      pair.client.resetAndDestroy();
+      pair.server.resetAndDestroy();
+      this.pairs.delete(pair);
+      return;
+    }
     if (this.mode === 'freeze' || pair.held[direction].length > 0) {
       pair.held[direction].push(chunk);
       return;
