@@ -42,6 +42,14 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ENTITLE_FLAG_CHANGE_NOT_FOUND: EXIT.invalidInput,
   ENTITLE_FLAG_APPROVAL_REQUIRED: EXIT.refused,
   ENTITLE_FLAG_CHANGE_PENDING: EXIT.refused,
+  // Answers of the service, for the commands that go through its API.
+  ENTITLE_UNAUTHENTICATED: EXIT.invalidInput,
+  ENTITLE_NOT_FOUND: EXIT.invalidInput,
+  ENTITLE_FORBIDDEN: EXIT.refused,
+  ENTITLE_RATE_LIMITED: EXIT.unavailable,
+  ENTITLE_DATABASE_UNAVAILABLE: EXIT.unavailable,
+  ENTITLE_SHUTTING_DOWN: EXIT.unavailable,
+  ENTITLE_OVERLOADED: EXIT.unavailable,
 };
 
 /**

@@ -12,6 +12,7 @@ import { registerFlags } from './commands/flags.ts';
 import { registerIncident } from './commands/incident/incident.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerLog } from './commands/log.ts';
+import { registerLogin } from './commands/login.ts';
 import { registerNotify } from './commands/notify.ts';
 import { registerOps } from './commands/ops.ts';
 import { registerProbe } from './commands/probe.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAssess(program);
   registerRules(program);
   registerKeys(program);
+  registerLogin(program);
   registerAudit(program);
   registerLog(program);
   registerBackup(program);

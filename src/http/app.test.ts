@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readsOf } from '../decisions/index.ts';
+import { routesOf } from './app.ts';
 import { differences } from './routes/decisions.ts';
 import { assembleApp } from '../service/index.ts';
 import type { Database } from '../store/index.ts';
@@ -220,6 +221,17 @@ describe('the assessment service', () => {
       openapi.components.schemas['Assessment_uk-universal-credit']?.properties?.household?.properties
         ?.monthlyChildcareCosts,
     );
+    // Every route of the API is in the document, with the method it answers: the command line and
+    // integrators need nothing that is not described there.
+    const paths = openapi.paths as Record<string, Record<string, unknown>>;
+    const undocumented = routesOf(service.app)
+      .filter((r) => r.url.startsWith('/v1/'))
+      .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`)
+      .filter((route) => {
+        const [method, path] = route.split(' ') as [string, string];
+        return !paths[path]?.[method.toLowerCase()];
+      });
+    assert.deepEqual(undocumented, [], 'routes missing from /openapi.json');
   });
 });
 

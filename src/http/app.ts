@@ -17,6 +17,7 @@ import { registerDecisions } from './routes/decisions.ts';
 import { registerBackupRoute, registerLog } from './routes/log.ts';
 import { registerFlags } from './routes/flags.ts';
 import { registerIncidents } from './routes/incidents.ts';
+import { registerKeys } from './routes/keys.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerReleases } from './routes/releases.ts';
 
@@ -319,6 +320,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   options.pages?.(app, context);
   registerIncidents(app, context);
   registerFlags(app, context);
+  registerKeys(app);
   if (options.faults) {
     const faults = options.faults;
     app.post(

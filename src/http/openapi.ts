@@ -1,6 +1,9 @@
+import { AUDIENCES } from '../incident-reports/index.ts';
 import { ROLES, type Role } from '../keys/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { ENGINE } from '../rules/index.ts';
+import { flagSchemas } from './routes/flags.ts';
+import { incidentSchemas } from './routes/incidents.ts';
 import { releaseSchemas } from './routes/releases.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -303,6 +306,26 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
         },
       },
       ...releasePaths(),
+      ...flagPaths(),
+      ...incidentPaths(),
+      '/v1/backup': {
+        get: {
+          summary:
+            'A consistent snapshot of the whole database as gzipped NDJSON: every table, the sequences and the newest checkpoints (entitle restore brings it back)',
+          description: roles(['admin']),
+          responses: {
+            200: { description: 'The backup, streamed (application/gzip).' },
+            503: problemResponse('The database could not be read.'),
+          },
+        },
+      },
+      '/v1/whoami': {
+        get: {
+          summary: 'The key this request was sent with: its name, the person holding it and its roles',
+          description: roles(ROLES),
+          responses: { 200: { description: 'The key, its holder and roles.' }, 401: problemResponse('No valid key.') },
+        },
+      },
       '/health': {
         get: { summary: 'The process is alive', security: [], responses: { 200: { description: 'Alive.' } } },
       },
@@ -539,6 +562,156 @@ function releasePaths(): Record<string, unknown> {
         description: `${roles(['operator'])} Send Accept: text/csv for the spreadsheet.`,
         parameters: [idParam],
         responses: { 200: { description: 'The worklist, in pence (JSON) or pounds (CSV).' }, ...refused },
+      },
+    },
+  };
+}
+
+/** The feature-flag API (src/http/routes/flags.ts), with the same schemas it validates. */
+function flagPaths(): Record<string, unknown> {
+  const readers = roles(['operator', 'auditor', 'approver']);
+  const keyParam = { name: 'key', in: 'path', required: true, schema: flagSchemas.keyParams.properties.key };
+  const changeParam = { name: 'id', in: 'path', required: true, schema: flagSchemas.changeParams.properties.id };
+  const decide = (summary: string) => ({
+    post: {
+      summary,
+      description: roles(['operator', 'approver']),
+      parameters: [changeParam],
+      requestBody: { required: true, content: { 'application/json': { schema: flagSchemas.decision } } },
+      responses: {
+        200: { description: 'The change (and the flag, when applied).' },
+        403: problemResponse('The key lacks the role, or the person approving asked for the change.'),
+        404: problemResponse('No such change waiting for approval.'),
+      },
+    },
+  });
+  return {
+    '/v1/flags': {
+      get: {
+        summary:
+          'The flags as this instance follows them, the environment, changes waiting for a second person, and what is dropped under pressure',
+        description: readers,
+        responses: { 200: { description: 'Flags, environment, pending changes, degradation and admission.' } },
+      },
+    },
+    '/v1/flags/stale': {
+      get: {
+        summary: 'Flags past their expiry date',
+        description: readers,
+        responses: { 200: { description: 'The stale flags.' } },
+      },
+    },
+    '/v1/flags/{key}/history': {
+      get: {
+        summary: "A flag's audit events: who changed it, from what, to what, and why",
+        description: readers,
+        parameters: [keyParam],
+        responses: { 200: { description: 'The audit events.' }, 404: problemResponse('No such flag.') },
+      },
+    },
+    '/v1/flags/{key}/changes': {
+      post: {
+        summary:
+          'Change a flag: applied at once, or in production once another person approves it (recorded as done by the key holder)',
+        description: roles(['operator']),
+        parameters: [keyParam],
+        requestBody: { required: true, content: { 'application/json': { schema: flagSchemas.change } } },
+        responses: {
+          201: { description: 'Applied: the change and the flag.' },
+          202: { description: 'Waiting for a second person: the change.' },
+          400: problemResponse('A setting is not valid, or nothing would change.'),
+          404: problemResponse('No such flag.'),
+          409: problemResponse('Another change to this flag is waiting for approval.'),
+        },
+      },
+    },
+    '/v1/flag-changes': {
+      get: {
+        summary: 'Flag changes waiting for a second person',
+        description: readers,
+        responses: { 200: { description: 'The pending changes, oldest first.' } },
+      },
+    },
+    '/v1/flag-changes/{id}/approve': decide('Approve a change someone else asked for: it takes effect at once'),
+    '/v1/flag-changes/{id}/reject': decide('Reject a change waiting for approval; the flag stays as it is'),
+  };
+}
+
+/** The incidents API (src/http/routes/incidents.ts) and Alertmanager's webhook, with the schemas they validate. */
+function incidentPaths(): Record<string, unknown> {
+  const readers = roles(['operator', 'auditor', 'approver', 'policy-author']);
+  const operators = roles(['operator']);
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', description: 'such as INC-3' } };
+  const notFound = { 404: problemResponse('No such incident.') };
+  const read = (summary: string, description: string, extra: Record<string, unknown> = {}) => ({
+    get: {
+      summary,
+      description,
+      parameters: [idParam],
+      responses: { 200: { description: summary }, ...notFound },
+      ...extra,
+    },
+  });
+  const change = (summary: string, body?: unknown) => ({
+    post: {
+      summary,
+      description: `${operators} Recorded as done by the person holding the key.`,
+      parameters: [idParam],
+      ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: body } } } } : {}),
+      responses: {
+        200: { description: 'The incident after the change.' },
+        400: problemResponse('A field is not valid.'),
+        ...notFound,
+        409: problemResponse('The incident cannot take this step from its state.'),
+      },
+    },
+  });
+  return {
+    '/v1/incidents': {
+      get: {
+        summary: 'Incidents, open ones first, with what is overdue',
+        description: readers,
+        parameters: [{ name: 'open', in: 'query', schema: { type: 'boolean' } }],
+        responses: { 200: { description: 'The incidents.' } },
+      },
+      post: {
+        summary: 'Declare an incident',
+        description: `${operators} Recorded as declared by the person holding the key.`,
+        requestBody: { required: true, content: { 'application/json': { schema: incidentSchemas.declare } } },
+        responses: { 201: { description: 'The incident.' }, 400: problemResponse('A field is not valid.') },
+      },
+    },
+    '/v1/incidents/{id}': read('An incident with its entries', readers),
+    '/v1/incidents/{id}/updates': change('Add an update, or change status or priority', incidentSchemas.update),
+    '/v1/incidents/{id}/roles': change(
+      'Assign the incident lead, communications lead or scribe',
+      incidentSchemas.assign,
+    ),
+    '/v1/incidents/{id}/acknowledge': change('Acknowledge the incident'),
+    '/v1/incidents/{id}/timeline': read(
+      'The timeline rebuilt from the records: entries, alerts, release steps, deploys and per-minute counts',
+      readers,
+    ),
+    '/v1/incidents/{id}/impact': read(
+      'Citizen impact from the records: failed assessments, decisions by the releases involved, applications to recontact',
+      operators,
+    ),
+    '/v1/incidents/{id}/comms': read('A communication for an audience, filled from the record', operators, {
+      parameters: [
+        idParam,
+        { name: 'audience', in: 'query', required: true, schema: { type: 'string', enum: [...AUDIENCES] } },
+      ],
+    }),
+    '/v1/incidents/{id}/review': read('The post-incident review, prefilled (Markdown)', operators),
+    '/v1/alerts/alertmanager': {
+      post: {
+        summary: "Alertmanager's webhook: one incident per alert group, deduplicated",
+        description: roles(['alertmanager', 'operator']),
+        requestBody: { required: true, content: { 'application/json': { schema: incidentSchemas.alertGroup } } },
+        responses: {
+          200: { description: 'The incident opened or updated, and whether it was created.' },
+          400: problemResponse('The alert group is not valid.'),
+        },
       },
     },
   };

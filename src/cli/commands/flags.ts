@@ -2,28 +2,17 @@ import type { Command } from 'commander';
 import type { AuditEvent } from '../../audit/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import {
-  approveFlagChange,
-  flagHistory,
   isStale,
-  listFlags,
-  pendingFlagChanges,
   percentOf,
-  recordedEnvironment,
-  rejectFlagChange,
-  requestFlagChange,
-  staleFlags,
   type ChangeResult,
   type Flag,
   type FlagChange,
   type FlagState,
 } from '../../flags/index.ts';
-import { withDatabase } from '../database.ts';
-import { actorOption, dataDirOption } from '../options.ts';
+import { connection } from '../client.ts';
 
 interface Common {
-  actor?: string;
   reason?: string;
-  dataDir?: string;
   json?: boolean;
 }
 
@@ -48,6 +37,14 @@ function resultText(result: ChangeResult): string {
   if (result.applied)
     return `${result.change.id} applied: ${result.flag.key} is ${stateText(result.flag)}; every instance follows within a second\n`;
   return `${result.change.id} is waiting for approval (production needs a second person): ask someone else to run "entitle flags approve ${result.change.id} --reason ..."\n`;
+}
+
+/** A change is recorded with why; refused here, before the service is asked, when there is none. */
+function requireReason(reason: string | undefined): void {
+  if (!reason?.trim())
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'a flag change needs a reason', [
+      { field: '--reason', message: 'give the reason with --reason: the audit chain records why' },
+    ]);
 }
 
 /** --rollout 12.5 (percent) to basis points, refusing what cannot be stored exactly. */
@@ -81,7 +78,13 @@ function historyLine(event: AuditEvent): string {
   return `${event.at}  #${event.seq}  ${event.action.padEnd(22)} ${event.actor.padEnd(16)} ${evidence.change ?? ''}  ${move}  (${event.reason})\n`;
 }
 
-/** `entitle flags`: list, change, approve and audit feature flags. */
+/** A change's id as a path segment. */
+const idPath = (id: string) => encodeURIComponent(id.trim().toUpperCase());
+
+/**
+ * `entitle flags`: list, change, approve and audit feature flags, through the service's API with
+ * the person's own key (entitle login): the service records who, and applies the two-person rule.
+ */
 export function registerFlags(program: Command): void {
   const flags = program
     .command('flags')
@@ -91,13 +94,12 @@ export function registerFlags(program: Command): void {
     .command('list')
     .description('List every flag: value, rollout, owner, expiry, and whether it is past its expiry.')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (options: Common) => {
-      const { list, environment, pending } = await withDatabase(options, async (db) => ({
-        list: await listFlags(db),
-        environment: await recordedEnvironment(db),
-        pending: await pendingFlagChanges(db),
-      }));
+      const {
+        flags: list,
+        environment,
+        pending,
+      } = await (await connection()).get<{ flags: Flag[]; environment: string; pending: FlagChange[] }>('/v1/flags');
       if (options.json) return print({ environment, flags: list, pending });
       const today = new Date().toISOString().slice(0, 10);
       process.stdout.write(
@@ -122,10 +124,8 @@ export function registerFlags(program: Command): void {
     )
     .option('--owner <team>', 'the team that answers for the flag')
     .option('--expires <date>', 'YYYY-MM-DD after which the flag is stale')
-    .option('--reason <text>', 'why: recorded in the audit chain')
-    .addOption(actorOption('recorded in the audit chain, and checked by the two-person rule'))
+    .option('--reason <text>', 'why: recorded in the audit chain, with you as the person who asked')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(
       async (
         key: string,
@@ -147,9 +147,10 @@ export function registerFlags(program: Command): void {
             { field: 'flag', message: 'give --on, --off, --rollout, --owner or --expires' },
           ]);
         }
-        const result = await withDatabase(options, (db) =>
-          requestFlagChange(db, { key, settings, actor: options.actor ?? '', reason: options.reason ?? '' }),
-        );
+        requireReason(options.reason);
+        const result = await (
+          await connection()
+        ).post<ChangeResult>(`/v1/flags/${encodeURIComponent(key)}/changes`, { ...settings, reason: options.reason });
         if (options.json) return print(result);
         process.stdout.write(resultText(result));
       },
@@ -161,14 +162,13 @@ export function registerFlags(program: Command): void {
       'Approve a flag change someone else asked for (production): it takes effect on every instance within a second.',
     )
     .argument('<change>', 'change id, such as FC-3')
-    .option('--reason <text>', 'why you approve: recorded in the audit chain')
-    .addOption(actorOption('recorded in the audit chain; must not be the person who asked'))
+    .option('--reason <text>', 'why you approve: recorded in the audit chain (you must not be the person who asked)')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (id: string, options: Common) => {
-      const result = await withDatabase(options, (db) =>
-        approveFlagChange(db, id, options.actor ?? '', options.reason ?? ''),
-      );
+      requireReason(options.reason);
+      const result = await (
+        await connection()
+      ).post<ChangeResult>(`/v1/flag-changes/${idPath(id)}/approve`, { reason: options.reason });
       if (options.json) return print(result);
       process.stdout.write(resultText(result));
     });
@@ -178,13 +178,12 @@ export function registerFlags(program: Command): void {
     .description('Reject a flag change waiting for approval; the flag stays as it is.')
     .argument('<change>', 'change id, such as FC-3')
     .option('--reason <text>', 'why: recorded in the audit chain')
-    .addOption(actorOption('recorded in the audit chain'))
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (id: string, options: Common) => {
-      const change = await withDatabase(options, (db) =>
-        rejectFlagChange(db, id, options.actor ?? '', options.reason ?? ''),
-      );
+      requireReason(options.reason);
+      const change = await (
+        await connection()
+      ).post<FlagChange>(`/v1/flag-changes/${idPath(id)}/reject`, { reason: options.reason });
       if (options.json) return print(change);
       process.stdout.write(changeText(change));
     });
@@ -193,9 +192,8 @@ export function registerFlags(program: Command): void {
     .command('pending')
     .description('List flag changes waiting for a second person.')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (options: Common) => {
-      const pending = await withDatabase(options, pendingFlagChanges);
+      const pending = await (await connection()).get<FlagChange[]>('/v1/flag-changes');
       if (options.json) return print(pending);
       for (const change of pending) process.stdout.write(changeText(change));
       if (pending.length === 0) process.stdout.write('no flag changes are waiting for approval\n');
@@ -206,9 +204,8 @@ export function registerFlags(program: Command): void {
     .description("A flag's history from the audit chain: who changed it, from what, to what, and why.")
     .argument('<flag>', 'flag key')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (key: string, options: Common) => {
-      const events = await withDatabase(options, (db) => flagHistory(db, key));
+      const events = await (await connection()).get<AuditEvent[]>(`/v1/flags/${encodeURIComponent(key)}/history`);
       if (options.json) return print(events);
       for (const event of events) process.stdout.write(historyLine(event));
     });
@@ -219,9 +216,8 @@ export function registerFlags(program: Command): void {
       'List flags past their expiry date: remove them from the code, or give them a new date with --expires. Exits 1 when there are any.',
     )
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (options: Common) => {
-      const stale = await withDatabase(options, (db) => staleFlags(db));
+      const stale = await (await connection()).get<Flag[]>('/v1/flags/stale');
       if (options.json) print(stale);
       else {
         const today = new Date().toISOString().slice(0, 10);

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createKey } from '../keys/index.ts';
+import { freePort, runEntitle, spawnServer, testDatabases } from '../testing/index.ts';
+
+describe('the command line as a client of the service', { timeout: 120_000 }, () => {
+  it('logs in once, acts as the person holding the key, and keeps the two-person rule for flags', async () => {
+    const t = await testDatabases.postgres();
+    const home = await mkdtemp(join(tmpdir(), 'entitle-home-'));
+    const server = await spawnServer({ DATABASE_URL: t.url!, ENTITLE_ENVIRONMENT: 'production' });
+    try {
+      const alice = (await createKey(t.db, 'alice-laptop', ['operator'], 'operator', 'Alice Smith')).key;
+      const aliceAgain = (await createKey(t.db, 'alice-phone', ['approver'], 'operator', 'ALICE  smith')).key;
+      const bob = (await createKey(t.db, 'bob-laptop', ['approver'], 'operator', 'Bob Jones')).key;
+      // Each person's own configuration, as on their own machine.
+      const as = (who: string) => ({ XDG_CONFIG_HOME: join(home, who), ENTITLE_API_KEY: '', ENTITLE_URL: '' });
+      const entitle = (who: string, ...args: string[]) => runEntitle(args, as(who));
+
+      const unconfigured = await entitle('alice', 'flags', 'list');
+      assert.equal(unconfigured.code, 2, unconfigured.stderr);
+      assert.match(
+        unconfigured.stderr,
+        /ENTITLE_UNAUTHENTICATED: no API key to send to the service at http:\/\/127\.0\.0\.1:3000/,
+      );
+      assert.match(unconfigured.stderr, /entitle login --url/);
+
+      const wrongKey = await runEntitle(['login', '--url', server.url], as('alice'), 'ent_not-a-key\n');
+      assert.equal(wrongKey.code, 2, wrongKey.stderr);
+      assert.match(wrongKey.stderr, /ENTITLE_UNAUTHENTICATED/);
+
+      const login = await runEntitle(['login', '--url', server.url], as('alice'), `${alice}\n`);
+      assert.equal(login.code, 0, login.stderr);
+      assert.match(login.stdout, /signed in as Alice Smith \(key alice-laptop; roles operator\)/);
+      assert.doesNotMatch(login.stdout + login.stderr, new RegExp(alice), 'the key is never printed');
+      const config = join(home, 'alice', 'entitle', 'config.json');
+      assert.equal((await stat(config)).mode & 0o777, 0o600, 'only its owner can read the saved key');
+      for (const [who, key] of [
+        ['alice-phone', aliceAgain],
+        ['bob', bob],
+      ] as const)
+        assert.equal((await runEntitle(['login', '--url', server.url], as(who), `${key}\n`)).code, 0);
+      assert.match((await entitle('alice-phone', 'whoami')).stdout, /^Alice Smith \(key alice-phone; roles approver\)/);
+
+      const noReason = await entitle('alice', 'flags', 'set', 'shadow-evaluation', '--off');
+      assert.equal(noReason.code, 2);
+      assert.match(noReason.stderr, /--reason/);
+      const asked = await entitle('alice', 'flags', 'set', 'shadow-evaluation', '--off', '--reason', 'surge', '--json');
+      assert.equal(asked.code, 0, asked.stderr);
+      const change = JSON.parse(asked.stdout) as { applied: boolean; change: { id: string; requestedBy: string } };
+      assert.equal(change.applied, false, 'production waits for a second person');
+      assert.equal(change.change.requestedBy, 'Alice Smith');
+
+      const own = await entitle('alice-phone', 'flags', 'approve', change.change.id, '--reason', 'fine by me');
+      assert.equal(own.code, 6, own.stderr);
+      assert.match(own.stderr, /ENTITLE_FLAG_APPROVAL_REQUIRED: Alice Smith asked for FC-\d+, so cannot approve it/);
+
+      const approved = await entitle('bob', 'flags', 'approve', change.change.id.toLowerCase(), '--reason', 'agreed');
+      assert.equal(approved.code, 0, approved.stderr);
+      assert.match(approved.stdout, /applied: shadow-evaluation is off/);
+      const history = await entitle('bob', 'flags', 'history', 'shadow-evaluation', '--json');
+      const actors = (JSON.parse(history.stdout) as { action: string; actor: string }[]).map(
+        (e) => `${e.action} by ${e.actor}`,
+      );
+      assert.deepEqual(actors.slice(-2), ['flag.change_requested by Alice Smith', 'flag.changed by Bob Jones']);
+
+      const envOverrides = await runEntitle(['whoami'], {
+        ...as('nobody'),
+        ENTITLE_URL: server.url,
+        ENTITLE_API_KEY: bob,
+      });
+      assert.match(envOverrides.stdout, /^Bob Jones/, 'ENTITLE_URL and ENTITLE_API_KEY need no saved login');
+
+      const port = await freePort();
+      const away = await runEntitle(['flags', 'list'], { ...as('alice'), ENTITLE_URL: `http://127.0.0.1:${port}` });
+      assert.equal(away.code, 5);
+      assert.match(
+        away.stderr,
+        new RegExp(`the service at http://127\\.0\\.0\\.1:${port}/?\\S* could not be reached \\(ECONNREFUSED\\)`),
+      );
+
+      assert.equal((await entitle('alice', 'logout')).code, 0);
+      assert.equal((await entitle('alice', 'flags', 'list')).code, 2, 'logged out: no key');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await rm(home, { recursive: true, force: true });
+      await t.drop();
+    }
+  });
+});
