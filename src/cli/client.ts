@@ -127,6 +127,22 @@ export class ServiceClient {
     body?: unknown,
     options: { timeoutMs?: number } = {},
   ): Promise<T> {
+    const text = await this.send(method, path, body, options, 'application/json');
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** An answer that is not JSON (a Markdown review, a CSV worklist), as text. */
+  async text(method: 'GET' | 'POST', path: string, body?: unknown, accept = 'text/markdown'): Promise<string> {
+    return this.send(method, path, body, {}, accept);
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    options: { timeoutMs?: number },
+    accept: string,
+  ): Promise<string> {
     if (!this.apiKey)
       throw new EntitleError('ENTITLE_UNAUTHENTICATED', `no API key to send to the service at ${this.url}`, [
         {
@@ -141,7 +157,7 @@ export class ServiceClient {
         method,
         headers: {
           authorization: `Bearer ${this.apiKey}`,
-          accept: 'application/json',
+          accept,
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -164,13 +180,13 @@ export class ServiceClient {
       );
     }
     const text = await response.text();
+    if (response.ok) return text;
     let parsed: unknown = undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      // Not JSON: answered below by status.
+      // Not a problem document: answered below by status.
     }
-    if (response.ok) return parsed as T;
     const problem = (parsed ?? {}) as ProblemBody;
     const problems: Problem[] = (problem.errors ?? []).map((e) =>
       e.field !== undefined ? { field: e.field, message: e.message } : { message: e.message },

@@ -7,7 +7,7 @@ import { createKey } from '../keys/index.ts';
 import { freePort, runEntitle, spawnServer, testDatabases } from '../testing/index.ts';
 
 describe('the command line as a client of the service', { timeout: 120_000 }, () => {
-  it('logs in once, acts as the person holding the key, and keeps the two-person rule for flags', async () => {
+  it('logs in once and acts as the person holding the key: flags under the two-person rule, an incident from declaration to review', async () => {
     const t = await testDatabases.postgres();
     const home = await mkdtemp(join(tmpdir(), 'entitle-home-'));
     const server = await spawnServer({ DATABASE_URL: t.url!, ENTITLE_ENVIRONMENT: 'production' });
@@ -80,6 +80,39 @@ describe('the command line as a client of the service', { timeout: 120_000 }, ()
         away.stderr,
         new RegExp(`the service at http://127\\.0\\.0\\.1:${port}/?\\S* could not be reached \\(ECONNREFUSED\\)`),
       );
+
+      // Incidents, run by Alice as herself: every step names her, and the review goes under the data directory.
+      const dataDir = join(home, 'data');
+      const run = (...args: string[]) => runEntitle(args, { ...as('alice'), ENTITLE_DATA_DIR: dataDir });
+      const declared = await run('incident', 'declare', '--title', 'Assessments failing', '--priority', 'P2', '--json');
+      assert.equal(declared.code, 0, declared.stderr);
+      const incident = (JSON.parse(declared.stdout) as { id: string }).id;
+      assert.equal((await run('incident', 'ack', incident)).stdout, `${incident} acknowledged by Alice Smith\n`);
+      assert.equal(
+        (await run('incident', 'assign', incident, '--role', 'incident-lead', '--person', 'Alice Smith')).code,
+        0,
+      );
+      assert.equal((await run('incident', 'update', incident, '--status', 'identified', '--text', 'database')).code, 0);
+      const comms = await run('incident', 'comms', incident, '--audience', 'citizens', '--publish');
+      assert.equal(comms.code, 0, comms.stderr);
+      assert.match(comms.stderr, /published on the status page/);
+      const resolved = await run('incident', 'resolve', incident, '--text', 'restarted; checked with entitle status');
+      assert.equal(resolved.code, 0, resolved.stderr);
+      const review = await run('incident', 'review', incident);
+      assert.equal(review.code, 0, review.stderr);
+      assert.equal(review.stdout, `wrote ${join(dataDir, 'post-incident-reviews', `${incident}.md`)}\n`);
+      const shown = JSON.parse((await run('incident', 'show', incident, '--json')).stdout) as {
+        entries: { kind: string; actor: string }[];
+      };
+      assert.ok(shown.entries.length >= 5);
+      // The service's own entries (notifications sent) are by entitle; every person's is Alice's.
+      assert.deepEqual([...new Set(shown.entries.map((e) => e.actor).filter((a) => a !== 'entitle'))], ['Alice Smith']);
+      const listed = JSON.parse((await run('incident', 'list', '--all', '--json')).stdout) as { id: string }[];
+      assert.ok(listed.some((i) => i.id === incident));
+      assert.match((await run('incident', 'timeline', incident)).stdout, new RegExp(`^# Timeline: ${incident}`));
+      const notMine = await runEntitle(['incident', 'ack', incident], as('bob'));
+      assert.equal(notMine.code, 6, 'an approver key is not an operator key');
+      assert.match(notMine.stderr, /ENTITLE_FORBIDDEN/);
 
       assert.equal((await entitle('alice', 'logout')).code, 0);
       assert.equal((await entitle('alice', 'flags', 'list')).code, 2, 'logged out: no key');

@@ -8,7 +8,7 @@ import { registerDb } from './commands/db.ts';
 import { registerDecisions } from './commands/decisions.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerEnv } from './commands/env.ts';
-import { registerFlags } from './commands/flags.ts';
+import { registerFlags } from './commands/flags/flags.ts';
 import { registerIncident } from './commands/incident/incident.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerLog } from './commands/log.ts';

@@ -671,7 +671,15 @@ function incidentPaths(): Record<string, unknown> {
       get: {
         summary: 'Incidents, open ones first, with what is overdue',
         description: readers,
-        parameters: [{ name: 'open', in: 'query', schema: { type: 'boolean' } }],
+        parameters: [
+          { name: 'open', in: 'query', schema: { type: 'boolean' }, description: 'only incidents not yet resolved' },
+          {
+            name: 'unreviewed',
+            in: 'query',
+            schema: { type: 'boolean' },
+            description: 'only incidents not yet reviewed',
+          },
+        ],
         responses: { 200: { description: 'The incidents.' } },
       },
       post: {
@@ -702,7 +710,16 @@ function incidentPaths(): Record<string, unknown> {
         { name: 'audience', in: 'query', required: true, schema: { type: 'string', enum: [...AUDIENCES] } },
       ],
     }),
-    '/v1/incidents/{id}/review': read('The post-incident review, prefilled (Markdown)', operators),
+    '/v1/incidents/{id}/review': {
+      ...read('The post-incident review, prefilled (Markdown)', operators),
+      post: {
+        summary:
+          'Draft the post-incident review: the same Markdown, and an entry on the incident by the person drafting it',
+        description: operators,
+        parameters: [idParam],
+        responses: { 200: { description: 'The review (Markdown).' }, ...notFound },
+      },
+    },
     '/v1/alerts/alertmanager': {
       post: {
         summary: "Alertmanager's webhook: one incident per alert group, deduplicated",

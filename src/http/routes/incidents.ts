@@ -20,6 +20,7 @@ import {
   overdue,
   PRIORITIES,
   receiveAlertGroup,
+  recordEntry,
   STATUSES,
   updateIncident,
   type AlertGroup,
@@ -75,6 +76,12 @@ export const incidentSchemas = {
       journeys,
       benefits: names,
       startedAt: { type: 'string', maxLength: 40 },
+      releaseIds: {
+        type: 'array',
+        maxItems: 20,
+        items: { type: 'string', maxLength: 40 },
+        description: 'releases involved: their decisions join the impact',
+      },
     },
   },
   assign: {
@@ -132,11 +139,24 @@ export function registerIncidents(app: FastifyInstance, context: ServiceContext)
     '/v1/incidents',
     {
       config: { roles: READERS },
-      schema: { querystring: { type: 'object', properties: { open: { type: 'boolean' } } } },
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            open: { type: 'boolean', description: 'only incidents not yet resolved' },
+            unreviewed: { type: 'boolean', description: 'only incidents not yet reviewed (open or awaiting review)' },
+          },
+        },
+      },
     },
     async (request) => {
       const now = new Date();
-      const incidents = await listIncidents(db, { open: (request.query as { open?: boolean }).open === true });
+      const query = request.query as { open?: boolean; unreviewed?: boolean };
+      const incidents = await listIncidents(db, {
+        open: query.open === true,
+        unreviewed: query.unreviewed === true,
+        limit: 10_000,
+      });
       return { incidents: incidents.map((incident) => ({ ...incident, overdue: overdue(incident, now) })) };
     },
   );
@@ -237,17 +257,32 @@ export function registerIncidents(app: FastifyInstance, context: ServiceContext)
     },
   );
 
+  const review = async (request: FastifyRequest) => {
+    const incident = await getIncident(db, id(request));
+    const [entries, impact, timeline] = await Promise.all([
+      incidentEntries(db, incident.id),
+      incidentImpact(db, incident, actor(request)),
+      buildTimeline(db, incident),
+    ]);
+    return { incident, text: reviewMarkdown(incident, entries, impact, timeline) };
+  };
   app.get(
     '/v1/incidents/:id/review',
     { config: { roles: OPERATORS, report: true }, schema: { params: idParams } },
+    async (request, reply) => reply.type('text/markdown; charset=utf-8').send((await review(request)).text),
+  );
+  // Drafting the review is an entry on the incident, by the person drafting it.
+  app.post(
+    '/v1/incidents/:id/review',
+    { config: { roles: OPERATORS, report: true }, schema: { params: idParams } },
     async (request, reply) => {
-      const incident = await getIncident(db, id(request));
-      const [entries, impact, timeline] = await Promise.all([
-        incidentEntries(db, incident.id),
-        incidentImpact(db, incident, actor(request)),
-        buildTimeline(db, incident),
-      ]);
-      return reply.type('text/markdown; charset=utf-8').send(reviewMarkdown(incident, entries, impact, timeline));
+      const { incident, text } = await review(request);
+      await recordEntry(db, incident.id, {
+        kind: 'review',
+        actor: actor(request),
+        text: 'Post-incident review drafted',
+      });
+      return reply.type('text/markdown; charset=utf-8').send(text);
     },
   );
 

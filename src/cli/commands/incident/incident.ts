@@ -1,53 +1,33 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EntitleError } from '../../../errors/index.ts';
 import {
   AUDIENCES,
-  buildTimeline,
-  fillTemplate,
   impactMarkdown,
-  incidentImpact,
-  resolveIncident,
-  reviewMarkdown,
   timelineMarkdown,
   type Audience,
+  type FilledMessage,
+  type Impact,
+  type Timeline,
 } from '../../../incident-reports/index.ts';
 import {
-  acknowledgeIncident,
-  assignRole,
-  declareIncident,
-  getIncident,
   INCIDENT_ROLES,
-  incidentEntries,
-  listIncidents,
-  overdue,
   PRIORITY_DEFINITIONS,
   priorityTimings,
-  recordEntry,
   STATUSES,
-  updateIncident,
+  type IncidentEntry,
+  type StoredIncident,
 } from '../../../incidents/index.ts';
 import { londonToInstant, ukTimeText } from '../../../uk-time/index.ts';
-import { withDatabase } from '../../database.ts';
-import { actorOption, dataDirOption } from '../../options.ts';
-import { jsonOption } from '../../output.ts';
+import { connection } from '../../client.ts';
+import { jsonOption, printJson, writeOutput } from '../../output.ts';
 import { describe, overdueText } from './describe.ts';
 
 interface Common {
-  actor?: string;
-  dataDir?: string;
   json?: boolean;
 }
 
-function actorOf(options: Common): string {
-  const actor = options.actor?.trim();
-  if (!actor)
-    throw new EntitleError('ENTITLE_INPUT_INVALID', '--actor is required', [
-      { field: '--actor', message: 'give --actor or ENTITLE_ACTOR: your name' },
-    ]);
-  return actor;
-}
+/** An incident id as a path segment. */
+const path = (id: string) => `/v1/incidents/${encodeURIComponent(id.trim())}`;
 
 function list(text: string | undefined): string[] | undefined {
   return text === undefined
@@ -69,8 +49,9 @@ export function registerIncident(program: Command): void {
     .description(
       'Run an incident: declare, update, assign, resolve; its timeline, citizen impact, communications and review.',
     );
-  const withActor = (command: Command) =>
-    command.addOption(actorOption('recorded on the incident and in the audit chain')).addOption(dataDirOption());
+  // Every step goes through the service's API with the person's own key (entitle login): the
+  // service records the person holding the key as who did it.
+  const withActor = (command: Command) => command;
 
   withActor(
     incident
@@ -108,23 +89,21 @@ export function registerIncident(program: Command): void {
         runbook?: string;
       },
     ) => {
-      const actor = actorOf(options);
       const startedAt = instant(options.started, '--started');
-      const { incident: declared } = await withDatabase(options, (db) =>
-        declareIncident(db, {
-          title: options.title,
-          priority: options.priority,
-          actor,
-          ...(options.text ? { text: options.text } : {}),
-          ...(options.citizenMessage ? { citizenMessage: options.citizenMessage } : {}),
-          ...(options.benefits ? { benefits: list(options.benefits)! } : {}),
-          ...(options.journeys ? { journeys: list(options.journeys)! } : {}),
-          ...(startedAt ? { startedAt } : {}),
-          ...(options.lead ? { lead: options.lead } : {}),
-          ...(options.commsLead ? { communicationsLead: options.commsLead } : {}),
-          ...(options.runbook ? { runbook: options.runbook } : {}),
-        }),
-      );
+      const { incident: declared } = await (
+        await connection()
+      ).post<{ incident: StoredIncident }>('/v1/incidents', {
+        title: options.title,
+        priority: options.priority,
+        ...(options.text ? { text: options.text } : {}),
+        ...(options.citizenMessage ? { citizenMessage: options.citizenMessage } : {}),
+        ...(options.benefits ? { benefits: list(options.benefits)! } : {}),
+        ...(options.journeys ? { journeys: list(options.journeys)! } : {}),
+        ...(startedAt ? { startedAt } : {}),
+        ...(options.lead ? { lead: options.lead } : {}),
+        ...(options.commsLead ? { communicationsLead: options.commsLead } : {}),
+        ...(options.runbook ? { runbook: options.runbook } : {}),
+      });
       if (options.json) return void process.stdout.write(`${JSON.stringify(declared, null, 2)}\n`);
       process.stdout.write(`declared ${declared.id} (${declared.priority}): ${declared.title}\n`);
       if (!declared.roles.some((r) => r.role === 'incident-lead'))
@@ -166,22 +145,20 @@ export function registerIncident(program: Command): void {
         release?: string;
       },
     ) => {
-      const actor = actorOf(options);
       const startedAt = instant(options.started, '--started');
-      const updated = await withDatabase(options, (db) =>
-        updateIncident(db, id, {
-          actor,
-          ...(options.text !== undefined ? { text: options.text } : {}),
-          ...(options.status !== undefined ? { status: options.status } : {}),
-          ...(options.priority !== undefined ? { priority: options.priority } : {}),
-          ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}),
-          ...(options.runbook !== undefined ? { runbook: options.runbook } : {}),
-          ...(options.journeys !== undefined ? { journeys: list(options.journeys)! } : {}),
-          ...(options.benefits !== undefined ? { benefits: list(options.benefits)! } : {}),
-          ...(startedAt ? { startedAt } : {}),
-          ...(options.release ? { releaseIds: [options.release] } : {}),
-        }),
-      );
+      const { incident: updated } = await (
+        await connection()
+      ).post<{ incident: StoredIncident }>(`${path(id)}/updates`, {
+        ...(options.text !== undefined ? { text: options.text } : {}),
+        ...(options.status !== undefined ? { status: options.status } : {}),
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}),
+        ...(options.runbook !== undefined ? { runbook: options.runbook } : {}),
+        ...(options.journeys !== undefined ? { journeys: list(options.journeys)! } : {}),
+        ...(options.benefits !== undefined ? { benefits: list(options.benefits)! } : {}),
+        ...(startedAt ? { startedAt } : {}),
+        ...(options.release ? { releaseIds: [options.release] } : {}),
+      });
       process.stdout.write(
         options.json
           ? `${JSON.stringify(updated, null, 2)}\n`
@@ -196,12 +173,13 @@ export function registerIncident(program: Command): void {
       .description('Give a person a role: one incident lead and one communications lead; any number of others.')
       .argument('<id>', 'the incident')
       .addOption(new Option('--role <role>', 'the role').choices([...INCIDENT_ROLES]).makeOptionMandatory())
-      .requiredOption('--person <name>', 'who takes it'),
+      .requiredOption('--person <name>', 'who takes it')
+      .addOption(jsonOption('the incident')),
   ).action(async (id: string, options: Common & { role: string; person: string }) => {
-    const actor = actorOf(options);
-    const updated = await withDatabase(options, (db) =>
-      assignRole(db, id, { role: options.role, person: options.person, actor }),
-    );
+    const { incident: updated } = await (
+      await connection()
+    ).post<{ incident: StoredIncident }>(`${path(id)}/roles`, { role: options.role, person: options.person });
+    if (options.json) return printJson(updated);
     process.stdout.write(`${updated.id}: ${options.person} is ${options.role.replace('-', ' ')}\n`);
   });
 
@@ -209,10 +187,13 @@ export function registerIncident(program: Command): void {
     incident
       .command('ack')
       .description('Acknowledge an incident: you have it, and escalation stops.')
-      .argument('<id>', 'the incident'),
+      .argument('<id>', 'the incident')
+      .addOption(jsonOption('the incident')),
   ).action(async (id: string, options: Common) => {
-    const actor = actorOf(options);
-    const updated = await withDatabase(options, (db) => acknowledgeIncident(db, id, actor));
+    const { incident: updated } = await (
+      await connection()
+    ).post<{ incident: StoredIncident }>(`${path(id)}/acknowledge`, {});
+    if (options.json) return printJson(updated);
     process.stdout.write(`${updated.id} acknowledged by ${updated.acknowledgedBy}\n`);
   });
 
@@ -225,16 +206,17 @@ export function registerIncident(program: Command): void {
       .option(
         '--citizen-message <text>',
         'the resolution notice for the status page (default: the filled resolution template)',
-      ),
+      )
+      .addOption(jsonOption('the incident')),
   ).action(async (id: string, options: Common & { text: string; citizenMessage?: string }) => {
-    const actor = actorOf(options);
-    const resolved = await withDatabase(options, (db) =>
-      resolveIncident(db, id, {
-        actor,
-        text: options.text,
-        ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}),
-      }),
-    );
+    const { incident: resolved } = await (
+      await connection()
+    ).post<{ incident: StoredIncident }>(`${path(id)}/updates`, {
+      status: 'resolved',
+      text: options.text,
+      ...(options.citizenMessage !== undefined ? { citizenMessage: options.citizenMessage } : {}),
+    });
+    if (options.json) return printJson(resolved);
     process.stdout.write(
       `${resolved.id} resolved; the post-incident review is due by ${ukTimeText(resolved.reviewDueAt!)} (UK time): "entitle incident review ${resolved.id}"\n`,
     );
@@ -245,19 +227,13 @@ export function registerIncident(program: Command): void {
     .description('Show an incident: its fields, roles, what is overdue, and every entry.')
     .argument('<id>', 'the incident')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (id: string, options: Common) => {
       const timing = await priorityTimings(process.env);
-      const { found, entries } = await withDatabase(options, async (db) => {
-        const found = await getIncident(db, id);
-        return { found, entries: await incidentEntries(db, found.id) };
-      });
-      const late = overdue(found, new Date(), timing(found.priority));
-      process.stdout.write(
-        options.json
-          ? `${JSON.stringify({ incident: found, overdue: late, entries }, null, 2)}\n`
-          : describe(found, entries, timing(found.priority)),
-      );
+      const shown = await (
+        await connection()
+      ).get<{ incident: StoredIncident; overdue: unknown; entries: IncidentEntry[] }>(path(id));
+      if (options.json) return printJson(shown);
+      process.stdout.write(describe(shown.incident, shown.entries, timing(shown.incident.priority)));
     });
 
   incident
@@ -267,20 +243,12 @@ export function registerIncident(program: Command): void {
     )
     .option('--all', 'include resolved and reviewed incidents')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (options: Common & { all?: boolean }) => {
       const timing = await priorityTimings(process.env);
-      const shown = await withDatabase(options, (db) =>
-        listIncidents(db, options.all ? { limit: 10_000 } : { unreviewed: true, limit: 10_000 }),
-      );
-      if (options.json)
-        return void process.stdout.write(
-          `${JSON.stringify(
-            shown.map((i) => ({ ...i, overdue: overdue(i, new Date(), timing(i.priority)) })),
-            null,
-            2,
-          )}\n`,
-        );
+      const { incidents: shown } = await (
+        await connection()
+      ).get<{ incidents: StoredIncident[] }>(`/v1/incidents${options.all ? '' : '?unreviewed=true'}`);
+      if (options.json) return printJson(shown);
       if (shown.length === 0)
         return void process.stdout.write(
           options.all ? 'no incidents\n' : 'no open incidents, and none awaiting review\n',
@@ -303,14 +271,15 @@ export function registerIncident(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json']).default('markdown'))
     .addOption(jsonOption('the timeline (the same as --format json)'))
     .option('--out <file>', 'write to this file instead of standard output')
-    .addOption(dataDirOption())
     .action(async (id: string, options: Common & { format: 'markdown' | 'json'; out?: string; json?: boolean }) => {
-      const timeline = await withDatabase(options, async (db) => buildTimeline(db, await getIncident(db, id)));
-      await output(
+      const timeline = await (await connection()).get<Timeline>(`${path(id)}/timeline`);
+      const text =
         options.format === 'json' || options.json
           ? `${JSON.stringify(timeline, null, 2)}\n`
-          : `# Timeline: ${timeline.incident.id}, ${timeline.incident.title}\n\n${timelineMarkdown(timeline)}`,
-        options.out,
+          : `# Timeline: ${timeline.incident.id}, ${timeline.incident.title}\n\n${timelineMarkdown(timeline)}`;
+      if (!options.out) return void process.stdout.write(text);
+      process.stderr.write(
+        `wrote ${await writeOutput(text, options.out, 'timelines', `${timeline.incident.id}.md`)}\n`,
       );
     });
 
@@ -324,9 +293,8 @@ export function registerIncident(program: Command): void {
       .option('--recontact', 'print only the application references to recontact, one a line')
       .option('--json', 'print JSON'),
   ).action(async (id: string, options: Common & { recontact?: boolean }) => {
-    const actor = actorOf(options);
-    const impact = await withDatabase(options, async (db) => incidentImpact(db, await getIncident(db, id), actor));
-    if (options.json) return void process.stdout.write(`${JSON.stringify(impact, null, 2)}\n`);
+    const impact = await (await connection()).get<Impact>(`${path(id)}/impact`);
+    if (options.json) return printJson(impact);
     if (options.recontact)
       return void process.stdout.write(
         impact.recontact.map((r) => `${r.applicationId}\t${r.benefit}\t${r.firstFailedAt}\n`).join(''),
@@ -342,7 +310,8 @@ export function registerIncident(program: Command): void {
       )
       .argument('<id>', 'the incident')
       .addOption(new Option('--audience <audience>', 'who it is for').choices([...AUDIENCES]).makeOptionMandatory())
-      .option('--publish', 'citizens only: also set it as the message on the public status page'),
+      .option('--publish', 'citizens only: also set it as the message on the public status page')
+      .addOption(jsonOption('the message, its template and version')),
   ).action(async (id: string, options: Common & { audience: Audience; publish?: boolean }) => {
     if (options.publish && options.audience !== 'citizens') {
       throw new EntitleError('ENTITLE_INPUT_INVALID', 'only the citizen message goes on the status page', [
@@ -352,15 +321,10 @@ export function registerIncident(program: Command): void {
         },
       ]);
     }
-    const actor = options.publish || options.audience !== 'citizens' ? actorOf(options) : (options.actor ?? 'entitle');
-    const message = await withDatabase(options, async (db) => {
-      const found = await getIncident(db, id);
-      const impact =
-        options.audience === 'citizens' && !found.resolvedAt ? null : await incidentImpact(db, found, actor);
-      const filled = fillTemplate(options.audience, found, await incidentEntries(db, found.id), impact);
-      if (options.publish) await updateIncident(db, found.id, { actor, citizenMessage: filled.text.trim() });
-      return filled;
-    });
+    const client = await connection();
+    const message = await client.get<FilledMessage>(`${path(id)}/comms?audience=${options.audience}`);
+    if (options.publish) await client.post(`${path(id)}/updates`, { citizenMessage: message.text.trim() });
+    if (options.json) return printJson({ ...message, published: Boolean(options.publish) });
     process.stdout.write(message.text);
     process.stderr.write(
       `(from ${message.template}, version ${message.version}${options.publish ? '; published on the status page' : ''})\n`,
@@ -374,30 +338,17 @@ export function registerIncident(program: Command): void {
         'Write the post-incident review (Markdown), prefilled with the summary, impact figures, timeline and runbook, with the sections only people can write left empty. Due within 5 working days of resolution.',
       )
       .argument('<id>', 'the incident')
-      .option('--out <file>', 'where to write it (default post-incident-reviews/ID.md)'),
+      .option('--out <file>', 'where to write it (default: post-incident-reviews/ID.md in the data directory)')
+      .addOption(jsonOption('where it was written')),
   ).action(async (id: string, options: Common & { out?: string }) => {
-    const actor = actorOf(options);
-    const { text, found } = await withDatabase(options, async (db) => {
-      const found = await getIncident(db, id);
-      const [entries, impact, timeline] = await Promise.all([
-        incidentEntries(db, found.id),
-        incidentImpact(db, found, actor),
-        buildTimeline(db, found),
-      ]);
-      const text = reviewMarkdown(found, entries, impact, timeline);
-      await recordEntry(db, found.id, { kind: 'review', actor, text: 'Post-incident review drafted' });
-      return { text, found };
-    });
-    const out = options.out ?? `post-incident-reviews/${found.id}.md`;
-    await output(text, out);
+    const client = await connection();
+    const { incident: found } = await client.get<{ incident: StoredIncident }>(path(id));
+    const text = await client.text('POST', `${path(id)}/review`);
+    const written = await writeOutput(text, options.out, 'post-incident-reviews', `${found.id}.md`);
+    if (options.json) return printJson({ incident: found.id, file: written });
+    process.stdout.write(`wrote ${written}\n`);
     process.stderr.write(
-      `wrote ${out}; when the review meeting has filled it in: "entitle incident update ${found.id} --status reviewed --text 'review held'"\n`,
+      `when the review meeting has filled it in: "entitle incident update ${found.id} --status reviewed --text 'review held'"\n`,
     );
   });
-}
-
-async function output(text: string, out: string | undefined): Promise<void> {
-  if (!out) return void process.stdout.write(text);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, text);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { AuditEvent } from '../../audit/index.ts';
-import { EntitleError } from '../../errors/index.ts';
+import type { AuditEvent } from '../../../audit/index.ts';
+import { EntitleError } from '../../../errors/index.ts';
 import {
   isStale,
   percentOf,
@@ -8,8 +8,8 @@ import {
   type Flag,
   type FlagChange,
   type FlagState,
-} from '../../flags/index.ts';
-import { connection } from '../client.ts';
+} from '../../../flags/index.ts';
+import { connection } from '../../client.ts';
 
 interface Common {
   reason?: string;
