@@ -29,8 +29,17 @@ if (files.length === 0) {
 }
 // Every service the tests start logs here; after a full run the logs are scanned for personal data.
 const logDir = mkdtempSync(join(tmpdir(), 'entitle-test-logs-'));
-// The tests run on the sources: the command they start runs through tsx, never an earlier build in dist/.
-const env = { ...process.env, ENTITLE_TEST_LOG_DIR: logDir, ENTITLE_FROM_SOURCES: '1' };
+// The tests run on the sources: the command they start runs through tsx, never an earlier build
+// in dist/. And no key or address of the person running them reaches the commands they run: an
+// empty configuration directory, and no ENTITLE_URL or ENTITLE_API_KEY.
+const env = {
+  ...process.env,
+  ENTITLE_TEST_LOG_DIR: logDir,
+  ENTITLE_FROM_SOURCES: '1',
+  XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'entitle-test-config-')),
+};
+delete env.ENTITLE_URL;
+delete env.ENTITLE_API_KEY;
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   env,

@@ -6,7 +6,15 @@ import { describe, it } from 'node:test';
 import { DecisionWriter } from '../decisions/index.ts';
 import { loadRuleSet } from '../rules/index.ts';
 import { lockDataDir } from '../store/index.ts';
-import { canaryInput, decisionDraft, placeQueued, projectRoot, runEntitle, testDatabases } from '../testing/index.ts';
+import {
+  canaryInput,
+  decisionDraft,
+  placeQueued,
+  projectRoot,
+  runEntitle,
+  spawnServer,
+  testDatabases,
+} from '../testing/index.ts';
 import { purgeCutoff } from './commands/decisions.ts';
 
 const root = projectRoot;
@@ -45,20 +53,53 @@ describe('data commands', { timeout: 60_000 }, () => {
     }
   });
 
-  it('creates a key (shown once), lists keys without it, and revokes it, on the embedded database', async () => {
+  it('makes the first key on the embedded database, and every other through the service by an admin', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'entitle-keys-'));
+    const env = { ENTITLE_DATA_DIR: dir, DATABASE_URL: '' };
     try {
-      const env = { ENTITLE_DATA_DIR: dir, DATABASE_URL: '' };
-      const created = await entitle(env, 'keys', 'create', '--name', 'front-end', '--roles', 'assessor');
-      assert.equal(created.code, 0, created.stderr);
-      const key = created.stdout.trim();
-      assert.match(key, /^ent_[A-Za-z0-9_-]{40,}$/);
-      const listed = await entitle(env, 'keys', 'list');
-      assert.match(listed.stdout, /front-end\tassessor/);
-      assert.ok(!listed.stdout.includes(key));
-      assert.equal((await entitle(env, 'keys', 'create', '--name', 'front-end', '--roles', 'assessor')).code, 2);
-      assert.equal((await entitle(env, 'keys', 'create', '--name', 'x', '--roles', 'superuser')).code, 2);
-      assert.match((await entitle(env, 'keys', 'revoke', 'front-end')).stdout, /revoked front-end/);
+      const first = await entitle(env, 'keys', 'create', '--name', 'ops', '--roles', 'admin', '--person', 'Asha Patel');
+      assert.equal(first.code, 0, first.stderr);
+      const admin = first.stdout.trim();
+      assert.match(admin, /^ent_[A-Za-z0-9_-]{40,}$/);
+      assert.match(first.stderr, /created key ops for Asha Patel with roles admin; it is shown only this once/);
+      const second = await entitle(env, 'keys', 'create', '--name', 'sneaky', '--roles', 'admin');
+      assert.equal(second.code, 6, 'once there is an admin key, keys are made through the service');
+      assert.match(second.stderr, /ENTITLE_FORBIDDEN: this database has an admin key already/);
+
+      const server = await spawnServer({ ...env, ENTITLE_ENVIRONMENT: 'development' });
+      try {
+        const asAdmin = { ...env, ENTITLE_URL: server.url, ENTITLE_API_KEY: admin };
+        const created = await entitle(
+          asAdmin,
+          'keys',
+          'create',
+          '--name',
+          'front-end',
+          '--roles',
+          'assessor',
+          '--json',
+        );
+        assert.equal(created.code, 0, created.stderr);
+        const key = (JSON.parse(created.stdout) as { key: string; person: string }).key;
+        assert.match(key, /^ent_/);
+        const listed = await entitle(asAdmin, 'keys', 'list');
+        assert.match(listed.stdout, /^ops\tAsha Patel\tadmin\t/m);
+        assert.match(listed.stdout, /^front-end\tfront-end\tassessor\t/m);
+        assert.ok(!listed.stdout.includes(key), 'never the keys');
+        assert.equal((await entitle(asAdmin, 'keys', 'create', '--name', 'front-end', '--roles', 'assessor')).code, 2);
+        assert.equal((await entitle(asAdmin, 'keys', 'create', '--name', 'x', '--roles', 'superuser')).code, 2);
+        const asFrontEnd = { ...asAdmin, ENTITLE_API_KEY: key };
+        assert.equal((await entitle(asFrontEnd, 'keys', 'create', '--name', 'y', '--roles', 'admin')).code, 6);
+        assert.match((await entitle(asAdmin, 'keys', 'revoke', 'front-end')).stdout, /revoked front-end/);
+        const audit = await entitle(asAdmin, 'keys', 'list', '--json');
+        assert.ok(
+          (JSON.parse(audit.stdout) as { name: string; revokedAt: string | null }[]).find((k) => k.name === 'front-end')
+            ?.revokedAt,
+        );
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -68,7 +109,7 @@ describe('data commands', { timeout: 60_000 }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'entitle-lock-'));
     const release = await lockDataDir(dir);
     try {
-      const result = await entitle({ ENTITLE_DATA_DIR: dir, DATABASE_URL: '' }, 'keys', 'list');
+      const result = await entitle({ ENTITLE_DATA_DIR: dir, DATABASE_URL: '' }, 'audit', 'verify');
       assert.equal(result.code, 5);
       assert.match(result.stderr, new RegExp(`in use by process ${process.pid}`));
       assert.match(result.stderr, /DATABASE_URL/);

@@ -320,7 +320,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   options.pages?.(app, context);
   registerIncidents(app, context);
   registerFlags(app, context);
-  registerKeys(app);
+  registerKeys(app, context);
   if (options.faults) {
     const faults = options.faults;
     app.post(

@@ -4,6 +4,7 @@ import type { RuleSet } from '../rules/index.ts';
 import { ENGINE } from '../rules/index.ts';
 import { flagSchemas } from './routes/flags.ts';
 import { incidentSchemas } from './routes/incidents.ts';
+import { keySchemas } from './routes/keys.ts';
 import { releaseSchemas } from './routes/releases.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -317,6 +318,33 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             200: { description: 'The backup, streamed (application/gzip).' },
             503: problemResponse('The database could not be read.'),
           },
+        },
+      },
+      '/v1/keys': {
+        get: {
+          summary: 'API keys: names, holders, roles and dates (never the keys)',
+          description: roles(['admin', 'auditor']),
+          responses: { 200: { description: 'The keys.' } },
+        },
+        post: {
+          summary:
+            'Create a key for a person (recorded as made by the admin holding the calling key); the key is in the answer once and never stored',
+          description: roles(['admin']),
+          requestBody: { required: true, content: { 'application/json': { schema: keySchemas.create } } },
+          responses: {
+            201: { description: 'The key, its name, roles and holder.' },
+            400: problemResponse(
+              'The name is taken or not valid, a role is unknown, or the person cannot be named so.',
+            ),
+          },
+        },
+      },
+      '/v1/keys/{name}/revoke': {
+        post: {
+          summary: 'Revoke a key: it stops working as soon as each instance hears of it, within 10 s',
+          description: roles(['admin']),
+          parameters: [{ name: 'name', in: 'path', required: true, schema: keySchemas.nameParams.properties.name }],
+          responses: { 200: { description: 'The key revoked.' }, 404: problemResponse('No active key of that name.') },
         },
       },
       '/v1/whoami': {

@@ -1,49 +1,100 @@
 import type { Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
-import { createKey, listKeys, revokeKey, ROLES } from '../../keys/index.ts';
+import { createKey, ROLES, type KeyListing } from '../../keys/index.ts';
+import type { Database } from '../../store/index.ts';
+import { connection, configPath, readConfig } from '../client.ts';
 import { withDatabase } from '../database.ts';
 import { dataDirOption } from '../options.ts';
 import { jsonOption, printJson } from '../output.ts';
 
+interface Created {
+  readonly key: string;
+  readonly name: string;
+  readonly roles: readonly string[];
+  readonly person: string;
+}
+
+/** Whether this command line has a key to act with: ENTITLE_API_KEY, or one saved by `entitle login`. */
+async function hasKey(): Promise<boolean> {
+  return Boolean(process.env.ENTITLE_API_KEY || (await readConfig(configPath())).apiKey);
+}
+
+/**
+ * The first key, made on the database itself: allowed only while it holds no active admin key
+ * (a new service, or every admin key revoked), and recorded as a bootstrap. Every other key is
+ * made through the service by an admin, who is then recorded as its maker.
+ */
+async function bootstrapKey(db: Database, name: string, roles: string[], person: string | undefined): Promise<Created> {
+  const { rows } = await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND 'admin' = ANY (roles)",
+  );
+  if (rows[0]!.n > 0)
+    throw new EntitleError('ENTITLE_FORBIDDEN', 'this database has an admin key already', [
+      {
+        field: 'ENTITLE_API_KEY',
+        message:
+          'make further keys through the service, as an admin: "entitle login --url URL" with your admin key, then run this again',
+      },
+    ]);
+  const { key, apiKey } = await createKey(db, name, roles, 'bootstrap (on the database)', person);
+  return { key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person };
+}
+
 /** `entitle keys create|list|revoke`. */
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('Create, list and revoke API keys.');
+  const keys = program.command('keys').description('Create, list and revoke API keys, each held by a person.');
   keys
     .command('create')
-    .description('Create an API key. The key is printed once; only its hash is stored.')
-    .requiredOption('--name <name>', 'a name for the key, such as front-end-1')
+    .description(
+      'Create an API key, printed once (only its hash is stored). Made through the service by an admin (entitle login), who is recorded as its maker; the first key, while the database has no admin key, is made on the database itself (DATABASE_URL or the data directory).',
+    )
+    .requiredOption('--name <name>', 'a name for the key, such as alice-laptop or front-end-1')
     .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
     .option(
       '--person <name>',
       "the person who holds the key, such as 'Alice Smith': who acts when it is used. One person may hold several keys, and the two-person rule counts people, not keys (default: the key's name, for a service's key)",
     )
+    .option('--bootstrap', 'make it on the database itself even when a key is configured (the first key only)')
     .addOption(dataDirOption())
     .addOption(jsonOption('the key, its name, roles and holder'))
-    .action(async (options: { name: string; roles: string; person?: string; dataDir?: string; json?: boolean }) => {
-      const roles = options.roles
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean);
-      const { key, apiKey } = await withDatabase(
-        options,
-        (db) => createKey(db, options.name, roles, 'operator', options.person),
-        'migrate',
-      );
-      if (options.json) return printJson({ key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person });
-      process.stdout.write(`${key}\n`);
-      process.stderr.write(
-        `created key ${apiKey.name} for ${apiKey.person} with roles ${apiKey.roles.join(', ')}; it is shown only this once\n`,
-      );
-    });
+    .action(
+      async (options: {
+        name: string;
+        roles: string;
+        person?: string;
+        bootstrap?: boolean;
+        dataDir?: string;
+        json?: boolean;
+      }) => {
+        const roles = options.roles
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean);
+        const created =
+          !options.bootstrap && (await hasKey())
+            ? await (
+                await connection()
+              ).post<Created>('/v1/keys', {
+                name: options.name,
+                roles,
+                ...(options.person !== undefined ? { person: options.person } : {}),
+              })
+            : await withDatabase(options, (db) => bootstrapKey(db, options.name, roles, options.person), 'migrate');
+        if (options.json) return printJson(created);
+        process.stdout.write(`${created.key}\n`);
+        process.stderr.write(
+          `created key ${created.name} for ${created.person} with roles ${created.roles.join(', ')}; it is shown only this once\n`,
+        );
+      },
+    );
   keys
     .command('list')
-    .description('List API keys (names, roles, dates; never the keys).')
-    .addOption(dataDirOption())
+    .description('List API keys (names, holders, roles, dates; never the keys), from the service (admin or auditor).')
     .addOption(jsonOption('the keys'))
-    .action(async (options: { dataDir?: string; json?: boolean }) => {
-      const keys = await withDatabase(options, listKeys);
-      if (options.json) return printJson(keys);
-      for (const key of keys) {
+    .action(async (options: { json?: boolean }) => {
+      const listed = await (await connection()).get<KeyListing[]>('/v1/keys');
+      if (options.json) return printJson(listed);
+      for (const key of listed) {
         process.stdout.write(
           `${key.name}\t${key.person}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`,
         );
@@ -51,17 +102,14 @@ export function registerKeys(program: Command): void {
     });
   keys
     .command('revoke')
-    .description('Revoke an API key by name.')
+    .description('Revoke an API key by name, through the service (admin).')
     .argument('<name>', 'the key to revoke')
-    .addOption(dataDirOption())
     .addOption(jsonOption('the key revoked'))
-    .action(async (name: string, options: { dataDir?: string; json?: boolean }) => {
-      if (!(await withDatabase(options, (db) => revokeKey(db, name)))) {
-        throw new EntitleError('ENTITLE_NOT_FOUND', `no active key named ${name}`, [
-          { field: 'name', message: 'check the name with "entitle keys list"' },
-        ]);
-      }
-      if (options.json) return printJson({ revoked: name });
-      process.stdout.write(`revoked ${name}\n`);
+    .action(async (name: string, options: { json?: boolean }) => {
+      const revoked = await (
+        await connection()
+      ).post<{ revoked: string }>(`/v1/keys/${encodeURIComponent(name)}/revoke`, {});
+      if (options.json) return printJson(revoked);
+      process.stdout.write(`revoked ${revoked.revoked}\n`);
     });
 }

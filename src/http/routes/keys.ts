@@ -1,10 +1,65 @@
 import type { FastifyInstance } from 'fastify';
-import { ROLES } from '../../keys/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { createKey, listKeys, revokeKey, ROLES, type Role } from '../../keys/index.ts';
+import type { ServiceContext } from '../context.ts';
 
-/** GET /v1/whoami: the key a request was sent with, and the person holding it; for `entitle login`. */
-export function registerKeys(app: FastifyInstance): void {
+const ADMINS: readonly Role[] = ['admin'];
+
+/** The request bodies the key routes validate; the OpenAPI document shows the same. */
+export const keySchemas = {
+  create: {
+    type: 'object',
+    required: ['name', 'roles'],
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', maxLength: 64, description: 'a name for the key, such as alice-laptop or front-end-1' },
+      roles: { type: 'array', minItems: 1, maxItems: ROLES.length, items: { enum: [...ROLES] } },
+      person: {
+        type: 'string',
+        maxLength: 200,
+        description: "who holds the key, such as Alice Smith (default: the key's name, for a service's key)",
+      },
+    },
+  },
+  nameParams: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } },
+} as const;
+
+/**
+ * Keys: GET /v1/whoami for `entitle login`; and, for admins, creating, listing and revoking keys,
+ * each recorded in the audit chain as done by the person holding the admin key. The new key is in
+ * the answer once and never stored.
+ */
+export function registerKeys(app: FastifyInstance, context: ServiceContext): void {
+  const { db } = context;
   app.get('/v1/whoami', { config: { roles: ROLES } }, (request) => {
     const key = request.apiKey!;
     return { key: key.name, person: key.person, roles: key.roles };
   });
+
+  app.get('/v1/keys', { config: { roles: [...ADMINS, 'auditor'] } }, () => listKeys(db));
+
+  app.post<{ Body: { name: string; roles: string[]; person?: string } }>(
+    '/v1/keys',
+    { config: { roles: ADMINS }, schema: { body: keySchemas.create } },
+    async (request, reply) => {
+      const { name, roles, person } = request.body;
+      const { key, apiKey } = await createKey(db, name, roles, request.apiKey!.person, person);
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person });
+    },
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/v1/keys/:name/revoke',
+    { config: { roles: ADMINS }, schema: { params: keySchemas.nameParams } },
+    async (request) => {
+      if (!(await revokeKey(db, request.params.name, request.apiKey!.person)))
+        throw new EntitleError('ENTITLE_NOT_FOUND', `no active key named ${request.params.name}`, [
+          { field: 'name', message: 'check the name with GET /v1/keys ("entitle keys list")' },
+        ]);
+      return { revoked: request.params.name };
+    },
+  );
 }
