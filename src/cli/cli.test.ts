@@ -3,6 +3,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { Command } from 'commander';
 import { projectRoot, runEntitle } from '../testing/index.ts';
 import { buildProgram, COMMAND_MODULES, renderCliDocs } from './index.ts';
 import { baseProgram } from './base.ts';
@@ -34,6 +35,19 @@ describe('entitle command', () => {
         `${name}'s module defines ${name}`,
       );
     }
+  });
+
+  it('takes --json on every command that prints a result', () => {
+    // serve and probe run until stopped: they print logs and serve metrics, not a result.
+    const running = new Set(['serve', 'probe']);
+    const without: string[] = [];
+    const walk = (command: Command, path: string[]): void => {
+      if (command.commands.length === 0 && !running.has(path.join(' ')))
+        if (!command.options.some((o) => o.long === '--json')) without.push(path.join(' '));
+      for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    };
+    walk(buildProgram(), []);
+    assert.deepEqual(without, []);
   });
 
   it('prints help', async () => {

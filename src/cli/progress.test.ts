@@ -12,7 +12,7 @@ function fake(isTTY: boolean) {
 describe('progress', () => {
   it('writes a line at most every 5 s when not at a terminal, and one when done', () => {
     const { written, clock, stream } = fake(false);
-    const progress = progressBar('comparing', 100_000, stream as never, () => clock.at);
+    const progress = progressBar('comparing', 100_000, stream, () => clock.at);
     for (let done = 1; done <= 100_000; done++) {
       if (done % 1_000 === 0) clock.at += 200; // 1,000 done every 0.2 s: 20 s in all
       progress.update(done);
@@ -30,11 +30,11 @@ describe('progress', () => {
 
   it('draws a bar at a terminal, and clears it when done', () => {
     const { written, clock, stream } = fake(true);
-    const progress = progressBar('recording', 10, stream as never, () => clock.at);
+    const progress = progressBar('recording', 10, stream, () => clock.at);
     clock.at += 1_000;
     progress.update(5);
     progress.finish();
-    assert.match(written[0]!, /^\rrecording \[#{12}-{12}\] 50% 5\/10 5\/s 1s left\x1b\[K$/);
+    assert.equal(written[0], '\rrecording [############------------] 50% 5/10 5/s 1s left\x1b[K');
     assert.equal(written.at(-1), '\r\x1b[K');
   });
 });

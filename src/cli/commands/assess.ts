@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { loadRuleSets } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
+import { jsonOption } from '../output.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
 /** Reads a JSON file (or standard input for "-"); a syntax error names the line and column. */
@@ -43,7 +44,8 @@ export function registerAssess(program: Command): void {
     .addOption(
       new Option('--rules <dir>', 'directory of rule sets to use').default(BUNDLED_RULESETS, BUNDLED_RULESETS_HELP),
     )
-    .action(async (options: { input: string; explain?: boolean; rules: string }) => {
+    .addOption(jsonOption('the assessment (it always is: for scripts that pass --json to every command)'))
+    .action(async (options: { input: string; explain?: boolean; rules: string; json?: boolean }) => {
       const input = await readJsonInput(options.input);
       const ruleSets = await loadRuleSets(options.rules);
       const benefit = (input as { benefit?: unknown } | null)?.benefit;

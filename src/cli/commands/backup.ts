@@ -116,7 +116,8 @@ export function registerBackup(program: Command): void {
     )
     .addOption(dataDirOption())
     .requiredOption('--from <file>', 'the backup to restore')
-    .action(async (options: { dataDir?: string; from: string; checkpoint: string[]; key?: string }) => {
+    .addOption(new Option('--json', 'print what was restored and whether it verifies as JSON'))
+    .action(async (options: { dataDir?: string; from: string; checkpoint: string[]; key?: string; json?: boolean }) => {
       const { verifier, checkpoints } = await logCheckFrom(options);
       const [summary, decisions, audit] = await withDatabase(
         options,
@@ -139,6 +140,22 @@ export function registerBackup(program: Command): void {
         },
         'fresh',
       );
+      if (!(decisions.ok && audit.ok)) process.exitCode = EXIT.failed;
+      if (options.json)
+        return void process.stdout.write(
+          `${JSON.stringify(
+            {
+              ok: decisions.ok && audit.ok,
+              rows: summary.rows,
+              takenAt: summary.header.takenAt,
+              seconds: summary.seconds,
+              decisions,
+              auditLog: audit,
+            },
+            null,
+            2,
+          )}\n`,
+        );
       process.stdout.write(
         `restored ${summary.rows.toLocaleString('en-GB')} rows from the backup taken at ${summary.header.takenAt} in ${summary.seconds.toFixed(1)} s\n`,
       );
@@ -148,7 +165,6 @@ export function registerBackup(program: Command): void {
         );
         return;
       }
-      process.exitCode = EXIT.failed;
       if (!decisions.ok) {
         process.stderr.write(`the restored decision log does not verify: ${decisions.problem.message}\n`);
         if (decisions.missing)

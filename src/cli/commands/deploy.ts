@@ -5,6 +5,7 @@ import { EntitleError } from '../../errors/index.ts';
 import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
 import { withDatabase } from '../database.ts';
 import { EXIT } from '../exit.ts';
+import { jsonOption, printJson } from '../output.ts';
 import { dataDirOption } from '../options.ts';
 import { projectRoot } from '../paths.ts';
 
@@ -41,8 +42,10 @@ export function registerDeploy(program: Command): void {
     .requiredOption('--verification <ref>', 'what verified it: a smoke test run, a pipeline run address')
     .addOption(new Option('--operator <name>', 'who deployed it').env('ENTITLE_ACTOR'))
     .addOption(dataDirOption())
+    .addOption(jsonOption('the record, indented (without it, one line of JSON)'))
     .action(
       async (options: {
+        json?: boolean;
         environment: string;
         version: string;
         commit: string;
@@ -70,6 +73,7 @@ export function registerDeploy(program: Command): void {
             }),
           'migrate',
         );
+        if (options.json) return printJson(record);
         process.stdout.write(`${JSON.stringify(record)}\n`);
       },
     );
@@ -108,8 +112,10 @@ export function registerDeploy(program: Command): void {
     .option('--reason <text>', 'why the freeze must be overridden')
     .addOption(new Option('--actor <name>', 'who is asking').env('ENTITLE_ACTOR'))
     .addOption(dataDirOption())
+    .addOption(jsonOption('whether the time is frozen, and any override'))
     .action(
       async (options: {
+        json?: boolean;
         at?: string;
         emergency?: boolean;
         approvals?: string;
@@ -123,6 +129,7 @@ export function registerDeploy(program: Command): void {
           : undefined;
         // Run before the deploy's migrations: the database may be a release behind.
         const check = await withDatabase(options, (db) => checkDeployWindow(db, at, emergency), 'behind');
+        if (options.json) return printJson({ at: at.toISOString(), ...check });
         if (check.frozen)
           process.stdout.write(
             `inside the freeze window until ${formatLondon(check.frozen.endsAt)} (${check.frozen.reason}); emergency override by ${check.overriddenBy!.join(' and ')} recorded\n`,
@@ -137,10 +144,13 @@ export function registerDeploy(program: Command): void {
       'Write the Kubernetes manifests under deploy/k8s (kustomize base and the dev, staging and production overlays) from the typed models in src/manifests. With --check, write nothing and exit 1 if any committed file is stale.',
     )
     .option('--check', 'only check that the committed files are current')
-    .action(async (options: { check?: boolean }) => {
+    .addOption(jsonOption('the files written, or with --check those out of date'))
+    .action(async (options: { check?: boolean; json?: boolean }) => {
       // Loaded here: the typed models are development dependencies, absent from the image.
       const { writeManifests } = await import('../../manifests/index.ts');
       const { written, stale } = await writeManifests(projectRoot, options.check === true);
+      if (options.check && stale.length > 0) process.exitCode = EXIT.failed;
+      if (options.json) return printJson(options.check ? { current: stale.length === 0, stale } : { written });
       if (options.check) {
         if (stale.length === 0) return void process.stdout.write('the Kubernetes manifests are current\n');
         process.stderr.write(

@@ -7,6 +7,7 @@ import { DEFAULT_ORIGIN, generateSignerKey } from '../../log/index.ts';
 import { EXIT } from '../exit.ts';
 import { configuredLog, verifierFrom } from '../log-key.ts';
 import { dataDirOption } from '../options.ts';
+import { jsonOption, printJson } from '../output.ts';
 
 /** `entitle log public-key`, `entitle log keygen` and `entitle receipt verify`. */
 export function registerLog(program: Command): void {
@@ -17,8 +18,11 @@ export function registerLog(program: Command): void {
       "Print the log's verifier key (c2sp.org/signed-note): what anyone checking a checkpoint or receipt needs, and nothing secret.",
     )
     .addOption(dataDirOption())
-    .action(async (options: { dataDir?: string }) => {
+    .addOption(jsonOption("the log's origin and verifier key"))
+    .action(async (options: { dataDir?: string; json?: boolean }) => {
       const settings = await configuredLog(options);
+      if (options.json)
+        return printJson({ origin: settings.signer.verifier.name, verifierKey: settings.signer.verifier.text });
       process.stdout.write(`${settings.signer.verifier.text}\n`);
     });
   log
@@ -27,7 +31,8 @@ export function registerLog(program: Command): void {
       'Make a new signing key for the log and print it on standard output (keep it secret: store it as ENTITLE_LOG_SIGNING_KEY); its verifier key goes to standard error.',
     )
     .addOption(new Option('--origin <name>', 'the name of the log, such as entitle.dwp.gov.uk').default(DEFAULT_ORIGIN))
-    .action((options: { origin: string }) => {
+    .addOption(jsonOption('the signing key and its verifier key (keep it secret)'))
+    .action((options: { origin: string; json?: boolean }) => {
       let signer;
       try {
         signer = generateSignerKey(options.origin);
@@ -36,6 +41,7 @@ export function registerLog(program: Command): void {
           { field: '--origin', message: (error as NoteError).message },
         ]);
       }
+      if (options.json) return printJson({ signingKey: signer.text, verifierKey: signer.verifier.text });
       process.stdout.write(`${signer.text}\n`);
       process.stderr.write(`verifier key: ${signer.verifier.text}\n`);
     });

@@ -3,6 +3,7 @@ import { EntitleError } from '../../errors/index.ts';
 import { DEFAULT_WEBHOOK_KEY_FILE, DEFAULT_WEBHOOK_URL, generate } from '../../ops/index.ts';
 import { TIERS, type TierName } from '../../slos/index.ts';
 import { EXIT } from '../exit.ts';
+import { jsonOption, printJson } from '../output.ts';
 import { projectRoot } from '../paths.ts';
 
 function tiers(text: string | undefined): TierName[] {
@@ -42,6 +43,7 @@ export function registerOps(program: Command): void {
       'where Alertmanager reads the API key (role alertmanager) it sends with them',
       DEFAULT_WEBHOOK_KEY_FILE,
     )
+    .addOption(jsonOption('the files written, or with --check those out of date'))
     .action(
       async (options: {
         check?: boolean;
@@ -49,6 +51,7 @@ export function registerOps(program: Command): void {
         disableTiers?: string;
         webhookUrl: string;
         webhookKeyFile: string;
+        json?: boolean;
       }) => {
         const { written, stale } = await generate(
           projectRoot,
@@ -60,6 +63,8 @@ export function registerOps(program: Command): void {
           },
           options.check === true,
         );
+        if (options.check && stale.length > 0) process.exitCode = EXIT.failed;
+        if (options.json) return printJson(options.check ? { current: stale.length === 0, stale } : { written });
         if (options.check) {
           if (stale.length === 0) return void process.stdout.write('the generated operations files are current\n');
           process.stderr.write(

@@ -99,8 +99,15 @@ export function registerSimulate(program: Command): void {
       ),
     )
     .addOption(dataDirOption())
+    .addOption(
+      new Option(
+        '--json',
+        'with --record, print what was recorded as JSON (without it, the requests are JSON lines already)',
+      ),
+    )
     .action(
       async (options: {
+        json?: boolean;
         households: string;
         seed: string;
         benefit: string;
@@ -155,6 +162,20 @@ export function registerSimulate(program: Command): void {
           );
           const seconds = (Date.now() - started) / 1000;
           const refused = Object.entries(summary.refused).map(([code, k]) => `${count(k)} ${code}`);
+          if (options.json)
+            return void process.stdout.write(
+              `${JSON.stringify(
+                {
+                  recorded: summary.recorded,
+                  refused: summary.refused,
+                  ruleset: { id: summary.ruleSet.id, hash: summary.ruleSet.hash },
+                  seconds,
+                  ...(options.out ? { requests: options.out } : {}),
+                },
+                null,
+                2,
+              )}\n`,
+            );
           process.stderr.write(
             `recorded ${count(summary.recorded)} decisions of ${describeRun(n, settings)} with ${summary.ruleSet.id} ${summary.ruleSet.hash} in ${seconds.toFixed(1)} s (${count(Math.round(summary.recorded / seconds))}/s)` +
               `${refused.length > 0 ? `; not decided, so not recorded: ${refused.join(', ')}` : ''}${options.out ? `; requests written to ${options.out}` : ''}\n`,

@@ -323,6 +323,7 @@ export function registerRelease(program: Command): void {
     .requiredOption('--reason <text>', 'why, such as "Christmas payment run"')
     .addOption(actorOption('recorded on the step, and checked by the two-person rule'))
     .addOption(dataDirOption())
+    .option('--json', 'print JSON')
     .action(async (options: Common & { from: string; to: string; reason: string }) => {
       const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
       const window = {
@@ -331,6 +332,7 @@ export function registerRelease(program: Command): void {
         reason: options.reason,
       };
       const added = await withDatabase(options, (db) => addFreezeWindow(db, window, actor), 'migrate');
+      if (options.json) return void process.stdout.write(`${JSON.stringify(added, null, 2)}\n`);
       process.stdout.write(
         `frozen from ${formatLondon(added.startsAt)} to ${formatLondon(added.endsAt)}: ${added.reason}\n`,
       );
@@ -339,8 +341,10 @@ export function registerRelease(program: Command): void {
     .command('list')
     .description('List freeze windows.')
     .addOption(dataDirOption())
+    .option('--json', 'print JSON')
     .action(async (options: Common) => {
       const windows = await withDatabase(options, freezeWindows);
+      if (options.json) return void process.stdout.write(`${JSON.stringify(windows, null, 2)}\n`);
       for (const w of windows)
         process.stdout.write(`${formatLondon(w.startsAt)} to ${formatLondon(w.endsAt)}: ${w.reason}\n`);
       if (windows.length === 0) process.stdout.write('no freeze windows\n');
