@@ -114,6 +114,17 @@ describe('the command line as a client of the service', { timeout: 120_000 }, ()
       assert.equal(notMine.code, 6, 'an approver key is not an operator key');
       assert.match(notMine.stderr, /ENTITLE_FORBIDDEN/);
 
+      const status = await runEntitle(['status'], {
+        ...as('alice'),
+        DATABASE_URL: t.url!,
+        ENTITLE_URL: `http://127.0.0.1:${port}`,
+      });
+      assert.equal(status.code, 5);
+      assert.match(
+        status.stderr,
+        new RegExp(`the Entitle service at http://127\\.0\\.0\\.1:${port} could not be reached \\(ECONNREFUSED\\)`),
+      );
+
       assert.equal((await entitle('alice', 'logout')).code, 0);
       assert.equal((await entitle('alice', 'flags', 'list')).code, 2, 'logged out: no key');
     } finally {

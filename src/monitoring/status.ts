@@ -83,14 +83,20 @@ async function getFrom<T>(url: string, setting: string, what: string): Promise<T
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (error) {
-    throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `${what} could not be reached (${(error as Error).name})`, [
-      { field: setting, message: `check ${setting} and that ${what} is running there` },
-    ]);
+    // Say where: a person who set nothing must see the address that was tried, and why it failed.
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    throw new EntitleError(
+      'ENTITLE_SOURCE_UNREACHABLE',
+      `${what} at ${new URL(url).origin} could not be reached (${cause})`,
+      [{ field: setting, message: `set ${setting} to where ${what} runs, or start it there` }],
+    );
   }
   if (!response.ok)
-    throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `${what} answered ${response.status}`, [
-      { field: setting, message: `check ${setting} points at ${what}` },
-    ]);
+    throw new EntitleError(
+      'ENTITLE_SOURCE_UNREACHABLE',
+      `${what} at ${new URL(url).origin} answered ${response.status}`,
+      [{ field: setting, message: `check ${setting} points at ${what}` }],
+    );
   return (response.headers.get('content-type') ?? '').includes('json')
     ? ((await response.json()) as T)
     : ((await response.text()) as T);
