@@ -24,7 +24,11 @@ function buildIsCurrent() {
 }
 
 let run;
-if (process.env.ENTITLE_FROM_SOURCES !== '1' && buildIsCurrent()) {
+const fromBuild = process.env.ENTITLE_FROM_SOURCES !== '1' && buildIsCurrent();
+// ENTITLE_DEBUG says which ran: CI checks that an installed command runs its build.
+if (process.env.ENTITLE_DEBUG)
+  process.stderr.write(`entitle: running ${fromBuild ? 'the build in dist/' : 'the sources'}\n`);
+if (fromBuild) {
   ({ run } = await import('../dist/cli/main.js'));
 } else {
   const { register } = await import('tsx/esm/api');
