@@ -440,7 +440,7 @@ export const FAILURE_MODES: readonly FailureMode[] = [
       { text: 'If batch or operator work is adding to the load, pause it; citizen assessments already come first.' },
       {
         text: 'To shed non-critical work on every instance at once, before pressure does, switch off its kill switch (in production a second person approves).',
-        command: 'entitle flags set shadow-evaluation --off --actor YOUR_NAME --reason "surge: shed shadow evaluation"',
+        command: 'entitle flags set shadow-evaluation --off --reason "surge: shed shadow evaluation"',
       },
     ],
     verification: [
@@ -454,7 +454,7 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     rollback: [
       {
         text: 'Switch a kill switch you turned off back on.',
-        command: 'entitle flags set shadow-evaluation --on --actor YOUR_NAME --reason "surge over"',
+        command: 'entitle flags set shadow-evaluation --on --reason "surge over"',
       },
       { text: 'Scale back down once the surge has passed.', command: 'kubectl scale deploy/entitle --replicas=N' },
     ],
