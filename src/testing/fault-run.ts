@@ -38,11 +38,18 @@ export interface FaultRunResult {
   /** Milliseconds from the last fault's end to the first decision recorded after it. */
   readonly recoveryMs: number;
   readonly recordVerified: boolean;
+  /** Each phase's answers, by the phase their request was sent in. */
   readonly phases: readonly {
     readonly phase: string;
     readonly requests: number;
     readonly byStatus: Record<string, number>;
     readonly slowestMs: number;
+    /**
+     * Decisions acknowledged whose request was sent and answered within this phase: one sent in
+     * its last milliseconds may be decided just after the next phase begins, so byStatus alone
+     * cannot say what the fault let through.
+     */
+    readonly acknowledgedWithin: number;
   }[];
 }
 
@@ -95,7 +102,7 @@ async function scenario(
   let phase = phases[0]!.name;
   let lastFaultEnded = 0;
   let firstAfterFault = 0;
-  const answers: { phase: string; status: number; ms: number; decisionId?: string }[] = [];
+  const answers: { phase: string; ended: string; status: number; ms: number; decisionId?: string }[] = [];
   const violations: string[] = [];
   const acknowledged = new Set<string>();
   let inDoubt = 0;
@@ -121,6 +128,7 @@ async function scenario(
         const ms = Date.now() - started;
         answers.push({
           phase: at,
+          ended: phase,
           status: response.status,
           ms,
           ...(json.decisionId ? { decisionId: json.decisionId } : {}),
@@ -190,6 +198,7 @@ async function scenario(
         requests: list.length,
         byStatus: count(list),
         slowestMs: Math.max(0, ...list.map((a) => a.ms)),
+        acknowledgedWithin: list.filter((a) => a.status === 201 && a.ended === p.name).length,
       };
     }),
   };
