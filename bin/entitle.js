@@ -1,26 +1,19 @@
 #!/usr/bin/env node
 // The `entitle` command. `npm install` compiles the sources to dist/ (scripts/build.js, the
 // prepare script) and the command runs that JavaScript, which starts in a fraction of a second.
-// When a source file is newer than the build, or there is no build, or ENTITLE_FROM_SOURCES=1 (the
-// tests set it), it runs the TypeScript sources through tsx's loader instead: the same code,
-// compiled as it loads, so slower to start.
-import { readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// When src/ is not exactly what the build was made from, or there is no build, or
+// ENTITLE_FROM_SOURCES=1 (the tests set it), it runs the TypeScript sources through tsx's loader
+// instead: the same code, compiled as it loads, so slower to start.
+import { readFileSync } from 'node:fs';
+import { sourceManifest } from './sources.js';
 
-/** Whether dist/ was built after every file under src/ last changed. */
+/** Whether dist/ was built from src/ exactly as it is now (bin/sources.js). */
 function buildIsCurrent() {
-  const src = fileURLToPath(new URL('../src', import.meta.url));
-  let built;
   try {
-    built = statSync(fileURLToPath(new URL('../dist/BUILT', import.meta.url))).mtimeMs;
+    return readFileSync(new URL('../dist/BUILT', import.meta.url), 'utf8') === sourceManifest();
   } catch {
     return false;
   }
-  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || entry.name.endsWith('.test.ts')) continue;
-    if (statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs > built) return false;
-  }
-  return true;
 }
 
 let run;

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Compiles src/ to JavaScript in dist/ so that `entitle` starts without compiling TypeScript:
 // tsc with tsconfig.build.json (tests left out), then the files the code reads beside itself
-// (page templates, the stylesheet, migrations) copied alongside, then a stamp that bin/entitle.js
-// compares with the sources. `npm install` and `npm ci` run it (the prepare script). Without
-// TypeScript (an install without dev dependencies) it builds nothing and says so: the command then
-// runs the sources through tsx, as it does whenever a source is newer than the build.
+// (page templates, the stylesheet, migrations) copied alongside, then dist/BUILT: the manifest of
+// the sources as they were before compiling (bin/sources.js), which bin/entitle.js compares with
+// src/ at each start. `npm install` and `npm ci` run it (the prepare script); a failed build fails
+// the install, so a broken build is never taken for a working one. Without TypeScript (an install
+// without dev dependencies) it builds nothing and says so: the command then runs the sources
+// through tsx, as it does whenever src/ differs from what the build was made from.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceManifest } from '../bin/sources.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -22,23 +25,23 @@ try {
 }
 
 const started = Date.now();
+// Taken before compiling: a file saved while tsc runs makes the build out of date, as it is.
+const manifest = sourceManifest();
 rmSync(dist, { recursive: true, force: true });
 const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 if (compiled.status !== 0) {
   rmSync(dist, { recursive: true, force: true });
-  console.error('entitle: the build failed (above); the command runs the sources through tsx until it is fixed');
+  console.error('entitle: the build failed (above): fix it and run npm run build');
   process.exit(compiled.status ?? 1);
 }
-for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile() || entry.name.endsWith('.ts')) continue;
-  const from = join(entry.parentPath ?? entry.path, entry.name);
-  const to = join(dist, from.slice(join(root, 'src').length));
-  if (from.includes(`${join('rules', 'compiler', 'fixtures')}`)) continue;
-  cpSync(from, to);
+for (const line of manifest.trim().split('\n')) {
+  const path = line.split('\t')[0];
+  if (path.endsWith('.ts') || path.startsWith(join('rules', 'compiler', 'fixtures'))) continue;
+  cpSync(join(root, 'src', path), join(dist, path));
 }
 if (!existsSync(join(dist, 'cli', 'main.js'))) {
   console.error('entitle: the build made no dist/cli/main.js');
   process.exit(1);
 }
-writeFileSync(join(dist, 'BUILT'), `${new Date().toISOString()}\n`);
+writeFileSync(join(dist, 'BUILT'), manifest);
 console.log(`entitle: built dist/ from src/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);

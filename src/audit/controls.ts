@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Queryable } from '../store/index.ts';
+import { personHandle } from '../people/index.ts';
 
 /*
  * The controls of the service live in ordinary tables: who wrote a release and who approved it,
@@ -258,8 +259,9 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
     key_hash: string;
     revoked_at: string | null;
     person: string | null;
+    person_name: string | null;
   }>(
-    `SELECT k.id, k.name, k.roles, k.key_hash, k.revoked_at, p.handle AS person
+    `SELECT k.id, k.name, k.roles, k.key_hash, k.revoked_at, p.handle AS person, p.name AS person_name
      FROM api_keys k LEFT JOIN people p ON p.id = k.person_id ORDER BY k.id`,
   );
   checked.keys = keyRows.rows.length;
@@ -280,7 +282,9 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
       roles: [...row.roles].sort(),
       keyHash: row.key_hash,
       revoked: row.revoked_at !== null,
-      person: row.person,
+      // The name a key acts as must fold to the handle recorded: renaming a person by hand
+      // ("Alice Smith" to "Bob Jones") would make every key of theirs act as someone else.
+      person: row.person_name !== null && personHandle(row.person_name) !== row.person ? 'renamed' : row.person,
     };
     if (!isDeepStrictEqual(stored, { ...recorded, roles: [...recorded.roles].sort() })) {
       const what = [

@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { EntitleError, errorRegistry, type ErrorCode, type Problem } from '../errors/index.ts';
@@ -26,11 +27,17 @@ export async function readConfig(path = configPath()): Promise<Config> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    return {};
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${path} could not be read`, [
+      { file: path, message: `check its owner and permissions (${(error as NodeJS.ErrnoException).code ?? 'error'})` },
+    ]);
   }
+  // As ssh does with a private key: a key others can read is not used.
   if (((await stat(path)).mode & 0o077) !== 0)
-    process.stderr.write(`warning: ${path} holds your API key and others can read it: run chmod 600 ${path}\n`);
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${path} holds your API key and others can read it`, [
+      { file: path, message: `run chmod 600 ${path}, or log in again` },
+    ]);
   try {
     const parsed = JSON.parse(text) as Config;
     return {
@@ -44,11 +51,24 @@ export async function readConfig(path = configPath()): Promise<Config> {
   }
 }
 
-/** Writes the configuration readable and writable by its owner only (0600, in a 0700 folder). */
+/**
+ * Writes the configuration readable and writable by its owner only (0600, in a 0700 folder): into
+ * a new file made 0600 from the start, synced, then renamed over the old one, so the key is never
+ * in a file others can read, a crash never leaves half a file, and a link at the path is replaced,
+ * not followed.
+ */
 export async function writeConfig(config: Config, path = configPath()): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  await chmod(path, 0o600);
+  await chmod(dirname(path), 0o700);
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const file = await open(temporary, 'wx', 0o600);
+  try {
+    await file.writeFile(`${JSON.stringify(config, null, 2)}\n`);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
 }
 
 export async function removeConfig(path = configPath()): Promise<boolean> {
@@ -60,7 +80,12 @@ export async function removeConfig(path = configPath()): Promise<boolean> {
   }
 }
 
-/** The service's address, checked: http or https, no credentials in it. */
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/**
+ * The service's address, checked: https, or http only to this machine (where `npm start` serves),
+ * so a key never crosses a network in the clear; no credentials in it.
+ */
 export function checkUrl(text: string, field: string): string {
   let url: URL;
   try {
@@ -68,25 +93,31 @@ export function checkUrl(text: string, field: string): string {
   } catch {
     url = new URL('invalid:');
   }
-  if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password)
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is not the address of a service`, [
-      { field, message: `give an http or https address without a user name or password, such as ${DEFAULT_URL}` },
+  const local = url.protocol === 'http:' && LOOPBACK.has(url.hostname);
+  if (!(url.protocol === 'https:' || local) || url.username || url.password)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is not the address of a service the key may go to`, [
+      {
+        field,
+        message: `give an https address, or http to this machine only (such as ${DEFAULT_URL}), without a user name or password`,
+      },
     ]);
   return url.toString().replace(/\/$/, '');
 }
 
 /**
  * The service and the key to use: ENTITLE_URL and ENTITLE_API_KEY when set, else what `entitle
- * login` saved, else the local address `npm start` serves on (and no key).
+ * login` saved, else the local address `npm start` serves on (and no key). A saved key goes only
+ * to the address it was saved for: ENTITLE_URL pointing elsewhere needs its own ENTITLE_API_KEY.
  */
 export async function connection(env: NodeJS.ProcessEnv = process.env): Promise<ServiceClient> {
-  const saved = await readConfig(configPath(env));
+  const fromEnv = env.ENTITLE_API_KEY?.trim();
+  const saved = env.ENTITLE_URL && fromEnv ? {} : await readConfig(configPath(env));
   const url = env.ENTITLE_URL
     ? checkUrl(env.ENTITLE_URL, 'ENTITLE_URL')
     : saved.url
       ? checkUrl(saved.url, configPath(env))
       : DEFAULT_URL;
-  const apiKey = env.ENTITLE_API_KEY || saved.apiKey;
+  const apiKey = fromEnv || (saved.url === url ? saved.apiKey : undefined);
   return new ServiceClient(url, apiKey);
 }
 
@@ -94,6 +125,15 @@ interface ProblemBody {
   code?: string;
   detail?: string;
   errors?: { field?: string; message: string }[];
+}
+
+/** An error code for an answer that carried none, by its HTTP status. */
+function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'ENTITLE_UNAUTHENTICATED';
+  if (status === 403) return 'ENTITLE_FORBIDDEN';
+  if (status === 404) return 'ENTITLE_NOT_FOUND';
+  if (status === 408 || status === 429 || status >= 500) return 'ENTITLE_SOURCE_UNREACHABLE';
+  return 'ENTITLE_REQUEST_INVALID';
 }
 
 function isErrorCode(code: unknown): code is ErrorCode {
@@ -128,7 +168,16 @@ export class ServiceClient {
     options: { timeoutMs?: number } = {},
   ): Promise<T> {
     const text = await this.send(method, path, body, options, 'application/json');
-    return (text ? JSON.parse(text) : undefined) as T;
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `the service at ${this.url} did not answer with JSON`, [
+        {
+          field: 'ENTITLE_URL',
+          message: 'check that ENTITLE_URL (or the address you logged in to) is the service itself',
+        },
+      ]);
+    }
   }
 
   /** An answer that is not JSON (a Markdown review, a CSV worklist), as text. */
@@ -161,6 +210,8 @@ export class ServiceClient {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        // A key is never sent on to wherever a redirect points.
+        redirect: 'error',
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -196,10 +247,12 @@ export class ServiceClient {
         field: 'ENTITLE_API_KEY',
         message: `the service at ${this.url} does not know this key (revoked, or for another service): run "entitle login --url ${this.url}" with a current key`,
       });
-    throw new EntitleError(
-      isErrorCode(problem.code) ? problem.code : 'ENTITLE_INTERNAL',
-      problem.detail ?? `the service at ${this.url} answered ${response.status} to ${method} ${path}`,
-      problems,
-    );
+    // The service's own code; else (a proxy's page, say) one that says the same by its status.
+    const code: ErrorCode = isErrorCode(problem.code) ? problem.code : codeForStatus(response.status);
+    // Control characters from the answer never reach the terminal.
+    const detail = (
+      problem.detail ?? `the service at ${this.url} answered ${response.status} to ${method} ${path}`
+    ).replace(/\p{Cc}/gu, ' ');
+    throw new EntitleError(code, detail, problems);
   }
 }

@@ -50,6 +50,11 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ENTITLE_DATABASE_UNAVAILABLE: EXIT.unavailable,
   ENTITLE_SHUTTING_DOWN: EXIT.unavailable,
   ENTITLE_OVERLOADED: EXIT.unavailable,
+  ENTITLE_DEGRADED: EXIT.unavailable,
+  ENTITLE_REQUEST_TIMEOUT: EXIT.unavailable,
+  ENTITLE_BODY_TOO_LARGE: EXIT.invalidInput,
+  ENTITLE_HEADERS_TOO_LARGE: EXIT.invalidInput,
+  ENTITLE_NOT_HTTP: EXIT.invalidInput,
 };
 
 /**

@@ -13,7 +13,9 @@ describe('the command line as a client of the service', { timeout: 120_000 }, ()
     const server = await spawnServer({ DATABASE_URL: t.url!, ENTITLE_ENVIRONMENT: 'production' });
     try {
       const alice = (await createKey(t.db, 'alice-laptop', ['operator'], 'operator', 'Alice Smith')).key;
-      const aliceAgain = (await createKey(t.db, 'alice-phone', ['approver'], 'operator', 'ALICE  smith')).key;
+      const aliceAgain = (
+        await createKey(t.db, 'alice-phone', ['approver'], 'operator', 'ALICE  smith', { existingPerson: true })
+      ).key;
       const bob = (await createKey(t.db, 'bob-laptop', ['approver'], 'operator', 'Bob Jones')).key;
       // Each person's own configuration, as on their own machine.
       const as = (who: string) => ({ XDG_CONFIG_HOME: join(home, who), ENTITLE_API_KEY: '', ENTITLE_URL: '' });
@@ -73,8 +75,19 @@ describe('the command line as a client of the service', { timeout: 120_000 }, ()
       });
       assert.match(envOverrides.stdout, /^Bob Jones/, 'ENTITLE_URL and ENTITLE_API_KEY need no saved login');
 
+      const elsewhere = await runEntitle(['whoami'], { ...as('alice'), ENTITLE_URL: 'https://elsewhere.example' });
+      assert.equal(elsewhere.code, 2, 'a saved key goes only to the address it was saved for');
+      assert.match(elsewhere.stderr, /no API key to send to the service at https:\/\/elsewhere\.example/);
+      const plain = await runEntitle(['login', '--url', 'http://entitle.example'], as('carol'), `${bob}\n`);
+      assert.equal(plain.code, 2, 'a key never crosses a network in the clear');
+      assert.match(plain.stderr, /https address, or http to this machine only/);
+
       const port = await freePort();
-      const away = await runEntitle(['flags', 'list'], { ...as('alice'), ENTITLE_URL: `http://127.0.0.1:${port}` });
+      const away = await runEntitle(['flags', 'list'], {
+        ...as('alice'),
+        ENTITLE_URL: `http://127.0.0.1:${port}`,
+        ENTITLE_API_KEY: alice,
+      });
       assert.equal(away.code, 5);
       assert.match(
         away.stderr,

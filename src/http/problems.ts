@@ -117,8 +117,8 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
  * Answers a request that Node could not take as HTTP (a head over 16 KiB, bytes that are not
  * HTTP, a head or body too slow), then closes the connection: the answer says so with
  * `Connection: close`. Fastify's own handler leaves that header out, so a client would send its
- * next request on a connection about to close and lose it. Nothing is written when a response
- * has already begun on the connection, as Node does; the connection is closed either way.
+ * next request on a connection about to close and lose it. Nothing is written while a response is
+ * pending on the connection; the connection is closed either way.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
@@ -129,8 +129,10 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
         ? ['ENTITLE_REQUEST_TIMEOUT', 'the request did not arrive in time']
         : ['ENTITLE_NOT_HTTP', 'the request could not be read as HTTP'];
   const problem = JSON.stringify(problemOf(new EntitleError(code, detail)));
-  const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (socket.writable && !inProgress?.headersSent) {
+  // Only on a connection with no response pending: an answer written while an earlier request
+  // on it is still being answered would be read as that request's answer.
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (socket.writable && !pending) {
     socket.write(
       `HTTP/1.1 ${errorRegistry[code].status} ${errorRegistry[code].title}\r\n` +
         'Connection: close\r\n' +

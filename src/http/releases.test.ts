@@ -228,8 +228,14 @@ describe('releases over HTTP', () => {
     try {
       await seedActiveVersions(service.db, [active.program]);
       const alice = (await createKey(service.db, 'alice-laptop', ['policy-author'], 'operator', 'Alice Smith')).key;
-      const alicePhone = (await createKey(service.db, 'alice-phone', ['approver'], 'operator', ' ALICE  smith')).key;
-      const aliceWide = (await createKey(service.db, 'alice-tablet', ['approver'], 'operator', 'Ａｌｉｃｅ Smith')).key;
+      const alicePhone = (
+        await createKey(service.db, 'alice-phone', ['approver'], 'operator', ' ALICE  smith', { existingPerson: true })
+      ).key;
+      const aliceWide = (
+        await createKey(service.db, 'alice-tablet', ['approver'], 'operator', 'Ａｌｉｃｅ Smith', {
+          existingPerson: true,
+        })
+      ).key;
       const bob = (await createKey(service.db, 'bob-laptop', ['approver'], 'operator', 'Bob Jones')).key;
       const created = await call(service, alice, 'POST', '/v1/releases', {
         benefit: 'universal-credit',

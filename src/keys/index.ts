@@ -9,4 +9,4 @@ export {
   type KeyListing,
   type Role,
 } from './keys.ts';
-export { checkPersonName, personHandle, samePerson } from './people.ts';
+export { checkPersonName, personHandle, samePerson } from '../people/index.ts';

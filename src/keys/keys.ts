@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { appendAuditEvent } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import type { Database } from '../store/index.ts';
-import { checkPersonName, personHandle } from './people.ts';
+import { checkPersonName, personHandle } from '../people/index.ts';
 
 /** What a key may do. Each route names the roles it accepts; admin may do everything. */
 export const ROLES = [
@@ -54,6 +54,12 @@ export async function createKey(
   roles: readonly string[],
   actor = 'operator',
   person?: string,
+  options: {
+    /** The key is for a person who holds keys already (their name folds to the same handle). */
+    readonly existingPerson?: boolean;
+    /** Made on the database itself: refused once an active admin key exists (checked under a lock). */
+    readonly bootstrap?: boolean;
+  } = {},
 ): Promise<{ key: string; apiKey: ApiKey }> {
   const problems = [];
   let personName = name;
@@ -79,14 +85,43 @@ export async function createKey(
     // and "entitle audit verify" says so.
     await db.transaction(async (tx) => {
       const now = new Date().toISOString();
-      await tx.query(
-        'INSERT INTO people (id, name, handle, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (handle) DO NOTHING',
+      if (options.bootstrap) {
+        // Two bootstraps at once cannot both see no admin key.
+        await tx.query('LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE');
+        const { rows: admins } = await tx.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND 'admin' = ANY (roles)",
+        );
+        if (admins[0]!.n > 0)
+          throw new EntitleError('ENTITLE_FORBIDDEN', 'this database has an admin key already', [
+            {
+              field: 'ENTITLE_API_KEY',
+              message:
+                'make further keys through the service, as an admin: "entitle login --url URL" with your admin key, then run this again',
+            },
+          ]);
+      }
+      // A person is added to only when asked: two people whose names fold alike are never merged
+      // by accident, and a second key for the same person is never a second person.
+      const inserted = await tx.query(
+        'INSERT INTO people (id, name, handle, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (handle) DO NOTHING RETURNING id',
         [uuidv7(), personName, handle, now],
       );
       const { rows } = await tx.query<{ id: string; name: string }>('SELECT id, name FROM people WHERE handle = $1', [
         handle,
       ]);
       const holder = rows[0]!;
+      const field = person === undefined ? '--name' : '--person';
+      if (inserted.rows.length === 0 && !options.existingPerson)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
+          {
+            field,
+            message: `${holder.name} holds keys already: if this key is theirs too, say so (--existing-person); if it is for someone else, name them so the two can be told apart, such as "${personName} (Leeds)"`,
+          },
+        ]);
+      if (inserted.rows.length > 0 && options.existingPerson)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
+          { field, message: `no one named ${personName} holds a key yet: leave out --existing-person` },
+        ]);
       apiKey = { id: uuidv7(), name, roles: roles as Role[], person: holder.name };
       await tx.query(
         'INSERT INTO api_keys (id, name, key_hash, roles, created_at, person_id) VALUES ($1, $2, $3, $4, $5, $6)',

@@ -1,19 +1,32 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { EntitleError } from '../errors/index.ts';
 import { testDatabases } from '../testing/index.ts';
 import { createKey, KeyVerifier, listKeys } from './keys.ts';
-import { checkPersonName, personHandle, samePerson } from './people.ts';
+import { checkPersonName, personHandle, samePerson } from '../people/index.ts';
 
 describe('people', () => {
   it('are one person however their name is spelt', () => {
-    for (const spelling of ['Alice Smith', ' alice   SMITH ', 'ALICE\tsmith', 'Ａｌｉｃｅ Smith', 'Ali\u200bce Smith'])
+    for (const spelling of [
+      'Alice Smith',
+      ' alice   SMITH ',
+      'ALICE\tsmith',
+      'Ａｌｉｃｅ Smith',
+      'Ali\u200bce Smith',
+      'Ali\u034fce Smith',
+      'Alice\u2010Smith',
+      'Alicé Smith',
+    ])
       assert.equal(personHandle(spelling), 'alice smith', spelling);
+    assert.equal(personHandle('Siân O’Brien-Jones'), personHandle("sian o'brien jones"));
+    assert.equal(personHandle('Strauß'), personHandle('STRAUSS'));
     assert.ok(samePerson('Alice Smith', 'alice smith'));
     assert.ok(!samePerson('Alice Smith', 'Alice Smyth'));
   });
 
   it('refuse a name that is not a name, naming the field', () => {
-    for (const bad of ['', '   ', '<script>', 'a\u0000b', 'x'.repeat(101)])
+    // The last: a Cyrillic А that would make a second Alice who looks the same.
+    for (const bad of ['', '   ', '<script>', 'a\u0000b', 'x'.repeat(101), '\u0410lice Smith'])
       assert.throws(() => checkPersonName(bad), /cannot be named so/);
     assert.equal(checkPersonName('  Siân   O’Brien-Jones '), 'Siân O’Brien-Jones');
   });
@@ -22,7 +35,17 @@ describe('people', () => {
     const t = await testDatabases.pglite();
     try {
       const first = await createKey(t.db, 'alice-laptop', ['policy-author'], 'operator', 'Alice Smith');
-      const second = await createKey(t.db, 'alice-phone', ['approver'], 'operator', '  alice SMITH');
+      const sameName = createKey(t.db, 'alice-phone', ['approver'], 'operator', '  alice SMITH');
+      await assert.rejects(sameName, (error: EntitleError) =>
+        /Alice Smith holds keys already: if this key is theirs too, say so/.test(error.problems[0]!.message),
+      );
+      const second = await createKey(t.db, 'alice-phone', ['approver'], 'operator', '  alice SMITH', {
+        existingPerson: true,
+      });
+      await assert.rejects(
+        createKey(t.db, 'bob-laptop', ['approver'], 'operator', 'Bob Jones', { existingPerson: true }),
+        (error: EntitleError) => /no one named Bob Jones holds a key yet/.test(error.problems[0]!.message),
+      );
       const service = await createKey(t.db, 'front-end-1', ['assessor']);
       assert.equal(first.apiKey.person, 'Alice Smith');
       assert.equal(second.apiKey.person, 'Alice Smith', 'the second key belongs to the same person');

@@ -150,6 +150,14 @@ describe('the controls in the audit log', () => {
       /key bob-laptop: its holder differ/,
     ],
     [
+      'a person given another name, so their keys act as someone else',
+      async (_ids, db) => {
+        await createKey(db, 'bob-laptop', ['approver'], 'alice', 'Bob Jones');
+        return "UPDATE people SET name = 'Carol King' WHERE handle = 'bob jones'";
+      },
+      /key bob-laptop: its holder differ/,
+    ],
+    [
       'a key given the admin role',
       () => "UPDATE api_keys SET roles = '{admin}' WHERE name = 'front-end'",
       /key front-end: its roles differ/,

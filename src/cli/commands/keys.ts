@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { EntitleError } from '../../errors/index.ts';
 import { createKey, ROLES, type KeyListing } from '../../keys/index.ts';
-import type { Database } from '../../store/index.ts';
 import { connection, configPath, readConfig } from '../client.ts';
 import { withDatabase } from '../database.ts';
 import { dataDirOption } from '../options.ts';
@@ -19,27 +17,6 @@ async function hasKey(): Promise<boolean> {
   return Boolean(process.env.ENTITLE_API_KEY || (await readConfig(configPath())).apiKey);
 }
 
-/**
- * The first key, made on the database itself: allowed only while it holds no active admin key
- * (a new service, or every admin key revoked), and recorded as a bootstrap. Every other key is
- * made through the service by an admin, who is then recorded as its maker.
- */
-async function bootstrapKey(db: Database, name: string, roles: string[], person: string | undefined): Promise<Created> {
-  const { rows } = await db.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND 'admin' = ANY (roles)",
-  );
-  if (rows[0]!.n > 0)
-    throw new EntitleError('ENTITLE_FORBIDDEN', 'this database has an admin key already', [
-      {
-        field: 'ENTITLE_API_KEY',
-        message:
-          'make further keys through the service, as an admin: "entitle login --url URL" with your admin key, then run this again',
-      },
-    ]);
-  const { key, apiKey } = await createKey(db, name, roles, 'bootstrap (on the database)', person);
-  return { key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person };
-}
-
 /** `entitle keys create|list|revoke`. */
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('Create, list and revoke API keys, each held by a person.');
@@ -54,6 +31,7 @@ export function registerKeys(program: Command): void {
       '--person <name>',
       "the person who holds the key, such as 'Alice Smith': who acts when it is used. One person may hold several keys, and the two-person rule counts people, not keys (default: the key's name, for a service's key)",
     )
+    .option('--existing-person', 'the person holds keys already: this is another of theirs')
     .option('--bootstrap', 'make it on the database itself even when a key is configured (the first key only)')
     .addOption(dataDirOption())
     .addOption(jsonOption('the key, its name, roles and holder'))
@@ -62,6 +40,7 @@ export function registerKeys(program: Command): void {
         name: string;
         roles: string;
         person?: string;
+        existingPerson?: boolean;
         bootstrap?: boolean;
         dataDir?: string;
         json?: boolean;
@@ -78,8 +57,25 @@ export function registerKeys(program: Command): void {
                 name: options.name,
                 roles,
                 ...(options.person !== undefined ? { person: options.person } : {}),
+                ...(options.existingPerson ? { existingPerson: true } : {}),
               })
-            : await withDatabase(options, (db) => bootstrapKey(db, options.name, roles, options.person), 'migrate');
+            : await withDatabase(
+                options,
+                async (db) => {
+                  // The first key, made on the database itself: only while it holds no active
+                  // admin key (a new service, or every admin key revoked), recorded as a bootstrap.
+                  const { key, apiKey } = await createKey(
+                    db,
+                    options.name,
+                    roles,
+                    'bootstrap (on the database)',
+                    options.person,
+                    { bootstrap: true, existingPerson: options.existingPerson === true },
+                  );
+                  return { key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person };
+                },
+                'migrate',
+              );
         if (options.json) return printJson(created);
         process.stdout.write(`${created.key}\n`);
         process.stderr.write(

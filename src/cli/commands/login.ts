@@ -21,6 +21,11 @@ async function readKey(): Promise<string> {
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
   if (process.stdin.isTTY) process.stderr.write('API key (not shown): ');
   const lines = createInterface({ input: process.stdin, output: muted, terminal: Boolean(process.stdin.isTTY) });
+  // Ctrl-C at the prompt stops the command, as it would anywhere else.
+  lines.on('SIGINT', () => {
+    process.stderr.write('\n');
+    process.exit(130);
+  });
   try {
     for await (const line of lines) return line.trim();
     return '';

@@ -19,6 +19,11 @@ export const keySchemas = {
         maxLength: 200,
         description: "who holds the key, such as Alice Smith (default: the key's name, for a service's key)",
       },
+      existingPerson: {
+        type: 'boolean',
+        description:
+          'the person holds keys already and this is another of theirs (otherwise a new person, refused if the name is taken)',
+      },
     },
   },
   nameParams: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } },
@@ -38,12 +43,14 @@ export function registerKeys(app: FastifyInstance, context: ServiceContext): voi
 
   app.get('/v1/keys', { config: { roles: [...ADMINS, 'auditor'] } }, () => listKeys(db));
 
-  app.post<{ Body: { name: string; roles: string[]; person?: string } }>(
+  app.post<{ Body: { name: string; roles: string[]; person?: string; existingPerson?: boolean } }>(
     '/v1/keys',
     { config: { roles: ADMINS }, schema: { body: keySchemas.create } },
     async (request, reply) => {
-      const { name, roles, person } = request.body;
-      const { key, apiKey } = await createKey(db, name, roles, request.apiKey!.person, person);
+      const { name, roles, person, existingPerson } = request.body;
+      const { key, apiKey } = await createKey(db, name, roles, request.apiKey!.person, person, {
+        existingPerson: existingPerson === true,
+      });
       return reply
         .code(201)
         .header('cache-control', 'no-store')
