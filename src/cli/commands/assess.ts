@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { loadRuleSets } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
-import { jsonOption } from '../output.ts';
+import { jsonOption, printJson } from '../output.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 
 /** Reads a JSON file (or standard input for "-"); a syntax error names the line and column. */
@@ -56,7 +56,7 @@ export function registerAssess(program: Command): void {
         ]);
       }
       const assessment = ruleSet.assess(input, options.explain ? 'trace' : 'reasons');
-      process.stdout.write(`${JSON.stringify(assessment, null, 2)}\n`);
+      printJson(assessment);
       process.exitCode = EXIT.ok;
     });
 }

@@ -12,6 +12,7 @@ import { withDatabase } from '../database.ts';
 import { EXIT } from '../exit.ts';
 import { addLogCheckOptions, logCheckFrom } from '../log-key.ts';
 import { dataDirOption } from '../options.ts';
+import { printJson } from '../output.ts';
 
 /** Where this backup goes: --out, or a new timestamped file in --out-dir; exactly one of them. */
 function backupFile(options: { out?: string; outDir?: string; keep?: string }): string {
@@ -99,7 +100,7 @@ export function registerBackup(program: Command): void {
           : await withDatabase(options, (db) => backupTo(db, out));
         if (options.outDir && options.keep) await pruneBackups(options.outDir, Number(options.keep));
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ file: out, ...summary }, null, 2)}\n`);
+          printJson({ file: out, ...summary });
           return;
         }
         const rows = summary.header.tables.reduce((n, t) => n + t.rows, 0);
@@ -142,20 +143,14 @@ export function registerBackup(program: Command): void {
       );
       if (!(decisions.ok && audit.ok)) process.exitCode = EXIT.failed;
       if (options.json)
-        return void process.stdout.write(
-          `${JSON.stringify(
-            {
-              ok: decisions.ok && audit.ok,
-              rows: summary.rows,
-              takenAt: summary.header.takenAt,
-              seconds: summary.seconds,
-              decisions,
-              auditLog: audit,
-            },
-            null,
-            2,
-          )}\n`,
-        );
+        return printJson({
+          ok: decisions.ok && audit.ok,
+          rows: summary.rows,
+          takenAt: summary.header.takenAt,
+          seconds: summary.seconds,
+          decisions,
+          auditLog: audit,
+        });
       process.stdout.write(
         `restored ${summary.rows.toLocaleString('en-GB')} rows from the backup taken at ${summary.header.takenAt} in ${summary.seconds.toFixed(1)} s\n`,
       );

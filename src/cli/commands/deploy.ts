@@ -92,7 +92,7 @@ export function registerDeploy(program: Command): void {
           { field: '--limit', message: 'give a number from 1 to 10000' },
         ]);
       const records = await withDatabase(options, (db) => deployHistory(db, options.environment, limit));
-      if (options.json) return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      if (options.json) return printJson(records);
       if (records.length === 0) return void process.stdout.write('no deploys recorded\n');
       for (const r of records) {
         process.stdout.write(

@@ -74,7 +74,7 @@ export function registerLog(program: Command): void {
       const result = verifyReceipt(receipt, verifier);
       if (!result.ok) process.exitCode = EXIT.failed;
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        printJson(result);
         return;
       }
       if (result.ok)

@@ -16,6 +16,7 @@ import {
 } from '../../simulate/index.ts';
 import { withDatabase } from '../database.ts';
 import { dataDirOption } from '../options.ts';
+import { printJson } from '../output.ts';
 import { BUNDLED_RULESETS, BUNDLED_RULESETS_HELP } from '../paths.ts';
 import { count, progressBar, type Progress } from '../progress.ts';
 
@@ -163,19 +164,13 @@ export function registerSimulate(program: Command): void {
           const seconds = (Date.now() - started) / 1000;
           const refused = Object.entries(summary.refused).map(([code, k]) => `${count(k)} ${code}`);
           if (options.json)
-            return void process.stdout.write(
-              `${JSON.stringify(
-                {
-                  recorded: summary.recorded,
-                  refused: summary.refused,
-                  ruleset: { id: summary.ruleSet.id, hash: summary.ruleSet.hash },
-                  seconds,
-                  ...(options.out ? { requests: options.out } : {}),
-                },
-                null,
-                2,
-              )}\n`,
-            );
+            return printJson({
+              recorded: summary.recorded,
+              refused: summary.refused,
+              ruleset: { id: summary.ruleSet.id, hash: summary.ruleSet.hash },
+              seconds,
+              ...(options.out ? { requests: options.out } : {}),
+            });
           process.stderr.write(
             `recorded ${count(summary.recorded)} decisions of ${describeRun(n, settings)} with ${summary.ruleSet.id} ${summary.ruleSet.hash} in ${seconds.toFixed(1)} s (${count(Math.round(summary.recorded / seconds))}/s)` +
               `${refused.length > 0 ? `; not decided, so not recorded: ${refused.join(', ')}` : ''}${options.out ? `; requests written to ${options.out}` : ''}\n`,

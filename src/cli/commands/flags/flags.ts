@@ -10,14 +10,11 @@ import {
   type FlagState,
 } from '../../../flags/index.ts';
 import { connection } from '../../client.ts';
+import { printJson } from '../../output.ts';
 
 interface Common {
   reason?: string;
   json?: boolean;
-}
-
-function print(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 function stateText(state: FlagState): string {
@@ -100,7 +97,7 @@ export function registerFlags(program: Command): void {
         environment,
         pending,
       } = await (await connection()).get<{ flags: Flag[]; environment: string; pending: FlagChange[] }>('/v1/flags');
-      if (options.json) return print({ environment, flags: list, pending });
+      if (options.json) return printJson({ environment, flags: list, pending });
       const today = new Date().toISOString().slice(0, 10);
       process.stdout.write(
         `environment ${environment}${environment === 'production' ? ' (flag changes need a second person)' : ''}\n`,
@@ -151,7 +148,7 @@ export function registerFlags(program: Command): void {
         const result = await (
           await connection()
         ).post<ChangeResult>(`/v1/flags/${encodeURIComponent(key)}/changes`, { ...settings, reason: options.reason });
-        if (options.json) return print(result);
+        if (options.json) return printJson(result);
         process.stdout.write(resultText(result));
       },
     );
@@ -169,7 +166,7 @@ export function registerFlags(program: Command): void {
       const result = await (
         await connection()
       ).post<ChangeResult>(`/v1/flag-changes/${idPath(id)}/approve`, { reason: options.reason });
-      if (options.json) return print(result);
+      if (options.json) return printJson(result);
       process.stdout.write(resultText(result));
     });
 
@@ -184,7 +181,7 @@ export function registerFlags(program: Command): void {
       const change = await (
         await connection()
       ).post<FlagChange>(`/v1/flag-changes/${idPath(id)}/reject`, { reason: options.reason });
-      if (options.json) return print(change);
+      if (options.json) return printJson(change);
       process.stdout.write(changeText(change));
     });
 
@@ -194,7 +191,7 @@ export function registerFlags(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: Common) => {
       const pending = await (await connection()).get<FlagChange[]>('/v1/flag-changes');
-      if (options.json) return print(pending);
+      if (options.json) return printJson(pending);
       for (const change of pending) process.stdout.write(changeText(change));
       if (pending.length === 0) process.stdout.write('no flag changes are waiting for approval\n');
     });
@@ -206,7 +203,7 @@ export function registerFlags(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (key: string, options: Common) => {
       const events = await (await connection()).get<AuditEvent[]>(`/v1/flags/${encodeURIComponent(key)}/history`);
-      if (options.json) return print(events);
+      if (options.json) return printJson(events);
       for (const event of events) process.stdout.write(historyLine(event));
     });
 
@@ -218,7 +215,7 @@ export function registerFlags(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: Common) => {
       const stale = await (await connection()).get<Flag[]>('/v1/flags/stale');
-      if (options.json) print(stale);
+      if (options.json) printJson(stale);
       else {
         const today = new Date().toISOString().slice(0, 10);
         for (const flag of stale) process.stdout.write(`${flagLine(flag, today)}\n`);

@@ -104,7 +104,7 @@ export function registerIncident(program: Command): void {
         ...(options.commsLead ? { communicationsLead: options.commsLead } : {}),
         ...(options.runbook ? { runbook: options.runbook } : {}),
       });
-      if (options.json) return void process.stdout.write(`${JSON.stringify(declared, null, 2)}\n`);
+      if (options.json) return printJson(declared);
       process.stdout.write(`declared ${declared.id} (${declared.priority}): ${declared.title}\n`);
       if (!declared.roles.some((r) => r.role === 'incident-lead'))
         process.stderr.write(

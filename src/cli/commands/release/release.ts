@@ -29,6 +29,7 @@ import { withDatabase } from '../../database.ts';
 import { actorOption, dataDirOption } from '../../options.ts';
 import { registerBacktest } from './backtest.ts';
 import { describe, describeSample, print } from './describe.ts';
+import { printJson } from '../../output.ts';
 
 interface Common {
   actor?: string;
@@ -117,7 +118,7 @@ export function registerRelease(program: Command): void {
     .addOption(dataDirOption())
     .action(async (options: Common & { benefit?: string }) => {
       const releases = await withDatabase(options, (db) => listReleases(db, options.benefit));
-      if (options.json) return void process.stdout.write(`${JSON.stringify(releases, null, 2)}\n`);
+      if (options.json) return printJson(releases);
       for (const r of releases)
         process.stdout.write(`${r.id}  ${r.benefit}  ${r.state.padEnd(11)}  ${r.author}  ${r.summary}\n`);
       if (releases.length === 0) process.stdout.write('no releases\n');
@@ -146,7 +147,7 @@ export function registerRelease(program: Command): void {
         };
       });
       const { program, ...shown } = status;
-      if (options.json) return void process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+      if (options.json) return printJson(shown);
       const { stats, gates } = status;
       process.stdout.write(describe(status.release));
       process.stdout.write(
@@ -294,7 +295,7 @@ export function registerRelease(program: Command): void {
       const base = join(options.out, `worklist-${worklist.release.id}`);
       await writeFile(`${base}.csv`, worklistCsv(worklist));
       await writeFile(`${base}.json`, `${JSON.stringify(worklist, null, 2)}\n`);
-      if (options.json) return void process.stdout.write(`${JSON.stringify(worklist, null, 2)}\n`);
+      if (options.json) return printJson(worklist);
       process.stdout.write(
         [
           `release ${worklist.release.id} (${worklist.release.benefit}) made ${worklist.decisions} decision${worklist.decisions === 1 ? '' : 's'} for ${worklist.applications} application${worklist.applications === 1 ? '' : 's'}`,
@@ -332,7 +333,7 @@ export function registerRelease(program: Command): void {
         reason: options.reason,
       };
       const added = await withDatabase(options, (db) => addFreezeWindow(db, window, actor), 'migrate');
-      if (options.json) return void process.stdout.write(`${JSON.stringify(added, null, 2)}\n`);
+      if (options.json) return printJson(added);
       process.stdout.write(
         `frozen from ${formatLondon(added.startsAt)} to ${formatLondon(added.endsAt)}: ${added.reason}\n`,
       );
@@ -344,7 +345,7 @@ export function registerRelease(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: Common) => {
       const windows = await withDatabase(options, freezeWindows);
-      if (options.json) return void process.stdout.write(`${JSON.stringify(windows, null, 2)}\n`);
+      if (options.json) return printJson(windows);
       for (const w of windows)
         process.stdout.write(`${formatLondon(w.startsAt)} to ${formatLondon(w.endsAt)}: ${w.reason}\n`);
       if (windows.length === 0) process.stdout.write('no freeze windows\n');
