@@ -153,6 +153,11 @@ export class ServiceClient {
     private readonly apiKey: string | undefined,
   ) {}
 
+  /** Whether there is a key to send (ENTITLE_API_KEY, or the one saved for this address). */
+  get hasKey(): boolean {
+    return Boolean(this.apiKey);
+  }
+
   async get<T>(path: string, options: { timeoutMs?: number } = {}): Promise<T> {
     return this.request<T>('GET', path, undefined, options);
   }

@@ -62,9 +62,11 @@ export async function createKey(
   } = {},
 ): Promise<{ key: string; apiKey: ApiKey }> {
   const problems = [];
+  // Without a person the key's own name names its holder, and problems with it are the name's.
+  const personField = person === undefined ? '--name' : '--person';
   let personName = name;
   try {
-    personName = checkPersonName(person ?? name, person === undefined ? '--name' : '--person');
+    personName = checkPersonName(person ?? name, personField);
   } catch (error) {
     problems.push(...(error as EntitleError).problems);
   }
@@ -79,11 +81,10 @@ export async function createKey(
   if (problems.length > 0) throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', problems);
   const key = `${PREFIX}${randomBytes(32).toString('base64url')}`;
   const handle = personHandle(personName);
-  let apiKey: ApiKey | undefined;
   try {
     // The key and its audit event commit together: a key row without its event is a forgery,
     // and "entitle audit verify" says so.
-    await db.transaction(async (tx) => {
+    const apiKey = await db.transaction(async (tx) => {
       const now = new Date().toISOString();
       if (options.bootstrap) {
         // Two bootstraps at once cannot both see no admin key.
@@ -110,33 +111,34 @@ export async function createKey(
         handle,
       ]);
       const holder = rows[0]!;
-      const field = person === undefined ? '--name' : '--person';
       if (inserted.rows.length === 0 && !options.existingPerson)
         throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
           {
-            field,
+            field: personField,
             message: `${holder.name} holds keys already: if this key is theirs too, say so (--existing-person); if it is for someone else, name them so the two can be told apart, such as "${personName} (Leeds)"`,
           },
         ]);
       if (inserted.rows.length > 0 && options.existingPerson)
         throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
-          { field, message: `no one named ${personName} holds a key yet: leave out --existing-person` },
+          { field: personField, message: `no one named ${personName} holds a key yet: leave out --existing-person` },
         ]);
-      apiKey = { id: uuidv7(), name, roles: roles as Role[], person: holder.name };
+      const made: ApiKey = { id: uuidv7(), name, roles: roles as Role[], person: holder.name };
       await tx.query(
         'INSERT INTO api_keys (id, name, key_hash, roles, created_at, person_id) VALUES ($1, $2, $3, $4, $5, $6)',
-        [apiKey.id, name, hashKey(key), roles, now, holder.id],
+        [made.id, name, hashKey(key), roles, now, holder.id],
       );
       await appendAuditEvent(tx, {
         actor,
         action: 'key.created',
-        subject: `key:${apiKey.id}`,
+        subject: `key:${made.id}`,
         reason: `key ${name} created for ${holder.name}`,
         evidence: { name, roles: [...roles].sort(), keyHash: hashKey(key), person: handle },
       });
       // Delivered on commit: every instance reads the keys again (KeyVerifier.follow).
       await tx.query('SELECT pg_notify($1, $2)', [KEYS_CHANNEL, 'created']);
+      return made;
     });
+    return { key, apiKey };
   } catch (error) {
     if (/unique|duplicate/i.test((error as Error).message)) {
       throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
@@ -145,7 +147,6 @@ export async function createKey(
     }
     throw error;
   }
-  return { key, apiKey: apiKey! };
 }
 
 export async function listKeys(db: Database): Promise<KeyListing[]> {

@@ -61,6 +61,14 @@ async function history(db: Database): Promise<{ promoted: string; canary: string
   return { promoted: release.id, canary: canary.id, otherHash: other.hash };
 }
 
+/** A tampering done once Bob Jones holds a key (bob-laptop) of his own. */
+function withBob(sql: string) {
+  return async (_ids: unknown, db: Database) => {
+    await createKey(db, 'bob-laptop', ['approver'], 'alice', 'Bob Jones');
+    return sql;
+  };
+}
+
 describe('the controls in the audit log', () => {
   it('match a real history of releases, flags, the environment and keys', async () => {
     const t = await testDatabases.pglite();
@@ -135,26 +143,19 @@ describe('the controls in the audit log', () => {
     ],
     [
       'a key handed to another person',
-      async (_ids, db) => {
-        await createKey(db, 'bob-laptop', ['approver'], 'alice', 'Bob Jones');
-        return "UPDATE api_keys SET person_id = (SELECT id FROM people WHERE handle = 'bob jones') WHERE name = 'front-end'";
-      },
+      withBob(
+        "UPDATE api_keys SET person_id = (SELECT id FROM people WHERE handle = 'bob jones') WHERE name = 'front-end'",
+      ),
       /key front-end: its holder differ/,
     ],
     [
       'a person renamed, so their keys act as someone else',
-      async (_ids, db) => {
-        await createKey(db, 'bob-laptop', ['approver'], 'alice', 'Bob Jones');
-        return "UPDATE people SET handle = 'carol', name = 'carol' WHERE handle = 'bob jones'";
-      },
+      withBob("UPDATE people SET handle = 'carol', name = 'carol' WHERE handle = 'bob jones'"),
       /key bob-laptop: its holder differ/,
     ],
     [
       'a person given another name, so their keys act as someone else',
-      async (_ids, db) => {
-        await createKey(db, 'bob-laptop', ['approver'], 'alice', 'Bob Jones');
-        return "UPDATE people SET name = 'Carol King' WHERE handle = 'bob jones'";
-      },
+      withBob("UPDATE people SET name = 'Carol King' WHERE handle = 'bob jones'"),
       /key bob-laptop: its holder differ/,
     ],
     [

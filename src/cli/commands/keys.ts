@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createKey, ROLES, type KeyListing } from '../../keys/index.ts';
-import { connection, configPath, readConfig } from '../client.ts';
+import { connection } from '../client.ts';
 import { withDatabase } from '../database.ts';
 import { dataDirOption } from '../options.ts';
 import { jsonOption, printJson } from '../output.ts';
@@ -10,11 +10,6 @@ interface Created {
   readonly name: string;
   readonly roles: readonly string[];
   readonly person: string;
-}
-
-/** Whether this command line has a key to act with: ENTITLE_API_KEY, or one saved by `entitle login`. */
-async function hasKey(): Promise<boolean> {
-  return Boolean(process.env.ENTITLE_API_KEY || (await readConfig(configPath())).apiKey);
 }
 
 /** `entitle keys create|list|revoke`. */
@@ -49,33 +44,33 @@ export function registerKeys(program: Command): void {
           .split(',')
           .map((r) => r.trim())
           .filter(Boolean);
-        const created =
-          !options.bootstrap && (await hasKey())
-            ? await (
-                await connection()
-              ).post<Created>('/v1/keys', {
-                name: options.name,
-                roles,
-                ...(options.person !== undefined ? { person: options.person } : {}),
-                ...(options.existingPerson ? { existingPerson: true } : {}),
-              })
-            : await withDatabase(
-                options,
-                async (db) => {
-                  // The first key, made on the database itself: only while it holds no active
-                  // admin key (a new service, or every admin key revoked), recorded as a bootstrap.
-                  const { key, apiKey } = await createKey(
-                    db,
-                    options.name,
-                    roles,
-                    'bootstrap (on the database)',
-                    options.person,
-                    { bootstrap: true, existingPerson: options.existingPerson === true },
-                  );
-                  return { key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person };
-                },
-                'migrate',
-              );
+        // Through the service when this command line has a key for it (the one used, as for every
+        // other command); the bootstrap on the database otherwise, or when asked for.
+        const client = options.bootstrap ? undefined : await connection();
+        const created = client?.hasKey
+          ? await client.post<Created>('/v1/keys', {
+              name: options.name,
+              roles,
+              ...(options.person !== undefined ? { person: options.person } : {}),
+              ...(options.existingPerson ? { existingPerson: true } : {}),
+            })
+          : await withDatabase(
+              options,
+              async (db) => {
+                // The first key, made on the database itself: only while it holds no active
+                // admin key (a new service, or every admin key revoked), recorded as a bootstrap.
+                const { key, apiKey } = await createKey(
+                  db,
+                  options.name,
+                  roles,
+                  'bootstrap (on the database)',
+                  options.person,
+                  { bootstrap: true, existingPerson: options.existingPerson === true },
+                );
+                return { key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person };
+              },
+              'migrate',
+            );
         if (options.json) return printJson(created);
         process.stdout.write(`${created.key}\n`);
         process.stderr.write(
