@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { auditEventsFor } from '../audit/index.ts';
 import { NO_CHANGES } from '../comparison/index.ts';
 import { DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
+import { createKey } from '../keys/index.ts';
 import { createRelease } from '../releases/index.ts';
 import type { RuleSet, RuleSetBundle } from '../rules/index.ts';
 import { recordDecisions, simulate, simulationOptions, type AssessmentRequest } from '../simulate/index.ts';
-import { compile, taper, testDatabases, ucBundle, type TestDatabase } from '../testing/index.ts';
+import {
+  compile,
+  runEntitle,
+  spawnServer,
+  taper,
+  testDatabases,
+  ucBundle,
+  type TestDatabase,
+} from '../testing/index.ts';
 import { backtest, type BacktestReport } from './index.ts';
 
 const DECISIONS = 2_000;
@@ -274,50 +281,11 @@ for (const kind of ['pglite', 'postgres'] as const) {
   });
 }
 
-/**
- * Runs the two commands in a process started as bin/entitle.js starts one (tsx registered from
- * code, not by a flag), so the worker threads must register it themselves. Until the commands are
- * registered in src/cli/main.ts this builds the program here; afterwards runEntitle can be used.
- */
-async function entitle(
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
-  const script = `
-    import { register } from 'tsx/esm/api';
-    register();
-    const { Command, CommanderError } = await import('commander');
-    const { registerSimulate } = await import(${url('../cli/commands/simulate.ts')});
-    const { registerBacktest } = await import(${url('../cli/commands/release/backtest.ts')});
-    const { reportError } = await import(${url('../cli/exit.ts')});
-    const program = new Command('entitle').exitOverride();
-    registerSimulate(program);
-    registerBacktest(program.command('release'));
-    try {
-      await program.parseAsync(process.argv.slice(1), { from: 'user' });
-    } catch (error) {
-      process.exitCode = error instanceof CommanderError ? 2 : reportError(error);
-    }`;
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', script, ...args],
-      { env: { ...process.env, ...env }, cwd: new URL('../..', import.meta.url).pathname },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
 describe('the simulate and release backtest commands', { timeout: 180_000 }, () => {
   it('simulate writes NDJSON and records decisions; backtest reports, exits 1 on unexpected differences and records its evidence', async () => {
     const t = await testDatabases.postgres();
     try {
-      const env = { DATABASE_URL: t.url!, ENTITLE_ACTOR: 'alice' };
-      const printed = await entitle(['simulate', '--households', '3', '--seed', '4'], env);
+      const printed = await runEntitle(['simulate', '--households', '3', '--seed', '4'], {});
       assert.equal(printed.code, 0, printed.stderr);
       const lines = printed.stdout
         .trim()
@@ -326,50 +294,69 @@ describe('the simulate and release backtest commands', { timeout: 180_000 }, () 
       assert.deepEqual(lines, [...simulate(simulationOptions({ seed: 4 }), 3)]);
       assert.match(printed.stderr, /wrote 3 synthetic universal-credit requests \(seed 4/);
 
-      const recorded = await entitle(['simulate', '--households', '400', '--seed', '4', '--record'], env);
-      assert.equal(recorded.code, 0, recorded.stderr);
-      assert.match(recorded.stderr, /recorded 400 decisions of 400 synthetic universal-credit requests/);
+      // Recording and backtesting run in the service, as the person holding the key; progress streams back.
+      const server = await spawnServer({ DATABASE_URL: t.url! });
+      try {
+        const key = (await createKey(t.db, 'alice-laptop', ['policy-author'], 'test', 'Alice Smith')).key;
+        const as = { ENTITLE_URL: server.url, ENTITLE_API_KEY: key };
+        const recorded = await runEntitle(['simulate', '--households', '400', '--seed', '4', '--record'], as);
+        assert.equal(recorded.code, 0, recorded.stderr);
+        assert.match(recorded.stderr, /recording: 400 of 400 \(100%\)/);
+        assert.match(recorded.stderr, /recorded 400 decisions of 400 synthetic universal-credit requests/);
+        const { rows } = await t.db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM decisions WHERE application_id LIKE 'SYN-%'",
+        );
+        assert.equal(rows[0]!.n, 400);
 
-      const bundle = await ucBundle();
-      const candidate = compile(taper(bundle, '56%'));
-      const release = await createRelease(t.db, {
-        program: candidate.program,
-        author: 'bob',
-        summary: 'taper 56%',
-        effectiveAt: '2026-12-01T00:00:00.000Z',
-        expectations: NO_CHANGES,
-        golden: { total: 1, failed: [] },
-      });
+        const bundle = await ucBundle();
+        const candidate = compile(taper(bundle, '56%'));
+        const release = await createRelease(t.db, {
+          program: candidate.program,
+          author: 'bob',
+          summary: 'taper 56%',
+          effectiveAt: '2026-12-01T00:00:00.000Z',
+          expectations: NO_CHANGES,
+          golden: { total: 1, failed: [] },
+        });
 
-      const json = await entitle(['release', 'backtest', release.id, '--workers', '2', '--json'], env);
-      assert.equal(json.code, 1, json.stderr);
-      const result = JSON.parse(json.stdout) as { release: string; workers: number; report: BacktestReport };
-      assert.equal(result.release, release.id);
-      assert.equal(result.workers, 2);
-      assert.equal(result.report.compared, 400);
-      assert.ok(result.report.kinds.unexpected > 0);
+        const json = await runEntitle(['release', 'backtest', release.id, '--json'], as);
+        assert.equal(json.code, 1, json.stderr);
+        const result = JSON.parse(json.stdout) as { release: string; workers: number; report: BacktestReport };
+        assert.equal(result.release, release.id);
+        assert.equal(result.workers, 1, 'one worker thread: the other core stays with citizens');
+        assert.equal(result.report.compared, 400);
+        assert.ok(result.report.kinds.unexpected > 0);
 
-      const plain = await entitle(['release', 'backtest', release.id, '--last', '100', '--workers', '1'], env);
-      assert.equal(plain.code, 1);
-      assert.match(plain.stdout, /decisions {4}100 of universal-credit: the most recent 100 decisions/);
-      assert.match(plain.stdout, /earnedIncomeDeduction .* \(undeclared\)/);
-      assert.match(plain.stderr, /differs unexpectedly on \d+ decisions/);
+        const plain = await runEntitle(['release', 'backtest', release.id, '--last', '100'], as);
+        assert.equal(plain.code, 1);
+        assert.match(plain.stdout, /decisions {4}100 of universal-credit: the most recent 100 decisions/);
+        assert.match(plain.stdout, /earnedIncomeDeduction .* \(undeclared\)/);
+        assert.match(plain.stderr, /comparing: 100 of 100 \(100%\)/, 'progress reaches a log, not only a terminal');
+        assert.match(plain.stderr, /differs unexpectedly on \d+ decisions/);
 
-      const events = (await auditEventsFor(t.db, release.id)).filter((e) => e.action === 'release.backtested');
-      assert.equal(events.length, 2);
-      assert.equal(events[0]!.actor, 'alice');
-      assert.equal((events[0]!.evidence as { compared: number }).compared, 400);
-      assert.doesNotMatch(
-        JSON.stringify(events[0]!.evidence),
-        /SYN-/,
-        'the audit chain keeps no application ids or values',
-      );
+        const events = (await auditEventsFor(t.db, release.id)).filter((e) => e.action === 'release.backtested');
+        assert.equal(events.length, 2);
+        assert.equal(events[0]!.actor, 'Alice Smith');
+        assert.equal((events[0]!.evidence as { compared: number }).compared, 400);
+        assert.doesNotMatch(
+          JSON.stringify(events[0]!.evidence),
+          /SYN-/,
+          'the audit chain keeps no application ids or values',
+        );
 
-      const wrong = await entitle(['release', 'backtest', release.id, '--last', '10', '--from', '2026-01-01'], env);
-      assert.equal(wrong.code, 2);
-      assert.match(wrong.stderr, /ENTITLE_INPUT_INVALID: give --last or a period, not both/);
-      const noActor = await entitle(['release', 'backtest', release.id], { DATABASE_URL: t.url!, ENTITLE_ACTOR: '' });
-      assert.equal(noActor.code, 2);
+        const wrong = await runEntitle(['release', 'backtest', release.id, '--last', '10', '--from', '2026-01-01'], as);
+        assert.equal(wrong.code, 2);
+        assert.match(wrong.stderr, /ENTITLE_INPUT_INVALID: give --last or a period, not both/);
+        const unknown = await runEntitle(['release', 'backtest', 'REL-404'], as);
+        assert.equal(unknown.code, 2, unknown.stderr);
+        assert.match(unknown.stderr, /ENTITLE_RELEASE_NOT_FOUND/);
+        const noKey = await runEntitle(['release', 'backtest', release.id], { ENTITLE_URL: server.url });
+        assert.equal(noKey.code, 2);
+        assert.match(noKey.stderr, /ENTITLE_UNAUTHENTICATED/);
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
     } finally {
       await t.drop();
     }

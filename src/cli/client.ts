@@ -3,6 +3,7 @@ import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { EntitleError, errorRegistry, type ErrorCode, type Problem } from '../errors/index.ts';
+import { progressBar, type Progress } from './progress.ts';
 
 /** Where `npm start` serves: the address used when none is configured. */
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
@@ -121,7 +122,7 @@ export async function connection(env: NodeJS.ProcessEnv = process.env): Promise<
   return new ServiceClient(url, apiKey);
 }
 
-interface ProblemBody {
+export interface ProblemBody {
   code?: string;
   detail?: string;
   errors?: { field?: string; message: string }[];
@@ -197,6 +198,97 @@ export class ServiceClient {
     options: { timeoutMs?: number },
     accept: string,
   ): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const response = await this.fetch(method, path, body, accept, AbortSignal.timeout(timeoutMs), timeoutMs);
+    const text = await response.text();
+    if (response.ok) return text;
+    throw this.refusal(response, text, method, path);
+  }
+
+  /**
+   * A request answered with a stream of JSON lines (application/x-ndjson), each handed to
+   * `onLine` as it arrives, as `kubectl logs -f` reads its stream. The connection may run as long
+   * as the work does, but never `idleMs` without a line.
+   */
+  async stream(path: string, body: unknown, onLine: (value: unknown) => void, idleMs = 60_000): Promise<void> {
+    const controller = new AbortController();
+    let idle = setTimeout(() => controller.abort(), idleMs);
+    const wake = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => controller.abort(), idleMs);
+    };
+    try {
+      const response = await this.fetch('POST', path, body, 'application/x-ndjson', controller.signal, idleMs);
+      if (!response.ok) throw this.refusal(response, await response.text(), 'POST', path);
+      if (!(response.headers.get('content-type') ?? '').startsWith('application/x-ndjson')) {
+        onLine({ result: JSON.parse(await response.text()) as unknown });
+        return;
+      }
+      const decoder = new TextDecoder();
+      let pending = '';
+      try {
+        for await (const chunk of response.body ?? []) {
+          wake();
+          pending += decoder.decode(chunk as Uint8Array, { stream: true });
+          let end: number;
+          while ((end = pending.indexOf('\n')) >= 0) {
+            const line = pending.slice(0, end).trim();
+            pending = pending.slice(end + 1);
+            if (line) onLine(JSON.parse(line) as unknown);
+          }
+        }
+      } catch (error) {
+        if (error instanceof EntitleError) throw error;
+        throw new EntitleError(
+          'ENTITLE_SOURCE_UNREACHABLE',
+          controller.signal.aborted
+            ? `the service at ${this.url} sent nothing for ${idleMs / 1000} s`
+            : `the connection to the service at ${this.url} broke before the answer ended`,
+          [{ message: 'the work may still finish on the service: check its result before running it again' }],
+        );
+      }
+    } finally {
+      clearTimeout(idle);
+    }
+  }
+
+  /**
+   * Long work the service does as it goes (a backtest, a simulation): its progress drawn on
+   * stderr as `label` (a bar at a terminal, a line every 5 s elsewhere), and its result, or its
+   * problem as the EntitleError the command would have raised itself.
+   */
+  async work<T>(path: string, body: unknown, label: string): Promise<T> {
+    let bar: Progress | undefined;
+    let outcome: { result: T } | undefined;
+    await this.stream(path, body, (value) => {
+      const line = value as
+        { progress: { done: number; total: number } } | { result: T } | { problem: ProblemBody & { status?: number } };
+      if ('progress' in line) {
+        if (line.progress.total <= 0) return;
+        bar ??= progressBar(label, line.progress.total);
+        bar.update(line.progress.done);
+      } else if ('problem' in line) {
+        throw problemError(line.problem, line.problem.status ?? 500, this.url, `POST ${path}`);
+      } else outcome = line;
+    });
+    bar?.finish();
+    if (!outcome)
+      throw new EntitleError(
+        'ENTITLE_SOURCE_UNREACHABLE',
+        `the service at ${this.url} ended the work without a result`,
+        [{ message: 'the work may have been done in part: check before running it again' }],
+      );
+    return outcome.result;
+  }
+
+  private async fetch(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    accept: string,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<Response> {
     if (!this.apiKey)
       throw new EntitleError('ENTITLE_UNAUTHENTICATED', `no API key to send to the service at ${this.url}`, [
         {
@@ -204,10 +296,8 @@ export class ServiceClient {
           message: `run "entitle login --url ${this.url}" with your key once, or set ENTITLE_API_KEY`,
         },
       ]);
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    let response: Response;
     try {
-      response = await fetch(`${this.url}${path}`, {
+      return await fetch(`${this.url}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.apiKey}`,
@@ -217,11 +307,11 @@ export class ServiceClient {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         // A key is never sent on to wherever a redirect points.
         redirect: 'error',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      const timedOut = (error as Error).name === 'TimeoutError';
+      const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
       throw new EntitleError(
         'ENTITLE_SOURCE_UNREACHABLE',
         timedOut
@@ -235,29 +325,35 @@ export class ServiceClient {
         ],
       );
     }
-    const text = await response.text();
-    if (response.ok) return text;
-    let parsed: unknown = undefined;
+  }
+
+  /** The service's refusal as the EntitleError the command would have raised itself. */
+  private refusal(response: Response, text: string, method: string, path: string): EntitleError {
+    let problem: ProblemBody = {};
     try {
-      parsed = text ? JSON.parse(text) : undefined;
+      problem = (text ? JSON.parse(text) : {}) as ProblemBody;
     } catch {
       // Not a problem document: answered below by status.
     }
-    const problem = (parsed ?? {}) as ProblemBody;
-    const problems: Problem[] = (problem.errors ?? []).map((e) =>
-      e.field !== undefined ? { field: e.field, message: e.message } : { message: e.message },
-    );
-    if (response.status === 401)
-      problems.push({
-        field: 'ENTITLE_API_KEY',
-        message: `the service at ${this.url} does not know this key (revoked, or for another service): run "entitle login --url ${this.url}" with a current key`,
-      });
-    // The service's own code; else (a proxy's page, say) one that says the same by its status.
-    const code: ErrorCode = isErrorCode(problem.code) ? problem.code : codeForStatus(response.status);
-    // Control characters from the answer never reach the terminal.
-    const detail = (
-      problem.detail ?? `the service at ${this.url} answered ${response.status} to ${method} ${path}`
-    ).replace(/\p{Cc}/gu, ' ');
-    throw new EntitleError(code, detail, problems);
+    return problemError(problem ?? {}, response.status, this.url, `${method} ${path}`);
   }
+}
+
+/**
+ * A problem document from the service as an EntitleError: its own code, else (a proxy's page,
+ * say) one that says the same by its status; a 401 says how to sign in again.
+ */
+export function problemError(problem: ProblemBody, status: number, url: string, request: string): EntitleError {
+  const problems: Problem[] = (problem.errors ?? []).map((e) =>
+    e.field !== undefined ? { field: e.field, message: e.message } : { message: e.message },
+  );
+  if (status === 401)
+    problems.push({
+      field: 'ENTITLE_API_KEY',
+      message: `the service at ${url} does not know this key (revoked, or for another service): run "entitle login --url ${url}" with a current key`,
+    });
+  const code: ErrorCode = isErrorCode(problem.code) ? problem.code : codeForStatus(status);
+  // Control characters from the answer never reach the terminal.
+  const detail = (problem.detail ?? `the service at ${url} answered ${status} to ${request}`).replace(/\p{Cc}/gu, ' ');
+  return new EntitleError(code, detail, problems);
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyAuditChain } from '../audit/index.ts';
+import { addFreezeWindow } from '../freeze-windows/index.ts';
 import { migrate, openPglite, shippedMigrations } from '../store/index.ts';
 import { runEntitle } from '../testing/index.ts';
 import type { DeployRecord } from './index.ts';
@@ -112,22 +113,17 @@ describe('entitle deploy', () => {
       );
 
       assert.equal((await entitle('deploy', 'check-window', '--at', '2026-12-22T12:00')).code, 0);
-      assert.equal(
-        (
-          await entitle(
-            'release',
-            'freeze',
-            'add',
-            '--from',
-            '2026-12-22',
-            '--to',
-            '2026-12-24T18:00',
-            '--reason',
-            'Christmas payment run',
-          )
-        ).code,
-        0,
-      );
+      // A freeze window, as `entitle release freeze add` adds it through the service.
+      const windows = await openPglite(join(dir, 'data'));
+      try {
+        await addFreezeWindow(
+          windows,
+          { startsAt: '2026-12-22T00:00:00.000Z', endsAt: '2026-12-24T18:00:00.000Z', reason: 'Christmas payment run' },
+          'sam',
+        );
+      } finally {
+        await windows.close();
+      }
       const frozen = await entitle('deploy', 'check-window', '--at', '2026-12-22T12:00');
       assert.equal(frozen.code, 6);
       assert.match(

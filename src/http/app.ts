@@ -16,6 +16,8 @@ import { registerAssessments } from './routes/assessments.ts';
 import { registerDecisions } from './routes/decisions.ts';
 import { registerBackupRoute, registerLog } from './routes/log.ts';
 import { registerFlags } from './routes/flags.ts';
+import { registerFreezeWindows } from './routes/freeze-windows.ts';
+import { registerSimulations } from './routes/simulations.ts';
 import { registerIncidents } from './routes/incidents.ts';
 import { registerKeys } from './routes/keys.ts';
 import { registerOperations } from './routes/operations.ts';
@@ -317,6 +319,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerLog(app, context);
   registerBackupRoute(app, context);
   registerReleases(app, context, options.gates);
+  registerFreezeWindows(app, context);
+  registerSimulations(app, context);
   options.pages?.(app, context);
   registerIncidents(app, context);
   registerFlags(app, context);

@@ -5,7 +5,9 @@ import { ENGINE } from '../rules/index.ts';
 import { flagSchemas } from './routes/flags.ts';
 import { incidentSchemas } from './routes/incidents.ts';
 import { keySchemas } from './routes/keys.ts';
+import { FREEZE_READERS, FREEZE_WRITERS, freezeWindowSchemas } from './routes/freeze-windows.ts';
 import { releaseSchemas } from './routes/releases.ts';
+import { SIMULATORS, simulationSchemas } from './routes/simulations.ts';
 
 type JsonSchema = Record<string, unknown>;
 type InputField = RuleSet['program']['inputs']['fields'] extends ReadonlyMap<string, infer F> ? F : never;
@@ -574,7 +576,7 @@ function releasePaths(): Record<string, unknown> {
       releaseSchemas.required,
     ),
     '/v1/releases/{id}/backtest': step(
-      'Backtest the release on stored decisions (by default the last 100,000), with one worker thread; the summary is recorded on the release',
+      'Backtest the release on stored decisions (by default the last 100,000), with one worker thread; the summary is recorded on the release. With Accept: application/x-ndjson, a line {"progress":{"done","total"}} every second, then {"result":...} or {"problem":...}',
       ['policy-author'],
       releaseSchemas.backtest,
     ),
@@ -583,6 +585,36 @@ function releasePaths(): Record<string, unknown> {
       ['policy-author', 'operator'],
       releaseSchemas.required,
     ),
+    '/v1/freeze-windows': {
+      get: {
+        summary:
+          'Freeze windows: when no release becomes active and no deploy goes ahead without an emergency override',
+        description: roles(FREEZE_READERS),
+        responses: { 200: { description: 'The windows, earliest first.' } },
+      },
+      post: {
+        summary: 'Add a freeze window (UK times); recorded as done by the person holding the key',
+        description: roles(FREEZE_WRITERS),
+        requestBody: { required: true, content: { 'application/json': { schema: freezeWindowSchemas.add } } },
+        responses: {
+          201: { description: 'The window added.' },
+          400: problemResponse('A time is not valid, or the window ends before it starts.'),
+        },
+      },
+    },
+    '/v1/simulations': {
+      post: {
+        summary:
+          'Record synthetic decisions (SYN- application ids) made by the active version, to backtest on; never in production. With Accept: application/x-ndjson, progress lines every second, then {"result":...} or {"problem":...}',
+        description: roles(SIMULATORS),
+        requestBody: { required: true, content: { 'application/json': { schema: simulationSchemas.record } } },
+        responses: {
+          200: { description: 'How many were recorded, and how many the rules could not decide, by code.' },
+          400: problemResponse('An option is not valid.'),
+          403: problemResponse('The key lacks the role, or the service runs in production.'),
+        },
+      },
+    },
     '/v1/releases/{id}/affected': {
       get: {
         summary:

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createKey } from '../keys/index.ts';
-import { DEFAULT_GATES, seedActiveVersions } from '../releases/index.ts';
+import { DEFAULT_GATES, ruleSetFiles, seedActiveVersions } from '../releases/index.ts';
 import type { RuleSetBundle } from '../rules/index.ts';
 import {
   beforeUprating,
@@ -22,15 +22,7 @@ import {
 async function filesOf(bundle: RuleSetBundle): Promise<Record<string, string>> {
   const dir = await mkdtemp(join(tmpdir(), 'entitle-api-release-'));
   try {
-    await writeRuleSetDir(dir, bundle, { 'single.yaml': GOLDEN_SINGLE });
-    const files: Record<string, string> = {};
-    for (const name of [
-      'ruleset.yaml',
-      'parameters.yaml',
-      ...(await readdir(join(dir, 'tests'))).map((f) => `tests/${f}`),
-    ])
-      files[name] = await readFile(join(dir, name), 'utf8');
-    return files;
+    return await ruleSetFiles(await writeRuleSetDir(dir, bundle, { 'single.yaml': GOLDEN_SINGLE }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

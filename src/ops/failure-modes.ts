@@ -267,7 +267,7 @@ export const FAILURE_MODES: readonly FailureMode[] = [
       },
       {
         text: 'Roll it back with a reason.',
-        command: 'entitle release rollback RELEASE --reason "evaluation errors after release" --actor YOUR_NAME',
+        command: 'entitle release rollback RELEASE --reason "evaluation errors after release"',
       },
       {
         text: 'If rates are unconfirmed for the dates asked, the policy team must confirm them and release a rule set: never estimate a rate.',
@@ -318,11 +318,11 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     resolution: [
       {
         text: 'If the release is still under test or active, roll it back.',
-        command: 'entitle release rollback RELEASE --reason "unexpected differences" --actor YOUR_NAME',
+        command: 'entitle release rollback RELEASE --reason "unexpected differences"',
       },
       {
         text: 'List the decisions it made that the version returned to would make differently, for caseworkers.',
-        command: 'entitle release affected RELEASE --actor YOUR_NAME --out worklists',
+        command: 'entitle release affected RELEASE',
         expect: 'the counts to pay arrears, to recover, to review, and worklists/worklist-RELEASE.csv',
       },
     ],
@@ -486,7 +486,7 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     resolution: [
       {
         text: 'If a release in shadow at a large share is the load, lower its share.',
-        command: 'entitle release shadow RELEASE --percent 10 --actor YOUR_NAME --reason "shed shadow load"',
+        command: 'entitle release shadow RELEASE --percent 10 --reason "shed shadow load"',
       },
       { text: 'Restart the instance if memory keeps growing.', command: 'kubectl rollout restart deploy/entitle' },
     ],

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { NO_CHANGES, parseExpectations, readExpectations } from '../comparison/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { loadRuleSet, readGoldenCases, runGoldenCase } from '../rules/index.ts';
+import { loadRuleSet, readGoldenCases, runGoldenCase, type RuleProgram } from '../rules/index.ts';
 import type { NewRelease } from './repository.ts';
 
 /**
@@ -40,6 +40,41 @@ export async function candidateFromDir(
 
 /** The files a rule-set directory may hold when sent over HTTP: its two YAML files and golden tests. */
 const ALLOWED = /^(ruleset\.yaml|parameters\.yaml|tests\/[A-Za-z0-9][A-Za-z0-9_-]*\.yaml)$/;
+
+/**
+ * A rule-set directory as the files sent over HTTP: ruleset.yaml, parameters.yaml and each
+ * tests/NAME.yaml, as text. Anything else in the directory is not part of the rule set and stays.
+ */
+export async function ruleSetFiles(dir: string, field = '--rules'): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const read = async (name: string) => {
+    files[name] = await readFile(join(dir, name), 'utf8');
+  };
+  try {
+    await read('ruleset.yaml');
+    await read('parameters.yaml');
+  } catch (error) {
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${dir} is not a rule-set directory`, [
+      {
+        field,
+        message: `give a directory holding ruleset.yaml and parameters.yaml (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      },
+    ]);
+  }
+  const tests = await readdir(join(dir, 'tests')).catch(() => [] as string[]);
+  for (const name of tests.sort()) if (ALLOWED.test(`tests/${name}`)) await read(`tests/${name}`);
+  return files;
+}
+
+/** What showing a rule set's values needs: its period, and the type of each variable (money, rate, date...). */
+export interface RuleSetUnits {
+  readonly period: RuleProgram['period'];
+  readonly types: Readonly<Record<string, string>>;
+}
+
+export function unitsOf(program: RuleProgram): RuleSetUnits {
+  return { period: program.period, types: Object.fromEntries(program.variables.map((v) => [v.name, v.type.t])) };
+}
 
 /**
  * Writes rule-set files sent over HTTP to a private temporary directory, runs `work` on it, and

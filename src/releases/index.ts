@@ -52,4 +52,4 @@ export {
   type SampleSummary,
   type StatsDelta,
 } from './stats.ts';
-export { candidateFromDir, withRuleSetFiles } from './candidate.ts';
+export { candidateFromDir, ruleSetFiles, unitsOf, withRuleSetFiles, type RuleSetUnits } from './candidate.ts';

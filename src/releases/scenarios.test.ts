@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listIncidents } from '../incidents/index.ts';
-import { createKey } from '../keys/index.ts';
+import { createKey, type Role } from '../keys/index.ts';
 import {
   beforeUprating,
   compile,
@@ -39,7 +39,19 @@ interface Status {
   steps: { action: string; actor: string; at: string; reason: string; evidence: Record<string, unknown> }[];
 }
 
+/** The people of the scenarios, each with their own key and roles. */
+const PEOPLE = {
+  alice: ['policy-author', 'operator'],
+  bob: ['approver'],
+  carol: ['operator'],
+  mallory: ['policy-author'],
+  anyone: ['auditor'],
+} as const satisfies Record<string, readonly Role[]>;
+type Person = keyof typeof PEOPLE;
+
 class Scenario {
+  readonly people = new Map<Person, string>();
+
   constructor(
     readonly t: TestDatabase,
     readonly server: ServerProcess,
@@ -47,11 +59,18 @@ class Scenario {
     readonly dir: string,
   ) {}
 
-  async entitle(actor: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return runEntitle(args, { DATABASE_URL: this.t.url!, ENTITLE_ACTOR: actor });
+  async withPeople(): Promise<this> {
+    for (const [who, roles] of Object.entries(PEOPLE))
+      this.people.set(who as Person, (await createKey(this.t.db, `${who}-key`, [...roles], 'test', who)).key);
+    return this;
   }
 
-  async create(actor: string, name: string, rulesDir: string, expect?: string): Promise<string> {
+  /** The command line as that person runs it: through the service, with their own key. */
+  async entitle(who: Person, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return runEntitle(args, { ENTITLE_URL: this.server.url, ENTITLE_API_KEY: this.people.get(who)! });
+  }
+
+  async create(actor: Person, name: string, rulesDir: string, expect?: string): Promise<string> {
     const args = [
       'release',
       'create',
@@ -132,7 +151,12 @@ describe('release scenarios end to end on PostgreSQL', { timeout: 300_000 }, () 
         'single.yaml': GOLDEN_SINGLE,
       });
       server = await spawnServer({ DATABASE_URL: t.url! }, [], ['--rules', rules]);
-      const s = new Scenario(t, server, (await createKey(t.db, 'scenario-front-end', ['assessor'])).key, dir);
+      const s = await new Scenario(
+        t,
+        server,
+        (await createKey(t.db, 'scenario-front-end', ['assessor'])).key,
+        dir,
+      ).withPeople();
       const before = compile(beforeUprating(bundle));
       const upratedBundle = uprating(bundle);
       const uprated = compile(upratedBundle);
@@ -320,7 +344,7 @@ describe('release scenarios end to end on PostgreSQL', { timeout: 300_000 }, () 
       );
       assert.equal(csv.length, expected.size + 1);
 
-      const verify = await s.entitle('anyone', 'audit', 'verify');
+      const verify = await runEntitle(['audit', 'verify'], { DATABASE_URL: t.url! });
       assert.equal(verify.code, 0, verify.stderr);
     } finally {
       server?.child.kill('SIGTERM');

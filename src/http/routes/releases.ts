@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditEventsFor } from '../../audit/index.ts';
 import { backtestRelease, backtestWindow } from '../../backtest/index.ts';
+import { storedBundle } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import type { Role } from '../../keys/index.ts';
 import {
@@ -18,12 +19,16 @@ import {
   rollbackRelease,
   setCanary,
   startShadow,
+  unitsOf,
   withRuleSetFiles,
   type GateSettings,
+  type RuleSetUnits,
 } from '../../releases/index.ts';
 import { affectedApplications, worklistCsv } from '../../remediation/index.ts';
+import { ruleSetFromBundle } from '../../rules/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
 import type { ServiceContext } from '../context.ts';
+import { answerWithProgress } from '../progress-stream.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 const reason = { type: 'string', minLength: 1, maxLength: 2_000 } as const;
@@ -43,6 +48,12 @@ export const releaseSchemas = {
         type: 'string',
         description: 'the YAML declaration of expected changes (none: it must change nothing)',
         maxLength: 100_000,
+      },
+      expectationsName: {
+        type: 'string',
+        description: 'the name problems in the declaration are reported under (its file name, say)',
+        minLength: 1,
+        maxLength: 200,
       },
       files: {
         type: 'object',
@@ -105,6 +116,17 @@ export function registerReleases(
     done();
   };
   const id = (request: FastifyRequest) => (request.params as { id: string }).id;
+  // How a rule set's values read (money, rates, dates), by hash: compiled once, as bundles never change.
+  const units = new Map<string, RuleSetUnits>();
+  const unitsFor = async (hash: string): Promise<RuleSetUnits> => {
+    let found = units.get(hash);
+    if (!found) {
+      found = unitsOf(ruleSetFromBundle(await storedBundle(db, hash), hash).program);
+      if (units.size >= 64) units.delete(units.keys().next().value!);
+      units.set(hash, found);
+    }
+    return found;
+  };
 
   app.get(
     '/v1/releases',
@@ -127,6 +149,7 @@ export function registerReleases(
       gates: judge(stats, gates),
       samples: await releaseSamples(db, release.id),
       steps: await auditEventsFor(db, release.id),
+      units: await unitsFor(release.rulesetHash),
     };
   });
 
@@ -139,6 +162,7 @@ export function registerReleases(
         summary: string;
         effective: string;
         expectations?: string;
+        expectationsName?: string;
         files: Record<string, string>;
       }>(request);
       const effectiveAt = londonToInstant(input.effective, 'effective');
@@ -146,11 +170,24 @@ export function registerReleases(
         candidateFromDir(
           dir,
           input.benefit,
-          input.expectations === undefined ? undefined : { name: 'expectations', text: input.expectations },
+          input.expectations === undefined
+            ? undefined
+            : { name: input.expectationsName ?? 'expectations', text: input.expectations },
           'files',
           dir,
         ),
-      );
+      ).catch((error: unknown) => {
+        // A problem in the declaration is placed as the sender would: name:line:column.
+        if (!(error instanceof EntitleError) || error.code !== 'ENTITLE_EXPECTATIONS_INVALID') throw error;
+        throw new EntitleError(
+          error.code,
+          error.message,
+          error.problems.map((p) => ({
+            field: `${input.expectationsName ?? 'expectations'}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}`,
+            message: p.message,
+          })),
+        );
+      });
       const release = await createRelease(db, {
         ...candidate,
         author: actorOf(request),
@@ -270,8 +307,8 @@ export function registerReleases(
     },
   );
 
-  // One worker thread: the other core stays with citizens' assessments. Larger backtests belong
-  // on the command line, away from the service.
+  // One worker thread: the other core stays with citizens' assessments. Its progress streams to
+  // a caller that asks for it (answerWithProgress), as the command line does.
   app.post(
     '/v1/releases/:id/backtest',
     {
@@ -279,21 +316,23 @@ export function registerReleases(
       config: { roles: AUTHORS, report: true },
       schema: { params: idParams, body: releaseSchemas.backtest },
     },
-    async (request) => {
+    async (request, reply) => {
       const input = body<{ last?: number; from?: string; to?: string }>(request);
       const window = backtestWindow(input) ?? { last: 100_000 };
+      const release = await getRelease(db, id(request));
       if (backtesting)
         throw new EntitleError(
           'ENTITLE_RATE_LIMITED',
           'a backtest is already running on this instance; it runs one at a time so citizens keep a core',
         );
       backtesting = true;
-      try {
-        const { release, result } = await backtestRelease(db, id(request), actorOf(request), { window, workers: 1 });
-        return { release: release.id, ...result };
-      } finally {
-        backtesting = false;
-      }
+      return answerWithProgress(request, reply, (onProgress) =>
+        backtestRelease(db, release.id, actorOf(request), { window, workers: 1, onProgress })
+          .then(async ({ result }) => ({ release: release.id, units: await unitsFor(release.rulesetHash), ...result }))
+          .finally(() => {
+            backtesting = false;
+          }),
+      );
     },
   );
 

@@ -1,7 +1,7 @@
 /** Releases and backtests as people read them at a terminal: plain lines, amounts in pounds. */
 import type { BacktestExample, BacktestResult } from '../../../backtest/index.ts';
-import { percentText, TRANSITIONS, type Release } from '../../../releases/index.ts';
-import { formatIsoDate, formatMoney, formatRate, type RuleProgram } from '../../../rules/index.ts';
+import { percentText, TRANSITIONS, type Release, type RuleSetUnits } from '../../../releases/index.ts';
+import { formatIsoDate, formatMoney, formatRate } from '../../../rules/index.ts';
 import { formatLondon } from '../../../uk-time/index.ts';
 import { count } from '../../progress.ts';
 
@@ -27,7 +27,7 @@ export function describe(release: Release): string {
 }
 
 /** The first differences of a kept case, such as "earnedIncomeDeduction £100.45 -> £102.28 (undeclared)". */
-export function describeSample(program: RuleProgram, comparison: unknown): string {
+export function describeSample(units: RuleSetUnits, comparison: unknown): string {
   const c = comparison as {
     differences?: { variable: string; index?: number; active: unknown; candidate: unknown; cause: string }[];
     activeError?: string;
@@ -39,7 +39,7 @@ export function describeSample(program: RuleProgram, comparison: unknown): strin
     .slice(0, 2)
     .map(
       (d) =>
-        `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`,
+        `${d.variable}${d.index === undefined ? '' : `[${d.index}]`} ${valueText(units, d.variable, d.active)} -> ${valueText(units, d.variable, d.candidate)} (${d.cause})`,
     );
   return `${shown.join(', ')}${(c.differences?.length ?? 0) > 2 ? ', ...' : ''}`;
 }
@@ -49,8 +49,8 @@ export function print(release: Release, options: { readonly json?: boolean | und
 }
 
 /** A variable's value as people read it: money in pounds, rates as percentages, dates as dates. */
-export function valueText(program: RuleProgram, variable: string, value: unknown): string {
-  const type = variable === 'outcome.amount' ? 'money' : program.variables.find((v) => v.name === variable)?.type.t;
+export function valueText(units: RuleSetUnits, variable: string, value: unknown): string {
+  const type = variable === 'outcome.amount' ? 'money' : units.types[variable];
   if (typeof value === 'number' && type === 'money') return formatMoney(value);
   if (typeof value === 'number' && type === 'rate') return formatRate(value);
   if (typeof value === 'number' && type === 'date') return formatIsoDate(value);
@@ -65,7 +65,7 @@ function windowText(result: BacktestResult): string {
   return 'every decision';
 }
 
-function exampleLine(program: RuleProgram, e: BacktestExample): string {
+function exampleLine(units: RuleSetUnits, e: BacktestExample): string {
   const awards =
     e.activeError || e.candidateError
       ? `${e.activeError ?? (e.activeAwardPence !== undefined ? formatMoney(e.activeAwardPence) : '')} -> ${e.candidateError ?? (e.candidateAwardPence !== undefined ? formatMoney(e.candidateAwardPence) : '')}`
@@ -74,16 +74,16 @@ function exampleLine(program: RuleProgram, e: BacktestExample): string {
     .slice(0, 3)
     .map(
       (d) =>
-        `${d.variable}${d.index !== undefined ? `[${d.index}]` : ''} ${valueText(program, d.variable, d.active)} -> ${valueText(program, d.variable, d.candidate)} (${d.cause})`,
+        `${d.variable}${d.index !== undefined ? `[${d.index}]` : ''} ${valueText(units, d.variable, d.active)} -> ${valueText(units, d.variable, d.candidate)} (${d.cause})`,
     );
   const more = e.differenceCount > differences.length ? `, and ${e.differenceCount - differences.length} more` : '';
   return `      ${e.decisionId}  ${e.applicationId}  ${awards}${differences.length > 0 ? `: ${differences.join(', ')}${more}` : ''}`;
 }
 
 /** The report in plain lines, for people. */
-export function describeBacktest(release: Release, program: RuleProgram, result: BacktestResult): string {
+export function describeBacktest(release: Pick<Release, 'id'>, units: RuleSetUnits, result: BacktestResult): string {
   const r = result.report;
-  const per = program.period === 'week' ? 'a week' : program.period === 'year' ? 'a year' : 'a month';
+  const per = units.period === 'week' ? 'a week' : units.period === 'year' ? 'a year' : 'a month';
   const a = r.awards;
   const lines = [
     `backtest of release ${release.id}: ${r.candidate.id} ${r.candidate.hash}`,
@@ -113,7 +113,7 @@ export function describeBacktest(release: Release, program: RuleProgram, result:
     lines.push('  examples     decision, application, award before -> after: differences');
     for (const [kind, list] of kinds) {
       lines.push(`    ${kind}`);
-      for (const e of list) lines.push(exampleLine(program, e));
+      for (const e of list) lines.push(exampleLine(units, e));
     }
   }
   lines.push(

@@ -1,41 +1,38 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { auditEventsFor } from '../../../audit/index.ts';
-import { storedBundle } from '../../../decisions/index.ts';
+import type { AuditEvent } from '../../../audit/index.ts';
 import { EntitleError } from '../../../errors/index.ts';
-import { addFreezeWindow, freezeWindows } from '../../../freeze-windows/index.ts';
+import type { FreezeWindow } from '../../../freeze-windows/index.ts';
 import {
-  approveRelease,
-  candidateFromDir,
-  createRelease,
-  gateSettingsFrom,
-  getRelease,
-  judge,
-  listReleases,
-  promoteRelease,
-  readStats,
-  rejectRelease,
-  releaseSamples,
-  rollbackRelease,
-  setCanary,
-  startShadow,
+  ruleSetFiles,
+  type GateReport,
+  type Release,
+  type ReleaseStats,
+  type RuleSetUnits,
 } from '../../../releases/index.ts';
-import { affectedApplications, worklistCsv } from '../../../remediation/index.ts';
-import { poundsText, ruleSetFromBundle } from '../../../rules/index.ts';
-import type { Database } from '../../../store/index.ts';
-import { formatLondon, londonToInstant } from '../../../uk-time/index.ts';
-import { withDatabase } from '../../database.ts';
-import { actorOption, dataDirOption } from '../../options.ts';
+import { worklistCsv, type Worklist } from '../../../remediation/index.ts';
+import { poundsText } from '../../../rules/index.ts';
+import { formatLondon } from '../../../uk-time/index.ts';
+import { connection } from '../../client.ts';
+import { dataDirOption } from '../../options.ts';
+import { printJson, writeOutput } from '../../output.ts';
 import { registerBacktest } from './backtest.ts';
 import { describe, describeSample, print } from './describe.ts';
-import { printJson } from '../../output.ts';
 
 interface Common {
-  actor?: string;
   reason?: string;
-  dataDir?: string;
   json?: boolean;
+}
+
+/** What GET /v1/releases/:id answers. */
+interface ReleaseStatus {
+  release: Release;
+  stats: ReleaseStats;
+  gates: GateReport;
+  samples: { kind: string; applicationId: string; comparison: unknown }[];
+  steps: AuditEvent[];
+  units: RuleSetUnits;
 }
 
 function need(value: string | undefined, field: string, example: string): string {
@@ -49,75 +46,95 @@ function need(value: string | undefined, field: string, example: string): string
 
 function percent(value: string | undefined): number {
   const n = Number(need(value, '--percent', 'such as 5'));
-  if (!Number.isFinite(n))
-    throw new EntitleError('ENTITLE_INPUT_INVALID', '--percent must be a number', [
-      { field: '--percent', message: 'enter a percentage such as 5 or 0.5' },
+  if (!Number.isFinite(n) || n <= 0 || n > 100)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', '--percent must be a percentage', [
+      { field: '--percent', message: 'enter a percentage above 0 and up to 100, such as 5 or 0.5' },
     ]);
   return n;
 }
 
+const releasePath = (id: string, step = '') => `/v1/releases/${encodeURIComponent(id.trim())}${step}`;
+
+/**
+ * Problems in rule-set files the service names as `files.ruleset.yaml:3:4`: shown as the path on
+ * this machine, `DIR/ruleset.yaml:3:4`, as `entitle rules check DIR` would show them.
+ */
+function inLocalFiles(error: unknown, dir: string): unknown {
+  if (!(error instanceof EntitleError) || error.code !== 'ENTITLE_CANDIDATE_INVALID') return error;
+  return new EntitleError(
+    error.code,
+    error.message.replace(/^the rule-set files sent have/, `${dir} has`),
+    error.problems.map((p) =>
+      p.field?.startsWith('files.') ? { ...p, field: join(dir, p.field.slice('files.'.length)) } : p,
+    ),
+  );
+}
+
+/**
+ * `entitle release`: every step goes through the service's API with the person's own key
+ * (entitle login), so the service checks the roles and the two-person rule and records who did it.
+ */
 export function registerRelease(program: Command): void {
   const release = program
     .command('release')
     .description('Release a rule change safely: validate, shadow, canary, approve, promote, roll back.');
 
-  const withActor = (command: Command) =>
-    command
-      .addOption(actorOption('recorded on the step, and checked by the two-person rule'))
-      .addOption(dataDirOption());
-
-  withActor(
-    release
-      .command('create')
-      .description(
-        'Record a candidate rule set as a release: it is compiled and its golden tests run; it is validated if all pass, rejected otherwise.',
-      )
-      .requiredOption('--benefit <benefit>', 'the benefit it decides, such as universal-credit')
-      .requiredOption('--rules <dir>', 'the candidate rule-set directory')
-      .requiredOption('--summary <text>', 'what changes and why, in a sentence')
-      .option(
-        '--expect <file>',
-        'YAML file declaring the changes it is expected to make (none: it must change nothing)',
-      )
-      .requiredOption('--effective <when>', 'when it may take effect, UK time: 2026-04-06 or 2026-04-06T09:00')
-      .option('--json', 'print the release as JSON'),
-  ).action(
-    async (
-      options: Common & { benefit: string; rules: string; summary: string; expect?: string; effective: string },
-    ) => {
-      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      const effectiveAt = londonToInstant(options.effective, '--effective');
-      const candidate = await candidateFromDir(
-        options.rules,
-        options.benefit,
-        options.expect ? { file: options.expect } : undefined,
-      );
-      const created = await withDatabase(
-        options,
-        (db) => createRelease(db, { ...candidate, author: actor, summary: options.summary, effectiveAt }),
-        'migrate',
-      );
-      const { failed, total } = candidate.golden;
-      print(created, options);
-      if (created.state === 'rejected') {
-        process.stderr.write(
-          total === 0
-            ? 'rejected: the rule set has no golden tests\n'
-            : `rejected: ${failed.length} of ${total} golden tests fail:\n${failed.map((f) => `  ${f}`).join('\n')}\n`,
-        );
-        process.exitCode = 1;
-      }
-    },
-  );
+  release
+    .command('create')
+    .description(
+      'Send a candidate rule set to the service as a release: it is compiled and its golden tests run; it is validated if all pass, rejected otherwise. You are its author.',
+    )
+    .requiredOption('--benefit <benefit>', 'the benefit it decides, such as universal-credit')
+    .requiredOption('--rules <dir>', 'the candidate rule-set directory (ruleset.yaml, parameters.yaml, tests/)')
+    .requiredOption('--summary <text>', 'what changes and why, in a sentence')
+    .option('--expect <file>', 'YAML file declaring the changes it is expected to make (none: it must change nothing)')
+    .requiredOption('--effective <when>', 'when it may take effect, UK time: 2026-04-06 or 2026-04-06T09:00')
+    .option('--json', 'print the release as JSON')
+    .action(
+      async (
+        options: Common & { benefit: string; rules: string; summary: string; expect?: string; effective: string },
+      ) => {
+        const files = await ruleSetFiles(options.rules);
+        let expectations: string | undefined;
+        if (options.expect !== undefined) {
+          expectations = await readFile(options.expect, 'utf8').catch((error: NodeJS.ErrnoException) => {
+            throw new EntitleError('ENTITLE_INPUT_INVALID', `${options.expect} could not be read`, [
+              { field: '--expect', message: `give the declaration's file (${error.code ?? 'unreadable'})` },
+            ]);
+          });
+        }
+        const client = await connection();
+        const { release: created, golden } = await client
+          .post<{ release: Release; golden: { total: number; failed: string[] } }>('/v1/releases', {
+            benefit: options.benefit,
+            summary: options.summary,
+            effective: options.effective,
+            files,
+            ...(expectations !== undefined ? { expectations, expectationsName: options.expect } : {}),
+          })
+          .catch((error: unknown) => {
+            throw inLocalFiles(error, options.rules);
+          });
+        print(created, options);
+        if (created.state === 'rejected') {
+          process.stderr.write(
+            golden.total === 0
+              ? 'rejected: the rule set has no golden tests\n'
+              : `rejected: ${golden.failed.length} of ${golden.total} golden tests fail:\n${golden.failed.map((f) => `  ${f.replace(/\((tests\/[^)]*)\)$/, (_, file: string) => `(${join(options.rules, file)})`)}`).join('\n')}\n`,
+          );
+          process.exitCode = 1;
+        }
+      },
+    );
 
   release
     .command('list')
     .description('List releases, oldest first.')
     .option('--benefit <benefit>', 'only this benefit')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (options: Common & { benefit?: string }) => {
-      const releases = await withDatabase(options, (db) => listReleases(db, options.benefit));
+      const query = options.benefit ? `?benefit=${encodeURIComponent(options.benefit)}` : '';
+      const { releases } = await (await connection()).get<{ releases: Release[] }>(`/v1/releases${query}`);
       if (options.json) return printJson(releases);
       for (const r of releases)
         process.stdout.write(`${r.id}  ${r.benefit}  ${r.state.padEnd(11)}  ${r.author}  ${r.summary}\n`);
@@ -131,23 +148,9 @@ export function registerRelease(program: Command): void {
     )
     .argument('<release>', 'release id')
     .option('--json', 'print JSON')
-    .addOption(dataDirOption())
     .action(async (id: string, options: Common) => {
-      const status = await withDatabase(options, async (db: Database) => {
-        const found = await getRelease(db, id);
-        const stats = await readStats(db, id);
-        const bundle = await storedBundle(db, found.rulesetHash);
-        return {
-          release: found,
-          program: ruleSetFromBundle(bundle, found.rulesetHash).program,
-          stats,
-          gates: judge(stats, gateSettingsFrom(process.env)),
-          samples: await releaseSamples(db, id),
-          steps: await auditEventsFor(db, id),
-        };
-      });
-      const { program, ...shown } = status;
-      if (options.json) return printJson(shown);
+      const { units, ...status } = await (await connection()).get<ReleaseStatus>(releasePath(id));
+      if (options.json) return printJson(status);
       const { stats, gates } = status;
       process.stdout.write(describe(status.release));
       process.stdout.write(
@@ -160,7 +163,7 @@ export function registerRelease(program: Command): void {
         process.stdout.write(`  first unexpected difference at ${stats.firstUnexpectedAt}\n`);
       for (const sample of status.samples.slice(0, 5))
         process.stdout.write(
-          `  sample       ${sample.kind} ${sample.applicationId}: ${describeSample(program, sample.comparison)}\n`,
+          `  sample       ${sample.kind} ${sample.applicationId}: ${describeSample(units, sample.comparison)}\n`,
         );
       if (status.samples.length > 0)
         process.stdout.write(
@@ -172,14 +175,17 @@ export function registerRelease(program: Command): void {
     });
 
   const stepCommand = (name: string, description: string) =>
-    withActor(
-      release
-        .command(name)
-        .description(description)
-        .argument('<release>', 'release id')
-        .option('--reason <text>', 'why: recorded with the step')
-        .option('--json', 'print the release as JSON'),
-    );
+    release
+      .command(name)
+      .description(description)
+      .argument('<release>', 'release id')
+      .option('--reason <text>', 'why: recorded with the step, with you as the person who took it')
+      .option('--json', 'print the release as JSON');
+  const step = async (id: string, path: string, body: Record<string, unknown>, options: Common) => {
+    const { release: after } = await (await connection()).post<{ release: Release }>(releasePath(id, path), body);
+    print(after, options);
+  };
+  const reasonOf = (options: Common) => (options.reason?.trim() ? { reason: options.reason.trim() } : {});
 
   stepCommand(
     'shadow',
@@ -187,63 +193,41 @@ export function registerRelease(program: Command): void {
   )
     .option('--percent <n>', 'share of assessments to compare', '100')
     .option('--preview', 'evaluate both at the release effective date, to preview its impact')
-    .action(async (id: string, options: Common & { percent?: string; preview?: boolean }) => {
-      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      print(
-        await withDatabase(options, (db) =>
-          startShadow(
-            db,
-            id,
-            { sharePercent: percent(options.percent), preview: options.preview === true },
-            actor,
-            options.reason ?? 'shadow evaluation',
-          ),
-        ),
+    .action(async (id: string, options: Common & { percent?: string; preview?: boolean }) =>
+      step(
+        id,
+        '/shadow',
+        { percent: percent(options.percent), preview: options.preview === true, ...reasonOf(options) },
         options,
-      );
-    });
+      ),
+    );
 
   stepCommand(
     'canary',
     'Let the candidate decide this share of applications (a stable hash of the application reference); only grows.',
   )
     .requiredOption('--percent <n>', 'share of applications, such as 5')
-    .action(async (id: string, options: Common & { percent?: string }) => {
-      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      print(
-        await withDatabase(options, (db) =>
-          setCanary(db, id, percent(options.percent), actor, options.reason ?? `canary at ${options.percent}%`),
-        ),
-        options,
-      );
-    });
+    .action(async (id: string, options: Common & { percent?: string }) =>
+      step(id, '/canary', { percent: percent(options.percent), ...reasonOf(options) }, options),
+    );
 
   stepCommand(
     'approve',
-    'Approve a release for promotion (never by its author); --emergency approves overriding a freeze window, which needs two people.',
+    'Approve a release for promotion (never its author, under any key); --emergency approves overriding a freeze window, which needs two people.',
   )
     .option('--emergency', 'approve an override of a freeze window')
     .action(async (id: string, options: Common & { emergency?: boolean }) => {
-      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      const reason = options.emergency
-        ? need(options.reason, '--reason', 'saying why the freeze must be overridden')
-        : (options.reason ?? 'approved');
-      print(
-        await withDatabase(options, (db) =>
-          approveRelease(db, id, options.emergency ? 'emergency' : 'promotion', actor, reason),
-        ),
-        options,
-      );
+      if (options.emergency) need(options.reason, '--reason', 'saying why the freeze must be overridden');
+      await step(id, '/approve', { ...(options.emergency ? { emergency: true } : {}), ...reasonOf(options) }, options);
     });
 
   stepCommand(
     'promote',
     'Make an approved release that passed its gates active, now or, if its effective time is ahead, at that time.',
   ).action(async (id: string, options: Common) => {
-    const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-    const result = await withDatabase(options, (db) =>
-      promoteRelease(db, id, actor, options.reason ?? 'promoted', gateSettingsFrom(process.env)),
-    );
+    const result = await (
+      await connection()
+    ).post<{ release: Release; scheduled: boolean }>(releasePath(id, '/promote'), reasonOf(options));
     print(result.release, options);
     if (!options.json)
       process.stderr.write(
@@ -256,26 +240,13 @@ export function registerRelease(program: Command): void {
   stepCommand(
     'rollback',
     'Roll a release back: in shadow or canary it stops at once; if active, its benefit returns to the version it replaced.',
-  ).action(async (id: string, options: Common) => {
-    const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-    print(
-      await withDatabase(options, (db) =>
-        rollbackRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rolled back')),
-      ),
-      options,
-    );
-  });
+  ).action(async (id: string, options: Common) =>
+    step(id, '/rollback', { reason: need(options.reason, '--reason', 'saying why it is rolled back') }, options),
+  );
 
   stepCommand('reject', 'Reject a release that has not decided anything; it can never be promoted.').action(
-    async (id: string, options: Common) => {
-      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      print(
-        await withDatabase(options, (db) =>
-          rejectRelease(db, id, actor, need(options.reason, '--reason', 'saying why it is rejected')),
-        ),
-        options,
-      );
-    },
+    async (id: string, options: Common) =>
+      step(id, '/reject', { reason: need(options.reason, '--reason', 'saying why it is rejected') }, options),
   );
 
   release
@@ -284,17 +255,20 @@ export function registerRelease(program: Command): void {
       'After a rollback: re-evaluate every application the release decided under the version now active, and write the worklist of those whose outcome changes (CSV and JSON) for caseworkers.',
     )
     .argument('<release>', 'id of a rolled-back release')
-    .option('--out <dir>', 'directory to write worklist-RELEASE.csv and worklist-RELEASE.json in', '.')
+    .option(
+      '--out <dir>',
+      'directory to write worklist-RELEASE.csv and worklist-RELEASE.json in (default: DATA_DIR/worklists)',
+    )
     .option('--json', 'also print the worklist as JSON')
-    .addOption(actorOption('recorded on the step, and checked by the two-person rule'))
     .addOption(dataDirOption())
-    .action(async (id: string, options: Common & { out: string }) => {
-      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      const worklist = await withDatabase(options, (db) => affectedApplications(db, id, actor));
-      await mkdir(options.out, { recursive: true });
-      const base = join(options.out, `worklist-${worklist.release.id}`);
-      await writeFile(`${base}.csv`, worklistCsv(worklist));
-      await writeFile(`${base}.json`, `${JSON.stringify(worklist, null, 2)}\n`);
+    .action(async (id: string, options: Common & { out?: string; dataDir?: string }) => {
+      // Re-evaluating every decision the release made can take minutes on a large release.
+      const worklist = await (await connection()).get<Worklist>(releasePath(id, '/affected'), { timeoutMs: 600_000 });
+      const name = `worklist-${worklist.release.id}`;
+      const write = (text: string, ext: string) =>
+        writeOutput(text, options.out && join(options.out, `${name}.${ext}`), 'worklists', `${name}.${ext}`);
+      const csv = await write(worklistCsv(worklist), 'csv');
+      const json = await write(`${JSON.stringify(worklist, null, 2)}\n`, 'json');
       if (options.json) return printJson(worklist);
       process.stdout.write(
         [
@@ -306,7 +280,7 @@ export function registerRelease(program: Command): void {
           `  ${worklist.entitlementChanged} to review entitlement (entitled under one version and not the other)`,
           `  ${worklist.byHand} to reassess by hand (inputs purged, or the version cannot assess them)`,
           `  in all £${poundsText(worklist.totalUnderpaidPence)} underpaid and £${poundsText(worklist.totalOverpaidPence)} overpaid`,
-          `worklist: ${base}.csv and ${base}.json`,
+          `worklist: ${csv} and ${json}`,
         ].join('\n') + '\n',
       );
     });
@@ -318,21 +292,15 @@ export function registerRelease(program: Command): void {
     .description('Freeze windows: times when no release may become active without an emergency override.');
   freeze
     .command('add')
-    .description('Add a freeze window (UK time).')
+    .description('Add a freeze window (UK time), recorded as added by you.')
     .requiredOption('--from <when>', 'start, such as 2026-12-22')
     .requiredOption('--to <when>', 'end, such as 2026-12-24T18:00')
     .requiredOption('--reason <text>', 'why, such as "Christmas payment run"')
-    .addOption(actorOption('recorded on the step, and checked by the two-person rule'))
-    .addOption(dataDirOption())
     .option('--json', 'print JSON')
     .action(async (options: Common & { from: string; to: string; reason: string }) => {
-      const actor = need(options.actor, '--actor', 'or ENTITLE_ACTOR: your name');
-      const window = {
-        startsAt: londonToInstant(options.from, '--from'),
-        endsAt: londonToInstant(options.to, '--to'),
-        reason: options.reason,
-      };
-      const added = await withDatabase(options, (db) => addFreezeWindow(db, window, actor), 'migrate');
+      const added = await (
+        await connection()
+      ).post<FreezeWindow>('/v1/freeze-windows', { from: options.from, to: options.to, reason: options.reason });
       if (options.json) return printJson(added);
       process.stdout.write(
         `frozen from ${formatLondon(added.startsAt)} to ${formatLondon(added.endsAt)}: ${added.reason}\n`,
@@ -341,10 +309,11 @@ export function registerRelease(program: Command): void {
   freeze
     .command('list')
     .description('List freeze windows.')
-    .addOption(dataDirOption())
     .option('--json', 'print JSON')
     .action(async (options: Common) => {
-      const windows = await withDatabase(options, freezeWindows);
+      const { freezeWindows: windows } = await (
+        await connection()
+      ).get<{ freezeWindows: FreezeWindow[] }>('/v1/freeze-windows');
       if (options.json) return printJson(windows);
       for (const w of windows)
         process.stdout.write(`${formatLondon(w.startsAt)} to ${formatLondon(w.endsAt)}: ${w.reason}\n`);
