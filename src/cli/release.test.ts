@@ -7,6 +7,7 @@ import { createKey } from '../keys/index.ts';
 import { seedActiveVersions } from '../releases/index.ts';
 import {
   beforeUprating,
+  CHRISTMAS_FREEZE,
   compile,
   GOLDEN_SINGLE as golden,
   runEntitle,
@@ -130,18 +131,7 @@ describe('release commands', { timeout: 120_000 }, () => {
       assert.match(rejected.stderr, /rejected: 1 of 1 golden tests fail/);
       assert.match(rejected.stderr, new RegExp(`${join(failing, 'tests', 'single.yaml').replaceAll('/', '\\/')}:\\d+`));
 
-      const frozen = await entitle(
-        'bob',
-        'release',
-        'freeze',
-        'add',
-        '--from',
-        '2026-12-22',
-        '--to',
-        '2026-12-24T18:00',
-        '--reason',
-        'Christmas payment run',
-      );
+      const frozen = await entitle('bob', ...CHRISTMAS_FREEZE);
       assert.equal(frozen.code, 0, frozen.stderr);
       assert.match(frozen.stdout, /frozen from 22 December 2026 .* Christmas payment run/);
       const windows = await entitle('alice', 'release', 'freeze', 'list', '--json');

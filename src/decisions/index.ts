@@ -11,6 +11,7 @@ export {
   type DecisionRecord,
 } from './record.ts';
 export {
+  inputsHeldBefore,
   purgeInputs,
   readDecision,
   readsOf,
@@ -48,3 +49,4 @@ export {
   pruneIdempotencyKeys,
   type IdempotencyClaim,
 } from './idempotency.ts';
+export { purgeCutoff } from './retention.ts';

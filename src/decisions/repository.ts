@@ -64,11 +64,37 @@ export async function readsOf(db: Database, decisionId: string): Promise<ReadLog
  * Removes the personal inputs of decisions made before `before` (retention). Each record keeps
  * the digest of its inputs, so the chain still verifies. Returns how many were purged.
  */
-export async function purgeInputs(db: Database, before: string): Promise<number> {
+export async function purgeInputs(
+  db: Database,
+  before: string,
+  options: { readonly batch?: number; readonly onProgress?: (purged: number) => void } = {},
+): Promise<number> {
+  // In batches, so each statement ends well within the service's statement deadline however many
+  // days of decisions are due, and a purge stopped half way keeps what it did.
+  const batch = options.batch ?? 5_000;
+  const purgedAt = new Date().toISOString();
+  let total = 0;
+  for (;;) {
+    const { rows } = await db.query<{ count: number }>(
+      `WITH purged AS (
+         UPDATE decisions SET inputs = NULL, purged_at = $2
+          WHERE seq IN (SELECT seq FROM decisions WHERE created_at < $1 AND inputs IS NOT NULL ORDER BY seq LIMIT $3)
+          RETURNING 1)
+       SELECT count(*)::int AS count FROM purged`,
+      [before, purgedAt, batch],
+    );
+    const purged = Number(rows[0]?.count ?? 0);
+    total += purged;
+    options.onProgress?.(total);
+    if (purged < batch) return total;
+  }
+}
+
+/** How many decisions made before `before` still hold their inputs. */
+export async function inputsHeldBefore(db: Queryable, before: string): Promise<number> {
   const { rows } = await db.query<{ count: number }>(
-    `WITH purged AS (UPDATE decisions SET inputs = NULL, purged_at = $2 WHERE created_at < $1 AND inputs IS NOT NULL RETURNING 1)
-     SELECT count(*)::int AS count FROM purged`,
-    [before, new Date().toISOString()],
+    'SELECT count(*)::int AS count FROM decisions WHERE created_at < $1 AND inputs IS NOT NULL',
+    [before],
   );
   return Number(rows[0]?.count ?? 0);
 }

@@ -1,194 +1,230 @@
+// The deploy commands as the pipeline and approvers use them: through the service, each with their
+// own key, while the service runs on the embedded database (no PostgreSQL needed).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyAuditChain } from '../audit/index.ts';
-import { addFreezeWindow } from '../freeze-windows/index.ts';
-import { migrate, openPglite, shippedMigrations } from '../store/index.ts';
-import { runEntitle } from '../testing/index.ts';
+import { openPglite } from '../store/index.ts';
+import { CHRISTMAS_FREEZE, runEntitle, spawnServer } from '../testing/index.ts';
 import type { DeployRecord } from './index.ts';
 
-describe('entitle deploy', () => {
-  it('records deploys and rollbacks as JSON in the audit chain, lists them, keeps the two-person rule for production, and respects freeze windows unless two people override', async () => {
+describe('entitle deploy', { timeout: 120_000 }, () => {
+  it('records deploys approved by people with their own keys, keeps the two-person rule for production, and respects freeze windows unless two people override', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'entitle-deploy-'));
-    const env = { ENTITLE_DATA_DIR: join(dir, 'data'), ENTITLE_ACTOR: 'sam' };
-    const entitle = (...args: string[]) => runEntitle(args, env);
+    const data = { ENTITLE_DATA_DIR: join(dir, 'data') };
     try {
-      const record = [
-        'deploy',
-        'record',
-        '--environment',
-        'production',
-        '--version',
-        '1.4.2',
-        '--commit',
-        'abc1234def5678',
-        '--strategy',
-        'canary',
-        '--verification',
-        'smoke run 42',
-      ];
-      const alone = await entitle(...record, '--approvals', 'sam');
-      assert.equal(alone.code, 2, 'the operator cannot approve their own production deploy');
-      assert.match(alone.stderr, /--approvals: name who approved it/);
-      const bad = await entitle(
-        'deploy',
-        'record',
-        '--environment',
-        'production',
-        '--version',
-        '1 4',
-        '--commit',
-        'XYZ',
-        '--strategy',
-        'canary',
-        '--verification',
-        'x',
-      );
-      assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /--version: give a version/);
-      assert.match(bad.stderr, /--commit: give the git commit/);
-
-      const ok = await entitle(...record, '--approvals', 'ben,asha');
-      assert.equal(ok.code, 0, ok.stderr);
-      const written = JSON.parse(ok.stdout) as DeployRecord;
-      assert.deepEqual(Object.keys(written), [
-        'timestamp',
-        'environment',
-        'version',
-        'commit',
-        'operator',
-        'strategy',
-        'approvals',
-        'verification',
-      ]);
-      assert.deepEqual(
-        { ...written, timestamp: 'T' },
-        {
-          timestamp: 'T',
-          environment: 'production',
-          version: '1.4.2',
-          commit: 'abc1234def5678',
-          operator: 'sam',
-          strategy: 'canary',
-          approvals: ['ben', 'asha'],
-          verification: 'smoke run 42',
-        },
-      );
-      assert.equal(
-        (
-          await entitle(
-            'deploy',
-            'record',
-            '--environment',
-            'production',
-            '--version',
-            '1.4.1',
-            '--commit',
-            'abc1234',
-            '--strategy',
-            'rollback',
-            '--approvals',
-            'ben',
-            '--verification',
-            'smoke run 43',
-          )
-        ).code,
-        0,
-      );
-
-      const history = await entitle('deploy', 'history', '--json');
-      const records = JSON.parse(history.stdout) as (DeployRecord & { action: string })[];
-      assert.deepEqual(
-        records.map((r) => [r.action, r.version]),
-        [
-          ['deploy.rolled_back', '1.4.1'],
-          ['deploy.recorded', '1.4.2'],
-        ],
-      );
-      assert.match(
-        (await entitle('deploy', 'history')).stdout,
-        /production {2}ROLLBACK 1\.4\.1 \(abc1234\) rollback by sam/,
-      );
-
-      assert.equal((await entitle('deploy', 'check-window', '--at', '2026-12-22T12:00')).code, 0);
-      // A freeze window, as `entitle release freeze add` adds it through the service.
-      const windows = await openPglite(join(dir, 'data'));
-      try {
-        await addFreezeWindow(
-          windows,
-          { startsAt: '2026-12-22T00:00:00.000Z', endsAt: '2026-12-24T18:00:00.000Z', reason: 'Christmas payment run' },
-          'sam',
+      // Keys made on the database before the service starts, as a new installation does.
+      const keys: Record<string, string> = {};
+      for (const [name, roles, person] of [
+        ['pipeline', 'operator', 'sam'],
+        ['ben-laptop', 'approver', 'Ben Okoro'],
+        ['asha-laptop', 'approver,operator', 'Asha Patel'],
+        ['sam-phone', 'approver', 'SAM'],
+      ] as const) {
+        const made = await runEntitle(
+          [
+            'keys',
+            'create',
+            '--name',
+            name,
+            '--roles',
+            roles,
+            '--person',
+            person,
+            ...(person === 'SAM' ? ['--existing-person'] : []),
+          ],
+          data,
         );
-      } finally {
-        await windows.close();
+        assert.equal(made.code, 0, made.stderr);
+        keys[name] = made.stdout.trim();
       }
-      const frozen = await entitle('deploy', 'check-window', '--at', '2026-12-22T12:00');
-      assert.equal(frozen.code, 6);
-      assert.match(
-        frozen.stderr,
-        /ENTITLE_FREEZE_WINDOW: deploys are frozen until 24 December 2026 at 18:00 \(UK time\): Christmas payment run/,
-      );
-      assert.equal(
-        (
-          await entitle(
-            'deploy',
-            'check-window',
-            '--at',
-            '2026-12-22T12:00',
-            '--emergency',
-            '--approvals',
-            'ben',
-            '--reason',
-            'fix',
-          )
-        ).code,
-        6,
-        'one approver is not enough',
-      );
-      const override = await entitle(
-        'deploy',
-        'check-window',
-        '--at',
-        '2026-12-22T12:00',
-        '--emergency',
-        '--approvals',
-        'ben,asha',
-        '--reason',
-        'a fix citizens need now',
-      );
-      assert.equal(override.code, 0, override.stderr);
-      assert.match(override.stdout, /emergency override by ben and asha recorded/);
+      const server = await spawnServer(data);
+      let stopped = false;
+      const stop = async () => {
+        if (stopped) return;
+        stopped = true;
+        server.child.kill('SIGTERM');
+        await server.exited;
+      };
+      try {
+        const as =
+          (key: string) =>
+          (...args: string[]) =>
+            runEntitle(args, { ENTITLE_URL: server.url, ENTITLE_API_KEY: keys[key]! });
+        const pipeline = as('pipeline');
+        const build = ['--environment', 'production', '--version', '1.4.2', '--commit', 'abc1234def5678'];
+        const record = ['deploy', 'record', ...build, '--strategy', 'canary', '--verification', 'smoke run 42'];
+
+        const early = await pipeline('deploy', 'check-window', ...build);
+        assert.equal(early.code, 6, 'a production build nobody approved stops before anything changes');
+        assert.match(early.stderr, /ENTITLE_DEPLOY_APPROVAL_REQUIRED/);
+        const unapproved = await pipeline(...record);
+        assert.equal(unapproved.code, 6, unapproved.stderr);
+        assert.match(
+          unapproved.stderr,
+          /ENTITLE_DEPLOY_APPROVAL_REQUIRED: nobody other than sam has approved version 1\.4\.2/,
+        );
+        // The operator's own second key approving is still the operator.
+        assert.equal((await as('sam-phone')('deploy', 'approve', ...build, '--reason', 'mine')).code, 0);
+        assert.equal((await pipeline(...record)).code, 6, 'an approval by the person deploying does not count');
+        const noRole = await pipeline('deploy', 'approve', ...build, '--reason', 'x');
+        assert.equal(noRole.code, 6, 'the pipeline key cannot approve');
+
+        const bad = await pipeline(
+          'deploy',
+          'record',
+          '--environment',
+          'production',
+          '--version',
+          '1 4',
+          '--commit',
+          'XYZ1234',
+          '--strategy',
+          'canary',
+          '--verification',
+          'x',
+        );
+        assert.equal(bad.code, 2, bad.stderr);
+        assert.match(bad.stderr, /version: give a version/);
+        assert.match(bad.stderr, /commit: give the git commit/);
+
+        const approved = await as('ben-laptop')(
+          'deploy',
+          'approve',
+          ...build,
+          '--reason',
+          'change ticket 881 reviewed',
+        );
+        assert.equal(approved.code, 0, approved.stderr);
+        assert.match(approved.stdout, /Ben Okoro approved version 1\.4\.2 \(commit abc1234def56\) in production/);
+        const ready = await pipeline('deploy', 'check-window', ...build);
+        assert.equal(ready.code, 0, ready.stderr);
+        assert.match(ready.stdout, /the deploy may go ahead\napproved by Ben Okoro\n/);
+        // The whole commit names the same commit as its abbreviation.
+        const ok = await pipeline(...record.map((a) => (a === 'abc1234def5678' ? 'abc1234def5678aaaa' : a)));
+        assert.equal(ok.code, 0, ok.stderr);
+        const written = JSON.parse(ok.stdout) as DeployRecord;
+        assert.deepEqual(Object.keys(written), [
+          'timestamp',
+          'environment',
+          'version',
+          'commit',
+          'operator',
+          'strategy',
+          'approvals',
+          'verification',
+        ]);
+        assert.deepEqual(
+          { ...written, timestamp: 'T' },
+          {
+            timestamp: 'T',
+            environment: 'production',
+            version: '1.4.2',
+            commit: 'abc1234def5678aaaa',
+            operator: 'sam',
+            strategy: 'canary',
+            approvals: ['Ben Okoro'],
+            verification: 'smoke run 42',
+          },
+        );
+        const rollback = await pipeline(
+          'deploy',
+          'record',
+          ...build,
+          '--strategy',
+          'rollback',
+          '--verification',
+          'smoke run 43',
+        );
+        assert.equal(rollback.code, 0, rollback.stderr);
+        assert.equal(
+          (
+            await pipeline(
+              'deploy',
+              'record',
+              '--environment',
+              'staging',
+              '--version',
+              '1.5.0',
+              '--commit',
+              'def5678',
+              '--strategy',
+              'rolling',
+              '--verification',
+              'v',
+            )
+          ).code,
+          0,
+          'staging needs no approval',
+        );
+
+        const history = await as('ben-laptop')('deploy', 'history', '--environment', 'production', '--json');
+        const records = JSON.parse(history.stdout) as (DeployRecord & { action: string })[];
+        assert.deepEqual(
+          records.map((r) => [r.action, r.version]),
+          [
+            ['deploy.rolled_back', '1.4.2'],
+            ['deploy.recorded', '1.4.2'],
+          ],
+        );
+        assert.match(
+          (await pipeline('deploy', 'history')).stdout,
+          /production {2}ROLLBACK 1\.4\.2 \(abc1234def56\) rollback by sam; approved by Ben Okoro/,
+        );
+
+        assert.equal((await pipeline('deploy', 'check-window', '--at', '2026-12-22T12:00')).code, 0);
+        const frozen0 = await as('asha-laptop')(...CHRISTMAS_FREEZE);
+        assert.equal(frozen0.code, 0, frozen0.stderr);
+        const frozen = await pipeline('deploy', 'check-window', '--at', '2026-12-22T12:00');
+        assert.equal(frozen.code, 6);
+        assert.match(
+          frozen.stderr,
+          /ENTITLE_FREEZE_WINDOW: deploys are frozen until 24 December 2026 at 18:00 \(UK time\): Christmas payment run/,
+        );
+        const override = [
+          'deploy',
+          'check-window',
+          '--at',
+          '2026-12-22T12:00',
+          '--emergency',
+          ...build,
+          '--reason',
+          'a fix citizens need now',
+        ];
+        await as('ben-laptop')('deploy', 'approve', '--emergency', ...build, '--reason', 'INC-42 fix');
+        const one = await pipeline(...override);
+        assert.equal(one.code, 6, 'one approver is not enough');
+        assert.match(one.stderr, /only Ben Okoro has approved/);
+        await as('sam-phone')('deploy', 'approve', '--emergency', ...build, '--reason', 'me again');
+        assert.equal((await pipeline(...override)).code, 6, 'nor the person asking, under another key');
+        await as('asha-laptop')('deploy', 'approve', '--emergency', ...build, '--reason', 'agreed on the bridge');
+        const overridden = await pipeline(...override);
+        assert.equal(overridden.code, 0, overridden.stderr);
+        assert.match(overridden.stdout, /emergency override by Ben Okoro and Asha Patel recorded/);
+      } finally {
+        await stop();
+      }
 
       const db = await openPglite(join(dir, 'data'));
       try {
-        const { rows } = await db.query<{ action: string }>(
-          "SELECT action FROM audit_events WHERE action LIKE 'deploy.%' ORDER BY seq",
+        const { rows } = await db.query<{ action: string; actor: string }>(
+          "SELECT action, actor FROM audit_events WHERE action LIKE 'deploy.%' AND action <> 'deploy.approved' ORDER BY seq",
         );
         assert.deepEqual(
-          rows.map((r) => r.action),
-          ['deploy.recorded', 'deploy.rolled_back', 'deploy.freeze_overridden'],
+          rows.map((r) => `${r.action} by ${r.actor}`),
+          [
+            'deploy.recorded by sam',
+            'deploy.rolled_back by sam',
+            'deploy.recorded by sam',
+            'deploy.freeze_overridden by sam',
+          ],
         );
         assert.equal((await verifyAuditChain(db)).ok, true);
       } finally {
         await db.close();
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('checks the freeze window on a database a release behind, as the pipeline does before migrating', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'entitle-deploy-behind-'));
-    try {
-      const db = await openPglite(join(dir, 'data'));
-      const shipped = await shippedMigrations();
-      await migrate(db, shipped.slice(0, -1));
-      await db.close();
-      const check = await runEntitle(['deploy', 'check-window'], { ENTITLE_DATA_DIR: join(dir, 'data') });
-      assert.equal(check.code, 0, check.stderr);
-      assert.match(check.stdout, /the deploy may go ahead/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

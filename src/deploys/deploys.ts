@@ -30,26 +30,117 @@ export const deployRecordSchema = z.strictObject({
 export type DeployRecord = z.infer<typeof deployRecordSchema>;
 
 function problemsOf(error: z.ZodError): Problem[] {
-  return error.issues.map((issue) => ({ field: `--${String(issue.path[0] ?? 'record')}`, message: issue.message }));
+  return error.issues.map((issue) => ({ field: String(issue.path[0] ?? 'record'), message: issue.message }));
+}
+
+/** What an approval names: exactly the build that may be deployed where. */
+export const deployApprovalSchema = z.strictObject({
+  environment: deployRecordSchema.shape.environment,
+  version: deployRecordSchema.shape.version,
+  commit: deployRecordSchema.shape.commit,
+  emergency: z.boolean().default(false),
+  reason: z.string().trim().min(1, 'say why it may go ahead').max(2_000),
+});
+export type DeployApprovalInput = z.input<typeof deployApprovalSchema>;
+
+export interface DeployApproval {
+  readonly environment: string;
+  readonly version: string;
+  readonly commit: string;
+  readonly emergency: boolean;
+  readonly approver: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+/** One commit named two ways (abbreviated and whole) is the same commit. */
+const sameCommit = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
+
+/**
+ * An approver's approval of one build (version and commit) for one environment, recorded in the
+ * audit chain as done by the person holding the key: the deploy's two-person rule and a freeze
+ * override are then proven by people's own keys, never by names typed into a pipeline.
+ */
+export async function approveDeploy(
+  db: Database,
+  input: DeployApprovalInput,
+  approver: string,
+): Promise<DeployApproval> {
+  const parsed = deployApprovalSchema.safeParse(input);
+  if (!parsed.success)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'the approval is not valid', problemsOf(parsed.error));
+  const { environment, version, commit, emergency, reason } = parsed.data;
+  const event = await db.transaction((tx) =>
+    appendAuditEvent(tx, {
+      actor: approver,
+      action: 'deploy.approved',
+      subject: environment,
+      reason,
+      evidence: { version, commit, emergency },
+    }),
+  );
+  return { environment, version, commit, emergency, approver, reason, at: event.at };
+}
+
+/** The approvals of a build for an environment, oldest first: the ordinary ones, or the emergency ones. */
+export async function deployApprovals(
+  db: Queryable,
+  build: { readonly environment: string; readonly version: string; readonly commit: string },
+  emergency: boolean,
+): Promise<DeployApproval[]> {
+  const { rows } = await db.query<{ actor: string; at: string; reason: string; evidence: Record<string, unknown> }>(
+    `SELECT actor, at, reason, evidence FROM audit_events
+      WHERE action = 'deploy.approved' AND subject = $1 AND evidence->>'version' = $2 ORDER BY seq`,
+    [build.environment, build.version],
+  );
+  return rows
+    .filter((r) => sameCommit(String(r.evidence.commit), build.commit) && r.evidence.emergency === emergency)
+    .map((r) => ({
+      environment: build.environment,
+      version: build.version,
+      commit: String(r.evidence.commit),
+      emergency,
+      approver: r.actor,
+      reason: r.reason,
+      at: r.at,
+    }));
+}
+
+/** The people, other than `besides`, who approved: each once, however many keys they used. */
+function approversOf(approvals: readonly DeployApproval[], besides: string): string[] {
+  return [...new Set(approvals.map((a) => a.approver))].filter((a) => a !== besides);
 }
 
 /**
- * Records a deploy (or a rollback: strategy `rollback`) in the audit chain. Production follows the
- * two-person rule: someone other than the operator must have approved it.
+ * Records a deploy (or a rollback: strategy `rollback`) in the audit chain, as done by `operator`,
+ * the person holding the key (the pipeline's). Its approvals are the people who approved this
+ * build for this environment with their own keys; production needs one other than the operator.
  */
 export async function recordDeploy(
   db: Database,
-  input: Omit<DeployRecord, 'timestamp'> & { readonly timestamp?: string },
+  input: Omit<DeployRecord, 'timestamp' | 'approvals' | 'operator'> & { readonly timestamp?: string },
+  operator: string,
 ): Promise<{ record: DeployRecord; event: AuditEvent }> {
-  const parsed = deployRecordSchema.safeParse({ ...input, timestamp: input.timestamp ?? new Date().toISOString() });
+  const parsed = deployRecordSchema.safeParse({
+    ...input,
+    operator,
+    approvals: [],
+    timestamp: input.timestamp ?? new Date().toISOString(),
+  });
   if (!parsed.success)
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'the deploy record is not valid', problemsOf(parsed.error));
-  const record = parsed.data;
-  if (record.environment === 'production' && !record.approvals.some((a) => a !== record.operator)) {
+  const approvals = approversOf(await deployApprovals(db, parsed.data, false), parsed.data.operator);
+  const record: DeployRecord = { ...parsed.data, approvals };
+  if (record.environment === 'production' && approvals.length === 0) {
     throw new EntitleError(
-      'ENTITLE_INPUT_INVALID',
-      'a production deploy needs the approval of someone other than the operator',
-      [{ field: '--approvals', message: 'name who approved it (the two-person rule): not only the person deploying' }],
+      'ENTITLE_DEPLOY_APPROVAL_REQUIRED',
+      `nobody other than ${record.operator} has approved version ${record.version} (commit ${record.commit.slice(0, 12)}) for production`,
+      [
+        {
+          field: 'approvals',
+          message: `an approver runs "entitle deploy approve --environment production --version ${record.version} --commit ${record.commit} --reason ..." with their own key`,
+        },
+      ],
     );
   }
   const action = record.strategy === 'rollback' ? 'deploy.rolled_back' : 'deploy.recorded';
@@ -59,7 +150,6 @@ export async function recordDeploy(
   );
   return { record, event };
 }
-
 /** Deploys and rollbacks, newest first, from the audit chain. */
 export async function deployHistory(
   db: Queryable,
@@ -82,47 +172,99 @@ export interface WindowCheck {
   readonly frozen?: FreezeWindow;
   /** Set when an emergency override let the deploy go ahead inside a freeze. */
   readonly overriddenBy?: readonly string[];
+  /** Given a build: the people other than the one asking who approved it. */
+  readonly approvals?: readonly string[];
+}
+
+/** An emergency approval counts for this long: an override is approved for now, not for next month. */
+export const EMERGENCY_APPROVAL_HOURS = 24;
+
+/** A build: one version, from one commit, for one environment. */
+export interface Build {
+  readonly environment: string;
+  readonly version: string;
+  readonly commit: string;
 }
 
 /**
- * Whether a deploy may go ahead now: not inside a freeze window (the same windows that hold rule
- * releases: payment days, the April uprating), unless two people approve an emergency override
- * with a reason, which is recorded in the audit chain.
+ * Whether a deploy may go ahead, checked by the pipeline before anything changes. Not inside a
+ * freeze window (the same windows that hold rule releases: payment days, the April uprating),
+ * unless two people other than the one asking have approved an emergency override of this build
+ * with their own keys in the last 24 hours, with a reason; the override is recorded in the audit
+ * chain. Given a production build, it also needs the approval recordDeploy will need, so a deploy
+ * nobody approved stops before it starts.
  */
 export async function checkDeployWindow(
   db: Database,
   at: Date,
-  emergency?: { readonly approvers: readonly string[]; readonly reason: string; readonly actor: string },
+  request: { readonly build?: Build; readonly emergency?: { readonly reason: string }; readonly actor: string },
 ): Promise<WindowCheck> {
+  const { build, actor } = request;
+  const approvals = build ? approversOf(await deployApprovals(db, build, false), actor) : undefined;
+  if (build?.environment === 'production' && approvals?.length === 0)
+    throw new EntitleError(
+      'ENTITLE_DEPLOY_APPROVAL_REQUIRED',
+      `nobody other than ${actor} has approved version ${build.version} (commit ${build.commit.slice(0, 12)}) for production`,
+      [
+        {
+          field: 'approvals',
+          message: `an approver runs "entitle deploy approve --environment production --version ${build.version} --commit ${build.commit} --reason ..." with their own key`,
+        },
+      ],
+    );
+  const emergency = request.emergency && build ? { ...build, reason: request.emergency.reason, actor } : undefined;
+  if (request.emergency && !build)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'an emergency override names the build it lets through', [
+      { field: 'build', message: 'give the environment, version and commit of the build' },
+    ]);
   const frozen = await freezeWindowAt(db, at);
-  if (!frozen) return { open: true };
+  if (!frozen) return { open: true, ...(approvals ? { approvals } : {}) };
   if (!emergency) {
     throw new EntitleError(
       'ENTITLE_FREEZE_WINDOW',
       `deploys are frozen until ${formatLondon(frozen.endsAt)}: ${frozen.reason}`,
       [
         {
-          field: '--emergency',
-          message: 'wait for the window to end, or give --emergency with --approvals of two people and a --reason',
+          field: 'emergency',
+          message:
+            'wait for the window to end, or have two approvers run "entitle deploy approve --emergency" for this build and check again with --emergency',
         },
       ],
     );
   }
-  const approvers = [...new Set(emergency.approvers.map((a) => a.trim()).filter(Boolean))];
-  const problems: Problem[] = [];
+  if (!emergency.reason.trim())
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'an emergency override needs a reason', [
+      { field: 'reason', message: 'say why the freeze must be overridden' },
+    ]);
+  const since = Date.now() - EMERGENCY_APPROVAL_HOURS * 3_600_000;
+  const recent = (await deployApprovals(db, emergency, true)).filter((a) => Date.parse(a.at) >= since);
+  const approvers = approversOf(recent, emergency.actor);
   if (approvers.length < 2)
-    problems.push({ field: '--approvals', message: 'an emergency override needs two different approvers' });
-  if (!emergency.reason.trim()) problems.push({ field: '--reason', message: 'say why the freeze must be overridden' });
-  if (problems.length > 0)
-    throw new EntitleError('ENTITLE_FREEZE_WINDOW', 'the emergency override is not complete', problems);
+    throw new EntitleError(
+      'ENTITLE_DEPLOY_APPROVAL_REQUIRED',
+      `an emergency override needs two approvers other than ${emergency.actor}; ${approvers.length === 0 ? 'none has' : `only ${approvers[0]} has`} approved version ${emergency.version} in the last ${EMERGENCY_APPROVAL_HOURS} hours`,
+      [
+        {
+          field: 'emergency',
+          message: `two approvers each run "entitle deploy approve --emergency --environment ${emergency.environment} --version ${emergency.version} --commit ${emergency.commit} --reason ..." with their own key`,
+        },
+      ],
+    );
   await db.transaction((tx) =>
     appendAuditEvent(tx, {
       actor: emergency.actor,
       action: 'deploy.freeze_overridden',
       subject: frozen.id,
       reason: emergency.reason.trim(),
-      evidence: { approvers, window: frozen, at: at.toISOString() },
+      evidence: {
+        approvers,
+        environment: emergency.environment,
+        version: emergency.version,
+        commit: emergency.commit,
+        window: frozen,
+        at: at.toISOString(),
+      },
     }),
   );
-  return { open: true, frozen, overriddenBy: approvers };
+  return { open: true, frozen, overriddenBy: approvers, ...(approvals ? { approvals } : {}) };
 }

@@ -1,10 +1,17 @@
 /** Deploys: the audited record of every deploy and rollback, and freeze windows for them. */
 export {
+  approveDeploy,
   checkDeployWindow,
+  deployApprovals,
+  deployApprovalSchema,
   deployHistory,
   deployRecordSchema,
+  EMERGENCY_APPROVAL_HOURS,
   recordDeploy,
   STRATEGIES,
+  type Build,
+  type DeployApproval,
+  type DeployApprovalInput,
   type DeployRecord,
   type WindowCheck,
 } from './deploys.ts';

@@ -233,6 +233,12 @@ export const errorRegistry = {
     title: 'There is no such flag change',
     action: 'Check the change id (such as FC-3); "entitle flags pending" lists the changes waiting for approval.',
   },
+  ENTITLE_DEPLOY_APPROVAL_REQUIRED: {
+    status: 403,
+    title: 'The deploy needs the approval of other people',
+    action:
+      'A production deploy needs an approver other than the person deploying, and an emergency override of a freeze two: ask them to run "entitle deploy approve" with the environment, version and commit.',
+  },
   ENTITLE_FLAG_APPROVAL_REQUIRED: {
     status: 403,
     title: 'The flag change needs a second person',

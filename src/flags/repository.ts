@@ -207,7 +207,8 @@ function checkWords(actor: string, reason: string): void {
       ? [
           {
             field: 'actor',
-            message: 'give your name with --actor or ENTITLE_ACTOR: the audit chain records who changed the flag',
+            message:
+              'a change is made by a person (the holder of the key): the audit chain records who changed the flag',
           },
         ]
       : []),

@@ -5,8 +5,11 @@ import { ENGINE } from '../rules/index.ts';
 import { flagSchemas } from './routes/flags.ts';
 import { incidentSchemas } from './routes/incidents.ts';
 import { keySchemas } from './routes/keys.ts';
+import { AUDIT_READERS } from './routes/audit.ts';
+import { DEPLOY_APPROVERS, DEPLOY_READERS, DEPLOYERS, deploySchemas } from './routes/deploys.ts';
 import { FREEZE_READERS, FREEZE_WRITERS, freezeWindowSchemas } from './routes/freeze-windows.ts';
 import { releaseSchemas } from './routes/releases.ts';
+import { PURGERS, retentionSchemas } from './routes/retention.ts';
 import { SIMULATORS, simulationSchemas } from './routes/simulations.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -599,6 +602,70 @@ function releasePaths(): Record<string, unknown> {
         responses: {
           201: { description: 'The window added.' },
           400: problemResponse('A time is not valid, or the window ends before it starts.'),
+        },
+      },
+    },
+    '/v1/deploys': {
+      get: {
+        summary: 'Deploys and rollbacks, newest first, from the audit chain',
+        description: roles(DEPLOY_READERS),
+        parameters: [
+          { name: 'environment', in: 'query', required: false, schema: deploySchemas.history.properties.environment },
+          { name: 'limit', in: 'query', required: false, schema: deploySchemas.history.properties.limit },
+        ],
+        responses: { 200: { description: 'The deploy records.' } },
+      },
+      post: {
+        summary:
+          'Record a deploy (or, with strategy rollback, a rollback) as done by the person holding the key; its approvals are the people who approved this build with their own keys',
+        description: roles(DEPLOYERS),
+        requestBody: { required: true, content: { 'application/json': { schema: deploySchemas.record } } },
+        responses: {
+          201: { description: 'The deploy record, in the format OPERATIONS.md states.' },
+          400: problemResponse('A field is not valid.'),
+          403: problemResponse('Production, and nobody but the person deploying has approved this build.'),
+        },
+      },
+    },
+    '/v1/deploys/approvals': {
+      post: {
+        summary:
+          'Approve one build (version and commit) for one environment, or, with emergency, an override of a freeze',
+        description: roles(DEPLOY_APPROVERS),
+        requestBody: { required: true, content: { 'application/json': { schema: deploySchemas.approve } } },
+        responses: { 201: { description: 'The approval.' }, 400: problemResponse('A field is not valid.') },
+      },
+    },
+    '/v1/deploys/window-check': {
+      post: {
+        summary:
+          'Whether a deploy may go ahead now: no freeze window, or an emergency override two other people approved (recorded)',
+        description: roles(DEPLOYERS),
+        requestBody: { required: false, content: { 'application/json': { schema: deploySchemas.windowCheck } } },
+        responses: {
+          200: { description: 'The deploy may go ahead, and any override recorded.' },
+          403: problemResponse('The emergency override lacks two approvers.'),
+          409: problemResponse('Inside a freeze window.'),
+        },
+      },
+    },
+    '/v1/audit-events': {
+      get: {
+        summary: "The audit chain's events since an instant, oldest first: releases, deploys, flag changes, keys",
+        description: roles(AUDIT_READERS),
+        parameters: [{ name: 'since', in: 'query', required: true, schema: { type: 'string', format: 'date-time' } }],
+        responses: { 200: { description: 'The events.' }, 400: problemResponse('since is not an instant.') },
+      },
+    },
+    '/v1/decisions/purge': {
+      post: {
+        summary:
+          'Retention: remove the personal inputs of decisions made before an instant, in batches, and record the purge in the audit chain. With Accept: application/x-ndjson, progress lines, then {"result":...} or {"problem":...}',
+        description: roles(PURGERS),
+        requestBody: { required: true, content: { 'application/json': { schema: retentionSchemas.purge } } },
+        responses: {
+          200: { description: 'The cutoff, and how many decisions and release samples lost their inputs.' },
+          400: problemResponse('before is not an instant in the past.'),
         },
       },
     },

@@ -10,6 +10,7 @@ export {
   statusFromService,
   type StatusReport,
 } from './status.ts';
+export { historyFromDatabase, type OperationsHistory } from './history.ts';
 export { weeklyReport } from './report.ts';
 export { Probe, PROBE_EXPECTED_PENCE, PROBE_PREFIX, SINGLE_ADULT_NO_INCOME, type JourneyResult } from './probe.ts';
 export { formatSmoke, smoke, type SmokeReport, type SmokeStep } from './smoke.ts';

@@ -13,6 +13,7 @@ import {
   Probe,
   PrometheusClient,
   smoke,
+  historyFromDatabase,
   statusFromPrometheus,
   statusFromService,
 } from './index.ts';
@@ -37,7 +38,7 @@ describe('entitle status without Prometheus', () => {
           headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
           body: input,
         });
-      const report = await statusFromService(service.address, service.db);
+      const report = await statusFromService(service.address, historyFromDatabase(service.db));
       assert.equal(report.verdict, 'HEALTHY');
       assert.equal(report.source, 'service');
       assert.equal(report.journeys.find((j) => j.slo === 'assessment_availability')?.budgetLeft, 1);
@@ -60,9 +61,12 @@ describe('entitle status without Prometheus', () => {
         error instanceof EntitleError &&
         error.code === 'ENTITLE_SOURCE_UNREACHABLE' &&
         error.problems[0]?.field === field;
-      await assert.rejects(statusFromService('http://127.0.0.1:9', service.db), unreachable('ENTITLE_URL'));
       await assert.rejects(
-        statusFromPrometheus(new PrometheusClient('http://127.0.0.1:9'), service.db),
+        statusFromService('http://127.0.0.1:9', historyFromDatabase(service.db)),
+        unreachable('ENTITLE_URL'),
+      );
+      await assert.rejects(
+        statusFromPrometheus(new PrometheusClient('http://127.0.0.1:9'), historyFromDatabase(service.db)),
         unreachable('PROMETHEUS_URL'),
       );
     } finally {

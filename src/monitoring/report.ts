@@ -1,7 +1,6 @@
-import { auditEventsSince } from '../audit/index.ts';
-import { listIncidents, overdue } from '../incidents/index.ts';
+import { overdue } from '../incidents/index.ts';
 import { budget, SLOS } from '../slos/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { OperationsHistory } from './history.ts';
 import type { PrometheusClient } from './status.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -12,7 +11,11 @@ const pct = (x: number | null, digits = 3) => (x === null ? 'no data' : `${(x * 
  * budget the week burned, latency, errors by kind, assessments by outcome, and the releases and
  * rollbacks of the week. Prometheus is read at the week's end, so a report can be made again later.
  */
-export async function weeklyReport(prometheus: PrometheusClient, db: Queryable, weekEnding: Date): Promise<string> {
+export async function weeklyReport(
+  prometheus: PrometheusClient,
+  history: OperationsHistory,
+  weekEnding: Date,
+): Promise<string> {
   const at = weekEnding.getTime() / 1000;
   const from = new Date(weekEnding.getTime() - 7 * DAY_MS);
   const lines = [
@@ -60,7 +63,7 @@ export async function weeklyReport(prometheus: PrometheusClient, db: Queryable, 
   for (const [status, count] of errors) lines.push(`| ${status} | ${Math.round(count).toLocaleString('en-GB')} |`);
   if (errors.length === 0) lines.push('| none | 0 |');
 
-  const events = (await auditEventsSince(db, from.toISOString())).filter(
+  const events = (await history.auditEventsSince(from.toISOString())).filter(
     (e) => e.at < weekEnding.toISOString() && e.action.startsWith('release.'),
   );
   const count = (action: string) => events.filter((e) => e.action === action).length;
@@ -75,7 +78,7 @@ export async function weeklyReport(prometheus: PrometheusClient, db: Queryable, 
     lines.push(`- ${e.at} ${e.action} ${e.subject} by ${e.actor}: ${e.reason}`);
   lines.push('', '## Incidents', '');
   // Declared this week, or still open or awaiting review from before.
-  const incidents = (await listIncidents(db, { limit: 500 })).filter(
+  const incidents = (await history.incidents({})).filter(
     (i) =>
       (i.declaredAt >= from.toISOString() && i.declaredAt < weekEnding.toISOString()) ||
       (i.declaredAt < weekEnding.toISOString() && i.status !== 'reviewed'),

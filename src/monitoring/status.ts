@@ -1,8 +1,7 @@
-import { auditEventsSince } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { listIncidents, overdue, priorityTimings } from '../incidents/index.ts';
+import { overdue, priorityTimings } from '../incidents/index.ts';
 import { budget, SLOS, type Slo } from '../slos/index.ts';
-import type { Queryable } from '../store/index.ts';
+import type { OperationsHistory } from './history.ts';
 
 /** The on-call summary: one verdict, then each journey, the alerts, and what changed lately. */
 export interface StatusReport {
@@ -28,9 +27,9 @@ export interface IncidentLine {
   readonly overdue: readonly string[];
 }
 
-async function incidentLines(db: Queryable, now: Date): Promise<IncidentLine[]> {
+async function incidentLines(history: OperationsHistory, now: Date): Promise<IncidentLine[]> {
   const timing = await priorityTimings(process.env);
-  const incidents = await listIncidents(db, { unreviewed: true, limit: 10_000 });
+  const incidents = await history.incidents({ unreviewed: true });
   return incidents.map((i) => {
     const late = overdue(i, now, timing(i.priority));
     return {
@@ -179,8 +178,8 @@ async function journeyFromPrometheus(prometheus: PrometheusClient, slo: Slo): Pr
 }
 
 /** Release steps and other audited changes of the last 7 days, newest first. */
-async function recentChanges(db: Queryable, now: Date): Promise<Change[]> {
-  const events = await auditEventsSince(db, new Date(now.getTime() - WEEK_MS).toISOString());
+async function recentChanges(history: OperationsHistory, now: Date): Promise<Change[]> {
+  const events = await history.auditEventsSince(new Date(now.getTime() - WEEK_MS).toISOString());
   return events
     .filter((e) => e.action.startsWith('release.') || e.action.startsWith('deploy.') || e.action.startsWith('ruleset.'))
     .map((e) => ({ at: e.at, what: e.action, subject: e.subject, actor: e.actor }))
@@ -199,14 +198,14 @@ function verdictOf(alerts: readonly FiringAlert[], journeys: readonly JourneySta
  */
 export async function statusFromPrometheus(
   prometheus: PrometheusClient,
-  db: Queryable,
+  history: OperationsHistory,
   now = new Date(),
 ): Promise<StatusReport> {
   const [journeys, alerts, changes, incidents] = await Promise.all([
     Promise.all(SLOS.map((slo) => journeyFromPrometheus(prometheus, slo))),
     prometheus.alerts(),
-    recentChanges(db, now),
-    incidentLines(db, now),
+    recentChanges(history, now),
+    incidentLines(history, now),
   ]);
   return {
     verdict: verdictOf(alerts, journeys),
@@ -232,7 +231,11 @@ function correlate(alerts: readonly FiringAlert[], changes: readonly Change[]): 
  * Without Prometheus: the service's own /metrics, counted since the instance started. There are
  * no windows, so burn rates are not known; the ratio so far stands in for the budget.
  */
-export async function statusFromService(serviceUrl: string, db: Queryable, now = new Date()): Promise<StatusReport> {
+export async function statusFromService(
+  serviceUrl: string,
+  history: OperationsHistory,
+  now = new Date(),
+): Promise<StatusReport> {
   const text = await getFrom<string>(`${serviceUrl}/metrics`, 'ENTITLE_URL', 'the Entitle service');
   const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
   const assessments = sum(
@@ -256,7 +259,7 @@ export async function statusFromService(serviceUrl: string, db: Queryable, now =
           : null,
     burnRate1h: null,
   }));
-  const [changes, incidents] = await Promise.all([recentChanges(db, now), incidentLines(db, now)]);
+  const [changes, incidents] = await Promise.all([recentChanges(history, now), incidentLines(history, now)]);
   return {
     verdict: verdictOf([], journeys),
     source: 'service',

@@ -6,6 +6,19 @@ import { TEST_LOG_KEY } from './log.ts';
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(projectRoot, 'bin/entitle.js');
 
+/** `entitle release freeze add` for the Christmas payment run, as the release and deploy tests add it. */
+export const CHRISTMAS_FREEZE = [
+  'release',
+  'freeze',
+  'add',
+  '--from',
+  '2026-12-22',
+  '--to',
+  '2026-12-24T18:00',
+  '--reason',
+  'Christmas payment run',
+] as const;
+
 /** The rule sets bundled with Entitle. */
 export const BUNDLED_RULESETS = join(projectRoot, 'rulesets');
 

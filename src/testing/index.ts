@@ -5,7 +5,7 @@
  */
 export { CANARY, canaryInput, testLogStream, testService, type TestService } from './app.ts';
 export { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
-export { BUNDLED_RULESETS, projectRoot, runEntitle } from './cli.ts';
+export { BUNDLED_RULESETS, CHRISTMAS_FREEZE, projectRoot, runEntitle } from './cli.ts';
 export { TEST_POSTGRES_URL, testDatabases, type TestDatabase } from './databases.ts';
 export {
   Fleet,

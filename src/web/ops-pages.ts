@@ -5,7 +5,7 @@ import type { ServiceContext } from '../http/index.ts';
 import { buildTimeline } from '../incident-reports/index.ts';
 import { getIncident, listIncidents, overdue } from '../incidents/index.ts';
 import { PRIORITY_DEFINITIONS, type Incident, type IncidentSource } from '../incidents/index.ts';
-import { PrometheusClient, statusFromPrometheus } from '../monitoring/index.ts';
+import { historyFromDatabase, PrometheusClient, statusFromPrometheus } from '../monitoring/index.ts';
 import { listReleases, releasesUnderTest, type Release } from '../releases/index.ts';
 import { SLOS } from '../slos/index.ts';
 import { fromStore, within } from './reads.ts';
@@ -78,7 +78,7 @@ async function budgets(
   try {
     const report = await within(
       PROMETHEUS_TIMEOUT_MS,
-      statusFromPrometheus(new PrometheusClient(prometheusUrl), context.db),
+      statusFromPrometheus(new PrometheusClient(prometheusUrl), historyFromDatabase(context.db)),
     );
     return {
       left: Object.fromEntries(

@@ -1,10 +1,6 @@
 import { Option, type Command } from 'commander';
-import { purgeInputs } from '../../decisions/index.ts';
-import { EntitleError } from '../../errors/index.ts';
-import { purgeSampleInputs } from '../../releases/index.ts';
-import { parseIsoDate } from '../../rules/index.ts';
-import { withDatabase } from '../database.ts';
-import { dataDirOption } from '../options.ts';
+import { purgeCutoff } from '../../decisions/index.ts';
+import { connection } from '../client.ts';
 import { jsonOption, printJson } from '../output.ts';
 
 /** `entitle decisions purge`. */
@@ -14,7 +10,7 @@ export function registerDecisions(program: Command): void {
     .description('Manage recorded decisions.')
     .command('purge')
     .description(
-      'Remove the personal inputs of old decisions (retention). Decisions, their outcomes and the hash chain stay, and still verify.',
+      'Have the service remove the personal inputs of old decisions (retention), and record the purge in the audit chain as done by you (operator). Decisions, their outcomes and the hash chain stay, and still verify.',
     )
     .option('--before <date>', 'purge decisions made before this date, YYYY-MM-DD')
     .addOption(
@@ -22,44 +18,20 @@ export function registerDecisions(program: Command): void {
         'ENTITLE_RETENTION_DAYS',
       ),
     )
-    .addOption(dataDirOption())
     .addOption(jsonOption('what was removed'))
-    .action(async (options: { before?: string; retentionDays?: string; dataDir?: string; json?: boolean }) => {
+    .action(async (options: { before?: string; retentionDays?: string; json?: boolean }) => {
       const cutoff = purgeCutoff(options);
-      const [count, samples] = await withDatabase(options, async (db) => [
-        await purgeInputs(db, cutoff),
-        await purgeSampleInputs(db, cutoff),
-      ]);
+      const { decisions: count, releaseSamples: samples } = await (
+        await connection()
+      ).work<{ before: string; decisions: number; releaseSamples: number }>(
+        '/v1/decisions/purge',
+        { before: cutoff },
+        'purging',
+      );
       if (options.json) return printJson({ before: cutoff, decisions: count, releaseSamples: samples });
       process.stdout.write(`removed the inputs of ${count} decision${count === 1 ? '' : 's'} made before ${cutoff}`);
       process.stdout.write(
         samples > 0 ? `, and of ${samples} release comparison sample${samples === 1 ? '' : 's'}\n` : '\n',
       );
     });
-}
-
-/** The moment before which inputs are purged: a date given, or now less the retention period. */
-export function purgeCutoff(
-  options: { before?: string | undefined; retentionDays?: string | undefined },
-  now = new Date(),
-): string {
-  if (options.before !== undefined) {
-    if (parseIsoDate(options.before) === undefined) {
-      throw new EntitleError('ENTITLE_INPUT_INVALID', '--before must be a date', [
-        { field: '--before', message: 'enter a date such as 2019-04-06' },
-      ]);
-    }
-    return `${options.before}T00:00:00.000Z`;
-  }
-  const days = Number(options.retentionDays);
-  if (options.retentionDays === undefined || !Number.isInteger(days) || days < 1) {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', 'say which decisions to purge', [
-      {
-        field: '--before',
-        message:
-          'give --before YYYY-MM-DD, or --retention-days N (or ENTITLE_RETENTION_DAYS) with N a whole number of days, 1 or more',
-      },
-    ]);
-  }
-  return new Date(now.getTime() - days * 86_400_000).toISOString();
 }

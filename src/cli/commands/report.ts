@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
 import { PrometheusClient, weeklyReport } from '../../monitoring/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
-import { withDatabase } from '../database.ts';
+import { withOperationsHistory } from '../history.ts';
 import { dataDirOption } from '../options.ts';
 import { jsonOption, printJson } from '../output.ts';
 
@@ -30,8 +30,8 @@ export function registerReport(program: Command): void {
             },
           ]);
         const end = options.weekEnding ? new Date(londonToInstant(options.weekEnding, '--week-ending')) : new Date();
-        const text = await withDatabase(options, (db) =>
-          weeklyReport(new PrometheusClient(options.prometheus!), db, end),
+        const text = await withOperationsHistory(options, (history) =>
+          weeklyReport(new PrometheusClient(options.prometheus!), history, end),
         );
         if (options.out) await writeFile(options.out, text);
         if (options.json)

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { auditEventsSince } from '../../audit/index.ts';
+import type { Role } from '../../keys/index.ts';
+import type { ServiceContext } from '../context.ts';
+
+export const AUDIT_READERS: readonly Role[] = ['auditor', 'operator', 'approver'];
+
+/** The query the route validates; the OpenAPI document shows the same. */
+export const auditSchemas = {
+  since: {
+    type: 'object',
+    required: ['since'],
+    properties: {
+      since: {
+        type: 'string',
+        format: 'date-time',
+        description: 'events at or after this instant, such as 2026-12-01T00:00:00Z',
+      },
+    },
+  },
+} as const;
+
+/**
+ * The audit chain's events since an instant, oldest first: the releases, deploys, flag changes and
+ * keys `entitle status` and the weekly report list. They hold people's names and what they did,
+ * never citizens' data.
+ */
+export function registerAudit(app: FastifyInstance, { db }: ServiceContext): void {
+  app.get(
+    '/v1/audit-events',
+    { config: { roles: AUDIT_READERS }, schema: { querystring: auditSchemas.since } },
+    async (request) => ({
+      events: await auditEventsSince(db, new Date((request.query as { since: string }).since).toISOString()),
+    }),
+  );
+}
