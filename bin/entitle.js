@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 // The `entitle` command. `npm install` compiles the sources to dist/ (scripts/build.js, the
 // prepare script) and the command runs that JavaScript, which starts in a fraction of a second.
-// When src/ is not exactly what the build was made from, or there is no build, or
+// The container image has the build and no sources, so it always runs the build. Elsewhere,
+// when src/ is not exactly what the build was made from, or there is no build, or
 // ENTITLE_FROM_SOURCES=1 (the tests set it), it runs the TypeScript sources through tsx's loader
 // instead: the same code, compiled as it loads, so slower to start.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { sourceManifest } from './sources.js';
 
-/** Whether dist/ was built from src/ exactly as it is now (bin/sources.js). */
+/**
+ * Whether dist/ was built from src/ exactly as it is now (bin/sources.js), or is all there is:
+ * the container image ships the build without the sources.
+ */
 function buildIsCurrent() {
   try {
-    return readFileSync(new URL('../dist/BUILT', import.meta.url), 'utf8') === sourceManifest();
+    const built = readFileSync(new URL('../dist/BUILT', import.meta.url), 'utf8');
+    return !existsSync(new URL('../src', import.meta.url)) || built === sourceManifest();
   } catch {
     return false;
   }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmod, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { DockerfileParser } from 'dockerfile-ast';
+import { Copy, DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { projectRoot, testDatabases } from '../testing/index.ts';
 
 const run = promisify(execFile);
@@ -15,6 +15,12 @@ const run = promisify(execFile);
  * its contents assembled exactly as its COPY and RUN steps say, then run the way the container
  * runs them (its environment, an unprivileged user, nothing writable but /tmp).
  */
+/** An instruction's arguments, with a COPY's --from stage before them as it is written. */
+function copyArguments(instruction: Instruction): string {
+  const from = instruction instanceof Copy ? instruction.getFromFlag()?.getValue() : undefined;
+  return `${from ? `--from=${from} ` : ''}${instruction.getArgumentsContent() ?? ''}`;
+}
+
 async function dockerfile() {
   return DockerfileParser.parse(await readFile(join(projectRoot, 'Dockerfile'), 'utf8'));
 }
@@ -25,7 +31,7 @@ describe('container image', () => {
     const stages = file.getFROMs();
     assert.deepEqual(
       stages.map((s) => s.getBuildStage()),
-      ['dependencies', 'runtime'],
+      ['dependencies', 'build', 'runtime'],
     );
     const base =
       file
@@ -39,13 +45,24 @@ describe('container image', () => {
       'the base image is pinned to an exact Node.js release, never "latest"',
     );
 
-    const instructions = file
-      .getInstructions()
-      .map((i) => ({ keyword: i.getKeyword(), args: i.getArgumentsContent() ?? '' }));
+    const instructions = file.getInstructions().map((i) => ({ keyword: i.getKeyword(), args: copyArguments(i) }));
     const runs = instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     assert.ok(
       runs.some((r) => r.startsWith('npm ci --omit=dev')),
       'dependencies come from npm ci with the lock file',
+    );
+    assert.ok(runs.includes('node scripts/build.js'), 'the sources are compiled in the build stage');
+    const runtimeLine = stages[2]!.getRange().start.line;
+    const runtimeCopies = instructions.filter(
+      (i, n) => i.keyword === 'COPY' && file.getInstructions()[n]!.getRange().start.line > runtimeLine,
+    );
+    assert.ok(
+      runtimeCopies.some((c) => c.args === '--from=build /app/dist ./dist'),
+      'the runtime runs the build',
+    );
+    assert.ok(
+      !runtimeCopies.some((c) => /^src\b/.test(c.args)),
+      'the runtime ships no TypeScript sources, so the command runs the build',
     );
     assert.ok(
       !runs.some((r) => /npm install\b|curl|wget/.test(r)),
@@ -75,11 +92,30 @@ describe('container image', () => {
     { skip: root ? false : 'needs root to run the service as user 10001' },
     async () => {
       const file = await dockerfile();
-      const runtime = file.getFROMs()[1]!.getRange().start.line;
-      const steps = file.getInstructions().filter((i) => i.getRange().start.line > runtime);
+      const [, buildStage, runtimeStage] = file.getFROMs().map((f) => f.getRange().start.line);
+      const steps = file.getInstructions().filter((i) => i.getRange().start.line > runtimeStage!);
+      const buildSteps = file
+        .getInstructions()
+        .filter((i) => i.getRange().start.line > buildStage! && i.getRange().start.line < runtimeStage!);
       const dir = await mkdtemp(join(tmpdir(), 'entitle-image-'));
       const app = join(dir, 'app');
+      const build = join(dir, 'build');
       const database = await testDatabases.postgres();
+      // The build context, without what .dockerignore keeps out (tests and the harnesses).
+      const fromContext = (path: string) =>
+        !path.endsWith('.test.ts') && !path.startsWith(join(projectRoot, 'src/testing'));
+      const copyInto = async (root: string, copy: Instruction, stages: Record<string, string>) => {
+        const parts = copyArguments(copy).split(/\s+/);
+        const from = parts[0]!.startsWith('--from=') ? stages[parts.shift()!.slice('--from='.length)]! : undefined;
+        const target = parts.pop()!;
+        for (const source of parts) {
+          await cp(
+            from ? join(from, source.replace(/^\/app\//, '')) : join(projectRoot, source),
+            join(root, target.endsWith('/') || parts.length > 1 ? join(target, source.split('/').pop()!) : target),
+            { recursive: true, filter: from ? () => true : fromContext },
+          );
+        }
+      };
       try {
         // The dependencies stage: the lock file, npm ci of production dependencies (from the cache where it can).
         await cp(join(projectRoot, 'package.json'), join(app, 'package.json'));
@@ -88,23 +124,16 @@ describe('container image', () => {
           cwd: app,
           maxBuffer: 8 * 1024 * 1024,
         });
-        // The runtime stage's COPY steps, without what .dockerignore keeps out (tests and the harnesses).
+        // The build stage: its COPY steps, every dependency (the project's, as npm ci installs
+        // them), then its build.
+        for (const copy of buildSteps.filter((i) => i.getKeyword() === 'COPY')) await copyInto(build, copy, {});
+        await symlink(join(projectRoot, 'node_modules'), join(build, 'node_modules'));
+        await run('node', ['scripts/build.js'], { cwd: build, maxBuffer: 8 * 1024 * 1024 });
+        // The runtime stage's COPY steps (its node_modules came from the dependencies stage above).
         for (const copy of steps.filter(
           (i) => i.getKeyword() === 'COPY' && !(i.getArgumentsContent() ?? '').includes('node_modules'),
-        )) {
-          const parts = (copy.getArgumentsContent() ?? '').split(/\s+/);
-          const target = parts.pop()!;
-          for (const source of parts) {
-            await cp(
-              join(projectRoot, source),
-              join(app, target.endsWith('/') || parts.length > 1 ? join(target, source.split('/').pop()!) : target),
-              {
-                recursive: true,
-                filter: (path) => !path.endsWith('.test.ts') && !path.startsWith(join(projectRoot, 'src/testing')),
-              },
-            );
-          }
-        }
+        ))
+          await copyInto(app, copy, { build });
         await run('chmod', ['-R', 'go=rX,u=rwX', dir]);
         await chmod(dir, 0o755);
 
@@ -122,6 +151,7 @@ describe('container image', () => {
             );
         }
         env.PORT = '0';
+        env.ENTITLE_DEBUG = '1';
         const child = spawn('node', ['bin/entitle.js', 'serve'], {
           cwd: app,
           env,
@@ -150,6 +180,7 @@ describe('container image', () => {
           }
           const url = `http://127.0.0.1:${port}`;
           assert.ok(ready, `the image's service became ready:\n${output}`);
+          assert.match(output, /entitle: running the build in dist\//, 'the image runs compiled JavaScript');
           const version = (await (await fetch(`${url}/version`)).json()) as {
             build: { version: string; commit: string };
           };
