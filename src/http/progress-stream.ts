@@ -24,7 +24,11 @@ export async function answerWithProgress<T>(
 ): Promise<T | FastifyReply> {
   if (!(request.headers.accept ?? '').includes(NDJSON)) return work(() => undefined);
   const lines = new PassThrough();
-  const send = (value: unknown) => lines.write(`${JSON.stringify(value)}\n`);
+  // A caller that hangs up does not stop the work (it is recorded when done); its lines go nowhere.
+  lines.on('error', () => undefined);
+  const send = (value: unknown) => {
+    if (!lines.destroyed && lines.writable) lines.write(`${JSON.stringify(value)}\n`);
+  };
   let last: WorkProgress = { done: 0, total: 0 };
   let sentAt = 0;
   const ticker = setInterval(() => send({ progress: last }), 1_000);

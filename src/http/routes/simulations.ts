@@ -6,7 +6,7 @@ import type { Role } from '../../keys/index.ts';
 import { activeVersions } from '../../releases/index.ts';
 import { recordDecisions, simulate, SIMULATED_BENEFITS, simulationOptions } from '../../simulate/index.ts';
 import type { ServiceContext } from '../context.ts';
-import { answerWithProgress } from '../progress-stream.ts';
+import { answerWithProgress, NDJSON } from '../progress-stream.ts';
 
 /** The body the route validates; the OpenAPI document shows the same. */
 export const simulationSchemas = {
@@ -30,6 +30,8 @@ export const simulationSchemas = {
 } as const;
 
 export const SIMULATORS: readonly Role[] = ['policy-author'];
+/** The most households a run answered as one JSON document may have: it answers within seconds. */
+const PLAIN_MOST = 1_000;
 
 /**
  * Synthetic decisions (application ids SYN-...) recorded by the service, so a new service has
@@ -46,6 +48,14 @@ export function registerSimulations(app: FastifyInstance, context: ServiceContex
     async (request, reply) => {
       const input = request.body as { households: number; seed?: number; benefit?: string; from?: string; to?: string };
       const settings = simulationOptions(input);
+      // A plain JSON answer waits for the whole run: only small runs may be asked for so.
+      if (!(request.headers.accept ?? '').includes(NDJSON) && input.households > PLAIN_MOST)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', `more than ${PLAIN_MOST} households need the progress stream`, [
+          {
+            field: 'households',
+            message: `give at most ${PLAIN_MOST}, or send Accept: ${NDJSON} and read the progress as it comes (entitle simulate --record does)`,
+          },
+        ]);
       if ((await recordedEnvironment(db)) === 'production')
         throw new EntitleError('ENTITLE_FORBIDDEN', 'synthetic decisions are never recorded in production', [
           { message: "record them on a development or staging service, whose decisions are not citizens' own" },
