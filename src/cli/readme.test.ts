@@ -175,6 +175,10 @@ describe('the README', { timeout: 600_000 }, () => {
         const ran = await bash(block.text, dir, env);
         assert.equal(ran.code, 0, `README.md:${block.line}: ${ran.stderr}\n${ran.stdout}`);
         assert.match(ran.stdout, /the decision log is intact/);
+        assert.match(
+          ran.stdout,
+          /to review: release \S+ by Alex Example: approved by Sam Jones, whose every key Alex Example made/,
+        );
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
