@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Queryable } from '../store/index.ts';
 import { personHandle } from '../people/index.ts';
+import { dutyReviews } from './duties.ts';
 
 /*
  * The controls of the service live in ordinary tables: who wrote a release and who approved it,
@@ -25,6 +26,8 @@ interface EventRow {
 
 export interface ControlsReport {
   readonly ok: boolean;
+  /** Approvals for a person to look at, which do not make the report fail (duties.ts). */
+  readonly reviews: readonly string[];
   /** What was compared, by kind: releases, approvals, benefits, flags, keys, environment. */
   readonly checked: Readonly<Record<string, number>>;
   readonly problems: readonly string[];
@@ -134,6 +137,9 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
         revoked: false,
         person: typeof ev.person === 'string' ? ev.person : null,
       });
+    } else if (e.action === 'key.holder_assigned') {
+      const k = keys.get(e.subject.replace(/^key:/, ''));
+      if (k && k.person === null && typeof ev.person === 'string') k.person = ev.person;
     } else if (e.action === 'key.revoked') {
       const k = keys.get(e.subject.replace(/^key:/, ''));
       if (k) k.revoked = true;
@@ -302,5 +308,5 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
   for (const [id, k] of keys)
     if (!keySeen.has(id)) problems.push(`key ${k.name} is in the audit log but its row was deleted`);
 
-  return { ok: problems.length === 0, checked, problems };
+  return { ok: problems.length === 0, checked, problems, reviews: dutyReviews(events) };
 }

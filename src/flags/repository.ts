@@ -329,7 +329,7 @@ export async function approveFlagChange(
     const change = await pendingChange(tx, id);
     if (samePerson(change.requestedBy, actor)) {
       throw new EntitleError('ENTITLE_FLAG_APPROVAL_REQUIRED', `${actor} asked for ${id}, so cannot approve it`, [
-        { field: 'actor', message: 'a second person must approve a flag change in production' },
+        { field: 'approver', message: 'a second person must approve a flag change in production, with their own key' },
       ]);
     }
     const flag = await getFlag(tx, change.flagKey, true);

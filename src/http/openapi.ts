@@ -344,6 +344,20 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
           },
         },
       },
+      '/v1/keys/{name}/holder': {
+        post: {
+          summary:
+            'Give a key made before keys belonged to people its holder, once; a key that has a holder keeps them',
+          description: roles(['admin']),
+          parameters: [{ name: 'name', in: 'path', required: true, schema: keySchemas.nameParams.properties.name }],
+          requestBody: { required: true, content: { 'application/json': { schema: keySchemas.holder } } },
+          responses: {
+            200: { description: 'The key, with its holder.' },
+            403: problemResponse('The key has a holder already.'),
+            404: problemResponse('No active key of that name.'),
+          },
+        },
+      },
       '/v1/keys/{name}/revoke': {
         post: {
           summary: 'Revoke a key: it stops working as soon as each instance hears of it, within 10 s',
@@ -672,7 +686,7 @@ function releasePaths(): Record<string, unknown> {
     '/v1/simulations': {
       post: {
         summary:
-          'Record synthetic decisions (SYN- application ids) made by the active version, to backtest on; never in production. With Accept: application/x-ndjson, progress lines every second, then {"result":...} or {"problem":...}',
+          'Record synthetic decisions (SYN- application ids) made by the active version, to backtest on; never in production. With Accept: application/x-ndjson (needed past 1,000 households), progress lines every second, then {"result":...} or {"problem":...}',
         description: roles(SIMULATORS),
         requestBody: { required: true, content: { 'application/json': { schema: simulationSchemas.record } } },
         responses: {

@@ -1,5 +1,6 @@
 export {
   adoptUnauditedKeys,
+  assignHolder,
   createKey,
   KeyVerifier,
   listKeys,

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { appendAuditEvent } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import type { Database } from '../store/index.ts';
+import type { Database, Queryable } from '../store/index.ts';
 import { checkPersonName, personHandle } from '../people/index.ts';
 
 /** What a key may do. Each route names the roles it accepts; admin may do everything. */
@@ -40,6 +40,92 @@ const KEYS_CHANNEL = 'entitle_keys';
 
 function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * The person a key is for, found by handle: added when new, and joined only when asked
+ * (`existingPerson`), so two people whose names fold alike are never merged by accident and a
+ * second key for the same person is never a second person.
+ */
+async function personFor(
+  tx: Queryable,
+  personName: string,
+  field: string,
+  existingPerson: boolean,
+  refused: string,
+): Promise<{ id: string; name: string }> {
+  const handle = personHandle(personName);
+  const inserted = await tx.query(
+    'INSERT INTO people (id, name, handle, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (handle) DO NOTHING RETURNING id',
+    [uuidv7(), personName, handle, new Date().toISOString()],
+  );
+  const { rows } = await tx.query<{ id: string; name: string }>('SELECT id, name FROM people WHERE handle = $1', [
+    handle,
+  ]);
+  const holder = rows[0]!;
+  if (inserted.rows.length === 0 && !existingPerson)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', refused, [
+      {
+        field,
+        message: `${holder.name} holds keys already: if this key is theirs too, say so (--existing-person); if it is for someone else, name them so the two can be told apart, such as "${personName} (Leeds)"`,
+      },
+    ]);
+  if (inserted.rows.length > 0 && existingPerson)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', refused, [
+      { field, message: `no one named ${personName} holds a key yet: leave out --existing-person` },
+    ]);
+  return holder;
+}
+
+/**
+ * Gives a key made before keys belonged to people (migration 009) its holder, recorded in the
+ * audit chain as done by `actor` (an admin). Until then such a key acts as its own name. A key
+ * that has a holder keeps them: a key is never handed from one person to another (revoke it, and
+ * make the other person their own).
+ */
+export async function assignHolder(
+  db: Database,
+  name: string,
+  person: string,
+  actor: string,
+  options: { readonly existingPerson?: boolean } = {},
+): Promise<KeyListing> {
+  const personName = checkPersonName(person, '--person');
+  await db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string; person_id: string | null; revoked_at: string | null }>(
+      'SELECT id, person_id, revoked_at FROM api_keys WHERE name = $1 FOR UPDATE',
+      [name],
+    );
+    const found = rows[0];
+    if (!found || found.revoked_at !== null)
+      throw new EntitleError('ENTITLE_NOT_FOUND', `there is no active key named ${name}`, [
+        { field: 'name', message: 'give the name of an active key, as "entitle keys list" shows it' },
+      ]);
+    if (found.person_id !== null)
+      throw new EntitleError('ENTITLE_FORBIDDEN', `key ${name} has a holder already`, [
+        {
+          field: 'name',
+          message: 'a key is never handed to another person: revoke it, and make the other person a key of their own',
+        },
+      ]);
+    const holder = await personFor(
+      tx,
+      personName,
+      '--person',
+      options.existingPerson === true,
+      `key ${name} cannot be given to that person`,
+    );
+    await tx.query('UPDATE api_keys SET person_id = $1 WHERE id = $2', [holder.id, found.id]);
+    await appendAuditEvent(tx, {
+      actor,
+      action: 'key.holder_assigned',
+      subject: `key:${found.id}`,
+      reason: `key ${name}, made before keys belonged to people, is held by ${holder.name}`,
+      evidence: { name, person: personHandle(personName) },
+    });
+    await tx.query('SELECT pg_notify($1, $2)', [KEYS_CHANNEL, 'assigned']);
+  });
+  return (await listKeys(db)).find((k) => k.name === name)!;
 }
 
 /**
@@ -101,27 +187,13 @@ export async function createKey(
             },
           ]);
       }
-      // A person is added to only when asked: two people whose names fold alike are never merged
-      // by accident, and a second key for the same person is never a second person.
-      const inserted = await tx.query(
-        'INSERT INTO people (id, name, handle, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (handle) DO NOTHING RETURNING id',
-        [uuidv7(), personName, handle, now],
+      const holder = await personFor(
+        tx,
+        personName,
+        personField,
+        options.existingPerson === true,
+        'the key cannot be created',
       );
-      const { rows } = await tx.query<{ id: string; name: string }>('SELECT id, name FROM people WHERE handle = $1', [
-        handle,
-      ]);
-      const holder = rows[0]!;
-      if (inserted.rows.length === 0 && !options.existingPerson)
-        throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
-          {
-            field: personField,
-            message: `${holder.name} holds keys already: if this key is theirs too, say so (--existing-person); if it is for someone else, name them so the two can be told apart, such as "${personName} (Leeds)"`,
-          },
-        ]);
-      if (inserted.rows.length > 0 && options.existingPerson)
-        throw new EntitleError('ENTITLE_INPUT_INVALID', 'the key cannot be created', [
-          { field: personField, message: `no one named ${personName} holds a key yet: leave out --existing-person` },
-        ]);
       const made: ApiKey = { id: uuidv7(), name, roles: roles as Role[], person: holder.name };
       await tx.query(
         'INSERT INTO api_keys (id, name, key_hash, roles, created_at, person_id) VALUES ($1, $2, $3, $4, $5, $6)',

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EntitleError } from '../errors/index.ts';
 import { testDatabases } from '../testing/index.ts';
-import { createKey, KeyVerifier, listKeys } from './keys.ts';
+import { verifyControls, appendAuditEvent } from '../audit/index.ts';
+import { assignHolder, createKey, KeyVerifier, listKeys } from './keys.ts';
 import { checkPersonName, personHandle, samePerson } from '../people/index.ts';
 
 describe('people', () => {
@@ -59,6 +60,53 @@ describe('people', () => {
         ['alice-laptop: Alice Smith', 'alice-phone: Alice Smith', 'front-end-1: front-end-1'],
       );
       await assert.rejects(createKey(t.db, 'bad', ['approver'], 'operator', '<b>'), /cannot be created/);
+    } finally {
+      await t.drop();
+    }
+  });
+});
+
+describe('a key made before keys belonged to people', () => {
+  it('acts as its own name until an admin gives it its holder, once, in the audit chain', async () => {
+    const t = await testDatabases.pglite();
+    try {
+      // As the code before migration 009 made it: no person, and no person in its event.
+      await t.db.transaction(async (tx) => {
+        await tx.query(
+          "INSERT INTO api_keys (id, name, key_hash, roles, created_at) VALUES ('01a2a000-0000-7000-8000-000000000001', 'old-laptop', 'abc', '{approver}', '2026-01-01T00:00:00.000Z')",
+        );
+        await appendAuditEvent(tx, {
+          actor: 'operator',
+          action: 'key.created',
+          subject: 'key:01a2a000-0000-7000-8000-000000000001',
+          reason: 'key old-laptop created',
+          evidence: { name: 'old-laptop', roles: ['approver'], keyHash: 'abc' },
+        });
+      });
+      await createKey(t.db, 'bob-laptop', ['approver'], 'Ann Admin', 'Bob Jones');
+      assert.equal((await listKeys(t.db)).find((k) => k.name === 'old-laptop')!.person, 'old-laptop');
+
+      await assert.rejects(assignHolder(t.db, 'old-laptop', 'bob jones', 'Ann Admin'), (error: EntitleError) =>
+        /Bob Jones holds keys already/.test(error.problems[0]!.message),
+      );
+      const held = await assignHolder(t.db, 'old-laptop', 'bob jones', 'Ann Admin', { existingPerson: true });
+      assert.equal(held.person, 'Bob Jones', 'the key now acts as the person who holds it');
+      await assert.rejects(
+        assignHolder(t.db, 'old-laptop', 'Carol', 'Ann Admin'),
+        /has a holder already/,
+        'a key is never handed from one person to another',
+      );
+      await assert.rejects(assignHolder(t.db, 'bob-laptop', 'Carol', 'Ann Admin'), /has a holder already/);
+      await assert.rejects(assignHolder(t.db, 'no-such-key', 'Carol', 'Ann Admin'), /no active key named no-such-key/);
+
+      const controls = await verifyControls(t.db);
+      assert.deepEqual(controls.problems, [], 'the assignment is in the audit chain');
+      await t.db.query("UPDATE api_keys SET person_id = NULL WHERE name = 'old-laptop'");
+      assert.match(
+        (await verifyControls(t.db)).problems.join('\n'),
+        /key old-laptop: its holder differ/,
+        'and taking it back by SQL is caught',
+      );
     } finally {
       await t.drop();
     }

@@ -330,13 +330,18 @@ export async function approveRelease(
       throw new EntitleError(
         'ENTITLE_RELEASE_APPROVAL_REQUIRED',
         `${approver} wrote this release and cannot approve it`,
-        [{ field: 'actor', message: 'a second person must approve: ask someone other than the author' }],
+        [
+          {
+            field: 'approver',
+            message: 'a second person must approve with their own key: any key of the author is the author',
+          },
+        ],
       );
     }
     if (['superseded', 'rejected', 'rolled-back', 'active'].includes(release.state)) checkTransition(release, 'active');
     if (release.approvals.some((a) => a.kind === kind && samePerson(a.approver, approver))) {
       throw new EntitleError('ENTITLE_RELEASE_APPROVAL_REQUIRED', `${approver} has already approved this release`, [
-        { field: 'actor', message: 'each person approves once; ask another person' },
+        { field: 'approver', message: 'each person approves once, whichever key they use; ask another person' },
       ]);
     }
     await tx.query(

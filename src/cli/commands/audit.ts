@@ -60,6 +60,8 @@ export function registerAudit(program: Command): void {
             .join(', ')} against the audit log: the controls match it\n`,
         );
       else for (const problem of controls.problems) process.stderr.write(`control altered: ${problem}\n`);
+      // Not failures: approvals a person should look at (separation of duties, audit/duties.ts).
+      for (const review of controls.reviews) process.stdout.write(`to review: ${review}\n`);
       if (!audit.ok) {
         process.stderr.write(`the audit log does not verify: ${audit.problem}\n`);
         if (audit.missing) process.stderr.write(`missing audit leaves: ${audit.missing.from} to ${audit.missing.to}\n`);

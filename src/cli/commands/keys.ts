@@ -92,6 +92,25 @@ export function registerKeys(program: Command): void {
       }
     });
   keys
+    .command('assign')
+    .description(
+      'Give a key made before keys belonged to people its holder, through the service (admin); recorded in the audit chain. A key that has a holder keeps them.',
+    )
+    .argument('<name>', 'the key, as "entitle keys list" names it')
+    .requiredOption('--person <name>', 'who holds it, such as Alice Smith')
+    .option('--existing-person', 'the person holds other keys already')
+    .addOption(jsonOption('the key, with its holder'))
+    .action(async (name: string, options: { person: string; existingPerson?: boolean; json?: boolean }) => {
+      const assigned = await (
+        await connection()
+      ).post<KeyListing>(`/v1/keys/${encodeURIComponent(name)}/holder`, {
+        person: options.person,
+        ...(options.existingPerson ? { existingPerson: true } : {}),
+      });
+      if (options.json) return printJson(assigned);
+      process.stdout.write(`${assigned.name} is held by ${assigned.person}\n`);
+    });
+  keys
     .command('revoke')
     .description('Revoke an API key by name, through the service (admin).')
     .argument('<name>', 'the key to revoke')

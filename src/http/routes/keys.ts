@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { EntitleError } from '../../errors/index.ts';
-import { createKey, listKeys, revokeKey, ROLES, type Role } from '../../keys/index.ts';
+import { assignHolder, createKey, listKeys, revokeKey, ROLES, type Role } from '../../keys/index.ts';
 import type { ServiceContext } from '../context.ts';
 
 const ADMINS: readonly Role[] = ['admin'];
@@ -27,6 +27,15 @@ export const keySchemas = {
     },
   },
   nameParams: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } },
+  holder: {
+    type: 'object',
+    required: ['person'],
+    additionalProperties: false,
+    properties: {
+      person: { type: 'string', maxLength: 200, description: 'who holds the key, such as Alice Smith' },
+      existingPerson: { type: 'boolean', description: 'the person holds other keys already' },
+    },
+  },
 } as const;
 
 /**
@@ -56,6 +65,16 @@ export function registerKeys(app: FastifyInstance, context: ServiceContext): voi
         .header('cache-control', 'no-store')
         .send({ key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person });
     },
+  );
+
+  // A key made before keys belonged to people is given its holder, once.
+  app.post<{ Params: { name: string }; Body: { person: string; existingPerson?: boolean } }>(
+    '/v1/keys/:name/holder',
+    { config: { roles: ADMINS }, schema: { params: keySchemas.nameParams, body: keySchemas.holder } },
+    async (request) =>
+      assignHolder(db, request.params.name, request.body.person, request.apiKey!.person, {
+        existingPerson: request.body.existingPerson === true,
+      }),
   );
 
   app.post<{ Params: { name: string } }>(
