@@ -111,8 +111,11 @@ export async function auditEventsFor(db: Queryable, subject: string): Promise<Au
 }
 
 /** Every event at or after an instant, oldest first (`at` is ISO 8601 UTC, so text order is time order). */
-export async function auditEventsSince(db: Queryable, since: string): Promise<AuditEvent[]> {
-  const { rows } = await db.query<AuditRow>('SELECT * FROM audit_events WHERE at >= $1 ORDER BY seq', [since]);
+export async function auditEventsSince(db: Queryable, since: string, limit?: number): Promise<AuditEvent[]> {
+  const { rows } = await db.query<AuditRow>(
+    `SELECT * FROM audit_events WHERE at >= $1 ORDER BY seq${limit === undefined ? '' : ' LIMIT $2'}`,
+    limit === undefined ? [since] : [since, limit],
+  );
   return rows.map(fromRow);
 }
 

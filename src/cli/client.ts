@@ -177,12 +177,7 @@ export class ServiceClient {
     try {
       return (text ? JSON.parse(text) : undefined) as T;
     } catch {
-      throw new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `the service at ${this.url} did not answer with JSON`, [
-        {
-          field: 'ENTITLE_URL',
-          message: 'check that ENTITLE_URL (or the address you logged in to) is the service itself',
-        },
-      ]);
+      throw this.notJson();
     }
   }
 
@@ -200,9 +195,24 @@ export class ServiceClient {
   ): Promise<string> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const response = await this.fetch(method, path, body, accept, AbortSignal.timeout(timeoutMs), timeoutMs);
-    const text = await response.text();
+    const text = await this.read(response, timeoutMs);
     if (response.ok) return text;
     throw this.refusal(response, text, method, path);
+  }
+
+  /** An answer's body, or what went wrong reading it, said as the service being unreachable is. */
+  private async read(response: Response, timeoutMs: number): Promise<string> {
+    try {
+      return await response.text();
+    } catch (error) {
+      throw new EntitleError(
+        'ENTITLE_SOURCE_UNREACHABLE',
+        (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError'
+          ? `the service at ${this.url} did not finish its answer within ${timeoutMs / 1000} s`
+          : `the connection to the service at ${this.url} broke before its answer ended`,
+        [{ message: 'a change may still have been made: check before running the command again' }],
+      );
+    }
   }
 
   /**
@@ -210,7 +220,13 @@ export class ServiceClient {
    * `onLine` as it arrives, as `kubectl logs -f` reads its stream. The connection may run as long
    * as the work does, but never `idleMs` without a line.
    */
-  async stream(path: string, body: unknown, onLine: (value: unknown) => void, idleMs = 60_000): Promise<void> {
+  async stream(
+    path: string,
+    body: unknown,
+    onLine: (value: unknown) => void,
+    options: { method?: 'GET' | 'POST'; idleMs?: number } = {},
+  ): Promise<void> {
+    const { method = 'POST', idleMs = 60_000 } = options;
     const controller = new AbortController();
     let idle = setTimeout(() => controller.abort(), idleMs);
     const wake = () => {
@@ -218,10 +234,16 @@ export class ServiceClient {
       idle = setTimeout(() => controller.abort(), idleMs);
     };
     try {
-      const response = await this.fetch('POST', path, body, 'application/x-ndjson', controller.signal, idleMs);
-      if (!response.ok) throw this.refusal(response, await response.text(), 'POST', path);
+      const response = await this.fetch(method, path, body, 'application/x-ndjson', controller.signal, idleMs);
+      if (!response.ok) throw this.refusal(response, await this.read(response, idleMs), method, path);
       if (!(response.headers.get('content-type') ?? '').startsWith('application/x-ndjson')) {
-        onLine({ result: JSON.parse(await response.text()) as unknown });
+        const text = await this.read(response, idleMs);
+        try {
+          onLine({ result: JSON.parse(text) as unknown });
+        } catch (error) {
+          if (error instanceof EntitleError) throw error;
+          throw this.notJson();
+        }
         return;
       }
       const decoder = new TextDecoder();
@@ -234,7 +256,14 @@ export class ServiceClient {
           while ((end = pending.indexOf('\n')) >= 0) {
             const line = pending.slice(0, end).trim();
             pending = pending.slice(end + 1);
-            if (line) onLine(JSON.parse(line) as unknown);
+            if (!line) continue;
+            let value: unknown;
+            try {
+              value = JSON.parse(line);
+            } catch {
+              throw this.notJson();
+            }
+            onLine(value);
           }
         }
       } catch (error) {
@@ -257,19 +286,30 @@ export class ServiceClient {
    * stderr as `label` (a bar at a terminal, a line every 5 s elsewhere), and its result, or its
    * problem as the EntitleError the command would have raised itself.
    */
-  async work<T>(path: string, body: unknown, label: string): Promise<T> {
+  async work<T>(path: string, body: unknown, label: string, method: 'GET' | 'POST' = 'POST'): Promise<T> {
     let bar: Progress | undefined;
     let outcome: { result: T } | undefined;
-    await this.stream(path, body, (value) => {
-      const line = value as
-        { progress: { done: number; total: number } } | { result: T } | { problem: ProblemBody & { status?: number } };
-      if ('progress' in line) {
-        if (line.progress.total <= 0) return;
-        bar ??= progressBar(label, line.progress.total);
-        bar.update(line.progress.done);
-      } else if ('problem' in line) {
-        throw problemError(line.problem, line.problem.status ?? 500, this.url, `POST ${path}`);
-      } else outcome = line;
+    const streamed = this.stream(
+      path,
+      body,
+      (value) => {
+        const line = value as
+          | { progress: { done: number; total: number } }
+          | { result: T }
+          | { problem: ProblemBody & { status?: number } };
+        if ('progress' in line) {
+          if (line.progress.total <= 0) return;
+          bar ??= progressBar(label, line.progress.total);
+          bar.update(line.progress.done);
+        } else if ('problem' in line) {
+          throw problemError(line.problem, line.problem.status ?? 500, this.url, `POST ${path}`);
+        } else outcome = line;
+      },
+      { method },
+    );
+    // A result that arrived stands, even if the connection then broke before it closed.
+    await streamed.catch((error: unknown) => {
+      if (!outcome) throw error;
     });
     bar?.finish();
     if (!outcome)
@@ -325,6 +365,15 @@ export class ServiceClient {
         ],
       );
     }
+  }
+
+  private notJson(): EntitleError {
+    return new EntitleError('ENTITLE_SOURCE_UNREACHABLE', `the service at ${this.url} did not answer with JSON`, [
+      {
+        field: 'ENTITLE_URL',
+        message: 'check that ENTITLE_URL (or the address you logged in to) is the service itself',
+      },
+    ]);
   }
 
   /** The service's refusal as the EntitleError the command would have raised itself. */

@@ -79,6 +79,7 @@ export async function purgeInputs(
       `WITH purged AS (
          UPDATE decisions SET inputs = NULL, purged_at = $2
           WHERE seq IN (SELECT seq FROM decisions WHERE created_at < $1 AND inputs IS NOT NULL ORDER BY seq LIMIT $3)
+            AND inputs IS NOT NULL
           RETURNING 1)
        SELECT count(*)::int AS count FROM purged`,
       [before, purgedAt, batch],

@@ -54,7 +54,8 @@ describe('entitle deploy', { timeout: 120_000 }, () => {
           (...args: string[]) =>
             runEntitle(args, { ENTITLE_URL: server.url, ENTITLE_API_KEY: keys[key]! });
         const pipeline = as('pipeline');
-        const build = ['--environment', 'production', '--version', '1.4.2', '--commit', 'abc1234def5678'];
+        const commit = 'abc1234def5678abc1234def5678abc1234def56';
+        const build = ['--environment', 'production', '--version', '1.4.2', '--commit', commit];
         const record = ['deploy', 'record', ...build, '--strategy', 'canary', '--verification', 'smoke run 42'];
 
         const early = await pipeline('deploy', 'check-window', ...build);
@@ -64,7 +65,7 @@ describe('entitle deploy', { timeout: 120_000 }, () => {
         assert.equal(unapproved.code, 6, unapproved.stderr);
         assert.match(
           unapproved.stderr,
-          /ENTITLE_DEPLOY_APPROVAL_REQUIRED: nobody other than sam has approved version 1\.4\.2/,
+          /ENTITLE_DEPLOY_APPROVAL_REQUIRED: version 1\.4\.2 \(commit abc1234def56\) needs 2 approvers other than sam for production; it has none/,
         );
         // The operator's own second key approving is still the operator.
         assert.equal((await as('sam-phone')('deploy', 'approve', ...build, '--reason', 'mine')).code, 0);
@@ -88,7 +89,20 @@ describe('entitle deploy', { timeout: 120_000 }, () => {
         );
         assert.equal(bad.code, 2, bad.stderr);
         assert.match(bad.stderr, /version: give a version/);
-        assert.match(bad.stderr, /commit: give the git commit/);
+        assert.match(bad.stderr, /commit: give the whole git commit/);
+        const abbreviated = await as('ben-laptop')(
+          'deploy',
+          'approve',
+          ...build.slice(0, 5),
+          'abc1234',
+          '--reason',
+          'x',
+        );
+        assert.equal(
+          abbreviated.code,
+          2,
+          'an approval names the whole commit: another can be made to share a short one',
+        );
 
         const approved = await as('ben-laptop')(
           'deploy',
@@ -99,11 +113,14 @@ describe('entitle deploy', { timeout: 120_000 }, () => {
         );
         assert.equal(approved.code, 0, approved.stderr);
         assert.match(approved.stdout, /Ben Okoro approved version 1\.4\.2 \(commit abc1234def56\) in production/);
+        const single = await pipeline('deploy', 'check-window', ...build);
+        assert.equal(single.code, 6, 'production needs two people: the one who starts the pipeline may be one of them');
+        assert.match(single.stderr, /it has only Ben Okoro/);
+        assert.equal((await as('asha-laptop')('deploy', 'approve', ...build, '--reason', 'agreed')).code, 0);
         const ready = await pipeline('deploy', 'check-window', ...build);
         assert.equal(ready.code, 0, ready.stderr);
-        assert.match(ready.stdout, /the deploy may go ahead\napproved by Ben Okoro\n/);
-        // The whole commit names the same commit as its abbreviation.
-        const ok = await pipeline(...record.map((a) => (a === 'abc1234def5678' ? 'abc1234def5678aaaa' : a)));
+        assert.match(ready.stdout, /the deploy may go ahead\napproved by Ben Okoro, Asha Patel\n/);
+        const ok = await pipeline(...record);
         assert.equal(ok.code, 0, ok.stderr);
         const written = JSON.parse(ok.stdout) as DeployRecord;
         assert.deepEqual(Object.keys(written), [
@@ -122,10 +139,10 @@ describe('entitle deploy', { timeout: 120_000 }, () => {
             timestamp: 'T',
             environment: 'production',
             version: '1.4.2',
-            commit: 'abc1234def5678aaaa',
+            commit,
             operator: 'sam',
             strategy: 'canary',
-            approvals: ['Ben Okoro'],
+            approvals: ['Ben Okoro', 'Asha Patel'],
             verification: 'smoke run 42',
           },
         );
@@ -149,7 +166,7 @@ describe('entitle deploy', { timeout: 120_000 }, () => {
               '--version',
               '1.5.0',
               '--commit',
-              'def5678',
+              'def5678abc1234def5678abc1234def5678abc12',
               '--strategy',
               'rolling',
               '--verification',
@@ -171,7 +188,7 @@ describe('entitle deploy', { timeout: 120_000 }, () => {
         );
         assert.match(
           (await pipeline('deploy', 'history')).stdout,
-          /production {2}ROLLBACK 1\.4\.2 \(abc1234def56\) rollback by sam; approved by Ben Okoro/,
+          /production {2}ROLLBACK 1\.4\.2 \(abc1234def56\) rollback by sam; approved by Ben Okoro, Asha Patel/,
         );
 
         assert.equal((await pipeline('deploy', 'check-window', '--at', '2026-12-22T12:00')).code, 0);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { appendAuditEvent, type AuditEvent } from '../audit/index.ts';
 import { ENVIRONMENTS } from '../environments/index.ts';
 import { EntitleError, type Problem } from '../errors/index.ts';
+import { personHandle, samePerson } from '../people/index.ts';
 import { freezeWindowAt, type FreezeWindow } from '../freeze-windows/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { formatLondon } from '../uk-time/index.ts';
@@ -21,7 +22,8 @@ export const deployRecordSchema = z.strictObject({
     .min(1)
     .max(100)
     .regex(/^[\w.+-]+$/, 'give a version such as 1.4.2 or 2026.11.22-1'),
-  commit: z.string().regex(/^[0-9a-f]{7,40}$/, 'give the git commit as 7 to 40 lower-case hex characters'),
+  // The whole commit: an abbreviation of 7 characters can be matched by another commit made to match it.
+  commit: z.string().regex(/^[0-9a-f]{40}$/, 'give the whole git commit: 40 lower-case hex characters'),
   operator: z.string().trim().min(1, 'give the name of the person deploying').max(200),
   strategy: z.enum(STRATEGIES),
   approvals: z.array(z.string().trim().min(1).max(200)).max(10),
@@ -53,9 +55,6 @@ export interface DeployApproval {
   readonly at: string;
 }
 
-/** One commit named two ways (abbreviated and whole) is the same commit. */
-const sameCommit = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
-
 /**
  * An approver's approval of one build (version and commit) for one environment, recorded in the
  * audit chain as done by the person holding the key: the deploy's two-person rule and a freeze
@@ -82,7 +81,10 @@ export async function approveDeploy(
   return { environment, version, commit, emergency, approver, reason, at: event.at };
 }
 
-/** The approvals of a build for an environment, oldest first: the ordinary ones, or the emergency ones. */
+/**
+ * The approvals of a build for an environment, oldest first: every one (an emergency approval
+ * approves the build too), or only the emergency ones.
+ */
 export async function deployApprovals(
   db: Queryable,
   build: { readonly environment: string; readonly version: string; readonly commit: string },
@@ -94,12 +96,12 @@ export async function deployApprovals(
     [build.environment, build.version],
   );
   return rows
-    .filter((r) => sameCommit(String(r.evidence.commit), build.commit) && r.evidence.emergency === emergency)
+    .filter((r) => r.evidence.commit === build.commit && (r.evidence.emergency === true || !emergency))
     .map((r) => ({
       environment: build.environment,
       version: build.version,
       commit: String(r.evidence.commit),
-      emergency,
+      emergency: r.evidence.emergency === true,
       approver: r.actor,
       reason: r.reason,
       at: r.at,
@@ -108,13 +110,37 @@ export async function deployApprovals(
 
 /** The people, other than `besides`, who approved: each once, however many keys they used. */
 function approversOf(approvals: readonly DeployApproval[], besides: string): string[] {
-  return [...new Set(approvals.map((a) => a.approver))].filter((a) => a !== besides);
+  const people = new Map<string, string>();
+  for (const a of approvals) if (!samePerson(a.approver, besides)) people.set(personHandle(a.approver), a.approver);
+  return [...people.values()];
+}
+
+/**
+ * How many people other than the pipeline's key holder must approve a production build. Two: the
+ * person who starts the pipeline acts through it, not with their own key, so one approval could
+ * be theirs; two people's keys make sure a second person agreed.
+ */
+export const PRODUCTION_APPROVERS = 2;
+
+/** Refuses a production build fewer than PRODUCTION_APPROVERS people other than `operator` approved. */
+function requireApprovals(build: Build, operator: string, approvers: readonly string[]): void {
+  if (build.environment !== 'production' || approvers.length >= PRODUCTION_APPROVERS) return;
+  throw new EntitleError(
+    'ENTITLE_DEPLOY_APPROVAL_REQUIRED',
+    `version ${build.version} (commit ${build.commit.slice(0, 12)}) needs ${PRODUCTION_APPROVERS} approvers other than ${operator} for production; ${approvers.length === 0 ? 'it has none' : `it has only ${approvers.join(', ')}`}`,
+    [
+      {
+        field: 'approvals',
+        message: `approvers each run "entitle deploy approve --environment production --version ${build.version} --commit ${build.commit} --reason ..." with their own key`,
+      },
+    ],
+  );
 }
 
 /**
  * Records a deploy (or a rollback: strategy `rollback`) in the audit chain, as done by `operator`,
  * the person holding the key (the pipeline's). Its approvals are the people who approved this
- * build for this environment with their own keys; production needs one other than the operator.
+ * build for this environment with their own keys; production needs two other than the operator.
  */
 export async function recordDeploy(
   db: Database,
@@ -131,18 +157,7 @@ export async function recordDeploy(
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'the deploy record is not valid', problemsOf(parsed.error));
   const approvals = approversOf(await deployApprovals(db, parsed.data, false), parsed.data.operator);
   const record: DeployRecord = { ...parsed.data, approvals };
-  if (record.environment === 'production' && approvals.length === 0) {
-    throw new EntitleError(
-      'ENTITLE_DEPLOY_APPROVAL_REQUIRED',
-      `nobody other than ${record.operator} has approved version ${record.version} (commit ${record.commit.slice(0, 12)}) for production`,
-      [
-        {
-          field: 'approvals',
-          message: `an approver runs "entitle deploy approve --environment production --version ${record.version} --commit ${record.commit} --reason ..." with their own key`,
-        },
-      ],
-    );
-  }
+  requireApprovals(record, record.operator, approvals);
   const action = record.strategy === 'rollback' ? 'deploy.rolled_back' : 'deploy.recorded';
   const reason = `version ${record.version} (commit ${record.commit.slice(0, 12)}), ${record.strategy}, by ${record.operator}`;
   const event = await db.transaction((tx) =>
@@ -191,8 +206,8 @@ export interface Build {
  * freeze window (the same windows that hold rule releases: payment days, the April uprating),
  * unless two people other than the one asking have approved an emergency override of this build
  * with their own keys in the last 24 hours, with a reason; the override is recorded in the audit
- * chain. Given a production build, it also needs the approval recordDeploy will need, so a deploy
- * nobody approved stops before it starts.
+ * chain. Given a production build, it also needs the approvals recordDeploy will need, so a
+ * deploy not approved stops before it starts.
  */
 export async function checkDeployWindow(
   db: Database,
@@ -201,17 +216,7 @@ export async function checkDeployWindow(
 ): Promise<WindowCheck> {
   const { build, actor } = request;
   const approvals = build ? approversOf(await deployApprovals(db, build, false), actor) : undefined;
-  if (build?.environment === 'production' && approvals?.length === 0)
-    throw new EntitleError(
-      'ENTITLE_DEPLOY_APPROVAL_REQUIRED',
-      `nobody other than ${actor} has approved version ${build.version} (commit ${build.commit.slice(0, 12)}) for production`,
-      [
-        {
-          field: 'approvals',
-          message: `an approver runs "entitle deploy approve --environment production --version ${build.version} --commit ${build.commit} --reason ..." with their own key`,
-        },
-      ],
-    );
+  if (build) requireApprovals(build, actor, approvals!);
   const emergency = request.emergency && build ? { ...build, reason: request.emergency.reason, actor } : undefined;
   if (request.emergency && !build)
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'an emergency override names the build it lets through', [

@@ -233,11 +233,23 @@ export const errorRegistry = {
     title: 'There is no such flag change',
     action: 'Check the change id (such as FC-3); "entitle flags pending" lists the changes waiting for approval.',
   },
+  ENTITLE_KEY_HOLDER_REFUSED: {
+    status: 409,
+    title: 'The key cannot be given that holder now',
+    action:
+      'A key keeps the holder it has: revoke it and make the other person their own. A key whose name still authors an open release or asks for a pending flag change is given its holder once that work is decided.',
+  },
+  ENTITLE_BUSY: {
+    status: 409,
+    title: 'The same work is already running on this instance',
+    action:
+      'It runs one at a time so citizens keep a core: wait for the run under way to finish (its progress shows on the command that started it), then ask again.',
+  },
   ENTITLE_DEPLOY_APPROVAL_REQUIRED: {
     status: 403,
     title: 'The deploy needs the approval of other people',
     action:
-      'A production deploy needs an approver other than the person deploying, and an emergency override of a freeze two: ask them to run "entitle deploy approve" with the environment, version and commit.',
+      'A production deploy, and an emergency override of a freeze, each need two approvers other than the one deploying: ask them to run "entitle deploy approve" with the environment, version and whole commit.',
   },
   ENTITLE_FLAG_APPROVAL_REQUIRED: {
     status: 403,

@@ -353,8 +353,8 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
           requestBody: { required: true, content: { 'application/json': { schema: keySchemas.holder } } },
           responses: {
             200: { description: 'The key, with its holder.' },
-            403: problemResponse('The key has a holder already.'),
             404: problemResponse('No active key of that name.'),
+            409: problemResponse('The key has a holder already, or work under its name is not yet decided.'),
           },
         },
       },
@@ -667,7 +667,10 @@ function releasePaths(): Record<string, unknown> {
       get: {
         summary: "The audit chain's events since an instant, oldest first: releases, deploys, flag changes, keys",
         description: roles(AUDIT_READERS),
-        parameters: [{ name: 'since', in: 'query', required: true, schema: { type: 'string', format: 'date-time' } }],
+        parameters: [
+          { name: 'since', in: 'query', required: true, schema: { type: 'string', format: 'date-time' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 50000 } },
+        ],
         responses: { 200: { description: 'The events.' }, 400: problemResponse('since is not an instant.') },
       },
     },
@@ -700,7 +703,7 @@ function releasePaths(): Record<string, unknown> {
       get: {
         summary:
           'The remediation worklist of a rolled-back release: applications whose outcome changes under the version now active',
-        description: `${roles(['operator'])} Send Accept: text/csv for the spreadsheet.`,
+        description: `${roles(['operator'])} Send Accept: text/csv for the spreadsheet; Accept: application/x-ndjson for a line every second while it is worked out, then {"result":...} or {"problem":...}.`,
         parameters: [idParam],
         responses: { 200: { description: 'The worklist, in pence (JSON) or pounds (CSV).' }, ...refused },
       },

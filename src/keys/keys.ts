@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { appendAuditEvent } from '../audit/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
-import { checkPersonName, personHandle } from '../people/index.ts';
+import { checkPersonName, personHandle, samePerson } from '../people/index.ts';
 
 /** What a key may do. Each route names the roles it accepts; admin may do everything. */
 export const ROLES = [
@@ -88,9 +88,10 @@ export async function assignHolder(
   name: string,
   person: string,
   actor: string,
-  options: { readonly existingPerson?: boolean } = {},
+  options: { readonly existingPerson?: boolean; readonly personField?: string } = {},
 ): Promise<KeyListing> {
-  const personName = checkPersonName(person, '--person');
+  const personField = options.personField ?? '--person';
+  const personName = checkPersonName(person, personField);
   await db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string; person_id: string | null; revoked_at: string | null }>(
       'SELECT id, person_id, revoked_at FROM api_keys WHERE name = $1 FOR UPDATE',
@@ -102,16 +103,31 @@ export async function assignHolder(
         { field: 'name', message: 'give the name of an active key, as "entitle keys list" shows it' },
       ]);
     if (found.person_id !== null)
-      throw new EntitleError('ENTITLE_FORBIDDEN', `key ${name} has a holder already`, [
+      throw new EntitleError('ENTITLE_KEY_HOLDER_REFUSED', `key ${name} has a holder already`, [
         {
           field: 'name',
           message: 'a key is never handed to another person: revoke it, and make the other person a key of their own',
         },
       ]);
+    // Until now the key acted as its own name. Work it started under that name and not yet decided
+    // would otherwise be open to its approval as someone else: a release it wrote, or a flag
+    // change it asked for. (Read by SQL: keys sit below releases and flags.)
+    const { rows: open } = await tx.query<{ what: string; who: string }>(
+      `SELECT 'release ' || id AS what, author AS who FROM releases WHERE state IN ('draft', 'validated', 'shadow', 'canary')
+       UNION ALL SELECT 'flag change ' || id, requested_by FROM feature_flag_changes WHERE status = 'pending'`,
+    );
+    const mine = open.filter((o) => samePerson(o.who, name)).map((o) => o.what);
+    if (mine.length > 0)
+      throw new EntitleError('ENTITLE_KEY_HOLDER_REFUSED', `work under the name ${name} is not yet decided`, [
+        {
+          field: 'name',
+          message: `give the key its holder once ${mine.join(', ')} ${mine.length === 1 ? 'is' : 'are'} decided: until then the key acts as ${name}, as that work says`,
+        },
+      ]);
     const holder = await personFor(
       tx,
       personName,
-      '--person',
+      personField,
       options.existingPerson === true,
       `key ${name} cannot be given to that person`,
     );

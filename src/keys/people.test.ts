@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EntitleError } from '../errors/index.ts';
-import { testDatabases } from '../testing/index.ts';
+import { NO_CHANGES } from '../comparison/index.ts';
+import { createRelease, rejectRelease } from '../releases/index.ts';
+import { compile, testDatabases, ucBundle } from '../testing/index.ts';
 import { verifyControls, appendAuditEvent } from '../audit/index.ts';
 import { assignHolder, createKey, KeyVerifier, listKeys } from './keys.ts';
 import { checkPersonName, personHandle, samePerson } from '../people/index.ts';
@@ -86,6 +88,22 @@ describe('a key made before keys belonged to people', () => {
       await createKey(t.db, 'bob-laptop', ['approver'], 'Ann Admin', 'Bob Jones');
       assert.equal((await listKeys(t.db)).find((k) => k.name === 'old-laptop')!.person, 'old-laptop');
 
+      // A release it wrote as old-laptop, not yet decided: its holder waits, or could approve it as Bob.
+      const release = await createRelease(t.db, {
+        program: compile(await ucBundle()).program,
+        author: 'OLD-laptop',
+        summary: 'a release written under the key name',
+        effectiveAt: '2026-04-06T00:00:00.000Z',
+        expectations: NO_CHANGES,
+        golden: { total: 1, failed: [] },
+      });
+      await assert.rejects(
+        assignHolder(t.db, 'old-laptop', 'Bob Jones', 'Ann Admin', { existingPerson: true }),
+        (error: EntitleError) =>
+          error.code === 'ENTITLE_KEY_HOLDER_REFUSED' &&
+          new RegExp(`once release ${release.id} is decided`).test(error.problems[0]!.message),
+      );
+      await rejectRelease(t.db, release.id, 'Ann Admin', 'written under a key name');
       await assert.rejects(assignHolder(t.db, 'old-laptop', 'bob jones', 'Ann Admin'), (error: EntitleError) =>
         /Bob Jones holds keys already/.test(error.problems[0]!.message),
       );

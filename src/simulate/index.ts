@@ -51,25 +51,29 @@ export function isSynthetic(applicationId: string): boolean {
 }
 
 /** Checks options from people (the command line), naming every field at fault. */
-export function simulationOptions(input: {
-  benefit?: string;
-  seed?: string | number;
-  from?: string;
-  to?: string;
-}): SimulationOptions {
+export function simulationOptions(
+  input: {
+    benefit?: string;
+    seed?: string | number;
+    from?: string;
+    to?: string;
+  },
+  fields = { benefit: '--benefit', seed: '--seed', from: '--from', to: '--to' },
+): SimulationOptions {
   const problems = [];
   const benefit = input.benefit ?? 'universal-credit';
   if (!(SIMULATED_BENEFITS as string[]).includes(benefit))
-    problems.push({ field: '--benefit', message: `enter one of: ${SIMULATED_BENEFITS.join(', ')}` });
+    problems.push({ field: fields.benefit, message: `enter one of: ${SIMULATED_BENEFITS.join(', ')}` });
   const seed = Number(input.seed ?? 1);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff)
-    problems.push({ field: '--seed', message: 'enter a whole number from 0 to 4294967295' });
+    problems.push({ field: fields.seed, message: 'enter a whole number from 0 to 4294967295' });
   const from = input.from ?? DEFAULT_WINDOW.from;
   const to = input.to ?? DEFAULT_WINDOW.to;
-  if (parseIsoDate(from) === undefined) problems.push({ field: '--from', message: 'enter a date such as 2025-04-07' });
-  if (parseIsoDate(to) === undefined) problems.push({ field: '--to', message: 'enter a date such as 2026-04-05' });
+  if (parseIsoDate(from) === undefined)
+    problems.push({ field: fields.from, message: 'enter a date such as 2025-04-07' });
+  if (parseIsoDate(to) === undefined) problems.push({ field: fields.to, message: 'enter a date such as 2026-04-05' });
   else if (parseIsoDate(from) !== undefined && to < from)
-    problems.push({ field: '--to', message: `enter a date on or after ${from}` });
+    problems.push({ field: fields.to, message: `enter a date on or after ${from}` });
   if (problems.length > 0)
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'the simulation options are not valid', problems);
   return { benefit: benefit as SimulatedBenefit, seed, from, to };

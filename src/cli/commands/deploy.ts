@@ -27,7 +27,7 @@ export function registerDeploy(program: Command): void {
     command
       .addOption(mandatory ? environment.makeOptionMandatory() : environment)
       .option('--version <version>', 'the version, such as 1.4.2')
-      .option('--commit <sha>', 'the git commit it was built from');
+      .option('--commit <sha>', 'the whole git commit it was built from (40 characters)');
     return command;
   };
   const buildOf = (options: Build, why: string) => {
@@ -43,7 +43,7 @@ export function registerDeploy(program: Command): void {
     deploy
       .command('approve')
       .description(
-        'Approve one build (version and commit) for one environment with your own key: a production deploy needs one approver other than the person deploying; --emergency approves overriding a freeze window, which needs two.',
+        'Approve one build (version and whole commit) for one environment with your own key: a production deploy needs two approvers other than the one deploying, and so does overriding a freeze window (--emergency).',
       ),
   )
     .option('--emergency', 'approve overriding a freeze window for this build (counts for 24 hours)')
@@ -72,7 +72,7 @@ export function registerDeploy(program: Command): void {
     deploy
       .command('record')
       .description(
-        'Record a deploy (or, with --strategy rollback, a rollback) in the audit chain through the service, as done by you, the holder of the key (the pipeline), and print the JSON record. Its approvals are the people who ran "entitle deploy approve" for this build; production needs one other than you.',
+        'Record a deploy (or, with --strategy rollback, a rollback) in the audit chain through the service, as done by you, the holder of the key (the pipeline), and print the JSON record. Its approvals are the people who ran "entitle deploy approve" for this build; production needs two other than you.',
       ),
   )
     .addOption(
@@ -124,7 +124,7 @@ export function registerDeploy(program: Command): void {
     deploy
       .command('check-window')
       .description(
-        'Exit 0 if a deploy may go ahead now; exit 6 inside a freeze window (entitle release freeze add), unless --emergency is given for a build two approvers approved as an emergency ("entitle deploy approve --emergency"), with a reason, which is recorded. Given a production build, exit 6 also if nobody but you has approved it.',
+        'Exit 0 if a deploy may go ahead now; exit 6 inside a freeze window (entitle release freeze add), unless --emergency is given for a build two approvers approved as an emergency ("entitle deploy approve --emergency"), with a reason, which is recorded. Given a production build, exit 6 also unless two people other than you approved it.',
       ),
     false,
   )

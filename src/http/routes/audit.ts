@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { auditEventsSince } from '../../audit/index.ts';
+import { EntitleError } from '../../errors/index.ts';
 import type { Role } from '../../keys/index.ts';
 import type { ServiceContext } from '../context.ts';
 
-export const AUDIT_READERS: readonly Role[] = ['auditor', 'operator', 'approver'];
+export const AUDIT_READERS: readonly Role[] = ['auditor', 'operator', 'approver', 'policy-author'];
 
 /** The query the route validates; the OpenAPI document shows the same. */
 export const auditSchemas = {
@@ -28,9 +29,16 @@ export const auditSchemas = {
 export function registerAudit(app: FastifyInstance, { db }: ServiceContext): void {
   app.get(
     '/v1/audit-events',
-    { config: { roles: AUDIT_READERS }, schema: { querystring: auditSchemas.since } },
-    async (request) => ({
-      events: await auditEventsSince(db, new Date((request.query as { since: string }).since).toISOString()),
-    }),
+    { config: { roles: AUDIT_READERS, report: true }, schema: { querystring: auditSchemas.since } },
+    async (request) => {
+      const { since, limit } = request.query as { since: string; limit: number };
+      const from = new Date(since);
+      // The format check lets a leap second through, which Date cannot hold.
+      if (Number.isNaN(from.getTime()))
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'since is not an instant', [
+          { field: 'since', message: 'give an instant such as 2026-12-01T00:00:00Z' },
+        ]);
+      return { events: await auditEventsSince(db, from.toISOString(), limit) };
+    },
   );
 }

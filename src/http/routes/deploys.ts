@@ -16,7 +16,7 @@ import type { ServiceContext } from '../context.ts';
 const build = {
   environment: { type: 'string', enum: ENVIRONMENTS },
   version: { type: 'string', minLength: 1, maxLength: 100, description: 'such as 1.4.2' },
-  commit: { type: 'string', minLength: 7, maxLength: 40, description: 'the git commit, 7 to 40 hex characters' },
+  commit: { type: 'string', minLength: 1, maxLength: 40, description: 'the whole git commit: 40 hex characters' },
 } as const;
 const reason = { type: 'string', minLength: 1, maxLength: 2_000 } as const;
 

@@ -74,6 +74,7 @@ export function registerKeys(app: FastifyInstance, context: ServiceContext): voi
     async (request) =>
       assignHolder(db, request.params.name, request.body.person, request.apiKey!.person, {
         existingPerson: request.body.existingPerson === true,
+        personField: 'person',
       }),
   );
 

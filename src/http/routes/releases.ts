@@ -320,11 +320,7 @@ export function registerReleases(
       const input = body<{ last?: number; from?: string; to?: string }>(request);
       const window = backtestWindow(input) ?? { last: 100_000 };
       const release = await getRelease(db, id(request));
-      if (backtesting)
-        throw new EntitleError(
-          'ENTITLE_RATE_LIMITED',
-          'a backtest is already running on this instance; it runs one at a time so citizens keep a core',
-        );
+      if (backtesting) throw new EntitleError('ENTITLE_BUSY', 'a backtest is already running on this instance');
       backtesting = true;
       return answerWithProgress(request, reply, (onProgress) =>
         backtestRelease(db, release.id, actorOf(request), { window, workers: 1, onProgress })
@@ -336,19 +332,22 @@ export function registerReleases(
     },
   );
 
-  // The remediation worklist, as JSON or (Accept: text/csv) as the caseworkers' spreadsheet.
+  // The remediation worklist, as JSON or (Accept: text/csv) as the caseworkers' spreadsheet. It
+  // re-evaluates every decision the release made, which can take minutes: a caller that asks for
+  // application/x-ndjson is sent a line every second meanwhile, so the connection never sits idle.
   app.get(
     '/v1/releases/:id/affected',
     { config: { roles: OPERATORS, report: true }, schema: { params: idParams } },
     async (request, reply) => {
-      const worklist = await affectedApplications(db, id(request), actorOf(request));
       if ((request.headers.accept ?? '').includes('text/csv')) {
+        const worklist = await affectedApplications(db, id(request), actorOf(request));
         reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="worklist-${worklist.release.id}.csv"`);
         return worklistCsv(worklist);
       }
-      return worklist;
+      const release = await getRelease(db, id(request));
+      return answerWithProgress(request, reply, () => affectedApplications(db, release.id, actorOf(request)));
     },
   );
 }

@@ -29,34 +29,59 @@ export const retentionSchemas = {
  * Retention: the personal inputs of decisions made before an instant are removed, in batches,
  * with the inputs and traces of release comparison samples. Decisions, their outcomes and both
  * chains stay and still verify. The purge is recorded in the audit chain as done by the person
- * holding the key, with its cutoff and counts, so inputs missing for any other reason stand out.
+ * holding the key, when it starts (with its cutoff) and when it ends (with its counts), so inputs
+ * missing for any other reason stand out. One purge at a time on each instance.
  */
 export function registerRetention(app: FastifyInstance, { db }: ServiceContext): void {
+  let purging = false;
   app.post(
     '/v1/decisions/purge',
     { config: { roles: PURGERS, report: true }, schema: { body: retentionSchemas.purge } },
     async (request, reply) => {
-      const before = new Date((request.body as { before: string }).before).toISOString();
-      if (before > new Date().toISOString())
-        throw new EntitleError('ENTITLE_INPUT_INVALID', 'before is in the future', [
+      const before = new Date((request.body as { before: string }).before);
+      if (Number.isNaN(before.getTime()) || before.getTime() > Date.now())
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'before is not an instant in the past', [
           { field: 'before', message: 'give an instant in the past: decisions made before it lose their inputs' },
         ]);
-      const total = await inputsHeldBefore(db, before);
-      return answerWithProgress(request, reply, async (progress) => {
-        progress({ done: 0, total });
-        const decisions = await purgeInputs(db, before, { onProgress: (done) => progress({ done, total }) });
-        const releaseSamples = await purgeSampleInputs(db, before);
+      if (purging) throw new EntitleError('ENTITLE_BUSY', 'a purge is already running on this instance');
+      purging = true;
+      const cutoff = before.toISOString();
+      const actor = request.apiKey!.person;
+      try {
+        const total = await inputsHeldBefore(db, cutoff);
+        // Recorded before anything is removed: a purge stopped half way is still on the record.
         await db.transaction((tx) =>
           appendAuditEvent(tx, {
-            actor: request.apiKey!.person,
-            action: 'decisions.purged',
+            actor,
+            action: 'decisions.purge_started',
             subject: 'decisions',
-            reason: `retention: the inputs of decisions made before ${before}`,
-            evidence: { before, decisions, releaseSamples },
+            reason: `retention: removing the inputs of decisions made before ${cutoff}`,
+            evidence: { before: cutoff, held: total },
           }),
         );
-        return { before, decisions, releaseSamples };
-      });
+        return await answerWithProgress(request, reply, async (progress) => {
+          try {
+            progress({ done: 0, total });
+            const decisions = await purgeInputs(db, cutoff, { onProgress: (done) => progress({ done, total }) });
+            const releaseSamples = await purgeSampleInputs(db, cutoff);
+            await db.transaction((tx) =>
+              appendAuditEvent(tx, {
+                actor,
+                action: 'decisions.purged',
+                subject: 'decisions',
+                reason: `retention: the inputs of decisions made before ${cutoff}`,
+                evidence: { before: cutoff, decisions, releaseSamples },
+              }),
+            );
+            return { before: cutoff, decisions, releaseSamples };
+          } finally {
+            purging = false;
+          }
+        });
+      } catch (error) {
+        purging = false;
+        throw error;
+      }
     },
   );
 }

@@ -47,7 +47,7 @@ export function registerSimulations(app: FastifyInstance, context: ServiceContex
     { config: { roles: SIMULATORS, report: true }, schema: { body: simulationSchemas.record } },
     async (request, reply) => {
       const input = request.body as { households: number; seed?: number; benefit?: string; from?: string; to?: string };
-      const settings = simulationOptions(input);
+      const settings = simulationOptions(input, { benefit: 'benefit', seed: 'seed', from: 'from', to: 'to' });
       // A plain JSON answer waits for the whole run: only small runs may be asked for so.
       if (!(request.headers.accept ?? '').includes(NDJSON) && input.households > PLAIN_MOST)
         throw new EntitleError('ENTITLE_INPUT_INVALID', `more than ${PLAIN_MOST} households need the progress stream`, [
@@ -87,6 +87,7 @@ export function registerSimulations(app: FastifyInstance, context: ServiceContex
           };
         } finally {
           await writer.drain();
+          await writer.close();
           running = false;
         }
       });

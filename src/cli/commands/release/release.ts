@@ -13,7 +13,7 @@ import {
 } from '../../../releases/index.ts';
 import { worklistCsv, type Worklist } from '../../../remediation/index.ts';
 import { poundsText } from '../../../rules/index.ts';
-import { formatLondon } from '../../../uk-time/index.ts';
+import { formatLondon, londonToInstant } from '../../../uk-time/index.ts';
 import { connection } from '../../client.ts';
 import { dataDirOption } from '../../options.ts';
 import { printJson, writeOutput } from '../../output.ts';
@@ -94,6 +94,8 @@ export function registerRelease(program: Command): void {
       async (
         options: Common & { benefit: string; rules: string; summary: string; expect?: string; effective: string },
       ) => {
+        // Checked here too, so a mistake is named by its option.
+        londonToInstant(options.effective, '--effective');
         const files = await ruleSetFiles(options.rules);
         let expectations: string | undefined;
         if (options.expect !== undefined) {
@@ -262,8 +264,11 @@ export function registerRelease(program: Command): void {
     .option('--json', 'also print the worklist as JSON')
     .addOption(dataDirOption())
     .action(async (id: string, options: Common & { out?: string; dataDir?: string }) => {
-      // Re-evaluating every decision the release made can take minutes on a large release.
-      const worklist = await (await connection()).get<Worklist>(releasePath(id, '/affected'), { timeoutMs: 600_000 });
+      // Re-evaluating every decision the release made can take minutes: the service keeps the
+      // connection alive with a line a second until the worklist is ready.
+      const worklist = await (
+        await connection()
+      ).work<Worklist>(releasePath(id, '/affected'), undefined, 'worklist', 'GET');
       const name = `worklist-${worklist.release.id}`;
       const write = (text: string, ext: string) =>
         writeOutput(text, options.out && join(options.out, `${name}.${ext}`), 'worklists', `${name}.${ext}`);
@@ -298,6 +303,8 @@ export function registerRelease(program: Command): void {
     .requiredOption('--reason <text>', 'why, such as "Christmas payment run"')
     .option('--json', 'print JSON')
     .action(async (options: Common & { from: string; to: string; reason: string }) => {
+      londonToInstant(options.from, '--from');
+      londonToInstant(options.to, '--to');
       const added = await (
         await connection()
       ).post<FreezeWindow>('/v1/freeze-windows', { from: options.from, to: options.to, reason: options.reason });
