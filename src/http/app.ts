@@ -18,6 +18,7 @@ import { registerBackupRoute, registerLog } from './routes/log.ts';
 import { registerFlags } from './routes/flags.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerRetention } from './routes/retention.ts';
+import { registerRules } from './rules-api/routes.ts';
 import { registerDeploys } from './routes/deploys.ts';
 import { registerFreezeWindows } from './routes/freeze-windows.ts';
 import { registerSimulations } from './routes/simulations.ts';
@@ -326,6 +327,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerDeploys(app, context);
   registerAudit(app, context);
   registerRetention(app, context);
+  registerRules(app, context);
   registerSimulations(app, context);
   options.pages?.(app, context);
   registerIncidents(app, context);

@@ -9,6 +9,7 @@ import { AUDIT_READERS } from './routes/audit.ts';
 import { DEPLOY_APPROVERS, DEPLOY_READERS, DEPLOYERS, deploySchemas } from './routes/deploys.ts';
 import { FREEZE_READERS, FREEZE_WRITERS, freezeWindowSchemas } from './routes/freeze-windows.ts';
 import { releaseSchemas } from './routes/releases.ts';
+import { rulesSchemas } from './rules-api/routes.ts';
 import { PURGERS, retentionSchemas } from './routes/retention.ts';
 import { SIMULATORS, simulationSchemas } from './routes/simulations.ts';
 
@@ -313,6 +314,7 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
       },
       ...releasePaths(),
       ...flagPaths(),
+      ...rulesPaths(),
       ...incidentPaths(),
       '/v1/backup': {
         get: {
@@ -872,6 +874,52 @@ function incidentPaths(): Record<string, unknown> {
         responses: {
           200: { description: 'The incident opened or updated, and whether it was created.' },
           400: problemResponse('The alert group is not valid.'),
+        },
+      },
+    },
+  };
+}
+
+/** The rules API (src/http/rules-api/routes.ts): what the service decides with, for any role. */
+function rulesPaths(): Record<string, unknown> {
+  const benefitParam = { name: 'benefit', in: 'path', required: true, schema: rulesSchemas.benefit.properties.benefit };
+  const cached =
+    "Answers carry an ETag from the rule sets' hashes: send it back in If-None-Match for 304 until a release changes them.";
+  const notFound = problemResponse('This service decides no such benefit.');
+  return {
+    '/v1/benefits': {
+      get: {
+        summary: 'The benefits this service decides, each with the rule set that decides it',
+        description: `${roles(ROLES)} ${cached}`,
+        responses: { 200: { description: 'The benefits.' }, 304: { description: 'Unchanged since the ETag sent.' } },
+      },
+    },
+    '/v1/benefits/{benefit}/parameters': {
+      get: {
+        summary:
+          'Each parameter in force on a date: its exact value (pence, parts per million, ISO date), as text, its status (confirmed or unconfirmed), the date it took effect, its source and legal reference',
+        description: `${roles(ROLES)} ${cached}`,
+        parameters: [
+          benefitParam,
+          { name: 'date', in: 'query', required: false, schema: rulesSchemas.date.properties.date },
+        ],
+        responses: {
+          200: { description: 'The parameters.' },
+          304: { description: 'Unchanged since the ETag sent.' },
+          400: problemResponse('date is not a date.'),
+          404: notFound,
+        },
+      },
+    },
+    '/v1/benefits/{benefit}/variables': {
+      get: {
+        summary: 'Each variable: label, type, unit, the formula that works it out, what it reads, its legal reference',
+        description: `${roles(ROLES)} ${cached}`,
+        parameters: [benefitParam],
+        responses: {
+          200: { description: 'The variables.' },
+          304: { description: 'Unchanged since the ETag sent.' },
+          404: notFound,
         },
       },
     },

@@ -38,3 +38,10 @@ export {
   poundsText,
   poundsToPence,
 } from './values/index.ts';
+export {
+  parametersOn,
+  variablesOf,
+  type ParameterInForce,
+  type Reference,
+  type VariableDescription,
+} from './catalogue.ts';
