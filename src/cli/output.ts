@@ -14,7 +14,7 @@ export function printJson(value: unknown): void {
 
 /**
  * Where a command writes a file it makes: --out when given, else `folder/name` under the data
- * directory (ENTITLE_DATA_DIR, by default ./data), never into whatever folder the command ran in.
+ * directory (--data-dir where the command takes it, else ENTITLE_DATA_DIR, by default ./data), never into whatever folder the command ran in.
  * The folder is made if need be, and the path returned for the command to print.
  */
 export async function writeOutput(
@@ -22,8 +22,9 @@ export async function writeOutput(
   out: string | undefined,
   folder: string,
   name: string,
+  dataDir = process.env.ENTITLE_DATA_DIR ?? './data',
 ): Promise<string> {
-  const path = resolve(out ?? join(process.env.ENTITLE_DATA_DIR ?? './data', folder, name));
+  const path = resolve(out ?? join(dataDir, folder, name));
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, text);
   return path;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -115,6 +115,12 @@ describe('release commands', { timeout: 120_000 }, () => {
       const rolled = await entitle('alice', 'release', 'rollback', release.id, '--reason', 'testing');
       assert.equal(rolled.code, 0, rolled.stderr);
       assert.match(rolled.stdout, /state {8}rolled-back/);
+      // Its worklist (it decided nothing in shadow) goes to the data directory named, and says where.
+      const affected = await entitle('alice', 'release', 'affected', release.id, '--data-dir', join(dir, 'data'));
+      assert.equal(affected.code, 0, affected.stderr);
+      const worklist = join(dir, 'data', 'worklists', `worklist-${release.id}.csv`);
+      assert.ok(affected.stdout.includes(worklist), affected.stdout);
+      await access(worklist);
 
       const list = await entitle('bob', 'release', 'list');
       assert.match(

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { parse as parseJsonTree, type AnyNode } from '@humanwhocodes/momoa';
 import { EntitleError, type Problem } from '../errors/index.ts';
 
@@ -137,4 +138,13 @@ export function parseJsonBody(text: string): unknown {
     if (duplicate) throw invalid([{ field: duplicate, message: 'this field is given more than once: give it once' }]);
   }
   return value;
+}
+
+/**
+ * A route's `preValidation` for a body that is optional (every field has a default): a request
+ * with no body at all is validated, and handled, as an empty object.
+ */
+export function noBodyIsEmpty(request: FastifyRequest, _reply: unknown, done: () => void): void {
+  request.body ??= {};
+  done();
 }

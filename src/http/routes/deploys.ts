@@ -12,6 +12,7 @@ import { ENVIRONMENTS } from '../../environments/index.ts';
 import type { Role } from '../../keys/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
 import type { ServiceContext } from '../context.ts';
+import { noBodyIsEmpty } from '../request-guard.ts';
 
 const build = {
   environment: { type: 'string', enum: ENVIRONMENTS },
@@ -111,10 +112,7 @@ export function registerDeploys(app: FastifyInstance, { db }: ServiceContext): v
   app.post(
     '/v1/deploys/window-check',
     {
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
-      },
+      preValidation: noBodyIsEmpty,
       config: { roles: DEPLOYERS },
       schema: { body: deploySchemas.windowCheck },
     },

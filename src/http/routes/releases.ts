@@ -28,6 +28,7 @@ import { affectedApplications, worklistCsv } from '../../remediation/index.ts';
 import { ruleSetFromBundle } from '../../rules/index.ts';
 import { londonToInstant } from '../../uk-time/index.ts';
 import type { ServiceContext } from '../context.ts';
+import { noBodyIsEmpty } from '../request-guard.ts';
 import { answerWithProgress } from '../progress-stream.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
@@ -110,11 +111,6 @@ export function registerReleases(
   const { db } = context;
   let backtesting = false;
   const body = <T>(request: FastifyRequest) => (request.body ?? {}) as T;
-  // A step's body is optional (every field has a default): no body at all is an empty one.
-  const noBodyIsEmpty = (request: FastifyRequest, _reply: unknown, done: () => void) => {
-    request.body ??= {};
-    done();
-  };
   const id = (request: FastifyRequest) => (request.params as { id: string }).id;
   // How a rule set's values read (money, rates, dates), by hash: compiled once, as bundles never change.
   const units = new Map<string, RuleSetUnits>();

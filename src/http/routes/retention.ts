@@ -47,41 +47,36 @@ export function registerRetention(app: FastifyInstance, { db }: ServiceContext):
       purging = true;
       const cutoff = before.toISOString();
       const actor = request.apiKey!.person;
-      try {
-        const total = await inputsHeldBefore(db, cutoff);
-        // Recorded before anything is removed: a purge stopped half way is still on the record.
-        await db.transaction((tx) =>
-          appendAuditEvent(tx, {
-            actor,
-            action: 'decisions.purge_started',
-            subject: 'decisions',
-            reason: `retention: removing the inputs of decisions made before ${cutoff}`,
-            evidence: { before: cutoff, held: total },
-          }),
-        );
-        return await answerWithProgress(request, reply, async (progress) => {
-          try {
-            progress({ done: 0, total });
-            const decisions = await purgeInputs(db, cutoff, { onProgress: (done) => progress({ done, total }) });
-            const releaseSamples = await purgeSampleInputs(db, cutoff);
-            await db.transaction((tx) =>
-              appendAuditEvent(tx, {
-                actor,
-                action: 'decisions.purged',
-                subject: 'decisions',
-                reason: `retention: the inputs of decisions made before ${cutoff}`,
-                evidence: { before: cutoff, decisions, releaseSamples },
-              }),
-            );
-            return { before: cutoff, decisions, releaseSamples };
-          } finally {
-            purging = false;
-          }
-        });
-      } catch (error) {
-        purging = false;
-        throw error;
-      }
+      return answerWithProgress(request, reply, async (progress) => {
+        try {
+          const total = await inputsHeldBefore(db, cutoff);
+          // Recorded before anything is removed: a purge stopped half way is still on the record.
+          await db.transaction((tx) =>
+            appendAuditEvent(tx, {
+              actor,
+              action: 'decisions.purge_started',
+              subject: 'decisions',
+              reason: `retention: removing the inputs of decisions made before ${cutoff}`,
+              evidence: { before: cutoff, held: total },
+            }),
+          );
+          progress({ done: 0, total });
+          const decisions = await purgeInputs(db, cutoff, { onProgress: (done) => progress({ done, total }) });
+          const releaseSamples = await purgeSampleInputs(db, cutoff);
+          await db.transaction((tx) =>
+            appendAuditEvent(tx, {
+              actor,
+              action: 'decisions.purged',
+              subject: 'decisions',
+              reason: `retention: the inputs of decisions made before ${cutoff}`,
+              evidence: { before: cutoff, decisions, releaseSamples },
+            }),
+          );
+          return { before: cutoff, decisions, releaseSamples };
+        } finally {
+          purging = false;
+        }
+      });
     },
   );
 }

@@ -4,6 +4,7 @@ import { EntitleError } from '../../../errors/index.ts';
 import type { RuleSetUnits } from '../../../releases/index.ts';
 import { connection } from '../../client.ts';
 import { EXIT } from '../../exit.ts';
+import { printJson } from '../../output.ts';
 import { count } from '../../progress.ts';
 import { describeBacktest } from './describe.ts';
 
@@ -44,9 +45,8 @@ export function registerBacktest(release: Command): void {
         body,
         'comparing',
       );
-      process.stdout.write(
-        flags.json ? `${JSON.stringify(result, null, 2)}\n` : describeBacktest({ id: result.release }, units, result),
-      );
+      if (flags.json) printJson(result);
+      else process.stdout.write(describeBacktest({ id: result.release }, units, result));
       const { unexpected, candidateError } = result.report.kinds;
       if (unexpected > 0 || candidateError > 0) {
         if (!flags.json)

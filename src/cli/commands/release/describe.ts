@@ -3,6 +3,7 @@ import type { BacktestExample, BacktestResult } from '../../../backtest/index.ts
 import { percentText, TRANSITIONS, type Release, type RuleSetUnits } from '../../../releases/index.ts';
 import { formatIsoDate, formatMoney, formatRate } from '../../../rules/index.ts';
 import { formatLondon } from '../../../uk-time/index.ts';
+import { printJson } from '../../output.ts';
 import { count } from '../../progress.ts';
 
 /** What a person needs to see of a release, in plain lines. */
@@ -45,7 +46,8 @@ export function describeSample(units: RuleSetUnits, comparison: unknown): string
 }
 
 export function print(release: Release, options: { readonly json?: boolean | undefined }): void {
-  process.stdout.write(options.json ? `${JSON.stringify(release, null, 2)}\n` : describe(release));
+  if (options.json) printJson(release);
+  else process.stdout.write(describe(release));
 }
 
 /** A variable's value as people read it: money in pounds, rates as percentages, dates as dates. */

@@ -271,7 +271,13 @@ export function registerRelease(program: Command): void {
       ).work<Worklist>(releasePath(id, '/affected'), undefined, 'worklist', 'GET');
       const name = `worklist-${worklist.release.id}`;
       const write = (text: string, ext: string) =>
-        writeOutput(text, options.out && join(options.out, `${name}.${ext}`), 'worklists', `${name}.${ext}`);
+        writeOutput(
+          text,
+          options.out && join(options.out, `${name}.${ext}`),
+          'worklists',
+          `${name}.${ext}`,
+          options.dataDir,
+        );
       const csv = await write(worklistCsv(worklist), 'csv');
       const json = await write(`${JSON.stringify(worklist, null, 2)}\n`, 'json');
       if (options.json) return printJson(worklist);
