@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     await measure('entitle evaluate (compiled rules only)', () =>
       timeSync((i) => {
         const p = prepared[i % prepared.length]!;
-        return fast(p.household, p.params);
+        return fast(p.household, p.params, []);
       }),
     ),
     await measure('entitle assess, no trace', entitle(ruleSet, inputs, 'none')),

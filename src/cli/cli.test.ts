@@ -72,6 +72,21 @@ describe('entitle command', () => {
     assert.equal(result.trace, undefined);
   });
 
+  it('assesses one household for each benefit it names, unchanged', async () => {
+    const { code, stdout } = await entitle('assess', '--input', join(root, 'examples/household.json'));
+    assert.equal(code, 0);
+    const { assessments } = JSON.parse(stdout) as {
+      assessments: { benefit: string; outcome: { amount: number; provisionalParameters?: string[] } }[];
+    };
+    assert.deepEqual(
+      assessments.map((a) => [a.benefit, a.outcome.amount, a.outcome.provisionalParameters ?? []]),
+      [
+        ['universal-credit', 1484.19, ['carerElementAmount']],
+        ['child-benefit', 44.95, []],
+      ],
+    );
+  });
+
   it('adds the full trace with --explain', async () => {
     const { code, stdout } = await entitle('assess', '--input', example, '--explain');
     assert.equal(code, 0);
@@ -133,6 +148,7 @@ describe('entitle command', () => {
     const copy = await mkdtemp(join(tmpdir(), 'entitle-diff-'));
     try {
       await cp(ucDir, copy, { recursive: true });
+      await cp(join(root, 'rulesets/household.yaml'), join(copy, 'household.yaml'));
       const params = join(copy, 'parameters.yaml');
       await writeFile(
         params,
@@ -155,6 +171,7 @@ describe('entitle command', () => {
     const copy = await mkdtemp(join(tmpdir(), 'entitle-junit-'));
     try {
       await cp(ucDir, join(copy, 'uc'), { recursive: true });
+      await cp(join(root, 'rulesets/household.yaml'), join(copy, 'household.yaml'));
       const params = join(copy, 'uc', 'parameters.yaml');
       // A penny more on a rate the golden tests use: some cases must now fail.
       await writeFile(params, (await readFile(params, 'utf8')).replace('value: 424.90,', 'value: 424.91,'));

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { NO_CHANGES, parseExpectations, readExpectations } from '../comparison/index.ts';
 import { EntitleError } from '../errors/index.ts';
-import { loadRuleSet, readGoldenCases, runGoldenCase, type RuleProgram } from '../rules/index.ts';
+import { householdFileOf, loadRuleSet, readGoldenCases, runGoldenCase, type RuleProgram } from '../rules/index.ts';
 import type { NewRelease } from './repository.ts';
 
 /**
  * A candidate rule-set directory made ready to record as a release: compiled, checked to decide
- * the benefit named, its declaration read against it, and its golden tests run. The command line
- * and the HTTP API both come through here.
+ * the benefit named, its declaration read against it, and its golden tests run. The directory is
+ * the one withRuleSetFiles writes the files sent over HTTP to (the command line sends them too).
  */
 export async function candidateFromDir(
   dir: string,
@@ -19,7 +19,8 @@ export async function candidateFromDir(
   displayRoot = process.cwd(),
 ): Promise<Pick<NewRelease, 'program' | 'expectations' | 'golden'>> {
   const shown = (file: string) => relative(displayRoot, resolve(process.cwd(), file)) || file;
-  const ruleSet = await loadRuleSet(dir);
+  // Only the files sent are read: never a household model beside the temporary directory.
+  const ruleSet = await loadRuleSet(dir, { beside: false });
   if (ruleSet.benefit !== benefit) {
     throw new EntitleError('ENTITLE_INPUT_INVALID', `the rule set decides ${ruleSet.benefit}, not ${benefit}`, [
       { field: 'benefit', message: `give the benefit ${ruleSet.benefit}, or the right rule set (${field})` },
@@ -38,11 +39,15 @@ export async function candidateFromDir(
   return { program: ruleSet.program, expectations, golden: { total: cases.length, failed } };
 }
 
-/** The files a rule-set directory may hold when sent over HTTP: its two YAML files and golden tests. */
-const ALLOWED = /^(ruleset\.yaml|parameters\.yaml|tests\/[A-Za-z0-9][A-Za-z0-9_-]*\.yaml)$/;
+/**
+ * The files a rule-set directory may hold when sent over HTTP: its two YAML files, the household
+ * model it reads, and golden tests.
+ */
+const ALLOWED = /^(ruleset\.yaml|parameters\.yaml|household\.yaml|tests\/[A-Za-z0-9][A-Za-z0-9_-]*\.yaml)$/;
 
 /**
- * A rule-set directory as the files sent over HTTP: ruleset.yaml, parameters.yaml and each
+ * A rule-set directory as the files sent over HTTP: ruleset.yaml, parameters.yaml, the household
+ * model (its own household.yaml, or the one beside it, shared by every rule set) and each
  * tests/NAME.yaml, as text. Anything else in the directory is not part of the rule set and stays.
  */
 export async function ruleSetFiles(dir: string, field = '--rules'): Promise<Record<string, string>> {
@@ -61,6 +66,9 @@ export async function ruleSetFiles(dir: string, field = '--rules'): Promise<Reco
       },
     ]);
   }
+  // Sent whenever there is one; a rule set with its own inputs ignores it.
+  const household = await readFile(await householdFileOf(dir), 'utf8').catch(() => undefined);
+  if (household !== undefined) files['household.yaml'] = household;
   const tests = await readdir(join(dir, 'tests')).catch(() => [] as string[]);
   for (const name of tests.sort()) if (ALLOWED.test(`tests/${name}`)) await read(`tests/${name}`);
   return files;
@@ -90,7 +98,7 @@ export async function withRuleSetFiles<T>(
     throw new EntitleError('ENTITLE_INPUT_INVALID', 'the rule-set files are not a rule-set directory', [
       ...bad.map((name) => ({
         field: `files.${name}`,
-        message: 'send only ruleset.yaml, parameters.yaml and tests/NAME.yaml',
+        message: 'send only ruleset.yaml, parameters.yaml, household.yaml and tests/NAME.yaml',
       })),
       ...(['ruleset.yaml', 'parameters.yaml'] as const)
         .filter((name) => !(name in files))

@@ -24,8 +24,12 @@ export interface ParameterInForce {
   readonly unit: string;
   /** The value as people read it (£628.10, 55%, 6 April 2026), or "unconfirmed". */
   readonly text: string;
-  /** confirmed, or unconfirmed: a decision that needs an unconfirmed value is refused, never guessed. */
-  readonly status: 'confirmed' | 'unconfirmed';
+  /**
+   * confirmed (an official source); provisional (secondary sources reproducing the official paper:
+   * used, and each decision that uses it says so); or unconfirmed (none found: a decision that
+   * needs it is refused, never guessed).
+   */
+  readonly status: 'confirmed' | 'provisional' | 'unconfirmed';
   /** The date this value took effect; null when the parameter has no value yet on that date. */
   readonly from: string | null;
   readonly source: string | null;
@@ -95,7 +99,7 @@ export function parametersOn(program: RuleProgram, day: number): ParameterInForc
     return {
       ...common,
       ...shown,
-      status: entry.unconfirmed ? 'unconfirmed' : 'confirmed',
+      status: entry.unconfirmed ? 'unconfirmed' : entry.provisional ? 'provisional' : 'confirmed',
       from: formatIsoDate(entry.from),
       source: entry.source,
       ...(entry.note ? { note: entry.note } : {}),

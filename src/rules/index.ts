@@ -20,8 +20,10 @@ export { compileBundle, type CompileResult, type Outcome, type RuleProgram } fro
 export {
   checkShape,
   hashBundle,
+  householdFileOf,
   parseYamlSource,
   readRuleSetDir,
+  type HouseholdLookup,
   type Locator,
   type RuleSetBundle,
 } from './format/index.ts';

@@ -88,6 +88,8 @@ export async function writeRuleSetDir(
   await mkdir(join(dir, 'tests'), { recursive: true });
   await writeFile(join(dir, 'ruleset.yaml'), stringify(bundle.ruleset));
   await writeFile(join(dir, 'parameters.yaml'), stringify(bundle.parameters));
+  // The household model goes in the directory itself, where it is found before the shared one.
+  if (bundle.household) await writeFile(join(dir, 'household.yaml'), stringify(bundle.household));
   for (const [name, content] of Object.entries(tests)) await writeFile(join(dir, 'tests', name), stringify(content));
   return dir;
 }

@@ -45,6 +45,8 @@ export function registerRules(program: Command): void {
     .addOption(jsonOption('each rule set and its problems'))
     .action(async (dir: string, options: { json?: boolean }) => {
       const checked = [];
+      // A problem in the household model, which every rule set reads, is shown once.
+      const shown = new Set<string>();
       for (const each of await ruleSetDirs(dir)) {
         const result = await compileRuleSetDir(each);
         checked.push(
@@ -54,7 +56,12 @@ export function registerRules(program: Command): void {
         );
         if (options.json) continue;
         if (result.ok) process.stdout.write(`ok ${result.program.id} ${result.program.hash}\n`);
-        else for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+        else
+          for (const problem of result.problems) {
+            const line = formatProblem(problem);
+            if (!shown.has(line)) process.stderr.write(`${line}\n`);
+            shown.add(line);
+          }
       }
       const ok = checked.every((c) => c.ok);
       if (options.json) printJson({ ok, ruleSets: checked });

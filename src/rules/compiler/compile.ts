@@ -2,7 +2,7 @@ import { EntitleError, type Problem } from '../../errors/index.ts';
 import { compileExpression, parseExpression, T, typeName, type Expr, type Type } from '../expr/index.ts';
 import { hashBundle, pathLocators, type BundleLocators, type RuleSetBundle } from '../format/index.ts';
 import { orderByDependencies } from './graph.ts';
-import { compileInputSchema, generateNormaliser, type InputSchema } from './inputs.ts';
+import { compileInputSchema, generateNormaliser, readHousehold, type InputSchema } from './inputs.ts';
 import { compileParameters, type ParameterTable } from './parameters.ts';
 import {
   helperSource,
@@ -40,7 +40,13 @@ export interface RuleProgram {
   readonly hash: string;
   readonly bundle: RuleSetBundle;
   readonly references: Readonly<Record<string, { title: string; url?: string }>>;
+  /** What an assessment may hold: the rule set's inputs, or every household field (those read required). */
   readonly inputs: InputSchema;
+  /**
+   * The household fields the rule set reads, as every decision lists them (`adults[].dateOfBirth`);
+   * undefined for a rule set with its own inputs, whose decisions do not list them.
+   */
+  readonly reads: readonly string[] | undefined;
   readonly parameters: ParameterTable;
   readonly variables: readonly CompiledVariable[];
   readonly outcome: {
@@ -73,7 +79,8 @@ export function compileBundle(
 
   const referenceKeys = new Set(Object.keys(rules.references));
   const parameters = compileParameters(bundle.parameters, referenceKeys, locators.parameters, problems);
-  const inputs = compileInputSchema(rules.inputs, locators.ruleset, problems);
+  const { inputs, accepted, household, reads } = compileInputs(bundle, locators, problems);
+  const used = new Set<string>();
 
   // One namespace: a name means one thing wherever it is read.
   const owners = new Map<string, string>();
@@ -129,7 +136,13 @@ export function compileBundle(
       ...(spec.for && inputs.lists.has(spec.for) ? { list: spec.for } : {}),
     });
   }
-  const symbols: SymbolTable = { inputs, parameters, variables: declared };
+  const symbols: SymbolTable = {
+    inputs,
+    parameters,
+    variables: declared,
+    used,
+    ...(household ? { household } : {}),
+  };
 
   // Parse every formula, then find what each reads.
   const parsed = new Map<string, Expr>();
@@ -202,6 +215,16 @@ export function compileBundle(
 
   const slots = new Map(order.map((name, index) => [name, index]));
   const reasons = compileReasons(rules.reasons, { ...symbols, slots }, helpers, locators.ruleset, problems);
+  // A field read is a field used: so the list each decision gives of the fields it used is true.
+  rules.reads?.forEach((path, i) => {
+    const [head = '', tail] = path.split('.');
+    const valid =
+      tail === undefined ? inputs.fields.has(head) || inputs.lists.has(head) : inputs.lists.get(head)?.fields.has(tail);
+    if (!household || !valid) return;
+    const isUsed =
+      tail !== undefined || !inputs.lists.has(head) ? used.has(path) : [...used].some((u) => u.split('.')[0] === head);
+    if (!isUsed) at(['reads', i], `${path} is read but no formula or reason uses it: remove it from reads`);
+  });
   if (problems.length > 0) return { ok: false, problems };
 
   // One object shape for every variable (absent parts undefined): the trace reads these on
@@ -219,7 +242,9 @@ export function compileBundle(
     };
   });
   const source = generateModule({
-    inputs,
+    inputs: accepted,
+    household: household !== undefined,
+    provisional: new Set(parameters.parameters.filter((p) => p.entries.some((e) => e.provisional)).map((p) => p.index)),
     variables,
     statements,
     outcome,
@@ -247,7 +272,8 @@ export function compileBundle(
       hash: hashBundle(bundle),
       bundle,
       references: rules.references,
-      inputs,
+      inputs: accepted,
+      reads,
       parameters,
       variables,
       outcome,
@@ -292,8 +318,45 @@ function variableReads(expr: Expr, declared: ReadonlyMap<string, DeclaredVariabl
   return reads;
 }
 
+/**
+ * The inputs of a rule set: its own `inputs`, or the household model narrowed to what it `reads`.
+ * `inputs` is what formulas see, `accepted` what the normaliser checks.
+ */
+function compileInputs(
+  bundle: RuleSetBundle,
+  locators: BundleLocators,
+  problems: Problem[],
+): { inputs: InputSchema; accepted: InputSchema; household?: InputSchema; reads: readonly string[] | undefined } {
+  const rules = bundle.ruleset;
+  const empty: InputSchema = { fields: new Map(), lists: new Map() };
+  if (rules.reads !== undefined && rules.inputs !== undefined) {
+    problems.push(
+      locators.ruleset.at(['inputs'], 'give reads (the household fields the rule set reads) or inputs, not both'),
+    );
+  }
+  if (rules.reads === undefined) {
+    if (rules.inputs === undefined) {
+      problems.push(locators.ruleset.at(['reads'], 'reads is required: list the household fields the rule set reads'));
+      return { inputs: empty, accepted: empty, reads: undefined };
+    }
+    const own = compileInputSchema(rules.inputs, locators.ruleset, problems);
+    return { inputs: own, accepted: own, reads: undefined };
+  }
+  if (!bundle.household) {
+    problems.push(locators.ruleset.at(['reads'], 'the bundle has no household model to read from'));
+    return { inputs: empty, accepted: empty, reads: undefined };
+  }
+  const household = compileInputSchema(bundle.household.fields, locators.household, problems);
+  const narrowed = readHousehold(household, rules.reads, locators.ruleset, problems);
+  return { inputs: narrowed.visible, accepted: narrowed.accepted, household, reads: narrowed.reads };
+}
+
 interface ModuleParts {
   readonly inputs: InputSchema;
+  /** The inputs are the household model: an unknown field is "not a field of the household". */
+  readonly household: boolean;
+  /** Parameters with a provisional value on some date: each read of one is noted. */
+  readonly provisional: ReadonlySet<number>;
   readonly variables: readonly CompiledVariable[];
   readonly statements: readonly { name: string; code: string }[];
   readonly outcome: RuleProgram['outcome'];
@@ -321,10 +384,12 @@ function generateModule(parts: ModuleParts): string {
         const v = byName.get(name)!;
         // Traced: each read sets the parameter's bit in the variable's mask m_<index>.
         const candidates = traced ? candidatesOf(code) : [];
+        // A parameter that is provisional on some date notes each read in R, so the decision can
+        // say which provisional figures it used (the snapshot says which are provisional that day).
+        const read = (k: string) =>
+          parts.provisional.has(Number(k)) ? `(R[${k}] = 1, P[${k}] ?? U(${k}))` : `(P[${k}] ?? U(${k}))`;
         const expr = substituteParameters(code, (k) =>
-          traced
-            ? `(m_${index} |= ${1 << candidates.indexOf(Number(k))}, (P[${k}] ?? U(${k})))`
-            : `(P[${k}] ?? U(${k}))`,
+          traced ? `(m_${index} |= ${1 << candidates.indexOf(Number(k))}, ${read(k)})` : read(k),
         );
         const mark = traced ? `let m_${index} = 0; ` : '';
         if (!v.list) return `${mark}const v_${name} = ${expr};`;
@@ -353,14 +418,14 @@ function generateModule(parts: ModuleParts): string {
   const masks = `[${parts.variables.map((_, index) => `m_${index}`).join(', ')}]`;
   return [
     '"use strict";',
-    'const { mulRate, ageOn, ceilDiv, floorDiv, tooLarge, unlessUnconfirmed, ordinal, U, toPence, toDay, fmtMoney, fmtDate, fmtRate, fmtIso, fieldName } = rt;',
+    'const { mulRate, ageOn, ceilDiv, floorDiv, tooLarge, unlessUnconfirmed, ordinal, U, toPence, toDay, fmtMoney, fmtDate, fmtRate, fmtIso, fieldName, unknownField } = rt;',
     helperSource(parts.helpers),
     // At most MAX_PROBLEMS problems are kept: hostile input with thousands of bad fields costs no more.
     `function E(errors, field, message) { if (errors.length < ${MAX_PROBLEMS}) errors.push({ field, message }); else errors.more = (errors.more ?? 0) + 1; }`,
-    `function normalise(h, A, errors) {\n${generateNormaliser(parts.inputs)}\n}`,
-    `function fast(I, P) {\n${body(false)}\n${guard}\nreturn ${outcome};\n}`,
-    `function withValues(I, P) {\n${body(false)}\n${guard}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,
-    `function traced(I, P) {\n${body(true)}\n${guard}\nreturn { outcome: ${outcome}, values: ${values}, masks: ${masks} };\n}`,
+    `function normalise(h, A, errors) {\n${generateNormaliser(parts.inputs, parts.household)}\n}`,
+    `function fast(I, P, R) {\n${body(false)}\n${guard}\nreturn ${outcome};\n}`,
+    `function withValues(I, P, R) {\n${body(false)}\n${guard}\nreturn { outcome: ${outcome}, values: ${values} };\n}`,
+    `function traced(I, P, R) {\n${body(true)}\n${guard}\nreturn { outcome: ${outcome}, values: ${values}, masks: ${masks} };\n}`,
     `function reasons(I, V, P) { const out = [];\n${parts.reasons}\nreturn out; }`,
     'return { normalise, fast, withValues, traced, reasons };',
   ].join('\n');

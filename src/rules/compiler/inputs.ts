@@ -1,7 +1,8 @@
 import type { Problem } from '../../errors/index.ts';
-import type { FieldSpec, ListInputSpec, Locator, RuleSetFile } from '../format/index.ts';
+import type { FieldSpec, InputsSpec, ListInputSpec, Locator } from '../format/index.ts';
 import { T, type Type } from '../expr/index.ts';
 import { formatMoney, parseIsoDate, poundsToPence } from '../values/index.ts';
+import { distance } from 'fastest-levenshtein';
 
 /** A scalar input field after validation of the rule set. */
 export interface InputField {
@@ -15,6 +16,8 @@ export interface InputField {
   readonly notBefore?: { readonly day: number; readonly text: string };
   /** Dates of birth: the age on the assessment date must be below this. */
   readonly ageUnder?: number;
+  /** Refused when absent. False for a household field the rule set does not read: checked if given. */
+  readonly required: boolean;
 }
 
 export interface InputList {
@@ -24,6 +27,8 @@ export interface InputList {
   readonly max: number;
   readonly orderBy?: string;
   readonly fields: ReadonlyMap<string, InputField>;
+  /** Refused when absent; see InputField.required. */
+  readonly required: boolean;
 }
 
 export interface InputSchema {
@@ -34,8 +39,8 @@ export interface InputSchema {
 // Money inputs are capped so that every sum of them stays a safe integer of pence.
 const MONEY_CEILING = 100_000_000_00;
 
-/** Validates the `inputs` section of ruleset.yaml. */
-export function compileInputSchema(inputs: RuleSetFile['inputs'], locate: Locator, problems: Problem[]): InputSchema {
+/** Validates the `inputs` section of ruleset.yaml, or the fields of the household model. */
+export function compileInputSchema(inputs: InputsSpec, locate: Locator, problems: Problem[]): InputSchema {
   const fields = new Map<string, InputField>();
   const lists = new Map<string, InputList>();
   for (const [name, spec] of Object.entries(inputs)) {
@@ -67,12 +72,106 @@ export function compileInputSchema(inputs: RuleSetFile['inputs'], locate: Locato
         max: list.list.max,
         ...(orderBy ? { orderBy } : {}),
         fields: listFields,
+        required: true,
       });
     } else {
       fields.set(name, field(name, spec, ['inputs', name], locate, problems));
     }
   }
   return { fields, lists };
+}
+
+/** A household model narrowed to what one rule set reads. */
+export interface HouseholdInputs {
+  /** Every household field, those read required: what the normaliser checks. */
+  readonly accepted: InputSchema;
+  /** Only the fields read: what formulas can see. */
+  readonly visible: InputSchema;
+  /** The fields read, as the explanation lists them: `capital`, `adults`, `adults[].dateOfBirth`. */
+  readonly reads: readonly string[];
+}
+
+/**
+ * Narrows the household model to the fields a rule set reads. Reading a field of a list's entries
+ * reads the list. Each name read must be a household field; every problem is located at `reads`.
+ */
+export function readHousehold(
+  household: InputSchema,
+  reads: readonly string[],
+  locate: Locator,
+  problems: Problem[],
+): HouseholdInputs {
+  const fieldsRead = new Set<string>();
+  const listsRead = new Map<string, Set<string>>();
+  const known = [
+    ...household.fields.keys(),
+    ...[...household.lists.values()].flatMap((l) => [l.name, ...[...l.fields.keys()].map((f) => `${l.name}.${f}`)]),
+  ];
+  reads.forEach((path, i) => {
+    const [head, tail] = path.split('.') as [string, string | undefined];
+    const list = household.lists.get(head);
+    const bad = () => {
+      const near = nearest(path, known);
+      problems.push(
+        locate.at(
+          ['reads', i],
+          `${path} is not a field of the household model${near ? `: did you mean ${near}?` : ''} (add a new field to household.yaml first)`,
+        ),
+      );
+    };
+    if (tail === undefined) {
+      if (household.fields.has(head)) fieldsRead.add(head);
+      else if (list) listsRead.set(head, listsRead.get(head) ?? new Set());
+      else bad();
+    } else if (list?.fields.has(tail)) {
+      listsRead.set(head, (listsRead.get(head) ?? new Set()).add(tail));
+    } else bad();
+  });
+  const accepted: InputSchema = {
+    fields: new Map(
+      [...household.fields].map(([name, f]) => [name, { ...f, required: fieldsRead.has(name) }] as const),
+    ),
+    lists: new Map(
+      [...household.lists].map(([name, list]) => {
+        const read = listsRead.get(name);
+        const fields = new Map(
+          [...list.fields].map(([f, spec]) => [f, { ...spec, required: read?.has(f) ?? false }] as const),
+        );
+        return [name, { ...list, fields, required: read !== undefined }] as const;
+      }),
+    ),
+  };
+  const visible: InputSchema = {
+    fields: new Map([...accepted.fields].filter(([name]) => fieldsRead.has(name))),
+    lists: new Map(
+      [...accepted.lists]
+        .filter(([name]) => listsRead.has(name))
+        .map(([name, list]) => [
+          name,
+          { ...list, fields: new Map([...list.fields].filter(([f]) => listsRead.get(name)!.has(f))) },
+        ]),
+    ),
+  };
+  // In the order the rule set lists them: a stored bundle's maps may come back in another order
+  // (PostgreSQL's jsonb sorts keys), and a replayed decision must list them the same.
+  const readNames = [...new Set(reads.map((path) => path.replace('.', '[].')))];
+  return { accepted, visible, reads: readNames };
+}
+
+/** The known name nearest to a misspelt one, if it is near enough to be what was meant. */
+export function nearest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = distance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  // A third of the name's length, at least 2 edits: "dateOfBirt" and "dob" are not the same kind
+  // of slip, and "dob" is not suggested as anything.
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 function field(
@@ -82,12 +181,13 @@ function field(
   locate: Locator,
   problems: Problem[],
 ): InputField {
-  if (typeof spec === 'string') return { name, type: T[spec], notAfterAssessmentDate: false };
+  if (typeof spec === 'string') return { name, type: T[spec], notAfterAssessmentDate: false, required: true };
   if ('enum' in spec)
     return {
       name,
       type: { t: 'enum', values: spec.enum },
       notAfterAssessmentDate: false,
+      required: true,
       ...(spec.description ? { description: spec.description } : {}),
     };
   const bound = (key: 'min' | 'max'): number | undefined => {
@@ -115,6 +215,7 @@ function field(
   return {
     name,
     type: T[spec.type],
+    required: true,
     notAfterAssessmentDate: spec.notAfter === 'assessmentDate',
     ...(notBeforeDay !== undefined ? { notBefore: { day: notBeforeDay, text: spec.notBefore! } } : {}),
     ...(spec.ageUnder !== undefined ? { ageUnder: spec.ageUnder } : {}),
@@ -130,12 +231,16 @@ function field(
  * converts the rest to exact internal values: pence, day numbers, lists in their declared order.
  * Generated rather than interpreted because it runs on every assessment.
  */
-export function generateNormaliser(schema: InputSchema): string {
+export function generateNormaliser(schema: InputSchema, household = false): string {
+  const what = JSON.stringify(household ? 'a field of the household' : 'used in this assessment');
   const lines: string[] = [];
   const emitField = (f: InputField, source: string, target: string, pathCode: string) => {
     const v = `v_${f.name}`;
     lines.push(`let ${target}_${f.name}; { const ${v} = ${source}.${f.name};`);
-    lines.push(`if (${v} === undefined) E(errors, ${pathCode}, ${JSON.stringify(`is required: ${hint(f)}`)});`);
+    // A household field this rule set does not read may be left out; given, it is still checked.
+    if (f.required)
+      lines.push(`if (${v} === undefined) E(errors, ${pathCode}, ${JSON.stringify(`is required: ${hint(f)}`)});`);
+    else lines.push(`if (${v} === undefined) {}`);
     switch (f.type.t) {
       case 'money':
         lines.push(
@@ -193,7 +298,7 @@ export function generateNormaliser(schema: InputSchema): string {
     lines.push(`{ let n = 0; ${known.map((k) => `if (${source}.${k} !== undefined) n++;`).join(' ')}`);
     lines.push(`let m = 0; for (const k in ${source}) m++;`);
     lines.push(
-      `if (m !== n) for (const k of Object.keys(${source})) if (!${JSON.stringify(known)}.includes(k) || ${source}[k] === undefined) E(errors, ${prefixCode} + fieldName(k), "is not used in this assessment: remove it, or check its spelling"); }`,
+      `if (m !== n) for (const k of Object.keys(${source})) if (!${JSON.stringify(known)}.includes(k) || ${source}[k] === undefined) E(errors, ${prefixCode} + fieldName(k), unknownField(k, ${JSON.stringify(known)}, ${what})); }`,
     );
   };
 
@@ -204,7 +309,10 @@ export function generateNormaliser(schema: InputSchema): string {
     const noun = (n: number) => `${n} ${n === 1 ? list.item : plural(list.item)}`;
     lines.push(`let I_${list.name}; { const ${raw} = h.${list.name};`);
     const notList = `enter a list of ${plural(list.item)}${list.min > 0 ? `, with at least ${noun(list.min)}` : ', which may be empty: []'}`;
-    lines.push(`if (!Array.isArray(${raw})) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(notList)});`);
+    if (!list.required) lines.push(`if (${raw} === undefined) {}`);
+    lines.push(
+      `${list.required ? '' : 'else '}if (!Array.isArray(${raw})) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(notList)});`,
+    );
     lines.push(
       `else if (${raw}.length < ${list.min}) E(errors, ${JSON.stringify(list.name)}, ${JSON.stringify(`enter at least ${noun(list.min)}`)});`,
     );

@@ -10,6 +10,8 @@ export interface ParameterEntry {
   /** The exact internal value (pence, parts per million, day number...); undefined when unconfirmed. */
   readonly value: number | boolean | undefined;
   readonly unconfirmed: boolean;
+  /** Reproduced by secondary sources, not yet read from an official one: used, and decisions say so. */
+  readonly provisional: boolean;
   readonly source: string;
   readonly note?: string;
 }
@@ -83,6 +85,11 @@ export function compileParameters(
           `the source must start with a reference key listed under references in ruleset.yaml (such as S1), not "${refKey}"`,
         );
       }
+      if (raw.unconfirmed && raw.provisional)
+        at(
+          'provisional',
+          'a value is provisional (a figure from secondary sources) or unconfirmed (none found), not both',
+        );
       if (raw.unconfirmed) {
         if (raw.value !== undefined)
           at(
@@ -93,6 +100,7 @@ export function compileParameters(
           from,
           value: undefined,
           unconfirmed: true,
+          provisional: false,
           source: raw.source,
           ...(raw.note ? { note: raw.note } : {}),
         });
@@ -104,7 +112,14 @@ export function compileParameters(
       if (spec.type === 'rate' && ((value as number) < 0 || (value as number) > PPM)) {
         return at('value', `a rate is between 0% and 100%: write it as a percentage, such as '55%'`);
       }
-      entries.push({ from, value, unconfirmed: false, source: raw.source, ...(raw.note ? { note: raw.note } : {}) });
+      entries.push({
+        from,
+        value,
+        unconfirmed: false,
+        provisional: raw.provisional === true,
+        source: raw.source,
+        ...(raw.note ? { note: raw.note } : {}),
+      });
     });
     parameters.push({
       name,

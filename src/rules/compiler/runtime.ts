@@ -1,5 +1,5 @@
 import { ageOn, formatIsoDate, formatLongDate, formatMoney, formatRate, mulRate } from '../values/index.ts';
-import { toDay, toPence } from './inputs.ts';
+import { nearest, toDay, toPence } from './inputs.ts';
 
 /** Thrown by generated code when it reads a parameter that has no usable value on the date. */
 export class MissingParameter extends Error {
@@ -17,6 +17,15 @@ const SAFE_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
  */
 export function fieldName(name: string): string {
   return SAFE_FIELD_NAME.test(name) ? name : '(a field with an unrecognised name)';
+}
+
+/**
+ * The message for a field nobody defines: the nearest known name when one is near enough, which
+ * is ours to echo (the name sent is not: it could carry anything).
+ */
+export function unknownField(name: string, known: readonly string[], what: string): string {
+  const near = nearest(name, known);
+  return near ? `is not ${what}: did you mean ${near}?` : `is not ${what}: remove it, or check its spelling`;
 }
 
 /** Thrown by generated code for an evaluation that cannot give an exact answer. */
@@ -85,6 +94,7 @@ const runtime = Object.freeze({
   fmtRate: formatRate,
   fmtIso: formatIsoDate,
   fieldName,
+  unknownField,
 });
 
 type Outcome = {
@@ -93,6 +103,11 @@ type Outcome = {
   period: string;
   elements: Record<string, number>;
   details?: Record<string, unknown>;
+  /** The decision used a rate that is provisional on its date (see provisionalParameters). */
+  provisional?: true;
+  provisionalParameters?: readonly string[];
+  /** The household fields the rule set read (rule sets that read the household model). */
+  fieldsUsed?: readonly string[];
 };
 /** Every variable's value, in evaluation order; a list variable's entry is an array. */
 type Values = readonly unknown[];
@@ -105,15 +120,18 @@ export interface ProgramFunctions {
     assessmentDay: number | undefined,
     errors: { field: string; message: string }[] & { more?: number },
   ) => Record<string, unknown>;
-  readonly fast: (input: Record<string, unknown>, params: readonly unknown[]) => Outcome;
+  /** `read`: where each read of a parameter that is provisional on some date is noted (read[k] = 1). */
+  readonly fast: (input: Record<string, unknown>, params: readonly unknown[], read: unknown[]) => Outcome;
   readonly withValues: (
     input: Record<string, unknown>,
     params: readonly unknown[],
+    read: unknown[],
   ) => { outcome: Outcome; values: Values };
   /** Also returns, per variable, a mask of the parameters it read (see RuleProgram.traceCandidates). */
   readonly traced: (
     input: Record<string, unknown>,
     params: readonly unknown[],
+    read: unknown[],
   ) => { outcome: Outcome; values: Values; masks: readonly number[] };
   readonly reasons: (input: Record<string, unknown>, values: Values, params: readonly unknown[]) => string[];
 }

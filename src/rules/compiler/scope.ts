@@ -17,6 +17,10 @@ export interface SymbolTable {
   readonly variables: ReadonlyMap<string, DeclaredVariable>;
   /** Position of each variable in evaluation order: the index of its value in the values array. */
   readonly slots?: ReadonlyMap<string, number>;
+  /** Every household field, for a rule set that reads from the household model: to say what to add to reads. */
+  readonly household?: InputSchema;
+  /** The inputs formulas have read so far: `capital`, `adults`, `adults.dateOfBirth`. */
+  readonly used?: Set<string>;
 }
 
 /**
@@ -53,15 +57,24 @@ export function makeScope(symbols: SymbolTable, frame: Frame, helpers: Map<strin
     if (frame.list) {
       const list = symbols.inputs.lists.get(frame.list)!;
       const field = list.fields.get(name);
-      if (field) return { kind: 'value', type: field.type, code: `${entityRow(frame.list)}.${name}` };
+      if (field) {
+        symbols.used?.add(`${frame.list}.${name}`);
+        return { kind: 'value', type: field.type, code: `${entityRow(frame.list)}.${name}` };
+      }
       const own = symbols.variables.get(name);
       if (own?.list === frame.list) return { kind: 'value', type: own.type, code: `${array(name)}[i]` };
       if (name === 'position') return { kind: 'value', type: T.int, code: '(i + 1)' };
     }
     if (name === 'assessmentDate') return { kind: 'value', type: T.date, code: 'I.assessmentDate' };
     const input = symbols.inputs.fields.get(name);
-    if (input) return { kind: 'value', type: input.type, code: `I.${name}` };
-    if (symbols.inputs.lists.has(name)) return { kind: 'list', list: name, code: `I.${name}` };
+    if (input) {
+      symbols.used?.add(name);
+      return { kind: 'value', type: input.type, code: `I.${name}` };
+    }
+    if (symbols.inputs.lists.has(name)) {
+      symbols.used?.add(name);
+      return { kind: 'list', list: name, code: `I.${name}` };
+    }
     const declared = symbols.variables.get(name);
     if (declared && declared.list === undefined) return { kind: 'value', type: declared.type, code: variable(name) };
     const parameter = symbols.parameters.byName.get(name);
@@ -74,7 +87,10 @@ export function makeScope(symbols: SymbolTable, frame: Frame, helpers: Map<strin
     field(listName: string, name: string): ListField | undefined {
       const list = symbols.inputs.lists.get(listName);
       const field = list?.fields.get(name);
-      if (field) return { type: field.type, listCode: `I.${listName}`, read: (i) => `L[${i}].${name}` };
+      if (field) {
+        symbols.used?.add(`${listName}.${name}`);
+        return { type: field.type, listCode: `I.${listName}`, read: (i) => `L[${i}].${name}` };
+      }
       const declared = symbols.variables.get(name);
       if (declared?.list === listName) return { type: declared.type, listCode: array(name), read: (i) => `L[${i}]` };
       return undefined;
@@ -104,6 +120,14 @@ export function makeScope(symbols: SymbolTable, frame: Frame, helpers: Map<strin
       }
       if (name === 'position')
         return 'position is only known inside a variable worked out for each entry of a list (one with for:)';
+      const household = symbols.household;
+      if (household) {
+        if (household.fields.has(name) || household.lists.has(name))
+          return `${name} is a household field this rule set does not read: add ${name} to reads`;
+        for (const list of household.lists.values())
+          if (list.fields.has(name))
+            return `${name} is a field of each entry of ${list.name} this rule set does not read: add ${list.name}.${name} to reads`;
+      }
       return undefined;
     },
     helper(body: (name: string) => string): string {

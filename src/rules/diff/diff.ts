@@ -136,20 +136,35 @@ export function diffBundles(a: RuleSetBundle, b: RuleSetBundle, hashes: { from: 
     if (details.length > 0) changes.push({ kind: 'variable', name, change: 'changed', details });
   }
 
-  const inputs = keyed(ra.inputs, rb.inputs);
+  // Inputs: a rule set's own, or the household model's fields (what an assessment may hold), and
+  // which of them it reads.
+  const inputsA = ra.inputs ?? a.household?.fields ?? {};
+  const inputsB = rb.inputs ?? b.household?.fields ?? {};
+  const inputs = keyed(inputsA, inputsB);
   for (const name of inputs.added)
-    changes.push({ kind: 'input', name, change: 'added', details: [show(rb.inputs[name])] });
+    changes.push({ kind: 'input', name, change: 'added', details: [show(inputsB[name])] });
   for (const name of inputs.removed)
-    changes.push({ kind: 'input', name, change: 'removed', details: [show(ra.inputs[name])] });
+    changes.push({ kind: 'input', name, change: 'removed', details: [show(inputsA[name])] });
   for (const name of inputs.both) {
-    if (!isDeepStrictEqual(ra.inputs[name], rb.inputs[name]))
+    if (!isDeepStrictEqual(inputsA[name], inputsB[name]))
       changes.push({
         kind: 'input',
         name,
         change: 'changed',
-        details: [`${show(ra.inputs[name])} -> ${show(rb.inputs[name])}`],
+        details: [`${show(inputsA[name])} -> ${show(inputsB[name])}`],
       });
   }
+  const readsA = new Set(ra.reads ?? []);
+  const readsB = new Set(rb.reads ?? []);
+  const readAdded = [...readsB].filter((r) => !readsA.has(r));
+  const readRemoved = [...readsA].filter((r) => !readsB.has(r));
+  if (readAdded.length + readRemoved.length > 0)
+    changes.push({
+      kind: 'input',
+      name: 'reads',
+      change: 'changed',
+      details: [...readAdded.map((r) => `now reads ${r}`), ...readRemoved.map((r) => `no longer reads ${r}`)],
+    });
   if (!isDeepStrictEqual(ra.outcome, rb.outcome))
     changes.push({
       kind: 'outcome',

@@ -2,12 +2,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntitleError } from '../../errors/index.ts';
 import { compileBundle, compileParameters, type CompileResult } from '../compiler/index.ts';
-import { checkBundle, readRuleSetDir, RULESET_FILE } from '../format/index.ts';
+import { checkBundle, readRuleSetDir, RULESET_FILE, type HouseholdLookup } from '../format/index.ts';
 import { RuleSet } from './rule-set.ts';
 
 /** Reads and compiles a rule-set directory; every problem comes back located, nothing throws for bad rules. */
-export async function compileRuleSetDir(dir: string): Promise<CompileResult> {
-  const { bundle, parameters, referenceKeys, locators, problems } = await readRuleSetDir(dir);
+export async function compileRuleSetDir(dir: string, lookup: HouseholdLookup = {}): Promise<CompileResult> {
+  const { bundle, parameters, referenceKeys, locators, problems } = await readRuleSetDir(dir, process.cwd(), lookup);
   if (bundle) {
     const result = compileBundle(bundle, locators);
     if (problems.length === 0) return result;
@@ -20,8 +20,8 @@ export async function compileRuleSetDir(dir: string): Promise<CompileResult> {
 }
 
 /** Loads a rule set, throwing ENTITLE_RULESET_INVALID with every problem if it does not compile. */
-export async function loadRuleSet(dir: string): Promise<RuleSet> {
-  const result = await compileRuleSetDir(dir);
+export async function loadRuleSet(dir: string, lookup: HouseholdLookup = {}): Promise<RuleSet> {
+  const result = await compileRuleSetDir(dir, lookup);
   if (!result.ok) {
     throw new EntitleError(
       'ENTITLE_RULESET_INVALID',

@@ -37,6 +37,8 @@ const workedExample = {
 async function withCopy(edit: (dir: string) => Promise<void>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'entitle-rules-'));
   await cp(ucDir, dir, { recursive: true });
+  // The household model is found in the rule set's own directory before the one beside it.
+  await cp(join(ucDir, '..', 'household.yaml'), join(dir, 'household.yaml'));
   await edit(dir);
   return dir;
 }
@@ -144,6 +146,27 @@ describe('a compiled rule set', () => {
 
   it('refuses to decide when a rate it needs is unconfirmed, naming the rate', async () => {
     const ruleSet = await loadRuleSet(ucDir);
+    // No outlet has reproduced the 2026/27 lower rate: a disabled child's claim is refused.
+    const disabledChild = {
+      ...workedExample,
+      assessmentDate: '2026-06-01',
+      household: {
+        ...workedExample.household,
+        adults: [{ ...adult, monthlyNetEarnings: 0 }],
+        children: [{ dateOfBirth: '2019-03-02', disability: 'lower' }],
+      },
+    };
+    assert.throws(
+      () => ruleSet.assess(disabledChild),
+      (error: unknown) =>
+        error instanceof EntitleError &&
+        error.code === 'ENTITLE_PARAMETER_UNCONFIRMED' &&
+        error.message.includes('Disabled child addition, lower rate'),
+    );
+  });
+
+  it('decides with a provisional rate, and says so in the outcome and the reasons', async () => {
+    const ruleSet = await loadRuleSet(ucDir);
     const carer = {
       ...workedExample,
       assessmentDate: '2026-06-01',
@@ -153,13 +176,22 @@ describe('a compiled rule set', () => {
         children: [],
       },
     };
-    assert.throws(
-      () => ruleSet.assess(carer),
-      (error: unknown) =>
-        error instanceof EntitleError &&
-        error.code === 'ENTITLE_PARAMETER_UNCONFIRMED' &&
-        error.message.includes('Carer element'),
-    );
+    for (const level of ['none', 'reasons', 'trace'] as const) {
+      const { outcome, explanation } = ruleSet.assess(carer, level);
+      assert.equal(outcome.amount, 634.24);
+      assert.equal(outcome.provisional, true);
+      assert.deepEqual(outcome.provisionalParameters, ['carerElementAmount']);
+      if (level !== 'none') assert.match(explanation.at(-1)!, /provisional rate: Carer element £209\.34/);
+    }
+    // The same household without a carer reads no provisional rate, and says nothing of one.
+    const plain = ruleSet.assess({
+      ...carer,
+      household: { ...carer.household, adults: [{ ...adult, monthlyNetEarnings: 0 }] },
+    });
+    assert.equal(plain.outcome.provisional, undefined);
+    assert.ok(!plain.explanation.some((line) => line.includes('provisional')));
+    // Before April 2026 the carer element is confirmed: no mark.
+    assert.equal(ruleSet.assess({ ...carer, assessmentDate: '2025-06-01' }).outcome.provisional, undefined);
   });
 
   it('never puts input values in its error messages', async () => {

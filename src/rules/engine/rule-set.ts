@@ -4,10 +4,12 @@ import {
   fieldName,
   MAX_PROBLEMS,
   MissingParameter,
+  unknownField,
   type Outcome,
+  type ParameterSnapshot,
   type RuleProgram,
 } from '../compiler/index.ts';
-import { formatLongDate, parseIsoDate } from '../values/index.ts';
+import { formatLongDate, formatMoney, parseIsoDate } from '../values/index.ts';
 import { TraceBuilder, type Trace } from './trace.ts';
 
 /** How much explanation an assessment carries. */
@@ -46,6 +48,11 @@ function isApplicationId(value: unknown): value is string {
   return true;
 }
 
+/** Given to evaluators of rules with no provisional value: they never write to it. */
+const NOTHING_READ: unknown[] = Object.freeze([]) as unknown as unknown[];
+
+const CONTRACT_FIELDS = ['benefit', 'applicationId', 'assessmentDate', 'household'];
+
 function isContractField(key: string): boolean {
   return key === 'benefit' || key === 'applicationId' || key === 'assessmentDate' || key === 'household';
 }
@@ -62,11 +69,14 @@ export class RuleSet {
   private readonly traces: TraceBuilder;
   /** Shared by every outcome: the rules that made it. */
   private readonly rulesetRef: { readonly id: string; readonly hash: string };
+  /** Whether any parameter is provisional on some date: only then are reads noted. */
+  private readonly hasProvisional: boolean;
   /** The normaliser's error list, reused: assessments are synchronous, so one runs at a time. */
   private readonly fieldErrors: { field: string; message: string }[] & { more?: number } = [];
 
   constructor(readonly program: RuleProgram) {
     this.traces = new TraceBuilder(program);
+    this.hasProvisional = program.parameters.parameters.some((p) => p.entries.some((e) => e.provisional));
     this.rulesetRef = Object.freeze({ id: program.id, hash: program.hash });
     this.id = program.id;
     this.title = program.title;
@@ -80,20 +90,64 @@ export class RuleSet {
     const { functions } = this.program;
     const snapshot = this.program.parameters.snapshotOn(day);
     const params = snapshot.values;
+    // The provisional parameters read: only allocated when the rules have any.
+    const read = this.hasProvisional ? [] : NOTHING_READ;
     try {
       if (explain === 'none') {
-        return this.result(raw, functions.fast(normalised, params), []);
+        return this.result(raw, this.finish(functions.fast(normalised, params, read), read, snapshot), []);
       }
       if (explain === 'reasons') {
-        const { outcome, values } = functions.withValues(normalised, params);
-        return this.result(raw, outcome, functions.reasons(normalised, values, params));
+        const { outcome, values } = functions.withValues(normalised, params, read);
+        const finished = this.finish(outcome, read, snapshot);
+        const reasons = this.withProvisional(functions.reasons(normalised, values, params), finished, snapshot);
+        return this.result(raw, finished, reasons);
       }
-      const { outcome, values, masks } = functions.traced(normalised, params);
-      const reasons = functions.reasons(normalised, values, params);
-      return this.result(raw, outcome, reasons, this.traces.build(values, masks, snapshot));
+      const { outcome, values, masks } = functions.traced(normalised, params, read);
+      const finished = this.finish(outcome, read, snapshot);
+      const reasons = this.withProvisional(functions.reasons(normalised, values, params), finished, snapshot);
+      return this.result(raw, finished, reasons, this.traces.build(values, masks, snapshot));
     } catch (error) {
       throw this.evaluationError(error, day);
     }
+  }
+
+  /**
+   * The outcome as recorded: for a rule set that reads the household model, the fields it used;
+   * for one that used a provisional rate, `provisional: true` and which. Neither is added
+   * otherwise, so decisions made before either existed replay to the same outcome.
+   */
+  private finish(outcome: Outcome, read: readonly unknown[], snapshot: ParameterSnapshot): Outcome {
+    let provisional: string[] | undefined;
+    for (let k = 0; k < read.length; k++)
+      if (read[k] !== undefined && snapshot.entries[k]?.provisional)
+        (provisional ??= []).push(this.program.parameters.parameters[k]!.name);
+    // The outcome is a new object from each evaluation: set on it, not copied (this runs for
+    // every assessment). Names sorted, not in parameter order: a stored bundle's parameters may
+    // come back in another order (jsonb sorts keys), and a replay must say the same.
+    if (provisional) {
+      outcome.provisional = true;
+      outcome.provisionalParameters = provisional.sort();
+    }
+    if (this.program.reads) outcome.fieldsUsed = this.program.reads;
+    return outcome;
+  }
+
+  /** The reasons, and last, in words, that the decision rests on figures not yet confirmed. */
+  private withProvisional(reasons: string[], outcome: Outcome, snapshot: ParameterSnapshot): string[] {
+    const names = outcome.provisionalParameters;
+    if (!names) return reasons;
+    const entries = snapshot.entries;
+    const figures = names.map((name) => {
+      const p = this.program.parameters.byName.get(name)!;
+      const value = entries[p.index]?.value;
+      return `${p.label} ${p.type.t === 'money' && typeof value === 'number' ? formatMoney(value) : String(value)}`;
+    });
+    return [
+      ...reasons,
+      figures.length === 1
+        ? `This decision uses a provisional rate: ${figures[0]}. It is a published figure not yet confirmed from the official source; if the confirmed rate is different, this decision will be looked at again.`
+        : `This decision uses provisional rates: ${figures.join('; ')}. They are published figures not yet confirmed from the official source; if a confirmed rate is different, this decision will be looked at again.`,
+    ];
   }
 
   /**
@@ -105,7 +159,7 @@ export class RuleSet {
     const { normalised, day } = this.validate(input);
     const snapshot = this.program.parameters.snapshotOn(day);
     try {
-      return this.program.functions.withValues(normalised, snapshot.values);
+      return this.program.functions.withValues(normalised, snapshot.values, this.hasProvisional ? [] : NOTHING_READ);
     } catch (error) {
       throw this.evaluationError(error, day);
     }
@@ -138,7 +192,7 @@ export class RuleSet {
       if (!isContractField(key))
         (problems ??= []).push({
           field: fieldName(key),
-          message: 'is not used in this assessment: remove it, or check its spelling',
+          message: unknownField(key, CONTRACT_FIELDS, 'part of an assessment'),
         });
     }
     const household = raw.household;

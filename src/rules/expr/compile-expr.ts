@@ -82,7 +82,12 @@ function check(expr: Expr, scope: ExprScope, errors: ExprError[]): Checked | Fai
       if (!binding) return fail(unknownName(expr.object, scope));
       if (binding.kind !== 'list') return fail(`${expr.object} is not a list, so it has no field ${expr.property}`);
       const field = scope.field(binding.list, expr.property);
-      if (!field) return fail(`${expr.object} has no field or variable named ${expr.property}`);
+      if (!field) {
+        const unread = scope.whyNot?.(expr.property);
+        return fail(
+          unread?.includes('does not read') ? unread : `${expr.object} has no field or variable named ${expr.property}`,
+        );
+      }
       return {
         type: { t: 'list', of: field.type },
         code: field.listCode,

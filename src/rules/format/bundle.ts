@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import canonicalizeModule from 'canonicalize';
 import { EntitleError, type Problem } from '../../errors/index.ts';
 import {
   checkShape,
+  householdFileSchema,
   parametersFileSchema,
   ruleSetFileSchema,
+  type HouseholdFile,
   type ParametersFile,
   type RuleSetFile,
 } from './schema.ts';
@@ -27,15 +29,47 @@ export interface RuleSetBundle {
   readonly format: typeof BUNDLE_FORMAT;
   readonly ruleset: RuleSetFile;
   readonly parameters: ParametersFile;
+  /**
+   * The shared household model, for a rule set that `reads` from it; absent for one with its own
+   * `inputs`, so bundles made before the model keep their hashes.
+   */
+  readonly household?: HouseholdFile;
 }
 
 export interface BundleLocators {
   readonly ruleset: Locator;
   readonly parameters: Locator;
+  readonly household: Locator;
 }
 
 export const RULESET_FILE = 'ruleset.yaml';
 export const PARAMETERS_FILE = 'parameters.yaml';
+export const HOUSEHOLD_FILE = 'household.yaml';
+
+/** Where a rule-set directory's household model may be found. */
+export interface HouseholdLookup {
+  /**
+   * Whether the shared model beside the directory (rulesets/household.yaml) is looked for when
+   * the directory has none of its own. False for rule-set files sent over HTTP, written to a
+   * temporary directory: only what was sent may be read.
+   */
+  readonly beside?: boolean;
+}
+
+/**
+ * Where a rule-set directory's household model is: its own household.yaml if it has one (a
+ * candidate sent over HTTP), else the one beside it (rulesets/household.yaml, shared by all).
+ */
+export async function householdFileOf(dir: string, { beside = true }: HouseholdLookup = {}): Promise<string> {
+  const own = join(dir, HOUSEHOLD_FILE);
+  if (!beside) return own;
+  return (await readFile(own).then(
+    () => true,
+    () => false,
+  ))
+    ? own
+    : join(dirname(resolve(dir)), HOUSEHOLD_FILE);
+}
 
 /**
  * The canonical SHA-256 of a bundle: RFC 8785 (JSON Canonicalization Scheme) serialisation, so
@@ -62,7 +96,11 @@ export interface RuleSetSource {
   readonly problems: Problem[];
 }
 
-export async function readRuleSetDir(dir: string, displayRoot = process.cwd()): Promise<RuleSetSource> {
+export async function readRuleSetDir(
+  dir: string,
+  displayRoot = process.cwd(),
+  lookup: HouseholdLookup = {},
+): Promise<RuleSetSource> {
   const problems: Problem[] = [];
   const read = async (name: string) => {
     const path = join(dir, name);
@@ -79,17 +117,53 @@ export async function readRuleSetDir(dir: string, displayRoot = process.cwd()): 
   const rules = parseYamlSource(rulesFile.display, rulesFile.text);
   const params = parseYamlSource(paramsFile.display, paramsFile.text);
   problems.push(...rules.problems, ...params.problems);
-  const locators = { ruleset: rules.locator, parameters: params.locator };
-  const rawReferences = (rules.data as { references?: unknown } | undefined)?.references;
+  const rawRules = rules.data as { references?: unknown; reads?: unknown } | undefined;
+  const rawReferences = rawRules?.references;
   const referenceKeys = new Set(rawReferences && typeof rawReferences === 'object' ? Object.keys(rawReferences) : []);
+
+  // The household model is read only by a rule set that reads from it.
+  let household: { value?: HouseholdFile } | undefined;
+  let householdLocator = pathLocators(rulesFile.display).household;
+  if (rawRules?.reads !== undefined) {
+    const path = await householdFileOf(dir, lookup);
+    const display = relative(displayRoot, path) || path;
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined) {
+      problems.push(
+        rules.locator.at(
+          ['reads'],
+          lookup.beside === false
+            ? `a rule set that reads from the household model needs ${HOUSEHOLD_FILE}: send it with the rule set`
+            : `a rule set that reads from the household model needs ${HOUSEHOLD_FILE} in or beside its directory (${display} could not be read)`,
+        ),
+      );
+      household = {};
+    } else {
+      const source = parseYamlSource(display, text);
+      problems.push(...source.problems);
+      householdLocator = source.locator;
+      household = source.data === undefined ? {} : checkShape(householdFileSchema, source.data);
+      for (const issue of (household as { issues?: { path: Path; message: string }[] }).issues ?? [])
+        problems.push(source.locator.at(issue.path, issue.message));
+    }
+  }
+  const locators = { ruleset: rules.locator, parameters: params.locator, household: householdLocator };
 
   const ruleset = rules.data === undefined ? undefined : checkShape(ruleSetFileSchema, rules.data);
   const parameters = params.data === undefined ? undefined : checkShape(parametersFileSchema, params.data);
   for (const issue of ruleset?.issues ?? []) problems.push(rules.locator.at(issue.path, issue.message));
   for (const issue of parameters?.issues ?? []) problems.push(params.locator.at(issue.path, issue.message));
   const partial = { referenceKeys, locators, problems, ...(parameters?.value ? { parameters: parameters.value } : {}) };
-  if (!ruleset?.value || !parameters?.value) return partial;
-  return { ...partial, bundle: { format: BUNDLE_FORMAT, ruleset: ruleset.value, parameters: parameters.value } };
+  if (!ruleset?.value || !parameters?.value || (household !== undefined && !household.value)) return partial;
+  return {
+    ...partial,
+    bundle: {
+      format: BUNDLE_FORMAT,
+      ruleset: ruleset.value,
+      parameters: parameters.value,
+      ...(household?.value ? { household: household.value } : {}),
+    },
+  };
 }
 
 /** Locators for a bundle that has no source text (one read back from storage): paths, not lines. */
@@ -98,7 +172,11 @@ export function pathLocators(label: string): BundleLocators {
     const at = (path: Path, message: string): Problem => ({ file: `${file}#/${path.join('/')}`, message });
     return { at, inside: (path, offset, message) => at(path, `${message} (at character ${offset + 1})`) };
   };
-  return { ruleset: make(`${label}:${RULESET_FILE}`), parameters: make(`${label}:${PARAMETERS_FILE}`) };
+  return {
+    ruleset: make(`${label}:${RULESET_FILE}`),
+    parameters: make(`${label}:${PARAMETERS_FILE}`),
+    household: make(`${label}:${HOUSEHOLD_FILE}`),
+  };
 }
 
 /** Checks the shape of a bundle read back from storage. */
@@ -110,8 +188,18 @@ export function checkBundle(data: unknown, label: string): { bundle?: RuleSetBun
     problems.push({ file: label, message: `the bundle format must be ${BUNDLE_FORMAT}` });
   const ruleset = checkShape(ruleSetFileSchema, record.ruleset);
   const parameters = checkShape(parametersFileSchema, record.parameters);
+  const household = record.household === undefined ? undefined : checkShape(householdFileSchema, record.household);
   for (const issue of ruleset.issues) problems.push(locators.ruleset.at(issue.path, issue.message));
   for (const issue of parameters.issues) problems.push(locators.parameters.at(issue.path, issue.message));
+  for (const issue of household?.issues ?? []) problems.push(locators.household.at(issue.path, issue.message));
   if (problems.length > 0 || !ruleset.value || !parameters.value) return { problems };
-  return { bundle: { format: BUNDLE_FORMAT, ruleset: ruleset.value, parameters: parameters.value }, problems };
+  return {
+    bundle: {
+      format: BUNDLE_FORMAT,
+      ruleset: ruleset.value,
+      parameters: parameters.value,
+      ...(household?.value ? { household: household.value } : {}),
+    },
+    problems,
+  };
 }

@@ -1,5 +1,7 @@
 export {
   BUNDLE_FORMAT,
+  HOUSEHOLD_FILE,
+  householdFileOf,
   PARAMETERS_FILE,
   RULESET_FILE,
   checkBundle,
@@ -7,11 +9,14 @@ export {
   pathLocators,
   readRuleSetDir,
   type BundleLocators,
+  type HouseholdLookup,
   type RuleSetBundle,
   type RuleSetSource,
 } from './bundle.ts';
 export type {
   FieldSpec,
+  HouseholdFile,
+  InputsSpec,
   ListInputSpec,
   ParameterSpec,
   ParameterValueSpec,

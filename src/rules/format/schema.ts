@@ -41,6 +41,25 @@ const listInput = z.strictObject({
   }),
 });
 
+const inputsSchema = z.record(name, z.union([listInput, fieldSchema]));
+
+const readPath = z
+  .string()
+  .regex(
+    /^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)?$/,
+    'name a household field, such as capital, adults or adults.dateOfBirth',
+  );
+
+/**
+ * The household model shared by every rule set (rulesets/household.yaml): every field any benefit
+ * reads, in the same form as a rule set's own inputs. A rule set names the ones it reads.
+ */
+export const householdFileSchema = z.strictObject({
+  title: z.string().min(1),
+  description: z.string().optional(),
+  fields: inputsSchema,
+});
+
 const reference = z.strictObject({
   title: z.string().min(1),
   url: z.string().url().optional(),
@@ -74,7 +93,14 @@ export const ruleSetFileSchema = z.strictObject({
     z.string().regex(/^[A-Z][A-Za-z0-9-]*$/, 'a reference key starts with a capital, such as S1'),
     reference,
   ),
-  inputs: z.record(name, z.union([listInput, fieldSchema])),
+  /** The rule set's own inputs: the form before the shared household model (rulesets/household.yaml). */
+  inputs: inputsSchema.optional(),
+  /**
+   * The fields of the shared household model this rule set reads: `capital`, `adults` (the list
+   * itself) or `adults.dateOfBirth` (a field of each entry). Every other household field is
+   * accepted and checked, but not required and not visible to the formulas.
+   */
+  reads: z.array(readPath).min(1).optional(),
   variables: z.record(name, variable),
   outcome: z.strictObject({
     period: z.enum(['week', 'month', 'year']),
@@ -90,6 +116,11 @@ const parameterValue = z.strictObject({
   from: isoDate,
   value: z.union([z.number(), z.string(), z.boolean()]).optional(),
   unconfirmed: z.literal(true).optional(),
+  /**
+   * The figure is reproduced by secondary sources from the official paper but not yet read from
+   * an official source: decisions that use it are made, and say so.
+   */
+  provisional: z.literal(true).optional(),
   source: z.string().min(1),
   note: z.string().optional(),
 });
@@ -105,6 +136,8 @@ export const parameterSchema = z.strictObject({
 export const parametersFileSchema = z.record(name, parameterSchema);
 
 export type RuleSetFile = z.infer<typeof ruleSetFileSchema>;
+export type InputsSpec = z.infer<typeof inputsSchema>;
+export type HouseholdFile = z.infer<typeof householdFileSchema>;
 export type FieldSpec = z.infer<typeof fieldSchema>;
 export type ListInputSpec = z.infer<typeof listInput>;
 export type VariableSpec = z.infer<typeof variable>;

@@ -17,6 +17,8 @@ const expectation = z.strictObject({
   elements: z.record(z.string(), z.number()).optional(),
   details: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
   explanation: z.array(z.string()).optional(),
+  /** The provisional parameters the decision uses, by name; [] for none. Required when it uses any. */
+  provisional: z.array(z.string()).optional(),
 });
 const expectedError = z.strictObject({
   code: z.string().regex(/^ENTITLE_[A-Z_]+$/),
@@ -167,6 +169,13 @@ export function runGoldenCase(ruleSet: RuleSet, golden: GoldenCase): GoldenResul
     else if (typeof want === 'number') money(`details.${name}`, want, got);
     else if (got !== want) failures.push(`details.${name}: expected ${String(want)}, got ${JSON.stringify(got)}`);
   }
+  // A case that meets a provisional rate must say so: a golden test never passes on a figure
+  // nobody has confirmed without naming it.
+  const provisional = [...(outcome.provisionalParameters ?? [])].sort();
+  if (expect.provisional === undefined && provisional.length > 0)
+    failures.push(`the decision uses provisional rates (${provisional.join(', ')}): name them with provisional: [...]`);
+  else if (expect.provisional !== undefined && [...expect.provisional].sort().join() !== provisional.join())
+    failures.push(`provisional: expected [${expect.provisional.join(', ')}], got [${provisional.join(', ')}]`);
   for (const text of expect.explanation ?? []) {
     if (!result.explanation.some((line) => line.includes(text)))
       failures.push(`explanation: no reason contains "${text}"; reasons were:\n  ${result.explanation.join('\n  ')}`);

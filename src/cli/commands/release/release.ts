@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../../audit/index.ts';
 import { EntitleError } from '../../../errors/index.ts';
@@ -12,7 +12,7 @@ import {
   type RuleSetUnits,
 } from '../../../releases/index.ts';
 import { worklistCsv, type Worklist } from '../../../remediation/index.ts';
-import { poundsText } from '../../../rules/index.ts';
+import { householdFileOf, poundsText } from '../../../rules/index.ts';
 import { formatLondon, londonToInstant } from '../../../uk-time/index.ts';
 import { connection } from '../../client.ts';
 import { dataDirOption } from '../../options.ts';
@@ -59,13 +59,17 @@ const releasePath = (id: string, step = '') => `/v1/releases/${encodeURIComponen
  * Problems in rule-set files the service names as `files.ruleset.yaml:3:4`: shown as the path on
  * this machine, `DIR/ruleset.yaml:3:4`, as `entitle rules check DIR` would show them.
  */
-function inLocalFiles(error: unknown, dir: string): unknown {
+async function inLocalFiles(error: unknown, dir: string): Promise<unknown> {
   if (!(error instanceof EntitleError) || error.code !== 'ENTITLE_CANDIDATE_INVALID') return error;
+  // The household model sent may be the one beside the directory, shared by every rule set.
+  const household = relative(process.cwd(), await householdFileOf(dir));
+  const local = (file: string) =>
+    file.startsWith('household.yaml') ? `${household}${file.slice('household.yaml'.length)}` : join(dir, file);
   return new EntitleError(
     error.code,
     error.message.replace(/^the rule-set files sent have/, `${dir} has`),
     error.problems.map((p) =>
-      p.field?.startsWith('files.') ? { ...p, field: join(dir, p.field.slice('files.'.length)) } : p,
+      p.field?.startsWith('files.') ? { ...p, field: local(p.field.slice('files.'.length)) } : p,
     ),
   );
 }
@@ -114,8 +118,8 @@ export function registerRelease(program: Command): void {
             files,
             ...(expectations !== undefined ? { expectations, expectationsName: options.expect } : {}),
           })
-          .catch((error: unknown) => {
-            throw inLocalFiles(error, options.rules);
+          .catch(async (error: unknown) => {
+            throw await inLocalFiles(error, options.rules);
           });
         print(created, options);
         if (created.state === 'rejected') {
@@ -254,9 +258,9 @@ export function registerRelease(program: Command): void {
   release
     .command('affected')
     .description(
-      'After a rollback: re-evaluate every application the release decided under the version now active, and write the worklist of those whose outcome changes (CSV and JSON) for caseworkers.',
+      'After a rollback: re-evaluate every application the release decided under the version it returned to; after a promotion: every decision made on a provisional rate the release confirms or corrects. Writes the worklist of those whose outcome changes (CSV and JSON) for caseworkers.',
     )
-    .argument('<release>', 'id of a rolled-back release')
+    .argument('<release>', 'id of a rolled-back or promoted release')
     .option(
       '--out <dir>',
       'directory to write worklist-RELEASE.csv and worklist-RELEASE.json in (default: DATA_DIR/worklists)',
