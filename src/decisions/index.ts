@@ -1,6 +1,7 @@
 export {
   canonicalJson,
   digestInputs,
+  draftOf,
   GENESIS_HASH,
   hashedContent,
   recordHash,

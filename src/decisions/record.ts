@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
+import { v7 as uuidv7 } from 'uuid';
+import type { Assessment } from '../rules/index.ts';
 
 // See src/rules/format/bundle.ts: the package's declared default export is the function itself.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
@@ -23,6 +25,22 @@ export interface DecisionDraft {
    * for decisions by the rule set the service first started with.
    */
   readonly assignment?: Assignment | null;
+}
+
+/** The draft of the decision an assessment makes from `inputs`, with a new id (UUIDv7, in time order). */
+export function draftOf(assessment: Assessment, inputs: unknown, assignment?: Assignment): DecisionDraft {
+  return {
+    id: uuidv7(),
+    benefit: assessment.benefit,
+    applicationId: assessment.applicationId,
+    assessmentDate: assessment.assessmentDate,
+    ruleset: assessment.ruleset,
+    engineVersion: assessment.engine.version,
+    inputs,
+    outcome: assessment.outcome,
+    explanation: assessment.explanation,
+    ...(assignment ? { assignment } : {}),
+  };
 }
 
 /** How an application was assigned to the version that decided it. */

@@ -79,3 +79,47 @@ describe('the decision writer under deadlines', () => {
     }
   });
 });
+
+describe('the decision writer, several decisions together', () => {
+  it('commits a group in one transaction, whatever the batch size, or none of it, keys and all', async () => {
+    const db = await openPglite(undefined);
+    await migrate(db);
+    const sizes: number[] = [];
+    const writer = new DecisionWriter(db, { batch: (size) => void sizes.push(size) }, { maxBatch: 1 });
+    try {
+      const ruleSet = compile(await ucBundle());
+      const claim = (key: string) => ({ keyHash: key, requestHash: 'request' });
+      const group = (keys: string[]) =>
+        writer.writeAll(
+          keys.map((key) => ({
+            draft: decisionDraft(ruleSet, canaryInput),
+            bundle: ruleSet.program.bundle,
+            claim: claim(key),
+          })),
+        );
+      const first = await Promise.all(group(['k1', 'k2', 'k3']));
+      assert.equal(first.length, 3);
+      assert.deepEqual(sizes, [3], 'a group is never split between transactions');
+
+      // One key of the second group already names a decision: none of it is recorded, and the
+      // key it claimed afresh is given up with it.
+      const second = await Promise.allSettled(group(['k4', 'k2']));
+      assert.deepEqual(
+        second.map((s) => (s.status === 'rejected' ? (s.reason as Error).name : 'recorded')),
+        ['DuplicateSubmission', 'DuplicateSubmission'],
+      );
+      const count = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
+      assert.equal(await count('SELECT count(*) AS n FROM decisions'), 3);
+      assert.equal(await count("SELECT count(*) AS n FROM idempotency_keys WHERE key_hash = 'k4'"), 0);
+      assert.equal(
+        await count('SELECT count(*) AS n FROM idempotency_keys k JOIN decisions d ON d.id = k.decision_id'),
+        3,
+        'every key names a recorded decision',
+      );
+      assert.deepEqual(writer.writeAll([]), []);
+    } finally {
+      await writer.close();
+      await db.close();
+    }
+  });
+});

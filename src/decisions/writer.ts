@@ -18,6 +18,8 @@ interface Pending {
   readonly claim: IdempotencyClaim | undefined;
   readonly resolve: (record: DecisionRecord) => void;
   readonly reject: (error: unknown) => void;
+  /** Decisions recorded together or not at all (one household, several benefits); each holds the same list. */
+  group: Pending[] | undefined;
   /** In a transaction now: past its deadline it is in doubt, not simply unrecorded. */
   inFlight: boolean;
   /** Its caller was answered before its transaction ended (the deadline passed). */
@@ -128,29 +130,61 @@ export class DecisionWriter {
    * decision this one is not recorded: the write rejects with DuplicateSubmission.
    */
   write(draft: DecisionDraft, bundle: RuleSetBundle, claim?: IdempotencyClaim): Promise<DecisionRecord> {
-    // Everything is worked out before the write joins a transaction, so transactions stay short.
+    return this.writeAll([{ draft, bundle, claim }])[0]!;
+  }
+
+  /**
+   * Records several decisions in one transaction: all are committed, or none (one household
+   * assessed for several benefits). Each resolves or rejects as write does; if any one's
+   * Idempotency-Key already names a decision, none is recorded and all reject DuplicateSubmission.
+   */
+  writeAll(
+    writes: readonly { draft: DecisionDraft; bundle: RuleSetBundle; claim?: IdempotencyClaim | undefined }[],
+  ): Promise<DecisionRecord>[] {
+    if (writes.length === 0) return [];
+    // Everything is worked out before the writes join a transaction, so transactions stay short.
     const createdAt = new Date().toISOString();
-    const inputsDigest = digestInputs(draft.inputs);
-    const prepared = {
-      draft,
-      bundle,
-      createdAt,
-      inputsDigest,
-      recordHash: recordHash({ ...draft, seq: 0, createdAt, inputsDigest, prevHash: null }),
-      inputsJson: JSON.stringify(draft.inputs),
-      outcomeJson: JSON.stringify(draft.outcome),
-      explanationJson: JSON.stringify(draft.explanation),
-      claim,
-    };
-    return new Promise((resolve, reject) => {
-      const pending: Pending = { ...prepared, resolve, reject, inFlight: false, answered: false, timer: undefined };
-      if (this.deadlineMs > 0) pending.timer = setTimeout(() => this.expire(pending), this.deadlineMs);
-      this.queue.push(pending);
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.flush());
-      }
+    const group: Pending[] | undefined = writes.length > 1 ? [] : undefined;
+    const promises = writes.map(({ draft, bundle, claim }) => {
+      const inputsDigest = digestInputs(draft.inputs);
+      const prepared = {
+        draft,
+        bundle,
+        createdAt,
+        inputsDigest,
+        recordHash: recordHash({ ...draft, seq: 0, createdAt, inputsDigest, prevHash: null }),
+        inputsJson: JSON.stringify(draft.inputs),
+        outcomeJson: JSON.stringify(draft.outcome),
+        explanationJson: JSON.stringify(draft.explanation),
+        claim,
+      };
+      return new Promise<DecisionRecord>((resolve, reject) => {
+        const pending: Pending = {
+          ...prepared,
+          resolve,
+          reject,
+          group,
+          inFlight: false,
+          answered: false,
+          timer: undefined,
+        };
+        group?.push(pending);
+        this.queue.push(pending);
+      });
     });
+    // One timer for the whole group: its writes are answered together.
+    const members = group ?? [this.queue[this.queue.length - 1]!];
+    if (this.deadlineMs > 0) {
+      const timer = setTimeout(() => {
+        for (const pending of members) this.expire(pending);
+      }, this.deadlineMs);
+      for (const pending of members) pending.timer = timer;
+    }
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => void this.flush());
+    }
+    return promises;
   }
 
   /**
@@ -178,6 +212,13 @@ export class DecisionWriter {
     try {
       while (this.queue.length > 0) {
         const taken = this.queue.splice(0, this.maxBatch);
+        // A group is never split between transactions: the rest of one cut short comes too.
+        while (
+          this.queue.length > 0 &&
+          this.queue[0]!.group !== undefined &&
+          this.queue[0]!.group === taken.at(-1)?.group
+        )
+          taken.push(this.queue.shift()!);
         // The writes in the transaction: those whose deadline passed while it waited for a
         // connection were answered "not recorded" and are left out.
         let batch: Pending[] = taken;
@@ -187,6 +228,21 @@ export class DecisionWriter {
             batch = taken.filter((p) => !p.answered);
             for (const pending of batch) pending.inFlight = true;
             const duplicates = await this.claimKeys(tx, batch);
+            // A group with one key already used is recorded not at all, and the keys its other
+            // writes just claimed are given up in the same transaction: a key names a decision
+            // exactly when that decision is recorded.
+            const given = new Set<Pending>();
+            for (const pending of [...duplicates])
+              for (const member of pending.group ?? [])
+                if (!duplicates.has(member)) {
+                  duplicates.add(member);
+                  if (member.claim) given.add(member);
+                }
+            if (given.size > 0)
+              await tx.query(
+                'DELETE FROM idempotency_keys WHERE key_hash = ANY($1::text[]) AND decision_id = ANY($2::uuid[])',
+                [[...given].map((p) => p.claim!.keyHash), [...given].map((p) => p.draft.id)],
+              );
             return {
               records: await this.append(
                 tx,

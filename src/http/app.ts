@@ -12,7 +12,7 @@ import type { ServiceContext } from './context.ts';
 import { openApiDocument } from './openapi.ts';
 import { checkValue, parseJsonBody } from './request-guard.ts';
 import { answerClientError, sendProblem, toEntitleError } from './problems.ts';
-import { registerAssessments } from './routes/assessments.ts';
+import { registerAssessments } from './assessments/routes.ts';
 import { registerDecisions } from './routes/decisions.ts';
 import { registerBackupRoute, registerLog } from './routes/log.ts';
 import { registerFlags } from './routes/flags.ts';

@@ -13,6 +13,7 @@ export {
   type HttpTimeouts,
 } from './app.ts';
 export type { ServiceContext } from './context.ts';
+export { benefitsOf } from './assessments/benefits.ts';
 export { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 export { openApiDocument } from './openapi.ts';
 export { problemOf, RETRY_AFTER_SECONDS, sendProblem, toEntitleError, type ProblemDocument } from './problems.ts';

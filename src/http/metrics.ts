@@ -6,6 +6,8 @@ import type { PoolStats } from '../store/index.ts';
 export interface ServiceMetrics {
   readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
   readonly assessments: Counter<'benefit' | 'outcome' | 'ruleset'>;
+  /** Decisions recorded that used a provisional rate, by benefit and parameter. */
+  readonly provisionalDecisions: Counter<'benefit' | 'parameter'>;
   readonly writer: WriterObserver;
   /** Replays of recorded decisions by result: match, mismatch (a decision not reproduced), purged. */
   readonly replays: Counter<'result'>;
@@ -28,6 +30,12 @@ export function createServiceMetrics(registry: Registry, pool: () => PoolStats):
     name: 'entitle_assessments_total',
     help: 'Assessments by benefit, outcome (entitled, not_entitled, invalid_input, cannot_assess, not_recorded) and rule-set hash.',
     labelNames: ['benefit', 'outcome', 'ruleset'] as const,
+    registers: [registry],
+  });
+  const provisionalDecisions = new Counter({
+    name: 'entitle_provisional_decisions_total',
+    help: 'Decisions recorded that used a provisional rate (a figure from secondary sources, not yet confirmed), by benefit and parameter: the decisions to look at again when it is confirmed.',
+    labelNames: ['benefit', 'parameter'] as const,
     registers: [registry],
   });
   const writeSeconds = new Histogram({
@@ -85,6 +93,7 @@ export function createServiceMetrics(registry: Registry, pool: () => PoolStats):
     requestDuration,
     authenticationFailures,
     assessments,
+    provisionalDecisions,
     replays,
     idempotentReplays,
     writer: {

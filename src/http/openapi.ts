@@ -10,86 +10,11 @@ import { DEPLOY_APPROVERS, DEPLOY_READERS, DEPLOYERS, deploySchemas } from './ro
 import { FREEZE_READERS, FREEZE_WRITERS, freezeWindowSchemas } from './routes/freeze-windows.ts';
 import { releaseSchemas } from './routes/releases.ts';
 import { rulesSchemas } from './rules-api/routes.ts';
+import { assessmentRequestSchema, severalBenefitsRequestSchema } from './rules-api/household-schema.ts';
 import { PURGERS, retentionSchemas } from './routes/retention.ts';
 import { SIMULATORS, simulationSchemas } from './routes/simulations.ts';
 
 type JsonSchema = Record<string, unknown>;
-type InputField = RuleSet['program']['inputs']['fields'] extends ReadonlyMap<string, infer F> ? F : never;
-
-/** A rule-set input field as JSON Schema: the same declaration the engine's validator is generated from. */
-function fieldSchema(field: InputField): JsonSchema {
-  const description = field.description ? { description: field.description } : {};
-  switch (field.type.t) {
-    case 'money':
-      return {
-        type: 'number',
-        ...(field.min !== undefined ? { minimum: field.min / 100 } : {}),
-        ...(field.max !== undefined ? { maximum: field.max / 100 } : {}),
-        description: `Pounds, at most 2 decimal places.${field.description ? ` ${field.description}` : ''}`,
-      };
-    case 'int':
-      return {
-        type: 'integer',
-        ...(field.min !== undefined ? { minimum: field.min } : {}),
-        ...(field.max !== undefined ? { maximum: field.max } : {}),
-        ...description,
-      };
-    case 'bool':
-      return { type: 'boolean', ...description };
-    case 'date':
-      return {
-        type: 'string',
-        format: 'date',
-        ...dateDescription(field),
-      };
-    case 'enum':
-      return { type: 'string', enum: field.type.values, ...description };
-    default:
-      return { type: 'string', ...description };
-  }
-}
-
-/** A date field's limits in words: after the earliest plausible date, not after the assessment, an age. */
-function dateDescription(field: InputField): JsonSchema {
-  const limits = [
-    field.notBefore ? `On or after ${field.notBefore.text}.` : '',
-    field.notAfterAssessmentDate ? 'Not after the assessment date.' : '',
-    field.ageUnder !== undefined ? `Under ${field.ageUnder} years old on the assessment date.` : '',
-    field.description ?? '',
-  ].filter(Boolean);
-  return limits.length > 0 ? { description: limits.join(' ') } : {};
-}
-
-function objectOf(fields: ReadonlyMap<string, InputField>, extra: Record<string, JsonSchema> = {}): JsonSchema {
-  const properties: Record<string, JsonSchema> = { ...extra };
-  for (const [name, field] of fields) properties[name] = fieldSchema(field);
-  return { type: 'object', additionalProperties: false, required: Object.keys(properties), properties };
-}
-
-/** The assessment contract for one rule set, as JSON Schema. */
-export function assessmentRequestSchema(ruleSet: RuleSet): JsonSchema {
-  const inputs = ruleSet.program.inputs;
-  const lists: Record<string, JsonSchema> = {};
-  for (const [name, list] of inputs.lists) {
-    lists[name] = { type: 'array', minItems: list.min, maxItems: list.max, items: objectOf(list.fields) };
-  }
-  return {
-    title: `${ruleSet.title} assessment`,
-    type: 'object',
-    additionalProperties: false,
-    required: ['benefit', 'applicationId', 'assessmentDate', 'household'],
-    properties: {
-      benefit: { const: ruleSet.benefit },
-      applicationId: {
-        type: 'string',
-        pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$',
-        description: 'The application reference.',
-      },
-      assessmentDate: { type: 'string', format: 'date', description: 'The first day of the assessment period.' },
-      household: objectOf(inputs.fields, lists),
-    },
-  };
-}
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({
@@ -111,7 +36,10 @@ const roles = (list: readonly string[]) => `Roles: ${list.join(', ')} (admin may
 
 /** The OpenAPI 3.1 document served at /openapi.json. */
 export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
-  const requests = Object.fromEntries(ruleSets.map((r) => [`Assessment_${r.id}`, assessmentRequestSchema(r)]));
+  const requests = {
+    ...Object.fromEntries(ruleSets.map((r) => [`Assessment_${r.id}`, assessmentRequestSchema(r)])),
+    AssessmentForSeveralBenefits: severalBenefitsRequestSchema(ruleSets),
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -125,7 +53,7 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
       '/v1/assessments': {
         post: {
           summary: 'Assess an application and record the decision',
-          description: `Responds only after the decision is committed. ${roles(['assessor'])}`,
+          description: `Responds only after the decision is committed. With benefits (a list) instead of benefit, the same household is assessed for each benefit named and one decision per benefit is recorded, all in one transaction: all are recorded, or none (the error names the benefit that refused). ${roles(['assessor'])}`,
           requestBody: {
             required: true,
             content: {
@@ -135,7 +63,19 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             },
           },
           responses: {
-            201: json({ $ref: '#/components/schemas/Decision' }, 'The decision, recorded.'),
+            201: json(
+              {
+                oneOf: [
+                  { $ref: '#/components/schemas/Decision' },
+                  {
+                    type: 'object',
+                    required: ['decisions'],
+                    properties: { decisions: { type: 'array', items: { $ref: '#/components/schemas/Decision' } } },
+                  },
+                ],
+              },
+              'The decision, recorded; for several benefits, {"decisions": [...]} in the order named.',
+            ),
             400: problemResponse('The input is not valid: every field at fault is listed.'),
             401: problemResponse('No valid API key.'),
             403: problemResponse('The key may not assess.'),
@@ -461,6 +401,22 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
                 period: { type: 'string' },
                 elements: { type: 'object' },
                 details: { type: 'object' },
+                provisional: {
+                  const: true,
+                  description:
+                    'Present when the decision used a provisional rate: a figure reproduced by secondary sources, not yet confirmed from the official source. The explanation says so too.',
+                },
+                provisionalParameters: {
+                  type: 'array',
+                  items: { type: 'string' },
+                  description: 'The provisional rates used, by parameter name (GET /v1/benefits/{benefit}/parameters).',
+                },
+                fieldsUsed: {
+                  type: 'array',
+                  items: { type: 'string' },
+                  description:
+                    'The household fields the rule set read, such as adults[].dateOfBirth (rule sets that read the shared household model).',
+                },
               },
             },
             explanation: { type: 'array', items: { type: 'string' } },
@@ -704,7 +660,7 @@ function releasePaths(): Record<string, unknown> {
     '/v1/releases/{id}/affected': {
       get: {
         summary:
-          'The remediation worklist of a rolled-back release: applications whose outcome changes under the version now active',
+          'The remediation worklist: of a rolled-back release, the applications whose outcome changes under the version it returned to; of a promoted release, the decisions made on provisional values it confirms or corrects whose outcome those values change (kind: provisional)',
         description: `${roles(['operator'])} Send Accept: text/csv for the spreadsheet; Accept: application/x-ndjson for a line every second while it is worked out, then {"result":...} or {"problem":...}.`,
         parameters: [idParam],
         responses: { 200: { description: 'The worklist, in pence (JSON) or pounds (CSV).' }, ...refused },
@@ -897,7 +853,7 @@ function rulesPaths(): Record<string, unknown> {
     '/v1/benefits/{benefit}/parameters': {
       get: {
         summary:
-          'Each parameter in force on a date: its exact value (pence, parts per million, ISO date), as text, its status (confirmed or unconfirmed), the date it took effect, its source and legal reference',
+          'Each parameter in force on a date: its exact value (pence, parts per million, ISO date), as text, its status (confirmed, provisional or unconfirmed), the date it took effect, its source and legal reference',
         description: `${roles(ROLES)} ${cached}`,
         parameters: [
           benefitParam,
@@ -907,6 +863,26 @@ function rulesPaths(): Record<string, unknown> {
           200: { description: 'The parameters.' },
           304: { description: 'Unchanged since the ETag sent.' },
           400: problemResponse('date is not a date.'),
+          404: notFound,
+        },
+      },
+    },
+    '/v1/household-schema': {
+      get: {
+        summary:
+          "The household as JSON Schema: every field any benefit reads, and which benefit reads which (x-entitle-reads); with ?benefit=, that benefit's own, its fields required",
+        description: `${roles(ROLES)} ${cached}`,
+        parameters: [
+          {
+            name: 'benefit',
+            in: 'query',
+            required: false,
+            schema: rulesSchemas.benefit.properties.benefit,
+          },
+        ],
+        responses: {
+          200: json({ type: 'object' }, 'A JSON Schema (draft 2020-12) of the household.'),
+          304: { description: 'Unchanged since the ETag sent.' },
           404: notFound,
         },
       },

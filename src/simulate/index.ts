@@ -3,8 +3,7 @@
  * give a backtest decisions to replay and a benchmark load to measure, without personal data.
  * This is the module's public surface.
  */
-import { v7 as uuidv7 } from 'uuid';
-import type { Assignment, DecisionRecord, DecisionWriter } from '../decisions/index.ts';
+import { draftOf, type Assignment, type DecisionRecord, type DecisionWriter } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { dateOfDay, dayNumber, formatIsoDate, parseIsoDate, type RuleSet } from '../rules/index.ts';
 import { childBenefitHousehold, Random, universalCreditHousehold } from './households.ts';
@@ -143,23 +142,7 @@ export async function recordDecisions(
       refused[code] = (refused[code] ?? 0) + 1;
       continue;
     }
-    writes.push(
-      writer.write(
-        {
-          id: uuidv7(),
-          benefit: assessment.benefit,
-          applicationId: assessment.applicationId,
-          assessmentDate: assessment.assessmentDate,
-          ruleset: assessment.ruleset,
-          engineVersion: assessment.engine.version,
-          inputs: request,
-          outcome: assessment.outcome,
-          explanation: assessment.explanation,
-          ...(options.assignment ? { assignment: options.assignment } : {}),
-        },
-        ruleSet.program.bundle,
-      ),
-    );
+    writes.push(writer.write(draftOf(assessment, request, options.assignment), ruleSet.program.bundle));
     if (writes.length >= concurrency) await flush();
   }
   await flush();

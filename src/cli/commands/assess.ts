@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { EntitleError } from '../../errors/index.ts';
+import { benefitsOf } from '../../http/index.ts';
 import { loadRuleSets } from '../../rules/index.ts';
 import { EXIT } from '../exit.ts';
 import { jsonOption, printJson } from '../output.ts';
@@ -38,7 +39,9 @@ async function readStdin(): Promise<string> {
 export function registerAssess(program: Command): void {
   program
     .command('assess')
-    .description('Assess one application and print the outcome as JSON.')
+    .description(
+      'Assess one application and print the outcome as JSON; with "benefits": [...] in place of "benefit", the same household for each.',
+    )
     .requiredOption('-i, --input <file>', 'the assessment input, as JSON ("-" for standard input)')
     .option('--explain', 'include the full trace: every variable, formula and parameter read, with its source')
     .addOption(
@@ -48,15 +51,28 @@ export function registerAssess(program: Command): void {
     .action(async (options: { input: string; explain?: boolean; rules: string; json?: boolean }) => {
       const input = await readJsonInput(options.input);
       const ruleSets = await loadRuleSets(options.rules);
-      const benefit = (input as { benefit?: unknown } | null)?.benefit;
-      const ruleSet = typeof benefit === 'string' ? ruleSets.get(benefit) : undefined;
-      if (!ruleSet) {
-        throw new EntitleError('ENTITLE_BENEFIT_UNKNOWN', 'no rule set is loaded for this benefit', [
-          { field: 'benefit', message: `enter one of: ${[...ruleSets.keys()].join(', ')}` },
-        ]);
+      const ruleSetFor = (benefit: unknown, field: string) => {
+        const ruleSet = typeof benefit === 'string' ? ruleSets.get(benefit) : undefined;
+        if (!ruleSet) {
+          throw new EntitleError('ENTITLE_BENEFIT_UNKNOWN', 'no rule set is loaded for this benefit', [
+            { field, message: `enter one of: ${[...ruleSets.keys()].join(', ')}` },
+          ]);
+        }
+        return ruleSet;
+      };
+      const level = options.explain ? 'trace' : 'reasons';
+      const several = input !== null && typeof input === 'object' && !Array.isArray(input) && 'benefits' in input;
+      if (several) {
+        // One household for several benefits, as POST /v1/assessments takes it (and checks it): one outcome each.
+        const benefits = benefitsOf(input);
+        const rest = Object.fromEntries(Object.entries(input).filter(([key]) => key !== 'benefits'));
+        const assessments = benefits.map((benefit, i) =>
+          ruleSetFor(benefit, `benefits[${i}]`).assess({ ...rest, benefit }, level),
+        );
+        printJson({ assessments });
+      } else {
+        printJson(ruleSetFor((input as { benefit?: unknown } | null)?.benefit, 'benefit').assess(input, level));
       }
-      const assessment = ruleSet.assess(input, options.explain ? 'trace' : 'reasons');
-      printJson(assessment);
       process.exitCode = EXIT.ok;
     });
 }

@@ -58,7 +58,8 @@ export const releaseSchemas = {
       },
       files: {
         type: 'object',
-        description: 'ruleset.yaml, parameters.yaml and tests/NAME.yaml, each as text',
+        description:
+          'ruleset.yaml, parameters.yaml, household.yaml (the household model, for a rule set that reads it) and tests/NAME.yaml, each as text',
         additionalProperties: { type: 'string', maxLength: 1_000_000 },
       },
     },

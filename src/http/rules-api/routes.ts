@@ -5,6 +5,7 @@ import { ROLES } from '../../keys/index.ts';
 import { parametersOn, parseIsoDate, variablesOf, type RuleSet } from '../../rules/index.ts';
 import { londonDate } from '../../uk-time/index.ts';
 import type { ServiceContext } from '../context.ts';
+import { combinedHouseholdSchema, householdSchema, readsOf } from './household-schema.ts';
 
 /** The parameters the routes validate; the OpenAPI document shows the same. */
 export const rulesSchemas = {
@@ -35,8 +36,7 @@ export function registerRules(app: FastifyInstance, { ruleSets }: ServiceContext
     void reply.code(304).send();
     return true;
   };
-  const ruleSetOf = (request: FastifyRequest): RuleSet => {
-    const { benefit } = request.params as { benefit: string };
+  const ruleSetOf = (benefit: string): RuleSet => {
     const found = ruleSets.get(benefit);
     if (!found)
       throw new EntitleError('ENTITLE_NOT_FOUND', `this service decides no benefit called ${benefit}`, [
@@ -62,7 +62,7 @@ export function registerRules(app: FastifyInstance, { ruleSets }: ServiceContext
     '/v1/benefits/:benefit/parameters',
     { config: { roles: ROLES }, schema: { params: rulesSchemas.benefit, querystring: rulesSchemas.date } },
     async (request, reply) => {
-      const ruleSet = ruleSetOf(request);
+      const ruleSet = ruleSetOf((request.params as { benefit: string }).benefit);
       const date = (request.query as { date?: string }).date ?? londonDate(new Date().toISOString());
       const day = parseIsoDate(date);
       if (day === undefined)
@@ -80,10 +80,36 @@ export function registerRules(app: FastifyInstance, { ruleSets }: ServiceContext
   );
 
   app.get(
+    '/v1/household-schema',
+    {
+      config: { roles: ROLES },
+      schema: { querystring: { type: 'object', properties: rulesSchemas.benefit.properties } },
+    },
+    async (request, reply) => {
+      const { benefit } = request.query as { benefit?: string };
+      const chosen = benefit === undefined ? [...ruleSets.values()] : [ruleSetOf(benefit)];
+      if (cached(request, reply, `household|${benefit ?? ''}|${chosen.map((r) => r.hash).join()}`)) return reply;
+      const schema =
+        benefit === undefined
+          ? combinedHouseholdSchema(chosen)
+          : {
+              title: `Household for ${chosen[0]!.title}`,
+              ...householdSchema(chosen[0]!.program.inputs),
+              'x-entitle-reads': { [chosen[0]!.benefit]: readsOf(chosen[0]!) },
+            };
+      return {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        ...schema,
+        'x-entitle-rulesets': Object.fromEntries(chosen.map((r) => [r.benefit, { id: r.id, hash: r.hash }])),
+      };
+    },
+  );
+
+  app.get(
     '/v1/benefits/:benefit/variables',
     { config: { roles: ROLES }, schema: { params: rulesSchemas.benefit } },
     async (request, reply) => {
-      const ruleSet = ruleSetOf(request);
+      const ruleSet = ruleSetOf((request.params as { benefit: string }).benefit);
       if (cached(request, reply, ruleSet.hash)) return reply;
       return {
         benefit: ruleSet.benefit,

@@ -60,6 +60,13 @@ describe('the rules API', () => {
         'and never given a figure',
       );
       assert.notEqual(later.headers.etag, parameters.headers.etag, 'each date has its own ETag');
+      const carer = later.json<{ parameters: Parameter[] }>().parameters.find((p) => p.name === 'carerElementAmount')!;
+      assert.deepEqual(
+        { status: carer.status, value: carer.value, text: carer.text },
+        { status: 'provisional', value: 20_934, text: '£209.34' },
+        'a provisional value is given, and said to be provisional',
+      );
+      assert.match(carer.source!, /^P1: /);
 
       const variables = await get('/v1/benefits/child-benefit/variables', service.keys.operator);
       assert.equal(variables.statusCode, 200, variables.body);
@@ -75,6 +82,57 @@ describe('the rules API', () => {
       assert.equal(badDate.statusCode, 400);
       assert.match(badDate.body, /"field":"date"/);
       assert.equal((await service.app.inject({ url: '/v1/benefits' })).statusCode, 401, 'a key is needed');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('gives the household as JSON Schema: every field, and which benefit reads which', async () => {
+    const service = await testService();
+    try {
+      const get = (url: string, etag?: string) =>
+        service.app.inject({
+          url,
+          headers: { authorization: `Bearer ${service.keys.caseworker}`, ...(etag ? { 'if-none-match': etag } : {}) },
+        });
+      interface Schema {
+        $schema: string;
+        required?: string[];
+        properties: Record<string, { items?: { properties: Record<string, unknown>; required: string[] } }>;
+        'x-entitle-reads': Record<string, string[]>;
+      }
+      const all = await get('/v1/household-schema');
+      assert.equal(all.statusCode, 200, all.body);
+      const schema = all.json<Schema>();
+      assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+      const adult = schema.properties.adults!.items!;
+      assert.ok('annualAdjustedNetIncome' in adult.properties && 'monthlyNetEarnings' in adult.properties);
+      assert.deepEqual(adult.required, [], 'one household for several benefits: none required by all');
+      assert.deepEqual(schema['x-entitle-reads']['child-benefit'], [
+        'adults[].annualAdjustedNetIncome',
+        'children[].dateOfBirth',
+      ]);
+      assert.equal((await get('/v1/household-schema', String(all.headers.etag))).statusCode, 304);
+
+      const childBenefit = (await get('/v1/household-schema?benefit=child-benefit')).json<Schema>();
+      assert.deepEqual(childBenefit.required, ['adults', 'children']);
+      assert.deepEqual(childBenefit.properties.adults!.items!.required, ['annualAdjustedNetIncome']);
+      assert.ok('capital' in childBenefit.properties, 'fields other benefits read are accepted');
+      assert.equal((await get('/v1/household-schema?benefit=housing-benefit')).statusCode, 404);
+
+      // The OpenAPI document holds the rules API and the several-benefits request.
+      const openapi = (await service.app.inject({ url: '/openapi.json' })).json<{
+        paths: Record<string, unknown>;
+        components: { schemas: Record<string, unknown> };
+      }>();
+      for (const path of [
+        '/v1/benefits',
+        '/v1/benefits/{benefit}/parameters',
+        '/v1/benefits/{benefit}/variables',
+        '/v1/household-schema',
+      ])
+        assert.ok(path in openapi.paths, path);
+      assert.ok('AssessmentForSeveralBenefits' in openapi.components.schemas);
     } finally {
       await service.close();
     }
