@@ -36,7 +36,14 @@ interface Reply {
   errors: { field: string; message: string }[];
   steps: { action: string; actor: string }[];
   decisions: number;
-  report: { compared: number; kinds: { unexpected: number } };
+  kind: string;
+  underpaid: number;
+  entries: { applicationId: string; changePence: number; action: string }[];
+  report: {
+    compared: number;
+    kinds: { unexpected: number; expected: number; identical: number };
+    examples: { expected: { applicationId: string }[] };
+  };
   workers: number;
 }
 
@@ -89,7 +96,10 @@ describe('releases over HTTP', () => {
       });
       assert.equal(badName.status, 400);
       assert.deepEqual(badName.body.errors, [
-        { field: 'files.../escape.yaml', message: 'send only ruleset.yaml, parameters.yaml and tests/NAME.yaml' },
+        {
+          field: 'files.../escape.yaml',
+          message: 'send only ruleset.yaml, parameters.yaml, household.yaml and tests/NAME.yaml',
+        },
       ]);
       const badDate = await call(service, keys['policy-author'], 'POST', '/v1/releases', {
         ...create,
@@ -106,6 +116,18 @@ describe('releases over HTTP', () => {
       assert.equal(broken.body.code, 'ENTITLE_CANDIDATE_INVALID');
       assert.match(broken.body.errors[0]!.field, /^files\.parameters\.yaml:\d+:\d+$/);
       assert.doesNotMatch(JSON.stringify(broken.body), /entitle-candidate-|tmp/);
+
+      // The household model is read only from what was sent, never from beside the server's
+      // temporary directory.
+      const withoutHousehold = Object.fromEntries(Object.entries(files).filter(([name]) => name !== 'household.yaml'));
+      const noHousehold = await call(service, keys['policy-author'], 'POST', '/v1/releases', {
+        ...create,
+        files: withoutHousehold,
+      });
+      assert.equal(noHousehold.status, 400);
+      assert.match(noHousehold.body.errors[0]!.field, /^files\.ruleset\.yaml:\d+:\d+$/);
+      assert.match(noHousehold.body.errors[0]!.message, /needs household\.yaml: send it with the rule set/);
+      assert.doesNotMatch(JSON.stringify(noHousehold.body), /tmp/);
 
       const created = await call(service, keys['policy-author'], 'POST', '/v1/releases', create);
       assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -251,6 +273,78 @@ describe('releases over HTTP', () => {
         steps.filter((s) => s.action !== 'release.validated').map((s) => `${s.action} by ${s.actor}`),
         ['release.created by Alice Smith', 'release.approved by Bob Jones'],
       );
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('confirms a provisional rate by an ordinary release: the backtest and the worklist name the decisions it changes', async () => {
+    const active = compile(await ucBundle());
+    const service = await testService({
+      rules: new Map([['universal-credit', active]]),
+      gates: { ...DEFAULT_GATES, minSample: 10 },
+    });
+    try {
+      await seedActiveVersions(service.db, [active.program]);
+      const { keys } = service;
+      // Three carers in 2026/27, decided on the provisional carer element (209.34), and one
+      // household in 2025/26 that used no provisional rate.
+      const carer = (n: number) => {
+        const h = household(n, '2026-06-01');
+        return {
+          ...h,
+          household: { ...h.household, adults: [{ ...h.household.adults[0]!, monthlyNetEarnings: 0, carer: true }] },
+        };
+      };
+      for (const input of [carer(1), carer(2), carer(4), household(5)]) {
+        const made = await call(service, keys.assessor, 'POST', '/v1/assessments', input);
+        assert.equal(made.status, 201, made.text);
+      }
+      // The confirmed figure, as a test supposes it: 209.40, six pence more.
+      const confirmed = structuredClone(await ucBundle()) as unknown as {
+        parameters: Record<string, { values: Record<string, unknown>[] }>;
+      };
+      const entry = confirmed.parameters.carerElementAmount!.values.at(-1)!;
+      delete entry.provisional;
+      delete entry.note;
+      Object.assign(entry, { value: 209.4, source: 'S3 "Universal Credit" (a test: the figure as confirmed)' });
+      const created = await call(service, keys['policy-author'], 'POST', '/v1/releases', {
+        benefit: 'universal-credit',
+        summary: 'confirm the 2026/27 carer element',
+        effective: '2026-04-06',
+        expectations: 'changes:\n  - variable: carerElement\n    direction: rise\n    why: the confirmed figure\n',
+        files: await filesOf(confirmed as unknown as RuleSetBundle),
+      });
+      assert.equal(created.status, 201, created.text);
+      const id = created.body.release.id;
+
+      const backtest = await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/backtest`, { last: 10 });
+      assert.equal(backtest.status, 200, backtest.text);
+      assert.deepEqual(
+        [backtest.body.report.compared, backtest.body.report.kinds.expected, backtest.body.report.kinds.unexpected],
+        [4, 3, 0],
+      );
+      assert.deepEqual(backtest.body.report.examples.expected.map((e) => e.applicationId).sort(), [
+        'LIVE-00001',
+        'LIVE-00002',
+        'LIVE-00004',
+      ]);
+
+      await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/shadow`, { percent: 100 });
+      await call(service, keys.approver, 'POST', `/v1/releases/${id}/approve`, { reason: 'the Order is read' });
+      await service.db.query('UPDATE release_stats SET expected = 50 WHERE release_id = $1', [id]);
+      const promoted = await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, { reason: 'go' });
+      assert.equal(promoted.body.release.state, 'active', promoted.text);
+
+      const worklist = await call(service, keys.operator, 'GET', `/v1/releases/${id}/affected`);
+      assert.equal(worklist.status, 200, worklist.text);
+      assert.equal(worklist.body.kind, 'provisional');
+      assert.equal(worklist.body.decisions, 3, 'the decisions made on the provisional rate');
+      assert.deepEqual(worklist.body.entries.map((e) => [e.applicationId, e.changePence, e.action]).sort(), [
+        ['LIVE-00001', 6, 'pay arrears'],
+        ['LIVE-00002', 6, 'pay arrears'],
+        ['LIVE-00004', 6, 'pay arrears'],
+      ]);
     } finally {
       await service.close();
     }

@@ -3,7 +3,8 @@ import { awardPence } from '../comparison/index.ts';
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { activeVersions, getRelease, type Release } from '../releases/index.ts';
-import { poundsText, ruleSetFromBundle, type Outcome, type RuleSet } from '../rules/index.ts';
+import { poundsText, ruleSetFromBundle, type Outcome, type RuleSet, type RuleSetBundle } from '../rules/index.ts';
+import { revisedProvisional, withRevisedValues } from './provisional.ts';
 import type { Database } from '../store/index.ts';
 
 /** One decision made under a rolled-back release that the version it returned to makes differently. */
@@ -30,7 +31,13 @@ export interface Worklist {
     readonly rulesetHash: string;
     readonly summary: string;
   };
-  /** The version the decisions were re-evaluated with: the one the rollback returned to. */
+  /**
+   * rollback: the decisions a rolled-back release made, against the version it returned to.
+   * provisional: the decisions the version a release replaced made on a provisional rate, against
+   * the release (one that confirms a rate, say): those the confirmed figures change.
+   */
+  readonly kind: 'rollback' | 'provisional';
+  /** The version the decisions were re-evaluated with. */
   readonly reevaluatedWith: string;
   readonly generatedAt: string;
   readonly decisions: number;
@@ -49,6 +56,7 @@ export interface Worklist {
 
 interface DecisionRow {
   id: string;
+  ruleset_hash: string;
   application_id: string;
   assessment_date: string;
   created_at: string;
@@ -62,60 +70,83 @@ function actionFor(entitledThen: boolean, entitledNow: boolean, change: number):
 }
 
 /**
- * The remediation worklist for a rolled-back release: every decision it made, re-evaluated with
- * the same inputs under the version the rollback returned to, and those whose outcome changes,
- * with by how much (integer pence). The listing itself is recorded in the audit chain, with
- * counts only.
+ * The remediation worklist. For a rolled-back release: every decision it made, re-evaluated with
+ * the same inputs under the version the rollback returned to. For a promoted release: every
+ * decision made on a provisional value it revises (confirms, or corrects), by any version,
+ * re-evaluated with the revised values. Either way, those whose outcome changes, with by how much
+ * (integer pence). The listing itself is recorded in the audit chain, with counts only.
  */
 export async function affectedApplications(db: Database, releaseId: string, actor: string): Promise<Worklist> {
   const release = await getRelease(db, releaseId);
-  if (release.state !== 'rolled-back') {
+  const confirming = (release.state === 'active' || release.state === 'superseded') && release.baselineHash !== null;
+  if (release.state !== 'rolled-back' && !confirming) {
     throw new EntitleError(
       'ENTITLE_RELEASE_TRANSITION_INVALID',
-      `release ${release.id} is ${release.state}, not rolled back`,
+      `release ${release.id} is ${release.state}, neither rolled back nor promoted`,
       [
         {
           field: 'release',
           message:
-            'the worklist lists decisions to correct after a rollback: roll the release back first, or give the id of a rolled-back release',
+            'the worklist lists decisions to correct after a rollback, or after a promotion the decisions made on provisional rates before it: give the id of a rolled-back or promoted release',
         },
       ],
     );
   }
-  // The version the rollback returned to (the one the release was compared with): a release
-  // promoted since must not show its own, legitimate changes as corrections.
-  const target = release.baselineHash ?? (await activeVersions(db)).get(release.benefit)?.hash;
-  if (!target) throw new Error(`no version of ${release.benefit} to re-evaluate with`);
-  const bundle = await storedBundle(db, target);
-  if (!bundle) throw new Error(`the rule-set version ${target} is not stored`);
-  const now = ruleSetFromBundle(bundle, `stored rule set ${target}`);
-
   const entries: WorklistEntry[] = [];
   const applications = new Set<string>();
   let decisions = 0;
-  // Keyset pages in decision order (UUIDv7 ids follow time); only the decisions to correct are
-  // kept, so memory grows with the worklist, not with everything the release decided.
-  for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
-    const { rows } = await db.query<DecisionRow>(
-      'SELECT id, application_id, assessment_date, created_at, inputs, outcome FROM decisions WHERE release_id = $1 AND ruleset_hash = $2 AND id > $3 ORDER BY id LIMIT 2000',
-      [release.id, release.rulesetHash, after],
+  const note = (now: RuleSet, row: DecisionRow) => {
+    decisions += 1;
+    applications.add(row.application_id);
+    const entry = reevaluate(now, row);
+    if (entry) entries.push(entry);
+  };
+  let target: string;
+  if (confirming) {
+    // After a promotion: every decision of the benefit that used a provisional value the release
+    // revises, re-evaluated with its own version and only those values replaced, so another
+    // release's legitimate changes never show as corrections.
+    target = release.rulesetHash;
+    const revised = revisedProvisional(await bundleOf(db, release.baselineHash), await bundleOf(db, target));
+    const corrected = new Map<string, RuleSet>();
+    await eachPage(
+      db,
+      "SELECT id, ruleset_hash, application_id, assessment_date, created_at, inputs, outcome FROM decisions WHERE benefit = $1 AND outcome->>'provisional' = 'true' AND id > $2 ORDER BY id LIMIT 2000",
+      [release.benefit],
+      async (row) => {
+        if (!(row.outcome.provisionalParameters ?? []).some((name) => revised.has(name))) return;
+        let now = corrected.get(row.ruleset_hash);
+        if (!now) {
+          const own = withRevisedValues(await bundleOf(db, row.ruleset_hash), revised);
+          now = ruleSetFromBundle(own, `stored rule set ${row.ruleset_hash} with the values ${release.id} revises`);
+          corrected.set(row.ruleset_hash, now);
+        }
+        note(now, row);
+      },
     );
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      decisions += 1;
-      applications.add(row.application_id);
-      const entry = reevaluate(now, row);
-      if (entry) entries.push(entry);
-    }
-    after = rows.at(-1)!.id;
-    // Let citizens' requests in between pages when this runs inside the service.
-    await new Promise((resolve) => setImmediate(resolve));
+  } else {
+    // After a rollback, the version it returned to (the one the release was compared with): a
+    // release promoted since must not show its own, legitimate changes as corrections.
+    const returnedTo = release.baselineHash ?? (await activeVersions(db)).get(release.benefit)?.hash;
+    if (!returnedTo) throw new Error(`no version of ${release.benefit} to re-evaluate with`);
+    target = returnedTo;
+    const now = ruleSetFromBundle(await bundleOf(db, target), `stored rule set ${target}`);
+    await eachPage(
+      db,
+      'SELECT id, ruleset_hash, application_id, assessment_date, created_at, inputs, outcome FROM decisions WHERE release_id = $1 AND ruleset_hash = $2 AND id > $3 ORDER BY id LIMIT 2000',
+      [release.id, release.rulesetHash],
+      (row) => {
+        note(now, row);
+        return Promise.resolve();
+      },
+    );
   }
   const byAction = (action: WorklistEntry['action']) => entries.filter((e) => e.action === action);
   const sum = (list: readonly WorklistEntry[]) => list.reduce((total, e) => total + (e.changePence ?? 0), 0);
   const changes = entries.filter((e) => e.changePence !== undefined);
   const worklist: Worklist = {
     release: { id: release.id, benefit: release.benefit, rulesetHash: release.rulesetHash, summary: release.summary },
+    kind: confirming ? 'provisional' : 'rollback',
     reevaluatedWith: target,
     generatedAt: new Date().toISOString(),
     decisions,
@@ -131,6 +162,32 @@ export async function affectedApplications(db: Database, releaseId: string, acto
   };
   await recordListing(db, release, worklist, actor);
   return worklist;
+}
+
+async function bundleOf(db: Database, hash: string): Promise<RuleSetBundle> {
+  const bundle = await storedBundle(db, hash);
+  if (!bundle) throw new Error(`the rule-set version ${hash} is not stored`);
+  return bundle as RuleSetBundle;
+}
+
+/**
+ * Keyset pages in decision order (UUIDv7 ids follow time): only the decisions to correct are kept,
+ * so memory grows with the worklist, not with everything decided.
+ */
+async function eachPage(
+  db: Database,
+  sql: string,
+  values: readonly unknown[],
+  each: (row: DecisionRow) => Promise<void>,
+): Promise<void> {
+  for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
+    const { rows } = await db.query<DecisionRow>(sql, [...values, after]);
+    if (rows.length === 0) return;
+    for (const row of rows) await each(row);
+    after = rows.at(-1)!.id;
+    // Let citizens' requests in between pages when this runs inside the service.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 function reevaluate(now: RuleSet, row: DecisionRow): WorklistEntry | undefined {
@@ -167,7 +224,10 @@ async function recordListing(db: Database, release: Release, worklist: Worklist,
       actor,
       action: 'release.remediation_listed',
       subject: release.id,
-      reason: `${worklist.entries.length} of ${worklist.decisions} decisions made by the release need correcting`,
+      reason:
+        worklist.kind === 'rollback'
+          ? `${worklist.entries.length} of ${worklist.decisions} decisions made by the release need correcting`
+          : `${worklist.entries.length} of ${worklist.decisions} decisions made on provisional rates before the release need correcting`,
       evidence: {
         decisions: worklist.decisions,
         applications: worklist.applications,
@@ -178,6 +238,7 @@ async function recordListing(db: Database, release: Release, worklist: Worklist,
         totalUnderpaidPence: worklist.totalUnderpaidPence,
         totalOverpaidPence: worklist.totalOverpaidPence,
         reevaluatedWith: worklist.reevaluatedWith,
+        kind: worklist.kind,
       },
     }),
   );
