@@ -25,7 +25,7 @@ describe('release commands', { timeout: 120_000 }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'entitle-release-'));
     const bundle = await ucBundle();
     await seedActiveVersions(t.db, [compile(beforeUprating(bundle)).program]);
-    const server = await spawnServer({ DATABASE_URL: t.url! });
+    const server = await spawnServer({ DATABASE_URL: t.url!, ENTITLE_SHADOW_MIN_MINUTES: '45' });
     try {
       const everything = ['policy-author', 'approver', 'operator'] as const;
       const keys = {
@@ -106,6 +106,7 @@ describe('release commands', { timeout: 120_000 }, () => {
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stdout, /approved by {2}Bob Jones: read the shadow report/);
       assert.match(status.stdout, /release\.shadow +Alice Smith: shadow evaluation/);
+      assert.match(status.stdout, /shadow {7}45 minutes from .*: (45|44) minutes left, until /);
 
       const noReason = await entitle('alice', 'release', 'rollback', release.id);
       assert.equal(noReason.code, 2);

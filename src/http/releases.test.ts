@@ -349,4 +349,64 @@ describe('releases over HTTP', () => {
       await service.close();
     }
   });
+
+  it('keeps a release in shadow for its minimum window unless two people waive it in an emergency', async () => {
+    const active = compile(beforeUprating(await ucBundle()));
+    const service = await testService({
+      rules: new Map([['universal-credit', active]]),
+      gates: { ...DEFAULT_GATES, minSample: 10, minShadowMinutes: 60 },
+    });
+    try {
+      await seedActiveVersions(service.db, [active.program]);
+      const { keys } = service;
+      const carol = (await createKey(service.db, 'carol-laptop', ['approver'], 'operator', 'Carol Smith')).key;
+      const created = await call(service, keys['policy-author'], 'POST', '/v1/releases', {
+        benefit: 'universal-credit',
+        summary: 'taper to 57%',
+        effective: '2025-04-07',
+        expectations: 'changes:\n  - variable: earnedIncomeDeduction\n    direction: rise\n    why: taper\n',
+        files: await filesOf(taper(beforeUprating(await ucBundle()), '57%')),
+      });
+      const id = created.body.release.id;
+      await call(service, keys['policy-author'], 'POST', `/v1/releases/${id}/shadow`, { percent: 100 });
+      await call(service, keys.approver, 'POST', `/v1/releases/${id}/approve`, { reason: 'read the report' });
+      // Enough comparisons, all as declared: only time stands between the release and promotion.
+      await service.db.query('UPDATE release_stats SET expected = 5000 WHERE release_id = $1', [id]);
+
+      const status = await call(service, keys.auditor, 'GET', `/v1/releases/${id}`);
+      const window = (status.body as unknown as { shadowWindow: { minutes: number; remainingMinutes: number } })
+        .shadowWindow;
+      assert.deepEqual([window.minutes, window.remainingMinutes], [60, 60]);
+      const early = await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, { reason: 'go' });
+      assert.equal(early.status, 409, early.text);
+      assert.match(
+        early.body.errors[0]!.message,
+        /the shadow window of 60 minutes is not over: 60 minutes left, until /,
+      );
+
+      // One emergency approval is not enough; a second person's is.
+      await call(service, keys.approver, 'POST', `/v1/releases/${id}/approve`, {
+        emergency: true,
+        reason: 'the regulations change at midnight',
+      });
+      assert.equal(
+        (await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, { reason: 'go' })).status,
+        409,
+      );
+      await call(service, carol, 'POST', `/v1/releases/${id}/approve`, {
+        emergency: true,
+        reason: 'agreed: it cannot wait',
+      });
+      const promoted = await call(service, keys.approver, 'POST', `/v1/releases/${id}/promote`, { reason: 'go' });
+      assert.equal(promoted.status, 200, promoted.text);
+      const { rows } = await service.db.query<{ evidence: { shadowWindow: Record<string, unknown> } }>(
+        "SELECT evidence FROM audit_events WHERE subject = $1 AND action = 'release.active'",
+        [id],
+      );
+      assert.deepEqual(rows[0]!.evidence.shadowWindow.waivedBy, ['test-approver', 'Carol Smith']);
+      assert.equal(rows[0]!.evidence.shadowWindow.waivedMinutes, 60);
+    } finally {
+      await service.close();
+    }
+  });
 });

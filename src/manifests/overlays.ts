@@ -35,7 +35,12 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
   dev: {
     namespace: 'entitle-dev',
     host: 'entitle.dev.internal',
-    config: { ENTITLE_ENVIRONMENT: 'development', LOG_LEVEL: 'debug', ENTITLE_DB_POOL_SIZE: '5' },
+    config: {
+      ENTITLE_ENVIRONMENT: 'development',
+      LOG_LEVEL: 'debug',
+      ENTITLE_DB_POOL_SIZE: '5',
+      ENTITLE_SHADOW_MIN_MINUTES: '0',
+    },
     autoscale: { min: 2, max: 4 },
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
     pauses: ['1m', '1m'],
@@ -43,7 +48,11 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
   staging: {
     namespace: 'entitle-staging',
     host: 'entitle.staging.internal',
-    config: { ENTITLE_ENVIRONMENT: 'staging', ENTITLE_CONSOLE_URL: 'https://entitle.staging.internal/ops' },
+    config: {
+      ENTITLE_ENVIRONMENT: 'staging',
+      ENTITLE_CONSOLE_URL: 'https://entitle.staging.internal/ops',
+      ENTITLE_SHADOW_MIN_MINUTES: '15',
+    },
     autoscale: { min: 3, max: 8 },
     resources: { requests: { cpu: '500m', memory: '384Mi' }, limits: { cpu: '2', memory: '768Mi' } },
     pauses: ['5m', '5m'],
@@ -56,6 +65,8 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
       ENTITLE_CONSOLE_URL: 'https://entitle.service.gov.uk/ops',
       ENTITLE_RETENTION_DAYS: '2557',
       ENTITLE_DB_POOL_SIZE: '20',
+      // The operations brief: compared in shadow for an hour before cutover.
+      ENTITLE_SHADOW_MIN_MINUTES: '60',
     },
     autoscale: { min: 6, max: 40 },
     resources: { requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '2', memory: '1Gi' } },

@@ -1,4 +1,7 @@
 import { EntitleError } from '../errors/index.ts';
+import { samePerson } from '../keys/index.ts';
+import { formatLondon } from '../uk-time/index.ts';
+import type { Release } from './model.ts';
 import { compared, type ReleaseStats } from './stats.ts';
 
 export interface GateSettings {
@@ -12,6 +15,12 @@ export interface GateSettings {
   readonly latencyRatio: number;
   /** ...and by at least this many microseconds (evaluations take microseconds; noise is larger). */
   readonly latencyFloorMicros: number;
+  /**
+   * The least time a release is compared in shadow before it may be promoted, whatever the
+   * number of comparisons: at a peak the minimum sample comes in minutes, before the evening's
+   * and the weekend's households are seen (ENTITLE_SHADOW_MIN_MINUTES).
+   */
+  readonly minShadowMinutes: number;
 }
 
 export const DEFAULT_GATES: GateSettings = Object.freeze({
@@ -20,7 +29,30 @@ export const DEFAULT_GATES: GateSettings = Object.freeze({
   minSample: 1000,
   latencyRatio: 2,
   latencyFloorMicros: 1000,
+  minShadowMinutes: 0,
 });
+
+/** The minimum shadow window where ENTITLE_SHADOW_MIN_MINUTES is not set, by environment. */
+export const SHADOW_MINUTES_BY_ENVIRONMENT: Readonly<Record<string, number>> = Object.freeze({
+  production: 60,
+  staging: 15,
+  development: 0,
+});
+
+/** Where a release stands in its minimum shadow window. */
+export interface ShadowWindow {
+  readonly minutes: number;
+  /** When it first entered shadow; null if it never has. */
+  readonly startedAt: string | null;
+  readonly endsAt: string | null;
+  /** Whole minutes left, rounded up; 0 once over. */
+  readonly remainingMinutes: number;
+  /**
+   * The people whose emergency approvals waive the rest of the window (two are needed, each
+   * with a reason, recorded with their approval); empty when it is not waived.
+   */
+  readonly waivedBy: readonly string[];
+}
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -41,7 +73,7 @@ const pct = (x: number) => `${(100 * x).toFixed(3).replace(/\.?0+$/, '')}%`;
  * comparisons than the minimum, or with the A/A check finding noise, it is inconclusive, which
  * pauses a release rather than promoting it.
  */
-export function judge(stats: ReleaseStats, settings: GateSettings = DEFAULT_GATES): GateReport {
+export function judge(stats: ReleaseStats, settings: GateSettings = DEFAULT_GATES, window?: ShadowWindow): GateReport {
   const n = compared(stats);
   const unexpectedRate = n === 0 ? 0 : stats.unexpected / n;
   const errorRate = n === 0 ? 0 : stats.candidateError / n;
@@ -87,6 +119,18 @@ export function judge(stats: ReleaseStats, settings: GateSettings = DEFAULT_GATE
     }
   }
   if (reasons.length > 0) return { ...base, verdict: 'fail', reasons };
+  // Time is a gate for passing only: a release that fails is rolled back at once.
+  if (window && window.remainingMinutes > 0 && window.waivedBy.length === 0) {
+    return {
+      ...base,
+      verdict: 'inconclusive',
+      reasons: [
+        window.startedAt === null
+          ? `the release has not been in shadow: it must be compared for ${window.minutes} minutes first`
+          : `the shadow window of ${window.minutes} minutes is not over: ${window.remainingMinutes} minute${window.remainingMinutes === 1 ? '' : 's'} left, until ${formatLondon(window.endsAt!)}`,
+      ],
+    };
+  }
   if (stats.aaDifferent > 0) {
     return {
       ...base,
@@ -117,5 +161,31 @@ export function gateSettingsFrom(env: NodeJS.ProcessEnv): GateSettings {
     minSample: number('ENTITLE_RELEASE_MIN_SAMPLE', DEFAULT_GATES.minSample),
     latencyRatio: number('ENTITLE_RELEASE_LATENCY_RATIO', DEFAULT_GATES.latencyRatio),
     latencyFloorMicros: number('ENTITLE_RELEASE_LATENCY_FLOOR_MICROS', DEFAULT_GATES.latencyFloorMicros),
+    minShadowMinutes: number(
+      'ENTITLE_SHADOW_MIN_MINUTES',
+      SHADOW_MINUTES_BY_ENVIRONMENT[env.ENTITLE_ENVIRONMENT ?? 'development'] ?? DEFAULT_GATES.minShadowMinutes,
+    ),
+  };
+}
+
+/**
+ * A release's minimum shadow window at `now`. Two emergency approvals by two different people
+ * waive what is left of it: an emergency release, shortened by two people with their reasons.
+ */
+export function shadowWindowOf(release: Release, settings: GateSettings, now: Date): ShadowWindow {
+  const minutes = settings.minShadowMinutes;
+  const waivers: string[] = [];
+  for (const a of release.approvals)
+    if (a.kind === 'emergency' && !waivers.some((w) => samePerson(w, a.approver))) waivers.push(a.approver);
+  const waivedBy = waivers.length >= 2 ? waivers : [];
+  if (release.shadowStartedAt === null)
+    return { minutes, startedAt: null, endsAt: null, remainingMinutes: minutes, waivedBy };
+  const ends = Date.parse(release.shadowStartedAt) + minutes * 60_000;
+  return {
+    minutes,
+    startedAt: release.shadowStartedAt,
+    endsAt: new Date(ends).toISOString(),
+    remainingMinutes: Math.max(0, Math.ceil((ends - now.getTime()) / 60_000)),
+    waivedBy,
   };
 }

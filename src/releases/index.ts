@@ -5,7 +5,16 @@
  * repository and the evidence it is judged on; src/live serves and compares in each instance,
  * src/backtest replays stored decisions. This is the module's public surface.
  */
-export { DEFAULT_GATES, gateSettingsFrom, judge, type GateReport, type GateSettings, type Verdict } from './gates.ts';
+export {
+  DEFAULT_GATES,
+  gateSettingsFrom,
+  judge,
+  shadowWindowOf,
+  type GateReport,
+  type GateSettings,
+  type ShadowWindow,
+  type Verdict,
+} from './gates.ts';
 export {
   checkTransition,
   percentText,

@@ -47,6 +47,8 @@ export interface Release {
   readonly preview: boolean;
   readonly canaryBasisPoints: number;
   readonly promoteAt: string | null;
+  /** When it first entered shadow: the start of its minimum shadow window. */
+  readonly shadowStartedAt: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly approvals: readonly Approval[];

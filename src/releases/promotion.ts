@@ -10,7 +10,7 @@ import { samePerson } from '../keys/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import { formatLondon } from '../uk-time/index.ts';
 import { lockedPointer } from './active-versions.ts';
-import { judge, type GateReport, type GateSettings } from './gates.ts';
+import { judge, shadowWindowOf, type GateReport, type GateSettings, type ShadowWindow } from './gates.ts';
 import { checkTransition, UNDER_TEST, type Release } from './model.ts';
 import { changed, getRelease, RELEASE_CHANNEL, SERVICE_ACTOR, step } from './repository.ts';
 import { readStats, type ReleaseStats } from './stats.ts';
@@ -39,7 +39,8 @@ export async function promoteRelease(
   let report: GateReport | undefined;
   const release = await step(db, id, async (tx, current) => {
     checkTransition(current, 'active');
-    report = judge(await readStats(tx, id), gates);
+    const window = shadowWindowOf(current, gates, now);
+    report = judge(await readStats(tx, id), gates, window);
     await checkPromotable(tx, current, report, now);
     if (Date.parse(current.effectiveAt) > now.getTime()) {
       scheduled = true;
@@ -49,14 +50,30 @@ export async function promoteRelease(
         action: 'release.scheduled',
         subject: id,
         reason,
-        evidence: { promoteAt: current.effectiveAt, shownAs: formatLondon(current.effectiveAt), gates: report },
+        evidence: { promoteAt: current.effectiveAt, shownAs: formatLondon(current.effectiveAt), gates: report, window },
       });
       await tx.query('SELECT pg_notify($1, $2)', [RELEASE_CHANNEL, id]);
       return;
     }
-    await activate(tx, current, actor, reason, { gates: report });
+    await activate(tx, current, actor, reason, { gates: report, ...windowEvidence(window) });
   });
   return { release, scheduled, gates: report! };
+}
+
+/**
+ * The shadow window as the promotion's evidence: always its length and start, and when two
+ * emergency approvals waived what was left of it, who, why, and how many minutes they waived.
+ */
+function windowEvidence(window: ShadowWindow): Record<string, unknown> {
+  return {
+    shadowWindow: {
+      minutes: window.minutes,
+      startedAt: window.startedAt,
+      ...(window.waivedBy.length > 0 && window.remainingMinutes > 0
+        ? { waivedMinutes: window.remainingMinutes, waivedBy: window.waivedBy }
+        : {}),
+    },
+  };
 }
 
 async function checkPromotable(tx: Queryable, release: Release, report: GateReport, now: Date): Promise<void> {
@@ -167,8 +184,9 @@ export async function runScheduledPromotions(
       const release = await getRelease(tx, id, true);
       // Another instance may have promoted it while this one waited for the lock.
       if (release.promoteAt === null || !UNDER_TEST.includes(release.state)) return;
-      const report = judge(await readStats(tx, id), gates);
-      // Too little evidence pauses: the promotion waits for enough comparisons, never goes ahead.
+      const window = shadowWindowOf(release, gates, now);
+      const report = judge(await readStats(tx, id), gates, window);
+      // Too little evidence, or too little time in shadow, pauses: the promotion waits, never goes ahead.
       if (report.verdict === 'inconclusive') {
         outcome.waiting.push(release);
         return;
@@ -197,7 +215,7 @@ export async function runScheduledPromotions(
         release,
         SERVICE_ACTOR,
         `scheduled for its effective time, ${formatLondon(release.effectiveAt)}`,
-        { gates: report },
+        { gates: report, ...windowEvidence(window) },
       );
       outcome.promoted.push(release);
     });

@@ -37,6 +37,7 @@ const GATES: GateSettings = {
   minSample: 10,
   latencyRatio: 2,
   latencyFloorMicros: 1000,
+  minShadowMinutes: 0,
 };
 const PAST = '2026-04-05T23:00:00.000Z';
 

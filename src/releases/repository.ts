@@ -34,6 +34,7 @@ interface ReleaseRow {
   preview: boolean;
   canary_basis_points: number;
   promote_at: string | null;
+  shadow_started_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -55,6 +56,7 @@ function fromRow(row: ReleaseRow, approvals: readonly Approval[]): Release {
     preview: row.preview,
     canaryBasisPoints: Number(row.canary_basis_points),
     promoteAt: row.promote_at,
+    shadowStartedAt: row.shadow_started_at ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     approvals,
@@ -244,6 +246,8 @@ export async function startShadow(
           preview: options.preview,
           baseline_hash: active.hash,
           baseline_release_id: active.releaseId,
+          // The shadow window runs from the first time it entered shadow; a new share keeps it.
+          shadow_started_at: release.shadowStartedAt ?? new Date().toISOString(),
         },
         actor,
         reason,

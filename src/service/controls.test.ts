@@ -21,6 +21,7 @@ const GATES: GateSettings = {
   minSample: 10,
   latencyRatio: 2,
   latencyFloorMicros: 1000,
+  minShadowMinutes: 0,
 };
 
 /** A service's controls as a real history leaves them: rules, a promoted release, a canary, flags, keys. */

@@ -11,6 +11,7 @@ import {
   gateSettingsFrom,
   getRelease,
   judge,
+  shadowWindowOf,
   listReleases,
   promoteRelease,
   readStats,
@@ -140,10 +141,12 @@ export function registerReleases(
   app.get('/v1/releases/:id', { config: { roles: READERS }, schema: { params: idParams } }, async (request) => {
     const release = await getRelease(db, id(request));
     const stats = await readStats(db, release.id);
+    const window = shadowWindowOf(release, gates, new Date());
     return {
       release,
       stats,
-      gates: judge(stats, gates),
+      gates: judge(stats, gates, window),
+      shadowWindow: window,
       samples: await releaseSamples(db, release.id),
       steps: await auditEventsFor(db, release.id),
       units: await unitsFor(release.rulesetHash),

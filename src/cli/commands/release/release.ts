@@ -10,6 +10,7 @@ import {
   type Release,
   type ReleaseStats,
   type RuleSetUnits,
+  type ShadowWindow,
 } from '../../../releases/index.ts';
 import { worklistCsv, type Worklist } from '../../../remediation/index.ts';
 import { householdFileOf, poundsText } from '../../../rules/index.ts';
@@ -30,9 +31,21 @@ interface ReleaseStatus {
   release: Release;
   stats: ReleaseStats;
   gates: GateReport;
+  shadowWindow: ShadowWindow;
   samples: { kind: string; applicationId: string; comparison: unknown }[];
   steps: AuditEvent[];
   units: RuleSetUnits;
+}
+
+/** The minimum shadow window in words: how long, since when, what is left, and who waived it. */
+function shadowWindowText(window: ShadowWindow): string {
+  if (window.minutes === 0) return 'no minimum time in shadow here (ENTITLE_SHADOW_MIN_MINUTES)';
+  if (window.startedAt === null) return `${window.minutes} minutes in shadow needed; not started`;
+  const since = `${window.minutes} minutes from ${formatLondon(window.startedAt)}`;
+  if (window.remainingMinutes === 0) return `${since}: over`;
+  if (window.waivedBy.length > 0)
+    return `${since}: ${window.remainingMinutes} minutes left, waived by ${window.waivedBy.join(' and ')} (emergency)`;
+  return `${since}: ${window.remainingMinutes} minutes left, until ${formatLondon(window.endsAt!)}`;
 }
 
 function need(value: string | undefined, field: string, example: string): string {
@@ -165,6 +178,7 @@ export function registerRelease(program: Command): void {
       process.stdout.write(
         `  gates        ${gates.verdict}${gates.reasons.length ? `: ${gates.reasons.join('; ')}` : ''}\n`,
       );
+      process.stdout.write(`  shadow       ${shadowWindowText(status.shadowWindow)}\n`);
       if (stats.firstUnexpectedAt)
         process.stdout.write(`  first unexpected difference at ${stats.firstUnexpectedAt}\n`);
       for (const sample of status.samples.slice(0, 5))
@@ -219,11 +233,11 @@ export function registerRelease(program: Command): void {
 
   stepCommand(
     'approve',
-    'Approve a release for promotion (never its author, under any key); --emergency approves overriding a freeze window, which needs two people.',
+    'Approve a release for promotion (never its author, under any key); --emergency approves an emergency release: overriding a freeze window, or cutting short its minimum time in shadow, either of which needs two people.',
   )
-    .option('--emergency', 'approve an override of a freeze window')
+    .option('--emergency', 'approve an emergency release: a freeze window overridden, the shadow window cut short')
     .action(async (id: string, options: Common & { emergency?: boolean }) => {
-      if (options.emergency) need(options.reason, '--reason', 'saying why the freeze must be overridden');
+      if (options.emergency) need(options.reason, '--reason', 'saying why it cannot wait');
       await step(id, '/approve', { ...(options.emergency ? { emergency: true } : {}), ...reasonOf(options) }, options);
     });
 
