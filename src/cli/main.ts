@@ -23,6 +23,7 @@ export const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> 
   backup: async () => (await import('./commands/backup.ts')).registerBackup,
   restore: async () => (await import('./commands/backup.ts')).registerBackup,
   decisions: async () => (await import('./commands/decisions.ts')).registerDecisions,
+  replay: async () => (await import('./commands/decisions.ts')).registerDecisions,
   db: async () => (await import('./commands/db.ts')).registerDb,
   simulate: async () => (await import('./commands/simulate.ts')).registerSimulate,
   release: async () => (await import('./commands/release/release.ts')).registerRelease,

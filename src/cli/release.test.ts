@@ -108,6 +108,14 @@ describe('release commands', { timeout: 120_000 }, () => {
       assert.match(status.stdout, /release\.shadow +Alice Smith: shadow evaluation/);
       assert.match(status.stdout, /shadow {7}45 minutes from .*: (45|44) minutes left, until /);
 
+      // The engine check, through the service: nothing recorded here yet, so nothing differs.
+      const replay = await entitle('alice', 'replay', '--sample', '5', '--since', '2020-01-01');
+      assert.equal(replay.code, 0, replay.stderr);
+      assert.match(replay.stdout, /^replayed 0 recorded decisions since 2020-01-01 with entitle [\d.]+, from 0 strata/);
+      const badSample = await entitle('alice', 'replay', '--sample', '0');
+      assert.equal(badSample.code, 2);
+      assert.match(badSample.stderr, /--sample: give a number from 1 to 100,000/);
+
       const noReason = await entitle('alice', 'release', 'rollback', release.id);
       assert.equal(noReason.code, 2);
       assert.match(noReason.stderr, /--reason: give --reason saying why it is rolled back/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readsOf } from '../decisions/index.ts';
 import { routesOf } from './app.ts';
-import { differences } from './routes/decisions.ts';
+import { differences } from '../replay/index.ts';
 import { assembleApp } from '../service/index.ts';
 import type { Database } from '../store/index.ts';
 import { canaryInput, testService, verifyRecord, type TestService } from '../testing/index.ts';

@@ -13,6 +13,7 @@ import { rulesSchemas } from './rules-api/routes.ts';
 import { assessmentRequestSchema, severalBenefitsRequestSchema } from './rules-api/household-schema.ts';
 import { PURGERS, retentionSchemas } from './routes/retention.ts';
 import { SIMULATORS, simulationSchemas } from './routes/simulations.ts';
+import { REPLAYERS, replaySchemas } from './routes/decisions.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -248,6 +249,43 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             200: json({ $ref: '#/components/schemas/Replay' }, 'Whether the replay matches, with any differences.'),
             404: problemResponse('No such decision.'),
             410: problemResponse('The inputs were removed under the retention policy.'),
+            503: problemResponse('The store is unavailable.'),
+          },
+        },
+      },
+      '/v1/replays': {
+        post: {
+          summary:
+            'Replay a stratified sample of recorded decisions (every benefit, rule-set version and outcome) with the running build, and list any made differently: the check of a new engine against recorded decisions',
+          description: `Recorded in the audit chain. With Accept: application/x-ndjson, progress lines every second, then {"result":...} or {"problem":...}. ${roles(REPLAYERS)}`,
+          requestBody: { required: false, content: { 'application/json': { schema: replaySchemas.sample } } },
+          responses: {
+            200: json(
+              {
+                type: 'object',
+                properties: {
+                  engine: { type: 'object' },
+                  since: { type: 'string', format: 'date' },
+                  strata: { type: 'array', items: { type: 'object' } },
+                  sampled: { type: 'integer' },
+                  matched: { type: 'integer' },
+                  mismatched: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        decisionId: { type: 'string' },
+                        benefit: { type: 'string' },
+                        ruleset: { type: 'string' },
+                        paths: { type: 'array', items: { type: 'string' } },
+                      },
+                    },
+                  },
+                },
+              },
+              'The check: how many replayed, and every decision made differently, by the paths that differ.',
+            ),
+            400: problemResponse('sample or since is not valid.'),
             503: problemResponse('The store is unavailable.'),
           },
         },

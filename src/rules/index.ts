@@ -16,7 +16,13 @@ export {
   type TracedParameter,
   type TracedVariable,
 } from './engine/index.ts';
-export { compileBundle, type CompileResult, type Outcome, type RuleProgram } from './compiler/index.ts';
+export {
+  compileBundle,
+  type CompileResult,
+  type EngineOverrides,
+  type Outcome,
+  type RuleProgram,
+} from './compiler/index.ts';
 export {
   checkShape,
   hashBundle,

@@ -1,10 +1,63 @@
 import { Option, type Command } from 'commander';
 import { purgeCutoff } from '../../decisions/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { parseIsoDate } from '../../rules/index.ts';
 import { connection } from '../client.ts';
+import { EXIT } from '../exit.ts';
 import { jsonOption, printJson } from '../output.ts';
 
-/** `entitle decisions purge`. */
+interface ReplayCheck {
+  engine: { name: string; version: string };
+  since: string;
+  strata: { benefit: string; ruleset: string; entitled: boolean; decisions: number; sampled: number }[];
+  sampled: number;
+  matched: number;
+  mismatched: { decisionId: string; benefit: string; ruleset: string; paths: string[] }[];
+}
+
+/** `entitle decisions purge` and `entitle replay`. */
 export function registerDecisions(program: Command): void {
+  program
+    .command('replay')
+    .description(
+      'Have the service replay a stratified sample of recorded decisions (every benefit, rule-set version and outcome) with the build it runs, and list any it makes differently. Run against a new image before it serves anyone: the same rules giving another answer means the engine changed. Recorded in the audit chain. Exits 1 if any decision differs.',
+    )
+    .option('--sample <n>', 'about how many decisions to replay, at least one of each stratum', '1000')
+    .option('--since <date>', 'only decisions recorded on or after this date, YYYY-MM-DD (default: 30 days ago)')
+    .addOption(jsonOption('the check: strata, counts and every decision that differs'))
+    .action(async (options: { sample: string; since?: string; json?: boolean }) => {
+      if (!/^[1-9]\d{0,5}$/.test(options.sample.trim()) || Number(options.sample) > 100_000)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', '--sample must be a whole number of decisions', [
+          { field: '--sample', message: 'give a number from 1 to 100,000, such as 1000' },
+        ]);
+      if (options.since !== undefined && parseIsoDate(options.since) === undefined)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', '--since is not a date', [
+          { field: '--since', message: 'give a date such as 2026-11-01' },
+        ]);
+      const check = await (
+        await connection()
+      ).work<ReplayCheck>(
+        '/v1/replays',
+        { sample: Number(options.sample), ...(options.since ? { since: options.since } : {}) },
+        'replaying',
+      );
+      if (options.json) printJson(check);
+      else {
+        process.stdout.write(
+          `replayed ${check.sampled} recorded decisions since ${check.since} with ${check.engine.name} ${check.engine.version}, from ${check.strata.length} strata (benefit, rule-set version, outcome): ${check.matched} the same, ${check.mismatched.length} different\n`,
+        );
+        for (const m of check.mismatched)
+          process.stdout.write(`  ${m.decisionId} ${m.benefit} ${m.ruleset.slice(0, 19)}: ${m.paths.join(', ')}\n`);
+      }
+      if (check.mismatched.length > 0) {
+        if (!options.json)
+          process.stderr.write(
+            'this build makes recorded decisions differently with the same rules: do not deploy it (docs/deploying.md)\n',
+          );
+        process.exitCode = EXIT.failed;
+      }
+    });
+
   program
     .command('decisions')
     .description('Manage recorded decisions.')

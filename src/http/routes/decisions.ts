@@ -1,88 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isDeepStrictEqual } from 'node:util';
 import {
   checkAgainstLog,
   readDecision,
   readsOf,
   receiptFor,
-  storedBundle,
   unacknowledgedDecisions,
   type DecisionRecord,
   type Reader,
 } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { ENGINE, ruleSetFromBundle, type RuleSet } from '../../rules/index.ts';
-import type { Database } from '../../store/index.ts';
+import { fromStore, replayRecord, ReplayRuleSets, replaySample } from '../../replay/index.ts';
+import { ENGINE, parseIsoDate } from '../../rules/index.ts';
+import { londonDate } from '../../uk-time/index.ts';
+import { answerWithProgress } from '../progress-stream.ts';
+import { noBodyIsEmpty } from '../request-guard.ts';
 import type { ServiceContext } from '../context.ts';
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
-/** Every store failure reaches the caller as 503 with Retry-After: never a 500, never a partial answer. */
-export async function fromStore<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof EntitleError) throw error;
-    throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached');
-  }
-}
-
 function readerOf(request: FastifyRequest): Reader {
   return { keyId: request.apiKey!.id, keyName: request.apiKey!.name };
-}
-
-/** Differences between two JSON values, as paths: `outcome.elements.standardAllowance`. */
-export function differences(
-  recorded: unknown,
-  replayed: unknown,
-  path = '',
-): { path: string; recorded: unknown; replayed: unknown }[] {
-  if (isDeepStrictEqual(recorded, replayed)) return [];
-  const bothObjects =
-    recorded !== null &&
-    replayed !== null &&
-    typeof recorded === 'object' &&
-    typeof replayed === 'object' &&
-    Array.isArray(recorded) === Array.isArray(replayed);
-  if (!bothObjects) return [{ path: path || '(whole)', recorded, replayed }];
-  const keys = new Set([...Object.keys(recorded), ...Object.keys(replayed)]);
-  return [...keys].flatMap((key) =>
-    differences(
-      (recorded as Record<string, unknown>)[key],
-      (replayed as Record<string, unknown>)[key],
-      path ? `${path}.${key}` : key,
-    ),
-  );
-}
-
-/** Compiled rule sets by hash: the ones in service, then any rebuilt from storage for replay. */
-class ReplayRuleSets {
-  private readonly rebuilt = new Map<string, RuleSet>();
-
-  constructor(
-    private readonly db: Database,
-    private readonly inService: ReadonlyMap<string, RuleSet>,
-  ) {}
-
-  async byHash(hash: string): Promise<RuleSet> {
-    for (const ruleSet of this.inService.values()) if (ruleSet.hash === hash) return ruleSet;
-    const cached = this.rebuilt.get(hash);
-    if (cached) return cached;
-    const bundle = await fromStore(() => storedBundle(this.db, hash));
-    if (bundle === undefined)
-      throw new EntitleError('ENTITLE_INTERNAL', `the rule-set version ${hash} of this decision is not stored`);
-    const ruleSet = ruleSetFromBundle(bundle, hash);
-    if (ruleSet.hash !== hash) {
-      // The stored rules no longer hash to the version the decision names: the store was altered.
-      throw new EntitleError(
-        'ENTITLE_INTERNAL',
-        `the stored rule-set version ${hash} no longer matches its hash; run "entitle audit verify"`,
-      );
-    }
-    if (this.rebuilt.size >= 32) this.rebuilt.delete(this.rebuilt.keys().next().value!);
-    this.rebuilt.set(hash, ruleSet);
-    return ruleSet;
-  }
 }
 
 function stored(record: DecisionRecord, leafIndex: number | null) {
@@ -207,15 +144,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
         );
       }
       const ruleSet = await replays.byHash(record.ruleset.hash);
-      let replayed: { outcome: unknown; explanation: readonly string[] } | { error: string };
-      try {
-        const assessment = ruleSet.assess(record.inputs, 'reasons');
-        replayed = { outcome: assessment.outcome, explanation: assessment.explanation };
-      } catch (error) {
-        replayed = { error: error instanceof EntitleError ? error.code : 'ENTITLE_INTERNAL' };
-      }
-      const recorded = { outcome: record.outcome, explanation: record.explanation };
-      const diff = differences(recorded, replayed);
+      const { recorded, replayed, differences: diff } = replayRecord(record, ruleSet);
       context.metrics.replays.inc({ result: diff.length === 0 ? 'match' : 'mismatch' });
       return {
         decisionId: record.id,
@@ -228,4 +157,51 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
       };
     },
   );
+
+  // A stratified sample of recorded decisions made again with this build: how a new image is
+  // checked against what the service has decided (entitle replay --sample N). A line a second
+  // with Accept: application/x-ndjson; a record of the check in the audit chain.
+  app.post(
+    '/v1/replays',
+    {
+      config: { roles: REPLAYERS, report: true },
+      preValidation: noBodyIsEmpty,
+      schema: { body: replaySchemas.sample },
+    },
+    async (request, reply) => {
+      const input = (request.body ?? {}) as { sample?: number; since?: string };
+      const since = input.since ?? londonDate(new Date(Date.now() - 30 * 86_400_000).toISOString());
+      if (parseIsoDate(since) === undefined)
+        throw new EntitleError('ENTITLE_INPUT_INVALID', 'since is not a date', [
+          { field: 'since', message: 'give a date such as 2026-11-01' },
+        ]);
+      return answerWithProgress(request, reply, (progress) =>
+        replaySample(db, replays, { sample: input.sample ?? 1000, since, actor: request.apiKey!.person }, progress),
+      );
+    },
+  );
 }
+
+/** Who may run the replay check: the pipeline's operator key, and auditors. */
+export const REPLAYERS = ['operator', 'auditor'] as const;
+
+export const replaySchemas = {
+  sample: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      sample: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100_000,
+        description:
+          'about how many decisions to replay, spread over every benefit, rule-set version and outcome (default 1000)',
+      },
+      since: {
+        type: 'string',
+        maxLength: 10,
+        description: 'only decisions recorded on or after this date, YYYY-MM-DD (default 30 days ago)',
+      },
+    },
+  },
+} as const;

@@ -14,7 +14,7 @@ import {
   type SymbolTable,
 } from './scope.ts';
 import { compileReasons } from './reasons.ts';
-import { linkProgram, type ProgramFunctions } from './runtime.ts';
+import { linkProgram, type EngineOverrides, type ProgramFunctions } from './runtime.ts';
 
 /** Problems reported for one input at most; the rest are counted. */
 export const MAX_PROBLEMS = 50;
@@ -72,6 +72,7 @@ export type CompileResult =
 export function compileBundle(
   bundle: RuleSetBundle,
   locators: BundleLocators = pathLocators(bundle.ruleset.id),
+  engine?: EngineOverrides,
 ): CompileResult {
   const problems: Problem[] = [];
   const rules = bundle.ruleset;
@@ -254,7 +255,7 @@ export function compileBundle(
   });
   let functions: ProgramFunctions;
   try {
-    functions = linkProgram(source);
+    functions = linkProgram(source, engine);
   } catch (error) {
     // Generated code that does not parse is a compiler bug, never a rule-set problem.
     throw new EntitleError(

@@ -5,6 +5,7 @@ export {
   fieldName,
   MissingParameter,
   unknownField,
+  type EngineOverrides,
   type Outcome,
   type ProgramFunctions,
 } from './runtime.ts';

@@ -140,10 +140,17 @@ export interface ProgramFunctions {
  * Turns generated source into functions. The source comes only from the compiler's own
  * templates and validated names; rule-set text reaches it only as JSON string literals.
  */
-export function linkProgram(source: string): ProgramFunctions {
+export function linkProgram(source: string, engine?: EngineOverrides): ProgramFunctions {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiled rules, see above
   const link = new Function('rt', source) as (rt: typeof runtime) => ProgramFunctions;
-  return link(runtime);
+  return link(engine ? Object.freeze({ ...runtime, ...engine }) : runtime);
 }
+
+/**
+ * Runtime functions replaced, as a different build of the engine would have them: how the replay
+ * check is shown to catch an engine that computes differently with the same rules. Never used by
+ * the service itself.
+ */
+export type EngineOverrides = Partial<typeof runtime>;
 
 export type { Outcome, Values };

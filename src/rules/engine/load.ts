@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EntitleError } from '../../errors/index.ts';
-import { compileBundle, compileParameters, type CompileResult } from '../compiler/index.ts';
+import { compileBundle, compileParameters, type CompileResult, type EngineOverrides } from '../compiler/index.ts';
 import { checkBundle, readRuleSetDir, RULESET_FILE, type HouseholdLookup } from '../format/index.ts';
 import { RuleSet } from './rule-set.ts';
 
@@ -33,9 +33,9 @@ export async function loadRuleSet(dir: string, lookup: HouseholdLookup = {}): Pr
 }
 
 /** Rebuilds a rule set from a stored bundle (for replaying a decision years later). */
-export function ruleSetFromBundle(data: unknown, label = 'stored bundle'): RuleSet {
+export function ruleSetFromBundle(data: unknown, label = 'stored bundle', engine?: EngineOverrides): RuleSet {
   const { bundle, problems } = checkBundle(data, label);
-  const result = bundle ? compileBundle(bundle) : { ok: false as const, problems };
+  const result = bundle ? compileBundle(bundle, undefined, engine) : { ok: false as const, problems };
   if (!result.ok) throw new EntitleError('ENTITLE_RULESET_INVALID', `${label} does not compile`, result.problems);
   return new RuleSet(result.program);
 }
