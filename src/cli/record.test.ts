@@ -70,4 +70,22 @@ describe('the verifiable record on the embedded database', { timeout: 120_000 },
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('replays recorded decisions with this build on the database itself, as the pipeline checks a new image', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-replay-local-'));
+    const env = { ENTITLE_DATA_DIR: dir, DATABASE_URL: '', ENTITLE_LOG_SIGNING_KEY: '' };
+    try {
+      await decide(dir, 3);
+      const check = await runEntitle(['replay', '--local', '--since', '2020-01-01', '--sample', '5'], env);
+      assert.equal(check.code, 0, check.stderr);
+      assert.match(
+        check.stdout,
+        /^replayed 3 recorded decisions since 2020-01-01 with entitle [\d.]+, from 1 strata .*: 3 the same, 0 different\n$/,
+      );
+      const json = await runEntitle(['replay', '--local', '--since', '2020-01-01', '--json'], env);
+      assert.equal((JSON.parse(json.stdout) as { sampled: number }).sampled, 3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -128,6 +128,11 @@ describe('delivery workflows', () => {
       'migrations run before the new version takes traffic',
     );
     assert.ok(
+      at('job/entitle-migrate') < at('job/entitle-replay-check') &&
+        at('job/entitle-replay-check') < at('kubectl apply -k'),
+      'the new build replays recorded decisions after the migration and before any pod of it serves',
+    );
+    assert.ok(
       at('entitle smoke') > at('argo rollouts status'),
       'the citizen journeys run against the promoted version',
     );

@@ -9,8 +9,11 @@ export interface ServiceMetrics {
   /** Decisions recorded that used a provisional rate, by benefit and parameter. */
   readonly provisionalDecisions: Counter<'benefit' | 'parameter'>;
   readonly writer: WriterObserver;
-  /** Replays of recorded decisions by result: match, mismatch (a decision not reproduced), purged. */
-  readonly replays: Counter<'result'>;
+  /**
+   * Replays of recorded decisions by result (match, mismatch: a decision not reproduced, purged)
+   * and source (request: one asked for; background: this instance's own, see src/replay/watch.ts).
+   */
+  readonly replays: Counter<'result' | 'source'>;
   /** Assessments answered with the decision an Idempotency-Key already named (nothing new recorded). */
   readonly idempotentReplays: Counter;
   /** Requests to protected routes without a valid key. */
@@ -69,8 +72,8 @@ export function createServiceMetrics(registry: Registry, pool: () => PoolStats):
   });
   const replays = new Counter({
     name: 'entitle_replays_total',
-    help: 'Replays of recorded decisions by result: match, mismatch (the recorded decision was not reproduced), purged (inputs removed).',
-    labelNames: ['result'] as const,
+    help: 'Replays of recorded decisions by result: match, mismatch (the recorded decision was not reproduced), purged (inputs removed); and by source: request (asked for), background (each instance replays recent decisions with its own build, so a canary of a build that decides differently shows it).',
+    labelNames: ['result', 'source'] as const,
     registers: [registry],
   });
   const idempotentReplays = new Counter({

@@ -71,7 +71,7 @@ export const CANARY_METRICS: readonly CanaryMetric[] = [
     limit: DEFAULT_GATES.unexpectedRate,
     // A wrong decision is the worst outcome: the first failed measurement aborts.
     failureLimit: 0,
-    why: 'Release comparisons that differ unexpectedly or fail only under the candidate, and replays that do not reproduce the recorded decision, as a share of all (0.1%): the decisions_consistent SLO.',
+    why: "Release comparisons that differ unexpectedly or fail only under the candidate, and replays that do not reproduce the recorded decision (the canary's own background replays among them: a build that decides differently with the same rules), as a share of all (0.1%): the decisions_consistent SLO.",
   },
 ];
 

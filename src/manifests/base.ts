@@ -257,6 +257,46 @@ export function migrationJob(): Job {
 }
 
 /**
+ * The engine check: `entitle replay --local` with the new image, run by the pipeline after the
+ * migration and before the canary. It replays a stratified sample of recorded decisions (every
+ * benefit, rule-set version and outcome) with the new build on the database itself, and fails
+ * (exit 1, listing each) if the build makes any of them differently: then no pod of it is made.
+ */
+export function replayCheckJob(): Job {
+  return new Job({
+    metadata: { name: `${APP}-replay-check`, labels: jobLabels('replay-check') },
+    spec: {
+      // A difference is a finding, not a flake: never run again on its own.
+      backoffLimit: 0,
+      activeDeadlineSeconds: 900,
+      ttlSecondsAfterFinished: 86_400,
+      template: {
+        metadata: { labels: jobLabels('replay-check') },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: APP,
+          automountServiceAccountToken: false,
+          securityContext: POD_SECURITY,
+          containers: [
+            {
+              name: 'replay-check',
+              image: IMAGE,
+              args: ['replay', '--local', '--sample', '2000'],
+              envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
+              env: secretEnv(SECRET_KEYS.filter((s) => s.key === 'DATABASE_URL')),
+              resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+              securityContext: CONTAINER_SECURITY,
+              volumeMounts: [TMP_MOUNT],
+            },
+          ],
+          volumes: [TMP_VOLUME],
+        },
+      },
+    },
+  });
+}
+
+/**
  * Scaling for the surge after a policy announcement: up fast (double, or 4 pods, every 30 s, with
  * no waiting), down slowly (a pod a minute after 5 quiet minutes) so a second wave finds capacity.
  */
@@ -509,6 +549,7 @@ export function baseObjects(): Map<string, Model<unknown>> {
     ['analysis-template.yaml', canaryAnalysisTemplate(PROMETHEUS_ADDRESS)],
     ['smoke-template.yaml', canarySmokeTemplate()],
     ['migration-job.yaml', migrationJob()],
+    ['replay-check-job.yaml', replayCheckJob()],
     ['backup-cronjob.yaml', backupCronJob()],
     [
       'checkpoints-claim.yaml',

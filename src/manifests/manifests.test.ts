@@ -179,8 +179,13 @@ describe('Kubernetes manifests', () => {
       assert.equal(find(docs, 'PodDisruptionBudget').length, 1);
       assert.equal(find(docs, 'NetworkPolicy').length, 1);
       assert.equal((find(docs, 'Ingress')[0] as unknown as Ingress).spec!.rules![0]!.host, spec.host);
-      const [job] = find(docs, 'Job') as unknown as Job[];
+      const [job] = find(docs, 'Job', 'entitle-migrate') as unknown as Job[];
       assert.deepEqual(job!.spec!.template.spec!.containers[0]!.args, ['db', 'migrate']);
+      // The engine check the pipeline runs with the new image after the migration, before the canary.
+      const [replay] = find(docs, 'Job', 'entitle-replay-check') as unknown as Job[];
+      assert.deepEqual(replay!.spec!.template.spec!.containers[0]!.args, ['replay', '--local', '--sample', '2000']);
+      assert.equal(replay!.spec!.backoffLimit, 0, 'a difference is a finding: never retried on its own');
+      assert.equal(replay!.metadata!.labels!['app.kubernetes.io/component'], 'replay-check');
 
       // What the pipeline applies before the new pods: the settings, the account and the migration Job.
       const first = docs.filter((d) =>
@@ -221,8 +226,8 @@ describe('Kubernetes manifests', () => {
       // Every pod, wherever it is defined: non-root, read-only root filesystem, no privileges,
       // limits set, the pipeline's image, and secrets only from the Secret object.
       const pods = podSpecs(docs);
-      // The Rollout, the migration Job, the smoke analysis Job and the backup CronJob.
-      assert.equal(pods.length, 4);
+      // The Rollout, the migration and replay-check Jobs, the smoke analysis Job and the backup CronJob.
+      assert.equal(pods.length, 5);
       for (const { where, spec: pod } of pods) {
         assert.equal(pod.securityContext?.runAsNonRoot, true, `${where} runs as non-root`);
         assert.equal(pod.automountServiceAccountToken, false, `${where} has no API token`);

@@ -6,9 +6,11 @@
 export { differences, replayRecord, type Replayed } from './compare.ts';
 export { fromStore, ReplayRuleSets } from './rule-sets.ts';
 export {
+  defaultReplaySince,
   replaySample,
   type ReplayMismatch,
   type ReplaySampleOptions,
   type ReplaySampleReport,
   type ReplayStratum,
 } from './sample.ts';
+export { ReplayWatch, type ReplayWatchHooks } from './watch.ts';

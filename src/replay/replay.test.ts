@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { household, testService, type TestService } from '../testing/index.ts';
-import { ReplayRuleSets, replaySample, type ReplaySampleReport } from './index.ts';
+import { ReplayRuleSets, replaySample, ReplayWatch, type ReplaySampleReport } from './index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -110,5 +110,44 @@ describe('replaying a sample of recorded decisions with the running build', () =
       JSON.stringify(check.mismatched[0]),
     );
     assert.equal(check.matched + check.mismatched.length, 46);
+  });
+
+  it('replays recent decisions in the background with this build, and says when one is made differently', async () => {
+    const seen: string[] = [];
+    const mismatches: string[] = [];
+    const watch = (engine?: ConstructorParameters<typeof ReplayRuleSets>[2]) =>
+      new ReplayWatch(service.db, new ReplayRuleSets(service.db, new Map(), engine), {
+        replayed: (result) => seen.push(result),
+        allowed: () => true,
+        mismatch: (id) => mismatches.push(id),
+      });
+    const same = watch();
+    for (let i = 0; i < 10; i++) assert.equal(await same.tick(), true);
+    assert.deepEqual(seen, Array(10).fill('match'));
+    const changed = watch({ mulRate: (pence: number, ppm: number) => Math.floor((pence * ppm) / 1_000_000) });
+    for (let i = 0; i < 46; i++) await changed.tick();
+    assert.ok(seen.includes('mismatch') && mismatches.length > 0, 'a build that rounds differently is caught');
+    assert.equal(await changed.tick(), false, 'after the last day it starts again from the newest');
+  });
+
+  it('runs in every instance of the service, counted by source', async () => {
+    const watched = await testService({ replayWatchMs: 20 });
+    try {
+      const made = await watched.app.inject({
+        method: 'POST',
+        url: '/v1/assessments',
+        headers: bearer(watched.keys.assessor),
+        payload: household(1),
+      });
+      assert.equal(made.statusCode, 201);
+      let metrics = '';
+      for (let i = 0; i < 100 && !/source="background"/.test(metrics); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        metrics = (await watched.app.inject({ url: '/metrics' })).body;
+      }
+      assert.match(metrics, /entitle_replays_total\{result="match",source="background"\} [1-9]/);
+    } finally {
+      await watched.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { appendAuditEvent } from '../audit/index.ts';
 import type { DecisionRecord } from '../decisions/index.ts';
 import { ENGINE } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
+import { londonDate } from '../uk-time/index.ts';
 import { replayRecord } from './compare.ts';
 import { fromStore, type ReplayRuleSets } from './rule-sets.ts';
 
@@ -41,6 +42,11 @@ export interface ReplaySampleOptions {
   readonly since: string;
   /** Who asked: recorded in the audit chain with the counts. */
   readonly actor: string;
+}
+
+/** The default window: decisions recorded in the last 30 days (from the UK date that long ago). */
+export function defaultReplaySince(now = new Date()): string {
+  return londonDate(new Date(now.getTime() - 30 * 86_400_000).toISOString());
 }
 
 interface Row {

@@ -3,6 +3,7 @@ import type { DestinationStream } from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import { Admission, DEFAULT_CAPACITY, Degradation, type CapacitySettings } from '../capacity/index.ts';
 import { ChainWatch, DecisionWriter } from '../decisions/index.ts';
+import { ReplayRuleSets, ReplayWatch } from '../replay/index.ts';
 import { LiveFlags, seedFlags, type FlagSettings } from '../flags/index.ts';
 import { buildApp, createServiceMetrics, type AppOptions, type ServiceContext } from '../http/index.ts';
 import { failureMetrics, FailureRecorder } from '../incidents/index.ts';
@@ -44,6 +45,11 @@ export interface AppSettings {
   readonly log?: LogSettings;
   /** How often this instance verifies what was added to the decision log (default 10 s). */
   readonly chainCheckMs?: number;
+  /**
+   * How often this instance replays a recent decision with its own build (ENTITLE_REPLAY_WATCH_SECONDS;
+   * default 0, off: the service sets 10 s).
+   */
+  readonly replayWatchMs?: number;
 }
 
 /** Log settings for an app given none (tests): a key that dies with the process, no directory. */
@@ -128,6 +134,17 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   attach(app.log);
   degradation.start();
   integrity.start();
+  const replayWatch = new ReplayWatch(db, new ReplayRuleSets(db, rules.active), {
+    replayed: (result) => metrics.replays.inc({ result, source: 'background' }),
+    allowed: () => degradation.allows('replay-and-reports'),
+    mismatch: (decisionId, paths) =>
+      app.log.error(
+        { event: 'replay_mismatch', decisionId, paths },
+        'this build made a recorded decision differently with the same rules: stop the rollout (docs/deploying.md)',
+      ),
+  });
+  replayWatch.start(settings.replayWatchMs ?? 0);
+  app.addHook('onClose', () => replayWatch.stop());
   // Failed assessments are written once the database answers; the last of them as the app closes.
   failures.start();
   app.addHook('onClose', async () => {

@@ -31,6 +31,8 @@ export interface ServiceConfig {
   readonly logStream?: AppSettings['logStream'];
   /** How often the service verifies the decisions added to the log (default 10 s). */
   readonly chainCheckMs?: number;
+  /** How often it replays a recent decision with its own build (default 0, off; `entitle serve` sets 10 s). */
+  readonly replayWatchMs?: number;
   /** The log's signing key and checkpoint directory (default: from ENTITLE_LOG_SIGNING_KEY and the data directory). */
   readonly log?: LogSettings;
   /** Tests only: expose POST /test/faults (admin) to make the database fail on purpose. */
@@ -130,6 +132,7 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       ...(config.logStream ? { logStream: config.logStream } : {}),
       log,
       ...(config.chainCheckMs ? { chainCheckMs: config.chainCheckMs } : {}),
+      ...(config.replayWatchMs ? { replayWatchMs: config.replayWatchMs } : {}),
     });
     attach(app.log);
     // Idempotency keys are kept a day: forgotten in the background, a few every ten minutes.

@@ -1,19 +1,15 @@
 import { Option, type Command } from 'commander';
 import { purgeCutoff } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { parseIsoDate } from '../../rules/index.ts';
+import { defaultReplaySince, ReplayRuleSets, replaySample, type ReplaySampleReport } from '../../replay/index.ts';
+import { ENGINE, parseIsoDate } from '../../rules/index.ts';
 import { connection } from '../client.ts';
+import { withDatabase } from '../database.ts';
+import { dataDirOption } from '../options.ts';
 import { EXIT } from '../exit.ts';
 import { jsonOption, printJson } from '../output.ts';
 
-interface ReplayCheck {
-  engine: { name: string; version: string };
-  since: string;
-  strata: { benefit: string; ruleset: string; entitled: boolean; decisions: number; sampled: number }[];
-  sampled: number;
-  matched: number;
-  mismatched: { decisionId: string; benefit: string; ruleset: string; paths: string[] }[];
-}
+type ReplayCheck = ReplaySampleReport;
 
 /** `entitle decisions purge` and `entitle replay`. */
 export function registerDecisions(program: Command): void {
@@ -24,8 +20,13 @@ export function registerDecisions(program: Command): void {
     )
     .option('--sample <n>', 'about how many decisions to replay, at least one of each stratum', '1000')
     .option('--since <date>', 'only decisions recorded on or after this date, YYYY-MM-DD (default: 30 days ago)')
+    .option(
+      '--local',
+      'replay with this build on the database itself (DATABASE_URL or --data-dir), not through the service: how the pipeline checks a new image before the canary',
+    )
+    .addOption(dataDirOption())
     .addOption(jsonOption('the check: strata, counts and every decision that differs'))
-    .action(async (options: { sample: string; since?: string; json?: boolean }) => {
+    .action(async (options: { sample: string; since?: string; json?: boolean; local?: boolean; dataDir?: string }) => {
       if (!/^[1-9]\d{0,5}$/.test(options.sample.trim()) || Number(options.sample) > 100_000)
         throw new EntitleError('ENTITLE_INPUT_INVALID', '--sample must be a whole number of decisions', [
           { field: '--sample', message: 'give a number from 1 to 100,000, such as 1000' },
@@ -34,13 +35,21 @@ export function registerDecisions(program: Command): void {
         throw new EntitleError('ENTITLE_INPUT_INVALID', '--since is not a date', [
           { field: '--since', message: 'give a date such as 2026-11-01' },
         ]);
-      const check = await (
-        await connection()
-      ).work<ReplayCheck>(
-        '/v1/replays',
-        { sample: Number(options.sample), ...(options.since ? { since: options.since } : {}) },
-        'replaying',
-      );
+      const check: ReplayCheck = options.local
+        ? await withDatabase(options, (db) =>
+            replaySample(db, new ReplayRuleSets(db, new Map()), {
+              sample: Number(options.sample),
+              since: options.since ?? defaultReplaySince(),
+              actor: `replay check (${ENGINE.name} ${ENGINE.version}, this build)`,
+            }),
+          )
+        : await (
+            await connection()
+          ).work<ReplayCheck>(
+            '/v1/replays',
+            { sample: Number(options.sample), ...(options.since ? { since: options.since } : {}) },
+            'replaying',
+          );
       if (options.json) printJson(check);
       else {
         process.stdout.write(

@@ -35,6 +35,20 @@ export function parseRateLimits(text: string): Partial<Record<Role, number>> {
 }
 
 /** ENTITLE_ENVIRONMENT, refused with the choices named when it is not one of them. */
+/**
+ * ENTITLE_REPLAY_WATCH_SECONDS: how often each instance replays a recent decision with its own
+ * build (default 10; 0 turns it off), refused by name when it is not a number of seconds.
+ */
+export function replayWatchMsFrom(text: string | undefined): number {
+  if (text === undefined || text === '') return 10_000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 86_400)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', 'ENTITLE_REPLAY_WATCH_SECONDS is not valid', [
+      { field: 'ENTITLE_REPLAY_WATCH_SECONDS', message: 'give a number of seconds from 0 (off) to 86400, such as 10' },
+    ]);
+  return seconds * 1000;
+}
+
 export function environmentFrom(text: string | undefined): Environment {
   if (text === undefined || text.trim() === '') return 'development';
   if (!(ENVIRONMENTS as readonly string[]).includes(text)) {
@@ -91,6 +105,7 @@ export function registerServe(program: Command): void {
           environment: environmentFrom(process.env.ENTITLE_ENVIRONMENT),
           flags: { listen: process.env.ENTITLE_RELEASE_NOTIFY !== 'off' },
           capacity: capacitySettingsFrom(process.env),
+          replayWatchMs: replayWatchMsFrom(process.env.ENTITLE_REPLAY_WATCH_SECONDS),
         });
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {

@@ -9,9 +9,8 @@ import {
   type Reader,
 } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { fromStore, replayRecord, ReplayRuleSets, replaySample } from '../../replay/index.ts';
+import { defaultReplaySince, fromStore, replayRecord, ReplayRuleSets, replaySample } from '../../replay/index.ts';
 import { ENGINE, parseIsoDate } from '../../rules/index.ts';
-import { londonDate } from '../../uk-time/index.ts';
 import { answerWithProgress } from '../progress-stream.ts';
 import { noBodyIsEmpty } from '../request-guard.ts';
 import type { ServiceContext } from '../context.ts';
@@ -137,7 +136,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
       if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
       await verified(record);
       if (record.inputs === null) {
-        context.metrics.replays.inc({ result: 'purged' });
+        context.metrics.replays.inc({ result: 'purged', source: 'request' });
         throw new EntitleError(
           'ENTITLE_DECISION_PURGED',
           `the inputs of this decision were removed on ${record.purgedAt ?? 'an earlier date'}`,
@@ -145,7 +144,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
       }
       const ruleSet = await replays.byHash(record.ruleset.hash);
       const { recorded, replayed, differences: diff } = replayRecord(record, ruleSet);
-      context.metrics.replays.inc({ result: diff.length === 0 ? 'match' : 'mismatch' });
+      context.metrics.replays.inc({ result: diff.length === 0 ? 'match' : 'mismatch', source: 'request' });
       return {
         decisionId: record.id,
         match: diff.length === 0,
@@ -170,7 +169,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
     },
     async (request, reply) => {
       const input = (request.body ?? {}) as { sample?: number; since?: string };
-      const since = input.since ?? londonDate(new Date(Date.now() - 30 * 86_400_000).toISOString());
+      const since = input.since ?? defaultReplaySince();
       if (parseIsoDate(since) === undefined)
         throw new EntitleError('ENTITLE_INPUT_INVALID', 'since is not a date', [
           { field: 'since', message: 'give a date such as 2026-11-01' },
