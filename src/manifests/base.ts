@@ -217,21 +217,44 @@ function service(name: string, what: string): Service {
  * it does not have. Instances also migrate at start under the same lock, which then finds nothing to do.
  */
 export function migrationJob(): Job {
+  return entitleJob({
+    name: `${APP}-migrate`,
+    component: 'migration',
+    container: 'migrate',
+    args: ['db', 'migrate'],
+    annotations: {
+      'argocd.argoproj.io/hook': 'PreSync',
+      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+    },
+    backoffLimit: 2,
+    deadlineSeconds: 1800,
+    resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+  });
+}
+
+/** A Job running one `entitle` command with the new image, the settings and the database's address only. */
+function entitleJob(job: {
+  name: string;
+  component: string;
+  container: string;
+  args: string[];
+  annotations?: Record<string, string>;
+  backoffLimit: number;
+  deadlineSeconds: number;
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+}): Job {
   return new Job({
     metadata: {
-      name: `${APP}-migrate`,
-      labels: jobLabels('migration'),
-      annotations: {
-        'argocd.argoproj.io/hook': 'PreSync',
-        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-      },
+      name: job.name,
+      labels: jobLabels(job.component),
+      ...(job.annotations ? { annotations: job.annotations } : {}),
     },
     spec: {
-      backoffLimit: 2,
-      activeDeadlineSeconds: 1800,
+      backoffLimit: job.backoffLimit,
+      activeDeadlineSeconds: job.deadlineSeconds,
       ttlSecondsAfterFinished: 86_400,
       template: {
-        metadata: { labels: jobLabels('migration') },
+        metadata: { labels: jobLabels(job.component) },
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: APP,
@@ -239,12 +262,12 @@ export function migrationJob(): Job {
           securityContext: POD_SECURITY,
           containers: [
             {
-              name: 'migrate',
+              name: job.container,
               image: IMAGE,
-              args: ['db', 'migrate'],
+              args: job.args,
               envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
               env: secretEnv(SECRET_KEYS.filter((s) => s.key === 'DATABASE_URL')),
-              resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+              resources: job.resources,
               securityContext: CONTAINER_SECURITY,
               volumeMounts: [TMP_MOUNT],
             },
@@ -263,36 +286,15 @@ export function migrationJob(): Job {
  * (exit 1, listing each) if the build makes any of them differently: then no pod of it is made.
  */
 export function replayCheckJob(): Job {
-  return new Job({
-    metadata: { name: `${APP}-replay-check`, labels: jobLabels('replay-check') },
-    spec: {
-      // A difference is a finding, not a flake: never run again on its own.
-      backoffLimit: 0,
-      activeDeadlineSeconds: 900,
-      ttlSecondsAfterFinished: 86_400,
-      template: {
-        metadata: { labels: jobLabels('replay-check') },
-        spec: {
-          restartPolicy: 'Never',
-          serviceAccountName: APP,
-          automountServiceAccountToken: false,
-          securityContext: POD_SECURITY,
-          containers: [
-            {
-              name: 'replay-check',
-              image: IMAGE,
-              args: ['replay', '--local', '--sample', '2000'],
-              envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
-              env: secretEnv(SECRET_KEYS.filter((s) => s.key === 'DATABASE_URL')),
-              resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-              securityContext: CONTAINER_SECURITY,
-              volumeMounts: [TMP_MOUNT],
-            },
-          ],
-          volumes: [TMP_VOLUME],
-        },
-      },
-    },
+  return entitleJob({
+    name: `${APP}-replay-check`,
+    component: 'replay-check',
+    container: 'replay-check',
+    args: ['replay', '--local', '--sample', '2000'],
+    // A difference is a finding, not a flake: never run again on its own.
+    backoffLimit: 0,
+    deadlineSeconds: 900,
+    resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
   });
 }
 
