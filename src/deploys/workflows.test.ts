@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { buildProgram } from '../cli/index.ts';
+import { migrationJob, replayCheckJob, SCHEDULED_JOBS } from '../manifests/index.ts';
 import { projectRoot } from '../testing/index.ts';
 
 /**
@@ -182,6 +183,21 @@ describe('delivery workflows', () => {
     }
     assert.deepEqual(problems, []);
     assert.ok(calls >= 12, `the workflows call entitle (${calls} calls)`);
+  });
+
+  it('run real entitle commands in the Kubernetes Jobs and the scheduled jobs', () => {
+    const program = buildProgram();
+    const jobs = [
+      ...SCHEDULED_JOBS.map((j) => [j.name, j.args] as const),
+      ...[migrationJob(), replayCheckJob()].map(
+        (j) => [j.metadata!.name!, j.spec!.template.spec!.containers[0]!.args!] as const,
+      ),
+    ];
+    assert.deepEqual(
+      jobs.flatMap(([name, args]) => check(program, [...args]).map((p) => `${name}: ${p}`)),
+      [],
+    );
+    assert.ok(jobs.length >= 6);
   });
 
   it('would notice a command or option that does not exist', () => {

@@ -6,6 +6,7 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { IContainer, IEnvVar, IPodSecurityContext, ISecurityContext } from 'kubernetes-models/v1';
+import { SCHEDULED_JOB_PERIODS } from '../ops/index.ts';
 import { ANALYSIS_TEMPLATE, canaryAnalysisTemplate, SMOKE_TEMPLATE } from './analysis.ts';
 
 /**
@@ -53,6 +54,9 @@ export const BASE_CONFIG: Readonly<Record<string, string>> = {
   PROMETHEUS_URL: 'http://prometheus.monitoring:9090',
   // Every signed checkpoint is also written here, a volume the database cannot reach (docs/record.md).
   ENTITLE_CHECKPOINT_DIR: '/var/lib/entitle/checkpoints',
+  // The service's in-cluster address: where the scheduled jobs that go through its API send
+  // their requests (the retention purge), and `entitle` run in a pod by hand.
+  ENTITLE_URL: `http://${APP}:${PORT}`,
 };
 
 /** The checkpoints outside the database: shared by every pod (ReadWriteMany), kept when pods go. */
@@ -63,7 +67,12 @@ export const BACKUPS_CLAIM = `${APP}-backups`;
 export const BACKUP_SCHEDULE = '15 2 * * *';
 
 /** Secrets, each only ever from the Secret object (never a ConfigMap or a literal); optional ones may be absent. */
-export const SECRET_KEYS: readonly { readonly key: string; readonly optional: boolean }[] = [
+export const SECRET_KEYS: readonly {
+  readonly key: string;
+  readonly optional: boolean;
+  /** Read only by the scheduled jobs that need it, never given to the service's pods. */
+  readonly jobsOnly?: boolean;
+}[] = [
   { key: 'DATABASE_URL', optional: false },
   { key: 'ENTITLE_SESSION_SECRET', optional: false },
   // Signs the checkpoints of the verifiable log ("entitle log keygen"); its public half is published.
@@ -72,6 +81,11 @@ export const SECRET_KEYS: readonly { readonly key: string; readonly optional: bo
   { key: 'ENTITLE_INCIDENT_MANAGERS_WEBHOOK_URL', optional: true },
   { key: 'ENTITLE_TEAM_WEBHOOK_URL', optional: true },
   { key: 'ENTITLE_SMTP_URL', optional: true },
+  // API keys of the scheduled jobs that go through the service: the retention purge (operator,
+  // "entitle keys create --name scheduler --roles operator") and the probe (assessor, caseworker).
+  // Only those jobs read them; the service does not.
+  { key: 'ENTITLE_SCHEDULER_KEY', optional: true, jobsOnly: true },
+  { key: 'ENTITLE_PROBE_KEY', optional: true, jobsOnly: true },
 ];
 
 export const POD_SECURITY: IPodSecurityContext = {
@@ -89,7 +103,7 @@ export const CONTAINER_SECURITY: ISecurityContext = {
   capabilities: { drop: ['ALL'] },
 };
 
-function secretEnv(keys = SECRET_KEYS): IEnvVar[] {
+function secretEnv(keys = SECRET_KEYS.filter((s) => !s.jobsOnly)): IEnvVar[] {
   return keys.map(({ key, optional }) => ({
     name: key,
     valueFrom: { secretKeyRef: { name: SECRET, key, ...(optional ? { optional: true } : {}) } },
@@ -486,26 +500,107 @@ function claim(
 }
 
 /**
- * The backup CronJob: `entitle backup` once a day into its own volume, keeping two weeks. A
- * backup is one consistent snapshot taken while the service runs; `entitle restore` brings it
- * back into an empty database and proves it against the checkpoints (docs/operations.md).
+ * The scheduled jobs: what the service's operations depend on happening every day (or every few
+ * minutes), each alerted on when it has not succeeded in its period (EntitleScheduledJobLate,
+ * read from kube-state-metrics). Each runs one `entitle` command with the image in service.
  */
-export function backupCronJob(): CronJob {
+export interface ScheduledJob {
+  readonly name: string;
+  readonly component: string;
+  readonly schedule: string;
+  /** The longest it may go without a success before the alert fires, in seconds (src/ops). */
+  readonly periodSeconds: number;
+  readonly args: readonly string[];
+  readonly what: string;
+  /** Secret keys it needs, as the environment variables its command reads. */
+  readonly secrets: readonly { readonly key: string; readonly as: string; readonly optional?: boolean }[];
+  readonly mounts?: readonly { readonly name: string; readonly mountPath: string; readonly readOnly?: boolean }[];
+  readonly volumes?: readonly {
+    readonly name: string;
+    readonly persistentVolumeClaim: { readonly claimName: string };
+  }[];
+  readonly deadlineSeconds: number;
+}
+
+/** The in-cluster address of the service, for jobs that go through its API. */
+const IN_CLUSTER_URL = `http://${APP}:${PORT}`;
+
+export const SCHEDULED_JOBS: readonly ScheduledJob[] = [
+  {
+    name: `${APP}-backup`,
+    component: 'backup',
+    schedule: BACKUP_SCHEDULE,
+    periodSeconds: SCHEDULED_JOB_PERIODS[`${APP}-backup`]!,
+    args: ['backup', '--out-dir', '/var/lib/entitle/backups', '--keep', '14'],
+    what: 'A consistent backup of the whole database, 14 kept (docs/operations.md, "Backup and restore").',
+    secrets: [{ key: 'DATABASE_URL', as: 'DATABASE_URL' }],
+    mounts: [{ name: 'backups', mountPath: '/var/lib/entitle/backups' }],
+    volumes: [{ name: 'backups', persistentVolumeClaim: { claimName: BACKUPS_CLAIM } }],
+    deadlineSeconds: 3600,
+  },
+  {
+    name: `${APP}-audit-verify`,
+    component: 'audit-verify',
+    schedule: '45 3 * * *',
+    periodSeconds: SCHEDULED_JOB_PERIODS[`${APP}-audit-verify`]!,
+    // With every signed checkpoint kept outside the database (ENTITLE_CHECKPOINT_DIR).
+    args: ['audit', 'verify'],
+    what: 'The record checked against every signed checkpoint kept outside the database, and the controls against their audit events (docs/record.md).',
+    secrets: [
+      { key: 'DATABASE_URL', as: 'DATABASE_URL' },
+      { key: 'ENTITLE_LOG_SIGNING_KEY', as: 'ENTITLE_LOG_SIGNING_KEY' },
+    ],
+    mounts: [{ name: 'checkpoints', mountPath: '/var/lib/entitle/checkpoints', readOnly: true }],
+    volumes: [{ name: 'checkpoints', persistentVolumeClaim: { claimName: CHECKPOINTS_CLAIM } }],
+    deadlineSeconds: 3600,
+  },
+  {
+    name: `${APP}-retention-purge`,
+    component: 'retention-purge',
+    schedule: '30 1 * * *',
+    periodSeconds: SCHEDULED_JOB_PERIODS[`${APP}-retention-purge`]!,
+    // Through the service with an operator key, so the purge is recorded as done by its holder.
+    args: ['decisions', 'purge'],
+    what: 'The personal inputs of decisions older than ENTITLE_RETENTION_DAYS removed, through the service, recorded in the audit chain.',
+    // ENTITLE_URL, the service's in-cluster address, comes with the settings.
+    secrets: [{ key: 'ENTITLE_SCHEDULER_KEY', as: 'ENTITLE_API_KEY' }],
+    deadlineSeconds: 3600,
+  },
+  {
+    name: `${APP}-probe`,
+    component: 'probe',
+    schedule: '*/5 * * * *',
+    periodSeconds: SCHEDULED_JOB_PERIODS[`${APP}-probe`]!,
+    // The citizen journeys, end to end through the service: a synthetic household assessed,
+    // its decision fetched and replayed (PROBE-SYNTHETIC- references).
+    args: ['probe', '--once', '--url', IN_CLUSTER_URL],
+    what: "The citizen journeys end to end: a synthetic household assessed, its decision fetched and replayed (the probe's own key).",
+    secrets: [{ key: 'ENTITLE_PROBE_KEY', as: 'ENTITLE_PROBE_KEY' }],
+    deadlineSeconds: 240,
+  },
+];
+
+/** A scheduled job as a CronJob: never two runs at once, a run missed by an hour skipped. */
+export function scheduledCronJob(job: ScheduledJob): CronJob {
   return new CronJob({
-    metadata: { name: `${APP}-backup`, labels: jobLabels('backup') },
+    metadata: {
+      name: job.name,
+      labels: jobLabels(job.component),
+      annotations: { 'entitle.service.gov.uk/what': job.what },
+    },
     spec: {
-      schedule: BACKUP_SCHEDULE,
+      schedule: job.schedule,
       timeZone: 'Etc/UTC',
       concurrencyPolicy: 'Forbid',
-      startingDeadlineSeconds: 3600,
+      startingDeadlineSeconds: Math.min(3600, job.periodSeconds / 2),
       successfulJobsHistoryLimit: 3,
       failedJobsHistoryLimit: 3,
       jobTemplate: {
         spec: {
           backoffLimit: 2,
-          activeDeadlineSeconds: 3600,
+          activeDeadlineSeconds: job.deadlineSeconds,
           template: {
-            metadata: { labels: jobLabels('backup') },
+            metadata: { labels: jobLabels(job.component) },
             spec: {
               restartPolicy: 'Never',
               serviceAccountName: APP,
@@ -513,23 +608,33 @@ export function backupCronJob(): CronJob {
               securityContext: POD_SECURITY,
               containers: [
                 {
-                  name: 'backup',
+                  name: job.component,
                   image: IMAGE,
-                  args: ['backup', '--out-dir', '/var/lib/entitle/backups', '--keep', '14'],
+                  args: [...job.args],
                   envFrom: [{ configMapRef: { name: CONFIG_MAP } }],
-                  env: secretEnv(SECRET_KEYS.filter((s) => s.key === 'DATABASE_URL')),
+                  env: [
+                    ...job.secrets.map(({ key, as, optional }) => ({
+                      name: as,
+                      valueFrom: { secretKeyRef: { name: SECRET, key, ...(optional ? { optional: true } : {}) } },
+                    })),
+                  ],
                   resources: { requests: { cpu: '200m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
                   securityContext: CONTAINER_SECURITY,
-                  volumeMounts: [TMP_MOUNT, { name: 'backups', mountPath: '/var/lib/entitle/backups' }],
+                  volumeMounts: [TMP_MOUNT, ...(job.mounts ?? [])],
                 },
               ],
-              volumes: [TMP_VOLUME, { name: 'backups', persistentVolumeClaim: { claimName: BACKUPS_CLAIM } }],
+              volumes: [TMP_VOLUME, ...(job.volumes ?? [])],
             },
           },
         },
       },
     },
   });
+}
+
+/** The backup, as the other scheduled jobs. */
+export function backupCronJob(): CronJob {
+  return scheduledCronJob(SCHEDULED_JOBS[0]!);
 }
 
 /** Every base object, by the file it is written to. */
@@ -552,7 +657,10 @@ export function baseObjects(): Map<string, Model<unknown>> {
     ['smoke-template.yaml', canarySmokeTemplate()],
     ['migration-job.yaml', migrationJob()],
     ['replay-check-job.yaml', replayCheckJob()],
-    ['backup-cronjob.yaml', backupCronJob()],
+    ...SCHEDULED_JOBS.map((job): [string, Model<unknown>] => [
+      job.component === 'backup' ? 'backup-cronjob.yaml' : `${job.component}-cronjob.yaml`,
+      scheduledCronJob(job),
+    ]),
     [
       'checkpoints-claim.yaml',
       claim(

@@ -10,9 +10,13 @@ export {
   CANARY_STEPS,
   CONTAINER_SECURITY,
   DRAIN_SECONDS,
+  migrationJob,
   POD_SECURITY,
+  replayCheckJob,
+  SCHEDULED_JOBS,
   SECRET,
   SECRET_KEYS,
+  type ScheduledJob,
 } from './base.ts';
 export {
   configDigest,

@@ -226,8 +226,15 @@ describe('Kubernetes manifests', () => {
       // Every pod, wherever it is defined: non-root, read-only root filesystem, no privileges,
       // limits set, the pipeline's image, and secrets only from the Secret object.
       const pods = podSpecs(docs);
-      // The Rollout, the migration and replay-check Jobs, the smoke analysis Job and the backup CronJob.
-      assert.equal(pods.length, 5);
+      // The Rollout, the migration and replay-check Jobs, the smoke analysis Job and the four
+      // scheduled jobs: backup, audit verify, retention purge and the probe.
+      assert.equal(pods.length, 8);
+      assert.deepEqual(
+        (find(docs, 'CronJob') as unknown as { metadata: { name: string }; spec: { schedule: string } }[])
+          .map((c) => c.metadata.name)
+          .sort(),
+        ['entitle-audit-verify', 'entitle-backup', 'entitle-probe', 'entitle-retention-purge'],
+      );
       for (const { where, spec: pod } of pods) {
         assert.equal(pod.securityContext?.runAsNonRoot, true, `${where} runs as non-root`);
         assert.equal(pod.automountServiceAccountToken, false, `${where} has no API token`);
@@ -244,7 +251,10 @@ describe('Kubernetes manifests', () => {
               'entitle-secrets',
               `${where}: ${e.name} comes from the Secret`,
             );
-            assert.ok(SECRET_KEYS.some((s) => s.key === e.name) || e.name === 'ENTITLE_SMOKE_KEY');
+            const key = e.valueFrom?.secretKeyRef?.key;
+            assert.ok(SECRET_KEYS.some((s) => s.key === key) || key === 'ENTITLE_SMOKE_KEY', `${where}: ${key}`);
+            if (where.startsWith('Rollout'))
+              assert.ok(!SECRET_KEYS.some((s) => s.key === key && s.jobsOnly), `${where}: ${key} is for jobs only`);
           }
         }
       }
@@ -334,9 +344,10 @@ describe('Kubernetes manifests', () => {
 describe('entitle env diff', () => {
   it('names the keys that differ between two environments and never their values', async () => {
     const diff = await envDiff(projectRoot, 'staging', 'production');
-    assert.deepEqual(diff.onlyInB, ['config entitle-config ENTITLE_RETENTION_DAYS']);
+    assert.deepEqual(diff.onlyInB, []);
     assert.deepEqual(diff.onlyInA, []);
     assert.ok(diff.differ.includes('config entitle-config ENTITLE_ENVIRONMENT'));
+    assert.ok(diff.differ.includes('config entitle-config ENTITLE_RETENTION_DAYS'));
     assert.ok(diff.differ.includes('Rollout/entitle /spec/template/spec/containers/0/resources'));
     assert.ok(diff.differ.includes('HorizontalPodAutoscaler/entitle /spec/maxReplicas'));
     assert.ok(!diff.differ.includes('config entitle-config LOG_LEVEL'), 'both keep the base log level');
@@ -353,7 +364,7 @@ describe('entitle env diff', () => {
     ]) {
       assert.ok(!cli.stdout.includes(value), `the value ${value} is not shown`);
     }
-    const parity = await runEntitle(['env', 'diff', 'staging', 'production', '--fail-on-difference']);
+    const parity = await runEntitle(['env', 'diff', 'development', 'production', '--fail-on-difference']);
     assert.equal(parity.code, 1);
     const wrong = await runEntitle(['env', 'diff', 'staging', 'prod']);
     assert.equal(wrong.code, 2);

@@ -40,6 +40,8 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
       LOG_LEVEL: 'debug',
       ENTITLE_DB_POOL_SIZE: '5',
       ENTITLE_SHADOW_MIN_MINUTES: '0',
+      // Synthetic households only: their inputs kept 90 days (the nightly purge).
+      ENTITLE_RETENTION_DAYS: '90',
     },
     autoscale: { min: 2, max: 4 },
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
@@ -52,6 +54,7 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
       ENTITLE_ENVIRONMENT: 'staging',
       ENTITLE_CONSOLE_URL: 'https://entitle.staging.internal/ops',
       ENTITLE_SHADOW_MIN_MINUTES: '15',
+      ENTITLE_RETENTION_DAYS: '90',
     },
     autoscale: { min: 3, max: 8 },
     resources: { requests: { cpu: '500m', memory: '384Mi' }, limits: { cpu: '2', memory: '768Mi' } },

@@ -17,6 +17,7 @@ import {
   OVERLOADED_ALERT,
   ROLLBACK_SLOW_ALERT,
   ROLLED_BACK_ALERT,
+  SCHEDULED_JOB_ALERT,
 } from './rules.ts';
 
 export interface Step {
@@ -238,6 +239,57 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     escalation: 'If the queue has not drained within an hour: the service owner.',
     prevention:
       'Watch entitle_log_queued_leaves; the sequencer runs in every instance, so one healthy instance keeps the log moving.',
+  },
+  {
+    id: 'scheduled-job-late',
+    title: 'A scheduled job has not succeeded in its period',
+    alerts: [SCHEDULED_JOB_ALERT],
+    symptom:
+      'The CronJob named by the alert (entitle-backup, entitle-audit-verify, entitle-retention-purge or entitle-probe) has failed runs, or none: kube_cronjob_status_last_successful_time is older than its period.',
+    citizenImpact:
+      'None at once. Each job guards something: the backup a lost database, the audit verify an altered record, the purge personal data kept past its time, the probe the citizen journeys.',
+    diagnosis: [
+      {
+        text: 'See when each scheduled job last ran and last succeeded.',
+        command: 'kubectl -n entitle-production get cronjobs -l app.kubernetes.io/part-of=entitle',
+        expect: 'LAST SCHEDULE within the period of each job',
+      },
+      {
+        text: 'Read what the last run of the job said (replace the name with the one the alert names).',
+        command:
+          'kubectl -n entitle-production logs job/$(kubectl -n entitle-production get jobs -l app.kubernetes.io/name=entitle-backup -o name | tail -1 | cut -d/ -f2)',
+        expect:
+          "the command's own message: a named problem and what to do (the database unreachable, a key missing, the record altered)",
+      },
+      {
+        text: 'The purge and the probe go through the service with their own keys (ENTITLE_SCHEDULER_KEY, operator; ENTITLE_PROBE_KEY, assessor and caseworker) in the Secret: a 401 in their log means the key is missing, revoked or expired.',
+      },
+    ],
+    resolution: [
+      {
+        text: 'Fix what the log names, then run the job once by hand rather than waiting for its schedule.',
+        command: 'kubectl -n entitle-production create job --from=cronjob/entitle-backup entitle-backup-by-hand',
+      },
+      {
+        text: 'If the audit verify fails because the record does not verify, this is the record-integrity runbook (EntitleDecisionChainBroken): declare a P1, do not run it again to make it pass.',
+      },
+      {
+        text: 'A key the purge or probe needs: make one ("entitle keys create --name scheduler --roles operator", or "--name probe --roles assessor,caseworker") and put it in the Secret.',
+      },
+    ],
+    verification: [
+      {
+        text: 'The run by hand completes, and the alert clears within 5 minutes of kube-state-metrics seeing it.',
+        command: 'kubectl -n entitle-production get jobs -l app.kubernetes.io/part-of=entitle',
+        expect: 'COMPLETIONS 1/1 for the run by hand',
+      },
+    ],
+    rollback: [{ text: 'Nothing to roll back: the jobs change nothing the service depends on to decide.' }],
+    tellCitizens: 'Nothing to tell citizens.',
+    escalation:
+      'The audit verify failing on the record: at once, security lead (P1). A backup missing for two days: the service owner and the platform team. Otherwise within a working day.',
+    prevention:
+      'Every scheduled job is alerted on by this rule; keys the jobs use are given their own names so their expiry and rotation are visible in `entitle keys list`.',
   },
   {
     id: 'rule-evaluation-errors',

@@ -14,7 +14,15 @@ export {
   TESTS_DIR,
   type OpsOptions,
 } from './generate.ts';
-export { alertmanagerConfig, alertNames, burnAlertName, ruleGroups, type AlertRule, type RuleGroup } from './rules.ts';
+export {
+  alertmanagerConfig,
+  alertNames,
+  burnAlertName,
+  ruleGroups,
+  SCHEDULED_JOB_PERIODS,
+  type AlertRule,
+  type RuleGroup,
+} from './rules.ts';
 export { FAILURE_MODES, type FailureMode, type Step } from './failure-modes.ts';
 export { RUNBOOKS_DIR } from './runbooks.ts';
 export { citizenDashboard, DASHBOARD_FILE } from './dashboards.ts';

@@ -10,6 +10,7 @@ import {
   OVERLOADED_ALERT,
   ROLLBACK_SLOW_ALERT,
   ROLLED_BACK_ALERT,
+  SCHEDULED_JOB_ALERT,
   type AlertRule,
   type RuleGroup,
 } from './rules.ts';
@@ -288,6 +289,50 @@ function serviceTests(rule: AlertRule): PromtoolTest[] {
           alert_rule_test: [{ eval_time: '10m', alertname: LOG_STALLED_ALERT, exp_alerts: [] }],
         },
       ];
+    case SCHEDULED_JOB_ALERT: {
+      // One sample a minute: with fewer, Prometheus takes the series as gone between samples.
+      const lastSuccess = (cronjob: string, values: string) => ({
+        series: `kube_cronjob_status_last_successful_time{namespace="entitle-production",cronjob="${cronjob}"}`,
+        values,
+      });
+      const late = (cronjob: string) => expected(rule, { namespace: 'entitle-production', cronjob });
+      return [
+        {
+          name: `${SCHEDULED_JOB_ALERT}: fires for a daily job that has not succeeded for 27 hours, and only for it`,
+          interval: '1m',
+          input_series: [
+            lastSuccess('entitle-backup', '0x1700'),
+            lastSuccess('entitle-audit-verify', '0+60x1700'),
+            lastSuccess('entitle-retention-purge', '0+60x1700'),
+          ],
+          alert_rule_test: [
+            { eval_time: '25h', alertname: SCHEDULED_JOB_ALERT, exp_alerts: [] },
+            { eval_time: '27h', alertname: SCHEDULED_JOB_ALERT, exp_alerts: [late('entitle-backup')] },
+          ],
+        },
+        {
+          name: `${SCHEDULED_JOB_ALERT}: fires for the probe after 20 minutes without a success`,
+          interval: '1m',
+          input_series: [lastSuccess('entitle-probe', '0x40')],
+          alert_rule_test: [
+            { eval_time: '15m', alertname: SCHEDULED_JOB_ALERT, exp_alerts: [] },
+            { eval_time: '30m', alertname: SCHEDULED_JOB_ALERT, exp_alerts: [late('entitle-probe')] },
+          ],
+        },
+        {
+          name: `${SCHEDULED_JOB_ALERT}: quiet while every job succeeds in its period`,
+          interval: '1m',
+          input_series: [lastSuccess('entitle-probe', '0+60x1900'), lastSuccess('entitle-backup', '0+60x1900')],
+          alert_rule_test: [{ eval_time: '30h', alertname: SCHEDULED_JOB_ALERT, exp_alerts: [] }],
+        },
+        {
+          name: `${SCHEDULED_JOB_ALERT}: quiet for a daily job whose last success was 20 hours ago (a failed run since is retried the next night)`,
+          interval: '1m',
+          input_series: [lastSuccess('entitle-backup', '0x1300')],
+          alert_rule_test: [{ eval_time: '20h', alertname: SCHEDULED_JOB_ALERT, exp_alerts: [] }],
+        },
+      ];
+    }
     case EVENT_LOOP_ALERT:
       return [
         {

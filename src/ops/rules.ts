@@ -49,6 +49,18 @@ export const CHAIN_BROKEN_ALERT = 'EntitleDecisionChainBroken';
 export const LOG_STALLED_ALERT = 'EntitleLogCheckpointsStalled';
 export const OVERLOADED_ALERT = 'EntitleRefusingCitizensOverloaded';
 export const DEGRADED_ALERT = 'EntitleDegradedUnderPressure';
+export const SCHEDULED_JOB_ALERT = 'EntitleScheduledJobLate';
+
+/**
+ * The scheduled jobs (CronJobs, src/manifests) and the longest each may go without a success, in
+ * seconds: a daily job two hours late, the probe (every 5 minutes) after 20 minutes.
+ */
+export const SCHEDULED_JOB_PERIODS: Readonly<Record<string, number>> = Object.freeze({
+  'entitle-backup': 26 * 3600,
+  'entitle-audit-verify': 26 * 3600,
+  'entitle-retention-purge': 26 * 3600,
+  'entitle-probe': 20 * 60,
+});
 
 /**
  * A duration divided by `scale`: the end-to-end test runs the real rules with an hour lasting a
@@ -205,6 +217,26 @@ function serviceAlerts(runbookBase: string): AlertRule[] {
         citizen_impact:
           'Decisions are still made and recorded, but their receipts cannot be issued until the log catches up.',
         runbook_url: `${runbookBase}/${LOG_STALLED_ALERT}.md`,
+      },
+    },
+    {
+      alert: SCHEDULED_JOB_ALERT,
+      // kube-state-metrics: when each CronJob last succeeded. One series per job, each with its period.
+      expr: Object.entries(SCHEDULED_JOB_PERIODS)
+        .map(
+          ([cronjob, seconds]) =>
+            `(time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{cronjob="${cronjob}"})) > ${seconds}`,
+        )
+        .join('\nor '),
+      for: '5m',
+      labels: { severity: 'ticket', priority: 'P2', service: 'entitle' },
+      annotations: {
+        summary: 'A scheduled job of Entitle has not succeeded in its period (the cronjob label names it)',
+        description:
+          'The backup, the daily audit verify, the retention purge (each within 26 hours) or the synthetic probe (within 20 minutes) has not succeeded: its last run failed, or it has not run.',
+        citizen_impact:
+          'None at once. Without backups a lost database loses decisions; without the daily verify an altered record is found later; without the purge personal data is kept past its time; without the probe a broken journey is found by citizens.',
+        runbook_url: `${runbookBase}/${SCHEDULED_JOB_ALERT}.md`,
       },
     },
     {
