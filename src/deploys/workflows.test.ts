@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { buildProgram } from '../cli/index.ts';
-import { migrationJob, replayCheckJob, SCHEDULED_JOBS } from '../manifests/index.ts';
+import { migrationJob, OVERLAY_SPECS, replayCheckJob, SCHEDULED_JOBS } from '../manifests/index.ts';
 import { projectRoot } from '../testing/index.ts';
 
 /**
@@ -183,6 +183,16 @@ describe('delivery workflows', () => {
     }
     assert.deepEqual(problems, []);
     assert.ok(calls >= 12, `the workflows call entitle (${calls} calls)`);
+  });
+
+  it('record each environment under the strategy its overlay deploys with', async () => {
+    const pipeline = (await workflows()).get('pipeline.yml')!;
+    const deploys = Object.values(pipeline.jobs).filter((j) => j.uses === './.github/workflows/deploy.yml');
+    assert.equal(deploys.length, 3);
+    for (const job of deploys) {
+      const { overlay, strategy } = job.with as { overlay: keyof typeof OVERLAY_SPECS; strategy: string };
+      assert.equal(strategy, OVERLAY_SPECS[overlay].strategy === 'blueGreen' ? 'blue-green' : 'canary', overlay);
+    }
   });
 
   it('run real entitle commands in the Kubernetes Jobs and the scheduled jobs', () => {

@@ -487,6 +487,60 @@ export function canarySmokeTemplate(): AnalysisTemplate {
   });
 }
 
+export const REPLAY_CHECK_TEMPLATE = `${APP}-replay-check`;
+
+/**
+ * The replay check as an analysis (blue-green's pre-promotion): the new image replays a stratified
+ * sample of recorded decisions on the database itself and fails on any made differently, as the
+ * pipeline's Job does before a canary (replayCheckJob).
+ */
+export function replayCheckTemplate(): AnalysisTemplate {
+  const job = replayCheckJob();
+  return new AnalysisTemplate({
+    metadata: {
+      name: REPLAY_CHECK_TEMPLATE,
+      annotations: {
+        'entitle.service.gov.uk/what':
+          'The new build makes a stratified sample of recorded decisions as they were made (entitle replay --local).',
+      },
+    },
+    spec: {
+      metrics: [
+        {
+          name: 'recorded-decisions-replayed',
+          // The Job's own spec, as plain JSON (the two models type its optional parts differently).
+          provider: { job: { spec: JSON.parse(JSON.stringify(job.spec)) as never } },
+        },
+      ],
+    },
+  });
+}
+
+/**
+ * Blue-green, the choice of an overlay (OVERLAY_SPECS): the new version starts beside the old one
+ * behind the preview Service (entitle-canary) and takes no citizen traffic until the smoke
+ * journeys and the replay check pass against it (pre-promotion); then all traffic switches at
+ * once and the canary analysis watches the new pods (post-promotion), the old ones kept 5 minutes
+ * for an instant switch back.
+ */
+export function blueGreenStrategy(): Record<string, unknown> {
+  const args = [
+    { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
+    { name: 'namespace', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  ];
+  return {
+    blueGreen: {
+      activeService: `${APP}-stable`,
+      previewService: `${APP}-canary`,
+      autoPromotionEnabled: true,
+      prePromotionAnalysis: { templates: [{ templateName: SMOKE_TEMPLATE }, { templateName: REPLAY_CHECK_TEMPLATE }] },
+      postPromotionAnalysis: { templates: [{ templateName: ANALYSIS_TEMPLATE }], args },
+      scaleDownDelaySeconds: 300,
+      abortScaleDownDelaySeconds: 300,
+    },
+  };
+}
+
 function claim(
   name: string,
   what: string,
@@ -655,6 +709,7 @@ export function baseObjects(): Map<string, Model<unknown>> {
     ['ingress.yaml', ingress('entitle.example')],
     ['analysis-template.yaml', canaryAnalysisTemplate(PROMETHEUS_ADDRESS)],
     ['smoke-template.yaml', canarySmokeTemplate()],
+    ['replay-check-template.yaml', replayCheckTemplate()],
     ['migration-job.yaml', migrationJob()],
     ['replay-check-job.yaml', replayCheckJob()],
     ...SCHEDULED_JOBS.map((job): [string, Model<unknown>] => [

@@ -148,19 +148,33 @@ describe('Kubernetes manifests', () => {
       );
       assert.deepEqual(container.resources, spec.resources);
 
-      const canary = rollout!.spec.strategy!.canary!;
-      assert.deepEqual(
-        canary.steps!.filter((s) => s.setWeight !== undefined).map((s) => s.setWeight),
-        [10, 50, 100],
-      );
-      assert.deepEqual(
-        canary.steps!.filter((s) => s.pause).map((s) => s.pause!.duration),
-        [...spec.pauses],
-      );
-      const templates = [
-        ...canary.analysis!.templates!,
-        ...canary.steps!.flatMap((s) => s.analysis?.templates ?? []),
-      ].map((x) => x.templateName);
+      let templates: string[];
+      if (spec.strategy === 'canary') {
+        const canary = rollout!.spec.strategy!.canary!;
+        assert.equal(rollout!.spec.strategy!.blueGreen, undefined);
+        assert.deepEqual(
+          canary.steps!.filter((s) => s.setWeight !== undefined).map((s) => s.setWeight),
+          [10, 50, 100],
+        );
+        assert.deepEqual(
+          canary.steps!.filter((s) => s.pause).map((s) => s.pause!.duration),
+          [...spec.pauses],
+        );
+        templates = [...canary.analysis!.templates!, ...canary.steps!.flatMap((s) => s.analysis?.templates ?? [])].map(
+          (x) => x.templateName ?? '',
+        );
+      } else {
+        // Blue-green: checked whole behind the preview Service before it takes any traffic (the
+        // smoke journeys and the replay check), then watched by the canary analysis.
+        const blueGreen = rollout!.spec.strategy!.blueGreen!;
+        assert.equal(rollout!.spec.strategy!.canary, undefined);
+        assert.deepEqual([blueGreen.activeService, blueGreen.previewService], ['entitle-stable', 'entitle-canary']);
+        const pre = blueGreen.prePromotionAnalysis!.templates!.map((x) => x.templateName ?? '');
+        const post = blueGreen.postPromotionAnalysis!.templates!.map((x) => x.templateName ?? '');
+        assert.deepEqual(pre, ['entitle-canary-smoke', 'entitle-replay-check']);
+        assert.deepEqual(post, ['entitle-canary-analysis']);
+        templates = [...pre, ...post];
+      }
       for (const name of templates)
         assert.equal(find(docs, 'AnalysisTemplate', name).length, 1, `analysis template ${name} is in the build`);
       const analysis = find(docs, 'AnalysisTemplate', 'entitle-canary-analysis')[0] as unknown as AnalysisTemplate;
@@ -226,9 +240,9 @@ describe('Kubernetes manifests', () => {
       // Every pod, wherever it is defined: non-root, read-only root filesystem, no privileges,
       // limits set, the pipeline's image, and secrets only from the Secret object.
       const pods = podSpecs(docs);
-      // The Rollout, the migration and replay-check Jobs, the smoke analysis Job and the four
-      // scheduled jobs: backup, audit verify, retention purge and the probe.
-      assert.equal(pods.length, 8);
+      // The Rollout, the migration and replay-check Jobs, the smoke and replay-check analysis
+      // Jobs and the four scheduled jobs: backup, audit verify, retention purge and the probe.
+      assert.equal(pods.length, 9);
       assert.deepEqual(
         (find(docs, 'CronJob') as unknown as { metadata: { name: string }; spec: { schedule: string } }[])
           .map((c) => c.metadata.name)
@@ -354,7 +368,12 @@ describe('entitle env diff', () => {
 
     const cli = await runEntitle(['env', 'diff', 'development', 'production']);
     assert.equal(cli.code, 0, cli.stderr);
-    assert.match(cli.stdout, /Set only in production \(\d+\)\n {2}config entitle-config ENTITLE_CONSOLE_URL/);
+    assert.match(
+      cli.stdout,
+      /Set only in production \(\d+\)\n( {2}.*\n)* {2}config entitle-config ENTITLE_CONSOLE_URL\n/,
+    );
+    // dev deploys blue-green, production by canary: the strategy is a difference, named.
+    assert.match(cli.stdout, /Set only in dev \(\d+\)\n {2}Rollout\/entitle \/spec\/strategy\n/);
     for (const value of [
       'https://entitle.service.gov.uk/ops',
       '2557',

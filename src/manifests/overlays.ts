@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { K8S_DIR, OVERLAYS, type Overlay } from '../environments/index.ts';
-import { APP, BASE_CONFIG, baseObjects, CONFIG_MAP, IMAGE } from './base.ts';
+import { APP, BASE_CONFIG, baseObjects, blueGreenStrategy, CONFIG_MAP, IMAGE } from './base.ts';
 
 /**
  * The three environments as kustomize overlays of the base: what differs is stated here once, and
@@ -25,6 +25,12 @@ export interface OverlaySpec {
   };
   /** Pause lengths of the canary steps (the 10% and the 50% step). */
   readonly pauses: readonly [string, string];
+  /**
+   * canary: traffic moves to the new version in steps (10%, 50%, 100%) while its own pods are
+   * judged; blueGreen: it is checked whole behind the preview Service, then takes all traffic at
+   * once (docs/deploying.md, "Canary or blue-green").
+   */
+  readonly strategy: 'canary' | 'blueGreen';
 }
 
 /**
@@ -46,6 +52,8 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
     autoscale: { min: 2, max: 4 },
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
     pauses: ['1m', '1m'],
+    // Little traffic to judge a canary by: checked whole before it takes any.
+    strategy: 'blueGreen',
   },
   staging: {
     namespace: 'entitle-staging',
@@ -59,6 +67,7 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
     autoscale: { min: 3, max: 8 },
     resources: { requests: { cpu: '500m', memory: '384Mi' }, limits: { cpu: '2', memory: '768Mi' } },
     pauses: ['5m', '5m'],
+    strategy: 'canary',
   },
   production: {
     namespace: 'entitle-production',
@@ -74,6 +83,7 @@ export const OVERLAY_SPECS: Readonly<Record<Overlay, OverlaySpec>> = {
     autoscale: { min: 6, max: 40 },
     resources: { requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '2', memory: '1Gi' } },
     pauses: ['5m', '10m'],
+    strategy: 'canary',
   },
 };
 
@@ -113,8 +123,12 @@ function patches(overlay: Overlay): Patch[] {
           path: '/spec/template/metadata/annotations/entitle.service.gov.uk~1config-digest',
           value: configDigest(overlayConfig(overlay)),
         },
-        { op: 'replace', path: '/spec/strategy/canary/steps/2/pause/duration', value: spec.pauses[0] },
-        { op: 'replace', path: '/spec/strategy/canary/steps/4/pause/duration', value: spec.pauses[1] },
+        ...(spec.strategy === 'blueGreen'
+          ? [{ op: 'replace' as const, path: '/spec/strategy', value: blueGreenStrategy() }]
+          : [
+              { op: 'replace' as const, path: '/spec/strategy/canary/steps/2/pause/duration', value: spec.pauses[0] },
+              { op: 'replace' as const, path: '/spec/strategy/canary/steps/4/pause/duration', value: spec.pauses[1] },
+            ]),
       ],
     },
     {
