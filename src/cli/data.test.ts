@@ -61,16 +61,30 @@ describe('data commands', { timeout: 60_000 }, () => {
       await t.db.query(
         "UPDATE decisions SET created_at = '2020-01-01T00:00:00.000Z' WHERE seq IN (SELECT seq FROM decisions ORDER BY seq LIMIT 2)",
       );
+      // Failed assessments name their applications: an old one goes with the inputs, a new one stays.
+      await t.db.query(
+        "INSERT INTO assessment_failures (at, benefit, application_id, code) VALUES ('2020-01-01T00:00:00.000Z', 'universal-credit', 'APP-OLD', 'ENTITLE_STORE_UNAVAILABLE'), ($1, 'universal-credit', 'APP-NEW', 'ENTITLE_STORE_UNAVAILABLE')",
+        [new Date().toISOString()],
+      );
       const key = (await createKey(t.db, 'ops-laptop', ['operator'], 'test', 'Asha Patel')).key;
       const as = { ENTITLE_URL: server.url, ENTITLE_API_KEY: key };
       const nothing = await entitle(as, 'decisions', 'purge', '--retention-days', '1');
       assert.equal(nothing.code, 0, nothing.stderr);
-      assert.match(nothing.stdout, /removed the inputs of 2 decisions made before/);
+      assert.match(
+        nothing.stdout,
+        /removed the inputs of 2 decisions made before .*; removed 1 failed assessment record\n/,
+      );
+      const failures = await t.db.query<{ application_id: string }>('SELECT application_id FROM assessment_failures');
+      assert.deepEqual(
+        failures.rows.map((r) => r.application_id),
+        ['APP-NEW'],
+      );
       const again = await entitle(as, 'decisions', 'purge', '--before', '2021-01-01', '--json');
       assert.deepEqual(JSON.parse(again.stdout), {
         before: '2021-01-01T00:00:00.000Z',
         decisions: 0,
         releaseSamples: 0,
+        assessmentFailures: 0,
       });
       const { rows } = await t.db.query<{ held: number }>(
         'SELECT count(*)::int AS held FROM decisions WHERE inputs IS NOT NULL',

@@ -677,7 +677,10 @@ function releasePaths(): Record<string, unknown> {
         description: roles(PURGERS),
         requestBody: { required: true, content: { 'application/json': { schema: retentionSchemas.purge } } },
         responses: {
-          200: { description: 'The cutoff, and how many decisions and release samples lost their inputs.' },
+          200: {
+            description:
+              'The cutoff, how many decisions and release samples lost their inputs, and how many failed-assessment records (which name their applications) were removed.',
+          },
           400: problemResponse('before is not an instant in the past.'),
         },
       },

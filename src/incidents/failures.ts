@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { Database } from '../store/index.ts';
+import type { Database, Queryable } from '../store/index.ts';
 import { CONTROL_CHARACTERS_ALL } from './repository.ts';
 
 export interface AssessmentFailure {
@@ -101,4 +101,16 @@ export function failureMetrics(registry: Registry, failures: FailureRecorder): v
       this.set(failures.overflowed);
     },
   });
+}
+
+/**
+ * Retention for the failed assessments: their application references go with the decisions'
+ * inputs. Rows recorded before `before` are removed; returns how many.
+ */
+export async function purgeFailures(db: Queryable, before: string): Promise<number> {
+  const { rows } = await db.query<{ count: number }>(
+    'WITH gone AS (DELETE FROM assessment_failures WHERE at < $1 RETURNING 1) SELECT count(*)::int AS count FROM gone',
+    [before],
+  );
+  return Number(rows[0]?.count ?? 0);
 }

@@ -33,6 +33,6 @@ export {
   type WebhookAlert,
 } from './alerts.ts';
 export { openRollbackIncident, SERVICE_ACTOR } from './rollbacks.ts';
-export { failureMetrics, FailureRecorder, type AssessmentFailure } from './failures.ts';
+export { failureMetrics, FailureRecorder, purgeFailures, type AssessmentFailure } from './failures.ts';
 export { priorityTimings } from './timings.ts';
 export { IncidentWatch, type IncidentNotifier, type WatchLog } from './watch.ts';

@@ -83,17 +83,25 @@ export function registerDecisions(program: Command): void {
     .addOption(jsonOption('what was removed'))
     .action(async (options: { before?: string; retentionDays?: string; json?: boolean }) => {
       const cutoff = purgeCutoff(options);
-      const { decisions: count, releaseSamples: samples } = await (
+      const {
+        decisions: count,
+        releaseSamples: samples,
+        assessmentFailures: failures,
+      } = await (
         await connection()
-      ).work<{ before: string; decisions: number; releaseSamples: number }>(
+      ).work<{ before: string; decisions: number; releaseSamples: number; assessmentFailures: number }>(
         '/v1/decisions/purge',
         { before: cutoff },
         'purging',
       );
-      if (options.json) return printJson({ before: cutoff, decisions: count, releaseSamples: samples });
+      if (options.json)
+        return printJson({ before: cutoff, decisions: count, releaseSamples: samples, assessmentFailures: failures });
       process.stdout.write(`removed the inputs of ${count} decision${count === 1 ? '' : 's'} made before ${cutoff}`);
       process.stdout.write(
-        samples > 0 ? `, and of ${samples} release comparison sample${samples === 1 ? '' : 's'}\n` : '\n',
+        samples > 0 ? `, and of ${samples} release comparison sample${samples === 1 ? '' : 's'}` : '',
+      );
+      process.stdout.write(
+        failures > 0 ? `; removed ${failures} failed assessment record${failures === 1 ? '' : 's'}\n` : '\n',
       );
     });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { appendAuditEvent } from '../../audit/index.ts';
 import { inputsHeldBefore, purgeInputs } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
+import { purgeFailures } from '../../incidents/index.ts';
 import type { Role } from '../../keys/index.ts';
 import { purgeSampleInputs } from '../../releases/index.ts';
 import type { ServiceContext } from '../context.ts';
@@ -63,16 +64,18 @@ export function registerRetention(app: FastifyInstance, { db }: ServiceContext):
           progress({ done: 0, total });
           const decisions = await purgeInputs(db, cutoff, { onProgress: (done) => progress({ done, total }) });
           const releaseSamples = await purgeSampleInputs(db, cutoff);
+          // The failed assessments name their applications too: the same period applies.
+          const assessmentFailures = await purgeFailures(db, cutoff);
           await db.transaction((tx) =>
             appendAuditEvent(tx, {
               actor,
               action: 'decisions.purged',
               subject: 'decisions',
               reason: `retention: the inputs of decisions made before ${cutoff}`,
-              evidence: { before: cutoff, decisions, releaseSamples },
+              evidence: { before: cutoff, decisions, releaseSamples, assessmentFailures },
             }),
           );
-          return { before: cutoff, decisions, releaseSamples };
+          return { before: cutoff, decisions, releaseSamples, assessmentFailures };
         } finally {
           purging = false;
         }
