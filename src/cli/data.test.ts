@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -169,6 +169,51 @@ describe('data commands', { timeout: 60_000 }, () => {
       assert.match(result.stderr, /DATABASE_URL/);
     } finally {
       await release();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('subject export and erase go through the service with the right roles, and say what they did', async () => {
+    const t = await testDatabases.postgres();
+    const server = await spawnServer({ DATABASE_URL: t.url! });
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-subject-'));
+    try {
+      const ruleSet = await loadRuleSet(join(root, 'rulesets/uk-universal-credit'));
+      await new DecisionWriter(t.db).write(decisionDraft(ruleSet, canaryInput), ruleSet.program.bundle);
+      const dpo = (await createKey(t.db, 'dpo-laptop', ['auditor'], 'test', 'Dana Officer')).key;
+      const admin = (await createKey(t.db, 'admin-laptop', ['admin'], 'test', 'Ade Admin')).key;
+      const as = (key: string) => ({ ENTITLE_URL: server.url, ENTITLE_API_KEY: key });
+      const out = join(dir, 'export.json');
+      const exported = await entitle(
+        as(dpo),
+        'subject',
+        'export',
+        '--application',
+        canaryInput.applicationId,
+        '--out',
+        out,
+      );
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.match(exported.stdout, /^wrote .*export\.json: 1 decision, 0 comparison cases, 0 failed requests\n$/);
+      assert.equal((await stat(out)).mode & 0o777, 0o600, 'the export holds personal data: readable by its owner only');
+      const noReason = await entitle(as(admin), 'subject', 'erase', '--application', canaryInput.applicationId);
+      assert.equal(noReason.code, 2);
+      assert.match(noReason.stderr, /--reason: give --reason saying why/);
+      const erased = await entitle(
+        as(admin),
+        'subject',
+        'erase',
+        '--application',
+        canaryInput.applicationId,
+        '--reason',
+        'erasure request 2026-118',
+      );
+      assert.equal(erased.code, 0, erased.stderr);
+      assert.match(erased.stdout, /^erased the inputs of 1 decision, /);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await t.drop();
       await rm(dir, { recursive: true, force: true });
     }
   });

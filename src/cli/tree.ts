@@ -5,7 +5,8 @@ import { registerAudit } from './commands/audit.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerDb } from './commands/db.ts';
-import { registerDecisions } from './commands/decisions.ts';
+import { registerDecisions } from './commands/records/decisions.ts';
+import { registerSubject } from './commands/records/subject.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerEnv } from './commands/env.ts';
 import { registerFlags } from './commands/flags/flags.ts';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerLog(program);
   registerBackup(program);
   registerDecisions(program);
+  registerSubject(program);
   registerDb(program);
   registerSimulate(program);
   registerRelease(program);

@@ -19,6 +19,7 @@ import { registerFlags } from './routes/flags.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerRetention } from './routes/retention.ts';
 import { registerRules } from './rules-api/routes.ts';
+import { registerSubjects } from './subjects/routes.ts';
 import { registerDeploys } from './routes/deploys.ts';
 import { registerFreezeWindows } from './routes/freeze-windows.ts';
 import { registerSimulations } from './routes/simulations.ts';
@@ -328,6 +329,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAudit(app, context);
   registerRetention(app, context);
   registerRules(app, context);
+  registerSubjects(app, context);
   registerSimulations(app, context);
   options.pages?.(app, context);
   registerIncidents(app, context);

@@ -14,6 +14,7 @@ import { assessmentRequestSchema, severalBenefitsRequestSchema } from './rules-a
 import { PURGERS, retentionSchemas } from './routes/retention.ts';
 import { SIMULATORS, simulationSchemas } from './routes/simulations.ts';
 import { REPLAYERS, replaySchemas } from './routes/decisions.ts';
+import { SUBJECT_ERASERS, SUBJECT_READERS, subjectSchemas } from './subjects/routes.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -249,6 +250,34 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
             200: json({ $ref: '#/components/schemas/Replay' }, 'Whether the replay matches, with any differences.'),
             404: problemResponse('No such decision.'),
             410: problemResponse('The inputs were removed under the retention policy.'),
+            503: problemResponse('The store is unavailable.'),
+          },
+        },
+      },
+      '/v1/subjects': {
+        get: {
+          summary:
+            'A subject access request: everything held about one application (its decisions with their inputs and every read of them, kept comparison cases, failed requests), as one JSON document. The export is itself recorded: a read of each decision, and an audit event naming the application by a digest',
+          description: roles(SUBJECT_READERS),
+          parameters: [
+            { name: 'application', in: 'query', required: true, schema: subjectSchemas.export.properties.application },
+          ],
+          responses: {
+            200: json({ type: 'object' }, 'Everything held about the application.'),
+            400: problemResponse('application is not an application reference.'),
+            503: problemResponse('The store is unavailable.'),
+          },
+        },
+      },
+      '/v1/subjects/erase': {
+        post: {
+          summary:
+            "Erase what may be erased about one application: its decisions' inputs (the records and the log still verify, by the inputs' digests), the inputs and traces of kept comparison cases, its failed-request records. The decisions, outcomes and explanations stay, as the record of what was decided. Recorded in the audit chain with the reason",
+          description: roles(SUBJECT_ERASERS),
+          requestBody: { required: true, content: { 'application/json': { schema: subjectSchemas.erase } } },
+          responses: {
+            200: json({ type: 'object' }, 'How many of each were erased.'),
+            400: problemResponse('application or reason is missing or not valid.'),
             503: problemResponse('The store is unavailable.'),
           },
         },

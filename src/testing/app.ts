@@ -47,6 +47,30 @@ export const canaryInput = {
   },
 };
 
+/** One household as a caseworker's front end sends it: every field either benefit reads. */
+export const SHARED_HOUSEHOLD = {
+  adults: [
+    {
+      dateOfBirth: '1990-05-01',
+      monthlyNetEarnings: 900,
+      limitedCapabilityForWorkRelatedActivity: false,
+      lcwraProtected: false,
+      carer: false,
+      annualAdjustedNetIncome: 24000,
+    },
+  ],
+  children: [
+    { dateOfBirth: '2016-03-02', disability: 'none' },
+    { dateOfBirth: '2019-09-09', disability: 'none' },
+  ],
+  monthlyEligibleHousingCosts: 0,
+  nonDependants: 0,
+  monthlyChildcareCosts: 0,
+  capital: 0,
+  monthlyUnearnedIncome: 0,
+  livesInGreaterLondon: false,
+};
+
 /** Where test services log: a file per process in ENTITLE_TEST_LOG_DIR (set by the test runner). */
 export function testLogStream(): DestinationStream | undefined {
   const dir = process.env.ENTITLE_TEST_LOG_DIR;

@@ -3,7 +3,7 @@
  * nginx fleet, rule-set variants and the propagation measurement. Tests and benchmarks import
  * them from here; production code never does (the lint rule in eslint.config.js says so).
  */
-export { CANARY, canaryInput, testLogStream, testService, type TestService } from './app.ts';
+export { CANARY, canaryInput, SHARED_HOUSEHOLD, testLogStream, testService, type TestService } from './app.ts';
 export { CAPACITY_WITHOUT_PRESSURE } from './capacity.ts';
 export { BUNDLED_RULESETS, CHRISTMAS_FREEZE, projectRoot, runEntitle } from './cli.ts';
 export { TEST_POSTGRES_URL, testDatabases, type TestDatabase } from './databases.ts';

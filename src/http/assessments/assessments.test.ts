@@ -1,32 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { testService, type TestService } from '../../testing/index.ts';
+import { SHARED_HOUSEHOLD as household, testService, type TestService } from '../../testing/index.ts';
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-/** One household as a caseworker's front end sends it: every field either benefit reads. */
-const household = {
-  adults: [
-    {
-      dateOfBirth: '1990-05-01',
-      monthlyNetEarnings: 900,
-      limitedCapabilityForWorkRelatedActivity: false,
-      lcwraProtected: false,
-      carer: false,
-      annualAdjustedNetIncome: 24000,
-    },
-  ],
-  children: [
-    { dateOfBirth: '2016-03-02', disability: 'none' },
-    { dateOfBirth: '2019-09-09', disability: 'none' },
-  ],
-  monthlyEligibleHousingCosts: 0,
-  nonDependants: 0,
-  monthlyChildcareCosts: 0,
-  capital: 0,
-  monthlyUnearnedIncome: 0,
-  livesInGreaterLondon: false,
-};
 
 interface Answer {
   decisionId: string;

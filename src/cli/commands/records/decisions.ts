@@ -1,13 +1,13 @@
 import { Option, type Command } from 'commander';
-import { purgeCutoff } from '../../decisions/index.ts';
-import { EntitleError } from '../../errors/index.ts';
-import { defaultReplaySince, ReplayRuleSets, replaySample, type ReplaySampleReport } from '../../replay/index.ts';
-import { ENGINE, parseIsoDate } from '../../rules/index.ts';
-import { connection } from '../client.ts';
-import { withDatabase } from '../database.ts';
-import { dataDirOption } from '../options.ts';
-import { EXIT } from '../exit.ts';
-import { jsonOption, printJson } from '../output.ts';
+import { purgeCutoff } from '../../../decisions/index.ts';
+import { EntitleError } from '../../../errors/index.ts';
+import { defaultReplaySince, ReplayRuleSets, replaySample, type ReplaySampleReport } from '../../../replay/index.ts';
+import { ENGINE, parseIsoDate } from '../../../rules/index.ts';
+import { connection } from '../../client.ts';
+import { withDatabase } from '../../database.ts';
+import { dataDirOption } from '../../options.ts';
+import { EXIT } from '../../exit.ts';
+import { jsonOption, printJson } from '../../output.ts';
 
 type ReplayCheck = ReplaySampleReport;
 
