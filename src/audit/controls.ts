@@ -52,6 +52,8 @@ interface KeyFacts {
   revoked: boolean;
   /** The holder's handle; none for a key made before keys belonged to people. */
   person: string | null;
+  /** When it stops working, as made or as a rotation set it; null: never. */
+  expiresAt: string | null;
 }
 
 /** Compares the control tables with the audit events that made them. */
@@ -128,7 +130,14 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
     } else if (e.action === 'keys.adopted') {
       keysAdopted = true;
       for (const k of (ev.keys as (KeyFacts & { id: string })[] | undefined) ?? [])
-        keys.set(k.id, { name: k.name, roles: k.roles, keyHash: k.keyHash, revoked: k.revoked, person: null });
+        keys.set(k.id, {
+          name: k.name,
+          roles: k.roles,
+          keyHash: k.keyHash,
+          revoked: k.revoked,
+          person: null,
+          expiresAt: null,
+        });
     } else if (e.action === 'key.created') {
       keys.set(e.subject.replace(/^key:/, ''), {
         name: String(ev.name),
@@ -136,7 +145,11 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
         keyHash: String(ev.keyHash),
         revoked: false,
         person: typeof ev.person === 'string' ? ev.person : null,
+        expiresAt: typeof ev.expiresAt === 'string' ? ev.expiresAt : null,
       });
+    } else if (e.action === 'key.expiry_set') {
+      const k = keys.get(e.subject.replace(/^key:/, ''));
+      if (k && typeof ev.expiresAt === 'string') k.expiresAt = ev.expiresAt;
     } else if (e.action === 'key.holder_assigned') {
       const k = keys.get(e.subject.replace(/^key:/, ''));
       if (k && k.person === null && typeof ev.person === 'string') k.person = ev.person;
@@ -266,8 +279,9 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
     revoked_at: string | null;
     person: string | null;
     person_name: string | null;
+    expires_at: string | null;
   }>(
-    `SELECT k.id, k.name, k.roles, k.key_hash, k.revoked_at, p.handle AS person, p.name AS person_name
+    `SELECT k.id, k.name, k.roles, k.key_hash, k.revoked_at, p.handle AS person, p.name AS person_name, k.expires_at
      FROM api_keys k LEFT JOIN people p ON p.id = k.person_id ORDER BY k.id`,
   );
   checked.keys = keyRows.rows.length;
@@ -291,6 +305,8 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
       // The name a key acts as must fold to the handle recorded: renaming a person by hand
       // ("Alice Smith" to "Bob Jones") would make every key of theirs act as someone else.
       person: row.person_name !== null && personHandle(row.person_name) !== row.person ? 'renamed' : row.person,
+      // An expiry moved by hand would keep a rotated-out key working.
+      expiresAt: row.expires_at ?? null,
     };
     if (!isDeepStrictEqual(stored, { ...recorded, roles: [...recorded.roles].sort() })) {
       const what = [
@@ -298,6 +314,7 @@ export async function verifyControls(db: Queryable): Promise<ControlsReport> {
         !isDeepStrictEqual(stored.roles, [...recorded.roles].sort()) && 'roles',
         stored.keyHash !== recorded.keyHash && 'secret',
         stored.person !== recorded.person && 'holder',
+        stored.expiresAt !== recorded.expiresAt && 'expiry',
         stored.revoked !== recorded.revoked && (stored.revoked ? 'revocation' : 'revocation (undone)'),
       ].filter(Boolean);
       problems.push(

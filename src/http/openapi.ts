@@ -367,6 +367,20 @@ export function openApiDocument(ruleSets: readonly RuleSet[]): JsonSchema {
           },
         },
       },
+      '/v1/keys/{name}/rotate': {
+        post: {
+          summary:
+            'Rotate a key: a new key (printed once) for the same holder and roles, and the old one set to stop working after the overlap, so whatever uses it moves over without downtime; both recorded in the audit chain',
+          description: roles(['admin']),
+          parameters: [{ name: 'name', in: 'path', required: true, schema: keySchemas.nameParams.properties.name }],
+          requestBody: { required: true, content: { 'application/json': { schema: keySchemas.rotate } } },
+          responses: {
+            201: { description: 'The new key, and when the old one stops working.' },
+            400: problemResponse('The new name is taken or not valid, or a number of days is out of range.'),
+            404: problemResponse('No active key of that name.'),
+          },
+        },
+      },
       '/v1/keys/{name}/revoke': {
         post: {
           summary: 'Revoke a key: it stops working as soon as each instance hears of it, within 10 s',

@@ -27,11 +27,27 @@ export interface ApiKey {
    * the key is used. One person may hold several keys; the two-person rule compares people.
    */
   readonly person: string;
+  /** When it stops working; null: never. */
+  readonly expiresAt: string | null;
 }
 
 export interface KeyListing extends ApiKey {
   readonly createdAt: string;
   readonly revokedAt: string | null;
+}
+
+/** The longest a key may be made for, and the longest a rotated key's overlap: a year, and 90 days. */
+export const MAX_KEY_DAYS = 366;
+export const MAX_OVERLAP_DAYS = 90;
+
+/** An expiry `days` from now, as an instant; refused by `field` when not a whole number of days in range. */
+export function expiryIn(days: number | undefined, field: string, max = MAX_KEY_DAYS): string | null {
+  if (days === undefined) return null;
+  if (!Number.isInteger(days) || days < 1 || days > max)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is not valid`, [
+      { field, message: `give a whole number of days from 1 to ${max}` },
+    ]);
+  return new Date(Date.now() + days * 86_400_000).toISOString();
 }
 
 const PREFIX = 'ent_';
@@ -161,6 +177,10 @@ export async function createKey(
     readonly existingPerson?: boolean;
     /** Made on the database itself: refused once an active admin key exists (checked under a lock). */
     readonly bootstrap?: boolean;
+    /** When it stops working (an instant, from expiryIn); none: never. */
+    readonly expiresAt?: string | null;
+    /** Part of a rotation: runs in the same transaction before the key is made. */
+    readonly within?: (tx: Queryable, made: { id: string; holderId: string }) => Promise<void>;
   } = {},
 ): Promise<{ key: string; apiKey: ApiKey }> {
   const problems = [];
@@ -210,17 +230,25 @@ export async function createKey(
         options.existingPerson === true,
         'the key cannot be created',
       );
-      const made: ApiKey = { id: uuidv7(), name, roles: roles as Role[], person: holder.name };
+      const expiresAt = options.expiresAt ?? null;
+      const made: ApiKey = { id: uuidv7(), name, roles: roles as Role[], person: holder.name, expiresAt };
+      await options.within?.(tx, { id: made.id, holderId: holder.id });
       await tx.query(
-        'INSERT INTO api_keys (id, name, key_hash, roles, created_at, person_id) VALUES ($1, $2, $3, $4, $5, $6)',
-        [made.id, name, hashKey(key), roles, now, holder.id],
+        'INSERT INTO api_keys (id, name, key_hash, roles, created_at, person_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [made.id, name, hashKey(key), roles, now, holder.id, expiresAt],
       );
       await appendAuditEvent(tx, {
         actor,
         action: 'key.created',
         subject: `key:${made.id}`,
-        reason: `key ${name} created for ${holder.name}`,
-        evidence: { name, roles: [...roles].sort(), keyHash: hashKey(key), person: handle },
+        reason: `key ${name} created for ${holder.name}${expiresAt ? `, until ${expiresAt}` : ''}`,
+        evidence: {
+          name,
+          roles: [...roles].sort(),
+          keyHash: hashKey(key),
+          person: handle,
+          ...(expiresAt ? { expiresAt } : {}),
+        },
       });
       // Delivered on commit: every instance reads the keys again (KeyVerifier.follow).
       await tx.query('SELECT pg_notify($1, $2)', [KEYS_CHANNEL, 'created']);
@@ -245,8 +273,9 @@ export async function listKeys(db: Database): Promise<KeyListing[]> {
     person: string | null;
     created_at: string;
     revoked_at: string | null;
+    expires_at: string | null;
   }>(
-    `SELECT k.id, k.name, k.roles, p.name AS person, k.created_at, k.revoked_at
+    `SELECT k.id, k.name, k.roles, p.name AS person, k.created_at, k.revoked_at, k.expires_at
      FROM api_keys k LEFT JOIN people p ON p.id = k.person_id ORDER BY k.created_at`,
   );
   return rows.map((r) => ({
@@ -254,9 +283,59 @@ export async function listKeys(db: Database): Promise<KeyListing[]> {
     name: r.name,
     roles: r.roles,
     person: r.person ?? r.name,
+    expiresAt: r.expires_at ?? null,
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
   }));
+}
+
+/**
+ * Rotates a key: a new key for the same holder and roles (named `newName`), and the old one set
+ * to stop working after `overlapDays`, so whatever uses it can move over without downtime. One
+ * transaction; both changes are in the audit chain. The new key is returned once.
+ */
+export async function rotateKey(
+  db: Database,
+  name: string,
+  actor: string,
+  options: { readonly newName: string; readonly overlapDays: number; readonly expiresInDays?: number },
+): Promise<{ key: string; apiKey: ApiKey; oldExpiresAt: string }> {
+  const oldExpiresAt = expiryIn(options.overlapDays, 'overlapDays', MAX_OVERLAP_DAYS)!;
+  const expiresAt = expiryIn(options.expiresInDays, 'expiresInDays');
+  const { rows } = await db.query<{ id: string; roles: Role[]; person: string | null; expires_at: string | null }>(
+    `SELECT k.id, k.roles, p.name AS person, k.expires_at FROM api_keys k LEFT JOIN people p ON p.id = k.person_id
+     WHERE k.name = $1 AND k.revoked_at IS NULL`,
+    [name],
+  );
+  const old = rows[0];
+  if (!old)
+    throw new EntitleError('ENTITLE_NOT_FOUND', `there is no active key named ${name}`, [
+      { field: 'name', message: 'give the name of an active key, as "entitle keys list" shows it' },
+    ]);
+  // The old key never gains time by being rotated.
+  const until = old.expires_at !== null && old.expires_at < oldExpiresAt ? old.expires_at : oldExpiresAt;
+  const made = await createKey(db, options.newName, old.roles, actor, old.person ?? name, {
+    existingPerson: old.person !== null,
+    expiresAt,
+    within: async (tx) => {
+      const { rows: updated } = await tx.query<{ id: string }>(
+        'UPDATE api_keys SET expires_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+        [old.id, until],
+      );
+      if (updated.length === 0)
+        throw new EntitleError('ENTITLE_NOT_FOUND', `key ${name} was revoked meanwhile`, [
+          { field: 'name', message: 'give the name of an active key' },
+        ]);
+      await appendAuditEvent(tx, {
+        actor,
+        action: 'key.expiry_set',
+        subject: `key:${old.id}`,
+        reason: `key ${name} rotated to ${options.newName}: it stops working at ${until}`,
+        evidence: { name, expiresAt: until, rotatedTo: options.newName },
+      });
+    },
+  });
+  return { ...made, oldExpiresAt: until };
 }
 
 /** Revokes a key by name; it stops working as instances hear of it, within 10 s at most. */
@@ -347,11 +426,13 @@ export class KeyVerifier {
     // Revocations are picked up in the background: valid keys never wait for a read.
     if (due && now - this.readAt > this.ttlMs && Number.isFinite(this.readAt)) void this.read().catch(() => undefined);
     const known = this.keys.get(hash);
-    if (known) return known;
+    // A key past its expiry is refused like an unknown one (a rotated key's overlap is over).
+    if (known) return known.expiresAt !== null && Date.parse(known.expiresAt) <= now ? undefined : known;
     const lastSucceeded = this.readAt >= this.triedAt;
     if (this.reading) await this.reading.catch(() => undefined);
     else if (due || (this.changed && lastSucceeded)) await this.read().catch(() => undefined);
     const found = this.keys.get(hash);
+    if (found?.expiresAt && Date.parse(found.expiresAt) <= now) return undefined;
     // While the database is unreachable the keys read before keep working (reads and writes
     // fail with 503 on their own); a key not among them cannot be checked: 503, never 500.
     if (!found && this.triedAt > this.readAt)
@@ -394,14 +475,21 @@ export class KeyVerifier {
         roles: Role[];
         key_hash: string;
         person: string | null;
+        expires_at: string | null;
       }>(
-        `SELECT k.id, k.name, k.roles, k.key_hash, p.name AS person
+        `SELECT k.id, k.name, k.roles, k.key_hash, p.name AS person, k.expires_at
          FROM api_keys k LEFT JOIN people p ON p.id = k.person_id WHERE k.revoked_at IS NULL`,
       );
       this.keys = new Map(
         rows.map((row) => [
           row.key_hash,
-          { id: row.id, name: row.name, roles: row.roles, person: row.person ?? row.name },
+          {
+            id: row.id,
+            name: row.name,
+            roles: row.roles,
+            person: row.person ?? row.name,
+            expiresAt: row.expires_at ?? null,
+          },
         ]),
       );
       this.readAt = started;

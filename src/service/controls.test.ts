@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { verifyControls } from '../audit/index.ts';
 import { recordEnvironment, seedFlags } from '../flags/index.ts';
-import { adoptUnauditedKeys, createKey, revokeKey } from '../keys/index.ts';
+import { adoptUnauditedKeys, createKey, revokeKey, rotateKey } from '../keys/index.ts';
 import {
   approveRelease,
   createRelease,
@@ -37,6 +37,9 @@ async function history(db: Database): Promise<{ promoted: string; canary: string
   await createKey(db, 'front-end', ['assessor'], 'alice');
   await createKey(db, 'old-console', ['caseworker'], 'alice');
   await revokeKey(db, 'old-console', 'bob');
+  // A rotation: the old key stops working after a week of overlap.
+  await createKey(db, 'batch-1', ['assessor'], 'alice');
+  await rotateKey(db, 'batch-1', 'alice', { newName: 'batch-2', overlapDays: 7 });
   const release = await createRelease(db, {
     program: after.program,
     author: 'alice',
@@ -84,7 +87,7 @@ describe('the controls in the audit log', () => {
         benefits: 1,
         flags: report.checked.flags,
         environment: 1,
-        keys: 2,
+        keys: 4,
       });
     } finally {
       await t.drop();
@@ -168,6 +171,11 @@ describe('the controls in the audit log', () => {
       'a revoked key restored',
       () => "UPDATE api_keys SET revoked_at = NULL WHERE name = 'old-console'",
       /key old-console: its revocation \(undone\) differ/,
+    ],
+    [
+      "a rotated-out key's expiry moved by hand, so it keeps working",
+      () => "UPDATE api_keys SET expires_at = '2999-01-01T00:00:00.000Z' WHERE name = 'batch-1'",
+      /key batch-1: its expiry differ/,
     ],
     [
       'a key inserted by hand',

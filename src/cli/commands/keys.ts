@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { createKey, ROLES, type KeyListing } from '../../keys/index.ts';
+import { EntitleError } from '../../errors/index.ts';
+import { createKey, expiryIn, MAX_KEY_DAYS, MAX_OVERLAP_DAYS, ROLES, type KeyListing } from '../../keys/index.ts';
 import { connection } from '../client.ts';
 import { withDatabase } from '../database.ts';
 import { dataDirOption } from '../options.ts';
@@ -28,6 +29,10 @@ export function registerKeys(program: Command): void {
     )
     .option('--existing-person', 'the person holds keys already: this is another of theirs')
     .option('--bootstrap', 'make it on the database itself even when a key is configured (the first key only)')
+    .option(
+      '--expires-in-days <days>',
+      `the key stops working this many days from now, 1 to ${MAX_KEY_DAYS} (default: never)`,
+    )
     .addOption(dataDirOption())
     .addOption(jsonOption('the key, its name, roles and holder'))
     .action(
@@ -39,7 +44,9 @@ export function registerKeys(program: Command): void {
         bootstrap?: boolean;
         dataDir?: string;
         json?: boolean;
+        expiresInDays?: string;
       }) => {
+        const days = daysOption(options.expiresInDays, '--expires-in-days', MAX_KEY_DAYS);
         const roles = options.roles
           .split(',')
           .map((r) => r.trim())
@@ -53,6 +60,7 @@ export function registerKeys(program: Command): void {
               roles,
               ...(options.person !== undefined ? { person: options.person } : {}),
               ...(options.existingPerson ? { existingPerson: true } : {}),
+              ...(days !== undefined ? { expiresInDays: days } : {}),
             })
           : await withDatabase(
               options,
@@ -65,7 +73,11 @@ export function registerKeys(program: Command): void {
                   roles,
                   'bootstrap (on the database)',
                   options.person,
-                  { bootstrap: true, existingPerson: options.existingPerson === true },
+                  {
+                    bootstrap: true,
+                    existingPerson: options.existingPerson === true,
+                    expiresAt: expiryIn(days, '--expires-in-days'),
+                  },
                 );
                 return { key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person };
               },
@@ -87,10 +99,41 @@ export function registerKeys(program: Command): void {
       if (options.json) return printJson(listed);
       for (const key of listed) {
         process.stdout.write(
-          `${key.name}\t${key.person}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`,
+          `${key.name}\t${key.person}\t${key.roles.join(',')}\tcreated ${key.createdAt}${key.expiresAt ? `\texpires ${key.expiresAt}` : ''}${key.revokedAt ? `\trevoked ${key.revokedAt}` : ''}\n`,
         );
       }
     });
+  keys
+    .command('rotate')
+    .description(
+      'Rotate a key through the service (admin): a new key, printed once, for the same holder and roles, and the old one set to stop working after the overlap, so whatever uses it moves over without downtime. Both are recorded in the audit chain.',
+    )
+    .argument('<name>', 'the key to rotate, as "entitle keys list" names it')
+    .requiredOption('--new-name <name>', 'the name of the new key, such as front-end-2')
+    .option('--overlap-days <days>', `how long the old key keeps working, 1 to ${MAX_OVERLAP_DAYS}`, '7')
+    .option('--expires-in-days <days>', `the new key stops working this many days from now, 1 to ${MAX_KEY_DAYS}`)
+    .addOption(jsonOption('the new key, and when the old one stops'))
+    .action(
+      async (
+        name: string,
+        options: { newName: string; overlapDays: string; expiresInDays?: string; json?: boolean },
+      ) => {
+        const overlapDays = daysOption(options.overlapDays, '--overlap-days', MAX_OVERLAP_DAYS)!;
+        const expiresInDays = daysOption(options.expiresInDays, '--expires-in-days', MAX_KEY_DAYS);
+        const rotated = await (
+          await connection()
+        ).post<Created & { old: { name: string; expiresAt: string } }>(`/v1/keys/${encodeURIComponent(name)}/rotate`, {
+          newName: options.newName,
+          overlapDays,
+          ...(expiresInDays !== undefined ? { expiresInDays } : {}),
+        });
+        if (options.json) return printJson(rotated);
+        process.stdout.write(`${rotated.key}\n`);
+        process.stderr.write(
+          `created key ${rotated.name} for ${rotated.person} with roles ${rotated.roles.join(', ')}; it is shown only this once. Key ${rotated.old.name} stops working at ${rotated.old.expiresAt}\n`,
+        );
+      },
+    );
   keys
     .command('assign')
     .description(
@@ -122,4 +165,15 @@ export function registerKeys(program: Command): void {
       if (options.json) return printJson(revoked);
       process.stdout.write(`revoked ${revoked.revoked}\n`);
     });
+}
+
+/** A number of days given as an option, refused by name unless a whole number from 1 to `max`. */
+function daysOption(text: string | undefined, field: string, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const days = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || days < 1 || days > max)
+    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is not valid`, [
+      { field, message: `give a whole number of days from 1 to ${max}` },
+    ]);
+  return days;
 }

@@ -1,6 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { EntitleError } from '../../errors/index.ts';
-import { assignHolder, createKey, listKeys, revokeKey, ROLES, type Role } from '../../keys/index.ts';
+import {
+  assignHolder,
+  createKey,
+  expiryIn,
+  listKeys,
+  MAX_KEY_DAYS,
+  MAX_OVERLAP_DAYS,
+  revokeKey,
+  ROLES,
+  rotateKey,
+  type Role,
+} from '../../keys/index.ts';
 import type { ServiceContext } from '../context.ts';
 
 const ADMINS: readonly Role[] = ['admin'];
@@ -23,6 +34,32 @@ export const keySchemas = {
         type: 'boolean',
         description:
           'the person holds keys already and this is another of theirs (otherwise a new person, refused if the name is taken)',
+      },
+      expiresInDays: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_KEY_DAYS,
+        description: 'the key stops working this many days from now (default: never)',
+      },
+    },
+  },
+  rotate: {
+    type: 'object',
+    required: ['newName', 'overlapDays'],
+    additionalProperties: false,
+    properties: {
+      newName: { type: 'string', maxLength: 64, description: 'the name of the new key, such as front-end-2' },
+      overlapDays: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_OVERLAP_DAYS,
+        description: 'the old key keeps working this many days, while whatever uses it moves to the new one',
+      },
+      expiresInDays: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_KEY_DAYS,
+        description: 'the new key stops working this many days from now (default: never)',
       },
     },
   },
@@ -52,18 +89,41 @@ export function registerKeys(app: FastifyInstance, context: ServiceContext): voi
 
   app.get('/v1/keys', { config: { roles: [...ADMINS, 'auditor'] } }, () => listKeys(db));
 
-  app.post<{ Body: { name: string; roles: string[]; person?: string; existingPerson?: boolean } }>(
-    '/v1/keys',
-    { config: { roles: ADMINS }, schema: { body: keySchemas.create } },
+  app.post<{
+    Body: { name: string; roles: string[]; person?: string; existingPerson?: boolean; expiresInDays?: number };
+  }>('/v1/keys', { config: { roles: ADMINS }, schema: { body: keySchemas.create } }, async (request, reply) => {
+    const { name, roles, person, existingPerson, expiresInDays } = request.body;
+    const { key, apiKey } = await createKey(db, name, roles, request.apiKey!.person, person, {
+      existingPerson: existingPerson === true,
+      expiresAt: expiryIn(expiresInDays, 'expiresInDays'),
+    });
+    return reply
+      .code(201)
+      .header('cache-control', 'no-store')
+      .send({ key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person, expiresAt: apiKey.expiresAt });
+  });
+
+  // Rotation: a new key for the same holder and roles; the old one keeps working for the overlap.
+  app.post<{ Params: { name: string }; Body: { newName: string; overlapDays: number; expiresInDays?: number } }>(
+    '/v1/keys/:name/rotate',
+    { config: { roles: ADMINS }, schema: { params: keySchemas.nameParams, body: keySchemas.rotate } },
     async (request, reply) => {
-      const { name, roles, person, existingPerson } = request.body;
-      const { key, apiKey } = await createKey(db, name, roles, request.apiKey!.person, person, {
-        existingPerson: existingPerson === true,
+      const { key, apiKey, oldExpiresAt } = await rotateKey(db, request.params.name, request.apiKey!.person, {
+        newName: request.body.newName,
+        overlapDays: request.body.overlapDays,
+        ...(request.body.expiresInDays !== undefined ? { expiresInDays: request.body.expiresInDays } : {}),
       });
       return reply
         .code(201)
         .header('cache-control', 'no-store')
-        .send({ key, name: apiKey.name, roles: apiKey.roles, person: apiKey.person });
+        .send({
+          key,
+          name: apiKey.name,
+          roles: apiKey.roles,
+          person: apiKey.person,
+          expiresAt: apiKey.expiresAt,
+          old: { name: request.params.name, expiresAt: oldExpiresAt },
+        });
     },
   );
 
