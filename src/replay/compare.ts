@@ -36,7 +36,10 @@ export interface Replayed {
 }
 
 /** Makes a recorded decision again from its inputs with its own rule set, and compares. */
-export function replayRecord(record: DecisionRecord, ruleSet: RuleSet): Replayed {
+export function replayRecord(
+  record: Pick<DecisionRecord, 'inputs' | 'outcome' | 'explanation'>,
+  ruleSet: RuleSet,
+): Replayed {
   let replayed: Replayed['replayed'];
   try {
     const assessment = ruleSet.assess(record.inputs, 'reasons');

@@ -1,5 +1,4 @@
 import { appendAuditEvent } from '../audit/index.ts';
-import type { DecisionRecord } from '../decisions/index.ts';
 import { ENGINE } from '../rules/index.ts';
 import type { Database } from '../store/index.ts';
 import { londonDate } from '../uk-time/index.ts';
@@ -131,13 +130,7 @@ export async function replaySample(
   const mismatched: ReplayMismatch[] = [];
   for (const [i, row] of picked.entries()) {
     const ruleSet = await ruleSets.byHash(row.ruleset_hash);
-    const record = {
-      id: row.id,
-      inputs: row.inputs,
-      outcome: row.outcome,
-      explanation: row.explanation,
-    } as unknown as DecisionRecord;
-    const { replayed, differences } = replayRecord(record, ruleSet);
+    const { replayed, differences } = replayRecord(row, ruleSet);
     if (differences.length > 0)
       mismatched.push({
         decisionId: row.id,

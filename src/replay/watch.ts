@@ -1,4 +1,3 @@
-import type { DecisionRecord } from '../decisions/index.ts';
 import type { Database } from '../store/index.ts';
 import { replayRecord } from './compare.ts';
 import type { ReplayRuleSets } from './rule-sets.ts';
@@ -73,8 +72,7 @@ export class ReplayWatch {
     }
     this.cursor = row.id;
     const ruleSet = await this.ruleSets.byHash(row.ruleset_hash);
-    const record = { id: row.id, inputs: row.inputs, outcome: row.outcome, explanation: row.explanation };
-    const { differences } = replayRecord(record as unknown as DecisionRecord, ruleSet);
+    const { differences } = replayRecord(row, ruleSet);
     this.hooks.replayed(differences.length === 0 ? 'match' : 'mismatch');
     if (differences.length > 0)
       this.hooks.mismatch(

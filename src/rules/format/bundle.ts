@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import canonicalizeModule from 'canonicalize';
 import { EntitleError, type Problem } from '../../errors/index.ts';
@@ -63,7 +63,7 @@ export interface HouseholdLookup {
 export async function householdFileOf(dir: string, { beside = true }: HouseholdLookup = {}): Promise<string> {
   const own = join(dir, HOUSEHOLD_FILE);
   if (!beside) return own;
-  return (await readFile(own).then(
+  return (await access(own).then(
     () => true,
     () => false,
   ))
@@ -122,7 +122,7 @@ export async function readRuleSetDir(
   const referenceKeys = new Set(rawReferences && typeof rawReferences === 'object' ? Object.keys(rawReferences) : []);
 
   // The household model is read only by a rule set that reads from it.
-  let household: { value?: HouseholdFile } | undefined;
+  let household: { value?: HouseholdFile; issues?: readonly { path: Path; message: string }[] } | undefined;
   let householdLocator = pathLocators(rulesFile.display).household;
   if (rawRules?.reads !== undefined) {
     const path = await householdFileOf(dir, lookup);
@@ -143,8 +143,7 @@ export async function readRuleSetDir(
       problems.push(...source.problems);
       householdLocator = source.locator;
       household = source.data === undefined ? {} : checkShape(householdFileSchema, source.data);
-      for (const issue of (household as { issues?: { path: Path; message: string }[] }).issues ?? [])
-        problems.push(source.locator.at(issue.path, issue.message));
+      for (const issue of household.issues ?? []) problems.push(source.locator.at(issue.path, issue.message));
     }
   }
   const locators = { ruleset: rules.locator, parameters: params.locator, household: householdLocator };

@@ -9,8 +9,6 @@ import { dataDirOption } from '../../options.ts';
 import { EXIT } from '../../exit.ts';
 import { jsonOption, printJson } from '../../output.ts';
 
-type ReplayCheck = ReplaySampleReport;
-
 /** `entitle decisions purge` and `entitle replay`. */
 export function registerDecisions(program: Command): void {
   program
@@ -35,7 +33,7 @@ export function registerDecisions(program: Command): void {
         throw new EntitleError('ENTITLE_INPUT_INVALID', '--since is not a date', [
           { field: '--since', message: 'give a date such as 2026-11-01' },
         ]);
-      const check: ReplayCheck = options.local
+      const check: ReplaySampleReport = options.local
         ? await withDatabase(options, (db) =>
             replaySample(db, new ReplayRuleSets(db, new Map()), {
               sample: Number(options.sample),
@@ -45,7 +43,7 @@ export function registerDecisions(program: Command): void {
           )
         : await (
             await connection()
-          ).work<ReplayCheck>(
+          ).work<ReplaySampleReport>(
             '/v1/replays',
             { sample: Number(options.sample), ...(options.since ? { since: options.since } : {}) },
             'replaying',

@@ -1,17 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { EntitleError } from '../../../errors/index.ts';
 import type { SubjectErasure, SubjectExport } from '../../../subjects/index.ts';
 import { connection } from '../../client.ts';
+import { need } from '../../options.ts';
 import { jsonOption, printJson } from '../../output.ts';
-
-function need(value: string | undefined, field: string, example: string): string {
-  if (value === undefined || value.trim() === '')
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is required`, [
-      { field, message: `give ${field} ${example}` },
-    ]);
-  return value.trim();
-}
 
 /** `entitle subject export` and `entitle subject erase`: a data subject's rights, through the service. */
 export function registerSubject(program: Command): void {

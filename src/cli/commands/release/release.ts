@@ -16,7 +16,7 @@ import { worklistCsv, type Worklist } from '../../../remediation/index.ts';
 import { householdFileOf, poundsText } from '../../../rules/index.ts';
 import { formatLondon, londonToInstant } from '../../../uk-time/index.ts';
 import { connection } from '../../client.ts';
-import { dataDirOption } from '../../options.ts';
+import { dataDirOption, need } from '../../options.ts';
 import { printJson, writeOutput } from '../../output.ts';
 import { registerBacktest } from './backtest.ts';
 import { describe, describeSample, print } from './describe.ts';
@@ -46,15 +46,6 @@ function shadowWindowText(window: ShadowWindow): string {
   if (window.waivedBy.length > 0)
     return `${since}: ${window.remainingMinutes} minutes left, waived by ${window.waivedBy.join(' and ')} (emergency)`;
   return `${since}: ${window.remainingMinutes} minutes left, until ${formatLondon(window.endsAt!)}`;
-}
-
-function need(value: string | undefined, field: string, example: string): string {
-  if (value === undefined || value.trim() === '') {
-    throw new EntitleError('ENTITLE_INPUT_INVALID', `${field} is required`, [
-      { field, message: `give ${field} ${example}` },
-    ]);
-  }
-  return value.trim();
 }
 
 function percent(value: string | undefined): number {
