@@ -4,7 +4,7 @@
  * what the service has decided before it serves anyone.
  */
 export { differences, replayRecord, type Replayed } from './compare.ts';
-export { fromStore, ReplayRuleSets } from './rule-sets.ts';
+export { ReplayRuleSets } from './rule-sets.ts';
 export {
   defaultReplaySince,
   replaySample,

@@ -1,17 +1,7 @@
 import { storedBundle } from '../decisions/index.ts';
 import { EntitleError } from '../errors/index.ts';
 import { ruleSetFromBundle, type EngineOverrides, type RuleSet } from '../rules/index.ts';
-import type { Database } from '../store/index.ts';
-
-/** Every store failure reaches the caller as 503 with Retry-After: never a 500, never a partial answer. */
-export async function fromStore<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof EntitleError) throw error;
-    throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached');
-  }
-}
+import { fromStore, type Database } from '../store/index.ts';
 
 /** Compiled rule sets by hash: the ones in service, then any rebuilt from storage for replay. */
 export class ReplayRuleSets {

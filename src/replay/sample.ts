@@ -1,9 +1,9 @@
 import { appendAuditEvent } from '../audit/index.ts';
 import { ENGINE } from '../rules/index.ts';
-import type { Database } from '../store/index.ts';
+import { fromStore, type Database } from '../store/index.ts';
 import { londonDate } from '../uk-time/index.ts';
 import { replayRecord } from './compare.ts';
-import { fromStore, type ReplayRuleSets } from './rule-sets.ts';
+import type { ReplayRuleSets } from './rule-sets.ts';
 
 /** One stratum of recorded decisions: a benefit, the rule-set version that decided, the outcome. */
 export interface ReplayStratum {

@@ -1,9 +1,24 @@
+import { EntitleError } from '../errors/index.ts';
+
 /**
  * What a database error means for the caller, whichever database raised it: the database could
  * not be reached or did not answer in time (answer 503 with Retry-After; the request may be sent
  * again), or it refused a value as data (answer 400), or neither (a fault of ours: 500).
  */
 export type DatabaseFailure = 'unavailable' | 'value';
+
+/**
+ * Every store failure reaches the caller as ENTITLE_STORE_UNAVAILABLE (503 with Retry-After):
+ * never a 500, never a partial answer. An EntitleError already raised passes as it is.
+ */
+export async function fromStore<T>(work: Promise<T> | (() => Promise<T>), what = 'the decision store'): Promise<T> {
+  try {
+    return await (typeof work === 'function' ? work() : work);
+  } catch (error) {
+    if (error instanceof EntitleError) throw error;
+    throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', `${what} could not be reached`);
+  }
+}
 
 /** A call that the client gave up on at its deadline: the database may still be working on it. */
 export class DatabaseDeadline extends Error {

@@ -15,7 +15,7 @@ export {
   storeSettingsFrom,
   type StoreSettings,
 } from './open.ts';
-export { DatabaseDeadline, databaseFailure, type DatabaseFailure } from './failures.ts';
+export { DatabaseDeadline, databaseFailure, fromStore, type DatabaseFailure } from './failures.ts';
 export type { CallOptions } from './database.ts';
 export { lockDataDir } from './data-dir-lock.ts';
 export { openPglite } from './pglite.ts';

@@ -1,4 +1,4 @@
-import { EntitleError } from '../errors/index.ts';
+import { fromStore as storeCall } from '../store/index.ts';
 
 /** The work's result, or a rejection after `ms`: a page must not wait on a source that hangs. */
 export function within<T>(ms: number, work: Promise<T>): Promise<T> {
@@ -13,11 +13,6 @@ export function within<T>(ms: number, work: Promise<T>): Promise<T> {
 }
 
 /** A database read for a page: a store that fails is "unavailable" (503), never a 500. */
-export async function fromStore<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof EntitleError) throw error;
-    throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the database could not be reached');
-  }
+export function fromStore<T>(work: Promise<T>): Promise<T> {
+  return storeCall(work, 'the database');
 }

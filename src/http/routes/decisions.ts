@@ -9,7 +9,8 @@ import {
   type Reader,
 } from '../../decisions/index.ts';
 import { EntitleError } from '../../errors/index.ts';
-import { defaultReplaySince, fromStore, replayRecord, ReplayRuleSets, replaySample } from '../../replay/index.ts';
+import { defaultReplaySince, replayRecord, ReplayRuleSets, replaySample } from '../../replay/index.ts';
+import { fromStore } from '../../store/index.ts';
 import { ENGINE, parseIsoDate } from '../../rules/index.ts';
 import { answerWithProgress } from '../progress-stream.ts';
 import { noBodyIsEmpty } from '../request-guard.ts';

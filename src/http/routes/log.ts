@@ -7,7 +7,7 @@ import { backupTo } from '../../backup/index.ts';
 import { EntitleError } from '../../errors/index.ts';
 import { consistencyProofAt, latestCheckpoint, LOGS, type LogName } from '../../log/index.ts';
 import type { ServiceContext } from '../context.ts';
-import { fromStore } from '../../replay/index.ts';
+import { fromStore } from '../../store/index.ts';
 
 const logQuery = { type: 'string', enum: [...LOGS], default: 'decisions' } as const;
 

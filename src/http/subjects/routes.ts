@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Role } from '../../keys/index.ts';
-import { fromStore } from '../../replay/index.ts';
+import { fromStore } from '../../store/index.ts';
 import { eraseSubject, exportSubject, type Requester } from '../../subjects/index.ts';
 import type { ServiceContext } from '../context.ts';
 
