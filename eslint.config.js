@@ -62,7 +62,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*.js', 'scripts/*.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*.js', 'scripts/*.js', 'src/web/public/*.js'] },
         tsconfigRootDir: root,
       },
     },
@@ -89,5 +89,10 @@ export default tseslint.config(
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: globals.node },
+  },
+  {
+    // The console's script runs in the browser.
+    files: ['src/web/public/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'module' },
   },
 );

@@ -13,7 +13,7 @@ import { generateSignerKey, DEFAULT_ORIGIN, Sequencer, type LogSettings } from '
 import type { GateSettings } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { migrationsCurrent, type Database, type FaultSwitch } from '../store/index.ts';
-import { registerWeb } from '../web/index.ts';
+import { registerWeb, webSettingsFrom, type WebSettings } from '../web/index.ts';
 import { laterLog } from './later-log.ts';
 
 export interface AppSettings {
@@ -50,6 +50,8 @@ export interface AppSettings {
    * default 0, off: the service sets 10 s).
    */
   readonly replayWatchMs?: number;
+  /** The pages' settings: Prometheus, the session secrets and idle timeout (default: from the environment). */
+  readonly web?: WebSettings;
 }
 
 /** Log settings for an app given none (tests): a key that dies with the process, no directory. */
@@ -121,7 +123,7 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
   };
   const app = await buildApp({
     context,
-    pages: (web, pageContext) => registerWeb(web, pageContext),
+    pages: (web, pageContext) => registerWeb(web, pageContext, settings.web ?? webSettingsFrom(process.env)),
     gates: settings.gates,
     faults: settings.faults,
     rateLimits: settings.rateLimits,

@@ -12,6 +12,7 @@ import { DEFAULT_GATES } from '../releases/index.ts';
 import { logSettingsFrom, type LogSettings } from '../log/index.ts';
 import { loadRuleSets } from '../rules/index.ts';
 import { describeStore, migrate, openDatabase, withFaults, type Database, type StoreSettings } from '../store/index.ts';
+import { secretRing, webSettingsFrom } from '../web/index.ts';
 import { assembleApp, type AppSettings } from './app.ts';
 import { laterLog } from './later-log.ts';
 
@@ -133,18 +134,19 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
       log,
       ...(config.chainCheckMs ? { chainCheckMs: config.chainCheckMs } : {}),
       ...(config.replayWatchMs ? { replayWatchMs: config.replayWatchMs } : {}),
+      web: webSettingsFrom(env),
     });
     attach(app.log);
     // Idempotency keys are kept a day: forgotten in the background, a few every ten minutes.
     const prune = setInterval(() => void pruneIdempotencyKeys(db).catch(() => undefined), 600_000);
     prune.unref();
     for (const warning of dispatcher.warnings) app.log.warn({ event: 'notification_channel_not_configured' }, warning);
-    const secret = env.ENTITLE_SESSION_SECRET;
-    if (!secret || Buffer.byteLength(secret) < 32) {
+    const secrets = secretRing(env.ENTITLE_SESSION_SECRET);
+    if (secrets.length === 0 || secrets.some((secret) => Buffer.byteLength(secret) < 32)) {
       app.log.warn(
         { event: 'session_secret_weak' },
-        secret
-          ? 'ENTITLE_SESSION_SECRET is shorter than 32 bytes: use a long random value'
+        secrets.length > 0
+          ? 'ENTITLE_SESSION_SECRET holds a secret shorter than 32 bytes: use long random values'
           : 'ENTITLE_SESSION_SECRET is not set: console sessions end when this instance stops and do not work across instances',
       );
     }

@@ -307,6 +307,49 @@ describe(
       await page.context().close();
     });
 
+    it('warns before an idle timeout, stays signed in by the keyboard, and signs out when ignored', async () => {
+      // Its own service with a 12-second timeout and a 6-second warning, so the test waits seconds, not minutes.
+      const short = await testService({ web: { idleSeconds: 12, warningSeconds: 6 } });
+      await short.app.listen({ host: '127.0.0.1', port: 0 });
+      const origin = `http://127.0.0.1:${(short.app.server.address() as AddressInfo).port}`;
+      const page = await newPage();
+      try {
+        await page.goto(`${origin}/ops/sign-in`);
+        await page.fill('#api-key', short.keys.operator);
+        await Promise.all([page.waitForURL(`${origin}/ops`), page.click('button:has-text("Sign in")')]);
+        assert.equal(await page.isVisible('#entitle-timeout'), false, 'no warning at first');
+
+        await page.waitForSelector('#entitle-timeout[open]', { timeout: 15_000 });
+        assert.equal((await focused(page)).id, 'entitle-timeout-stay', 'the dialog takes focus on its button');
+        assert.match(
+          await page.innerText('#entitle-timeout'),
+          /You’re about to be signed out\s+For your security, we will sign you out in \d seconds?\./,
+        );
+        assert.match(await page.innerText('#entitle-timeout-live'), /sign you out in \d seconds?/);
+        const violations = await axeViolations(page);
+        assert.equal(violations.length, 0, `axe found on the timeout warning:\n${readable(violations)}`);
+        await page.screenshot({ path: join(shots, 'timeout-warning-1280.png') });
+
+        // Enter on "Stay signed in": the dialog closes and the session lasts another 12 seconds.
+        await page.keyboard.press('Enter');
+        await page.waitForSelector('#entitle-timeout', { state: 'hidden' });
+        const left = await page.evaluate<{ secondsLeft: number }>(`fetch('/ops/session').then((r) => r.json())`);
+        assert.ok(left.secondsLeft >= 10, `extended: ${left.secondsLeft} seconds left`);
+
+        // Ignored this time: the page goes to sign in, saying why, and the session is over.
+        await page.waitForURL(/\/ops\/sign-in\?timedOut=yes$/, { timeout: 20_000 });
+        assert.match(
+          await page.evaluate<string>('document.body.innerText'),
+          /For your security, we signed you out because you did not use the console for/,
+        );
+        await page.goto(`${origin}/ops/releases`);
+        assert.equal(new URL(page.url()).pathname, '/ops/sign-in', 'signed out on the server');
+      } finally {
+        await page.context().close();
+        await short.close();
+      }
+    });
+
     it('renders the console pages, accessible at 1280 and 320 pixels', async () => {
       const page = await newPage();
       await signIn(page);

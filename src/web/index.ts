@@ -9,21 +9,33 @@ import { problemOf, RETRY_AFTER_SECONDS, sendProblem, toEntitleError, type Servi
 import { registerAssets } from './assets.ts';
 import { registerOpsPages } from './ops-pages.ts';
 import { registerSignIn, requireSession } from './ops-sign-in.ts';
-import { SessionSealer } from './session.ts';
+import { idleMinutesFrom, SessionSealer, secretRing, WARNING_SECONDS } from './session.ts';
 import { registerStatusPage } from './status-page.ts';
 import { createViews, render, type Views } from './views.ts';
 
+export { secretRing } from './session.ts';
 export { publicStatus, STATE_TEXT, type JourneyState, type PublicStatus } from './public-status.ts';
 
 export interface WebSettings {
   /** Where the console reads error budgets; without it the console says it is not configured. */
   readonly prometheusUrl?: string;
-  /** Seals console sessions; without it a random secret per process (sessions end on restart). */
-  readonly sessionSecret?: string;
+  /**
+   * Seal console sessions: the first seals, each opens (a ring, for rotation); without any, a
+   * random secret per process (sessions end on restart).
+   */
+  readonly sessionSecrets?: readonly string[];
+  /** Seconds without use before a console session ends (ENTITLE_CONSOLE_IDLE_MINUTES; default 15 minutes). */
+  readonly idleSeconds?: number;
+  /** Seconds before that when the page warns (default 2 minutes). */
+  readonly warningSeconds?: number;
 }
 
 export function webSettingsFrom(env: NodeJS.ProcessEnv): WebSettings {
-  return { prometheusUrl: env.PROMETHEUS_URL || undefined, sessionSecret: env.ENTITLE_SESSION_SECRET || undefined };
+  return {
+    prometheusUrl: env.PROMETHEUS_URL || undefined,
+    sessionSecrets: secretRing(env.ENTITLE_SESSION_SECRET),
+    idleSeconds: idleMinutesFrom(env.ENTITLE_CONSOLE_IDLE_MINUTES) * 60,
+  };
 }
 
 /** What each failure looks like as a page: a heading and what to do, never the error itself. */
@@ -76,7 +88,14 @@ export function registerWeb(
 ): void {
   void app.register(async (web) => {
     const views = createViews();
-    const sealer = new SessionSealer(settings.sessionSecret);
+    const idleSeconds = settings.idleSeconds ?? idleMinutesFrom(undefined) * 60;
+    const policy = {
+      sealer: new SessionSealer(settings.sessionSecrets),
+      idleSeconds,
+      warningSeconds: Math.min(settings.warningSeconds ?? WARNING_SECONDS, Math.floor(idleSeconds / 2)),
+    };
+    // Every signed-in page carries the timeout, for its warning (views/ops/timeout-warning.njk).
+    views.addGlobal('sessionTimeout', { idleSeconds: policy.idleSeconds, warningSeconds: policy.warningSeconds });
     await web.register(cookie);
     await web.register(formbody);
     web.decorateRequest('opsSession', null);
@@ -94,9 +113,9 @@ export function registerWeb(
     await web.register(
       async (ops) => {
         ops.setNotFoundHandler((request, reply) => errorPage(views, request, reply, 404));
-        registerSignIn(ops, context, views, sealer);
+        registerSignIn(ops, context, views, policy);
         await ops.register((pages, _options, done) => {
-          requireSession(pages, context, sealer);
+          requireSession(pages, context, policy);
           registerOpsPages(pages, context, views, settings.prometheusUrl);
           done();
         });

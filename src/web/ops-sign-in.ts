@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceContext } from '../http/index.ts';
 import { listKeys } from '../keys/index.ts';
 import { fromStore } from './reads.ts';
+import { endSession, startSession, useSession, type EndReason } from './console-sessions.ts';
 import { CONSOLE_ROLES, SESSION_COOKIE, SESSION_HOURS, type OpsSession, type SessionSealer } from './session.ts';
 import { PAGE, render, type Views } from './views.ts';
 
@@ -56,31 +57,52 @@ function sameOrigin(request: FastifyRequest): boolean {
   }
 }
 
-/** The session in the request's cookie, if it is genuine, current and its key not revoked. */
-async function sessionOf(
-  request: FastifyRequest,
-  context: ServiceContext,
-  sealer: SessionSealer,
-): Promise<OpsSession | undefined> {
-  const session = sealer.open(request.cookies[SESSION_COOKIE]);
-  if (!session) return undefined;
-  const key = (await fromStore(listKeys(context.db))).find((k) => k.id === session.id);
-  return key && key.revokedAt === null ? session : undefined;
+/** How the console's sessions behave: the sealer of cookies, and the idle timeout with its warning. */
+export interface SessionPolicy {
+  readonly sealer: SessionSealer;
+  readonly idleSeconds: number;
+  readonly warningSeconds: number;
 }
 
 /**
- * Signing in with an API key, and out. The cookie holds the key's id, name and roles with an
- * expiry, sealed with an HMAC; never the key.
+ * The session in the request's cookie, if it is genuine and current on the server (not signed
+ * out, not idle past the timeout, its key not revoked); otherwise why it ended, if it had begun.
+ * A page uses the session (`touch`); asking how long is left does not.
+ */
+async function sessionOf(
+  request: FastifyRequest,
+  context: ServiceContext,
+  policy: SessionPolicy,
+  touch = true,
+): Promise<{ session: OpsSession; lastSeenAt: string } | { session?: undefined; ended?: EndReason | 'unknown' }> {
+  const session = policy.sealer.open(request.cookies[SESSION_COOKIE]);
+  if (!session) return {};
+  const key = (await fromStore(listKeys(context.db))).find((k) => k.id === session.id);
+  if (!key || key.revokedAt !== null) {
+    await fromStore(endSession(context.db, session.sid, 'key-revoked'));
+    return { ended: 'key-revoked' };
+  }
+  const state = await fromStore(useSession(context.db, session.sid, policy.idleSeconds * 1000, { touch }));
+  return state.active ? { session, lastSeenAt: state.lastSeenAt } : { ended: state.reason };
+}
+
+/**
+ * Signing in with an API key, and out. The cookie holds the session's id and the key's id, name
+ * and roles with an expiry, sealed with an HMAC; never the key. The session itself is held on
+ * the server (console_sessions): signing out ends it there, and so does leaving the console idle
+ * for the timeout, after a warning on the page (GOV.UK's timeout warning pattern) that offers to
+ * stay signed in.
  */
 export function registerSignIn(
   ops: FastifyInstance,
   context: ServiceContext,
   views: Views,
-  sealer: SessionSealer,
+  policy: SessionPolicy,
 ): void {
+  const idleMinutes = Math.round(policy.idleSeconds / 60);
   const signInPage = (
     reply: FastifyReply,
-    data: { next?: string | undefined; signedOut?: boolean; error?: string },
+    data: { next?: string | undefined; signedOut?: boolean; timedOut?: boolean; error?: string },
     status = 200,
   ) =>
     render(
@@ -90,15 +112,51 @@ export function registerSignIn(
       {
         next: data.next,
         signedOut: data.signedOut,
+        timedOut: data.timedOut,
+        idleMinutes,
         errorList: data.error ? [{ text: data.error, href: '#api-key' }] : undefined,
       },
       status,
     );
 
-  ops.get<{ Querystring: { next?: string; signedOut?: string } }>('/sign-in', PAGE, async (request, reply) => {
-    const next = safeNext(request.query.next);
-    if (await sessionOf(request, context, sealer)) return reply.redirect(next ?? '/ops', 303);
-    return signInPage(reply, { next, signedOut: request.query.signedOut === 'yes' });
+  ops.get<{ Querystring: { next?: string; signedOut?: string; timedOut?: string } }>(
+    '/sign-in',
+    PAGE,
+    async (request, reply) => {
+      const next = safeNext(request.query.next);
+      const current = await sessionOf(request, context, policy);
+      if (current.session) return reply.redirect(next ?? '/ops', 303);
+      if (current.ended) reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
+      return signInPage(reply, {
+        next,
+        signedOut: request.query.signedOut === 'yes',
+        timedOut: request.query.timedOut === 'yes' || current.ended === 'idle',
+      });
+    },
+  );
+
+  // How long the session has left, for the warning's script: asking does not keep it alive.
+  ops.get('/session', async (request, reply) => {
+    const current = await sessionOf(request, context, policy, false);
+    reply.header('cache-control', 'no-store');
+    if (!current.session) return { signedIn: false };
+    const idleEnds = Date.parse(current.lastSeenAt) + policy.idleSeconds * 1000;
+    const endsAt = Math.min(idleEnds, current.session.expiresAt);
+    return {
+      signedIn: true,
+      // Rounded up: 0 only once the session is over, so the page never leaves a session still open.
+      secondsLeft: Math.max(0, Math.ceil((endsAt - Date.now()) / 1000)),
+      warningSeconds: policy.warningSeconds,
+    };
+  });
+
+  // "Stay signed in": uses the session, from the console's own page only.
+  ops.post('/session/extend', async (request, reply) => {
+    if (!sameOrigin(request)) return reply.code(403).send('Forbidden');
+    const current = await sessionOf(request, context, policy);
+    reply.header('cache-control', 'no-store');
+    if (!current.session) return reply.code(401).send({ signedIn: false });
+    return { signedIn: true, secondsLeft: policy.idleSeconds, warningSeconds: policy.warningSeconds };
   });
 
   // Keys are 32 random bytes, so guessing is hopeless; the limit keeps each guess from costing a query.
@@ -129,37 +187,48 @@ export function registerSignIn(
           403,
         );
       }
-      const expiresAt = Date.now() + SESSION_HOURS * 3600 * 1000;
-      reply.setCookie(SESSION_COOKIE, sealer.seal({ id: key.id, name: key.name, roles: key.roles, expiresAt }), {
-        ...cookieOptions(request),
-        maxAge: SESSION_HOURS * 3600,
-      });
+      const { sid, expiresAt } = await fromStore(startSession(context.db, key.id));
+      reply.setCookie(
+        SESSION_COOKIE,
+        policy.sealer.seal({ sid, id: key.id, name: key.name, roles: key.roles, expiresAt }),
+        {
+          ...cookieOptions(request),
+          maxAge: SESSION_HOURS * 3600,
+        },
+      );
       request.log.info({ event: 'ops_signed_in', key: key.name }, 'signed in to the operations console');
       return reply.redirect(next ?? '/ops', 303);
     },
   );
 
-  ops.post('/sign-out', PAGE, (request, reply) => {
+  ops.post('/sign-out', PAGE, async (request, reply) => {
     if (!sameOrigin(request)) return reply.code(403).send('Forbidden');
+    // Ended on the server: a copy of the cookie kept anywhere opens nothing from now on.
+    const session = policy.sealer.open(request.cookies[SESSION_COOKIE]);
+    if (session) {
+      await fromStore(endSession(context.db, session.sid, 'signed-out'));
+      request.log.info({ event: 'ops_signed_out', key: session.name }, 'signed out of the operations console');
+    }
     reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
     return reply.redirect('/ops/sign-in?signedOut=yes', 303);
   });
 }
 
 /** Every other console page: signed in, or sent to sign in and brought back. */
-export function requireSession(pages: FastifyInstance, context: ServiceContext, sealer: SessionSealer): void {
+export function requireSession(pages: FastifyInstance, context: ServiceContext, policy: SessionPolicy): void {
   pages.addHook('onRequest', async (request, reply) => {
-    const session = await sessionOf(request, context, sealer);
-    if (session) {
-      request.opsSession = session;
+    const current = await sessionOf(request, context, policy);
+    if (current.session) {
+      request.opsSession = current.session;
       reply.header('cache-control', 'no-store');
       return;
     }
     if (request.cookies[SESSION_COOKIE] !== undefined) reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
     const next = safeNext(request.url.split('?')[0]);
-    return reply.redirect(
-      next && next !== '/ops' ? `/ops/sign-in?next=${encodeURIComponent(next)}` : '/ops/sign-in',
-      303,
-    );
+    const query = new URLSearchParams({
+      ...(current.ended === 'idle' ? { timedOut: 'yes' } : {}),
+      ...(next && next !== '/ops' ? { next } : {}),
+    }).toString();
+    return reply.redirect(query ? `/ops/sign-in?${query}` : '/ops/sign-in', 303);
   });
 }

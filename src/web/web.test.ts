@@ -13,7 +13,7 @@ import { SLOS } from '../slos/index.ts';
 import { openPglite, withFaults } from '../store/index.ts';
 import { compile, taper, testService, ucBundle, type TestService } from '../testing/index.ts';
 import { publicStatus, type JourneyState, type PublicStatus } from './public-status.ts';
-import { SessionSealer } from './session.ts';
+import { idleMinutesFrom, SessionSealer } from './session.ts';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const [AVAILABILITY, LATENCY, RECORDED, CONSISTENT] = SLOS.map((slo) => slo.id) as [string, string, string, string];
@@ -443,6 +443,7 @@ describe('operations console', () => {
         'base64url',
       );
       const expired = new SessionSealer('someone else').seal({
+        sid: String(session.sid),
         id: String(session.id),
         name: 'x',
         roles: ['admin'],
@@ -474,9 +475,9 @@ describe('operations console', () => {
     }
   });
 
-  it('seals sessions that open only with the same secret and before they expire', () => {
+  it('seals sessions that open only with a secret of the ring and before they expire', () => {
     const sealer = new SessionSealer('a secret long enough to be a secret');
-    const session = { id: 'k', name: 'n', roles: ['operator'] as const, expiresAt: Date.now() + 60_000 };
+    const session = { sid: 's', id: 'k', name: 'n', roles: ['operator'] as const, expiresAt: Date.now() + 60_000 };
     assert.deepEqual(sealer.open(sealer.seal(session)), session);
     assert.equal(sealer.open(sealer.seal(session), session.expiresAt), undefined);
     assert.equal(new SessionSealer('another').open(sealer.seal(session)), undefined);
@@ -486,6 +487,129 @@ describe('operations console', () => {
       'a role that may not use the console',
     );
     assert.equal(sealer.open(undefined), undefined);
+
+    // Rotation: the new secret added second opens what the old one sealed; moved first, it seals,
+    // and the old one still opens the sessions already out; dropped, those no longer open.
+    const old = 'the old secret, long enough to be a secret';
+    const fresh = 'the new secret, long enough to be a secret';
+    const before = new SessionSealer(old).seal(session);
+    const adding = new SessionSealer(`${old},${fresh}`);
+    const switched = new SessionSealer(`${fresh}\n${old}`);
+    const after = new SessionSealer(fresh);
+    assert.deepEqual(adding.open(before), session);
+    assert.deepEqual(switched.open(before), session);
+    assert.deepEqual(adding.open(switched.seal(session)), session, 'an instance not yet switched opens the new seal');
+    assert.deepEqual(after.open(switched.seal(session)), session);
+    assert.equal(after.open(before), undefined);
+  });
+
+  it('ends a session on the server when its holder signs out: a copy of the cookie opens nothing', async () => {
+    const service = await testService();
+    try {
+      const cookie = await signIn(service, service.keys.operator);
+      assert.equal((await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode, 200);
+      const out = await service.app.inject({ method: 'POST', url: '/ops/sign-out', headers: { cookie } });
+      assert.equal(out.statusCode, 303);
+      const replayed = await service.app.inject({ url: '/ops/releases', headers: { cookie } });
+      assert.equal(replayed.statusCode, 303, 'the copied cookie is refused');
+      assert.equal(replayed.headers.location, '/ops/sign-in?next=%2Fops%2Freleases');
+      const { rows } = await service.db.query<{ end_reason: string }>('SELECT end_reason FROM console_sessions');
+      assert.deepEqual(
+        rows.map((r) => r.end_reason),
+        ['signed-out'],
+      );
+      // Another session of the same key is its own: signing out of one leaves the other.
+      const first = await signIn(service, service.keys.operator);
+      const second = await signIn(service, service.keys.operator);
+      await service.app.inject({ method: 'POST', url: '/ops/sign-out', headers: { cookie: first } });
+      assert.equal((await service.app.inject({ url: '/ops', headers: { cookie: second } })).statusCode, 200);
+      assert.equal((await service.app.inject({ url: '/ops', headers: { cookie: first } })).statusCode, 303);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('ends a session left idle past the timeout, says why, and keeps one that is used or extended', async () => {
+    const service = await testService({ web: { idleSeconds: 180, warningSeconds: 60 } });
+    try {
+      const cookie = await signIn(service, service.keys.operator);
+      const page = await service.app.inject({ url: '/ops', headers: { cookie } });
+      contains(page.body, /<dialog id="entitle-timeout"[\s\S]*data-idle-seconds="180" data-warning-seconds="60"/);
+      contains(page.body, /<script type="module" src="\/scripts\/session-timeout.js"><\/script>/);
+      const script = await service.app.inject('/scripts/session-timeout.js');
+      assert.equal(script.statusCode, 200);
+      assert.match(String(script.headers['content-type']), /javascript/);
+      assert.equal((await service.app.inject('/scripts/other.js')).statusCode, 404);
+      const signInForm = await service.app.inject('/ops/sign-in');
+      assert.ok(!signInForm.body.includes('entitle-timeout'), 'no warning before signing in');
+
+      // How long is left: asking does not keep the session alive.
+      const left = async () =>
+        (await service.app.inject({ url: '/ops/session', headers: { cookie } })).json<{
+          signedIn: boolean;
+          secondsLeft?: number;
+        }>();
+      const status = await left();
+      assert.equal(status.signedIn, true);
+      assert.ok(status.secondsLeft! > 170 && status.secondsLeft! <= 180, String(status.secondsLeft));
+      // Set the last use back, as if the person left the console 2 minutes ago.
+      const ago = (seconds: number) =>
+        service.db.query('UPDATE console_sessions SET last_seen_at = $1', [
+          new Date(Date.now() - seconds * 1000).toISOString(),
+        ]);
+      await ago(120);
+      assert.ok((await left()).secondsLeft! <= 60);
+      assert.ok((await left()).secondsLeft! <= 60, 'asking twice did not extend it');
+      // "Stay signed in" extends it, from the console only.
+      const forged = await service.app.inject({
+        method: 'POST',
+        url: '/ops/session/extend',
+        headers: { cookie, 'sec-fetch-site': 'cross-site' },
+      });
+      assert.equal(forged.statusCode, 403);
+      const extended = await service.app.inject({
+        method: 'POST',
+        url: '/ops/session/extend',
+        headers: { cookie, 'sec-fetch-site': 'same-origin' },
+      });
+      assert.equal(extended.statusCode, 200);
+      assert.ok((await left()).secondsLeft! > 170);
+
+      // Idle past the timeout: ended on the server, and the sign-in page says why.
+      await ago(181);
+      const idle = await service.app.inject({ url: '/ops/flags', headers: { cookie } });
+      assert.equal(idle.statusCode, 303);
+      assert.equal(idle.headers.location, '/ops/sign-in?timedOut=yes&next=%2Fops%2Fflags');
+      contains(
+        (await service.app.inject(String(idle.headers.location))).body,
+        /For your security, we signed you out because you did not use the console for 3 minutes\. Sign in again to continue\./,
+      );
+      await ago(0);
+      assert.equal(
+        (await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode,
+        303,
+        'ended stays ended',
+      );
+      assert.deepEqual(await left(), { signedIn: false });
+      assert.equal(
+        (await service.app.inject({ method: 'POST', url: '/ops/session/extend', headers: { cookie } })).statusCode,
+        401,
+      );
+      const { rows } = await service.db.query<{ end_reason: string }>('SELECT end_reason FROM console_sessions');
+      assert.deepEqual(
+        rows.map((r) => r.end_reason),
+        ['idle'],
+      );
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses an idle timeout that is not a whole number of minutes from 3 to 480', () => {
+    assert.equal(idleMinutesFrom(undefined), 15);
+    assert.equal(idleMinutesFrom('30'), 30);
+    for (const bad of ['0', '2', '481', '1.5', 'ten'])
+      assert.throws(() => idleMinutesFrom(bad), /ENTITLE_CONSOLE_IDLE_MINUTES is not valid/, bad);
   });
 
   it('shows open incidents, releases under test, objectives, every incident and one in full', async () => {
