@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { canonicalJson, GENESIS_HASH, sha256 } from '../decisions/index.ts';
-import { verifyLog, type ExternalCheckpoint, type LeafCheck, type LogReport, type VerifierKey } from '../log/index.ts';
+import { verifyLog, type ExternalCheckpoint, type LeafCheck, type LogReport, type Verifiers } from '../log/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 
 /** One operational action: who did what to which subject, when, why, and with what evidence. */
@@ -192,7 +192,7 @@ export async function changeMark(db: Queryable): Promise<number> {
  */
 export async function verifyAuditLog(
   db: Database,
-  options: { readonly verifier: VerifierKey; readonly checkpoints?: readonly ExternalCheckpoint[] },
+  options: { readonly verifier: Verifiers; readonly checkpoints?: readonly ExternalCheckpoint[] },
 ): Promise<LogReport> {
   const source = async (from: number, limit: number): Promise<LeafCheck[]> => {
     const { rows } = await db.query<AuditRow & { leaf_index: string | number; leaf: string; ref: string }>(

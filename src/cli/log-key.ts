@@ -11,6 +11,7 @@ import {
   type ExternalCheckpoint,
   type LogSettings,
   type VerifierKey,
+  type Verifiers,
 } from '../log/index.ts';
 import { storeSettingsFrom } from '../store/index.ts';
 
@@ -85,9 +86,9 @@ export async function logCheckFrom(options: {
   dataDir?: string;
   checkpoint: string[];
   key?: string;
-}): Promise<{ verifier: VerifierKey; checkpoints: ExternalCheckpoint[] }> {
+}): Promise<{ verifier: Verifiers; checkpoints: ExternalCheckpoint[] }> {
   const configured = options.key ? undefined : await configuredLog(options);
-  const verifier = options.key ? await verifierFrom(options.key) : configured!.signer.verifier;
+  const verifier = options.key ? await verifierFrom(options.key) : configured!.verifiers;
   const checkpoints = await externalCheckpoints(
     options.checkpoint,
     configured?.checkpointDir ?? process.env.ENTITLE_CHECKPOINT_DIR,

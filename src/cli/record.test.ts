@@ -1,26 +1,31 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DecisionWriter } from '../decisions/index.ts';
-import { integrate, KEY_FILE, logSettingsFrom, writeCheckpointFile } from '../log/index.ts';
+import { generateSignerKey, integrate, KEY_FILE, logSettingsFrom, writeCheckpointFile } from '../log/index.ts';
 import { loadRuleSet } from '../rules/index.ts';
 import { migrate, openDatabase, type Database } from '../store/index.ts';
 import { canaryInput, decisionDraft, projectRoot, runEntitle } from '../testing/index.ts';
 
 /** Decisions written and placed as a running service would: each round signs a checkpoint and writes it out. */
-async function decide(dir: string, count: number, work?: (db: Database) => Promise<void>): Promise<void> {
+async function decide(
+  dir: string,
+  count: number,
+  work?: (db: Database) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
   const db = await openDatabase({ dataDir: dir });
   try {
     await migrate(db);
-    const settings = await logSettingsFrom({ dataDir: dir }, {});
+    const settings = await logSettingsFrom({ dataDir: dir }, env);
     const ruleSet = await loadRuleSet(join(projectRoot, 'rulesets/uk-universal-credit'));
     const writer = new DecisionWriter(db);
     for (let i = 0; i < count; i++) {
       await writer.write(decisionDraft(ruleSet, canaryInput), ruleSet.program.bundle);
     }
-    const placed = await integrate(db, 'decisions', settings.signer, settings.origin);
+    const placed = await integrate(db, 'decisions', settings, settings.origin);
     if (placed) await writeCheckpointFile(settings.checkpointDir!, placed.checkpoint);
     await work?.(db);
   } finally {
@@ -66,6 +71,43 @@ describe('the verifiable record on the embedded database', { timeout: 120_000 },
       const fromDir = await runEntitle(['audit', 'verify'], env);
       assert.equal(fromDir.code, 1);
       assert.match(fromDir.stderr, /000000000000005\.checkpoint \(5 leaves\) names 5 leaves/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rotates the log signing key without a stop: both sign, then the new one, and the old checkpoints still verify', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'entitle-log-rotation-'));
+    const old = generateSignerKey('entitle.test');
+    const fresh = generateSignerKey('entitle.test');
+    const base = { ENTITLE_DATA_DIR: dir, DATABASE_URL: '' };
+    const verify = (env: Record<string, string>) => runEntitle(['audit', 'verify'], { ...base, ...env });
+    try {
+      await decide(dir, 2, undefined, { ENTITLE_LOG_SIGNING_KEY: old.text });
+      // 1. Both keys sign (instances not yet updated still sign with the old one alone, and accept these).
+      const both = { ENTITLE_LOG_SIGNING_KEY: `${old.text}\n${fresh.text}` };
+      await decide(dir, 2, undefined, both);
+      await decide(dir, 1, undefined, { ENTITLE_LOG_SIGNING_KEY: old.text });
+      const latest = await readFile(join(dir, 'checkpoints', 'decisions', 'latest'), 'utf8');
+      assert.match(latest, /\n\n(— entitle\.test \S+\n){1}$/, 'the old-key instance signed the newest alone');
+      const ring = await readFile(join(dir, 'checkpoints', 'decisions', '000000000000004.checkpoint'), 'utf8');
+      assert.equal(ring.match(/^— entitle\.test /gm)?.length, 2, 'the ring signed with both keys');
+      assert.equal((await verify(both)).code, 0);
+      // 2. The new key alone signs, the old one retired: its checkpoints still verify.
+      const rotated = { ENTITLE_LOG_SIGNING_KEY: fresh.text, ENTITLE_LOG_RETIRED_KEYS: old.verifier.text };
+      await decide(dir, 0, undefined, both);
+      await decide(dir, 2, undefined, rotated);
+      const done = await verify(rotated);
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(done.stdout, /verified 7 decisions/);
+      // Without the retired key, the checkpoints only the old key signed are refused, naming why.
+      const forgotten = await verify({ ENTITLE_LOG_SIGNING_KEY: fresh.text });
+      assert.equal(forgotten.code, 1);
+      assert.match(forgotten.stderr, /fails its signature: the note is not signed by the key entitle\.test\+/);
+      // A key of another name would change the checkpoints' origin: refused before anything is signed.
+      const other = await verify({ ENTITLE_LOG_SIGNING_KEY: `${fresh.text},${generateSignerKey('elsewhere').text}` });
+      assert.equal(other.code, 2, other.stderr);
+      assert.match(other.stderr, /every log key must be named entitle\.test, the log's origin: a key named elsewhere/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

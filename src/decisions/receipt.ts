@@ -8,7 +8,8 @@ import {
   placementOf,
   verifyInclusion,
   type StoredCheckpoint,
-  type VerifierKey,
+  ringName,
+  type Verifiers,
 } from '../log/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { recordProblem } from './verify.ts';
@@ -49,7 +50,7 @@ export type ReceiptResult =
  * still gives its leaf and its leaf is still in the signed tree: a receipt is never made for an
  * altered record.
  */
-export async function receiptFor(db: Queryable, record: DecisionRecord, verifier: VerifierKey): Promise<ReceiptResult> {
+export async function receiptFor(db: Queryable, record: DecisionRecord, verifier: Verifiers): Promise<ReceiptResult> {
   const check = await checkAgainstLog(db, record, verifier);
   if (check.state !== 'proven') return check;
   const receipt: Receipt = {
@@ -80,7 +81,7 @@ export type LogCheck =
  * leaf, and the leaf's inclusion proof leads to the newest signed checkpoint. A decision not yet
  * placed is checked against its queued leaf and is `pending`.
  */
-export async function checkAgainstLog(db: Queryable, record: DecisionRecord, verifier: VerifierKey): Promise<LogCheck> {
+export async function checkAgainstLog(db: Queryable, record: DecisionRecord, verifier: Verifiers): Promise<LogCheck> {
   const altered = (message: string) => ({ state: 'altered' as const, message });
   const problem = recordProblem(record);
   if (problem) return altered(problem);
@@ -121,7 +122,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Checks a receipt offline with the log's verifier key. */
-export function verifyReceipt(input: unknown, verifier: VerifierKey): ReceiptCheck {
+export function verifyReceipt(input: unknown, verifier: Verifiers): ReceiptCheck {
   if (!isRecord(input) || input.format !== RECEIPT_FORMAT)
     return { ok: false, problems: [`this is not a receipt: its "format" is not "${RECEIPT_FORMAT}"`] };
   const problems: string[] = [];
@@ -139,7 +140,7 @@ export function verifyReceipt(input: unknown, verifier: VerifierKey): ReceiptChe
 
   let signed;
   try {
-    signed = openCheckpoint(checkpoint as string, verifier, `${verifier.name}/decisions`);
+    signed = openCheckpoint(checkpoint as string, verifier, `${ringName(verifier)}/decisions`);
   } catch (error) {
     if (!(error instanceof NoteError)) throw error;
     problems.push(`"checkpoint" cannot be trusted: ${error.message}`);

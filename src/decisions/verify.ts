@@ -1,4 +1,4 @@
-import { verifyLog, type ExternalCheckpoint, type LeafCheck, type VerifierKey } from '../log/index.ts';
+import { verifyLog, type ExternalCheckpoint, type LeafCheck, type Verifiers } from '../log/index.ts';
 import { hashBundle, type RuleSetBundle } from '../rules/index.ts';
 import type { Database, Queryable } from '../store/index.ts';
 import {
@@ -80,7 +80,7 @@ export async function placedDecisions(
 
 export interface VerifyOptions {
   /** The log's verifier key: checkpoints are trusted only with its signature. */
-  readonly verifier: VerifierKey;
+  readonly verifier: Verifiers;
   /** Checkpoints kept outside the database that the log must still extend. */
   readonly checkpoints?: readonly ExternalCheckpoint[];
 }

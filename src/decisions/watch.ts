@@ -1,4 +1,4 @@
-import { latestCheckpoint, leafHash, NoteError, openStored, TreeEdge, type VerifierKey } from '../log/index.ts';
+import { latestCheckpoint, leafHash, NoteError, openStored, TreeEdge, type Verifiers } from '../log/index.ts';
 import type { Database } from '../store/index.ts';
 import { fromRow } from './record.ts';
 import type { ChainProblem } from './verify.ts';
@@ -20,7 +20,7 @@ export class ChainWatch {
 
   constructor(
     private readonly db: Database,
-    private readonly verifier: VerifierKey,
+    private readonly verifier: Verifiers,
     private readonly report: (state: { intact: boolean; verified: number; problem?: ChainProblem }) => void,
     private readonly pageSize = 2_000,
     private readonly pagesPerTick = 10,

@@ -34,7 +34,11 @@ export interface ServiceContext {
    */
   readonly state: { shuttingDown: boolean; closing: boolean };
   /** The verifiable log: the key its checkpoints are checked with, and their origin. */
-  readonly log: { readonly verifier: VerifierKey; readonly origin: string };
+  /**
+   * The log's published verifier key, and every key whose signature on a checkpoint is accepted
+   * (while a key is rotated, and retired keys: ENTITLE_LOG_RETIRED_KEYS).
+   */
+  readonly log: { readonly verifier: VerifierKey; readonly verifiers: readonly VerifierKey[]; readonly origin: string };
   /** Says the record failed its integrity check somewhere (a read): entitle_chain_intact drops to 0. */
   readonly integrity: { failed(problem: ChainProblem): void };
 }

@@ -1,4 +1,4 @@
-import { NoteError, openNote, signNote, type SignerKey, type VerifierKey } from './note.ts';
+import { NoteError, openNote, signNote, type Signers, type Verifiers } from './note.ts';
 
 /**
  * A checkpoint (c2sp.org/tlog-checkpoint): the log's origin, its size and its root hash, one per
@@ -14,8 +14,8 @@ export function checkpointText(checkpoint: Checkpoint): string {
   return `${checkpoint.origin}\n${checkpoint.size}\n${checkpoint.root.toString('base64')}\n`;
 }
 
-export function signCheckpoint(checkpoint: Checkpoint, signer: SignerKey): string {
-  return signNote(checkpointText(checkpoint), signer);
+export function signCheckpoint(checkpoint: Checkpoint, signers: Signers): string {
+  return signNote(checkpointText(checkpoint), signers);
 }
 
 /** The body of a checkpoint, without checking any signature. */
@@ -32,9 +32,9 @@ export function parseCheckpointText(text: string): Checkpoint {
   return { origin, size: Number(sizeText), root };
 }
 
-/** A signed checkpoint opened with the log's verifier key; throws NoteError saying what failed. */
-export function openCheckpoint(note: string, verifier: VerifierKey, origin?: string): Checkpoint {
-  const checkpoint = parseCheckpointText(openNote(note, verifier));
+/** A signed checkpoint opened with the log's verifier key (or any of a ring); throws NoteError saying what failed. */
+export function openCheckpoint(note: string, verifiers: Verifiers, origin?: string): Checkpoint {
+  const checkpoint = parseCheckpointText(openNote(note, verifiers));
   if (origin !== undefined && checkpoint.origin !== origin)
     throw new NoteError(`the checkpoint is for the log "${checkpoint.origin}", not "${origin}"`);
   return checkpoint;

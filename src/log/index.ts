@@ -14,9 +14,12 @@ export {
   openNote,
   parseSignerKey,
   parseVerifierKey,
+  ringName,
   signNote,
   type SignerKey,
+  type Signers,
   type VerifierKey,
+  type Verifiers,
 } from './note.ts';
 export {
   consistencyProofAt,
@@ -31,11 +34,19 @@ export {
   storedCheckpoints,
   storedRootAt,
   type Integrated,
+  type LogKeys,
   type LogName,
   type Placement,
   type StoredCheckpoint,
 } from './store.ts';
 export { readCheckpointFiles, writeCheckpointFile, type CheckpointFile } from './files.ts';
-export { DEFAULT_ORIGIN, KEY_FILE, logSettingsFrom, LogSettingsError, type LogSettings } from './settings.ts';
+export {
+  DEFAULT_ORIGIN,
+  KEY_FILE,
+  logKeysOf,
+  logSettingsFrom,
+  LogSettingsError,
+  type LogSettings,
+} from './settings.ts';
 export { Sequencer, type SequencerEvents } from './sequencer.ts';
 export { verifyLog, type ExternalCheckpoint, type LeafCheck, type LeafSource, type LogReport } from './verify.ts';

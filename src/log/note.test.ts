@@ -45,4 +45,24 @@ describe('signed notes', () => {
     assert.throws(() => openCheckpoint(note, verifier, 'another/log'), /not "another\/log"/);
     assert.throws(() => parseCheckpointText('origin\n01\nAAAA\n'), /whole number/);
   });
+
+  it('sign with a ring of keys, one line each, and open with any key of a ring', () => {
+    const old = generateSignerKey('entitle.test');
+    const fresh = generateSignerKey('entitle.test');
+    const stranger = generateSignerKey('entitle.test');
+    const note = signNote('a checkpoint\n', [old, fresh]);
+    assert.equal(note.match(/^— entitle\.test /gm)?.length, 2);
+    assert.equal(openNote(note, old.verifier), 'a checkpoint\n');
+    assert.equal(openNote(note, fresh.verifier), 'a checkpoint\n');
+    assert.equal(openNote(signNote('a checkpoint\n', old), [stranger.verifier, old.verifier]), 'a checkpoint\n');
+    assert.throws(
+      () => openNote(signNote('a checkpoint\n', stranger), [old.verifier, fresh.verifier]),
+      /not signed by the key entitle\.test\+[0-9a-f]{8} or entitle\.test\+[0-9a-f]{8}/,
+    );
+    // One good signature does not excuse a bad one from a key of the ring.
+    const [text, lines] = note.split('\n\n') as [string, string];
+    const forged = `${text.replace('a checkpoint', 'a checkpoinT')}\n\n${lines}`;
+    assert.throws(() => openNote(forged, [old.verifier, fresh.verifier]), /text was altered/);
+    assert.throws(() => signNote('a checkpoint\n', []), /at least one key/);
+  });
 });

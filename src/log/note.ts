@@ -44,6 +44,26 @@ export interface SignerKey {
   readonly text: string;
 }
 
+/**
+ * Keys that sign together: each note carries one signature line per key, as c2sp.org/signed-note
+ * allows. A log key is rotated by signing with the old and the new key for a while.
+ */
+export type Signers = SignerKey | readonly SignerKey[];
+/** Keys whose signature is accepted: a signature by any one of them opens the note. */
+export type Verifiers = VerifierKey | readonly VerifierKey[];
+
+/** The keys of a ring, in order (one key is a ring of one). */
+export function ringOf<T extends SignerKey | VerifierKey>(keys: T | readonly T[]): readonly T[] {
+  return Array.isArray(keys) ? (keys as readonly T[]) : [keys as T];
+}
+
+/** The name the keys of a ring share (the log's origin): the first key's. */
+export function ringName(keys: Signers | Verifiers): string {
+  const first = ringOf<SignerKey | VerifierKey>(keys)[0];
+  if (!first) throw new NoteError('a key ring holds at least one key');
+  return first.name;
+}
+
 function validName(name: string): boolean {
   return name.length > 0 && !/[\s+]/u.test(name);
 }
@@ -117,37 +137,46 @@ export function generateSignerKey(name: string): SignerKey {
   );
 }
 
-/** Signs `text` (which must end in a newline): the text, a blank line, and the signature line. */
-export function signNote(text: string, signer: SignerKey): string {
+/** Signs `text` (which must end in a newline): the text, a blank line, and a signature line per signer. */
+export function signNote(text: string, signers: Signers): string {
   if (!text.endsWith('\n') || text.includes('\n\n'))
     throw new NoteError('a note text ends in one newline and has no blank line');
-  const signature = sign(null, Buffer.from(text, 'utf8'), signer.privateKey);
-  return `${text}\n${DASH} ${signer.name} ${Buffer.concat([signer.id, signature]).toString('base64')}\n`;
+  const ring = ringOf(signers);
+  if (ring.length === 0) throw new NoteError('a note is signed by at least one key');
+  const lines = ring.map((signer) => {
+    const signature = sign(null, Buffer.from(text, 'utf8'), signer.privateKey);
+    return `${DASH} ${signer.name} ${Buffer.concat([signer.id, signature]).toString('base64')}\n`;
+  });
+  return `${text}\n${lines.join('')}`;
 }
 
 /**
- * The text of a note signed by `verifier`; throws NoteError, saying what is wrong, if the note is
- * malformed or carries no valid signature by that key. Signatures by other keys are ignored.
+ * The text of a note signed by one of `verifiers`; throws NoteError, saying what is wrong, if the
+ * note is malformed or carries no valid signature by any of them. Signatures by other keys are
+ * ignored; a signature line claiming one of the keys that does not verify fails the note.
  */
-export function openNote(note: string, verifier: VerifierKey): string {
+export function openNote(note: string, verifiers: Verifiers): string {
+  const ring = ringOf(verifiers);
   const at = note.lastIndexOf('\n\n');
   if (at < 0) throw new NoteError('the note has no signature block');
   const text = note.slice(0, at + 1);
   const lines = note.slice(at + 2).split('\n');
   if (lines.pop() !== '') throw new NoteError('the note does not end in a newline');
-  let seen = false;
+  let altered: VerifierKey | undefined;
+  let opened = false;
   for (const line of lines) {
     const match = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/u.exec(line);
     if (!match) throw new NoteError('a signature line is malformed');
     const blob = Buffer.from(match[2]!, 'base64');
-    if (match[1] !== verifier.name || blob.length < 4 || !blob.subarray(0, 4).equals(verifier.id)) continue;
-    seen = true;
+    const verifier = ring.find((v) => match[1] === v.name && blob.length >= 4 && blob.subarray(0, 4).equals(v.id));
+    if (!verifier) continue;
     if (blob.length === 68 && verify(null, Buffer.from(text, 'utf8'), verifier.publicKey, blob.subarray(4)))
-      return text;
+      opened = true;
+    else altered ??= verifier;
   }
+  if (altered) throw new NoteError(`the signature by ${altered.name} does not match the note: its text was altered`);
+  if (opened) return text;
   throw new NoteError(
-    seen
-      ? `the signature by ${verifier.name} does not match the note: its text was altered`
-      : `the note is not signed by the key ${verifier.name}+${verifier.id.toString('hex')}`,
+    `the note is not signed by the key ${ring.map((v) => `${v.name}+${v.id.toString('hex')}`).join(' or ')}`,
   );
 }

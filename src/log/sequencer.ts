@@ -69,7 +69,7 @@ export class Sequencer {
     for (const log of LOGS) {
       try {
         for (;;) {
-          const done = await integrate(this.db, log, this.settings.signer, this.settings.origin);
+          const done = await integrate(this.db, log, this.settings, this.settings.origin);
           if (!done) break;
           await this.keep(done.checkpoint);
           if (done.added < 10_000) break;

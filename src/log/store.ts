@@ -11,7 +11,7 @@ import {
   type NodeAddress,
   type NodeReader,
 } from './merkle.ts';
-import type { SignerKey, VerifierKey } from './note.ts';
+import { ringName, ringOf, type SignerKey, type Verifiers, type VerifierKey } from './note.ts';
 
 /** The two logs: one leaf per decision, one per operational audit event. */
 export const LOGS = ['decisions', 'audit'] as const;
@@ -109,13 +109,21 @@ const SEQUENCER_LOCK: Record<LogName, number> = { decisions: 7_346_101, audit: 7
  * takes the log's lock. Before adding anything it checks the stored edge of the tree still gives
  * the newest signed root, so a tree altered underneath is never built upon.
  */
+/** The keys that sign each new checkpoint (all of them), and those whose signature is accepted on earlier ones. */
+export interface LogKeys {
+  readonly signers: readonly SignerKey[];
+  readonly verifiers: readonly VerifierKey[];
+}
+
 export async function integrate(
   db: Database,
   log: LogName,
-  signer: SignerKey,
+  keys: SignerKey | LogKeys,
   origin: string,
   maxLeaves = 10_000,
 ): Promise<Integrated | undefined> {
+  const signers = 'signers' in keys ? keys.signers : ringOf(keys);
+  const verifiers = 'verifiers' in keys ? keys.verifiers : [keys.verifier];
   return db.transaction(
     async (tx) => {
       const { rows: locks } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
@@ -132,7 +140,7 @@ export async function integrate(
         // Only a tree this key signed is built upon: a checkpoint row rewritten in the database
         // (another key, another origin) is never extended, and never signed over.
         try {
-          openCheckpoint(latest.note, signer.verifier, logOrigin(origin, log));
+          openCheckpoint(latest.note, verifiers, logOrigin(origin, log));
         } catch (error) {
           throw new LogIntegrityError(
             `the newest stored checkpoint of the ${log} log does not carry this key's signature: ${(error as Error).message}`,
@@ -162,7 +170,7 @@ export async function integrate(
       );
       await tx.query('DELETE FROM log_queue WHERE queued = ANY($1::bigint[])', [queued.map((q) => q.queued)]);
       const checkpoint = { origin: logOrigin(origin, log), size: edge.treeSize, root: edge.root() };
-      const note = signCheckpoint(checkpoint, signer);
+      const note = signCheckpoint(checkpoint, signers);
       const madeAt = new Date().toISOString();
       await tx.query('INSERT INTO log_checkpoints (log, size, root, note, made_at) VALUES ($1, $2, $3, $4, $5)', [
         log,
@@ -213,6 +221,6 @@ export function storedRootAt(db: Queryable, log: LogName, size: number): Promise
 }
 
 /** Opens a stored checkpoint with the log's key and origin: a row rewritten in the database fails here. */
-export function openStored(checkpoint: StoredCheckpoint, verifier: VerifierKey): Checkpoint {
-  return openCheckpoint(checkpoint.note, verifier, logOrigin(verifier.name, checkpoint.log));
+export function openStored(checkpoint: StoredCheckpoint, verifiers: Verifiers): Checkpoint {
+  return openCheckpoint(checkpoint.note, verifiers, logOrigin(ringName(verifiers), checkpoint.log));
 }

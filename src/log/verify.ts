@@ -1,7 +1,7 @@
 import type { Queryable } from '../store/index.ts';
 import { openCheckpoint } from './checkpoint.ts';
 import { leafHash, TreeEdge } from './merkle.ts';
-import { NoteError, type VerifierKey } from './note.ts';
+import { NoteError, ringName, type Verifiers } from './note.ts';
 import { logOrigin, storedCheckpoints, storedRootAt, LogIntegrityError, type LogName } from './store.ts';
 
 /** One leaf as stored, with what the caller found when it checked the record behind it. */
@@ -66,9 +66,9 @@ export async function verifyLog(
   db: Queryable,
   log: LogName,
   source: LeafSource,
-  options: { readonly verifier: VerifierKey; readonly external?: readonly ExternalCheckpoint[] },
+  options: { readonly verifier: Verifiers; readonly external?: readonly ExternalCheckpoint[] },
 ): Promise<LogReport> {
-  const origin = logOrigin(options.verifier.name, log);
+  const origin = logOrigin(ringName(options.verifier), log);
   const wanted = new Map<number, { source: string; root: Buffer }[]>();
   const want = (size: number, from: string, root: Buffer) =>
     wanted.set(size, [...(wanted.get(size) ?? []), { source: from, root }]);

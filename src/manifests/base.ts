@@ -77,6 +77,9 @@ export const SECRET_KEYS: readonly {
   { key: 'ENTITLE_SESSION_SECRET', optional: false },
   // Signs the checkpoints of the verifiable log ("entitle log keygen"); its public half is published.
   { key: 'ENTITLE_LOG_SIGNING_KEY', optional: false },
+  // Verifier keys of retired signing keys (public, kept beside the key they succeeded): their
+  // checkpoints still verify after a rotation (docs/operations.md, "Rotating secrets").
+  { key: 'ENTITLE_LOG_RETIRED_KEYS', optional: true },
   { key: 'ENTITLE_ONCALL_WEBHOOK_URL', optional: true },
   { key: 'ENTITLE_INCIDENT_MANAGERS_WEBHOOK_URL', optional: true },
   { key: 'ENTITLE_TEAM_WEBHOOK_URL', optional: true },
@@ -603,6 +606,7 @@ export const SCHEDULED_JOBS: readonly ScheduledJob[] = [
     secrets: [
       { key: 'DATABASE_URL', as: 'DATABASE_URL' },
       { key: 'ENTITLE_LOG_SIGNING_KEY', as: 'ENTITLE_LOG_SIGNING_KEY' },
+      { key: 'ENTITLE_LOG_RETIRED_KEYS', as: 'ENTITLE_LOG_RETIRED_KEYS', optional: true },
     ],
     mounts: [{ name: 'checkpoints', mountPath: '/var/lib/entitle/checkpoints', readOnly: true }],
     volumes: [{ name: 'checkpoints', persistentVolumeClaim: { claimName: CHECKPOINTS_CLAIM } }],

@@ -9,7 +9,7 @@ import { buildApp, createServiceMetrics, type AppOptions, type ServiceContext } 
 import { failureMetrics, FailureRecorder } from '../incidents/index.ts';
 import { KeyVerifier, type Role } from '../keys/index.ts';
 import { fixedRouter, type RuleRouter } from '../live/index.ts';
-import { generateSignerKey, DEFAULT_ORIGIN, Sequencer, type LogSettings } from '../log/index.ts';
+import { generateSignerKey, DEFAULT_ORIGIN, logKeysOf, Sequencer, type LogSettings } from '../log/index.ts';
 import type { GateSettings } from '../releases/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { migrationsCurrent, type Database, type FaultSwitch } from '../store/index.ts';
@@ -57,7 +57,7 @@ export interface AppSettings {
 /** Log settings for an app given none (tests): a key that dies with the process, no directory. */
 function ephemeralLog(): LogSettings {
   return {
-    signer: generateSignerKey(DEFAULT_ORIGIN),
+    ...logKeysOf([generateSignerKey(DEFAULT_ORIGIN)]),
     origin: DEFAULT_ORIGIN,
     checkpointDir: undefined,
     intervalMs: 200,
@@ -118,7 +118,7 @@ export async function assembleApp(settings: AppSettings): Promise<{ app: Fastify
     state: { shuttingDown: false, closing: false },
     flags,
     capacity: { admission, degradation },
-    log: { verifier: log.signer.verifier, origin: log.origin },
+    log: { verifier: log.signer.verifier, verifiers: log.verifiers, origin: log.origin },
     integrity: { failed: (problem) => integrity.watch.breakWith(problem) },
   };
   const app = await buildApp({
@@ -186,7 +186,7 @@ function watchRecord(
   });
   intact.set(1);
   let reported = false;
-  const watch = new ChainWatch(db, settings.signer.verifier, (state) => {
+  const watch = new ChainWatch(db, settings.verifiers, (state) => {
     intact.set(state.intact ? 1 : 0);
     verified.set(state.verified);
     if (!state.intact && !reported) {

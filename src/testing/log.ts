@@ -1,5 +1,5 @@
 import { verifyChain, type ChainReport } from '../decisions/index.ts';
-import { integrate, LOGS, parseSignerKey, type ExternalCheckpoint, type LogSettings } from '../log/index.ts';
+import { integrate, LOGS, logKeysOf, parseSignerKey, type ExternalCheckpoint, type LogSettings } from '../log/index.ts';
 import type { Database } from '../store/index.ts';
 
 /** The log key of every test service and test process: a fixed key, so tests can check what they sign. */
@@ -8,7 +8,7 @@ export const TEST_LOG_KEY = 'PRIVATE+KEY+entitle.test+0e36dbc4+AY7ZQlBFwZGwDOXck
 const signer = parseSignerKey(TEST_LOG_KEY);
 
 export const TEST_LOG: LogSettings = {
-  signer,
+  ...logKeysOf([signer]),
   origin: signer.name,
   checkpointDir: undefined,
   intervalMs: 100,

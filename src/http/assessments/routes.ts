@@ -138,7 +138,7 @@ export function registerAssessments(app: FastifyInstance, context: ServiceContex
       if (!record)
         throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision for this Idempotency-Key could not be read');
       // Served again only as it was recorded: checked against the log like any read.
-      const check = await checkAgainstLog(db, record, context.log.verifier).catch(() => {
+      const check = await checkAgainstLog(db, record, context.log.verifiers).catch(() => {
         throw new EntitleError('ENTITLE_STORE_UNAVAILABLE', 'the decision store could not be reached');
       });
       if (check.state === 'altered') {

@@ -54,7 +54,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
    * record's integrity alarm is raised.
    */
   async function verified(record: DecisionRecord) {
-    const check = await fromStore(() => checkAgainstLog(db, record, context.log.verifier));
+    const check = await fromStore(() => checkAgainstLog(db, record, context.log.verifiers));
     if (check.state === 'altered') {
       context.integrity.failed({ seq: 0, id: record.id, message: check.message });
       throw new EntitleError(
@@ -107,7 +107,7 @@ export function registerDecisions(app: FastifyInstance, context: ServiceContext)
       const record = await fromStore(() => readDecision(db, id, readerOf(request), 'receipt'));
       if (!record) throw new EntitleError('ENTITLE_NOT_FOUND', 'there is no decision with this id');
       // receiptFor checks the decision against the log as verified() does, once.
-      const result = await fromStore(() => receiptFor(db, record, context.log.verifier));
+      const result = await fromStore(() => receiptFor(db, record, context.log.verifiers));
       if (result.state === 'altered') {
         context.integrity.failed({ seq: 0, id: record.id, message: result.message });
         throw new EntitleError('ENTITLE_RECORD_INTEGRITY', 'this decision failed its integrity check');
