@@ -62,7 +62,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*.js', 'scripts/*.js', 'src/web/public/*.js'] },
+        projectService: {
+          allowDefaultProject: ['eslint.config.js', 'bin/*.js', 'scripts/*.js', 'src/web/public/*.js'],
+        },
         tsconfigRootDir: root,
       },
     },

@@ -7,7 +7,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerDb } from './commands/db.ts';
 import { registerDecisions } from './commands/records/decisions.ts';
 import { registerSubject } from './commands/records/subject.ts';
-import { registerDeploy } from './commands/deploy.ts';
+import { registerDeploy } from './commands/deploy/deploy.ts';
 import { registerEnv } from './commands/env.ts';
 import { registerFlags } from './commands/flags/flags.ts';
 import { registerIncident } from './commands/incident/incident.ts';

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { verifyAuditChain } from '../audit/index.ts';
 import { openPglite } from '../store/index.ts';
-import { CHRISTMAS_FREEZE, runEntitle, spawnServer } from '../testing/index.ts';
-import type { DeployRecord } from './index.ts';
+import { CHRISTMAS_FREEZE, runEntitle, spawnServer, testService } from '../testing/index.ts';
+import { HEIGHTENED_HOURS, heightenedWindow, recordDeploy, type DeployRecord } from './index.ts';
 
 describe('entitle deploy', { timeout: 120_000 }, () => {
   it('records deploys approved by people with their own keys, keeps the two-person rule for production, and respects freeze windows unless two people override', async () => {
@@ -244,6 +244,75 @@ describe('entitle deploy', { timeout: 120_000 }, () => {
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the heightened window after a deploy', () => {
+  it('opens for 24 hours with each deploy or rollback, per environment, and the watch is recorded', async () => {
+    const service = await testService();
+    try {
+      const db = service.db;
+      assert.deepEqual(await heightenedWindow(db, 'staging'), {
+        environment: 'staging',
+        active: false,
+        version: null,
+        commit: null,
+        since: null,
+        until: null,
+      });
+      const commit = 'a'.repeat(40);
+      const { record } = await recordDeploy(
+        db,
+        { environment: 'staging', version: '2.0.0', commit, strategy: 'canary', verification: 'run 1' },
+        'pipeline',
+      );
+      const open = await heightenedWindow(db, 'staging');
+      assert.equal(open.active, true);
+      assert.equal(open.version, '2.0.0');
+      assert.equal(Date.parse(open.until!) - Date.parse(record.timestamp), HEIGHTENED_HOURS * 3_600_000);
+      assert.equal((await heightenedWindow(db, 'development')).active, false, 'another environment is not heightened');
+      const later = new Date(Date.parse(record.timestamp) + (HEIGHTENED_HOURS * 3_600_000 + 1));
+      assert.equal((await heightenedWindow(db, 'staging', later)).active, false, 'it ends after 24 hours');
+
+      // Over HTTP: the window, and a watch's verdict recorded (a wrong one refused, naming the field).
+      const headers = { authorization: `Bearer ${service.keys.operator}` };
+      const read = await service.app.inject({ url: '/v1/deploys/heightened?environment=staging', headers });
+      assert.equal(read.statusCode, 200);
+      assert.equal(read.json<{ active: boolean }>().active, true);
+      const watch = {
+        environment: 'staging',
+        version: '2.0.0',
+        commit,
+        startedAt: '2026-12-07T10:00:00.000Z',
+        endedAt: '2026-12-07T11:00:00.000Z',
+        verdict: 'held',
+        breaches: [],
+      };
+      const held = await service.app.inject({ method: 'POST', url: '/v1/deploys/watches', headers, payload: watch });
+      assert.equal(held.statusCode, 201, held.body);
+      const wrong = await service.app.inject({
+        method: 'POST',
+        url: '/v1/deploys/watches',
+        headers,
+        payload: { ...watch, verdict: 'fine' },
+      });
+      assert.equal(wrong.statusCode, 400);
+      assert.match(wrong.body, /verdict/);
+      const assessor = await service.app.inject({
+        method: 'POST',
+        url: '/v1/deploys/watches',
+        headers: { authorization: `Bearer ${service.keys.assessor}` },
+        payload: watch,
+      });
+      assert.equal(assessor.statusCode, 403);
+      const { rows } = await db.query<{ reason: string; evidence: { heightenedUntil?: string } }>(
+        "SELECT reason, evidence FROM audit_events WHERE action IN ('deploy.recorded', 'deploy.watched') ORDER BY seq",
+      );
+      assert.equal(rows[0]!.evidence.heightenedUntil, open.until, 'the deploy record says when the window ends');
+      assert.match(rows[1]!.reason, /^version 2\.0\.0 \(commit aaaaaaaaaaaa\) watched for 60 minutes: held$/);
+    } finally {
+      await service.close();
     }
   });
 });

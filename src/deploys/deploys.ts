@@ -10,6 +10,12 @@ import { formatLondon } from '../uk-time/index.ts';
 export const STRATEGIES = ['rolling', 'canary', 'blue-green', 'rollback'] as const;
 
 /**
+ * How long after a deploy (or a rollback) the environment is watched more closely: the burn-rate
+ * alerts page at a lower threshold (the `page-after-deploy` tier) until it ends (heightened.ts).
+ */
+export const HEIGHTENED_HOURS = 24;
+
+/**
  * The deploy record, in the JSON format OPERATIONS.md states: who deployed what version and commit
  * where, how, with whose approval, and what verified it. Stored whole in the audit chain.
  */
@@ -160,8 +166,16 @@ export async function recordDeploy(
   requireApprovals(record, record.operator, approvals);
   const action = record.strategy === 'rollback' ? 'deploy.rolled_back' : 'deploy.recorded';
   const reason = `version ${record.version} (commit ${record.commit.slice(0, 12)}), ${record.strategy}, by ${record.operator}`;
+  // The record opens the environment's heightened window (heightened.ts); its end is recorded with it.
+  const heightenedUntil = new Date(Date.parse(record.timestamp) + HEIGHTENED_HOURS * 3_600_000).toISOString();
   const event = await db.transaction((tx) =>
-    appendAuditEvent(tx, { actor: record.operator, action, subject: record.environment, reason, evidence: { record } }),
+    appendAuditEvent(tx, {
+      actor: record.operator,
+      action,
+      subject: record.environment,
+      reason,
+      evidence: { record, heightenedUntil },
+    }),
   );
   return { record, event };
 }

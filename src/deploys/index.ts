@@ -7,6 +7,7 @@ export {
   deployHistory,
   deployRecordSchema,
   EMERGENCY_APPROVAL_HOURS,
+  HEIGHTENED_HOURS,
   recordDeploy,
   STRATEGIES,
   type Build,
@@ -15,6 +16,15 @@ export {
   type DeployRecord,
   type WindowCheck,
 } from './deploys.ts';
+export {
+  deployWatchSchema,
+  heightenedGauge,
+  heightenedWindow,
+  recordDeployWatch,
+  WATCH_VERDICTS,
+  type DeployWatch,
+  type HeightenedWindow,
+} from './heightened.ts';
 export { buildInfo, PACKAGE_VERSION, type BuildInfo } from './build.ts';
 export {
   checkStatements,

@@ -147,6 +147,15 @@ describe('delivery workflows', () => {
         rollback.some((s) => s.run?.includes('--strategy rollback')),
       'a failed deploy is rolled back and the rollback recorded',
     );
+    // The hour after promotion is watched, after the deploy is recorded, and a broken watch rolls back.
+    const steps = all.get('deploy.yml')!.jobs.deploy!.steps!;
+    const recordAt = steps.findIndex((s) => s.run?.includes('--strategy ${{ inputs.strategy }}'));
+    const watchAt = steps.findIndex((s) => s.run?.includes('entitle deploy watch') && s.run.includes('--for 1h'));
+    assert.ok(watchAt > recordAt && recordAt >= 0, 'entitle deploy watch --for 1h runs after the deploy is recorded');
+    assert.ok(
+      rollback.every((s) => s.if?.includes(`steps.${(steps[watchAt] as { id?: string }).id}.outcome == 'failure'`)),
+      'a broken watch rolls back and records the rollback',
+    );
 
     const rules = all.get('rules.yml')!;
     const ruleRuns = Object.values(rules.jobs)

@@ -689,6 +689,25 @@ function releasePaths(): Record<string, unknown> {
         responses: { 201: { description: 'The approval.' }, 400: problemResponse('A field is not valid.') },
       },
     },
+    '/v1/deploys/heightened': {
+      get: {
+        summary:
+          "The environment's heightened window: the 24 hours after its last deploy or rollback, when burn-rate alerts page at a lower threshold",
+        description: roles(DEPLOY_READERS),
+        parameters: [
+          { name: 'environment', in: 'query', required: true, schema: deploySchemas.heightened.properties.environment },
+        ],
+        responses: { 200: { description: 'Whether it is active, the deploy that opened it, and when it ends.' } },
+      },
+    },
+    '/v1/deploys/watches': {
+      post: {
+        summary: 'Record what the watch after a deploy found (entitle deploy watch), in the audit chain',
+        description: roles(DEPLOYERS),
+        requestBody: { required: true, content: { 'application/json': { schema: deploySchemas.watch } } },
+        responses: { 201: { description: 'The watch as recorded.' }, 400: problemResponse('A field is not valid.') },
+      },
+    },
     '/v1/deploys/window-check': {
       post: {
         summary:

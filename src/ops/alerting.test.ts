@@ -21,6 +21,8 @@ import { SLOS } from '../slos/index.ts';
 import {
   compile,
   eventually,
+  freePort,
+  installed,
   runEntitle,
   spawnServer,
   taper,
@@ -35,23 +37,6 @@ const AVAILABILITY = burnAlertName(SLOS.find((s) => s.id === 'assessment_availab
 interface Notification {
   readonly status: 'firing' | 'resolved';
   readonly alerts: readonly { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  return port;
-}
-
-function installed(binary: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(binary, ['--version'], { stdio: 'ignore' });
-    child.on('error', () => resolve(false));
-    child.on('exit', (code) => resolve(code === 0));
-  });
 }
 
 describe('alerting end to end', { timeout: 240_000 }, () => {

@@ -3,6 +3,7 @@ import {
   ABSENT_ALERT,
   burnAlertName,
   CHAIN_BROKEN_ALERT,
+  HEIGHTENED_METRIC,
   LOG_STALLED_ALERT,
   DEGRADED_ALERT,
   EVENT_LOOP_ALERT,
@@ -67,16 +68,29 @@ function sloTests(slo: Slo, rules: readonly AlertRule[]): PromtoolTest[] {
     // fires, once its `for` has passed and before the slower tiers' have.
     const bad = total * Math.min(0.9, 1.5 * tier.burnRate * budget(slo));
     const evalMinutes = minutes(tier.for) + 10;
+    const series = slo
+      .testSeries(total - bad, bad)
+      .map((s) => ({ series: s.series, values: growing(s.perMinute, evalMinutes + 5) }));
+    // The after-deploy tier needs the heightened window open, and stays quiet when it is closed.
+    const heightened = (open: boolean) => ({
+      series: HEIGHTENED_METRIC,
+      values: `${open ? 1 : 0}+0x${evalMinutes + 5}`,
+    });
     tests.push({
-      name: `${name} ${tier.name}: fires at ${tier.burnRate * 1.5}x the budget rate`,
+      name: `${name} ${tier.name}: fires at ${tier.burnRate * 1.5}x the budget rate${tier.afterDeployOnly ? ' within 24 hours of a deploy' : ''}`,
       interval: '1m',
-      input_series: slo
-        .testSeries(total - bad, bad)
-        .map((s) => ({ series: s.series, values: growing(s.perMinute, evalMinutes + 5) })),
+      input_series: tier.afterDeployOnly ? [...series, heightened(true)] : series,
       alert_rule_test: [
         { eval_time: `${evalMinutes}m`, alertname: name, exp_alerts: [expected(rule, { slo: slo.id })] },
       ],
     });
+    if (tier.afterDeployOnly)
+      tests.push({
+        name: `${name} ${tier.name}: does not fire at ${tier.burnRate * 1.5}x outside the 24 hours after a deploy`,
+        interval: '1m',
+        input_series: [...series, heightened(false)],
+        alert_rule_test: [{ eval_time: `${evalMinutes}m`, alertname: name, exp_alerts: [] }],
+      });
   }
   const slowest = Math.min(...rules.map((r) => TIERS.find((t) => t.name === r.labels.tier)!.burnRate));
   const quietMinutes = Math.max(...rules.map((r) => minutes(r.for))) + 20;

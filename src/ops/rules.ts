@@ -50,6 +50,8 @@ export const LOG_STALLED_ALERT = 'EntitleLogCheckpointsStalled';
 export const OVERLOADED_ALERT = 'EntitleRefusingCitizensOverloaded';
 export const DEGRADED_ALERT = 'EntitleDegradedUnderPressure';
 export const SCHEDULED_JOB_ALERT = 'EntitleScheduledJobLate';
+/** 1 in the 24 hours after a deploy or rollback (src/deploys/heightened.ts). */
+export const HEIGHTENED_METRIC = 'entitle_deploy_heightened';
 
 /**
  * The scheduled jobs (CronJobs, src/manifests) and the longest each may go without a success, in
@@ -106,6 +108,8 @@ function burnAlert(slo: Slo, tier: Tier, runbookBase: string, scale: number): Al
       `${ratio(slo, tier.longWindow)} > ${threshold}`,
       `and ${ratio(slo, tier.shortWindow)} > ${threshold}`,
       `and ${events(slo, tier.longWindow)} > ${slo.minEventsPerSecond}`,
+      // The heightened window: the service says 1 for 24 hours after a deploy or rollback.
+      ...(tier.afterDeployOnly ? [`and on() max(${HEIGHTENED_METRIC}) == 1`] : []),
     ].join('\n'),
     for: scaled(tier.for, scale),
     labels: {
@@ -116,8 +120,8 @@ function burnAlert(slo: Slo, tier: Tier, runbookBase: string, scale: number): Al
       service: 'entitle',
     },
     annotations: {
-      summary: `${slo.journey}: the error budget is burning ${tier.burnRate}x too fast`,
-      description: `More than ${pct(threshold)} of events failed over both the last ${tier.longWindow} and the last ${tier.shortWindow} (objective: ${slo.objectiveText}). At this rate the ${slo.periodDays}-day budget lasts ${budgetDays(slo, tier)}.`,
+      summary: `${slo.journey}: the error budget is burning ${tier.burnRate}x too fast${tier.afterDeployOnly ? ' within 24 hours of a deploy' : ''}`,
+      description: `More than ${pct(threshold)} of events failed over both the last ${tier.longWindow} and the last ${tier.shortWindow} (objective: ${slo.objectiveText}). At this rate the ${slo.periodDays}-day budget lasts ${budgetDays(slo, tier)}.${tier.afterDeployOnly ? ' This threshold applies only in the 24 hours after a deploy or rollback: suspect the deploy first (entitle deploy history).' : ''}`,
       citizen_impact: slo.citizenImpact,
       runbook_url: `${runbookBase}/${name}.md`,
     },
@@ -364,6 +368,11 @@ export function alertmanagerConfig(
     inhibit_rules: [
       {
         source_matchers: ['tier="page-fast"'],
+        target_matchers: ['tier=~"page-after-deploy|page-slow|ticket-fast|ticket-slow"'],
+        equal: ['slo'],
+      },
+      {
+        source_matchers: ['tier="page-after-deploy"'],
         target_matchers: ['tier=~"page-slow|ticket-fast|ticket-slow"'],
         equal: ['slo'],
       },

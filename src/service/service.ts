@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { CapacitySettings } from '../capacity/index.ts';
 import { pruneIdempotencyKeys } from '../decisions/index.ts';
+import { heightenedGauge } from '../deploys/index.ts';
 import type { Environment } from '../environments/index.ts';
 import { DEFAULT_FLAG_SETTINGS, LiveFlags, recordEnvironment, seedFlags, type FlagSettings } from '../flags/index.ts';
 import { IncidentWatch, openRollbackIncident } from '../incidents/index.ts';
@@ -152,6 +153,8 @@ export async function startService(config: ServiceConfig): Promise<RunningServic
     }
     const incidentWatch = new IncidentWatch(db, dispatcher, app.log, env.ENTITLE_CONSOLE_URL);
     incidentWatch.start(config.incidents?.watchMs ?? 15_000);
+    // entitle_deploy_heightened: the 24 hours after this environment's last deploy, for the alerts.
+    heightenedGauge(db, environmentName, registry);
     if (faults)
       app.log.warn(
         { event: 'test_faults_enabled' },

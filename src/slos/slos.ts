@@ -7,8 +7,11 @@
 /** Citizen-centred priority (docs: ../shared/brief/OPERATIONS.md, GDS Way response times). */
 export type Priority = 'P1' | 'P2' | 'P3' | 'P4';
 
-/** The four alerting tiers of the SRE Workbook's multi-window, multi-burn-rate alerts. */
-export type TierName = 'page-fast' | 'page-slow' | 'ticket-fast' | 'ticket-slow';
+/**
+ * The four alerting tiers of the SRE Workbook's multi-window, multi-burn-rate alerts, and a fifth
+ * that pages at a lower burn rate only in the 24 hours after a deploy (the heightened window).
+ */
+export type TierName = 'page-fast' | 'page-after-deploy' | 'page-slow' | 'ticket-fast' | 'ticket-slow';
 
 export interface Tier {
   readonly name: TierName;
@@ -19,6 +22,8 @@ export interface Tier {
   readonly severity: 'page' | 'ticket';
   /** The alert must hold this long before it fires. */
   readonly for: string;
+  /** Only while entitle_deploy_heightened is 1: the 24 hours after a deploy or rollback. */
+  readonly afterDeployOnly?: boolean;
 }
 
 export type Window = '5m' | '30m' | '1h' | '2h' | '6h' | '1d' | '3d';
@@ -27,6 +32,16 @@ export const WINDOWS: readonly Window[] = ['5m', '30m', '1h', '2h', '6h', '1d', 
 /** SRE Workbook, chapter 5, table 5-8, for a 28-day (here 30-day-shaped) period. */
 export const TIERS: readonly Tier[] = [
   { name: 'page-fast', burnRate: 14.4, longWindow: '1h', shortWindow: '5m', severity: 'page', for: '2m' },
+  // A new build that spends budget three times too fast pages at once, rather than after six hours.
+  {
+    name: 'page-after-deploy',
+    burnRate: 3,
+    longWindow: '1h',
+    shortWindow: '5m',
+    severity: 'page',
+    for: '5m',
+    afterDeployOnly: true,
+  },
   { name: 'page-slow', burnRate: 6, longWindow: '6h', shortWindow: '30m', severity: 'page', for: '15m' },
   { name: 'ticket-fast', burnRate: 3, longWindow: '1d', shortWindow: '2h', severity: 'ticket', for: '1h' },
   { name: 'ticket-slow', burnRate: 1, longWindow: '3d', shortWindow: '6h', severity: 'ticket', for: '3h' },

@@ -16,7 +16,7 @@ export {
   type RollingProof,
   type RollStep,
 } from './fleet.ts';
-export { freePort, runLoad, sleep, spawnServer, type LoadResult, type ServerProcess } from './processes.ts';
+export { freePort, installed, runLoad, sleep, spawnServer, type LoadResult, type ServerProcess } from './processes.ts';
 export { switchTwice, whenServed } from './propagation.ts';
 export {
   beforeUprating,

@@ -23,6 +23,15 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Whether a program is installed here: it runs `--version` and succeeds. */
+export function installed(binary: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(binary, ['--version'], { stdio: 'ignore' });
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0));
+  });
+}
+
 /**
  * Starts the real `entitle serve` as a separate process on a free port (or on `fixedPort`, to replace an instance where a load balancer expects it) and waits until it
  * listens. Its logs go to the test run's log directory, so the log scan covers them too.

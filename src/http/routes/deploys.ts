@@ -3,8 +3,11 @@ import {
   approveDeploy,
   checkDeployWindow,
   deployHistory,
+  heightenedWindow,
   recordDeploy,
+  recordDeployWatch,
   STRATEGIES,
+  WATCH_VERDICTS,
   type Build,
   type DeployApprovalInput,
 } from '../../deploys/index.ts';
@@ -61,6 +64,29 @@ export const deploySchemas = {
       },
     },
   },
+  watch: {
+    type: 'object',
+    required: ['environment', 'version', 'commit', 'startedAt', 'endedAt', 'verdict', 'breaches'],
+    additionalProperties: false,
+    properties: {
+      ...build,
+      startedAt: { type: 'string', maxLength: 40, description: 'when the watch began (ISO 8601)' },
+      endedAt: { type: 'string', maxLength: 40, description: 'when it ended (ISO 8601)' },
+      verdict: {
+        type: 'string',
+        enum: WATCH_VERDICTS,
+        description:
+          'held: nothing broke; broke: a journey burned, a replay differed or an alert paged; unwatched: Prometheus could not be read',
+      },
+      breaches: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 500 } },
+      incident: { type: 'string', minLength: 1, maxLength: 40, description: 'the incident the watch opened' },
+    },
+  },
+  heightened: {
+    type: 'object',
+    required: ['environment'],
+    properties: { environment: build.environment },
+  },
   history: {
     type: 'object',
     properties: {
@@ -106,6 +132,22 @@ export function registerDeploys(app: FastifyInstance, { db }: ServiceContext): v
     async (request) => {
       const { environment, limit } = request.query as { environment?: string; limit: number };
       return { deploys: await deployHistory(db, environment, limit) };
+    },
+  );
+
+  app.get(
+    '/v1/deploys/heightened',
+    { config: { roles: DEPLOY_READERS }, schema: { querystring: deploySchemas.heightened } },
+    (request) => heightenedWindow(db, (request.query as { environment: string }).environment),
+  );
+
+  app.post(
+    '/v1/deploys/watches',
+    { config: { roles: DEPLOYERS }, schema: { body: deploySchemas.watch } },
+    async (request, reply) => {
+      const watch = await recordDeployWatch(db, request.body, request.apiKey!.person);
+      reply.code(201);
+      return watch;
     },
   );
 

@@ -1,12 +1,13 @@
 import { Option, type Command } from 'commander';
-import { STRATEGIES, type DeployApproval, type DeployRecord, type WindowCheck } from '../../deploys/index.ts';
-import { ENVIRONMENTS } from '../../environments/index.ts';
-import { EntitleError } from '../../errors/index.ts';
-import { formatLondon, londonToInstant } from '../../uk-time/index.ts';
-import { connection } from '../client.ts';
-import { EXIT } from '../exit.ts';
-import { jsonOption, printJson } from '../output.ts';
-import { projectRoot } from '../paths.ts';
+import { STRATEGIES, type DeployApproval, type DeployRecord, type WindowCheck } from '../../../deploys/index.ts';
+import { ENVIRONMENTS } from '../../../environments/index.ts';
+import { EntitleError } from '../../../errors/index.ts';
+import { formatLondon, londonToInstant } from '../../../uk-time/index.ts';
+import { connection } from '../../client.ts';
+import { EXIT } from '../../exit.ts';
+import { jsonOption, printJson } from '../../output.ts';
+import { projectRoot } from '../../paths.ts';
+import { registerDeployWatch } from './watch.ts';
 
 interface Build {
   environment?: string;
@@ -92,6 +93,8 @@ export function registerDeploy(program: Command): void {
       process.stdout.write(`${JSON.stringify(record)}\n`);
     });
 
+  registerDeployWatch(deploy);
+
   deploy
     .command('history')
     .description('Deploys and rollbacks, newest first, from the audit chain.')
@@ -169,7 +172,7 @@ export function registerDeploy(program: Command): void {
     .addOption(jsonOption('the files written, or with --check those out of date'))
     .action(async (options: { check?: boolean; json?: boolean }) => {
       // Loaded here: the typed models are development dependencies, absent from the image.
-      const { writeManifests } = await import('../../manifests/index.ts');
+      const { writeManifests } = await import('../../../manifests/index.ts');
       const { written, stale } = await writeManifests(projectRoot, options.check === true);
       if (options.check && stale.length > 0) process.exitCode = EXIT.failed;
       if (options.json) return printJson(options.check ? { current: stale.length === 0, stale } : { written });
