@@ -93,9 +93,12 @@ describe('the verifiable record on the embedded database', { timeout: 120_000 },
       const ring = await readFile(join(dir, 'checkpoints', 'decisions', '000000000000004.checkpoint'), 'utf8');
       assert.equal(ring.match(/^— entitle\.test /gm)?.length, 2, 'the ring signed with both keys');
       assert.equal((await verify(both)).code, 0);
+      // A ring instance signs the newest checkpoint again with both keys, with nothing new to place.
+      await decide(dir, 0, undefined, both);
+      const cosigned = await readFile(join(dir, 'checkpoints', 'decisions', 'latest'), 'utf8');
+      assert.equal(cosigned.match(/^— entitle\.test /gm)?.length, 2, 'the newest checkpoint now carries both');
       // 2. The new key alone signs, the old one retired: its checkpoints still verify.
       const rotated = { ENTITLE_LOG_SIGNING_KEY: fresh.text, ENTITLE_LOG_RETIRED_KEYS: old.verifier.text };
-      await decide(dir, 0, undefined, both);
       await decide(dir, 2, undefined, rotated);
       const done = await verify(rotated);
       assert.equal(done.code, 0, done.stderr);
@@ -108,6 +111,15 @@ describe('the verifiable record on the embedded database', { timeout: 120_000 },
       const other = await verify({ ENTITLE_LOG_SIGNING_KEY: `${fresh.text},${generateSignerKey('elsewhere').text}` });
       assert.equal(other.code, 2, other.stderr);
       assert.match(other.stderr, /every log key must be named entitle\.test, the log's origin: a key named elsewhere/);
+      // The sequencer never builds on what only a retired key signed: that key may have leaked.
+      const stranger = generateSignerKey('entitle.test');
+      await assert.rejects(
+        decide(dir, 1, undefined, {
+          ENTITLE_LOG_SIGNING_KEY: stranger.text,
+          ENTITLE_LOG_RETIRED_KEYS: fresh.verifier.text,
+        }),
+        /the newest stored checkpoint of the decisions log does not carry this key's signature/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -76,6 +76,10 @@ export function createServiceMetrics(registry: Registry, pool: () => PoolStats):
     labelNames: ['result', 'source'] as const,
     registers: [registry],
   });
+  // Every series from the start, at 0: Prometheus's increase() misses a series' first sample, so a
+  // mismatch series born at 1 on a new pod would go unseen by the watch after a deploy.
+  for (const result of ['match', 'mismatch'] as const)
+    for (const source of ['request', 'background'] as const) replays.inc({ result, source }, 0);
   const idempotentReplays = new Counter({
     name: 'entitle_assessment_idempotent_replays_total',
     help: 'Assessments answered with the decision their Idempotency-Key already named: retries, nothing new recorded.',

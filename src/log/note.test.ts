@@ -59,10 +59,14 @@ describe('signed notes', () => {
       () => openNote(signNote('a checkpoint\n', stranger), [old.verifier, fresh.verifier]),
       /not signed by the key entitle\.test\+[0-9a-f]{8} or entitle\.test\+[0-9a-f]{8}/,
     );
-    // One good signature does not excuse a bad one from a key of the ring.
+    // One good signature does not excuse a bad one from a key of the ring: the text kept, one
+    // signature line (the new key's) replaced by its signature of another text.
     const [text, lines] = note.split('\n\n') as [string, string];
-    const forged = `${text.replace('a checkpoint', 'a checkpoinT')}\n\n${lines}`;
-    assert.throws(() => openNote(forged, [old.verifier, fresh.verifier]), /text was altered/);
+    const other = signNote('another checkpoint\n', fresh).split('\n\n')[1]!;
+    const forged = `${text}\n\n${lines.split('\n')[0]!}\n${other}`;
+    assert.equal(forged.match(/^— /gm)?.length, 2);
+    assert.equal(openNote(forged, old.verifier), 'a checkpoint\n', 'the old key alone still opens it');
+    assert.throws(() => openNote(forged, [old.verifier, fresh.verifier]), /signature by entitle\.test does not match/);
     assert.throws(() => signNote('a checkpoint\n', []), /at least one key/);
   });
 });

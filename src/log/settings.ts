@@ -49,10 +49,15 @@ export function logKeysOf(
 ): LogKeys & { signer: SignerKey } {
   const [signer] = signers;
   if (!signer) throw new LogSettingsError('ENTITLE_LOG_SIGNING_KEY holds no key');
-  const other = [...signers, ...retired].find((k) => k.name !== signer.name);
+  const other = signers.find((k) => k.name !== signer.name);
   if (other)
     throw new LogSettingsError(
       `every log key must be named ${signer.name}, the log's origin: a key named ${other.name} was given (make the new key with "entitle log keygen --origin ${signer.name}")`,
+    );
+  const stray = retired.find((k) => k.name !== signer.name);
+  if (stray)
+    throw new LogSettingsError(
+      `ENTITLE_LOG_RETIRED_KEYS holds a key named ${stray.name}, but this log is ${signer.name}: give the verifier keys of this log's earlier signing keys`,
     );
   const verifiers = [...signers.map((s) => s.verifier), ...retired];
   return {

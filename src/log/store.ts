@@ -11,7 +11,7 @@ import {
   type NodeAddress,
   type NodeReader,
 } from './merkle.ts';
-import { ringName, ringOf, type SignerKey, type Verifiers, type VerifierKey } from './note.ts';
+import { openNote, ringName, ringOf, type SignerKey, type Verifiers, type VerifierKey } from './note.ts';
 
 /** The two logs: one leaf per decision, one per operational audit event. */
 export const LOGS = ['decisions', 'audit'] as const;
@@ -109,11 +109,25 @@ const SEQUENCER_LOCK: Record<LogName, number> = { decisions: 7_346_101, audit: 7
  * takes the log's lock. Before adding anything it checks the stored edge of the tree still gives
  * the newest signed root, so a tree altered underneath is never built upon.
  */
-/** The keys that sign each new checkpoint (all of them), and those whose signature is accepted on earlier ones. */
+/**
+ * The keys that sign each new checkpoint (all of them), and those whose signature is accepted on
+ * earlier ones when they are verified (the signers' and retired keys'). Only a signer's signature
+ * lets the sequencer build on a checkpoint: a retired key, perhaps retired because it leaked,
+ * never gets a tree extended or countersigned.
+ */
 export interface LogKeys {
   readonly signers: readonly SignerKey[];
   readonly verifiers: readonly VerifierKey[];
 }
+
+const signedBy = (note: string, verifier: VerifierKey) => {
+  try {
+    openNote(note, verifier);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export async function integrate(
   db: Database,
@@ -123,7 +137,7 @@ export async function integrate(
   maxLeaves = 10_000,
 ): Promise<Integrated | undefined> {
   const signers = 'signers' in keys ? keys.signers : ringOf(keys);
-  const verifiers = 'verifiers' in keys ? keys.verifiers : [keys.verifier];
+  const current = signers.map((s) => s.verifier);
   return db.transaction(
     async (tx) => {
       const { rows: locks } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
@@ -134,19 +148,21 @@ export async function integrate(
         'SELECT queued, ref, leaf FROM log_queue WHERE log = $1 ORDER BY queued LIMIT $2',
         [log, maxLeaves],
       );
-      if (queued.length === 0) return undefined;
+      // While keys rotate (a ring of signers), nothing queued is no reason to wait: see cosign.
+      if (queued.length === 0 && signers.length < 2) return undefined;
       const latest = await latestCheckpoint(tx, log);
       if (latest) {
-        // Only a tree this key signed is built upon: a checkpoint row rewritten in the database
-        // (another key, another origin) is never extended, and never signed over.
+        // Only a tree a current key signed is built upon: a checkpoint row rewritten in the
+        // database (another key, another origin) is never extended, and never signed over.
         try {
-          openCheckpoint(latest.note, verifiers, logOrigin(origin, log));
+          openCheckpoint(latest.note, current, logOrigin(origin, log));
         } catch (error) {
           throw new LogIntegrityError(
             `the newest stored checkpoint of the ${log} log does not carry this key's signature: ${(error as Error).message}`,
           );
         }
       }
+      if (queued.length === 0) return latest ? cosign(tx, log, latest, signers) : undefined;
       const size = latest?.size ?? 0;
       const edge = size === 0 ? TreeEdge.empty() : await withNodes(tx, log, (node) => TreeEdge.at(size, node));
       if (latest && !edge.root().equals(latest.root))
@@ -183,6 +199,30 @@ export async function integrate(
     },
     { deadlineMs: 60_000 },
   );
+}
+
+/**
+ * The newest checkpoint signed again, same tree, by every key of the ring, when one of them has
+ * not signed it (a key just added, or an instance still on the old key signed last). A rotation's
+ * next step then finds the new key's signature on the newest checkpoint however quiet the log is.
+ */
+async function cosign(
+  tx: Queryable,
+  log: LogName,
+  latest: StoredCheckpoint,
+  signers: readonly SignerKey[],
+): Promise<Integrated | undefined> {
+  if (signers.every((s) => signedBy(latest.note, s.verifier))) return undefined;
+  const checkpoint = { origin: latest.origin, size: latest.size, root: latest.root };
+  const note = signCheckpoint(checkpoint, signers);
+  const madeAt = new Date().toISOString();
+  await tx.query('UPDATE log_checkpoints SET note = $3, made_at = $4 WHERE log = $1 AND size = $2', [
+    log,
+    latest.size,
+    note,
+    madeAt,
+  ]);
+  return { log, added: 0, checkpoint: { ...checkpoint, log, note, madeAt } };
 }
 
 /** Where a record is in its log: its leaf, or that it is queued and not yet placed. */

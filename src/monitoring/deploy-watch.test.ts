@@ -84,6 +84,9 @@ describe('the watch after a deploy', { timeout: 240_000 }, () => {
         250,
       );
 
+      // The mismatch series exists from the start at 0, so the first mismatch is an increase.
+      assert.equal(await prometheus.scalar('sum(entitle_replays_total{result="mismatch"})'), 0);
+
       const input = await readFile(
         fileURLToPath(new URL('../../examples/universal-credit.json', import.meta.url)),
         'utf8',
@@ -197,5 +200,13 @@ describe('the watch after a deploy', { timeout: 240_000 }, () => {
     assert.equal(result.verdict, 'unwatched');
     assert.equal(result.priority, null);
     assert.ok(seen.length >= 5 && seen.every((s) => /Prometheus at .* could not be reached/.test(s)), seen.join('\n'));
+
+    // Unreadable only at the end, for less than the limit: still not "held".
+    const short = new DeployWatcher(
+      new PrometheusClient(closed),
+      { forMs: 600, everyMs: 200, confirmations: 2, unreachableMs: 60_000 },
+      new Date(),
+    );
+    assert.equal((await short.run(() => undefined)).verdict, 'unwatched');
   });
 });

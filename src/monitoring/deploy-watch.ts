@@ -65,6 +65,8 @@ export class DeployWatcher {
   private readonly burning = new Map<string, number>();
   private checks = 0;
   private unreadSince: number | undefined;
+  /** Pages already firing at the first check: only a page not among them is the deploy's. */
+  private firingAtStart: Set<string> | undefined;
 
   constructor(
     private readonly prometheus: Pick<PrometheusClient, 'scalar' | 'alerts'>,
@@ -121,9 +123,15 @@ export class DeployWatcher {
   }
 
   private async pages(): Promise<Breach[]> {
-    const since = this.startedAt.getTime();
-    return (await this.prometheus.alerts())
-      .filter((a) => a.severity === 'page' && Date.parse(a.activeAt) >= since)
+    const firing = (await this.prometheus.alerts()).filter((a) => a.severity === 'page');
+    const key = (a: { alert: string; tier?: string }) => `${a.alert}|${a.tier ?? ''}`;
+    // What was paging before the watch is not the watch's to judge (its own burn rates still are).
+    if (!this.firingAtStart) {
+      this.firingAtStart = new Set(firing.map(key));
+      return [];
+    }
+    return firing
+      .filter((a) => !this.firingAtStart!.has(key(a)))
       .map((a) => ({
         kind: 'alert' as const,
         priority: (['P1', 'P2', 'P3', 'P4'].includes(a.priority) ? a.priority : 'P2') as Priority,
@@ -181,7 +189,8 @@ export class DeployWatcher {
       });
       if (check.breaches.length > 0) return result('broke', check.breaches);
       if (this.blind(now)) return result('unwatched');
-      if (now.getTime() >= ends) return result('held');
+      // Held only if the end was seen: a last check that could not read Prometheus saw nothing.
+      if (now.getTime() >= ends) return result(check.unreachable ? 'unwatched' : 'held');
       await sleep(Math.min(this.settings.everyMs, Math.max(0, ends - Date.now())));
     }
   }

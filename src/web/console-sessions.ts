@@ -15,14 +15,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Ended sessions are kept a month (who was signed in when), then forgotten. */
 const KEEP_ENDED_MS = 31 * 24 * 3600_000;
 
-/** Starts a session for a key: its id (for the sealed cookie) and when it ends at the latest. */
+/**
+ * Starts a session for a key: its id (for the sealed cookie) and when it ends at the latest, which
+ * is never after the key itself expires.
+ */
 export async function startSession(
   db: Queryable,
   keyId: string,
   now = Date.now(),
+  keyExpiresAt?: number,
 ): Promise<{ sid: string; expiresAt: number }> {
   const sid = randomBytes(24).toString('base64url');
-  const expiresAt = now + SESSION_HOURS * 3600_000;
+  const expiresAt = Math.min(now + SESSION_HOURS * 3600_000, keyExpiresAt ?? Infinity);
   await db.query(
     `INSERT INTO console_sessions (sid_digest, key_id, created_at, last_seen_at, expires_at)
      VALUES ($1, $2, $3, $3, $4)`,

@@ -3,7 +3,7 @@ import type { ServiceContext } from '../http/index.ts';
 import { listKeys } from '../keys/index.ts';
 import { fromStore } from './reads.ts';
 import { endSession, startSession, useSession, type EndReason } from './console-sessions.ts';
-import { CONSOLE_ROLES, SESSION_COOKIE, SESSION_HOURS, type OpsSession, type SessionSealer } from './session.ts';
+import { CONSOLE_ROLES, SESSION_COOKIE, type OpsSession, type SessionSealer } from './session.ts';
 import { PAGE, render, type Views } from './views.ts';
 
 declare module 'fastify' {
@@ -78,7 +78,8 @@ async function sessionOf(
   const session = policy.sealer.open(request.cookies[SESSION_COOKIE]);
   if (!session) return {};
   const key = (await fromStore(listKeys(context.db))).find((k) => k.id === session.id);
-  if (!key || key.revokedAt !== null) {
+  // A revoked key, or one past its expiry (the end of a rotation's overlap), ends its sessions.
+  if (!key || key.revokedAt !== null || (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now())) {
     await fromStore(endSession(context.db, session.sid, 'key-revoked'));
     return { ended: 'key-revoked' };
   }
@@ -156,7 +157,9 @@ export function registerSignIn(
     const current = await sessionOf(request, context, policy);
     reply.header('cache-control', 'no-store');
     if (!current.session) return reply.code(401).send({ signedIn: false });
-    return { signedIn: true, secondsLeft: policy.idleSeconds, warningSeconds: policy.warningSeconds };
+    // Never more than the session's own end: near it, the page still warns before signing out.
+    const secondsLeft = Math.min(policy.idleSeconds, Math.ceil((current.session.expiresAt - Date.now()) / 1000));
+    return { signedIn: true, secondsLeft, warningSeconds: policy.warningSeconds };
   });
 
   // Keys are 32 random bytes, so guessing is hopeless; the limit keeps each guess from costing a query.
@@ -187,13 +190,15 @@ export function registerSignIn(
           403,
         );
       }
-      const { sid, expiresAt } = await fromStore(startSession(context.db, key.id));
+      const { sid, expiresAt } = await fromStore(
+        startSession(context.db, key.id, Date.now(), key.expiresAt ? Date.parse(key.expiresAt) : undefined),
+      );
       reply.setCookie(
         SESSION_COOKIE,
         policy.sealer.seal({ sid, id: key.id, name: key.name, roles: key.roles, expiresAt }),
         {
           ...cookieOptions(request),
-          maxAge: SESSION_HOURS * 3600,
+          maxAge: Math.max(1, Math.round((expiresAt - Date.now()) / 1000)),
         },
       );
       request.log.info({ event: 'ops_signed_in', key: key.name }, 'signed in to the operations console');

@@ -25,14 +25,14 @@ export interface OpsSession {
 }
 
 /**
- * The secrets in ENTITLE_SESSION_SECRET: one, or a ring of several separated by commas or new
- * lines. The first seals new sessions; every one opens them, so a secret is rotated without
- * signing anyone out: put the new one second, then first, then drop the old one a session's
- * length later (docs/operating.md, "Rotating secrets").
+ * The secrets in ENTITLE_SESSION_SECRET: one, or a ring of several, one per line (a secret may
+ * hold any other character). The first seals new sessions; every one opens them, so a secret is
+ * rotated without signing anyone out: put the new one second, then first, then drop the old one a
+ * session's length later (docs/operations.md, "Rotating secrets").
  */
 export function secretRing(value: string | undefined): string[] {
   return (value ?? '')
-    .split(/[,\n]/)
+    .split(/\r?\n/)
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NO_CHANGES } from '../comparison/index.ts';
 import { approveFlagChange, recordEnvironment, requestFlagChange } from '../flags/index.ts';
 import { declareIncident, updateIncident, type Incident } from '../incidents/index.ts';
-import { revokeKey } from '../keys/index.ts';
+import { createKey, revokeKey } from '../keys/index.ts';
 import { createRelease, seedActiveVersions, startShadow } from '../releases/index.ts';
 import { SLOS } from '../slos/index.ts';
 import { openPglite, withFaults } from '../store/index.ts';
@@ -493,7 +493,7 @@ describe('operations console', () => {
     const old = 'the old secret, long enough to be a secret';
     const fresh = 'the new secret, long enough to be a secret';
     const before = new SessionSealer(old).seal(session);
-    const adding = new SessionSealer(`${old},${fresh}`);
+    const adding = new SessionSealer(`${old}\n${fresh}`);
     const switched = new SessionSealer(`${fresh}\n${old}`);
     const after = new SessionSealer(fresh);
     assert.deepEqual(adding.open(before), session);
@@ -600,6 +600,30 @@ describe('operations console', () => {
         rows.map((r) => r.end_reason),
         ['idle'],
       );
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('never outlives its key: a session ends no later than the key expires', async () => {
+    const service = await testService();
+    try {
+      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+      const { key } = await createKey(service.db, 'short-lived', ['operator'], 'test', undefined, { expiresAt });
+      const response = await service.app.inject({
+        method: 'POST',
+        url: '/ops/sign-in',
+        headers: FORM,
+        payload: new URLSearchParams({ apiKey: key }).toString(),
+      });
+      assert.match(String(response.headers['set-cookie']), /Max-Age=(3599|3600);/, 'an hour, not eight');
+      const cookie = String(response.headers['set-cookie']).split(';')[0]!;
+      assert.equal((await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode, 200);
+      // The key expires (the end of a rotation's overlap): its session ends with it.
+      await service.db.query("UPDATE api_keys SET expires_at = $1 WHERE name = 'short-lived'", [
+        new Date(Date.now() - 1000).toISOString(),
+      ]);
+      assert.equal((await service.app.inject({ url: '/ops', headers: { cookie } })).statusCode, 303);
     } finally {
       await service.close();
     }

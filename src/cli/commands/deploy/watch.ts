@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { DeployWatch, HeightenedWindow } from '../../../deploys/index.ts';
+import { deployRecordSchema, type DeployWatch, type HeightenedWindow } from '../../../deploys/index.ts';
 import { ENVIRONMENTS } from '../../../environments/index.ts';
 import { EntitleError } from '../../../errors/index.ts';
 import type { StoredIncident } from '../../../incidents/index.ts';
@@ -85,6 +85,17 @@ export function registerDeployWatch(deploy: Command): void {
           },
         ]);
       const prometheusUrl = options.prometheus.replace(/\/+$/, '');
+      // Checked now, as the record will check them: not after an hour's watch that then cannot be recorded.
+      for (const [field, value] of [
+        ['version', options.version],
+        ['commit', options.commit],
+      ] as const) {
+        const parsed = deployRecordSchema.shape[field].safeParse(value);
+        if (!parsed.success)
+          throw new EntitleError('ENTITLE_INPUT_INVALID', `--${field} is not valid`, [
+            { field: `--${field}`, message: parsed.error.issues[0]!.message },
+          ]);
+      }
       const forMs = duration(options.for, '--for', 30_000, 24 * 3_600_000);
       const everyMs = duration(options.every, '--every', 1_000, 600_000);
       const service = await connection();
