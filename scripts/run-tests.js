@@ -40,11 +40,39 @@ const env = {
 };
 delete env.ENTITLE_URL;
 delete env.ENTITLE_API_KEY;
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-  env,
-});
-let status = result.status ?? 1;
+/**
+ * Test files that measure time or load the machine (latency and deadlines, load through nginx,
+ * alerts firing within seconds, a browser's timers, the README's fixed port): they run one at a
+ * time, after the rest, so nothing else competes with them for this machine's two cores.
+ */
+const ALONE = [
+  'src/cli/readme.test.ts',
+  'src/deploys/rolling.test.ts',
+  'src/ops/alerting.test.ts',
+  'src/monitoring/deploy-watch.test.ts',
+  'src/web/browser.test.ts',
+  'src/service/faults.test.ts',
+  'src/service/resilience.test.ts',
+  'src/http/capacity.test.ts',
+  'src/http/hostile.test.ts',
+  'src/capacity/capacity.test.ts',
+  'bench/',
+];
+const alone = files.filter((f) => ALONE.some((a) => f.startsWith(a)));
+const together = files.filter((f) => !alone.includes(f));
+/** One run of Node's test runner over `group`, `concurrency` files at a time; its exit status. */
+function run(group, concurrency) {
+  if (group.length === 0) return 0;
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...group],
+    { stdio: 'inherit', env },
+  );
+  return result.status ?? 1;
+}
+// The rest two files at a time: most of their time is spent waiting on databases and processes.
+let status = run(together, 2);
+status = run(alone, 1) || status;
 if (filters.length === 0) {
   const scan = spawnSync(process.execPath, [join(import.meta.dirname, 'scan-logs.js'), logDir, '100'], {
     stdio: 'inherit',
