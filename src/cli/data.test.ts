@@ -20,7 +20,7 @@ import {
 const root = projectRoot;
 const entitle = (env: Record<string, string>, ...args: string[]) => runEntitle(args, env);
 
-describe('data commands', { timeout: 60_000 }, () => {
+describe('data commands', { timeout: 180_000 }, () => {
   it('audit verify passes an intact chain and exits 1 naming a row altered by SQL (PostgreSQL)', async () => {
     const t = await testDatabases.postgres();
     try {
